@@ -1,0 +1,62 @@
+"""Rules every alloy package uses, so that flags and include style live in one place.
+
+Public headers are included as "alloy/<name>.h" whatever package they live in:
+`alloy_library` maps `<package>/<name>.h` to `alloy/<name>.h`.
+"""
+
+ALLOY_C_COPTS = [
+    "-std=c11",
+    "-Wall",
+    "-Wextra",
+    "-Wshadow",
+    "-Wstrict-prototypes",
+    "-Wmissing-prototypes",
+    "-Wvla",
+]
+
+ALLOY_CXX_COPTS = [
+    "-std=c++17",
+    "-Wall",
+    "-Wextra",
+]
+
+# Everything inside this repository; internals use it as their visibility.
+ALLOY_INTERNAL = ["//:__subpackages__"]
+
+def alloy_library(name, hdrs = [], srcs = [], deps = [], copts = [], **kwargs):
+    """A C11 library whose public headers are included as "alloy/<file>"."""
+    native.cc_library(
+        name = name,
+        hdrs = hdrs,
+        srcs = srcs,
+        deps = deps,
+        include_prefix = "alloy",
+        strip_include_prefix = "/" + native.package_name(),
+        copts = ALLOY_C_COPTS + copts,
+        **kwargs
+    )
+
+def alloy_test(name, srcs, deps = [], size = "small", copts = [], **kwargs):
+    """A GoogleTest suite (C++) that exercises the C API."""
+    native.cc_test(
+        name = name,
+        srcs = srcs,
+        size = size,
+        copts = ALLOY_CXX_COPTS + copts,
+        deps = deps + [
+            "//tests/support",
+            "@com_google_googletest//:gtest",
+            "@com_google_googletest//:gtest_main",
+        ],
+        **kwargs
+    )
+
+def alloy_binary(name, srcs, deps = [], copts = [], **kwargs):
+    """A C11 program (samples)."""
+    native.cc_binary(
+        name = name,
+        srcs = srcs,
+        deps = deps,
+        copts = ALLOY_C_COPTS + copts,
+        **kwargs
+    )

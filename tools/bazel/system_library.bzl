@@ -1,0 +1,38 @@
+"""A repository built from a library installed by the system's package manager.
+
+Each repository gets the BUILD files it is given (one per package, so that a
+library like Abseil keeps its upstream labels such as
+`@com_google_absl//absl/flags:flag`) and a generated `//:pkg_config.bzl`
+holding `LIBS[module]`, the linker flags `pkg-config --libs module` reports on
+this machine. Headers stay where the package manager put them, on the
+compiler's default search path. A consumer on a modern Bazel replaces the
+repository with the upstream archive under the same name and label set.
+"""
+
+def _system_library_impl(ctx):
+    libs = {}
+    for module in ctx.attr.pkg_config:
+        result = ctx.execute(["pkg-config", "--libs", module])
+        if result.return_code != 0:
+            fail("pkg-config does not know '%s'; install it with ./setup.sh (%s)" %
+                 (module, result.stderr.strip()))
+        libs[module] = result.stdout.strip().split(" ")
+    ctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % ctx.name)
+    ctx.file("pkg_config.bzl", "LIBS = %s\n" % repr(libs))
+    for build_file, package in ctx.attr.build_files.items():
+        path = package + "/BUILD" if package else "BUILD"
+        ctx.file(path, ctx.read(build_file))
+    if "" not in ctx.attr.build_files.values():
+        ctx.file("BUILD", "")
+
+system_library = repository_rule(
+    implementation = _system_library_impl,
+    attrs = {
+        "build_files": attr.label_keyed_string_dict(
+            doc = "BUILD file -> package path inside the repository ('' = root).",
+            allow_files = True,
+        ),
+        "pkg_config": attr.string_list(doc = "pkg-config modules whose --libs are exposed."),
+    },
+    local = True,
+)
