@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Proves the layering with bazel query: a strategy's dependency closure holds
+# no other strategy and no decorator; a decorator's holds no strategy; the
+# lower layers hold nothing above them.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+violations=0
+check() { # check <target> <forbidden query expression>
+  local found code
+  # --keep_going: a layer that has no package yet matches nothing (exit 3).
+  found=$(bazel query --keep_going --noshow_progress "deps($1) intersect ($2)" 2>/dev/null)
+  code=$?
+  if [[ $code -ne 0 && $code -ne 3 ]]; then
+    echo "layering: bazel query failed for $1 (exit $code)"
+    violations=$((violations + 1))
+  elif [[ -n $found ]]; then
+    echo "layering: $1 depends on:"; echo "$found" | sed 's/^/    /'
+    violations=$((violations + 1))
+  fi
+}
+
+lower="//primitives/... + //platform/... + //resource/... + //concurrency/..."
+for package in strategies/*/; do
+  name=$(basename "$package")
+  check "//strategies/$name/..." "(//strategies/... except //strategies/$name/...) + //decorators/..."
+done
+for package in decorators/*/; do
+  [[ -f $package/BUILD ]] || continue
+  check "//${package%/}/..." "//strategies/..."
+done
+check "//primitives/..." "($lower) except //primitives/..."
+check "//platform/..." "//resource/... + //concurrency/... + //strategies/... + //decorators/..."
+check "//resource/..." "//platform/... + //concurrency/... + //strategies/... + //decorators/..."
+check "//concurrency/..." "//resource/... + //strategies/... + //decorators/..."
+
+if [[ $violations -eq 0 ]]; then
+  echo "layering: every strategy, decorator and lower layer depends only on what it may"
+fi
+[[ $violations -eq 0 ]]

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs alloy's whole test suite:
+#   1. every test target under each build config of .bazelrc
+#      (default with warnings as errors, asan, ubsan, tsan, valgrind, debug);
+#   2. the layering check: no strategy pulls in another strategy or a
+#      decorator, no decorator pulls in a strategy;
+#   3. the consumer check: a separate workspace that names only
+#      @alloy//strategies/system builds and runs.
+# Prints one line per check and ends with "N passed, M failed", counting test
+# targets per config plus the two checks.
+#
+# ALLOY_CONFIGS="default asan" narrows the configs (default: all six).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+configs=(${ALLOY_CONFIGS:-default asan ubsan tsan valgrind debug})
+passed=0
+failed=0
+log_dir=$(mktemp -d)
+started=$(date +%s)
+
+record() { # record <ok|fail> <what>
+  if [[ $1 == ok ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $2"; fi
+}
+
+for config in "${configs[@]}"; do
+  flags=(--config="$config")
+  [[ $config == default ]] && flags=(--config=strict)
+  log="$log_dir/$config.log"
+  echo "== bazel test ${flags[*]} //..."
+  bazel test "${flags[@]}" --keep_going //... >"$log" 2>&1
+  code=$?
+  config_passed=$(grep -cE '^//[^ ]+ +(\(cached\) +)?PASSED' "$log")
+  config_failed=$(grep -cE '^//[^ ]+ +(\(cached\) +)?(FAILED|TIMEOUT|FLAKY|NO STATUS|INCOMPLETE)|^//[^ ]+ +FAILED TO BUILD' "$log")
+  if [[ $code -ne 0 && $config_failed -eq 0 ]]; then
+    config_failed=1 # the build itself failed before any test ran
+  fi
+  grep -E '^//[^ ]+ ' "$log" | grep -vE 'PASSED' || true
+  if [[ $code -ne 0 ]]; then
+    grep -E '^(ERROR|FAIL)' "$log" | head -n 20
+    for failed_log in $(grep -oE '/[^ ]+/test\.log' "$log" | sort -u); do
+      echo "---- $failed_log"; tail -n 40 "$failed_log"
+    done
+  fi
+  echo "   $config: $config_passed test targets passed, $config_failed failed"
+  passed=$((passed + config_passed))
+  failed=$((failed + config_failed))
+done
+
+echo "== layering check"
+if tools/check_layering.sh; then record ok layering; else record fail layering; fi
+
+echo "== consumer check (tests/consumer names only @alloy//strategies/system)"
+if (cd tests/consumer && bazel run //:consumer) >"$log_dir/consumer.log" 2>&1; then
+  grep -E '^consumer:' "$log_dir/consumer.log"
+  record ok consumer
+else
+  tail -n 30 "$log_dir/consumer.log"
+  record fail consumer
+fi
+(cd tests/consumer && bazel shutdown >/dev/null 2>&1) || true
+
+echo "== test suite took $(($(date +%s) - started)) s"
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
