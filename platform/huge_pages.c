@@ -29,6 +29,8 @@ static size_t meminfo_value(const char *key) {
   return value;
 }
 
+bool alloy_huge_pages_enabled(void) { return ALLOY_WITH_HUGE_PAGES != 0; }
+
 size_t alloy_huge_page_size(void) {
   size_t kib = meminfo_value("Hugepagesize");
   return kib ? kib * 1024 : DEFAULT_HUGE_PAGE_SIZE;
@@ -60,6 +62,7 @@ const char *alloy_page_kind_name(alloy_page_kind kind) {
 }
 
 static alloy_status map_explicit(size_t size, void **base) {
+  if (!alloy_huge_pages_enabled()) return ALLOY_E_UNAVAILABLE;
   if (alloy_platform_should_fail(ALLOY_PLATFORM_RESERVE)) return ALLOY_E_OUT_OF_MEMORY;
   int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB;
   void *mapped = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, -1, 0);
@@ -70,6 +73,7 @@ static alloy_status map_explicit(size_t size, void **base) {
 
 static alloy_status map_transparent(size_t size, size_t huge, void **base) {
   alloy_thp_mode mode = alloy_thp_current_mode();
+  if (!alloy_huge_pages_enabled()) return ALLOY_E_UNAVAILABLE;
   if (mode == ALLOY_THP_UNSUPPORTED || mode == ALLOY_THP_NEVER) return ALLOY_E_UNAVAILABLE;
   ALLOY_TRY(alloy_vm_map(size, huge, base));
   if (madvise(*base, size, MADV_HUGEPAGE) != 0) {

@@ -5,7 +5,8 @@
  * pages (an aligned mapping advised with MADV_HUGEPAGE, when THP is not
  * "never"), and normal pages. alloy_huge_pages_map() degrades through them
  * and reports the kind it got; alloy_huge_pages_map_kind() insists on one
- * and returns ALLOY_E_UNAVAILABLE when the machine cannot provide it.
+ * and returns ALLOY_E_UNAVAILABLE when the machine cannot provide it (or the
+ * build turned huge pages off, see alloy/options.h).
  */
 #ifndef ALLOY_HUGE_PAGES_H
 #define ALLOY_HUGE_PAGES_H
@@ -36,6 +37,10 @@ typedef struct alloy_huge_mapping {
   size_t size;          /* a multiple of alloy_huge_page_size() */
   alloy_page_kind kind; /* what the mapping is backed by */
 } alloy_huge_mapping;
+
+/* False when alloy was built with ALLOY_WITH_HUGE_PAGES=0: only normal pages
+ * are ever mapped, and asking for a huge kind is ALLOY_E_UNAVAILABLE. */
+bool alloy_huge_pages_enabled(void);
 
 /* The default huge page size (Hugepagesize in /proc/meminfo; 2 MiB on x86-64). */
 size_t alloy_huge_page_size(void);

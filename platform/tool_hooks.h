@@ -21,10 +21,6 @@
 
 #include "alloy/compiler.h"
 
-#ifndef ALLOY_WITH_VALGRIND
-#define ALLOY_WITH_VALGRIND 0
-#endif
-
 #if ALLOY_HAS_ASAN
 #include <sanitizer/asan_interface.h>
 #define ALLOY_ASAN_POISON(addr, size) ASAN_POISON_MEMORY_REGION((addr), (size))

@@ -18,11 +18,8 @@
 
 ALLOY_EXTERN_C_BEGIN
 
-/* The alignment alloy assumes when a caller has no stronger need. Selectable
- * at build time (16 or 32). */
-#ifndef ALLOY_DEFAULT_ALIGNMENT
-#define ALLOY_DEFAULT_ALIGNMENT 16
-#endif
+/* ALLOY_DEFAULT_ALIGNMENT (alloy/options.h): the alignment alloy assumes when
+ * a caller has no stronger need. */
 ALLOY_STATIC_ASSERT(ALLOY_DEFAULT_ALIGNMENT == 16 || ALLOY_DEFAULT_ALIGNMENT == 32,
                     "ALLOY_DEFAULT_ALIGNMENT must be 16 or 32");
 

@@ -6,6 +6,8 @@
 #ifndef ALLOY_COMPILER_H
 #define ALLOY_COMPILER_H
 
+#include "alloy/options.h"
+
 #ifdef __cplusplus
 #define ALLOY_EXTERN_C_BEGIN extern "C" {
 #define ALLOY_EXTERN_C_END }
@@ -59,11 +61,6 @@
 #endif
 #ifndef ALLOY_HAS_TSAN
 #define ALLOY_HAS_TSAN 0
-#endif
-
-/* ALLOY_DEBUG turns on alloy's internal contract checks (the `debug` config). */
-#ifndef ALLOY_DEBUG
-#define ALLOY_DEBUG 0
 #endif
 
 #endif /* ALLOY_COMPILER_H */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs alloy's whole test suite:
 #   1. every test target under each build config of .bazelrc
-#      (default with warnings as errors, asan, ubsan, tsan, valgrind, debug);
+#      (default with warnings as errors, asan, ubsan, tsan, valgrind, debug)
+#      and under each non-default compile-time option (align32, no_huge_pages);
 #   2. the layering check: no strategy pulls in another strategy or a
 #      decorator, no decorator pulls in a strategy;
 #   3. the consumer check: a separate workspace that names only
@@ -9,11 +10,11 @@
 # Prints one line per check and ends with "N passed, M failed", counting test
 # targets per config plus the two checks.
 #
-# ALLOY_CONFIGS="default asan" narrows the configs (default: all six).
+# ALLOY_CONFIGS="default asan" narrows the configs (default: all of them).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-configs=(${ALLOY_CONFIGS:-default asan ubsan tsan valgrind debug})
+configs=(${ALLOY_CONFIGS:-default asan ubsan tsan valgrind debug align32 no_huge_pages})
 passed=0
 failed=0
 log_dir=$(mktemp -d)

@@ -37,9 +37,9 @@ TEST(HugePages, TransparentWhenTheKernelAllowsIt) {
   alloy_thp_mode mode = alloy_thp_current_mode();
   alloy_huge_mapping mapping = {};
   alloy_status status = alloy_huge_pages_map_kind(2 * kHuge, ALLOY_PAGES_TRANSPARENT_HUGE, &mapping);
-  if (mode == ALLOY_THP_NEVER || mode == ALLOY_THP_UNSUPPORTED) {
+  if (mode == ALLOY_THP_NEVER || mode == ALLOY_THP_UNSUPPORTED || !alloy_huge_pages_enabled()) {
     EXPECT_EQ(status, ALLOY_E_UNAVAILABLE);
-    GTEST_SKIP() << "transparent huge pages are off on this machine";
+    GTEST_SKIP() << "transparent huge pages are off on this machine or in this build";
   }
   ASSERT_EQ(status, ALLOY_OK);
   EXPECT_EQ(mapping.kind, ALLOY_PAGES_TRANSPARENT_HUGE);
@@ -77,6 +77,10 @@ class ExplicitHugePages : public ::testing::Test {
 TEST_F(ExplicitHugePages, UsedWhenReservedElseUnavailable) {
   alloy_huge_mapping mapping = {};
   alloy_status status = alloy_huge_pages_map_kind(kHuge, ALLOY_PAGES_EXPLICIT_HUGE, &mapping);
+  if (!alloy_huge_pages_enabled()) {
+    EXPECT_EQ(status, ALLOY_E_UNAVAILABLE);
+    GTEST_SKIP() << "huge pages are turned off in this build";
+  }
   if (alloy_huge_pages_free() == 0 && status != ALLOY_OK) {
     EXPECT_EQ(status, ALLOY_E_UNAVAILABLE);
     GTEST_SKIP() << "no explicit huge pages reserved (needs root to reserve them)";
@@ -93,6 +97,9 @@ TEST(HugePages, DegradingMapReportsWhatItGot) {
   std::printf("best available: %s\n", alloy_page_kind_name(mapping.kind));
   if (alloy_huge_pages_free() == 0) {
     EXPECT_NE(mapping.kind, ALLOY_PAGES_EXPLICIT_HUGE);
+  }
+  if (!alloy_huge_pages_enabled()) {
+    EXPECT_EQ(mapping.kind, ALLOY_PAGES_NORMAL);
   }
   std::memset(mapping.base, 1, mapping.size);
   EXPECT_EQ(alloy_huge_pages_unmap(&mapping), ALLOY_OK);

@@ -1,4 +1,5 @@
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -100,6 +101,11 @@ TEST(Align, RequestCheckRejectsBadAlignmentAndOverflowingSizes) {
   EXPECT_EQ(alloy_request_check(16, 24), ALLOY_E_INVALID_ARGUMENT);
   EXPECT_EQ(alloy_request_check(SIZE_MAX, 8), ALLOY_E_INVALID_ARGUMENT);
   EXPECT_EQ(alloy_request_check(ALLOY_MAX_REQUEST + 1, 8), ALLOY_E_INVALID_ARGUMENT);
+}
+
+TEST(Options, DefaultAlignmentIsSixteenOrThirtyTwo) {
+  EXPECT_TRUE(ALLOY_DEFAULT_ALIGNMENT == 16 || ALLOY_DEFAULT_ALIGNMENT == 32);
+  std::printf("ALLOY_DEFAULT_ALIGNMENT = %d\n", ALLOY_DEFAULT_ALIGNMENT);
 }
 
 TEST(Block, RangeContainment) {
