@@ -3,6 +3,7 @@
 #   1. every test target under each build config of .bazelrc
 #      (default with warnings as errors, asan, ubsan, tsan, valgrind, debug)
 #      and under each non-default compile-time option (align32, no_huge_pages);
+#      the fuzz targets under libFuzzer for a bounded time (fuzz);
 #   2. the layering check: no strategy pulls in another strategy or a
 #      decorator, no decorator pulls in a strategy;
 #   3. the consumer check: a separate workspace that names only
@@ -14,7 +15,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-configs=(${ALLOY_CONFIGS:-default asan ubsan tsan valgrind debug align32 no_huge_pages})
+configs=(${ALLOY_CONFIGS:-default asan ubsan tsan valgrind debug align32 no_huge_pages fuzz})
 passed=0
 failed=0
 log_dir=$(mktemp -d)
@@ -27,9 +28,11 @@ record() { # record <ok|fail> <what>
 for config in "${configs[@]}"; do
   flags=(--config="$config")
   [[ $config == default ]] && flags=(--config=strict)
+  targets=//...
+  [[ $config == fuzz ]] && targets=//tests/fuzz/...
   log="$log_dir/$config.log"
-  echo "== bazel test ${flags[*]} //..."
-  bazel test "${flags[@]}" --keep_going //... >"$log" 2>&1
+  echo "== bazel test ${flags[*]} $targets"
+  bazel test "${flags[@]}" --keep_going "$targets" >"$log" 2>&1
   code=$?
   config_passed=$(grep -cE '^//[^ ]+ +(\(cached\) +)?PASSED' "$log")
   config_failed=$(grep -cE '^//[^ ]+ +(\(cached\) +)?(FAILED|TIMEOUT|FLAKY|NO STATUS|INCOMPLETE)|^//[^ ]+ +FAILED TO BUILD' "$log")
