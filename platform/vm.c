@@ -46,7 +46,9 @@ static alloy_status map_aligned(size_t size, size_t alignment, int protection, v
 
   int flags = MAP_PRIVATE | MAP_ANONYMOUS | (protection == PROT_NONE ? MAP_NORESERVE : 0);
   char *raw = mmap(NULL, padded, protection, flags, -1, 0);
-  if (raw == MAP_FAILED) return status_from_errno(errno);
+  /* The arguments were validated above, so EINVAL here means a length the
+   * address space cannot hold (Valgrind's address-space manager says so). */
+  if (raw == MAP_FAILED) return errno == EINVAL ? ALLOY_E_OUT_OF_MEMORY : status_from_errno(errno);
 
   char *base = alloy_ptr_align_up(raw, alignment);
   size_t head = (size_t)(base - raw);

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <ostream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -27,6 +28,9 @@ struct ContractSubject {
   bool bounded = false;          // allocation eventually fails with a status
   size_t exhaustion_limit = 0;   // bounded: bytes after which failure is guaranteed
 };
+
+// gtest prints parameters; without this it would dump the struct's raw bytes.
+inline void PrintTo(const ContractSubject &subject, std::ostream *os) { *os << subject.name; }
 
 inline std::string SubjectName(const ::testing::TestParamInfo<ContractSubject> &info) { return info.param.name; }
 
