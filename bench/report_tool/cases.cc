@@ -1,0 +1,275 @@
+// bench/report_tool/cases.cc — workload x subject benchmark cases.
+#include "bench/report_tool/cases.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <memory>
+
+#include "absl/strings/str_format.h"
+#include "bench/common/cycle_clock.h"
+#include "bench/common/workloads.h"
+#include "bench/report_tool/results.h"
+
+namespace alloy_bench {
+namespace {
+
+// What to store once Google Benchmark reports a case (adaptive kernels only).
+using Finisher = std::function<void(const benchmark::BenchmarkReporter::Run&)>;
+
+std::map<std::string, Finisher>& Finishers() {
+  static auto* finishers = new std::map<std::string, Finisher>;
+  return *finishers;
+}
+
+double Ns(double cycles) { return GetCycleClock().ToNs(cycles); }
+
+void StorePercentiles(const std::string& workload, const std::string& prefix, const std::string& what,
+                      const std::string& subject, const LatencyHistogram& h) {
+  Results& r = GlobalResults();
+  const struct {
+    const char* suffix;
+    const char* label;
+    double q;
+  } points[] = {{"_p50", "P50", 0.5}, {"_p99", "P99", 0.99}, {"_p999", "P99.9", 0.999}};
+  for (const auto& p : points) {
+    r.Set({workload, prefix + p.suffix}, {what + " " + p.label, "ns", false, true}, subject, Ns(h.Quantile(p.q)));
+  }
+}
+
+// Real time per iteration in nanoseconds.
+double NsPerIteration(const benchmark::BenchmarkReporter::Run& run) {
+  return run.real_accumulated_time * 1e9 / static_cast<double>(run.iterations);
+}
+
+void RegisterSmall(const Subject& s, const CaseOptions& o) {
+  std::string subject = s.name;
+  std::string name = "small_pairs/" + subject;
+  benchmark::RegisterBenchmark(name.c_str(), [s](benchmark::State& state) {
+    std::shared_ptr<Allocator> a = s.make();
+    SmallPairs work(*a);
+    for (auto _ : state) {
+      if (!work.RunBatch()) {
+        state.SkipWithError("allocation failed");
+        break;
+      }
+    }
+  })->MinTime(o.min_time);
+  Finishers()[name] = [subject](const benchmark::BenchmarkReporter::Run& run) {
+    GlobalResults().Set({"small_pairs", "ns_per_op"},
+                        {"per malloc or free (batched, no timer per op)", "ns", false, true},
+                        subject, NsPerIteration(run) / (2 * SmallPairs::kBatch));
+  };
+}
+
+void RegisterSmallLatency(const Subject& s, const CaseOptions& o) {
+  std::string subject = s.name;
+  std::string name = "small_latency/" + subject;
+  benchmark::RegisterBenchmark(name.c_str(), [s, subject](benchmark::State& state) {
+    std::shared_ptr<Allocator> a = s.make();
+    SmallPairs work(*a);
+    auto alloc = std::make_unique<LatencyHistogram>();
+    auto free = std::make_unique<LatencyHistogram>();
+    for (auto _ : state) {
+      if (!work.RunTimedBatch(*alloc, *free)) {
+        state.SkipWithError("allocation failed");
+        break;
+      }
+    }
+    StorePercentiles("small_latency", "alloc", "allocate", subject, *alloc);
+    StorePercentiles("small_latency", "free", "free", subject, *free);
+    GlobalResults().SetHistogram("small_alloc", "small 8-256 B thread-local allocate", subject, *alloc);
+    GlobalResults().SetHistogram("small_free", "small 8-256 B thread-local free", subject, *free);
+  })->MinTime(o.min_time);
+}
+
+void RegisterSteady(const Subject& s, const CaseOptions& o) {
+  constexpr size_t kSteps = 1024;
+  std::string subject = s.name;
+  std::string name = "steady_10k/" + subject;
+  benchmark::RegisterBenchmark(name.c_str(), [s](benchmark::State& state) {
+    std::shared_ptr<Allocator> a = s.make();
+    SteadyState work(*a);
+    if (!work.ok()) {
+      state.SkipWithError("allocation failed");
+      return;
+    }
+    for (auto _ : state) {
+      if (!work.Replace(kSteps)) {
+        state.SkipWithError("allocation failed");
+        break;
+      }
+    }
+  })->MinTime(o.min_time);
+  Finishers()[name] = [subject](const benchmark::BenchmarkReporter::Run& run) {
+    GlobalResults().Set({"steady_10k", "mpairs_per_s"},
+                        {"free+malloc pairs", "M pairs/s", true, true}, subject,
+                        1e3 * kSteps / NsPerIteration(run));
+  };
+}
+
+void RegisterCrossThread(const Subject& s, const CaseOptions& o) {
+  constexpr size_t kChunk = 4096;
+  std::string subject = s.name;
+  std::string name = "xthread/" + subject;
+  benchmark::RegisterBenchmark(name.c_str(), [s, subject](benchmark::State& state) {
+    std::shared_ptr<Allocator> a = s.make();
+    auto work = std::make_unique<ProducerConsumer>(*a);
+    for (auto _ : state) {
+      if (!work->Produce(kChunk)) {
+        state.SkipWithError("allocation failed");
+        break;
+      }
+    }
+    work->Stop();
+    StorePercentiles("xthread", "remote_free", "remote free", subject, work->free_latency());
+    GlobalResults().SetHistogram("remote_free", "cross-thread free (producer allocates, consumer frees)", subject,
+                                 work->free_latency());
+  })->MinTime(o.min_time)->UseRealTime();
+  Finishers()[name] = [subject](const benchmark::BenchmarkReporter::Run& run) {
+    GlobalResults().Set({"xthread", "mobjects_per_s"},
+                        {"objects through (malloc + remote free)", "M objects/s", true, true}, subject,
+                        1e3 * kChunk / NsPerIteration(run));
+  };
+}
+
+void RegisterMedium(const Subject& s, const CaseOptions& o) {
+  std::string subject = s.name;
+  MediumTraceOptions mo;
+  mo.steps = static_cast<size_t>(static_cast<double>(mo.steps) * o.scale);
+  benchmark::RegisterBenchmark(("medium_trace/" + subject).c_str(), [s, subject, mo](benchmark::State& state) {
+    std::shared_ptr<Allocator> a = s.make();
+    std::unique_ptr<MediumTraceResult> r;
+    for (auto _ : state) r = std::make_unique<MediumTraceResult>(RunMediumTrace(*a, mo));
+    if (!r->ok) {
+      state.SkipWithError("trace failed or sizes not served");
+      return;
+    }
+    Results& res = GlobalResults();
+    res.Set({"medium_trace", "frag_pct"},
+            {"held beyond live: (held-live)/live", "%", false, true}, subject,
+            100.0 * r->fragmentation);
+    res.Set({"medium_trace", "frag_max_pct"}, {"held beyond live, worst sample", "%", false, false}, subject,
+            100.0 * r->fragmentation_max);
+    res.Set({"medium_trace", "held_mib"}, {"held (mean of samples)", "MiB", false, false}, subject,
+            r->held_bytes / 1048576.0);
+    res.Set({"medium_trace", "live_mib"}, {"live (mean of samples)", "MiB", false, false}, subject,
+            r->live_bytes / 1048576.0);
+    StorePercentiles("medium_trace", "alloc", "allocate", subject, r->allocate);
+    res.SetHistogram("medium_alloc", "medium 256 B-64 KiB allocate (steady trace)", subject, r->allocate);
+    res.SetNote(subject, "held", r->held_method);
+    state.counters["frag_pct"] = 100.0 * r->fragmentation;
+  })->Iterations(1)->Unit(benchmark::kMillisecond);
+}
+
+std::string FrameLabel(size_t records) {
+  if (records >= 1000000 && records % 1000000 == 0) return absl::StrFormat("%dm", records / 1000000);
+  if (records >= 1000 && records % 1000 == 0) return absl::StrFormat("%dk", records / 1000);
+  return absl::StrFormat("%d", records);
+}
+
+void RegisterFrame(const Subject& s, const CaseOptions& o, size_t records) {
+  std::string subject = s.name;
+  std::string workload = "frame_" + FrameLabel(records);
+  // Enough frames for a median, at most a few million records in all.
+  int frames = static_cast<int>(std::max(3.0, std::min(200.0, 3e6 * o.scale / static_cast<double>(records))));
+  benchmark::RegisterBenchmark((workload + "/" + subject).c_str(),
+                               [s, subject, workload, records, frames](benchmark::State& state) {
+                                 std::shared_ptr<Allocator> a = s.make();
+                                 FrameResult r;
+                                 for (auto _ : state) r = RunFrames(*a, records, frames);
+                                 if (!r.ok) {
+                                   state.SkipWithError("frame failed");
+                                   return;
+                                 }
+                                 Results& res = GlobalResults();
+                                 res.Set({workload, "build_ns"},
+                                         {"build, per record", "ns", false, true},
+                                         subject, r.build_ns_per_record);
+                                 res.Set({workload, "reset_us"},
+                                         {"reset (rewind, or free each)", "us", false,
+                                          true},
+                                         subject, r.reset_us);
+                                 res.Set({workload, "true_reset"}, {"reset is a rewind (1) or frees (0)", "",
+                                                                    true, false},
+                                         subject, r.true_reset ? 1 : 0);
+                                 res.SetNote(subject, "frame", r.true_reset ? "frame reset = mark/rewind"
+                                                                            : "frame reset = free every record");
+                               })
+      ->Iterations(1)
+      ->Unit(benchmark::kMillisecond);
+}
+
+void RegisterLoading(const Subject& s, const CaseOptions& o) {
+  std::string subject = s.name;
+  LoadingOptions lo;
+  lo.loads = static_cast<size_t>(static_cast<double>(lo.loads) * o.scale);
+  benchmark::RegisterBenchmark(("loading/" + subject).c_str(), [s, subject, lo](benchmark::State& state) {
+    std::shared_ptr<Allocator> a = s.make();
+    std::unique_ptr<LoadingResult> r;
+    for (auto _ : state) r = std::make_unique<LoadingResult>(RunResourceLoading(*a, lo));
+    if (!r->ok) {
+      state.SkipWithError("loading failed or sizes not served");
+      return;
+    }
+    Results& res = GlobalResults();
+    res.Set({"loading", "kloads_per_s"},
+            {"loads (allocate + write + evict)", "k loads/s", true, true},
+            subject, r->loads_per_second / 1e3);
+    StorePercentiles("loading", "alloc", "allocate", subject, r->allocate);
+    res.SetHistogram("loading_alloc", "resource loading allocate (1 KiB-1 MiB)", subject, r->allocate);
+  })->Iterations(1)->Unit(benchmark::kMillisecond);
+}
+
+}  // namespace
+
+void RegisterCases(const std::vector<Subject>& subjects, const CaseOptions& o) {
+  auto each = [&](const std::string& workload, const std::function<void(const Subject&)>& reg) {
+    for (const Subject& s : subjects) {
+      if (!s.Runs(workload)) continue;
+      reg(s);
+    }
+  };
+  // Medium first: every heap is still fresh, so held memory is its own.
+  each("medium_trace", [&](const Subject& s) { RegisterMedium(s, o); });
+  auto serves_small = [](const Subject& s) { return s.make()->max_size() >= SmallPairs::kMaxSize; };
+  each("small_pairs", [&](const Subject& s) {
+    if (serves_small(s)) RegisterSmall(s, o);
+  });
+  each("small_latency", [&](const Subject& s) {
+    if (serves_small(s)) RegisterSmallLatency(s, o);
+  });
+  each("steady_10k", [&](const Subject& s) {
+    if (serves_small(s)) RegisterSteady(s, o);
+  });
+  each("xthread", [&](const Subject& s) {
+    if (serves_small(s) && s.make()->thread_safe()) RegisterCrossThread(s, o);
+  });
+  for (size_t records : o.frame_sizes) {
+    each("frame_" + FrameLabel(records), [&](const Subject& s) { RegisterFrame(s, o, records); });
+  }
+  each("loading", [&](const Subject& s) { RegisterLoading(s, o); });
+}
+
+bool RunReporter::ReportContext(const Context& context) {
+  (void)context;
+  return true;
+}
+
+void RunReporter::ReportRuns(const std::vector<Run>& runs) {
+  for (const Run& run : runs) {
+    // The registered name; Google Benchmark appends "/min_time:..." and such.
+    std::string name = run.run_name.function_name;
+    if (run.error_occurred) {
+      ++errors_;
+      std::fprintf(stderr, "  %-34s skipped: %s\n", name.c_str(), run.error_message.c_str());
+      continue;
+    }
+    auto it = Finishers().find(name);
+    if (it != Finishers().end()) it->second(run);
+    std::fprintf(stderr, "  %-34s %10lld iterations %10.3f ms\n", name.c_str(),
+                 static_cast<long long>(run.iterations), run.real_accumulated_time * 1e3);
+  }
+}
+
+}  // namespace alloy_bench
