@@ -43,6 +43,15 @@ CycleClock Calibrate(int window_ms) {
   }
   std::sort(empty.begin(), empty.end());
   clock.overhead_cycles = static_cast<double>(empty[empty.size() / 2]);
+
+  // Virtual machines often advance the counter in coarse steps: the smallest
+  // gap between two distinct empty-pair readings is the step.
+  uint64_t step = ~uint64_t{0};
+  for (size_t i = 1; i < empty.size(); ++i) {
+    if (empty[i] != empty[i - 1] && empty[i] - empty[i - 1] < step) step = empty[i] - empty[i - 1];
+  }
+  if (step == ~uint64_t{0}) step = 1;
+  clock.resolution_cycles = static_cast<double>(step);
   return clock;
 }
 

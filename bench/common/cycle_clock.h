@@ -47,8 +47,10 @@ inline uint64_t CyclesEnd() {
 // The calibration, measured once per process.
 struct CycleClock {
   double ns_per_cycle = 1.0;
-  double overhead_cycles = 0.0;  // median cost of an empty Begin/End pair
+  double overhead_cycles = 0.0;    // median cost of an empty Begin/End pair
+  double resolution_cycles = 1.0;  // smallest step the counter moves by
   double overhead_ns() const { return overhead_cycles * ns_per_cycle; }
+  double resolution_ns() const { return resolution_cycles * ns_per_cycle; }
   double ToNs(double cycles) const { return cycles * ns_per_cycle; }
 };
 

@@ -2,6 +2,7 @@
 #include "bench/common/latency_histogram.h"
 
 #include <cmath>
+#include <sstream>
 
 namespace alloy_bench {
 
@@ -57,6 +58,31 @@ double LatencyHistogram::Mean() const {
     if (counts_[i] != 0) sum += (BucketLow(i) + (BucketWidth(i) - 1.0) / 2.0) * static_cast<double>(counts_[i]);
   }
   return sum / static_cast<double>(total_);
+}
+
+std::string LatencyHistogram::Encode() const {
+  std::ostringstream out;
+  out << max_ << ' ' << total_;
+  for (int i = 0; i < kBucketCount; ++i)
+    if (counts_[i] != 0) out << ' ' << i << ':' << counts_[i];
+  return out.str();
+}
+
+bool LatencyHistogram::Decode(const std::string& text) {
+  Clear();
+  std::istringstream in(text);
+  uint64_t total = 0;
+  if (!(in >> max_ >> total)) return false;
+  std::string item;
+  while (in >> item) {
+    size_t colon = item.find(':');
+    if (colon == std::string::npos) return false;
+    int bucket = std::stoi(item.substr(0, colon));
+    if (bucket < 0 || bucket >= kBucketCount) return false;
+    counts_[bucket] = std::stoull(item.substr(colon + 1));
+    total_ += counts_[bucket];
+  }
+  return total_ == total;
 }
 
 }  // namespace alloy_bench

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 
 namespace alloy_bench {
 
@@ -31,6 +32,11 @@ class LatencyHistogram {
   // The value at quantile q in [0, 1] (bucket midpoint), 0 when empty.
   double Quantile(double q) const;
   double Mean() const;
+
+  // A compact text form ("max total bucket:count ...") for passing a
+  // histogram between processes; Decode returns false on malformed input.
+  std::string Encode() const;
+  bool Decode(const std::string& text);
 
   static int BucketOf(uint64_t value) {
     if (value < static_cast<uint64_t>(kLinearLimit)) return static_cast<int>(value);

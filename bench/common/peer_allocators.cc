@@ -254,7 +254,7 @@ std::string CheckInChild(Allocator& allocator) {
   return "";
 }
 
-PeerLoad LoadPeer(const std::string& name) {
+PeerLoad LoadPeer(const std::string& name, bool check) {
   PeerLoad load;
   if (name == "glibc") {
     load.library = "libc (the process malloc)";
@@ -282,7 +282,7 @@ PeerLoad LoadPeer(const std::string& name) {
     // The handle stays open for the life of the process: the peer's thread
     // destructors must stay mapped.
   }
-  std::string failure = CheckInChild(*load.allocator);
+  std::string failure = check ? CheckInChild(*load.allocator) : "";
   if (!failure.empty()) {
     load.allocator.reset();
     load.note = "failed the two-thread check: " + failure;

@@ -22,8 +22,10 @@ struct PeerLoad {
   std::string note;                      // why it was skipped, or how it was loaded
 };
 
-// name: "glibc", "mimalloc", "jemalloc" or "tcmalloc".
-PeerLoad LoadPeer(const std::string& name);
+// name: "glibc", "mimalloc", "jemalloc" or "tcmalloc". `check`: run the
+// two-thread check in a child first (skip only in a process that already
+// had it checked, such as the report's own memory-trace children).
+PeerLoad LoadPeer(const std::string& name, bool check = true);
 
 // jemalloc and tcmalloc keep their thread state in initial-exec TLS, which a
 // library opened with dlopen must take from glibc's small static TLS surplus.

@@ -61,7 +61,7 @@ bool Subject::Runs(const std::string& workload) const {
   return std::find(only_workloads.begin(), only_workloads.end(), workload) != only_workloads.end();
 }
 
-std::vector<Subject> LoadSubjects(const std::string& filter) {
+std::vector<Subject> LoadSubjects(const std::string& filter, bool check_peers) {
   std::vector<Subject> subjects;
   for (const AlloyEntry& entry : AlloySubjects()) {
     if (!Selected(filter, entry.name)) continue;
@@ -86,7 +86,7 @@ std::vector<Subject> LoadSubjects(const std::string& filter) {
     Subject s;
     s.name = peer;
     s.kind = SubjectKind::kPeer;
-    PeerLoad load = LoadPeer(peer);
+    PeerLoad load = LoadPeer(peer, check_peers);
     s.note = load.library + ": " + load.note;
     if (load.allocator) {
       // A peer is one process-wide heap: every workload shares the instance.

@@ -35,8 +35,9 @@ struct Subject {
 };
 
 // All subjects: alloy's first, then the peers. `filter` is a comma-separated
-// list of names to keep (empty keeps all). Peers are loaded and checked here.
-std::vector<Subject> LoadSubjects(const std::string& filter);
+// list of names to keep (empty keeps all). Peers are loaded here and, with
+// `check_peers`, checked in a child process (peer_allocators.h).
+std::vector<Subject> LoadSubjects(const std::string& filter, bool check_peers = true);
 
 }  // namespace alloy_bench
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "bench/common/cycle_clock.h"
 #include "bench/common/workloads.h"
+#include "bench/report_tool/memory_child.h"
 #include "bench/report_tool/results.h"
 
 namespace alloy_bench {
@@ -37,9 +38,9 @@ void StorePercentiles(const std::string& workload, const std::string& prefix, co
   }
 }
 
-// Real time per iteration in nanoseconds.
+// Real time per iteration in nanoseconds (for the median aggregate too).
 double NsPerIteration(const benchmark::BenchmarkReporter::Run& run) {
-  return run.real_accumulated_time * 1e9 / static_cast<double>(run.iterations);
+  return run.GetAdjustedRealTime() * 1e9 / benchmark::GetTimeUnitMultiplier(run.time_unit);
 }
 
 void RegisterSmall(const Subject& s, const CaseOptions& o) {
@@ -54,10 +55,10 @@ void RegisterSmall(const Subject& s, const CaseOptions& o) {
         break;
       }
     }
-  })->MinTime(o.min_time);
+  })->MinTime(o.min_time)->Repetitions(o.repetitions)->ReportAggregatesOnly(true);
   Finishers()[name] = [subject](const benchmark::BenchmarkReporter::Run& run) {
     GlobalResults().Set({"small_pairs", "ns_per_op"},
-                        {"per malloc or free (batched, no timer per op)", "ns", false, true},
+                        {"per malloc or free, batched", "ns", false, true},
                         subject, NsPerIteration(run) / (2 * SmallPairs::kBatch));
   };
 }
@@ -80,7 +81,7 @@ void RegisterSmallLatency(const Subject& s, const CaseOptions& o) {
     StorePercentiles("small_latency", "free", "free", subject, *free);
     GlobalResults().SetHistogram("small_alloc", "small 8-256 B thread-local allocate", subject, *alloc);
     GlobalResults().SetHistogram("small_free", "small 8-256 B thread-local free", subject, *free);
-  })->MinTime(o.min_time);
+  })->MinTime(o.min_time)->Repetitions(o.repetitions)->ReportAggregatesOnly(true);
 }
 
 void RegisterSteady(const Subject& s, const CaseOptions& o) {
@@ -100,7 +101,7 @@ void RegisterSteady(const Subject& s, const CaseOptions& o) {
         break;
       }
     }
-  })->MinTime(o.min_time);
+  })->MinTime(o.min_time)->Repetitions(o.repetitions)->ReportAggregatesOnly(true);
   Finishers()[name] = [subject](const benchmark::BenchmarkReporter::Run& run) {
     GlobalResults().Set({"steady_10k", "mpairs_per_s"},
                         {"free+malloc pairs", "M pairs/s", true, true}, subject,
@@ -125,7 +126,7 @@ void RegisterCrossThread(const Subject& s, const CaseOptions& o) {
     StorePercentiles("xthread", "remote_free", "remote free", subject, work->free_latency());
     GlobalResults().SetHistogram("remote_free", "cross-thread free (producer allocates, consumer frees)", subject,
                                  work->free_latency());
-  })->MinTime(o.min_time)->UseRealTime();
+  })->MinTime(o.min_time)->Repetitions(o.repetitions)->ReportAggregatesOnly(true)->UseRealTime();
   Finishers()[name] = [subject](const benchmark::BenchmarkReporter::Run& run) {
     GlobalResults().Set({"xthread", "mobjects_per_s"},
                         {"objects through (malloc + remote free)", "M objects/s", true, true}, subject,
@@ -133,16 +134,18 @@ void RegisterCrossThread(const Subject& s, const CaseOptions& o) {
   };
 }
 
+// Runs in a fresh child process per subject (memory_child.h).
 void RegisterMedium(const Subject& s, const CaseOptions& o) {
   std::string subject = s.name;
   MediumTraceOptions mo;
   mo.steps = static_cast<size_t>(static_cast<double>(mo.steps) * o.scale);
-  benchmark::RegisterBenchmark(("medium_trace/" + subject).c_str(), [s, subject, mo](benchmark::State& state) {
-    std::shared_ptr<Allocator> a = s.make();
-    std::unique_ptr<MediumTraceResult> r;
-    for (auto _ : state) r = std::make_unique<MediumTraceResult>(RunMediumTrace(*a, mo));
-    if (!r->ok) {
-      state.SkipWithError("trace failed or sizes not served");
+  benchmark::RegisterBenchmark(("medium_trace/" + subject).c_str(), [subject, mo](benchmark::State& state) {
+    auto r = std::make_unique<MediumTraceResult>();
+    std::string error;
+    bool ok = false;
+    for (auto _ : state) ok = RunMediumTraceIsolated(subject, mo, r.get(), &error);
+    if (!ok) {
+      state.SkipWithError(error.c_str());
       return;
     }
     Results& res = GlobalResults();
@@ -265,10 +268,13 @@ void RunReporter::ReportRuns(const std::vector<Run>& runs) {
       std::fprintf(stderr, "  %-34s skipped: %s\n", name.c_str(), run.error_message.c_str());
       continue;
     }
+    // Repeated cases arrive as aggregates: keep the median repetition.
+    if (run.run_type == Run::RT_Aggregate && run.aggregate_name != "median") continue;
     auto it = Finishers().find(name);
     if (it != Finishers().end()) it->second(run);
-    std::fprintf(stderr, "  %-34s %10lld iterations %10.3f ms\n", name.c_str(),
-                 static_cast<long long>(run.iterations), run.real_accumulated_time * 1e3);
+    std::fprintf(stderr, "  %-34s %12.1f %s per iteration%s\n", name.c_str(), run.GetAdjustedRealTime(),
+                 benchmark::GetTimeUnitString(run.time_unit),
+                 run.run_type == Run::RT_Aggregate ? " (median of the repetitions)" : "");
   }
 }
 

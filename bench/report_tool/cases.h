@@ -20,7 +20,8 @@
 namespace alloy_bench {
 
 struct CaseOptions {
-  double min_time = 0.1;  // seconds per adaptive case
+  double min_time = 0.1;  // seconds per adaptive case and repetition
+  int repetitions = 3;    // adaptive cases report the median repetition
   double scale = 1.0;     // multiplies the length of the fixed traces
   std::vector<size_t> frame_sizes = {1000, 100000, 1000000};
 };

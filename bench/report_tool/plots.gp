@@ -26,42 +26,51 @@ do for [f in latency_files] {
   set ylabel "ns (log)"
   set grid xtics ytics mytics
   set key top left
-  plot for [i=2:ncols] f skip 1 using (1.0/(1.0 - $1/100.0)):(column(i) > 0 ? column(i) : 0.5) \
+  # Samples at or below the timer's empty-pair cost read 0 ns; they sit on the 1 ns floor.
+  set yrange [1:*]
+  plot for [i=2:ncols] f skip 1 using (1.0/(1.0 - $1/100.0)):(column(i) > 1 ? column(i) : 1) \
        with linespoints lw 2 pt 7 ps 0.8 title columnhead(i)
   unset logscale
   unset xtics
   set xtics
   unset xrange
+  unset yrange
 }
 
 # --- ratios vs peers -----------------------------------------------------------
+# Horizontal bars, one group per headline metric (long labels stay readable),
+# log2 axis centred on 1: bars to the right are where alloy is better.
 ratio_files = system("ls " . dir . "/ratios_*.csv 2>/dev/null")
 do for [f in ratio_files] {
   out = f[1:strlen(f)-4] . ".png"
   title_line = system("head -1 " . f . " | sed 's/^# //'")
   ncols = int(system("sed -n 2p " . f . " | awk -F, '{print NF}'"))
   nrows = int(system("tail -n +3 " . f . " | wc -l"))
+  npeers = ncols - 1
+  bw = 0.8 / npeers
+  set terminal pngcairo size 1200, (160 + 34 * nrows) font "sans,10" noenhanced
   set output out
-  set terminal pngcairo size 1100, (200 + 28 * nrows) font "sans,10" noenhanced
   set title title_line
-  set style data histograms
-  set style histogram clustered gap 1
+  unset ylabel
+  set logscale x 2
+  set xrange [1.0/16:16]
+  set xtics ("1/16" 0.0625, "1/8" 0.125, "1/4" 0.25, "1/2" 0.5, "1" 1, "2" 2, "4" 4, "8" 8, "16" 16)
+  set xlabel "alloy advantage over the peer (log2): right of 1 = alloy better, left = the peer better"
+  set yrange [nrows - 0.5:-0.5]
+  set ytics nomirror
+  set grid xtics
   set style fill solid 0.85 border -1
-  set boxwidth 0.9
-  # Horizontal bars read better with long labels: draw columns and rotate.
-  set xtics rotate by -35 left nomirror
-  set bmargin 14
-  set logscale y 2
-  set yrange [0.125:8]
-  set ytics ("1/8" 0.125, "1/4" 0.25, "1/2" 0.5, "1" 1, "2" 2, "4" 4, "8" 8)
-  set ylabel "alloy advantage (log2): >1 alloy better, <1 peer better"
-  set grid ytics
-  set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc rgb "black"
-  set key top right
-  plot for [i=2:ncols] f skip 1 using (column(i) > 0 ? column(i) : 1/0):xtic(1) title columnhead(i)
+  set key outside right top
+  set arrow 1 from first 1, graph 0 to first 1, graph 1 nohead lw 2 lc rgb "black"
+  clip(v) = v < 1.0/16 ? 1.0/16 : (v > 16 ? 16 : v)
+  plot for [i=2:ncols] f skip 1 using (1):($0 + (i - 2 - (npeers - 1) / 2.0) * bw):(clip(column(i) < 1 ? column(i) : 1)):(clip(column(i) > 1 ? column(i) : 1)):($0 + (i - 2 - (npeers - 1) / 2.0) * bw - bw / 2):($0 + (i - 2 - (npeers - 1) / 2.0) * bw + bw / 2) with boxxyerror title columnhead(i), \
+       f skip 2 using (1):0:ytic(1) with points ps 0 notitle
   unset arrow 1
   unset logscale
+  unset xrange
   unset yrange
-  set bmargin
+  unset xtics
+  set xtics
+  set ytics
   set terminal pngcairo size 1100,650 font "sans,10" noenhanced
 }

@@ -24,6 +24,7 @@
 #include "bench/common/peer_allocators.h"
 #include "bench/common/subjects.h"
 #include "bench/report_tool/cases.h"
+#include "bench/report_tool/memory_child.h"
 #include "bench/report_tool/report_writer.h"
 #include "bench/report_tool/results.h"
 #include "bench/report_tool/slo.h"
@@ -31,12 +32,23 @@
 ABSL_FLAG(std::string, out_dir, "bench-out", "Directory the report files are written into.");
 ABSL_FLAG(std::string, subjects, "", "Comma-separated subjects to run (default: all), e.g. alloy/system,mimalloc.");
 ABSL_FLAG(double, min_time, 0.1, "Seconds each repeating case runs (Google Benchmark's minimum time).");
+ABSL_FLAG(int, repetitions, 3, "Repetitions of each repeating case; the median is reported.");
 ABSL_FLAG(double, scale, 1.0, "Multiplies the length of the fixed traces (medium, frame, loading).");
 ABSL_FLAG(std::vector<std::string>, frame_sizes, std::vector<std::string>({"1000", "100000", "1000000"}),
           "Records per frame in the frame-build scenarios.");
 ABSL_FLAG(std::string, command, "", "How this run was started (recorded in the report).");
+ABSL_FLAG(std::string, memory_trace_subject, "",
+          "Internal: run only the medium memory trace for this subject and print the result.");
+ABSL_FLAG(int64_t, memory_trace_steps, 100000, "Internal: replacements in the medium memory trace.");
 
 namespace {
+
+std::string LoadAverage() {
+  std::ifstream f("/proc/loadavg");
+  double one = 0;
+  if (!(f >> one)) return "?";
+  return absl::StrFormat("%.2f", one);
+}
 
 std::string CpuModel() {
   std::ifstream f("/proc/cpuinfo");
@@ -61,7 +73,14 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   absl::ParseCommandLine(argc, argv);
 
+  if (!absl::GetFlag(FLAGS_memory_trace_subject).empty()) {
+    alloy_bench::MediumTraceOptions trace;
+    trace.steps = static_cast<size_t>(absl::GetFlag(FLAGS_memory_trace_steps));
+    return alloy_bench::MediumTraceChildMain(absl::GetFlag(FLAGS_memory_trace_subject), trace);
+  }
+
   const absl::Time start = absl::Now();
+  const std::string load_before = LoadAverage();
   const alloy_bench::CycleClock& clock = alloy_bench::GetCycleClock();
   std::fprintf(stderr, "cycle counter: %.3f GHz, empty timer pair %.1f ns\n", 1.0 / clock.ns_per_cycle,
                clock.overhead_ns());
@@ -74,6 +93,7 @@ int main(int argc, char** argv) {
   alloy_bench::CaseOptions options;
   options.min_time = absl::GetFlag(FLAGS_min_time);
   options.scale = absl::GetFlag(FLAGS_scale);
+  options.repetitions = absl::GetFlag(FLAGS_repetitions);
   options.frame_sizes.clear();
   for (const std::string& n : absl::GetFlag(FLAGS_frame_sizes)) options.frame_sizes.push_back(std::stoul(n));
   alloy_bench::RegisterCases(subjects, options);
@@ -88,6 +108,7 @@ int main(int argc, char** argv) {
   run.cpu_model = CpuModel();
   run.cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
   run.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  run.load = load_before + " at start, " + LoadAverage() + " at end";
 
   const alloy_bench::Results& results = alloy_bench::GlobalResults();
   std::vector<alloy_bench::SloVerdict> slos = alloy_bench::EvaluateSlos(results, subjects);

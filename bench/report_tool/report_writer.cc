@@ -119,8 +119,11 @@ std::string FormatTextReport(const RunInfo& run, const Results& results, const s
   all.insert(all.end(), peers.begin(), peers.end());
 
   o << "alloy performance report, " << run.generated << "\n";
-  o << absl::StrFormat("machine: %d CPUs, %s; cycle counter %.3f GHz; empty timer pair %.1f ns\n", run.cpus,
-                       run.cpu_model, 1.0 / clock.ns_per_cycle, clock.overhead_ns());
+  o << absl::StrFormat(
+      "machine: %d CPUs, %s; cycle counter %.3f GHz, resolution %.1f ns; empty timer pair %.1f ns (subtracted)\n",
+      run.cpus, run.cpu_model, 1.0 / clock.ns_per_cycle, clock.resolution_ns(), clock.overhead_ns());
+  o << "load average: " << run.load << " (on " << run.cpus
+    << " CPUs; a load above the CPU count means other work shared the machine)\n";
   o << "command: " << run.command << "\n\n";
 
   o << "Subjects (all in this one process and run):\n";
@@ -155,7 +158,7 @@ std::string FormatTextReport(const RunInfo& run, const Results& results, const s
   // Ratios alloy/peer for the headline metrics.
   for (const Subject* a : alloys) {
     o << "\nRatios " << a->name << " / peer (raw value ratio; + alloy better, - alloy worse, = within "
-      << static_cast<int>(kEvenBand * 100) << " %)\n";
+      << static_cast<int>(kEvenBand * 100) << " %,\n  ~ both latencies within 3 timer steps: below what the counter resolves)\n";
     std::string h = absl::StrFormat("%-*s", label_width + 11, "");
     for (const Subject* p : peers) h += absl::StrFormat(" %*s", col, p->name);
     o << h << "\n";
@@ -169,12 +172,19 @@ std::string FormatTextReport(const RunInfo& run, const Results& results, const s
       for (const Subject* p : peers) {
         auto pv = row.values.find(p->name);
         if (pv == row.values.end() || pv->second <= 0 || av->second <= 0) {
+          // A latency of 0 means below the empty-pair overhead: no ratio.
           o << absl::StrFormat(" %*s", col, "-");
           continue;
         }
         double ratio = av->second / pv->second;
         double adv = Advantage(row.info, av->second, pv->second);
         char mark = std::fabs(adv - 1) < kEvenBand ? '=' : (adv > 1 ? '+' : '-');
+        const double coarse = 3 * clock.resolution_ns();
+        const std::string& m = row.key.metric;
+        bool percentile = m.size() > 4 && (m.compare(m.size() - 4, 4, "_p50") == 0 ||
+                                           m.compare(m.size() - 4, 4, "_p99") == 0 ||
+                                           (m.size() > 5 && m.compare(m.size() - 5, 5, "_p999") == 0));
+        if (percentile && av->second <= coarse && pv->second <= coarse) mark = '~';
         o << absl::StrFormat(" %*s", col, absl::StrFormat("%.2f %c", ratio, mark));
       }
       o << "\n";
@@ -197,7 +207,8 @@ std::string FormatTextReport(const RunInfo& run, const Results& results, const s
     << "  operations at once and are the better throughput measure. Every subject is called through the same\n"
     << "  adapter (one virtual call, then a dlsym'd entry point or the alloy ops table), with sized frees where\n"
     << "  the subject has them. Fragmentation = (held - live) / live, held measured per subject as listed above.\n"
-    << "  One short run: treat differences under ~10 % as noise.\n";
+    << "  Repeating cases report the median of their repetitions; the fixed traces run once. On a shared\n"
+    << "  2-CPU machine treat differences under ~10-20 % as noise (see the load average above).\n";
   o << absl::StrFormat("\nRun time: %.1f s\n", run.seconds);
   return o.str();
 }
@@ -227,9 +238,10 @@ bool WriteReportFiles(const std::string& dir, const std::string& text, const Run
   std::string json = "{\n";
   json += absl::StrFormat(
       "  \"generated\": %s,\n  \"command\": %s,\n  \"machine\": {\"cpus\": %d, \"cpu_model\": %s, "
-      "\"ns_per_cycle\": %.6f, \"timer_overhead_ns\": %.3f},\n  \"seconds\": %.3f,\n",
+      "\"ns_per_cycle\": %.6f, \"timer_overhead_ns\": %.3f, \"timer_resolution_ns\": %.3f, \"load\": %s},\n"
+      "  \"seconds\": %.3f,\n",
       JsonString(run.generated), JsonString(run.command), run.cpus, JsonString(run.cpu_model), clock.ns_per_cycle,
-      clock.overhead_ns(), run.seconds);
+      clock.overhead_ns(), clock.resolution_ns(), JsonString(run.load), run.seconds);
   json += "  \"subjects\": [\n";
   for (size_t i = 0; i < subjects.size(); ++i) {
     const Subject& s = subjects[i];

@@ -24,6 +24,7 @@ struct RunInfo {
   std::string cpu_model;
   int cpus = 0;
   double seconds = 0;  // wall time of the whole run
+  std::string load;    // the 1-minute load average around the run
 };
 
 // The text report.

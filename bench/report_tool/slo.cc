@@ -40,7 +40,7 @@ std::string BestPeer(const Results& results, const std::vector<Subject>& subject
     }
   }
   if (best.empty()) return "-";
-  return absl::StrFormat("%s %.3g %s", best, best_value, line.unit);
+  return absl::StrFormat("%s %.4g %s", best, best_value, line.unit);
 }
 
 }  // namespace
@@ -61,7 +61,7 @@ std::vector<SloVerdict> EvaluateSlos(const Results& results, const std::vector<S
       if (line.requires_metric[0] != '\0') {
         double flag = 0;
         if (!results.Get({line.key.workload, line.requires_metric}, s.name, &flag) || flag != 1) {
-          partial += absl::StrFormat("%s%s: %.3g %s without a reset (frees each)", partial.empty() ? "" : "; ",
+          partial += absl::StrFormat("%s%s: %.0f %s freeing each record (no reset)", partial.empty() ? "" : "; ",
                                      s.name, v, line.unit);
           continue;
         }
