@@ -289,6 +289,11 @@ PeerLoad LoadPeer(const std::string& name, bool check) {
     return load;
   }
   load.note = "dlopen(RTLD_NOW|RTLD_LOCAL), checked: 1M blocks from 2 threads + cross-thread frees";
+  if (name == "jemalloc") {
+    // Without the larger static TLS surplus its dlopen fails with "cannot
+    // allocate memory in static TLS block".
+    load.note += "; needs GLIBC_TUNABLES=glibc.rtld.optional_static_tls (set by re-executing)";
+  }
   if (name == "glibc") load.note = "process malloc, checked: 1M blocks from 2 threads + cross-thread frees";
   return load;
 }

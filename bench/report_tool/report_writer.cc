@@ -284,7 +284,12 @@ bool WriteReportFiles(const std::string& dir, const std::string& text, const Run
     out += "\n";
     for (double q : kQuantiles) {
       out += absl::StrFormat("%.5f", q * 100);
-      for (const auto& entry : series.by_subject) out += absl::StrFormat(",%.2f", clock.ToNs(entry.second.Quantile(q)));
+      for (const auto& entry : series.by_subject) {
+        // A percentile needs at least one sample beyond it to mean anything.
+        const LatencyHistogram& h = entry.second;
+        bool resolved = (1.0 - q) * static_cast<double>(h.total()) >= 1.0;
+        out += resolved ? absl::StrFormat(",%.2f", clock.ToNs(h.Quantile(q))) : ",NaN";
+      }
       out += "\n";
     }
     if (!WriteFile(dir + "/latency_" + series.name + ".csv", out, error)) return false;
