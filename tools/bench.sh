@@ -16,6 +16,8 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 
+command_line="tools/bench.sh"
+[[ $# -gt 0 ]] && command_line+="$(printf ' %q' "$@")"
 out="bench-out"
 run_flags=(--min_time=0.2 --scale=1)
 extra=()
@@ -29,8 +31,6 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 case "$out" in /*) ;; *) out="$repo/$out" ;; esac
-command_line="tools/bench.sh${*:+ $*}"
-[[ ${#extra[@]} -gt 0 ]] && command_line="tools/bench.sh ${extra[*]}"
 
 start=$(date +%s)
 echo "== building //bench:report (-c opt)" >&2

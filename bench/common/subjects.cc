@@ -38,7 +38,7 @@ std::vector<AlloyEntry> AlloySubjects() {
       // fresh instance):
       // {"alloy/small_object", [] { return <create small_object heap>; }, <destroy>, {}},
       // {"alloy/tlsf", [] { return <create tlsf over a VM region>; }, <destroy>, {}},
-      // {"alloy/pool_64", [] { return <create 64 B pool>; }, <destroy>, {"pool_64"}},
+      // {"alloy/pool_64", [] { return <create 64 B pool>; }, <destroy>, {"fixed_64"}},
       // {"alloy/frame", [] { return <create frame arena>; }, <destroy>, {"frame_1k", "frame_100k", "frame_1m"}},
   };
 }

@@ -66,8 +66,8 @@ std::vector<uint32_t> MakeIndices(size_t count, size_t bound, uint64_t seed) {
 
 // ---- small pairs -----------------------------------------------------------
 
-SmallPairs::SmallPairs(Allocator& allocator)
-    : a_(allocator), sizes_(MakeSizes(kTableSize, kMinSize, kMaxSize, false, 1)), overhead_(Overhead()) {}
+SmallPairs::SmallPairs(Allocator& allocator, size_t min_size, size_t max_size)
+    : a_(allocator), sizes_(MakeSizes(kTableSize, min_size, max_size, false, 1)), overhead_(Overhead()) {}
 
 bool SmallPairs::RunBatch() {
   const uint32_t* sizes = sizes_.data() + cursor_;

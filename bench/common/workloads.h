@@ -30,13 +30,14 @@ std::vector<uint32_t> MakeSizes(size_t count, size_t lo, size_t hi, bool log_uni
 // `count` indices uniform in [0, bound).
 std::vector<uint32_t> MakeIndices(size_t count, size_t bound, uint64_t seed);
 
-// Small objects, thread local: kBatch allocations of 8–256 B, then their
-// frees in the same order (a typical short-lived burst).
+// Small objects, thread local: kBatch allocations of 8–256 B (or of one
+// fixed size, for pools), then their frees in the same order (a typical
+// short-lived burst).
 class SmallPairs {
  public:
   static constexpr int kBatch = 16;
   static constexpr size_t kMinSize = 8, kMaxSize = 256, kAlign = 8;
-  explicit SmallPairs(Allocator& allocator);
+  explicit SmallPairs(Allocator& allocator, size_t min_size = kMinSize, size_t max_size = kMaxSize);
   // One batch, untimed: kBatch allocate + kBatch free.
   bool RunBatch();
   // One batch with each allocate and each free timed on the cycle counter

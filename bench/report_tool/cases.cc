@@ -63,6 +63,26 @@ void RegisterSmall(const Subject& s, const CaseOptions& o) {
   };
 }
 
+// A fixed 64 B size: what a pool serves; the peers' same-size path.
+void RegisterFixed64(const Subject& s, const CaseOptions& o) {
+  std::string subject = s.name;
+  std::string name = "fixed_64/" + subject;
+  benchmark::RegisterBenchmark(name.c_str(), [s](benchmark::State& state) {
+    std::shared_ptr<Allocator> a = s.make();
+    SmallPairs work(*a, 64, 64);
+    for (auto _ : state) {
+      if (!work.RunBatch()) {
+        state.SkipWithError("allocation failed");
+        break;
+      }
+    }
+  })->MinTime(o.min_time)->Repetitions(o.repetitions)->ReportAggregatesOnly(true);
+  Finishers()[name] = [subject](const benchmark::BenchmarkReporter::Run& run) {
+    GlobalResults().Set({"fixed_64", "mpairs_per_s"}, {"malloc+free pairs, batched", "M pairs/s", true, true},
+                        subject, 1e3 * SmallPairs::kBatch / NsPerIteration(run));
+  };
+}
+
 void RegisterSmallLatency(const Subject& s, const CaseOptions& o) {
   std::string subject = s.name;
   std::string name = "small_latency/" + subject;
@@ -233,24 +253,35 @@ void RegisterCases(const std::vector<Subject>& subjects, const CaseOptions& o) {
     }
   };
   // Medium first: every heap is still fresh, so held memory is its own.
-  each("medium_trace", [&](const Subject& s) { RegisterMedium(s, o); });
-  auto serves_small = [](const Subject& s) { return s.make()->max_size() >= SmallPairs::kMaxSize; };
+  each("medium_trace", [&](const Subject& s) {
+    if (s.make()->max_size() >= MediumTraceOptions{}.max_size) RegisterMedium(s, o);
+  });
+  // A workload runs only where the subject serves its largest size (and,
+  // across threads, only where it is thread safe); it is not an error.
+  auto serves = [](const Subject& s, size_t size) { return s.make()->max_size() >= size; };
   each("small_pairs", [&](const Subject& s) {
-    if (serves_small(s)) RegisterSmall(s, o);
+    if (serves(s, SmallPairs::kMaxSize)) RegisterSmall(s, o);
   });
   each("small_latency", [&](const Subject& s) {
-    if (serves_small(s)) RegisterSmallLatency(s, o);
+    if (serves(s, SmallPairs::kMaxSize)) RegisterSmallLatency(s, o);
+  });
+  each("fixed_64", [&](const Subject& s) {
+    if (serves(s, 64)) RegisterFixed64(s, o);
   });
   each("steady_10k", [&](const Subject& s) {
-    if (serves_small(s)) RegisterSteady(s, o);
+    if (serves(s, SmallPairs::kMaxSize)) RegisterSteady(s, o);
   });
   each("xthread", [&](const Subject& s) {
-    if (serves_small(s) && s.make()->thread_safe()) RegisterCrossThread(s, o);
+    if (serves(s, SmallPairs::kMaxSize) && s.make()->thread_safe()) RegisterCrossThread(s, o);
   });
   for (size_t records : o.frame_sizes) {
-    each("frame_" + FrameLabel(records), [&](const Subject& s) { RegisterFrame(s, o, records); });
+    each("frame_" + FrameLabel(records), [&](const Subject& s) {
+      if (serves(s, 128)) RegisterFrame(s, o, records);
+    });
   }
-  each("loading", [&](const Subject& s) { RegisterLoading(s, o); });
+  each("loading", [&](const Subject& s) {
+    if (serves(s, LoadingOptions{}.max_size)) RegisterLoading(s, o);
+  });
 }
 
 bool RunReporter::ReportContext(const Context& context) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -116,7 +117,11 @@ int main(int argc, char** argv) {
   std::fputs(text.c_str(), stdout);
   std::fflush(stdout);
   std::string error;
-  const std::string dir = absl::GetFlag(FLAGS_out_dir);
+  std::string dir = absl::GetFlag(FLAGS_out_dir);
+  // Under `bazel run` the working directory is the runfiles tree: a relative
+  // --out_dir means relative to where the command was typed.
+  const char* workdir = getenv("BUILD_WORKING_DIRECTORY");
+  if (!dir.empty() && dir[0] != '/' && workdir != nullptr) dir = std::string(workdir) + "/" + dir;
   if (!alloy_bench::WriteReportFiles(dir, text, run, results, subjects, slos, &error)) {
     std::fprintf(stderr, "error: %s\n", error.c_str());
     return 1;

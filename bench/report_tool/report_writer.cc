@@ -24,6 +24,7 @@ std::string WorkloadHeading(const std::string& workload) {
   if (workload == "small_pairs") return "Small objects 8-256 B, thread-local: 16 mallocs then 16 frees, batch-timed";
   if (workload == "small_latency")
     return "Small objects 8-256 B, thread-local: each malloc and free timed (rdtsc, empty-pair cost subtracted)";
+  if (workload == "fixed_64") return "Fixed 64 B: 16 mallocs then 16 frees, batch-timed (a pool's workload)";
   if (workload == "steady_10k") return "Steady state: 10k live objects of 8-256 B, free a random one and malloc anew";
   if (workload == "xthread") return "Producer/consumer: one thread mallocs 8-256 B, another frees (SPSC ring)";
   if (workload == "medium_trace")
