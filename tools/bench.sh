@@ -19,7 +19,7 @@ cd "$repo"
 command_line="tools/bench.sh"
 [[ $# -gt 0 ]] && command_line+="$(printf ' %q' "$@")"
 out="bench-out"
-run_flags=(--min_time=0.2 --scale=1)
+run_flags=(--min_time=0.1 --scale=1)
 extra=()
 while [[ $# -gt 0 ]]; do
   case "$1" in

@@ -77,7 +77,9 @@ class SteadyState {
 // kSampleEvery is timed on the cycle counter.
 class ProducerConsumer {
  public:
-  static constexpr size_t kRing = 1024;
+  // Large enough that on an oversubscribed machine each thread works through
+  // many objects per time slice instead of waiting on the other.
+  static constexpr size_t kRing = 8192;
   static constexpr int kSampleEvery = 8;
   explicit ProducerConsumer(Allocator& allocator);
   ~ProducerConsumer();  // stops and joins the consumer

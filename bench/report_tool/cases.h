@@ -40,6 +40,7 @@ class RunReporter : public benchmark::BenchmarkReporter {
 
  private:
   int errors_ = 0;
+  double last_report_ = 0;  // monotonic seconds at the previous report
 };
 
 }  // namespace alloy_bench

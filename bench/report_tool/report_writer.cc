@@ -208,8 +208,10 @@ std::string FormatTextReport(const RunInfo& run, const Results& results, const s
     << "  operations at once and are the better throughput measure. Every subject is called through the same\n"
     << "  adapter (one virtual call, then a dlsym'd entry point or the alloy ops table), with sized frees where\n"
     << "  the subject has them. Fragmentation = (held - live) / live, held measured per subject as listed above.\n"
-    << "  Repeating cases report the median of their repetitions; the fixed traces run once. On a shared\n"
-    << "  2-CPU machine treat differences under ~10-20 % as noise (see the load average above).\n";
+    << "  Repeating cases report the median of their repetitions, timed in thread CPU time (preemption by\n"
+    << "  other work does not count); producer/consumer reports objects per CPU second of both threads.\n"
+    << "  The fixed traces run once, in real time. On a shared 2-CPU machine treat differences under\n"
+    << "  ~10-20 % as noise (see the load average above).\n";
   o << absl::StrFormat("\nRun time: %.1f s\n", run.seconds);
   return o.str();
 }

@@ -40,7 +40,7 @@ std::string BestPeer(const Results& results, const std::vector<Subject>& subject
     }
   }
   if (best.empty()) return "-";
-  return absl::StrFormat("%s %.4g %s", best, best_value, line.unit);
+  return absl::StrFormat(best_value >= 1000 ? "%s %.0f %s" : "%s %.3g %s", best, best_value, line.unit);
 }
 
 }  // namespace
