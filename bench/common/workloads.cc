@@ -151,18 +151,26 @@ ProducerConsumer::~ProducerConsumer() { Stop(); }
 
 bool ProducerConsumer::Produce(size_t count) {
   size_t head = head_.load(std::memory_order_relaxed);
-  for (size_t i = 0; i < count; ++i) {
-    uint32_t size = sizes_[cursor_];
-    cursor_ = (cursor_ + 1) & (kTableSize - 1);
-    void* p = a_.Allocate(size, 8);
-    if (p == nullptr) return false;
-    *static_cast<char*>(p) = 1;
-    while (head - cached_tail_ >= kRing) {
-      cached_tail_ = tail_.load(std::memory_order_acquire);
-      if (head - cached_tail_ >= kRing) std::this_thread::yield();
+  for (size_t done = 0; done < count; done += kBatch) {
+    uint64_t t0 = CyclesBegin();
+    for (size_t i = 0; i < kBatch; ++i) {
+      uint32_t size = sizes_[cursor_];
+      cursor_ = (cursor_ + 1) & (kTableSize - 1);
+      void* p = a_.Allocate(size, 8);
+      if (p == nullptr) return false;
+      *static_cast<char*>(p) = 1;
+      produce_batch_[i] = Item{p, size};
     }
-    ring_[head & (kRing - 1)] = Item{p, size};
-    head_.store(++head, std::memory_order_release);
+    uint64_t t1 = CyclesEnd();
+    produce_batches_.Add(t1 - t0);
+    for (size_t i = 0; i < kBatch; ++i) {
+      while (head - cached_tail_ >= kRing) {
+        cached_tail_ = tail_.load(std::memory_order_acquire);
+        if (head - cached_tail_ >= kRing) std::this_thread::yield();
+      }
+      ring_[head & (kRing - 1)] = produce_batch_[i];
+      head_.store(++head, std::memory_order_release);
+    }
   }
   return true;
 }
@@ -170,39 +178,99 @@ bool ProducerConsumer::Produce(size_t count) {
 void ProducerConsumer::Consume() {
   const uint64_t overhead = Overhead();
   size_t tail = tail_.load(std::memory_order_relaxed);
-  size_t cached_head = 0;
-  int sample = 0;
+  int batch_number = 0;
   for (;;) {
-    if (tail == cached_head) {
-      cached_head = head_.load(std::memory_order_acquire);
-      if (tail == cached_head) {
-        if (stop_.load(std::memory_order_acquire)) {
-          cached_head = head_.load(std::memory_order_acquire);
-          if (tail == cached_head) return;
-          continue;
-        }
+    // Take up to a batch from the ring; a partial one only when stopping.
+    size_t head = head_.load(std::memory_order_acquire);
+    size_t available = head - tail;
+    if (available < kBatch) {
+      if (!stop_.load(std::memory_order_acquire)) {
         std::this_thread::yield();
         continue;
       }
+      head = head_.load(std::memory_order_acquire);
+      available = head - tail;
+      if (available == 0) return;
     }
-    Item item = ring_[tail & (kRing - 1)];
-    if (++sample == kSampleEvery) {
-      sample = 0;
-      uint64_t t0 = CyclesBegin();
-      a_.Free(item.ptr, item.size, 8);
-      uint64_t t1 = CyclesEnd();
-      free_latency_.Add(Net(t0, t1, overhead));
+    size_t n = available < kBatch ? available : kBatch;
+    for (size_t i = 0; i < n; ++i) consume_batch_[i] = ring_[(tail + i) & (kRing - 1)];
+    tail += n;
+    tail_.store(tail, std::memory_order_release);
+    if (++batch_number % kSampleEvery == 0) {
+      for (size_t i = 0; i < n; ++i) {
+        uint64_t t0 = CyclesBegin();
+        a_.Free(consume_batch_[i].ptr, consume_batch_[i].size, 8);
+        uint64_t t1 = CyclesEnd();
+        free_latency_.Add(Net(t0, t1, overhead));
+      }
     } else {
-      a_.Free(item.ptr, item.size, 8);
+      uint64_t t0 = CyclesBegin();
+      for (size_t i = 0; i < n; ++i) a_.Free(consume_batch_[i].ptr, consume_batch_[i].size, 8);
+      uint64_t t1 = CyclesEnd();
+      if (n == kBatch) free_batches_.Add(t1 - t0);
     }
-    tail_.store(++tail, std::memory_order_release);
   }
+}
+
+double ProducerConsumer::cycles_per_object() const {
+  if (produce_batches_.total() == 0 || free_batches_.total() == 0) return 0;
+  return (produce_batches_.Quantile(0.5) + free_batches_.Quantile(0.5)) / static_cast<double>(kBatch);
 }
 
 void ProducerConsumer::Stop() {
   if (!consumer_.joinable()) return;
   stop_.store(true, std::memory_order_release);
   consumer_.join();
+}
+
+// ---- remote-free batch reclaim ------------------------------------------------
+
+RemoteReclaim::RemoteReclaim(Allocator& allocator) : a_(allocator), overhead_(Overhead()) {
+  remote_ = std::thread([this] { Free(); });
+}
+
+RemoteReclaim::~RemoteReclaim() {
+  phase_.store(-1, std::memory_order_release);
+  remote_.join();
+}
+
+void RemoteReclaim::Free() {
+  for (;;) {
+    int phase = phase_.load(std::memory_order_acquire);
+    if (phase == -1) return;
+    if (phase != 1) {
+      std::this_thread::yield();
+      continue;
+    }
+    for (size_t i = 0; i < kBatch; ++i) a_.Free(blocks_[i], kSize, 8);
+    phase_.store(2, std::memory_order_release);
+  }
+}
+
+bool RemoteReclaim::RunRound() {
+  for (size_t i = 0; i < kBatch; ++i) {
+    blocks_[i] = a_.Allocate(kSize, 8);
+    if (blocks_[i] == nullptr) return false;
+    *static_cast<char*>(blocks_[i]) = 1;
+  }
+  phase_.store(1, std::memory_order_release);
+  while (phase_.load(std::memory_order_acquire) != 2) std::this_thread::yield();
+  phase_.store(0, std::memory_order_relaxed);
+  uint64_t worst = 0;
+  bool ok = true;
+  for (size_t i = 0; i < kBatch; ++i) {
+    uint64_t t0 = CyclesBegin();
+    void* p = a_.Allocate(kSize, 8);
+    uint64_t t1 = CyclesEnd();
+    blocks_[i] = p;
+    ok = ok && p != nullptr;
+    uint64_t d = Net(t0, t1, overhead_);
+    if (d > worst) worst = d;
+  }
+  for (size_t i = 0; i < kBatch; ++i)
+    if (blocks_[i] != nullptr) a_.Free(blocks_[i], kSize, 8);
+  worst_.Add(worst);
+  return ok;
 }
 
 // ---- medium trace --------------------------------------------------------------

@@ -73,19 +73,27 @@ class SteadyState {
 
 // One producer (the calling thread) allocates 8–256 B objects and hands them
 // through a bounded single-producer/single-consumer ring to a consumer thread
-// that frees them: every free is a cross-thread free. One free in
-// kSampleEvery is timed on the cycle counter.
+// that frees them: every free is a cross-thread free. Both sides work in
+// batches of kBatch and time only the allocator calls, so waiting on the ring
+// (or on a busy machine's scheduler) is not counted as allocator cost; the
+// median batch on each side gives the cost per object. Every
+// kSampleEvery-th consumer batch times each free on its own instead, for the
+// remote-free latency histogram.
 class ProducerConsumer {
  public:
   // Large enough that on an oversubscribed machine each thread works through
   // many objects per time slice instead of waiting on the other.
   static constexpr size_t kRing = 8192;
+  static constexpr size_t kBatch = 64;
   static constexpr int kSampleEvery = 8;
   explicit ProducerConsumer(Allocator& allocator);
   ~ProducerConsumer();  // stops and joins the consumer
+  // Produces `count` objects (rounded up to whole batches).
   bool Produce(size_t count);
   // Waits for the consumer to drain the ring and stops it.
   void Stop();
+  // After Stop(): cycles of one malloc plus one remote free (median batches).
+  double cycles_per_object() const;
   const LatencyHistogram& free_latency() const { return free_latency_; }
 
  private:
@@ -101,9 +109,38 @@ class ProducerConsumer {
   alignas(64) std::atomic<size_t> tail_{0};  // next slot the consumer reads
   alignas(64) std::atomic<bool> stop_{false};
   size_t cached_tail_ = 0;
+  // Cycles per full batch, each side. The median batch is the cost: a batch
+  // that a preemption landed in does not move it.
+  LatencyHistogram produce_batches_;  // producer thread only
+  LatencyHistogram free_batches_;     // consumer thread only
+  Item produce_batch_[kBatch];
+  Item consume_batch_[kBatch];
   Item ring_[kRing];
   LatencyHistogram free_latency_;
   std::thread consumer_;
+};
+
+// Remote-free batch reclaim: the owner allocates a batch of blocks, another
+// thread frees the whole batch, then the owner allocates a batch again with
+// every allocation timed. An allocator that queues remote frees reclaims
+// them on one of those allocations; the slowest allocation of the round is
+// the stall the owner sees (recorded once per round).
+class RemoteReclaim {
+ public:
+  static constexpr size_t kBatch = 256, kSize = 64;
+  explicit RemoteReclaim(Allocator& allocator);
+  ~RemoteReclaim();
+  bool RunRound();
+  const LatencyHistogram& worst_allocation() const { return worst_; }
+
+ private:
+  void Free();
+  Allocator& a_;
+  void* blocks_[kBatch];
+  alignas(64) std::atomic<int> phase_{0};  // 1: batch handed over, 2: freed, -1: stop
+  LatencyHistogram worst_;
+  uint64_t overhead_;
+  std::thread remote_;
 };
 
 // Medium sizes (256 B–64 KiB, log-uniform) in a long steady-state trace:

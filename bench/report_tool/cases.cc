@@ -27,6 +27,24 @@ std::map<std::string, Finisher>& Finishers() {
 
 double Ns(double cycles) { return GetCycleClock().ToNs(cycles); }
 
+// A number a case measures itself, per invocation. Google Benchmark calls a
+// case several times (probing the iteration count, then each repetition); the
+// reported value is the median of the `repetitions` longest invocations.
+std::map<std::string, std::vector<std::pair<int64_t, double>>>& Invocations() {
+  static auto* invocations = new std::map<std::string, std::vector<std::pair<int64_t, double>>>;
+  return *invocations;
+}
+
+double MedianOfLongest(const std::string& name, int repetitions) {
+  auto v = Invocations()[name];
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  if (static_cast<int>(v.size()) > repetitions) v.resize(static_cast<size_t>(repetitions));
+  std::vector<double> values;
+  for (const auto& e : v) values.push_back(e.second);
+  std::sort(values.begin(), values.end());
+  return values.empty() ? 0 : values[values.size() / 2];
+}
+
 void StorePercentiles(const std::string& workload, const std::string& prefix, const std::string& what,
                       const std::string& subject, const LatencyHistogram& h) {
   Results& r = GlobalResults();
@@ -138,7 +156,7 @@ void RegisterCrossThread(const Subject& s, const CaseOptions& o) {
   constexpr size_t kChunk = 4096;
   std::string subject = s.name;
   std::string name = "xthread/" + subject;
-  benchmark::RegisterBenchmark(name.c_str(), [s, subject](benchmark::State& state) {
+  benchmark::RegisterBenchmark(name.c_str(), [s, subject, name](benchmark::State& state) {
     std::shared_ptr<Allocator> a = s.make();
     auto work = std::make_unique<ProducerConsumer>(*a);
     for (auto _ : state) {
@@ -151,22 +169,43 @@ void RegisterCrossThread(const Subject& s, const CaseOptions& o) {
     StorePercentiles("xthread", "remote_free", "remote free", subject, work->free_latency());
     GlobalResults().SetHistogram("remote_free", "cross-thread free (producer allocates, consumer frees)", subject,
                                  work->free_latency());
+    Invocations()[name].emplace_back(static_cast<int64_t>(state.iterations()),
+                                             Ns(work->cycles_per_object()));
   })
       ->MinTime(o.min_time)
       ->Repetitions(o.repetitions)
       ->ReportAggregatesOnly(true)
-      ->UseRealTime()
-      ->MeasureProcessCPUTime();
-  Finishers()[name] = [subject](const benchmark::BenchmarkReporter::Run& run) {
-    // Per CPU second of both threads: what the allocator costs, whatever else
-    // the machine runs. Wall-clock throughput alongside, not in the ratios.
-    double cpu_ns = run.GetAdjustedCPUTime() * 1e9 / benchmark::GetTimeUnitMultiplier(run.time_unit);
-    GlobalResults().Set({"xthread", "mobjects_per_cpu_s"},
-                        {"objects per CPU second (both threads)", "M/CPU s", true, true}, subject,
-                        1e3 * kChunk / cpu_ns);
+      ->UseRealTime();
+  Finishers()[name] = [subject, name, o](const benchmark::BenchmarkReporter::Run& run) {
+    // Allocator time only (both threads' timed batches), ring waits excluded.
+    GlobalResults().Set({"xthread", "ns_per_object"}, {"malloc + remote free, per object", "ns", false, true},
+                        subject, MedianOfLongest(name, o.repetitions));
     GlobalResults().Set({"xthread", "mobjects_per_s"}, {"objects per wall second", "M objects/s", true, false},
                         subject, 1e3 * kChunk / NsPerIteration(run));
   };
+}
+
+void RegisterRemoteReclaim(const Subject& s, const CaseOptions& o) {
+  std::string subject = s.name;
+  const int rounds = static_cast<int>(std::max(100.0, 1000 * o.scale));
+  benchmark::RegisterBenchmark(("remote_reclaim/" + subject).c_str(), [s, subject](benchmark::State& state) {
+    std::shared_ptr<Allocator> a = s.make();
+    auto work = std::make_unique<RemoteReclaim>(*a);
+    for (auto _ : state) {
+      if (!work->RunRound()) {
+        state.SkipWithError("allocation failed");
+        break;
+      }
+    }
+    const LatencyHistogram& h = work->worst_allocation();
+    Results& res = GlobalResults();
+    // Per round, the slowest of the owner's allocations after the remote batch.
+    res.Set({"remote_reclaim", "batch_us"}, {"worst allocation per round, P50", "us", false, true}, subject,
+            Ns(h.Quantile(0.5)) / 1e3);
+    res.Set({"remote_reclaim", "batch_p99_us"}, {"worst allocation per round, P99", "us", false, true}, subject,
+            Ns(h.Quantile(0.99)) / 1e3);
+    res.SetHistogram("remote_reclaim", "slowest allocation after a 256-block remote-free batch", subject, h);
+  })->Iterations(rounds)->UseRealTime();
 }
 
 // Runs in a fresh child process per subject (memory_child.h).
@@ -288,6 +327,9 @@ void RegisterCases(const std::vector<Subject>& subjects, const CaseOptions& o) {
   });
   each("xthread", [&](const Subject& s) {
     if (serves(s, SmallPairs::kMaxSize) && s.make()->thread_safe()) RegisterCrossThread(s, o);
+  });
+  each("remote_reclaim", [&](const Subject& s) {
+    if (serves(s, RemoteReclaim::kSize) && s.make()->thread_safe()) RegisterRemoteReclaim(s, o);
   });
   for (size_t records : o.frame_sizes) {
     each("frame_" + FrameLabel(records), [&](const Subject& s) {

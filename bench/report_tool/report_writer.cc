@@ -26,13 +26,16 @@ std::string WorkloadHeading(const std::string& workload) {
     return "Small objects 8-256 B, thread-local: each malloc and free timed (rdtsc, empty-pair cost subtracted)";
   if (workload == "fixed_64") return "Fixed 64 B: 16 mallocs then 16 frees, batch-timed (a pool's workload)";
   if (workload == "steady_10k") return "Steady state: 10k live objects of 8-256 B, free a random one and malloc anew";
-  if (workload == "xthread") return "Producer/consumer: one thread mallocs 8-256 B, another frees (SPSC ring)";
+  if (workload == "xthread")
+    return "Producer/consumer: one thread mallocs 8-256 B, another frees (SPSC ring); allocator calls timed in "
+           "batches of 64, ring waits excluded";
   if (workload == "medium_trace")
     return "Medium 256 B-64 KiB (log-uniform), long steady-state trace: 2048 live, random replace";
   if (workload.rfind("frame_", 0) == 0)
     return "Frame build: " + workload.substr(6) + " records of 16-128 B written, then the frame is reset";
   if (workload == "loading") return "Resource loading: 1 KiB-1 MiB assets into a 64 MiB budget, random eviction";
-  if (workload == "remote_reclaim") return "Remote-free batch reclaim";
+  if (workload == "remote_reclaim")
+    return "Remote-free batch reclaim: another thread frees 256 blocks of 64 B, then the owner allocates 256";
   return workload;
 }
 
@@ -209,7 +212,7 @@ std::string FormatTextReport(const RunInfo& run, const Results& results, const s
     << "  adapter (one virtual call, then a dlsym'd entry point or the alloy ops table), with sized frees where\n"
     << "  the subject has them. Fragmentation = (held - live) / live, held measured per subject as listed above.\n"
     << "  Repeating cases report the median of their repetitions, timed in thread CPU time (preemption by\n"
-    << "  other work does not count); producer/consumer reports objects per CPU second of both threads.\n"
+    << "  other work does not count); producer/consumer times only the allocator calls, in batches.\n"
     << "  The fixed traces run once, in real time. On a shared 2-CPU machine treat differences under\n"
     << "  ~10-20 % as noise (see the load average above).\n";
   o << absl::StrFormat("\nRun time: %.1f s\n", run.seconds);
