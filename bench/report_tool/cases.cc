@@ -11,7 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "bench/common/cycle_clock.h"
 #include "bench/common/workloads.h"
-#include "bench/report_tool/memory_child.h"
+#include "bench/report_tool/isolated_case.h"
 #include "bench/report_tool/results.h"
 
 namespace alloy_bench {
@@ -185,57 +185,57 @@ void RegisterCrossThread(const Subject& s, const CaseOptions& o) {
   };
 }
 
+// Runs in a fresh child process per subject (isolated_case.h).
 void RegisterRemoteReclaim(const Subject& s, const CaseOptions& o) {
   std::string subject = s.name;
-  const int rounds = static_cast<int>(std::max(100.0, 1000 * o.scale));
-  benchmark::RegisterBenchmark(("remote_reclaim/" + subject).c_str(), [s, subject](benchmark::State& state) {
-    std::shared_ptr<Allocator> a = s.make();
-    auto work = std::make_unique<RemoteReclaim>(*a);
-    for (auto _ : state) {
-      if (!work->RunRound()) {
-        state.SkipWithError("allocation failed");
-        break;
-      }
+  const size_t rounds = static_cast<size_t>(std::max(100.0, 1000 * o.scale));
+  benchmark::RegisterBenchmark(("remote_reclaim/" + subject).c_str(), [subject, rounds](benchmark::State& state) {
+    auto r = std::make_unique<IsolatedResult>();
+    std::string error;
+    bool ok = false;
+    for (auto _ : state) ok = RunIsolated("remote_reclaim", subject, rounds, r.get(), &error);
+    if (!ok) {
+      state.SkipWithError(error.c_str());
+      return;
     }
-    const LatencyHistogram& h = work->worst_allocation();
-    Results& res = GlobalResults();
     // Per round, the slowest of the owner's allocations after the remote batch.
+    const LatencyHistogram& h = r->histograms["worst"];
+    Results& res = GlobalResults();
     res.Set({"remote_reclaim", "batch_us"}, {"worst allocation per round, P50", "us", false, true}, subject,
             Ns(h.Quantile(0.5)) / 1e3);
     res.Set({"remote_reclaim", "batch_p99_us"}, {"worst allocation per round, P99", "us", false, true}, subject,
             Ns(h.Quantile(0.99)) / 1e3);
     res.SetHistogram("remote_reclaim", "slowest allocation after a 256-block remote-free batch", subject, h);
-  })->Iterations(rounds)->UseRealTime();
+  })->Iterations(1)->Unit(benchmark::kMillisecond);
 }
 
-// Runs in a fresh child process per subject (memory_child.h).
+// Runs in a fresh child process per subject (isolated_case.h).
 void RegisterMedium(const Subject& s, const CaseOptions& o) {
   std::string subject = s.name;
   MediumTraceOptions mo;
   mo.steps = static_cast<size_t>(static_cast<double>(mo.steps) * o.scale);
   benchmark::RegisterBenchmark(("medium_trace/" + subject).c_str(), [subject, mo](benchmark::State& state) {
-    auto r = std::make_unique<MediumTraceResult>();
+    auto r = std::make_unique<IsolatedResult>();
     std::string error;
     bool ok = false;
-    for (auto _ : state) ok = RunMediumTraceIsolated(subject, mo, r.get(), &error);
+    for (auto _ : state) ok = RunIsolated("medium_trace", subject, mo.steps, r.get(), &error);
     if (!ok) {
       state.SkipWithError(error.c_str());
       return;
     }
     Results& res = GlobalResults();
-    res.Set({"medium_trace", "frag_pct"},
-            {"held beyond live: (held-live)/live", "%", false, true}, subject,
-            100.0 * r->fragmentation);
+    res.Set({"medium_trace", "frag_pct"}, {"held beyond live: (held-live)/live", "%", false, true}, subject,
+            100.0 * r->values["fragmentation"]);
     res.Set({"medium_trace", "frag_max_pct"}, {"held beyond live, worst sample", "%", false, false}, subject,
-            100.0 * r->fragmentation_max);
+            100.0 * r->values["fragmentation_max"]);
     res.Set({"medium_trace", "held_mib"}, {"held (mean of samples)", "MiB", false, false}, subject,
-            r->held_bytes / 1048576.0);
+            r->values["held_bytes"] / 1048576.0);
     res.Set({"medium_trace", "live_mib"}, {"live (mean of samples)", "MiB", false, false}, subject,
-            r->live_bytes / 1048576.0);
-    StorePercentiles("medium_trace", "alloc", "allocate", subject, r->allocate);
-    res.SetHistogram("medium_alloc", "medium 256 B-64 KiB allocate (steady trace)", subject, r->allocate);
-    res.SetNote(subject, "held", r->held_method);
-    state.counters["frag_pct"] = 100.0 * r->fragmentation;
+            r->values["live_bytes"] / 1048576.0);
+    const LatencyHistogram& allocate = r->histograms["allocate"];
+    StorePercentiles("medium_trace", "alloc", "allocate", subject, allocate);
+    res.SetHistogram("medium_alloc", "medium 256 B-64 KiB allocate (steady trace)", subject, allocate);
+    res.SetNote(subject, "held", r->texts["held_method"]);
   })->Iterations(1)->Unit(benchmark::kMillisecond);
 }
 

@@ -25,7 +25,7 @@
 #include "bench/common/peer_allocators.h"
 #include "bench/common/subjects.h"
 #include "bench/report_tool/cases.h"
-#include "bench/report_tool/memory_child.h"
+#include "bench/report_tool/isolated_case.h"
 #include "bench/report_tool/report_writer.h"
 #include "bench/report_tool/results.h"
 #include "bench/report_tool/slo.h"
@@ -38,9 +38,10 @@ ABSL_FLAG(double, scale, 1.0, "Multiplies the length of the fixed traces (medium
 ABSL_FLAG(std::vector<std::string>, frame_sizes, std::vector<std::string>({"1000", "100000", "1000000"}),
           "Records per frame in the frame-build scenarios.");
 ABSL_FLAG(std::string, command, "", "How this run was started (recorded in the report).");
-ABSL_FLAG(std::string, memory_trace_subject, "",
-          "Internal: run only the medium memory trace for this subject and print the result.");
-ABSL_FLAG(int64_t, memory_trace_steps, 100000, "Internal: replacements in the medium memory trace.");
+ABSL_FLAG(std::string, isolated_case, "",
+          "Internal: run only this workload (medium_trace, remote_reclaim) for --isolated_subject and print it.");
+ABSL_FLAG(std::string, isolated_subject, "", "Internal: the subject of --isolated_case.");
+ABSL_FLAG(int64_t, isolated_length, 0, "Internal: steps or rounds of --isolated_case.");
 
 namespace {
 
@@ -74,10 +75,9 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   absl::ParseCommandLine(argc, argv);
 
-  if (!absl::GetFlag(FLAGS_memory_trace_subject).empty()) {
-    alloy_bench::MediumTraceOptions trace;
-    trace.steps = static_cast<size_t>(absl::GetFlag(FLAGS_memory_trace_steps));
-    return alloy_bench::MediumTraceChildMain(absl::GetFlag(FLAGS_memory_trace_subject), trace);
+  if (!absl::GetFlag(FLAGS_isolated_case).empty()) {
+    return alloy_bench::IsolatedCaseMain(absl::GetFlag(FLAGS_isolated_case), absl::GetFlag(FLAGS_isolated_subject),
+                                         static_cast<size_t>(absl::GetFlag(FLAGS_isolated_length)));
   }
 
   const absl::Time start = absl::Now();
