@@ -1,0 +1,381 @@
+// bench/report_tool/cases.cc — workload x subject benchmark cases.
+#include "bench/report_tool/cases.h"
+
+#include <time.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <memory>
+
+#include "absl/strings/str_format.h"
+#include "bench/common/cycle_clock.h"
+#include "bench/common/workloads.h"
+#include "bench/report_tool/isolated_case.h"
+#include "bench/report_tool/results.h"
+
+namespace alloy_bench {
+namespace {
+
+// What to store once Google Benchmark reports a case (adaptive kernels only).
+using Finisher = std::function<void(const benchmark::BenchmarkReporter::Run&)>;
+
+std::map<std::string, Finisher>& Finishers() {
+  static auto* finishers = new std::map<std::string, Finisher>;
+  return *finishers;
+}
+
+double Ns(double cycles) { return GetCycleClock().ToNs(cycles); }
+
+// A number a case measures itself, per invocation. Google Benchmark calls a
+// case several times (probing the iteration count, then each repetition); the
+// reported value is the median of the `repetitions` longest invocations.
+std::map<std::string, std::vector<std::pair<int64_t, double>>>& Invocations() {
+  static auto* invocations = new std::map<std::string, std::vector<std::pair<int64_t, double>>>;
+  return *invocations;
+}
+
+double MedianOfLongest(const std::string& name, int repetitions) {
+  auto v = Invocations()[name];
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  if (static_cast<int>(v.size()) > repetitions) v.resize(static_cast<size_t>(repetitions));
+  std::vector<double> values;
+  for (const auto& e : v) values.push_back(e.second);
+  std::sort(values.begin(), values.end());
+  return values.empty() ? 0 : values[values.size() / 2];
+}
+
+void StorePercentiles(const std::string& workload, const std::string& prefix, const std::string& what,
+                      const std::string& subject, const LatencyHistogram& h) {
+  Results& r = GlobalResults();
+  const struct {
+    const char* suffix;
+    const char* label;
+    double q;
+  } points[] = {{"_p50", "P50", 0.5}, {"_p99", "P99", 0.99}, {"_p999", "P99.9", 0.999}};
+  for (const auto& p : points) {
+    r.Set({workload, prefix + p.suffix}, {what + " " + p.label, "ns", false, true}, subject, Ns(h.Quantile(p.q)));
+  }
+}
+
+// Time per iteration in nanoseconds (for the median aggregate too). Single-
+// threaded kernels use the thread's CPU time, which a shared machine's
+// preemptions do not inflate; cases with their own threads use real time.
+double NsPerIteration(const benchmark::BenchmarkReporter::Run& run) {
+  double t = run.run_name.time_type.empty() ? run.GetAdjustedCPUTime() : run.GetAdjustedRealTime();
+  return t * 1e9 / benchmark::GetTimeUnitMultiplier(run.time_unit);
+}
+
+void RegisterSmall(const Subject& s, const CaseOptions& o) {
+  std::string subject = s.name;
+  std::string name = "small_pairs/" + subject;
+  benchmark::RegisterBenchmark(name.c_str(), [s](benchmark::State& state) {
+    std::shared_ptr<Allocator> a = s.make();
+    SmallPairs work(*a);
+    for (auto _ : state) {
+      if (!work.RunBatch()) {
+        state.SkipWithError("allocation failed");
+        break;
+      }
+    }
+  })->MinTime(o.min_time)->Repetitions(o.repetitions)->ReportAggregatesOnly(true);
+  Finishers()[name] = [subject](const benchmark::BenchmarkReporter::Run& run) {
+    GlobalResults().Set({"small_pairs", "ns_per_op"},
+                        {"per malloc or free, batched", "ns", false, true},
+                        subject, NsPerIteration(run) / (2 * SmallPairs::kBatch));
+  };
+}
+
+// A fixed 64 B size: what a pool serves; the peers' same-size path.
+void RegisterFixed64(const Subject& s, const CaseOptions& o) {
+  std::string subject = s.name;
+  std::string name = "fixed_64/" + subject;
+  benchmark::RegisterBenchmark(name.c_str(), [s](benchmark::State& state) {
+    std::shared_ptr<Allocator> a = s.make();
+    SmallPairs work(*a, 64, 64);
+    for (auto _ : state) {
+      if (!work.RunBatch()) {
+        state.SkipWithError("allocation failed");
+        break;
+      }
+    }
+  })->MinTime(o.min_time)->Repetitions(o.repetitions)->ReportAggregatesOnly(true);
+  Finishers()[name] = [subject](const benchmark::BenchmarkReporter::Run& run) {
+    GlobalResults().Set({"fixed_64", "mpairs_per_s"}, {"malloc+free pairs, batched", "M pairs/s", true, true},
+                        subject, 1e3 * SmallPairs::kBatch / NsPerIteration(run));
+  };
+}
+
+void RegisterSmallLatency(const Subject& s, const CaseOptions& o) {
+  std::string subject = s.name;
+  std::string name = "small_latency/" + subject;
+  benchmark::RegisterBenchmark(name.c_str(), [s, subject](benchmark::State& state) {
+    std::shared_ptr<Allocator> a = s.make();
+    SmallPairs work(*a);
+    auto alloc = std::make_unique<LatencyHistogram>();
+    auto free = std::make_unique<LatencyHistogram>();
+    for (auto _ : state) {
+      if (!work.RunTimedBatch(*alloc, *free)) {
+        state.SkipWithError("allocation failed");
+        break;
+      }
+    }
+    StorePercentiles("small_latency", "alloc", "allocate", subject, *alloc);
+    StorePercentiles("small_latency", "free", "free", subject, *free);
+    GlobalResults().SetHistogram("small_alloc", "small 8-256 B thread-local allocate", subject, *alloc);
+    GlobalResults().SetHistogram("small_free", "small 8-256 B thread-local free", subject, *free);
+  })->MinTime(o.min_time)->Repetitions(o.repetitions)->ReportAggregatesOnly(true);
+}
+
+void RegisterSteady(const Subject& s, const CaseOptions& o) {
+  constexpr size_t kSteps = 1024;
+  std::string subject = s.name;
+  std::string name = "steady_10k/" + subject;
+  benchmark::RegisterBenchmark(name.c_str(), [s](benchmark::State& state) {
+    std::shared_ptr<Allocator> a = s.make();
+    SteadyState work(*a);
+    if (!work.ok()) {
+      state.SkipWithError("allocation failed");
+      return;
+    }
+    for (auto _ : state) {
+      if (!work.Replace(kSteps)) {
+        state.SkipWithError("allocation failed");
+        break;
+      }
+    }
+  })->MinTime(o.min_time)->Repetitions(o.repetitions)->ReportAggregatesOnly(true);
+  Finishers()[name] = [subject](const benchmark::BenchmarkReporter::Run& run) {
+    GlobalResults().Set({"steady_10k", "mpairs_per_s"},
+                        {"free+malloc pairs", "M pairs/s", true, true}, subject,
+                        1e3 * kSteps / NsPerIteration(run));
+  };
+}
+
+void RegisterCrossThread(const Subject& s, const CaseOptions& o) {
+  constexpr size_t kChunk = 4096;
+  std::string subject = s.name;
+  std::string name = "xthread/" + subject;
+  benchmark::RegisterBenchmark(name.c_str(), [s, subject, name](benchmark::State& state) {
+    std::shared_ptr<Allocator> a = s.make();
+    auto work = std::make_unique<ProducerConsumer>(*a);
+    for (auto _ : state) {
+      if (!work->Produce(kChunk)) {
+        state.SkipWithError("allocation failed");
+        break;
+      }
+    }
+    work->Stop();
+    StorePercentiles("xthread", "remote_free", "remote free", subject, work->free_latency());
+    GlobalResults().SetHistogram("remote_free", "cross-thread free (producer allocates, consumer frees)", subject,
+                                 work->free_latency());
+    Invocations()[name].emplace_back(static_cast<int64_t>(state.iterations()),
+                                             Ns(work->cycles_per_object()));
+  })
+      ->MinTime(o.min_time)
+      ->Repetitions(o.repetitions)
+      ->ReportAggregatesOnly(true)
+      ->UseRealTime();
+  Finishers()[name] = [subject, name, o](const benchmark::BenchmarkReporter::Run& run) {
+    // Allocator time only (both threads' timed batches), ring waits excluded.
+    GlobalResults().Set({"xthread", "ns_per_object"}, {"malloc + remote free, per object", "ns", false, true},
+                        subject, MedianOfLongest(name, o.repetitions));
+    GlobalResults().Set({"xthread", "mobjects_per_s"}, {"objects per wall second", "M objects/s", true, false},
+                        subject, 1e3 * kChunk / NsPerIteration(run));
+  };
+}
+
+// Runs in a fresh child process per subject (isolated_case.h).
+void RegisterRemoteReclaim(const Subject& s, const CaseOptions& o) {
+  std::string subject = s.name;
+  const size_t rounds = static_cast<size_t>(std::max(100.0, 1000 * o.scale));
+  benchmark::RegisterBenchmark(("remote_reclaim/" + subject).c_str(), [subject, rounds](benchmark::State& state) {
+    auto r = std::make_unique<IsolatedResult>();
+    std::string error;
+    bool ok = false;
+    for (auto _ : state) ok = RunIsolated("remote_reclaim", subject, rounds, r.get(), &error);
+    if (!ok) {
+      state.SkipWithError(error.c_str());
+      return;
+    }
+    // Per round, the slowest of the owner's allocations after the remote batch.
+    const LatencyHistogram& h = r->histograms["worst"];
+    Results& res = GlobalResults();
+    res.Set({"remote_reclaim", "batch_us"}, {"worst allocation per round, P50", "us", false, true}, subject,
+            Ns(h.Quantile(0.5)) / 1e3);
+    res.Set({"remote_reclaim", "batch_p99_us"}, {"worst allocation per round, P99", "us", false, true}, subject,
+            Ns(h.Quantile(0.99)) / 1e3);
+    res.SetHistogram("remote_reclaim", "slowest allocation after a 256-block remote-free batch", subject, h);
+  })->Iterations(1)->Unit(benchmark::kMillisecond);
+}
+
+// Runs in a fresh child process per subject (isolated_case.h).
+void RegisterMedium(const Subject& s, const CaseOptions& o) {
+  std::string subject = s.name;
+  MediumTraceOptions mo;
+  mo.steps = static_cast<size_t>(static_cast<double>(mo.steps) * o.scale);
+  benchmark::RegisterBenchmark(("medium_trace/" + subject).c_str(), [subject, mo](benchmark::State& state) {
+    auto r = std::make_unique<IsolatedResult>();
+    std::string error;
+    bool ok = false;
+    for (auto _ : state) ok = RunIsolated("medium_trace", subject, mo.steps, r.get(), &error);
+    if (!ok) {
+      state.SkipWithError(error.c_str());
+      return;
+    }
+    Results& res = GlobalResults();
+    res.Set({"medium_trace", "frag_pct"}, {"held beyond live: (held-live)/live", "%", false, true}, subject,
+            100.0 * r->values["fragmentation"]);
+    res.Set({"medium_trace", "frag_max_pct"}, {"held beyond live, worst sample", "%", false, false}, subject,
+            100.0 * r->values["fragmentation_max"]);
+    res.Set({"medium_trace", "held_mib"}, {"held (mean of samples)", "MiB", false, false}, subject,
+            r->values["held_bytes"] / 1048576.0);
+    res.Set({"medium_trace", "live_mib"}, {"live (mean of samples)", "MiB", false, false}, subject,
+            r->values["live_bytes"] / 1048576.0);
+    const LatencyHistogram& allocate = r->histograms["allocate"];
+    StorePercentiles("medium_trace", "alloc", "allocate", subject, allocate);
+    res.SetHistogram("medium_alloc", "medium 256 B-64 KiB allocate (steady trace)", subject, allocate);
+    res.SetNote(subject, "held", r->texts["held_method"]);
+  })->Iterations(1)->Unit(benchmark::kMillisecond);
+}
+
+std::string FrameLabel(size_t records) {
+  if (records >= 1000000 && records % 1000000 == 0) return absl::StrFormat("%dm", records / 1000000);
+  if (records >= 1000 && records % 1000 == 0) return absl::StrFormat("%dk", records / 1000);
+  return absl::StrFormat("%d", records);
+}
+
+void RegisterFrame(const Subject& s, const CaseOptions& o, size_t records) {
+  std::string subject = s.name;
+  std::string workload = "frame_" + FrameLabel(records);
+  // Enough frames for a median, at most a few million records in all.
+  int frames = static_cast<int>(std::max(3.0, std::min(200.0, 3e6 * o.scale / static_cast<double>(records))));
+  benchmark::RegisterBenchmark((workload + "/" + subject).c_str(),
+                               [s, subject, workload, records, frames](benchmark::State& state) {
+                                 std::shared_ptr<Allocator> a = s.make();
+                                 FrameResult r;
+                                 for (auto _ : state) r = RunFrames(*a, records, frames);
+                                 if (!r.ok) {
+                                   state.SkipWithError("frame failed");
+                                   return;
+                                 }
+                                 Results& res = GlobalResults();
+                                 res.Set({workload, "build_ns"},
+                                         {"build, per record", "ns", false, true},
+                                         subject, r.build_ns_per_record);
+                                 res.Set({workload, "reset_us"},
+                                         {"reset (rewind, or free each)", "us", false,
+                                          true},
+                                         subject, r.reset_us);
+                                 res.Set({workload, "true_reset"}, {"reset is a rewind (1) or frees (0)", "",
+                                                                    true, false},
+                                         subject, r.true_reset ? 1 : 0);
+                                 if (r.true_reset) res.SetNote(subject, "frame", "frame reset = mark/rewind");
+                               })
+      ->Iterations(1)
+      ->Unit(benchmark::kMillisecond);
+}
+
+void RegisterLoading(const Subject& s, const CaseOptions& o) {
+  std::string subject = s.name;
+  LoadingOptions lo;
+  lo.loads = static_cast<size_t>(static_cast<double>(lo.loads) * o.scale);
+  benchmark::RegisterBenchmark(("loading/" + subject).c_str(), [s, subject, lo](benchmark::State& state) {
+    std::shared_ptr<Allocator> a = s.make();
+    std::unique_ptr<LoadingResult> r;
+    for (auto _ : state) r = std::make_unique<LoadingResult>(RunResourceLoading(*a, lo));
+    if (!r->ok) {
+      state.SkipWithError("loading failed or sizes not served");
+      return;
+    }
+    Results& res = GlobalResults();
+    res.Set({"loading", "kloads_per_s"},
+            {"loads (allocate + write + evict)", "k loads/s", true, true},
+            subject, r->loads_per_second / 1e3);
+    StorePercentiles("loading", "alloc", "allocate", subject, r->allocate);
+    res.SetHistogram("loading_alloc", "resource loading allocate (1 KiB-1 MiB)", subject, r->allocate);
+  })->Iterations(1)->Unit(benchmark::kMillisecond);
+}
+
+}  // namespace
+
+void RegisterCases(const std::vector<Subject>& subjects, const CaseOptions& o) {
+  auto each = [&](const std::string& workload, const std::function<void(const Subject&)>& reg) {
+    for (const Subject& s : subjects) {
+      if (!s.Runs(workload)) continue;
+      reg(s);
+    }
+  };
+  // Medium first: every heap is still fresh, so held memory is its own.
+  each("medium_trace", [&](const Subject& s) {
+    if (s.make()->max_size() >= MediumTraceOptions{}.max_size) RegisterMedium(s, o);
+  });
+  // A workload runs only where the subject serves its largest size (and,
+  // across threads, only where it is thread safe); it is not an error.
+  auto serves = [](const Subject& s, size_t size) { return s.make()->max_size() >= size; };
+  each("small_pairs", [&](const Subject& s) {
+    if (serves(s, SmallPairs::kMaxSize)) RegisterSmall(s, o);
+  });
+  each("small_latency", [&](const Subject& s) {
+    if (serves(s, SmallPairs::kMaxSize)) RegisterSmallLatency(s, o);
+  });
+  each("fixed_64", [&](const Subject& s) {
+    if (serves(s, 64)) RegisterFixed64(s, o);
+  });
+  each("steady_10k", [&](const Subject& s) {
+    if (serves(s, SmallPairs::kMaxSize)) RegisterSteady(s, o);
+  });
+  each("xthread", [&](const Subject& s) {
+    if (serves(s, SmallPairs::kMaxSize) && s.make()->thread_safe()) RegisterCrossThread(s, o);
+  });
+  each("remote_reclaim", [&](const Subject& s) {
+    if (serves(s, RemoteReclaim::kSize) && s.make()->thread_safe()) RegisterRemoteReclaim(s, o);
+  });
+  for (size_t records : o.frame_sizes) {
+    each("frame_" + FrameLabel(records), [&](const Subject& s) {
+      if (serves(s, 128)) RegisterFrame(s, o, records);
+    });
+  }
+  each("loading", [&](const Subject& s) {
+    if (serves(s, LoadingOptions{}.max_size)) RegisterLoading(s, o);
+  });
+}
+
+namespace {
+double MonotonicSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+}  // namespace
+
+bool RunReporter::ReportContext(const Context& context) {
+  (void)context;
+  last_report_ = MonotonicSeconds();
+  return true;
+}
+
+void RunReporter::ReportRuns(const std::vector<Run>& runs) {
+  // Wall time of the case, probing and repetitions included.
+  const double now = MonotonicSeconds();
+  const double case_seconds = now - last_report_;
+  last_report_ = now;
+  for (const Run& run : runs) {
+    // The registered name; Google Benchmark appends "/min_time:..." and such.
+    std::string name = run.run_name.function_name;
+    if (run.error_occurred) {
+      ++errors_;
+      std::fprintf(stderr, "  %-34s skipped: %s\n", name.c_str(), run.error_message.c_str());
+      continue;
+    }
+    // Repeated cases arrive as aggregates: keep the median repetition.
+    if (run.run_type == Run::RT_Aggregate && run.aggregate_name != "median") continue;
+    auto it = Finishers().find(name);
+    if (it != Finishers().end()) it->second(run);
+    std::fprintf(stderr, "  %-34s %12.1f %s per iteration%s  [%.1f s]\n", name.c_str(), run.GetAdjustedRealTime(),
+                 benchmark::GetTimeUnitString(run.time_unit),
+                 run.run_type == Run::RT_Aggregate ? " (median of the repetitions)" : "", case_seconds);
+  }
+}
+
+}  // namespace alloy_bench

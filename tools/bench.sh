@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# tools/bench.sh — one command for the performance report: alloy next to glibc
+# malloc, mimalloc, jemalloc and tcmalloc, measured in the same run.
+#
+# Builds //bench:report (-c opt), runs a short comparison (about a minute on
+# 2 cores), draws the PNG plots with gnuplot when it is installed, and prints
+# where the report is.
+#
+#   tools/bench.sh                     short run into bench-out/
+#   tools/bench.sh --long              longer cases and traces (steadier numbers)
+#   tools/bench.sh --out DIR           write the report into DIR
+#   tools/bench.sh -- --subjects=alloy/system,mimalloc --benchmark_filter=small
+#                                      anything after -- goes to //bench:report
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+
+command_line="tools/bench.sh"
+[[ $# -gt 0 ]] && command_line+="$(printf ' %q' "$@")"
+out="bench-out"
+run_flags=(--min_time=0.1 --scale=1)
+extra=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --out) out="$2"; shift 2 ;;
+    --long) run_flags=(--min_time=1 --scale=4); shift ;;
+    --) shift; extra=("$@"); break ;;
+    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "tools/bench.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+case "$out" in /*) ;; *) out="$repo/$out" ;; esac
+
+start=$(date +%s)
+echo "== building //bench:report (-c opt)" >&2
+bazel build --noshow_progress -c opt //bench:report >&2
+binary="$(bazel info -c opt bazel-bin 2>/dev/null)/bench/report"
+
+mkdir -p "$out"
+rm -f "$out"/*.png "$out"/latency_*.csv "$out"/ratios_*.csv
+echo "== running the report (${run_flags[*]})" >&2
+status=0
+"$binary" --out_dir="$out" --command="$command_line" "${run_flags[@]}" "${extra[@]}" || status=$?
+
+pngs=()
+if command -v gnuplot >/dev/null 2>&1; then
+  gnuplot -e "dir='$out'" "$repo/bench/report_tool/plots.gp"
+  shopt -s nullglob
+  pngs=("$out"/*.png)
+else
+  echo "gnuplot is not installed (Debian: apt-get install gnuplot-nox): no PNG plots, the CSVs are there." >&2
+fi
+elapsed=$(( $(date +%s) - start ))
+
+echo
+echo "Report:  $out/report.txt"
+echo "Data:    $out/results.csv  $out/results.json  (latency_*.csv, ratios_*.csv)"
+for png in "${pngs[@]}"; do echo "Plot:    $png"; done
+echo "Command: $command_line   (${elapsed} s including the build)"
+if [[ $status -ne 0 ]]; then
+  echo "Some cases were skipped or failed (exit $status); see the report." >&2
+fi
+exit $status
