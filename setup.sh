@@ -18,7 +18,7 @@ packages=(
   valgrind                   # the valgrind config; client-request headers
   clang libclang-rt-14-dev   # sanitizer and fuzzer runtimes
   libmimalloc-dev libjemalloc-dev libgoogle-perftools-dev  # peers in the benchmark report
-  python3-matplotlib         # benchmark report plots
+  gnuplot-nox                # benchmark report plots
 )
 
 missing=()
