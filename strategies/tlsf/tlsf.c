@@ -100,7 +100,9 @@ static tlsf_block *block_split(tlsf_block *block, size_t size) {
   const size_t remain_size = block_size(block) - (size + BLOCK_OVERHEAD);
   ALLOY_ASSERT(alloy_ptr_is_aligned(block_to_ptr(remaining), ALIGN_SIZE));
   ALLOY_ASSERT(remain_size >= BLOCK_SIZE_MIN);
-  TLSF_EXPOSE(remaining, BLOCK_START_OFFSET);
+  /* Only the size word: the prev_phys slot is still the split block's last
+   * payload word and may hold the user's data (resize shrinking in place). */
+  TLSF_EXPOSE(&remaining->size, sizeof remaining->size);
   remaining->size = remain_size; /* flags cleared; the caller sets them */
   block_set_size(block, size);
   block_mark_as_free(remaining);
