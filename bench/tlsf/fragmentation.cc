@@ -14,7 +14,7 @@
 // steady-state figure, the largest sample the worst case over the run.
 // What "holds" means per allocator is printed with the results.
 //
-// Usage: fragmentation [live_mib=64] [steady_ops=3000000] [seed=42]
+// Usage: fragmentation [live_mib=64] [steady_ops=3000000] [seed=42] [purge_kib=64]
 #include <dlfcn.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -125,13 +125,18 @@ struct Subject {
 };
 
 // alloy TLSF with its default configuration (1 MiB initial pool, growth by
-// 1 MiB pools from the platform, empty pools given back).
+// 1 MiB pools from the platform, empty pools given back, no purging), then
+// with free pages purged at once (purge_threshold) or by a periodic trim.
 alloy_tlsf *g_tlsf;
-bool TlsfInit() {
+bool TlsfCreate(size_t purge_threshold) {
   alloy_tlsf_config config = alloy_tlsf_config_default();
   config.numa_node = ALLOY_TLSF_NUMA_NONE;
+  config.purge_threshold = purge_threshold;
   return alloy_tlsf_create(&config, &g_tlsf) == ALLOY_OK;
 }
+bool TlsfInit() { return TlsfCreate(0); }
+size_t g_purge_threshold = 64 << 10;
+bool TlsfPurgeInit() { return TlsfCreate(g_purge_threshold); }
 void *TlsfAllocate(size_t size) {
   alloy_block block;
   return alloy_tlsf_allocate(g_tlsf, size, 16, &block) == ALLOY_OK ? block.ptr : nullptr;
@@ -213,11 +218,18 @@ void JemallocRelease(void *ptr, size_t) { g_je_free(ptr); }
 size_t JemallocHeld() { return JemallocStat("stats.resident") - g_je_baseline; }
 
 const Subject kSubjects[] = {
-    {"alloy tlsf", "bytes of all pools and the control block (alloy_tlsf_stats.held_bytes)", TlsfInit, TlsfAllocate,
+    {"alloy tlsf",
+     "alloy_tlsf_stats.held_bytes: bytes of all pools and the control block, minus the whole pages inside\n"
+     "              free blocks that were never touched (fresh pool tails) or were purged",
+     TlsfInit, TlsfAllocate,
      TlsfRelease, TlsfHeld},
+    {"tlsf purge", "as alloy tlsf, minus whole free pages purged on free (purge_threshold, 4th argument)",
+     TlsfPurgeInit, TlsfAllocate, TlsfRelease, TlsfHeld},
     {"glibc", "mallinfo2().arena + hblkhd, minus the value before the run", GlibcInit, GlibcAllocate, GlibcRelease,
      GlibcHeld},
-    {"mimalloc", "mi_process_info current_commit, minus the value before the run", MimallocInit, MimallocAllocate,
+    {"mimalloc",
+     "mi_process_info current_commit, minus the value before the run (mimalloc's own counter; it can\n"
+     "              read below live, so compare mimalloc by the rss column)", MimallocInit, MimallocAllocate,
      MimallocRelease, MimallocHeld},
     {"jemalloc", "mallctl stats.resident (after epoch), minus the value before the run", JemallocInit,
      JemallocAllocate, JemallocRelease, JemallocHeld},
@@ -376,16 +388,18 @@ int main(int argc, char **argv) {
   const size_t live_mib = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 64;
   const size_t steady_ops = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 3000000;
   const uint64_t seed = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 42;
+  if (argc > 4) g_purge_threshold = std::strtoull(argv[4], nullptr, 10) << 10;
   const size_t sample_every = steady_ops / 300 ? steady_ops / 300 : 1;
   const Trace trace = MakeTrace(live_mib << 20, steady_ops, seed);
   const double ticks_per_ns = TicksPerNs();
   if (const char *fd_text = std::getenv("ALLOY_BENCH_JEMALLOC_FD")) {  // the re-executed jemalloc run
-    Result r = Replay(kSubjects[3], trace, sample_every, ticks_per_ns);
+    Result r = Replay(kSubjects[4], trace, sample_every, ticks_per_ns);
     ssize_t written = write(std::atoi(fd_text), &r, sizeof r);
     return written == static_cast<ssize_t>(sizeof r) ? 0 : 1;
   }
 
   std::printf("TLSF fragmentation and latency, medium sizes\n");
+  std::printf("tlsf purge: purge_threshold %zu KiB\n", g_purge_threshold >> 10);
   std::printf("trace: sizes log-uniform in [256 B, 64 KiB], target live %zu MiB (+-5%%), %zu ramp-up ops, "
               "%zu steady-state ops, seed %" PRIu64 "\n",
               live_mib, trace.ramp, trace.count - trace.ramp, seed);

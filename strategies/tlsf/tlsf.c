@@ -10,6 +10,10 @@
 /* ---- free lists ---------------------------------------------------------- */
 
 void tlsf_remove_free_block(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl, unsigned sl) {
+  if (ALLOY_UNLIKELY(block_is_purged(block))) {
+    char *begin;
+    tlsf->purged_bytes -= tlsf_block_interior(block, &begin);
+  }
   tlsf_block *prev = block->prev_free;
   tlsf_block *next = block->next_free;
   if (next != NULL) next->prev_free = prev;
@@ -25,6 +29,10 @@ void tlsf_remove_free_block(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl, un
 }
 
 static void insert_free_block(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl, unsigned sl) {
+  if (ALLOY_UNLIKELY(block_is_purged(block))) {
+    char *begin;
+    tlsf->purged_bytes += tlsf_block_interior(block, &begin);
+  }
   tlsf_block *current = tlsf->blocks[fl][sl];
   TLSF_EXPOSE(&block->next_free, 2 * sizeof(tlsf_block *));
   block->next_free = current;
@@ -87,7 +95,7 @@ static void block_mark_as_free(tlsf_block *block) {
 static void block_mark_as_used(tlsf_block *block) {
   tlsf_block *next = block_next(block);
   block_set_prev_used(next);
-  block_set_used(block);
+  block->size &= ~(BLOCK_FREE | BLOCK_PURGED);
 }
 
 static int block_can_split(const tlsf_block *block, size_t size) {
@@ -103,7 +111,7 @@ static tlsf_block *block_split(tlsf_block *block, size_t size) {
   /* Only the size word: the prev_phys slot is still the split block's last
    * payload word and may hold the user's data (resize shrinking in place). */
   TLSF_EXPOSE(&remaining->size, sizeof remaining->size);
-  remaining->size = remain_size; /* flags cleared; the caller sets them */
+  remaining->size = remain_size | (block->size & BLOCK_PURGED); /* inside the old interior: still purged */
   block_set_size(block, size);
   block_mark_as_free(remaining);
   return remaining;
@@ -112,7 +120,8 @@ static tlsf_block *block_split(tlsf_block *block, size_t size) {
 /* Appends `block` (which must follow `prev`) to `prev`. */
 static tlsf_block *block_absorb(tlsf_block *prev, tlsf_block *block) {
   ALLOY_ASSERT(!block_is_last(prev));
-  prev->size += block_size(block) + BLOCK_OVERHEAD;
+  /* The absorbed block's pages are resident: the merged block is not purged. */
+  prev->size = (prev->size + block_size(block) + BLOCK_OVERHEAD) & ~BLOCK_PURGED;
   block_link_next(prev);
   return prev;
 }
@@ -333,6 +342,7 @@ static void free_used_block(alloy_tlsf *tlsf, tlsf_block *block) {
       }
     }
   }
+  if (tlsf->purge_threshold != 0) tlsf_purge_if_large(tlsf, block);
   tlsf_block_insert(tlsf, block);
 }
 
@@ -431,7 +441,7 @@ static void tlsf_op_get_info(const alloy_resource *self, alloy_resource_info *in
   info->stats.live_bytes = tlsf->live_bytes;
   info->stats.peak_live_bytes = tlsf->peak_live_bytes;
   info->stats.reserved_bytes = tlsf->held_bytes + tlsf->caller_bytes;
-  info->stats.committed_bytes = tlsf->held_bytes + tlsf->caller_bytes;
+  info->stats.committed_bytes = tlsf->held_bytes + tlsf->caller_bytes - tlsf->purged_bytes;
   info->stats.allocations = tlsf->allocations;
   info->stats.deallocations = tlsf->deallocations;
   info->stats.failures = tlsf->failures;

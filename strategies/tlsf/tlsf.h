@@ -14,6 +14,11 @@
  * become empty are given back (unless config.keep_empty_pools); caller pools
  * are removed with alloy_tlsf_remove_pool() once empty.
  *
+ * Memory held is what the pools hold minus the whole pages inside free
+ * blocks that were never touched or were purged (alloy_tlsf_trim, or at once
+ * on free with config.purge_threshold): those pages stay mapped and read as
+ * zero when reused.
+ *
  * Blocks carry a one-word header (size and two flags) before the payload: the
  * usable size reported by allocate is exact, free needs only the pointer.
  * Alignment: any power of two up to the page size; larger is
@@ -60,6 +65,8 @@ typedef struct alloy_tlsf_config {
   alloy_resource *parent;    /* where the instance and its pools come from under GROW_PARENT */
   int numa_node;             /* node for platform memory, or ALLOY_TLSF_NUMA_NONE / _LOCAL */
   bool keep_empty_pools;     /* keep grown pools that become empty instead of giving them back */
+  size_t purge_threshold;    /* a freed block with at least this many bytes of whole pages inside gives
+                                them back to the OS at once (0: never; alloy_tlsf_trim does it on demand) */
 } alloy_tlsf_config;
 
 #define ALLOY_TLSF_DEFAULT_GROWTH ((size_t)1 << 20)
@@ -112,6 +119,12 @@ ALLOY_NODISCARD alloy_status alloy_tlsf_resize(alloy_tlsf *tlsf, alloy_block blo
 /* Whether the block lies in one of the pools (address comparison only). */
 bool alloy_tlsf_owns(const alloy_tlsf *tlsf, const void *ptr);
 
+/* Gives the whole pages inside every free block back to the OS (they stay
+ * mapped and come back zero-filled on use); returns the bytes newly purged.
+ * O(free blocks), one system call per block: call it at quiet moments (a
+ * loading screen, every few seconds), or set config.purge_threshold. */
+size_t alloy_tlsf_trim(alloy_tlsf *tlsf);
+
 /* Walks every pool and free list and verifies the invariants listed in
  * tlsf_internal.h. ALLOY_OK, or ALLOY_E_CORRUPTION reported through
  * alloy_fault_report() with the first broken rule as detail. */
@@ -124,7 +137,9 @@ void alloy_tlsf_walk(const alloy_tlsf *tlsf, alloy_tlsf_visitor visit, void *con
 
 typedef struct alloy_tlsf_stats {
   size_t pool_count;
-  size_t held_bytes;          /* bytes of every pool plus the control structure when self-obtained */
+  size_t pool_bytes;          /* bytes of every pool plus the control structure when self-obtained */
+  size_t purged_bytes;        /* whole pages inside free blocks that hold no memory (never touched or purged) */
+  size_t held_bytes;          /* pool_bytes - purged_bytes: the memory the allocator holds */
   size_t live_bytes;          /* usable bytes of the blocks handed out */
   size_t peak_live_bytes;
   size_t free_bytes;          /* usable bytes of the free blocks */

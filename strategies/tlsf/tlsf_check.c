@@ -39,6 +39,7 @@ static alloy_status check_pool(const alloy_tlsf *tlsf, const tlsf_pool *pool, si
     EXPECT(size >= BLOCK_SIZE_MIN && size <= BLOCK_SIZE_MAX && size % ALIGN_SIZE == BLOCK_OVERHEAD, block, size,
            "block size out of range or misaligned");
     EXPECT(alloy_ptr_is_aligned(block_to_ptr(block), ALIGN_SIZE), block, size, "payload is misaligned");
+    EXPECT(block_is_free(block) || !block_is_purged(block), block, size, "used block marked purged");
     if (block_is_free(block)) {
       EXPECT(!prev_free, block, size, "two adjacent free blocks (missed coalescing)");
       ++*free_blocks;
@@ -53,7 +54,7 @@ static alloy_status check_pool(const alloy_tlsf *tlsf, const tlsf_pool *pool, si
 }
 
 /* Free-list walk: invariants 2 and 5. */
-static alloy_status check_lists(const alloy_tlsf *tlsf, size_t *listed) {
+static alloy_status check_lists(const alloy_tlsf *tlsf, size_t *listed, size_t *purged) {
   for (unsigned fl = 0; fl < FL_INDEX_COUNT; ++fl) {
     EXPECT(!!(tlsf->fl_bitmap & (1u << fl)) == (tlsf->sl_bitmap[fl] != 0), tlsf, fl,
            "first-level bit disagrees with its second-level map");
@@ -70,6 +71,10 @@ static alloy_status check_lists(const alloy_tlsf *tlsf, size_t *listed) {
         unsigned f, s;
         mapping_insert(block_size(block), &f, &s);
         EXPECT(f == fl && s == sl, block, block_size(block), "free block is on the wrong list");
+        if (block_is_purged(block)) {
+          char *begin;
+          *purged += tlsf_block_interior(block, &begin);
+        }
         ++*listed;
       }
     }
@@ -79,7 +84,7 @@ static alloy_status check_lists(const alloy_tlsf *tlsf, size_t *listed) {
 
 alloy_status alloy_tlsf_check(const alloy_tlsf *tlsf) {
   if (tlsf == NULL) return ALLOY_E_INVALID_ARGUMENT;
-  size_t free_blocks = 0, used_bytes = 0, used_blocks = 0, listed = 0, pools = 0;
+  size_t free_blocks = 0, used_bytes = 0, used_blocks = 0, listed = 0, pools = 0, purged = 0;
   for (const tlsf_pool *pool = tlsf->pools; pool != NULL; pool = pool->next) {
     EXPECT(pool->next == NULL || pool->next->prev == pool, pool, 0, "pool list back link is broken");
     EXPECT((uintptr_t)pool >= tlsf->span_low && (uintptr_t)pool + pool->bytes <= tlsf->span_high, pool,
@@ -88,7 +93,8 @@ alloy_status alloy_tlsf_check(const alloy_tlsf *tlsf) {
     ++pools;
   }
   EXPECT(pools == tlsf->pool_count, tlsf, pools, "pool count disagrees with the pool list");
-  ALLOY_TRY(check_lists(tlsf, &listed));
+  ALLOY_TRY(check_lists(tlsf, &listed, &purged));
+  EXPECT(purged == tlsf->purged_bytes, tlsf, purged, "purged byte count disagrees with the purged blocks");
   EXPECT(listed == free_blocks, tlsf, listed, "free lists and pools disagree on the free blocks");
   EXPECT(used_bytes == tlsf->live_bytes, tlsf, used_bytes, "live byte count disagrees with the used blocks");
   EXPECT(used_blocks == tlsf->used_blocks, tlsf, used_blocks, "used block count disagrees with the used blocks");
@@ -105,7 +111,9 @@ void alloy_tlsf_walk(const alloy_tlsf *tlsf, alloy_tlsf_visitor visit, void *con
 void alloy_tlsf_get_stats(const alloy_tlsf *tlsf, alloy_tlsf_stats *out) {
   memset(out, 0, sizeof *out);
   out->pool_count = tlsf->pool_count;
-  out->held_bytes = tlsf->held_bytes + tlsf->caller_bytes;
+  out->pool_bytes = tlsf->held_bytes + tlsf->caller_bytes;
+  out->purged_bytes = tlsf->purged_bytes;
+  out->held_bytes = out->pool_bytes - tlsf->purged_bytes;
   out->live_bytes = tlsf->live_bytes;
   out->peak_live_bytes = tlsf->peak_live_bytes;
   out->used_blocks = tlsf->used_blocks;

@@ -23,6 +23,12 @@
  *      the last real block is always a valid header and never leaves the pool.
  *   7. The first block of a pool never has PREV_FREE set, so nothing reads
  *      before the pool.
+ *   8. PURGED is only set on free blocks and means the whole pages strictly
+ *      inside the block (after its links, before the next block's prev_phys:
+ *      tlsf_block_interior) hold no memory. purged_bytes is the sum of those
+ *      interiors over the PURGED blocks on the free lists. A split keeps the
+ *      flag on both parts (each interior lies inside the old one); a merge
+ *      drops it (the other part's pages are resident).
  *
  * Tool visibility: header words (size) lie outside every payload and stay
  * addressable. A free block's payload is poisoned except the words the
@@ -72,7 +78,8 @@ typedef struct tlsf_block {
 
 #define BLOCK_FREE ((size_t)1)
 #define BLOCK_PREV_FREE ((size_t)2)
-#define BLOCK_FLAGS (BLOCK_FREE | BLOCK_PREV_FREE)
+#define BLOCK_PURGED ((size_t)4) /* free block whose interior pages hold no memory */
+#define BLOCK_FLAGS (BLOCK_FREE | BLOCK_PREV_FREE | BLOCK_PURGED)
 
 /* The header words a used block costs: its size word (prev_phys is borrowed). */
 #define BLOCK_OVERHEAD sizeof(size_t)
@@ -127,6 +134,7 @@ struct alloy_tlsf {
   alloy_resource *parent;
   int numa_node; /* resolved: a node, or ALLOY_TLSF_NUMA_NONE */
   bool keep_empty_pools;
+  size_t purge_threshold; /* 0: only alloy_tlsf_trim purges */
 
   /* Where the control structure itself came from. */
   tlsf_origin control_origin;
@@ -135,6 +143,7 @@ struct alloy_tlsf {
 
   /* Counters. */
   size_t held_bytes;  /* pools obtained on growth + initial (not caller pools) + control */
+  size_t purged_bytes; /* invariant 8 */
   size_t caller_bytes;
   size_t live_bytes;
   size_t peak_live_bytes;
@@ -161,6 +170,7 @@ static ALLOY_ALWAYS_INLINE int block_is_prev_free(const tlsf_block *block) {
 }
 static ALLOY_ALWAYS_INLINE void block_set_prev_free(tlsf_block *block) { block->size |= BLOCK_PREV_FREE; }
 static ALLOY_ALWAYS_INLINE void block_set_prev_used(tlsf_block *block) { block->size &= ~BLOCK_PREV_FREE; }
+static ALLOY_ALWAYS_INLINE int block_is_purged(const tlsf_block *block) { return (block->size & BLOCK_PURGED) != 0; }
 
 static ALLOY_ALWAYS_INLINE tlsf_block *block_from_ptr(const void *ptr) {
   return (tlsf_block *)(void *)((char *)(uintptr_t)ptr - BLOCK_START_OFFSET);
@@ -207,9 +217,11 @@ static ALLOY_ALWAYS_INLINE tlsf_pool *sentinel_pool(const tlsf_block *sentinel) 
 #define TLSF_EXPOSE(addr, bytes) ALLOY_MEM_UNDEFINED((addr), (bytes))
 
 /* Functions shared between the files of the package. */
+size_t tlsf_block_interior(const tlsf_block *block, char **begin);
+void tlsf_purge_if_large(alloy_tlsf *tlsf, tlsf_block *block);
 void tlsf_control_init(alloy_tlsf *tlsf);
 void tlsf_pool_format(alloy_tlsf *tlsf, tlsf_pool *pool, void *memory, size_t source_bytes, size_t bytes,
-                      tlsf_origin origin);
+                      tlsf_origin origin, bool fresh);
 void tlsf_pool_unlink(alloy_tlsf *tlsf, tlsf_pool *pool);
 void tlsf_pool_release(alloy_tlsf *tlsf, tlsf_pool *pool);
 int tlsf_pool_is_empty(const tlsf_pool *pool);

@@ -45,7 +45,7 @@ static void update_span(alloy_tlsf *tlsf) {
 
 /* Lays a pool out over [pool, pool + bytes): header, one free block, sentinel. */
 void tlsf_pool_format(alloy_tlsf *tlsf, tlsf_pool *pool, void *memory, size_t source_bytes, size_t bytes,
-                      tlsf_origin origin) {
+                      tlsf_origin origin, bool fresh) {
   ALLOY_MEM_NOACCESS(pool, bytes);
   TLSF_EXPOSE(pool, POOL_HEADER_SIZE);
   pool->memory = memory;
@@ -62,6 +62,8 @@ void tlsf_pool_format(alloy_tlsf *tlsf, tlsf_pool *pool, void *memory, size_t so
   sentinel->prev_phys = block;
   sentinel->size = BLOCK_PREV_FREE; /* size 0, used */
   *(tlsf_pool **)block_to_ptr(sentinel) = pool;
+  /* Pages the OS just mapped are untouched: they hold no memory yet. */
+  if (fresh) block->size |= BLOCK_PURGED;
   tlsf_block_insert(tlsf, block);
 
   pool->prev = NULL;
@@ -183,7 +185,8 @@ alloy_status tlsf_grow(alloy_tlsf *tlsf, size_t search, size_t align) {
   if (usable > POOL_BYTES_MAX) usable = POOL_BYTES_MAX;
   tlsf->held_bytes += source_bytes;
   tlsf_pool_format(tlsf, (tlsf_pool *)(void *)start, memory, source_bytes, usable,
-                   tlsf->growth == ALLOY_TLSF_GROW_PARENT ? ORIGIN_PARENT : ORIGIN_PLATFORM);
+                   tlsf->growth == ALLOY_TLSF_GROW_PARENT ? ORIGIN_PARENT : ORIGIN_PLATFORM,
+                   tlsf->growth == ALLOY_TLSF_GROW_PLATFORM);
   return ALLOY_OK;
 }
 
@@ -226,6 +229,7 @@ alloy_status alloy_tlsf_create(const alloy_tlsf_config *config, alloy_tlsf **out
   tlsf->parent = config->parent;
   tlsf->numa_node = node;
   tlsf->keep_empty_pools = config->keep_empty_pools;
+  tlsf->purge_threshold = config->purge_threshold;
   tlsf->control_origin = source == ALLOY_TLSF_GROW_PARENT ? ORIGIN_PARENT : ORIGIN_PLATFORM;
   tlsf->control_memory = memory;
   tlsf->control_bytes = source_bytes;
@@ -235,7 +239,7 @@ alloy_status alloy_tlsf_create(const alloy_tlsf_config *config, alloy_tlsf **out
     size_t pool_bytes = alloy_align_down(source_bytes - (size_t)(start - (char *)memory) - CONTROL_SIZE, ALIGN_SIZE);
     if (pool_bytes > POOL_BYTES_MAX) pool_bytes = POOL_BYTES_MAX;
     tlsf_pool_format(tlsf, (tlsf_pool *)(void *)(start + CONTROL_SIZE), start + CONTROL_SIZE, 0, pool_bytes,
-                     ORIGIN_CONTROL);
+                     ORIGIN_CONTROL, source == ALLOY_TLSF_GROW_PLATFORM);
   }
   *out = tlsf;
   return ALLOY_OK;
@@ -256,7 +260,7 @@ alloy_status alloy_tlsf_create_in_place(void *memory, size_t bytes, alloy_tlsf *
   tlsf->control_bytes = bytes;
   tlsf->caller_bytes = CONTROL_SIZE + pool_bytes;
   tlsf_pool_format(tlsf, (tlsf_pool *)(void *)(start + CONTROL_SIZE), start + CONTROL_SIZE, 0, pool_bytes,
-                   ORIGIN_CONTROL);
+                   ORIGIN_CONTROL, false);
   *out = tlsf;
   return ALLOY_OK;
 }
@@ -295,7 +299,7 @@ alloy_status alloy_tlsf_add_pool(alloy_tlsf *tlsf, void *memory, size_t bytes) {
   if (pool_bytes > POOL_BYTES_MAX) return ALLOY_E_INVALID_ARGUMENT;
   if (overlaps_a_pool(tlsf, (uintptr_t)start, (uintptr_t)start + pool_bytes)) return ALLOY_E_INVALID_ARGUMENT;
   tlsf->caller_bytes += pool_bytes;
-  tlsf_pool_format(tlsf, (tlsf_pool *)(void *)start, memory, bytes, pool_bytes, ORIGIN_CALLER);
+  tlsf_pool_format(tlsf, (tlsf_pool *)(void *)start, memory, bytes, pool_bytes, ORIGIN_CALLER, false);
   return ALLOY_OK;
 }
 

@@ -124,6 +124,20 @@ TEST_P(TlsfRandom, GrowingFromAParentWithKeptPools) {
   alloy_tlsf_destroy(tlsf);
 }
 
+TEST_P(TlsfRandom, PurgingFreeBlocksAndTrimming) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 256 << 10;
+  config.growth_size = 256 << 10;
+  config.purge_threshold = 16 << 10;
+  alloy_tlsf *tlsf = nullptr;
+  ASSERT_EQ(alloy_tlsf_create(&config, &tlsf), ALLOY_OK);
+  RunSequence(tlsf, GetParam() * 31 + 3, alloy_test::Scaled(1500, 100), false);
+  alloy_tlsf_trim(tlsf);
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  RunSequence(tlsf, GetParam() * 37 + 9, alloy_test::Scaled(1500, 100), false);
+  alloy_tlsf_destroy(tlsf);
+}
+
 INSTANTIATE_TEST_SUITE_P(Seeds, TlsfRandom, ::testing::Values(1, 2, 3, 4));
 
 }  // namespace

@@ -318,7 +318,7 @@ TEST(TlsfPools, GrowsFromThePlatformAndGivesEmptyPoolsBack) {
   alloy_tlsf *tlsf = Create(config);
   alloy_tlsf_stats stats;
   alloy_tlsf_get_stats(tlsf, &stats);
-  const size_t held_at_start = stats.held_bytes;
+  const size_t pool_bytes_at_start = stats.pool_bytes;
   std::vector<alloy_block> blocks;
   for (int i = 0; i < 200; ++i) {
     alloy_block block;
@@ -336,7 +336,71 @@ TEST(TlsfPools, GrowsFromThePlatformAndGivesEmptyPoolsBack) {
   EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
   alloy_tlsf_get_stats(tlsf, &stats);
   EXPECT_EQ(stats.pool_count, 1u) << "grown pools went back once empty";
-  EXPECT_EQ(stats.held_bytes, held_at_start);
+  EXPECT_EQ(stats.pool_bytes, pool_bytes_at_start);
+  alloy_tlsf_destroy(tlsf);
+}
+
+TEST(TlsfPurge, TrimGivesFreePagesBackAndTheyAreReusable) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 4 << 20;
+  config.growth = ALLOY_TLSF_GROW_NONE;
+  alloy_tlsf *tlsf = Create(config);
+  std::vector<alloy_block> blocks;
+  for (int i = 0; i < 100; ++i) {
+    alloy_block block;
+    ASSERT_EQ(alloy_tlsf_allocate(tlsf, 30000, 16, &block), ALLOY_OK);
+    std::memset(block.ptr, 0xee, block.size);
+    blocks.push_back(block);
+  }
+  alloy_tlsf_stats before, after;
+  alloy_tlsf_get_stats(tlsf, &before);
+  for (size_t i = 0; i < blocks.size(); i += 2) EXPECT_EQ(alloy_tlsf_deallocate(tlsf, blocks[i]), ALLOY_OK);
+  const size_t trimmed = alloy_tlsf_trim(tlsf);
+  EXPECT_GE(trimmed, 50u * 24 * 1024) << "each 30 KB hole holds at least six whole pages";
+  EXPECT_EQ(alloy_tlsf_trim(tlsf), 0u) << "nothing left to purge";
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_get_stats(tlsf, &after);
+  EXPECT_EQ(after.pool_bytes, before.pool_bytes);
+  EXPECT_LE(after.held_bytes, before.held_bytes - trimmed + 1);
+  // Purged memory is served again and behaves like any other.
+  for (size_t i = 0; i < blocks.size(); i += 2) {
+    ASSERT_EQ(alloy_tlsf_allocate(tlsf, 20000, 16, &blocks[i]), ALLOY_OK);
+    alloy_test::Fill(blocks[i].ptr, 20000, static_cast<uint32_t>(i));
+    ASSERT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  }
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    if (i % 2 == 0) {
+      EXPECT_TRUE(alloy_test::Check(blocks[i].ptr, 20000, static_cast<uint32_t>(i)));
+    }
+    EXPECT_EQ(alloy_tlsf_deallocate(tlsf, blocks[i]), ALLOY_OK);
+  }
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_destroy(tlsf);
+}
+
+TEST(TlsfPurge, ThresholdPurgesLargeFreeBlocksAtOnce) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 1 << 20;
+  config.growth = ALLOY_TLSF_GROW_NONE;
+  config.purge_threshold = 64 << 10;
+  alloy_tlsf *tlsf = Create(config);
+  alloy_block small, large, fence;
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 8000, 16, &small), ALLOY_OK);
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 200000, 16, &large), ALLOY_OK);
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 64, 16, &fence), ALLOY_OK);
+  std::memset(small.ptr, 1, small.size);
+  std::memset(large.ptr, 1, large.size);
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(tlsf, &stats);
+  const size_t purged_before = stats.purged_bytes;
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf, small), ALLOY_OK);
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_EQ(stats.purged_bytes, purged_before) << "8000 B is below the threshold";
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf, large), ALLOY_OK);
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_GE(stats.purged_bytes, purged_before + 190000) << "the merged hole was purged";
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf, fence), ALLOY_OK);
   alloy_tlsf_destroy(tlsf);
 }
 
