@@ -338,7 +338,7 @@ TEST(PartitionRandom, ManyPartitionsKeepTheirObjects) {
   std::vector<Live> live;
   std::mt19937 rng(7);
   uint32_t seed = 1;
-  const size_t steps = alloy_test::Scaled(20000, 1000);
+  const size_t steps = alloy_test::Scaled(alloy_test::kTsan ? 4000 : 20000, 1000);
   for (size_t step = 0; step < steps; ++step) {
     if (rng() % 2 == 0 || live.empty()) {
       Live l{static_cast<int>(rng() % 3), {nullptr, 0}, rng() % 8193, seed++};

@@ -89,6 +89,10 @@ void RunSequence(alloy_tlsf *tlsf, uint64_t seed, size_t steps, bool bounded) {
   EXPECT_EQ(stats.free_blocks, stats.pool_count) << "each pool is one free block again";
 }
 
+// Steps per sequence: shorter under memcheck (Scaled) and ThreadSanitizer,
+// which instruments every byte the pattern checks touch.
+size_t Steps(size_t n) { return alloy_test::Scaled(alloy_test::kTsan ? n / 5 : n, 100); }
+
 class TlsfRandom : public ::testing::TestWithParam<uint64_t> {};
 
 TEST_P(TlsfRandom, GrowingFromThePlatform) {
@@ -97,7 +101,7 @@ TEST_P(TlsfRandom, GrowingFromThePlatform) {
   config.growth_size = 256 << 10;
   alloy_tlsf *tlsf = nullptr;
   ASSERT_EQ(alloy_tlsf_create(&config, &tlsf), ALLOY_OK);
-  RunSequence(tlsf, GetParam(), alloy_test::Scaled(3000, 200), false);
+  RunSequence(tlsf, GetParam(), Steps(2000), false);
   alloy_tlsf_destroy(tlsf);
 }
 
@@ -107,7 +111,7 @@ TEST_P(TlsfRandom, FixedPoolUnderPressure) {
   config.growth = ALLOY_TLSF_GROW_NONE;
   alloy_tlsf *tlsf = nullptr;
   ASSERT_EQ(alloy_tlsf_create(&config, &tlsf), ALLOY_OK);
-  RunSequence(tlsf, GetParam() * 7 + 1, alloy_test::Scaled(3000, 200), true);
+  RunSequence(tlsf, GetParam() * 7 + 1, Steps(2000), true);
   alloy_tlsf_destroy(tlsf);
 }
 
@@ -120,7 +124,7 @@ TEST_P(TlsfRandom, GrowingFromAParentWithKeptPools) {
   config.keep_empty_pools = true;
   alloy_tlsf *tlsf = nullptr;
   ASSERT_EQ(alloy_tlsf_create(&config, &tlsf), ALLOY_OK);
-  RunSequence(tlsf, GetParam() * 13 + 5, alloy_test::Scaled(3000, 200), false);
+  RunSequence(tlsf, GetParam() * 13 + 5, Steps(2000), false);
   alloy_tlsf_destroy(tlsf);
 }
 
@@ -131,10 +135,10 @@ TEST_P(TlsfRandom, PurgingFreeBlocksAndTrimming) {
   config.purge_threshold = 16 << 10;
   alloy_tlsf *tlsf = nullptr;
   ASSERT_EQ(alloy_tlsf_create(&config, &tlsf), ALLOY_OK);
-  RunSequence(tlsf, GetParam() * 31 + 3, alloy_test::Scaled(1500, 100), false);
+  RunSequence(tlsf, GetParam() * 31 + 3, Steps(1000), false);
   alloy_tlsf_trim(tlsf);
   EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
-  RunSequence(tlsf, GetParam() * 37 + 9, alloy_test::Scaled(1500, 100), false);
+  RunSequence(tlsf, GetParam() * 37 + 9, Steps(1000), false);
   alloy_tlsf_destroy(tlsf);
 }
 
