@@ -182,15 +182,16 @@ static tlsf_block *block_trim_free_leading(alloy_tlsf *tlsf, tlsf_block *block, 
 }
 
 /* Blocks of the exact list looked at before the rounded-up search. */
-#define EXACT_LIST_PROBES 8u
+#define EXACT_LIST_PROBES 1u
 
 /* A free block of at least `size` bytes, taken off its list, or NULL. */
 static tlsf_block *block_locate_free(alloy_tlsf *tlsf, size_t size) {
   unsigned fl, sl;
   /* A block of the request's own list that happens to be large enough is a
-   * closer fit than the rounded-up search finds. Looking at a bounded number
-   * of them keeps the worst case O(1) and trims about a twentieth of the
-   * fragmentation on random medium-size workloads (bench/tlsf). */
+   * closer fit than the rounded-up search finds. Each block looked at is a
+   * likely cache miss: on the random medium-size trace of bench/tlsf, eight
+   * probes cut fragmentation by only 0.25 points (12.9 % -> 12.6 %) for about
+   * a fifth more time per pair, so only the head is looked at. */
   mapping_insert(size, &fl, &sl);
   tlsf_block *block = tlsf->blocks[fl][sl];
   for (unsigned probes = 0; block != NULL && probes < EXACT_LIST_PROBES; ++probes, block = block->next_free) {
