@@ -107,6 +107,12 @@ alloy_status alloy_vm_protect(void *addr, size_t size, alloy_vm_access access) {
 
 alloy_status alloy_vm_guard(void *addr, size_t size) { return alloy_vm_protect(addr, size, ALLOY_VM_NO_ACCESS); }
 
+alloy_status alloy_vm_purge(void *addr, size_t size) {
+  if (!is_page_range(addr, size)) return ALLOY_E_INVALID_ARGUMENT;
+  if (madvise(addr, size, MADV_DONTNEED) != 0) return status_from_errno(errno);
+  return ALLOY_OK;
+}
+
 void alloy_vm_prefault(void *addr, size_t size) {
   size_t page = alloy_vm_page_size();
   volatile char *bytes = addr;

@@ -54,6 +54,12 @@ ALLOY_NODISCARD alloy_status alloy_vm_protect(void *addr, size_t size, alloy_vm_
 /* Makes pages a guard: any access faults. Equivalent to protect(NO_ACCESS). */
 ALLOY_NODISCARD alloy_status alloy_vm_guard(void *addr, size_t size);
 
+/* Drops the contents of committed pages but keeps them committed: the range
+ * stays readable and writable, reads as zero, and uses no memory until it is
+ * touched again (MADV_DONTNEED). For allocators returning the pages inside
+ * large free blocks without splitting the mapping. */
+ALLOY_NODISCARD alloy_status alloy_vm_purge(void *addr, size_t size);
+
 /* Touches every page of a committed range so later first accesses take no
  * page fault (pre-warming). */
 void alloy_vm_prefault(void *addr, size_t size);

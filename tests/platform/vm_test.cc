@@ -41,6 +41,22 @@ TEST(Vm, ReserveHonoursLargeAlignment) {
   }
 }
 
+TEST(Vm, PurgeDropsContentsButKeepsPagesUsable) {
+  void *base = nullptr;
+  ASSERT_EQ(alloy_vm_map(kPage * 4, kPage, &base), ALLOY_OK);
+  std::memset(base, 7, kPage * 4);
+  char *second = static_cast<char *>(base) + kPage;
+  ASSERT_EQ(alloy_vm_purge(second, kPage * 2), ALLOY_OK);
+  EXPECT_EQ(static_cast<char *>(base)[kPage - 1], 7) << "pages before the range keep their contents";
+  EXPECT_EQ(second[0], 0) << "purged pages read as zero";
+  EXPECT_EQ(second[2 * kPage - 1], 0);
+  EXPECT_EQ(second[2 * kPage], 7) << "pages after the range keep their contents";
+  second[5] = 1;  // and are still writable
+  EXPECT_EQ(alloy_vm_purge(second + 1, kPage), ALLOY_E_INVALID_ARGUMENT);
+  EXPECT_EQ(alloy_vm_purge(second, 0), ALLOY_E_INVALID_ARGUMENT);
+  EXPECT_EQ(alloy_vm_release(base, kPage * 4), ALLOY_OK);
+}
+
 TEST(Vm, MapIsCommittedAndWritable) {
   void *base = nullptr;
   ASSERT_EQ(alloy_vm_map(kPage * 2 + 1, kPage, &base), ALLOY_OK);

@@ -1,0 +1,159 @@
+/* alloy/tlsf.h — two-level segregated fit (Masmano, Ripoll, Crespo, Real).
+ *
+ * A general-purpose heap for variable-size requests (assets, buffers, medium
+ * objects of 256 B – 64 KiB and beyond) whose allocate and free are O(1) in
+ * the worst case: a first level indexed by the power of two of the size, a
+ * second level dividing each power of two into 32 linear ranges, and one
+ * bitmap per level searched with bit-scan instructions. Free blocks are
+ * coalesced with their physical neighbours immediately, so there is never a
+ * deferred pass.
+ *
+ * Memory comes in pools: the instance may start with one, grow by new pools
+ * from the platform layer or from a parent resource the caller names, and the
+ * caller may add its own memory with alloy_tlsf_add_pool(). Grown pools that
+ * become empty are given back (unless config.keep_empty_pools); caller pools
+ * are removed with alloy_tlsf_remove_pool() once empty.
+ *
+ * Memory held is what the pools hold minus the whole pages inside free
+ * blocks that were never touched or were purged (alloy_tlsf_trim, or at once
+ * on free with config.purge_threshold): those pages stay mapped and read as
+ * zero when reused.
+ *
+ * Blocks carry a one-word header (size and two flags) before the payload: the
+ * usable size reported by allocate is exact, free needs only the pointer.
+ * Alignment: any power of two up to the page size; larger is
+ * ALLOY_E_UNSUPPORTED. Not thread-safe (wrap in the locked decorator).
+ *
+ * Misuse detected in every build and reported through alloy_fault_report():
+ * freeing a block that is already free (ALLOY_E_DOUBLE_FREE), a pointer
+ * outside the address span of every pool (ALLOY_E_NOT_OWNED), a size larger
+ * than the block (ALLOY_E_SIZE_MISMATCH). With ALLOY_DEBUG a pointer inside
+ * the span but in no pool is ALLOY_E_NOT_OWNED too. alloy_tlsf_check() walks
+ * every pool and free list and reports ALLOY_E_CORRUPTION with what it found.
+ */
+#ifndef ALLOY_TLSF_H
+#define ALLOY_TLSF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloy/block.h"
+#include "alloy/compiler.h"
+#include "alloy/resource.h"
+#include "alloy/status.h"
+
+ALLOY_EXTERN_C_BEGIN
+
+typedef struct alloy_tlsf alloy_tlsf;
+
+/* numa_node values besides a node number. */
+#define ALLOY_TLSF_NUMA_NONE (-1)  /* leave placement to the kernel */
+#define ALLOY_TLSF_NUMA_LOCAL (-2) /* the node of the thread that creates the instance */
+
+typedef enum alloy_tlsf_growth {
+  ALLOY_TLSF_GROW_NONE,     /* only the initial pool and pools the caller adds */
+  ALLOY_TLSF_GROW_PLATFORM, /* new pools mapped from the platform layer (alloy_vm_map) */
+  ALLOY_TLSF_GROW_PARENT,   /* new pools allocated from config.parent */
+} alloy_tlsf_growth;
+
+typedef struct alloy_tlsf_config {
+  size_t initial_pool_size;  /* bytes of the first pool, allocated with the instance (0: none) */
+  alloy_tlsf_growth growth;
+  size_t growth_size;        /* smallest pool added on growth (0: ALLOY_TLSF_DEFAULT_GROWTH) */
+  size_t max_bytes;          /* cap on the bytes of initial and grown pools (0: none) */
+  alloy_resource *parent;    /* where the instance and its pools come from under GROW_PARENT */
+  int numa_node;             /* node for platform memory, or ALLOY_TLSF_NUMA_NONE / _LOCAL */
+  bool keep_empty_pools;     /* keep grown pools that become empty instead of giving them back */
+  size_t purge_threshold;    /* a freed block with at least this many bytes of whole pages inside gives
+                                them back to the OS at once (0: never; alloy_tlsf_trim does it on demand) */
+} alloy_tlsf_config;
+
+#define ALLOY_TLSF_DEFAULT_GROWTH ((size_t)1 << 20)
+
+/* Platform growth, 1 MiB initial pool, pools on the calling thread's node. */
+alloy_tlsf_config alloy_tlsf_config_default(void);
+
+/* Creates an instance as configured. ALLOY_E_INVALID_ARGUMENT for a bad config
+ * (GROW_PARENT without parent, numa_node below -2), ALLOY_E_UNAVAILABLE for a
+ * NUMA node the machine does not have, ALLOY_E_OUT_OF_MEMORY when the memory
+ * cannot be had. *out is written only on success. */
+ALLOY_NODISCARD alloy_status alloy_tlsf_create(const alloy_tlsf_config *config, alloy_tlsf **out);
+
+/* Creates an instance inside `bytes` of caller memory: the control structure
+ * first (alloy_tlsf_control_size()), the rest becomes the first pool. The
+ * instance never grows and never frees the memory. */
+ALLOY_NODISCARD alloy_status alloy_tlsf_create_in_place(void *memory, size_t bytes, alloy_tlsf **out);
+
+/* Gives back every pool the instance obtained itself. Caller pools are simply
+ * forgotten. Outstanding blocks become invalid. */
+void alloy_tlsf_destroy(alloy_tlsf *tlsf);
+
+/* The instance as an alloy_resource (valid until destroy). */
+alloy_resource *alloy_tlsf_resource(alloy_tlsf *tlsf);
+
+/* Bytes the control structure takes (alloy_tlsf_create_in_place) and the
+ * bookkeeping bytes a pool loses to its header and end marker. */
+size_t alloy_tlsf_control_size(void);
+size_t alloy_tlsf_pool_overhead(void);
+
+/* Adds `bytes` of caller memory as a pool. The memory stays the caller's: it
+ * must outlive the pool and is never freed by the instance.
+ * ALLOY_E_INVALID_ARGUMENT when it is too small, too large or overlaps a pool. */
+ALLOY_NODISCARD alloy_status alloy_tlsf_add_pool(alloy_tlsf *tlsf, void *memory, size_t bytes);
+
+/* Removes a pool the caller added, by the address given to add_pool.
+ * ALLOY_E_NOT_OWNED when it is not one of the caller's pools,
+ * ALLOY_E_UNSUPPORTED while it still holds live blocks. */
+ALLOY_NODISCARD alloy_status alloy_tlsf_remove_pool(alloy_tlsf *tlsf, void *memory);
+
+/* The allocation interface without the resource indirection. */
+ALLOY_NODISCARD alloy_status alloy_tlsf_allocate(alloy_tlsf *tlsf, size_t size, size_t align, alloy_block *out);
+alloy_status alloy_tlsf_deallocate(alloy_tlsf *tlsf, alloy_block block);
+/* In place when a neighbour allows, else moves (inside this instance). */
+ALLOY_NODISCARD alloy_status alloy_tlsf_reallocate(alloy_tlsf *tlsf, alloy_block block, size_t new_size, size_t align,
+                                                   alloy_block *out);
+/* In place only: shrinks always, grows into a free next neighbour, else ALLOY_E_UNSUPPORTED. */
+ALLOY_NODISCARD alloy_status alloy_tlsf_resize(alloy_tlsf *tlsf, alloy_block block, size_t new_size,
+                                               alloy_block *out);
+/* Whether the block lies in one of the pools (address comparison only). */
+bool alloy_tlsf_owns(const alloy_tlsf *tlsf, const void *ptr);
+
+/* Gives the whole pages inside every free block back to the OS (they stay
+ * mapped and come back zero-filled on use); returns the bytes newly purged.
+ * O(free blocks), one system call per block: call it at quiet moments (a
+ * loading screen, every few seconds), or set config.purge_threshold. */
+size_t alloy_tlsf_trim(alloy_tlsf *tlsf);
+
+/* Walks every pool and free list and verifies the invariants listed in
+ * tlsf_internal.h. ALLOY_OK, or ALLOY_E_CORRUPTION reported through
+ * alloy_fault_report() with the first broken rule as detail. */
+alloy_status alloy_tlsf_check(const alloy_tlsf *tlsf);
+
+/* Calls `visit` for every block of every pool in address order; stops when
+ * it returns false. */
+typedef bool (*alloy_tlsf_visitor)(void *ptr, size_t size, bool used, void *context);
+void alloy_tlsf_walk(const alloy_tlsf *tlsf, alloy_tlsf_visitor visit, void *context);
+
+typedef struct alloy_tlsf_stats {
+  size_t pool_count;
+  size_t pool_bytes;          /* bytes of every pool plus the control structure when self-obtained */
+  size_t purged_bytes;        /* whole pages inside free blocks that hold no memory (never touched or purged) */
+  size_t held_bytes;          /* pool_bytes - purged_bytes: the memory the allocator holds */
+  size_t live_bytes;          /* usable bytes of the blocks handed out */
+  size_t peak_live_bytes;
+  size_t free_bytes;          /* usable bytes of the free blocks */
+  size_t largest_free_block;  /* usable bytes of the largest free block */
+  size_t used_blocks;
+  size_t free_blocks;
+  uint64_t allocations;
+  uint64_t deallocations;
+  uint64_t failures;
+} alloy_tlsf_stats;
+
+/* O(1) counters plus, for free_blocks and largest_free_block, a walk of the free lists. */
+void alloy_tlsf_get_stats(const alloy_tlsf *tlsf, alloy_tlsf_stats *out);
+
+ALLOY_EXTERN_C_END
+
+#endif /* ALLOY_TLSF_H */

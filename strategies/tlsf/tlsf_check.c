@@ -1,0 +1,133 @@
+/* TLSF introspection: the integrity walk, the block walk, statistics. */
+#include <string.h>
+
+#include "alloy/align.h"
+#include "alloy/fault.h"
+#include "strategies/tlsf/tlsf_internal.h"
+
+static ALLOY_COLD alloy_status corruption(const void *where, size_t size, const char *rule) {
+  alloy_fault fault = {ALLOY_E_CORRUPTION, "tlsf", where, size, 0, 0, 0, rule};
+  return alloy_fault_report(&fault);
+}
+
+#define EXPECT(cond, where, size, rule)                             \
+  do {                                                              \
+    if (ALLOY_UNLIKELY(!(cond))) return corruption((where), (size), (rule)); \
+  } while (0)
+
+/* Physical walk of one pool: invariants 1, 3, 4, 6, 7; counts what it saw. */
+static alloy_status check_pool(const alloy_tlsf *tlsf, const tlsf_pool *pool, size_t *free_blocks,
+                               size_t *used_bytes, size_t *used_blocks) {
+  (void)tlsf;
+  const tlsf_block *block = tlsf_pool_first_block(pool);
+  const char *end = (const char *)pool + pool->bytes;
+  EXPECT(!block_is_prev_free(block), block, 0, "first block of a pool claims a free predecessor");
+  int prev_free = 0;
+  const tlsf_block *prev = NULL;
+  for (;;) {
+    EXPECT((const char *)block >= (const char *)pool && (const char *)block + SENTINEL_SIZE <= end, block, 0,
+           "block header lies outside its pool");
+    const size_t size = block_size(block);
+    EXPECT(!!block_is_prev_free(block) == prev_free, block, size, "PREV_FREE flag disagrees with the previous block");
+    if (prev_free) EXPECT(block->prev_phys == prev, block, size, "prev_phys does not point at the previous block");
+    if (block_is_last(block)) {
+      EXPECT((const char *)block + SENTINEL_SIZE == end, block, size, "sentinel is not at the end of its pool");
+      EXPECT(!block_is_free(block), block, size, "sentinel is marked free");
+      EXPECT(sentinel_pool(block) == pool, block, size, "sentinel does not name its pool");
+      return ALLOY_OK;
+    }
+    EXPECT(size >= BLOCK_SIZE_MIN && size <= BLOCK_SIZE_MAX && size % ALIGN_SIZE == BLOCK_OVERHEAD, block, size,
+           "block size out of range or misaligned");
+    EXPECT(alloy_ptr_is_aligned(block_to_ptr(block), ALIGN_SIZE), block, size, "payload is misaligned");
+    EXPECT(block_is_free(block) || !block_is_purged(block), block, size, "used block marked purged");
+    if (block_is_free(block)) {
+      EXPECT(!prev_free, block, size, "two adjacent free blocks (missed coalescing)");
+      ++*free_blocks;
+    } else {
+      *used_bytes += size;
+      ++*used_blocks;
+    }
+    prev_free = block_is_free(block);
+    prev = block;
+    block = block_next(block);
+  }
+}
+
+/* Free-list walk: invariants 2 and 5. */
+static alloy_status check_lists(const alloy_tlsf *tlsf, size_t *listed, size_t *purged) {
+  for (unsigned fl = 0; fl < FL_INDEX_COUNT; ++fl) {
+    EXPECT(!!(tlsf->fl_bitmap & (1u << fl)) == (tlsf->sl_bitmap[fl] != 0), tlsf, fl,
+           "first-level bit disagrees with its second-level map");
+    for (unsigned sl = 0; sl < SL_INDEX_COUNT; ++sl) {
+      const tlsf_block *block = tlsf->blocks[fl][sl];
+      EXPECT(!!(tlsf->sl_bitmap[fl] & (1u << sl)) == (block != NULL), tlsf, sl,
+             "second-level bit disagrees with its list");
+      const tlsf_block *prev = NULL;
+      for (; block != NULL; prev = block, block = block->next_free) {
+        EXPECT(tlsf_pool_of(tlsf, block_to_ptr(block)) != NULL, block, 0, "free list links outside every pool");
+        EXPECT(block_is_free(block), block, block_size(block), "used block on a free list");
+        EXPECT(block->prev_free == prev, block, block_size(block), "free list back link is broken");
+        EXPECT(!block_is_free(block_next(block)), block, block_size(block), "free block followed by a free block");
+        unsigned f, s;
+        mapping_insert(block_size(block), &f, &s);
+        EXPECT(f == fl && s == sl, block, block_size(block), "free block is on the wrong list");
+        if (block_is_purged(block)) {
+          char *begin;
+          *purged += tlsf_block_interior(block, &begin);
+        }
+        ++*listed;
+      }
+    }
+  }
+  return ALLOY_OK;
+}
+
+alloy_status alloy_tlsf_check(const alloy_tlsf *tlsf) {
+  if (tlsf == NULL) return ALLOY_E_INVALID_ARGUMENT;
+  size_t free_blocks = 0, used_bytes = 0, used_blocks = 0, listed = 0, pools = 0, purged = 0;
+  for (const tlsf_pool *pool = tlsf->pools; pool != NULL; pool = pool->next) {
+    EXPECT(pool->next == NULL || pool->next->prev == pool, pool, 0, "pool list back link is broken");
+    EXPECT((uintptr_t)pool >= tlsf->span_low && (uintptr_t)pool + pool->bytes <= tlsf->span_high, pool,
+           pool->bytes, "pool lies outside the recorded span");
+    ALLOY_TRY(check_pool(tlsf, pool, &free_blocks, &used_bytes, &used_blocks));
+    ++pools;
+  }
+  EXPECT(pools == tlsf->pool_count, tlsf, pools, "pool count disagrees with the pool list");
+  ALLOY_TRY(check_lists(tlsf, &listed, &purged));
+  EXPECT(purged == tlsf->purged_bytes, tlsf, purged, "purged byte count disagrees with the purged blocks");
+  EXPECT(listed == free_blocks, tlsf, listed, "free lists and pools disagree on the free blocks");
+  EXPECT(used_bytes == tlsf->live_bytes, tlsf, used_bytes, "live byte count disagrees with the used blocks");
+  EXPECT(used_blocks == tlsf->used_blocks, tlsf, used_blocks, "used block count disagrees with the used blocks");
+  return ALLOY_OK;
+}
+
+void alloy_tlsf_walk(const alloy_tlsf *tlsf, alloy_tlsf_visitor visit, void *context) {
+  for (const tlsf_pool *pool = tlsf->pools; pool != NULL; pool = pool->next) {
+    for (const tlsf_block *block = tlsf_pool_first_block(pool); !block_is_last(block); block = block_next(block))
+      if (!visit(block_to_ptr(block), block_size(block), !block_is_free(block), context)) return;
+  }
+}
+
+void alloy_tlsf_get_stats(const alloy_tlsf *tlsf, alloy_tlsf_stats *out) {
+  memset(out, 0, sizeof *out);
+  out->pool_count = tlsf->pool_count;
+  out->pool_bytes = tlsf->held_bytes + tlsf->caller_bytes;
+  out->purged_bytes = tlsf->purged_bytes;
+  out->held_bytes = out->pool_bytes - tlsf->purged_bytes;
+  out->live_bytes = tlsf->live_bytes;
+  out->peak_live_bytes = tlsf->peak_live_bytes;
+  out->used_blocks = tlsf->used_blocks;
+  out->allocations = tlsf->allocations;
+  out->deallocations = tlsf->deallocations;
+  out->failures = tlsf->failures;
+  for (unsigned fl = 0; fl < FL_INDEX_COUNT; ++fl) {
+    for (unsigned sl = 0; sl < SL_INDEX_COUNT; ++sl) {
+      for (const tlsf_block *block = tlsf->blocks[fl][sl]; block != NULL; block = block->next_free) {
+        size_t size = block_size(block);
+        out->free_bytes += size;
+        out->free_blocks++;
+        if (size > out->largest_free_block) out->largest_free_block = size;
+      }
+    }
+  }
+}

@@ -1,0 +1,235 @@
+/* tlsf_internal.h — the TLSF block header, the size mapping and the control
+ * structure, shared by the files of the tlsf package.
+ *
+ * Block layout (addresses grow to the right; one row is a 16-byte stride):
+ *
+ *     block ->  [ prev_phys ][ size|flags ]   header: prev_phys overlaps the
+ *     ptr   ->  [ next_free ][ prev_free ]    last word of the previous block
+ *               [ ...  payload  ...      ]
+ *     next  ->  [ prev_phys ][ size|flags ]   (next = block + size + 8)
+ *
+ * The subtle invariants (alloy_tlsf_check verifies each):
+ *   1. prev_phys is only valid when the previous block is free (PREV_FREE set
+ *      in this block's size word). While the previous block is used, that word
+ *      is the last word of its payload and belongs to the user.
+ *   2. next_free and prev_free are only valid while the block is free.
+ *   3. The size field counts the payload including that borrowed last word, so
+ *      block sizes are 8 mod 16 and every payload starts 16-byte aligned.
+ *   4. No two physically adjacent blocks are both free (immediate coalescing).
+ *   5. A free block is on exactly the list mapping_insert(size) names, and a
+ *      list's bit is set in sl_bitmap[fl] (and fl in fl_bitmap) exactly when
+ *      the list is not empty.
+ *   6. Every pool ends with a zero-size used sentinel block, so block_next of
+ *      the last real block is always a valid header and never leaves the pool.
+ *   7. The first block of a pool never has PREV_FREE set, so nothing reads
+ *      before the pool.
+ *   8. PURGED is only set on free blocks and means the whole pages strictly
+ *      inside the block (after its links, before the next block's prev_phys:
+ *      tlsf_block_interior) hold no memory. purged_bytes is the sum of those
+ *      interiors over the PURGED blocks on the free lists. A split keeps the
+ *      flag on both parts (each interior lies inside the old one); a merge
+ *      drops it (the other part's pages are resident).
+ *
+ * Tool visibility: header words (size) lie outside every payload and stay
+ * addressable. A free block's payload is poisoned except the words the
+ * allocator keeps there (the two links and the next block's prev_phys),
+ * which are made addressable right before they are written.
+ */
+#ifndef ALLOY_TLSF_INTERNAL_H
+#define ALLOY_TLSF_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloy/bits.h"
+#include "alloy/compiler.h"
+#include "alloy/fault.h"
+#include "alloy/tlsf.h"
+#include "alloy/tool_hooks.h"
+
+/* Payload alignment: every block starts 16 bytes apart. */
+#define ALIGN_SIZE_LOG2 4
+#define ALIGN_SIZE ((size_t)1 << ALIGN_SIZE_LOG2)
+
+/* Second level: 32 linear subdivisions of each power of two. */
+#define SL_INDEX_COUNT_LOG2 5
+#define SL_INDEX_COUNT (1u << SL_INDEX_COUNT_LOG2)
+
+/* First level: sizes below SMALL_BLOCK_SIZE share first-level list 0, split
+ * linearly in ALIGN_SIZE steps; above, one first-level list per power of two
+ * up to 2^FL_INDEX_MAX (exclusive). */
+#define FL_INDEX_MAX 40
+#define FL_INDEX_SHIFT (SL_INDEX_COUNT_LOG2 + ALIGN_SIZE_LOG2)
+#define FL_INDEX_COUNT (FL_INDEX_MAX - FL_INDEX_SHIFT + 1)
+#define SMALL_BLOCK_SIZE ((size_t)1 << FL_INDEX_SHIFT)
+
+ALLOY_STATIC_ASSERT(SL_INDEX_COUNT <= 32, "sl_bitmap is 32 bits wide");
+ALLOY_STATIC_ASSERT(FL_INDEX_COUNT <= 32, "fl_bitmap is 32 bits wide");
+ALLOY_STATIC_ASSERT(SMALL_BLOCK_SIZE / SL_INDEX_COUNT == ALIGN_SIZE, "small lists are one alignment step apart");
+ALLOY_STATIC_ASSERT(ALIGN_SIZE >= 2 * sizeof(size_t), "a stride holds the two header words");
+ALLOY_STATIC_ASSERT(sizeof(size_t) == 8, "the block layout assumes 64-bit words");
+
+typedef struct tlsf_block {
+  struct tlsf_block *prev_phys; /* valid only when the previous block is free */
+  size_t size;                  /* payload bytes | BLOCK_FREE | BLOCK_PREV_FREE */
+  struct tlsf_block *next_free; /* valid only when this block is free */
+  struct tlsf_block *prev_free;
+} tlsf_block;
+
+#define BLOCK_FREE ((size_t)1)
+#define BLOCK_PREV_FREE ((size_t)2)
+#define BLOCK_PURGED ((size_t)4) /* free block whose interior pages hold no memory */
+#define BLOCK_FLAGS (BLOCK_FREE | BLOCK_PREV_FREE | BLOCK_PURGED)
+
+/* The header words a used block costs: its size word (prev_phys is borrowed). */
+#define BLOCK_OVERHEAD sizeof(size_t)
+/* Payload starts after prev_phys and size. */
+#define BLOCK_START_OFFSET offsetof(tlsf_block, next_free)
+/* A free block must hold its links plus the next block's prev_phys. */
+#define BLOCK_SIZE_MIN (sizeof(tlsf_block) - sizeof(tlsf_block *))
+#define BLOCK_SIZE_MAX (((size_t)1 << FL_INDEX_MAX) - ALIGN_SIZE)
+
+ALLOY_STATIC_ASSERT(BLOCK_START_OFFSET == ALIGN_SIZE, "payload starts one stride after the block");
+ALLOY_STATIC_ASSERT(BLOCK_SIZE_MIN % ALIGN_SIZE == BLOCK_OVERHEAD, "sizes are 8 mod 16");
+ALLOY_STATIC_ASSERT((BLOCK_SIZE_MIN & BLOCK_FLAGS) == 0, "flags live in bits sizes never use");
+
+typedef enum tlsf_origin {
+  ORIGIN_CALLER,   /* add_pool / create_in_place: never freed by us */
+  ORIGIN_PLATFORM, /* alloy_vm_map */
+  ORIGIN_PARENT,   /* config.parent */
+  ORIGIN_CONTROL,  /* shares the control structure's memory; goes with the instance */
+} tlsf_origin;
+
+/* The first bytes of every pool. */
+typedef struct tlsf_pool {
+  struct tlsf_pool *next;
+  struct tlsf_pool *prev;
+  void *memory;      /* what the caller gave, or the mapping / parent block */
+  size_t bytes;      /* bytes of [this header, end of the sentinel) */
+  size_t source_bytes; /* size of the mapping or parent block (to give it back) */
+  tlsf_origin origin;
+} tlsf_pool;
+
+#define POOL_HEADER_SIZE ((sizeof(tlsf_pool) + ALIGN_SIZE - 1) & ~(ALIGN_SIZE - 1))
+/* The sentinel ending a pool: a zero-size used block whose payload slot holds
+ * the pool's address, so freeing the last block finds its pool in O(1). */
+#define SENTINEL_SIZE (2 * ALIGN_SIZE)
+/* Header, the unused prev_phys of the first block, its size word, the sentinel. */
+#define POOL_OVERHEAD (POOL_HEADER_SIZE + ALIGN_SIZE + SENTINEL_SIZE - BLOCK_OVERHEAD)
+
+struct alloy_tlsf {
+  alloy_resource resource; /* first: the instance is its own resource */
+  uint32_t fl_bitmap;
+  uint32_t sl_bitmap[FL_INDEX_COUNT];
+  tlsf_block *blocks[FL_INDEX_COUNT][SL_INDEX_COUNT];
+
+  tlsf_pool *pools;
+  size_t pool_count;
+  uintptr_t span_low, span_high; /* [lowest pool start, highest pool end) */
+
+  /* Configuration. */
+  alloy_tlsf_growth growth;
+  size_t growth_size;
+  size_t max_bytes;
+  alloy_resource *parent;
+  int numa_node; /* resolved: a node, or ALLOY_TLSF_NUMA_NONE */
+  bool keep_empty_pools;
+  size_t purge_threshold; /* 0: only alloy_tlsf_trim purges */
+
+  /* Where the control structure itself came from. */
+  tlsf_origin control_origin;
+  void *control_memory;
+  size_t control_bytes;
+
+  /* Counters. */
+  size_t held_bytes;  /* pools obtained on growth + initial (not caller pools) + control */
+  size_t purged_bytes; /* invariant 8 */
+  size_t caller_bytes;
+  size_t live_bytes;
+  size_t peak_live_bytes;
+  size_t used_blocks;
+  uint64_t allocations;
+  uint64_t deallocations;
+  uint64_t failures;
+};
+
+/* ---- block header access ---------------------------------------------- */
+
+static ALLOY_ALWAYS_INLINE size_t block_size(const tlsf_block *block) { return block->size & ~BLOCK_FLAGS; }
+
+static ALLOY_ALWAYS_INLINE void block_set_size(tlsf_block *block, size_t size) {
+  block->size = size | (block->size & BLOCK_FLAGS);
+}
+
+static ALLOY_ALWAYS_INLINE int block_is_last(const tlsf_block *block) { return block_size(block) == 0; }
+static ALLOY_ALWAYS_INLINE int block_is_free(const tlsf_block *block) { return (block->size & BLOCK_FREE) != 0; }
+static ALLOY_ALWAYS_INLINE void block_set_free(tlsf_block *block) { block->size |= BLOCK_FREE; }
+static ALLOY_ALWAYS_INLINE void block_set_used(tlsf_block *block) { block->size &= ~BLOCK_FREE; }
+static ALLOY_ALWAYS_INLINE int block_is_prev_free(const tlsf_block *block) {
+  return (block->size & BLOCK_PREV_FREE) != 0;
+}
+static ALLOY_ALWAYS_INLINE void block_set_prev_free(tlsf_block *block) { block->size |= BLOCK_PREV_FREE; }
+static ALLOY_ALWAYS_INLINE void block_set_prev_used(tlsf_block *block) { block->size &= ~BLOCK_PREV_FREE; }
+static ALLOY_ALWAYS_INLINE int block_is_purged(const tlsf_block *block) { return (block->size & BLOCK_PURGED) != 0; }
+
+static ALLOY_ALWAYS_INLINE tlsf_block *block_from_ptr(const void *ptr) {
+  return (tlsf_block *)(void *)((char *)(uintptr_t)ptr - BLOCK_START_OFFSET);
+}
+static ALLOY_ALWAYS_INLINE void *block_to_ptr(const tlsf_block *block) {
+  return (void *)((char *)(uintptr_t)block + BLOCK_START_OFFSET);
+}
+static ALLOY_ALWAYS_INLINE tlsf_block *offset_to_block(const void *ptr, size_t offset) {
+  return (tlsf_block *)(void *)((char *)(uintptr_t)ptr + offset);
+}
+
+/* The next physical block: its prev_phys is our payload's last word. */
+static ALLOY_ALWAYS_INLINE tlsf_block *block_next(const tlsf_block *block) {
+  return offset_to_block(block_to_ptr(block), block_size(block) - BLOCK_OVERHEAD);
+}
+
+/* ---- size mapping ------------------------------------------------------ */
+
+/* The list (fl, sl) whose range holds `size`. */
+static ALLOY_ALWAYS_INLINE void mapping_insert(size_t size, unsigned *fli, unsigned *sli) {
+  if (size < SMALL_BLOCK_SIZE) {
+    *fli = 0;
+    *sli = (unsigned)(size >> ALIGN_SIZE_LOG2);
+  } else {
+    unsigned fl = alloy_bit_scan_reverse(size);
+    *sli = (unsigned)(size >> (fl - SL_INDEX_COUNT_LOG2)) ^ SL_INDEX_COUNT;
+    *fli = fl - (FL_INDEX_SHIFT - 1);
+  }
+}
+
+/* The first list whose every block can hold `size` (rounds up to the next
+ * second-level boundary: "good fit"). */
+static ALLOY_ALWAYS_INLINE void mapping_search(size_t size, unsigned *fli, unsigned *sli) {
+  if (size >= SMALL_BLOCK_SIZE) size += ((size_t)1 << (alloy_bit_scan_reverse(size) - SL_INDEX_COUNT_LOG2)) - 1;
+  mapping_insert(size, fli, sli);
+}
+
+/* The pool a sentinel block ends. */
+static ALLOY_ALWAYS_INLINE tlsf_pool *sentinel_pool(const tlsf_block *sentinel) {
+  return *(tlsf_pool *const *)block_to_ptr(sentinel);
+}
+
+/* Makes a word the allocator is about to write addressable to the tools. */
+#define TLSF_EXPOSE(addr, bytes) ALLOY_MEM_UNDEFINED((addr), (bytes))
+
+/* Functions shared between the files of the package. */
+size_t tlsf_block_interior(const tlsf_block *block, char **begin);
+void tlsf_purge_if_large(alloy_tlsf *tlsf, tlsf_block *block);
+void tlsf_control_init(alloy_tlsf *tlsf);
+void tlsf_pool_format(alloy_tlsf *tlsf, tlsf_pool *pool, void *memory, size_t source_bytes, size_t bytes,
+                      tlsf_origin origin, bool fresh);
+void tlsf_pool_unlink(alloy_tlsf *tlsf, tlsf_pool *pool);
+void tlsf_pool_release(alloy_tlsf *tlsf, tlsf_pool *pool);
+int tlsf_pool_is_empty(const tlsf_pool *pool);
+tlsf_pool *tlsf_pool_of(const alloy_tlsf *tlsf, const void *ptr);
+tlsf_block *tlsf_pool_first_block(const tlsf_pool *pool);
+alloy_status tlsf_grow(alloy_tlsf *tlsf, size_t request, size_t align);
+void tlsf_remove_free_block(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl, unsigned sl);
+void tlsf_block_remove(alloy_tlsf *tlsf, tlsf_block *block);
+void tlsf_block_insert(alloy_tlsf *tlsf, tlsf_block *block);
+
+#endif /* ALLOY_TLSF_INTERNAL_H */

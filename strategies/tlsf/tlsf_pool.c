@@ -1,0 +1,317 @@
+/* TLSF pools: creating the instance, adding, growing, removing and giving
+ * back pools, NUMA placement of platform memory, and ownership by address. */
+#include <string.h>
+
+#include "alloy/align.h"
+#include "alloy/numa.h"
+#include "alloy/vm.h"
+#include "strategies/tlsf/tlsf_internal.h"
+
+#define CONTROL_SIZE ((sizeof(alloy_tlsf) + ALIGN_SIZE - 1) & ~(ALIGN_SIZE - 1))
+#define POOL_BYTES_MIN (POOL_OVERHEAD + BLOCK_SIZE_MIN)
+#define POOL_BYTES_MAX (POOL_OVERHEAD + BLOCK_SIZE_MAX)
+
+size_t alloy_tlsf_control_size(void) { return CONTROL_SIZE; }
+size_t alloy_tlsf_pool_overhead(void) { return POOL_OVERHEAD; }
+
+alloy_tlsf_config alloy_tlsf_config_default(void) {
+  alloy_tlsf_config config;
+  memset(&config, 0, sizeof config);
+  config.initial_pool_size = (size_t)1 << 20;
+  config.growth = ALLOY_TLSF_GROW_PLATFORM;
+  config.growth_size = ALLOY_TLSF_DEFAULT_GROWTH;
+  config.numa_node = ALLOY_TLSF_NUMA_LOCAL;
+  return config;
+}
+
+tlsf_block *tlsf_pool_first_block(const tlsf_pool *pool) {
+  return offset_to_block(pool, POOL_HEADER_SIZE);
+}
+
+int tlsf_pool_is_empty(const tlsf_pool *pool) {
+  const tlsf_block *first = tlsf_pool_first_block(pool);
+  return block_is_free(first) && block_is_last(block_next(first));
+}
+
+static void update_span(alloy_tlsf *tlsf) {
+  tlsf->span_low = UINTPTR_MAX;
+  tlsf->span_high = 0;
+  for (const tlsf_pool *pool = tlsf->pools; pool != NULL; pool = pool->next) {
+    uintptr_t start = (uintptr_t)pool, end = start + pool->bytes;
+    if (start < tlsf->span_low) tlsf->span_low = start;
+    if (end > tlsf->span_high) tlsf->span_high = end;
+  }
+}
+
+/* Lays a pool out over [pool, pool + bytes): header, one free block, sentinel. */
+void tlsf_pool_format(alloy_tlsf *tlsf, tlsf_pool *pool, void *memory, size_t source_bytes, size_t bytes,
+                      tlsf_origin origin, bool fresh) {
+  ALLOY_MEM_NOACCESS(pool, bytes);
+  TLSF_EXPOSE(pool, POOL_HEADER_SIZE);
+  pool->memory = memory;
+  pool->bytes = bytes;
+  pool->source_bytes = source_bytes;
+  pool->origin = origin;
+
+  tlsf_block *block = tlsf_pool_first_block(pool);
+  TLSF_EXPOSE(block, BLOCK_START_OFFSET);
+  block->size = (bytes - POOL_OVERHEAD) | BLOCK_FREE; /* first block: PREV_FREE never set */
+  tlsf_block *sentinel = block_next(block);
+  ALLOY_ASSERT((char *)sentinel + SENTINEL_SIZE == (char *)pool + bytes);
+  TLSF_EXPOSE(sentinel, SENTINEL_SIZE);
+  sentinel->prev_phys = block;
+  sentinel->size = BLOCK_PREV_FREE; /* size 0, used */
+  *(tlsf_pool **)block_to_ptr(sentinel) = pool;
+  /* Pages the OS just mapped are untouched: they hold no memory yet. */
+  if (fresh) block->size |= BLOCK_PURGED;
+  tlsf_block_insert(tlsf, block);
+
+  pool->prev = NULL;
+  pool->next = tlsf->pools;
+  if (tlsf->pools != NULL) tlsf->pools->prev = pool;
+  tlsf->pools = pool;
+  tlsf->pool_count++;
+  uintptr_t start = (uintptr_t)pool, end = start + bytes;
+  if (start < tlsf->span_low) tlsf->span_low = start;
+  if (end > tlsf->span_high) tlsf->span_high = end;
+}
+
+void tlsf_pool_unlink(alloy_tlsf *tlsf, tlsf_pool *pool) {
+  if (pool->prev != NULL) pool->prev->next = pool->next;
+  else tlsf->pools = pool->next;
+  if (pool->next != NULL) pool->next->prev = pool->prev;
+  tlsf->pool_count--;
+  update_span(tlsf);
+}
+
+/* Gives an unlinked pool's memory back to its source. */
+void tlsf_pool_release(alloy_tlsf *tlsf, tlsf_pool *pool) {
+  const tlsf_origin origin = pool->origin;
+  void *memory = pool->memory;
+  const size_t source_bytes = pool->source_bytes, bytes = pool->bytes;
+  /* The memory leaves the allocator: addressable again, contents meaningless. */
+  ALLOY_MEM_UNDEFINED(pool, bytes);
+  switch (origin) {
+    case ORIGIN_PLATFORM:
+      tlsf->held_bytes -= source_bytes;
+      ALLOY_IGNORE_STATUS(alloy_vm_release(memory, source_bytes)); /* nothing to do if the OS refuses */
+      break;
+    case ORIGIN_PARENT:
+      tlsf->held_bytes -= source_bytes;
+      ALLOY_IGNORE_STATUS(alloy_resource_deallocate(tlsf->parent, alloy_block_make(memory, source_bytes), ALIGN_SIZE));
+      break;
+    case ORIGIN_CALLER:
+      tlsf->caller_bytes -= bytes;
+      break;
+    case ORIGIN_CONTROL:
+      break;
+  }
+}
+
+tlsf_pool *tlsf_pool_of(const alloy_tlsf *tlsf, const void *ptr) {
+  uintptr_t address = (uintptr_t)ptr;
+  if (address < tlsf->span_low || address >= tlsf->span_high) return NULL;
+  for (tlsf_pool *pool = tlsf->pools; pool != NULL; pool = pool->next) {
+    uintptr_t first = (uintptr_t)block_to_ptr(tlsf_pool_first_block(pool));
+    uintptr_t end = (uintptr_t)pool + pool->bytes - SENTINEL_SIZE;
+    if (address >= first && address < end) return pool;
+  }
+  return NULL;
+}
+
+bool alloy_tlsf_owns(const alloy_tlsf *tlsf, const void *ptr) { return tlsf_pool_of(tlsf, ptr) != NULL; }
+
+/* Memory for a pool or the control structure from the configured source. */
+static alloy_status obtain(alloy_tlsf_growth source, alloy_resource *parent, int numa_node, size_t bytes,
+                           void **memory, size_t *source_bytes) {
+  if (source == ALLOY_TLSF_GROW_PARENT) {
+    alloy_block block;
+    ALLOY_TRY(alloy_resource_allocate(parent, bytes, ALIGN_SIZE, &block));
+    *memory = block.ptr;
+    *source_bytes = bytes; /* what deallocate will be told */
+    return ALLOY_OK;
+  }
+  size_t mapped;
+  if (!alloy_align_up_checked(bytes, alloy_vm_page_size(), &mapped)) return ALLOY_E_OUT_OF_MEMORY;
+  void *base;
+  ALLOY_TRY(alloy_vm_map(mapped, alloy_vm_page_size(), &base));
+  if (numa_node >= 0) {
+    /* Before the first touch, so the kernel places every page there. */
+    alloy_status status = alloy_numa_bind(base, mapped, numa_node);
+    if (status != ALLOY_OK) {
+      ALLOY_IGNORE_STATUS(alloy_vm_release(base, mapped));
+      return status;
+    }
+  }
+  *memory = base;
+  *source_bytes = mapped;
+  return ALLOY_OK;
+}
+
+static void give_back(alloy_tlsf_growth source, alloy_resource *parent, void *memory, size_t source_bytes) {
+  if (source == ALLOY_TLSF_GROW_PARENT)
+    ALLOY_IGNORE_STATUS(alloy_resource_deallocate(parent, alloy_block_make(memory, source_bytes), ALIGN_SIZE));
+  else
+    ALLOY_IGNORE_STATUS(alloy_vm_release(memory, source_bytes));
+}
+
+/* Pool bytes whose first block serves a `search`-byte request (rounded up as
+ * mapping_search rounds, so the new block lands in a list the search visits). */
+static bool pool_bytes_for(size_t search, size_t *out) {
+  size_t rounded = search;
+  if (search >= SMALL_BLOCK_SIZE) rounded += (size_t)1 << (alloy_bit_scan_reverse(search) - SL_INDEX_COUNT_LOG2);
+  if (rounded > BLOCK_SIZE_MAX) return false;
+  return alloy_size_add(rounded, POOL_OVERHEAD + ALIGN_SIZE, out);
+}
+
+alloy_status tlsf_grow(alloy_tlsf *tlsf, size_t search, size_t align) {
+  (void)align; /* already part of `search` */
+  if (tlsf->growth == ALLOY_TLSF_GROW_NONE) return ALLOY_E_CAPACITY;
+  size_t needed;
+  if (!pool_bytes_for(search, &needed)) return ALLOY_E_UNSUPPORTED;
+  size_t bytes = needed > tlsf->growth_size ? needed : tlsf->growth_size;
+  if (tlsf->growth == ALLOY_TLSF_GROW_PLATFORM) bytes = alloy_align_up(bytes, alloy_vm_page_size());
+  if (tlsf->max_bytes != 0) {
+    size_t room = tlsf->max_bytes > tlsf->held_bytes ? tlsf->max_bytes - tlsf->held_bytes : 0;
+    if (tlsf->growth == ALLOY_TLSF_GROW_PLATFORM) room = alloy_align_down(room, alloy_vm_page_size());
+    if (bytes > room) bytes = room;
+    if (bytes < needed) return ALLOY_E_CAPACITY;
+  }
+  void *memory;
+  size_t source_bytes;
+  ALLOY_TRY(obtain(tlsf->growth, tlsf->parent, tlsf->numa_node, bytes, &memory, &source_bytes));
+  char *start = (char *)alloy_ptr_align_up(memory, ALIGN_SIZE);
+  size_t usable = alloy_align_down(source_bytes - (size_t)(start - (char *)memory), ALIGN_SIZE);
+  if (usable > POOL_BYTES_MAX) usable = POOL_BYTES_MAX;
+  tlsf->held_bytes += source_bytes;
+  tlsf_pool_format(tlsf, (tlsf_pool *)(void *)start, memory, source_bytes, usable,
+                   tlsf->growth == ALLOY_TLSF_GROW_PARENT ? ORIGIN_PARENT : ORIGIN_PLATFORM,
+                   tlsf->growth == ALLOY_TLSF_GROW_PLATFORM);
+  return ALLOY_OK;
+}
+
+static alloy_status resolve_numa_node(int requested, int *out) {
+  if (requested == ALLOY_TLSF_NUMA_NONE) {
+    *out = ALLOY_TLSF_NUMA_NONE;
+    return ALLOY_OK;
+  }
+  if (requested == ALLOY_TLSF_NUMA_LOCAL) return alloy_numa_current_node(out);
+  if (requested < 0) return ALLOY_E_INVALID_ARGUMENT;
+  if (requested >= alloy_numa_node_count()) return ALLOY_E_UNAVAILABLE;
+  *out = requested;
+  return ALLOY_OK;
+}
+
+alloy_status alloy_tlsf_create(const alloy_tlsf_config *config, alloy_tlsf **out) {
+  if (config == NULL || out == NULL || (unsigned)config->growth > ALLOY_TLSF_GROW_PARENT)
+    return ALLOY_E_INVALID_ARGUMENT;
+  if (config->growth == ALLOY_TLSF_GROW_PARENT && config->parent == NULL) return ALLOY_E_INVALID_ARGUMENT;
+  int node;
+  ALLOY_TRY(resolve_numa_node(config->numa_node, &node));
+  size_t initial = config->initial_pool_size;
+  if (initial != 0 && initial < POOL_BYTES_MIN) initial = POOL_BYTES_MIN;
+  if (initial > POOL_BYTES_MAX) return ALLOY_E_INVALID_ARGUMENT;
+  initial = alloy_align_up(initial, ALIGN_SIZE);
+  size_t bytes = CONTROL_SIZE + initial;
+  if (config->max_bytes != 0 && bytes > config->max_bytes) return ALLOY_E_INVALID_ARGUMENT;
+
+  const alloy_tlsf_growth source = config->growth == ALLOY_TLSF_GROW_PARENT ? ALLOY_TLSF_GROW_PARENT
+                                                                              : ALLOY_TLSF_GROW_PLATFORM;
+  void *memory;
+  size_t source_bytes;
+  ALLOY_TRY(obtain(source, config->parent, node, bytes, &memory, &source_bytes));
+  char *start = (char *)alloy_ptr_align_up(memory, ALIGN_SIZE);
+  alloy_tlsf *tlsf = (alloy_tlsf *)(void *)start;
+  tlsf_control_init(tlsf);
+  tlsf->growth = config->growth;
+  tlsf->growth_size = config->growth_size ? config->growth_size : ALLOY_TLSF_DEFAULT_GROWTH;
+  tlsf->max_bytes = config->max_bytes;
+  tlsf->parent = config->parent;
+  tlsf->numa_node = node;
+  tlsf->keep_empty_pools = config->keep_empty_pools;
+  tlsf->purge_threshold = config->purge_threshold;
+  tlsf->control_origin = source == ALLOY_TLSF_GROW_PARENT ? ORIGIN_PARENT : ORIGIN_PLATFORM;
+  tlsf->control_memory = memory;
+  tlsf->control_bytes = source_bytes;
+  tlsf->held_bytes = source_bytes;
+  if (initial != 0) {
+    /* Whatever the rounding to pages added goes to the first pool too. */
+    size_t pool_bytes = alloy_align_down(source_bytes - (size_t)(start - (char *)memory) - CONTROL_SIZE, ALIGN_SIZE);
+    if (pool_bytes > POOL_BYTES_MAX) pool_bytes = POOL_BYTES_MAX;
+    tlsf_pool_format(tlsf, (tlsf_pool *)(void *)(start + CONTROL_SIZE), start + CONTROL_SIZE, 0, pool_bytes,
+                     ORIGIN_CONTROL, source == ALLOY_TLSF_GROW_PLATFORM);
+  }
+  *out = tlsf;
+  return ALLOY_OK;
+}
+
+alloy_status alloy_tlsf_create_in_place(void *memory, size_t bytes, alloy_tlsf **out) {
+  if (memory == NULL || out == NULL) return ALLOY_E_INVALID_ARGUMENT;
+  char *start = (char *)alloy_ptr_align_up(memory, ALIGN_SIZE);
+  size_t skipped = (size_t)(start - (char *)memory);
+  if (bytes < skipped + CONTROL_SIZE + POOL_BYTES_MIN) return ALLOY_E_INVALID_ARGUMENT;
+  size_t pool_bytes = alloy_align_down(bytes - skipped - CONTROL_SIZE, ALIGN_SIZE);
+  if (pool_bytes > POOL_BYTES_MAX) return ALLOY_E_INVALID_ARGUMENT;
+  alloy_tlsf *tlsf = (alloy_tlsf *)(void *)start;
+  tlsf_control_init(tlsf);
+  tlsf->growth = ALLOY_TLSF_GROW_NONE;
+  tlsf->control_origin = ORIGIN_CALLER;
+  tlsf->control_memory = memory;
+  tlsf->control_bytes = bytes;
+  tlsf->caller_bytes = CONTROL_SIZE + pool_bytes;
+  tlsf_pool_format(tlsf, (tlsf_pool *)(void *)(start + CONTROL_SIZE), start + CONTROL_SIZE, 0, pool_bytes,
+                   ORIGIN_CONTROL, false);
+  *out = tlsf;
+  return ALLOY_OK;
+}
+
+void alloy_tlsf_destroy(alloy_tlsf *tlsf) {
+  if (tlsf == NULL) return;
+  while (tlsf->pools != NULL) {
+    tlsf_pool *pool = tlsf->pools;
+    tlsf_pool_unlink(tlsf, pool);
+    tlsf_pool_release(tlsf, pool);
+  }
+  const tlsf_origin origin = tlsf->control_origin;
+  alloy_resource *parent = tlsf->parent;
+  void *memory = tlsf->control_memory;
+  const size_t bytes = tlsf->control_bytes;
+  ALLOY_TRACK_POOL_DESTROY(tlsf, tlsf, 0);
+  if (origin == ORIGIN_PLATFORM) give_back(ALLOY_TLSF_GROW_PLATFORM, parent, memory, bytes);
+  else if (origin == ORIGIN_PARENT) give_back(ALLOY_TLSF_GROW_PARENT, parent, memory, bytes);
+}
+
+static bool overlaps_a_pool(const alloy_tlsf *tlsf, uintptr_t start, uintptr_t end) {
+  for (const tlsf_pool *pool = tlsf->pools; pool != NULL; pool = pool->next) {
+    uintptr_t pool_start = (uintptr_t)pool, pool_end = pool_start + pool->bytes;
+    if (start < pool_end && pool_start < end) return true;
+  }
+  uintptr_t control = (uintptr_t)tlsf;
+  return start < control + CONTROL_SIZE && control < end;
+}
+
+alloy_status alloy_tlsf_add_pool(alloy_tlsf *tlsf, void *memory, size_t bytes) {
+  if (tlsf == NULL || memory == NULL) return ALLOY_E_INVALID_ARGUMENT;
+  char *start = (char *)alloy_ptr_align_up(memory, ALIGN_SIZE);
+  size_t skipped = (size_t)(start - (char *)memory);
+  if (bytes < skipped + POOL_BYTES_MIN) return ALLOY_E_INVALID_ARGUMENT;
+  size_t pool_bytes = alloy_align_down(bytes - skipped, ALIGN_SIZE);
+  if (pool_bytes > POOL_BYTES_MAX) return ALLOY_E_INVALID_ARGUMENT;
+  if (overlaps_a_pool(tlsf, (uintptr_t)start, (uintptr_t)start + pool_bytes)) return ALLOY_E_INVALID_ARGUMENT;
+  tlsf->caller_bytes += pool_bytes;
+  tlsf_pool_format(tlsf, (tlsf_pool *)(void *)start, memory, bytes, pool_bytes, ORIGIN_CALLER, false);
+  return ALLOY_OK;
+}
+
+alloy_status alloy_tlsf_remove_pool(alloy_tlsf *tlsf, void *memory) {
+  if (tlsf == NULL || memory == NULL) return ALLOY_E_INVALID_ARGUMENT;
+  for (tlsf_pool *pool = tlsf->pools; pool != NULL; pool = pool->next) {
+    if (pool->origin != ORIGIN_CALLER || pool->memory != memory) continue;
+    if (!tlsf_pool_is_empty(pool)) return ALLOY_E_UNSUPPORTED;
+    tlsf_block_remove(tlsf, tlsf_pool_first_block(pool));
+    tlsf_pool_unlink(tlsf, pool);
+    tlsf_pool_release(tlsf, pool);
+    return ALLOY_OK;
+  }
+  return ALLOY_E_NOT_OWNED;
+}

@@ -1,0 +1,539 @@
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "alloy/allocator.h"
+#include "alloy/fault_injection.h"
+#include "alloy/numa.h"
+#include "alloy/system.h"
+#include "alloy/tlsf.h"
+#include "alloy/vm.h"
+#include "tests/contract/contract_suite.h"
+#include "tests/support/support.h"
+
+namespace {
+
+using alloy_test::ContractSubject;
+using alloy_test::ResourceContract;
+
+alloy_tlsf *Create(alloy_tlsf_config config) {
+  alloy_tlsf *tlsf = nullptr;
+  EXPECT_EQ(alloy_tlsf_create(&config, &tlsf), ALLOY_OK);
+  return tlsf;
+}
+
+void Destroy(alloy_resource *resource) {
+  alloy_tlsf *tlsf = reinterpret_cast<alloy_tlsf *>(resource);
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_destroy(tlsf);
+}
+
+ContractSubject Growing() {
+  ContractSubject subject;
+  subject.name = "tlsf_growing";
+  subject.create = [] {
+    alloy_tlsf_config config = alloy_tlsf_config_default();
+    config.initial_pool_size = 64 << 10;
+    return alloy_tlsf_resource(Create(config));
+  };
+  subject.destroy = Destroy;
+  subject.max_size = 1 << 20;
+  subject.max_alignment = alloy_vm_page_size();
+  return subject;
+}
+
+ContractSubject Fixed() {
+  ContractSubject subject;
+  subject.name = "tlsf_fixed";
+  subject.create = [] {
+    alloy_tlsf_config config = alloy_tlsf_config_default();
+    config.initial_pool_size = 2 << 20;
+    config.growth = ALLOY_TLSF_GROW_NONE;
+    return alloy_tlsf_resource(Create(config));
+  };
+  subject.destroy = Destroy;
+  subject.max_size = 65536;
+  subject.max_alignment = alloy_vm_page_size();
+  subject.bounded = true;
+  subject.exhaustion_limit = 2 << 20;
+  return subject;
+}
+
+ContractSubject FromParent() {
+  ContractSubject subject;
+  subject.name = "tlsf_parent";
+  subject.create = [] {
+    alloy_tlsf_config config = alloy_tlsf_config_default();
+    config.initial_pool_size = 0;
+    config.growth = ALLOY_TLSF_GROW_PARENT;
+    config.parent = alloy_system_resource();
+    config.growth_size = 128 << 10;
+    config.max_bytes = 8 << 20;
+    return alloy_tlsf_resource(Create(config));
+  };
+  subject.destroy = Destroy;
+  subject.max_size = 1 << 20;
+  subject.max_alignment = alloy_vm_page_size();
+  subject.bounded = true;
+  subject.exhaustion_limit = 8 << 20;
+  return subject;
+}
+
+INSTANTIATE_TEST_SUITE_P(Tlsf, ResourceContract, ::testing::Values(Growing(), Fixed(), FromParent()),
+                         alloy_test::SubjectName);
+
+class Tlsf : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    alloy_tlsf_config config = alloy_tlsf_config_default();
+    config.initial_pool_size = 256 << 10;
+    config.growth = ALLOY_TLSF_GROW_NONE;
+    tlsf_ = Create(config);
+    ASSERT_NE(tlsf_, nullptr);
+  }
+  void TearDown() override {
+    EXPECT_EQ(alloy_tlsf_check(tlsf_), ALLOY_OK);
+    alloy_tlsf_destroy(tlsf_);
+  }
+  alloy_block Alloc(size_t size, size_t align = 16) {
+    alloy_block block = {nullptr, 0};
+    EXPECT_EQ(alloy_tlsf_allocate(tlsf_, size, align, &block), ALLOY_OK) << size;
+    return block;
+  }
+  alloy_tlsf_stats Stats() {
+    alloy_tlsf_stats stats;
+    alloy_tlsf_get_stats(tlsf_, &stats);
+    return stats;
+  }
+  alloy_tlsf *tlsf_ = nullptr;
+};
+
+TEST_F(Tlsf, ReportsExactUsableSizeAndLiveBytes) {
+  alloy_block block = Alloc(100);
+  EXPECT_GE(block.size, 100u);
+  EXPECT_LT(block.size, 100u + 32u);
+  std::memset(block.ptr, 0xab, block.size);  // the whole reported size is usable
+  EXPECT_EQ(Stats().live_bytes, block.size);
+  EXPECT_EQ(Stats().used_blocks, 1u);
+  EXPECT_EQ(alloy_tlsf_check(tlsf_), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, block), ALLOY_OK);
+  EXPECT_EQ(Stats().live_bytes, 0u);
+}
+
+TEST_F(Tlsf, FreeCoalescesWithBothNeighbours) {
+  const size_t before = Stats().free_blocks;
+  alloy_block a = Alloc(1000), b = Alloc(2000), c = Alloc(3000), fence = Alloc(64);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, a), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, c), ALLOY_OK);
+  EXPECT_EQ(Stats().free_blocks, before + 2);  // a, c and the pool's tail (before counted it)
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, b), ALLOY_OK);
+  EXPECT_EQ(Stats().free_blocks, before + 1) << "a, b and c became one block";
+  EXPECT_EQ(alloy_tlsf_check(tlsf_), ALLOY_OK);
+  // The merged block serves a request as large as the three together.
+  alloy_block big = Alloc(a.size + b.size + c.size);
+  EXPECT_EQ(big.ptr, a.ptr);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, big), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, fence), ALLOY_OK);
+  EXPECT_EQ(Stats().free_blocks, before);
+}
+
+TEST_F(Tlsf, ResizeGrowsIntoAFreeNeighbourAndShrinksInPlace) {
+  alloy_block a = Alloc(1000);
+  alloy_block b = Alloc(4000);
+  alloy_block fence = Alloc(16);
+  alloy_test::Fill(a.ptr, 1000, 3);
+  alloy_block out = {nullptr, 0};
+  EXPECT_EQ(alloy_tlsf_resize(tlsf_, a, 3000, &out), ALLOY_E_UNSUPPORTED) << "b is in the way";
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, b), ALLOY_OK);
+  ASSERT_EQ(alloy_tlsf_resize(tlsf_, a, 3000, &out), ALLOY_OK);
+  EXPECT_EQ(out.ptr, a.ptr);
+  EXPECT_GE(out.size, 3000u);
+  EXPECT_TRUE(alloy_test::Check(out.ptr, 1000, 3));
+  std::memset(out.ptr, 1, out.size);
+  EXPECT_EQ(alloy_tlsf_check(tlsf_), ALLOY_OK);
+  alloy_block shrunk;
+  ASSERT_EQ(alloy_tlsf_resize(tlsf_, out, 100, &shrunk), ALLOY_OK);
+  EXPECT_EQ(shrunk.ptr, a.ptr);
+  EXPECT_LT(shrunk.size, 200u);
+  EXPECT_EQ(alloy_tlsf_check(tlsf_), ALLOY_OK);
+  // The tail went back and is served again, right after the shrunk block.
+  alloy_block tail = Alloc(3000);
+  EXPECT_GT(tail.ptr, shrunk.ptr);
+  EXPECT_LT(static_cast<char *>(tail.ptr), static_cast<char *>(shrunk.ptr) + 5200);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, tail), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, shrunk), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, fence), ALLOY_OK);
+}
+
+TEST_F(Tlsf, ReallocateMovesWhenItCannotGrowInPlace) {
+  alloy_block a = Alloc(500);
+  alloy_block fence = Alloc(500);
+  alloy_test::Fill(a.ptr, 500, 9);
+  alloy_block moved;
+  ASSERT_EQ(alloy_tlsf_reallocate(tlsf_, a, 5000, 16, &moved), ALLOY_OK);
+  EXPECT_NE(moved.ptr, a.ptr);
+  EXPECT_TRUE(alloy_test::Check(moved.ptr, 500, 9));
+  EXPECT_EQ(alloy_tlsf_check(tlsf_), ALLOY_OK);
+  EXPECT_EQ(Stats().used_blocks, 2u);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, moved), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, fence), ALLOY_OK);
+}
+
+TEST_F(Tlsf, EveryAlignmentUpToAPage) {
+  std::vector<alloy_block> blocks;
+  for (size_t align = 1; align <= alloy_vm_page_size(); align *= 2) {
+    for (size_t size : {size_t{0}, size_t{1}, size_t{24}, size_t{300}, size_t{5000}}) {
+      alloy_block block = Alloc(size, align);
+      ASSERT_NE(block.ptr, nullptr);
+      EXPECT_TRUE(alloy_ptr_is_aligned(block.ptr, align)) << align;
+      blocks.push_back(block);
+      ASSERT_EQ(alloy_tlsf_check(tlsf_), ALLOY_OK);
+    }
+  }
+  for (const alloy_block &block : blocks) EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, block), ALLOY_OK);
+  alloy_block block = {nullptr, 0};
+  EXPECT_EQ(alloy_tlsf_allocate(tlsf_, 64, 2 * alloy_vm_page_size(), &block), ALLOY_E_UNSUPPORTED);
+  EXPECT_EQ(block.ptr, nullptr);
+}
+
+TEST_F(Tlsf, ExhaustionIsCapacityAndNothingIsLost) {
+  std::vector<alloy_block> blocks;
+  alloy_block block;
+  alloy_status status;
+  while ((status = alloy_tlsf_allocate(tlsf_, 10000, 16, &block)) == ALLOY_OK) blocks.push_back(block);
+  EXPECT_EQ(status, ALLOY_E_CAPACITY);
+  EXPECT_GE(blocks.size(), 20u);
+  EXPECT_EQ(Stats().failures, 1u);
+  EXPECT_EQ(alloy_tlsf_check(tlsf_), ALLOY_OK);
+  for (const alloy_block &b : blocks) EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, b), ALLOY_OK);
+  EXPECT_EQ(Stats().free_blocks, 1u) << "everything coalesced back into one block";
+}
+
+TEST_F(Tlsf, MisuseIsReported) {
+  alloy_test::FaultRecorder faults;
+  alloy_block block = Alloc(64);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, alloy_block_make(block.ptr, block.size + 64)), ALLOY_E_SIZE_MISMATCH);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, block), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, block), ALLOY_E_DOUBLE_FREE);
+  int on_stack[8];
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, alloy_block_make(on_stack, sizeof on_stack)), ALLOY_E_NOT_OWNED);
+  EXPECT_EQ(faults.count(ALLOY_E_SIZE_MISMATCH), 1u);
+  EXPECT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 1u);
+  EXPECT_EQ(faults.count(ALLOY_E_NOT_OWNED), 1u);
+  EXPECT_NE(faults.last_message().find("tlsf"), std::string::npos) << faults.last_message();
+  EXPECT_FALSE(alloy_tlsf_owns(tlsf_, on_stack));
+}
+
+TEST_F(Tlsf, CheckFindsACorruptedHeader) {
+  alloy_block a = Alloc(256);
+  alloy_block b = Alloc(256);
+  ASSERT_EQ(alloy_tlsf_check(tlsf_), ALLOY_OK);
+  // An overrun of a that reaches b's header (the word before b's payload).
+  size_t *header = reinterpret_cast<size_t *>(static_cast<char *>(b.ptr) - sizeof(size_t));
+  const size_t saved = *header;
+  *header = 7;
+  {
+    alloy_test::FaultRecorder faults;
+    EXPECT_EQ(alloy_tlsf_check(tlsf_), ALLOY_E_CORRUPTION);
+    ASSERT_EQ(faults.count(ALLOY_E_CORRUPTION), 1u);
+    EXPECT_NE(faults.faults()[0].detail, nullptr);
+  }
+  *header = saved;
+  EXPECT_EQ(alloy_tlsf_check(tlsf_), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, a), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, b), ALLOY_OK);
+}
+
+TEST_F(Tlsf, WalkVisitsEveryBlockInOrder) {
+  alloy_block a = Alloc(100), b = Alloc(200);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, a), ALLOY_OK);
+  struct Seen {
+    size_t used = 0, free = 0;
+    char *last = nullptr;
+    bool ordered = true;
+  } seen;
+  alloy_tlsf_walk(
+      tlsf_,
+      [](void *ptr, size_t, bool used, void *context) {
+        auto *s = static_cast<Seen *>(context);
+        s->ordered &= static_cast<char *>(ptr) > s->last;
+        s->last = static_cast<char *>(ptr);
+        (used ? s->used : s->free)++;
+        return true;
+      },
+      &seen);
+  EXPECT_EQ(seen.used, 1u);
+  EXPECT_EQ(seen.free, 2u);
+  EXPECT_TRUE(seen.ordered);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, b), ALLOY_OK);
+}
+
+TEST(TlsfPools, CallerPoolsAreAddedAndRemovedWhenEmpty) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 0;
+  config.growth = ALLOY_TLSF_GROW_NONE;
+  alloy_tlsf *tlsf = Create(config);
+  alloy_block block = {nullptr, 0};
+  EXPECT_EQ(alloy_tlsf_allocate(tlsf, 64, 16, &block), ALLOY_E_CAPACITY) << "no pool yet";
+  std::vector<unsigned char> first(64 << 10), second(64 << 10);
+  ASSERT_EQ(alloy_tlsf_add_pool(tlsf, first.data() + 3, first.size() - 3), ALLOY_OK);  // misaligned on purpose
+  ASSERT_EQ(alloy_tlsf_add_pool(tlsf, second.data(), second.size()), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_add_pool(tlsf, first.data() + 1000, 4096), ALLOY_E_INVALID_ARGUMENT) << "overlap";
+  EXPECT_EQ(alloy_tlsf_add_pool(tlsf, first.data(), 16), ALLOY_E_INVALID_ARGUMENT) << "too small";
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_EQ(stats.pool_count, 2u);
+  // Fill both pools.
+  std::vector<alloy_block> blocks;
+  while (alloy_tlsf_allocate(tlsf, 1000, 16, &block) == ALLOY_OK) blocks.push_back(block);
+  EXPECT_GE(blocks.size(), 100u);
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_remove_pool(tlsf, first.data() + 3), ALLOY_E_UNSUPPORTED) << "still holds blocks";
+  int other;
+  EXPECT_EQ(alloy_tlsf_remove_pool(tlsf, &other), ALLOY_E_NOT_OWNED);
+  for (const alloy_block &b : blocks)
+    if (b.ptr >= static_cast<void *>(first.data()) && b.ptr < static_cast<void *>(first.data() + first.size())) {
+      EXPECT_EQ(alloy_tlsf_deallocate(tlsf, b), ALLOY_OK);
+    }
+  EXPECT_EQ(alloy_tlsf_remove_pool(tlsf, first.data() + 3), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_EQ(stats.pool_count, 1u);
+  std::memset(first.data(), 0, first.size());  // the memory is the caller's again
+  for (const alloy_block &b : blocks)
+    if (alloy_tlsf_owns(tlsf, b.ptr)) {
+      EXPECT_EQ(alloy_tlsf_deallocate(tlsf, b), ALLOY_OK);
+    }
+  EXPECT_EQ(alloy_tlsf_remove_pool(tlsf, second.data()), ALLOY_OK);
+  alloy_tlsf_destroy(tlsf);
+}
+
+TEST(TlsfPools, GrowsFromThePlatformAndGivesEmptyPoolsBack) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 64 << 10;
+  config.growth_size = 256 << 10;
+  alloy_tlsf *tlsf = Create(config);
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(tlsf, &stats);
+  const size_t pool_bytes_at_start = stats.pool_bytes;
+  std::vector<alloy_block> blocks;
+  for (int i = 0; i < 200; ++i) {
+    alloy_block block;
+    ASSERT_EQ(alloy_tlsf_allocate(tlsf, 8000, 16, &block), ALLOY_OK);
+    blocks.push_back(block);
+  }
+  alloy_block large;
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 3 << 20, 16, &large), ALLOY_OK) << "larger than growth_size";
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_GT(stats.pool_count, 5u);
+  EXPECT_GE(stats.held_bytes, stats.live_bytes);
+  for (const alloy_block &b : blocks) EXPECT_EQ(alloy_tlsf_deallocate(tlsf, b), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf, large), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_EQ(stats.pool_count, 1u) << "grown pools went back once empty";
+  EXPECT_EQ(stats.pool_bytes, pool_bytes_at_start);
+  alloy_tlsf_destroy(tlsf);
+}
+
+TEST(TlsfPurge, TrimGivesFreePagesBackAndTheyAreReusable) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 4 << 20;
+  config.growth = ALLOY_TLSF_GROW_NONE;
+  alloy_tlsf *tlsf = Create(config);
+  std::vector<alloy_block> blocks;
+  for (int i = 0; i < 100; ++i) {
+    alloy_block block;
+    ASSERT_EQ(alloy_tlsf_allocate(tlsf, 30000, 16, &block), ALLOY_OK);
+    std::memset(block.ptr, 0xee, block.size);
+    blocks.push_back(block);
+  }
+  alloy_tlsf_stats before, after;
+  alloy_tlsf_get_stats(tlsf, &before);
+  for (size_t i = 0; i < blocks.size(); i += 2) EXPECT_EQ(alloy_tlsf_deallocate(tlsf, blocks[i]), ALLOY_OK);
+  const size_t trimmed = alloy_tlsf_trim(tlsf);
+  EXPECT_GE(trimmed, 50u * 24 * 1024) << "each 30 KB hole holds at least six whole pages";
+  EXPECT_EQ(alloy_tlsf_trim(tlsf), 0u) << "nothing left to purge";
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_get_stats(tlsf, &after);
+  EXPECT_EQ(after.pool_bytes, before.pool_bytes);
+  EXPECT_LE(after.held_bytes, before.held_bytes - trimmed + 1);
+  // Purged memory is served again and behaves like any other.
+  for (size_t i = 0; i < blocks.size(); i += 2) {
+    ASSERT_EQ(alloy_tlsf_allocate(tlsf, 20000, 16, &blocks[i]), ALLOY_OK);
+    alloy_test::Fill(blocks[i].ptr, 20000, static_cast<uint32_t>(i));
+    ASSERT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  }
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    if (i % 2 == 0) {
+      EXPECT_TRUE(alloy_test::Check(blocks[i].ptr, 20000, static_cast<uint32_t>(i)));
+    }
+    EXPECT_EQ(alloy_tlsf_deallocate(tlsf, blocks[i]), ALLOY_OK);
+  }
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_destroy(tlsf);
+}
+
+TEST(TlsfPurge, ThresholdPurgesLargeFreeBlocksAtOnce) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 1 << 20;
+  config.growth = ALLOY_TLSF_GROW_NONE;
+  config.purge_threshold = 64 << 10;
+  alloy_tlsf *tlsf = Create(config);
+  alloy_block small, large, fence;
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 8000, 16, &small), ALLOY_OK);
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 200000, 16, &large), ALLOY_OK);
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 64, 16, &fence), ALLOY_OK);
+  std::memset(small.ptr, 1, small.size);
+  std::memset(large.ptr, 1, large.size);
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(tlsf, &stats);
+  const size_t purged_before = stats.purged_bytes;
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf, small), ALLOY_OK);
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_EQ(stats.purged_bytes, purged_before) << "8000 B is below the threshold";
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf, large), ALLOY_OK);
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_GE(stats.purged_bytes, purged_before + 190000) << "the merged hole was purged";
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf, fence), ALLOY_OK);
+  alloy_tlsf_destroy(tlsf);
+}
+
+TEST(TlsfPools, MaxBytesCapsGrowth) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 0;
+  config.growth_size = 64 << 10;
+  config.max_bytes = 512 << 10;
+  alloy_tlsf *tlsf = Create(config);
+  std::vector<alloy_block> blocks;
+  alloy_block block;
+  alloy_status status;
+  while ((status = alloy_tlsf_allocate(tlsf, 4000, 16, &block)) == ALLOY_OK) blocks.push_back(block);
+  EXPECT_EQ(status, ALLOY_E_CAPACITY);
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_LE(stats.held_bytes, config.max_bytes);
+  EXPECT_GT(stats.held_bytes, config.max_bytes / 2);
+  for (const alloy_block &b : blocks) EXPECT_EQ(alloy_tlsf_deallocate(tlsf, b), ALLOY_OK);
+  alloy_tlsf_destroy(tlsf);
+}
+
+TEST(TlsfPools, PlatformRefusalsAreStatuses) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  alloy_tlsf *tlsf = nullptr;
+  alloy_platform_fail_next(ALLOY_PLATFORM_RESERVE, 0, 1);
+  EXPECT_EQ(alloy_tlsf_create(&config, &tlsf), ALLOY_E_OUT_OF_MEMORY);
+  EXPECT_EQ(tlsf, nullptr);
+  config.initial_pool_size = 16 << 10;
+  config.growth_size = 64 << 10;
+  tlsf = Create(config);
+  alloy_block kept;
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 8000, 16, &kept), ALLOY_OK);
+  alloy_test::Fill(kept.ptr, 8000, 5);
+  alloy_block block = {nullptr, 0};
+  alloy_platform_fail_next(ALLOY_PLATFORM_RESERVE, 0, 1);
+  EXPECT_EQ(alloy_tlsf_allocate(tlsf, 32000, 16, &block), ALLOY_E_OUT_OF_MEMORY);
+  EXPECT_EQ(block.ptr, nullptr);
+  alloy_platform_fail_next(ALLOY_PLATFORM_RESERVE, 0, 1);
+  EXPECT_EQ(alloy_tlsf_reallocate(tlsf, kept, 60000, 16, &block), ALLOY_E_OUT_OF_MEMORY);
+  EXPECT_TRUE(alloy_test::Check(kept.ptr, 8000, 5));
+  alloy_platform_fail_reset();
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 32000, 16, &block), ALLOY_OK) << "recovers";
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf, block), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf, kept), ALLOY_OK);
+  alloy_tlsf_destroy(tlsf);
+}
+
+TEST(TlsfPools, BadConfigs) {
+  alloy_tlsf *tlsf = nullptr;
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  EXPECT_EQ(alloy_tlsf_create(nullptr, &tlsf), ALLOY_E_INVALID_ARGUMENT);
+  config.growth = ALLOY_TLSF_GROW_PARENT;
+  EXPECT_EQ(alloy_tlsf_create(&config, &tlsf), ALLOY_E_INVALID_ARGUMENT) << "parent growth without parent";
+  config = alloy_tlsf_config_default();
+  config.numa_node = -7;
+  EXPECT_EQ(alloy_tlsf_create(&config, &tlsf), ALLOY_E_INVALID_ARGUMENT);
+  config.numa_node = alloy_numa_node_count();
+  EXPECT_EQ(alloy_tlsf_create(&config, &tlsf), ALLOY_E_UNAVAILABLE) << "a node this machine does not have";
+  config = alloy_tlsf_config_default();
+  config.max_bytes = 4096;
+  EXPECT_EQ(alloy_tlsf_create(&config, &tlsf), ALLOY_E_INVALID_ARGUMENT) << "initial pool above max_bytes";
+  EXPECT_EQ(tlsf, nullptr);
+}
+
+TEST(TlsfPools, CreateInPlaceUsesOnlyCallerMemory) {
+  std::vector<unsigned char> memory(alloy_tlsf_control_size() + (32 << 10));
+  alloy_tlsf *tlsf = nullptr;
+  EXPECT_EQ(alloy_tlsf_create_in_place(memory.data(), 100, &tlsf), ALLOY_E_INVALID_ARGUMENT);
+  ASSERT_EQ(alloy_tlsf_create_in_place(memory.data(), memory.size(), &tlsf), ALLOY_OK);
+  alloy_block block;
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 1000, 64, &block), ALLOY_OK);
+  EXPECT_GE(static_cast<unsigned char *>(block.ptr), memory.data());
+  EXPECT_LT(static_cast<unsigned char *>(block.ptr), memory.data() + memory.size());
+  EXPECT_EQ(alloy_tlsf_allocate(tlsf, 64 << 10, 16, &block), ALLOY_E_CAPACITY);
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_destroy(tlsf);
+}
+
+// The pools go on the node asked for; the kernel's own page-node query says where.
+TEST(TlsfNuma, PoolsAreBoundToTheNode) {
+  int local = -1;
+  ASSERT_EQ(alloy_numa_current_node(&local), ALLOY_OK);
+  for (int node : {ALLOY_TLSF_NUMA_LOCAL, 0}) {
+    alloy_tlsf_config config = alloy_tlsf_config_default();
+    config.numa_node = node;
+    config.initial_pool_size = 64 << 10;
+    config.growth_size = 256 << 10;
+    alloy_tlsf *tlsf = Create(config);
+    alloy_block small, grown;
+    ASSERT_EQ(alloy_tlsf_allocate(tlsf, 1000, 16, &small), ALLOY_OK);
+    ASSERT_EQ(alloy_tlsf_allocate(tlsf, 200 << 10, 16, &grown), ALLOY_OK);  // forces a grown pool
+    std::memset(small.ptr, 1, small.size);
+    std::memset(grown.ptr, 1, grown.size);
+    const int expected = node == ALLOY_TLSF_NUMA_LOCAL ? local : node;
+    for (void *ptr : {small.ptr, grown.ptr}) {
+      int placed = -1;
+      ASSERT_EQ(alloy_numa_node_of(ptr, &placed), ALLOY_OK);
+      EXPECT_EQ(placed, expected);
+    }
+    EXPECT_EQ(alloy_tlsf_deallocate(tlsf, grown), ALLOY_OK);
+    EXPECT_EQ(alloy_tlsf_deallocate(tlsf, small), ALLOY_OK);
+    alloy_tlsf_destroy(tlsf);
+  }
+}
+
+TEST(TlsfTools, UseAfterFreeIsReportedByAsan) {
+  if (!alloy_test::kAsan) GTEST_SKIP() << "needs the asan config";
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  alloy_tlsf *tlsf = Create(config);
+  alloy_block block;
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 256, 16, &block), ALLOY_OK);
+  ASSERT_EQ(alloy_tlsf_deallocate(tlsf, block), ALLOY_OK);
+  volatile char *p = static_cast<char *>(block.ptr) + 64;
+  EXPECT_DEATH(*p = 1, "use-after-poison");
+  alloy_tlsf_destroy(tlsf);
+}
+
+TEST(TlsfTools, UseAfterFreeIsReportedByMemcheck) {
+  if (!alloy_test::UnderValgrind()) GTEST_SKIP() << "needs the valgrind config";
+  EXPECT_EXIT(
+      {
+        alloy_tlsf_config config = alloy_tlsf_config_default();
+        alloy_tlsf *tlsf = nullptr;
+        if (alloy_tlsf_create(&config, &tlsf) != ALLOY_OK) std::exit(1);
+        alloy_block block;
+        if (alloy_tlsf_allocate(tlsf, 256, 16, &block) != ALLOY_OK) std::exit(1);
+        ALLOY_IGNORE_STATUS(alloy_tlsf_deallocate(tlsf, block));
+        static_cast<volatile char *>(block.ptr)[64] = 1;
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(97), "");
+}
+
+}  // namespace
