@@ -149,12 +149,6 @@ static alloy_status leak_reallocate(alloy_resource *self, alloy_block block, siz
   return ALLOY_OK;
 }
 
-static bool leak_is_equal(const alloy_resource *self, const alloy_resource *other) {
-  (void)self;
-  (void)other;
-  return false; /* records are per decorator: only the same one may free */
-}
-
 static bool leak_owns(const alloy_resource *self, alloy_block block) {
   return alloy_resource_owns(leak_of_const(self)->inner, block);
 }
@@ -170,8 +164,17 @@ static const alloy_resource_ops leak_ops = {
     .allocate = leak_allocate,
     .deallocate = leak_deallocate,
     .reallocate = leak_reallocate,
-    .is_equal = leak_is_equal,
     .owns = leak_owns,
+    .get_info = leak_get_info,
+};
+
+/* Over an inner that cannot tell ownership, neither can the decorator. */
+static const alloy_resource_ops leak_ops_without_owns = {
+    .struct_size = sizeof(alloy_resource_ops),
+    .name = "leak",
+    .allocate = leak_allocate,
+    .deallocate = leak_deallocate,
+    .reallocate = leak_reallocate,
     .get_info = leak_get_info,
 };
 
@@ -190,7 +193,7 @@ alloy_status alloy_leak_create(alloy_resource *inner, const alloy_leak_config *c
   ALLOY_TRY(alloy_heap_allocate(sizeof(alloy_leak), ALLOY_CACHE_LINE, &memory));
   alloy_leak *leak = (alloy_leak *)memory;
   memset(leak, 0, sizeof *leak);
-  leak->resource.ops = &leak_ops;
+  leak->resource.ops = alloy_resource_can_tell_ownership(inner) ? &leak_ops : &leak_ops_without_owns;
   leak->inner = inner;
   leak->depth = depth;
   leak->quiet_on_destroy = config != NULL && config->quiet_on_destroy;

@@ -11,9 +11,8 @@ struct alloy_locked {
 };
 
 static alloy_locked *locked_of(alloy_resource *self) { return (alloy_locked *)(void *)self; }
-static const alloy_locked *locked_of_const(const alloy_resource *self) {
-  return (const alloy_locked *)(const void *)self;
-}
+/* Queries take the lock too, so even a const decorator's lock is written. */
+static alloy_locked *locked_of_query(const alloy_resource *self) { return (alloy_locked *)(void *)(uintptr_t)self; }
 
 static alloy_status locked_allocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
   alloy_locked *locked = locked_of(self);
@@ -49,15 +48,10 @@ static alloy_status locked_resize(alloy_resource *self, alloy_block block, size_
   return status;
 }
 
-static bool locked_is_equal(const alloy_resource *self, const alloy_resource *other) {
-  return other != NULL && other->ops == self->ops &&
-         alloy_resource_is_equal(locked_of_const(self)->inner, locked_of_const(other)->inner);
-}
-
 /* Ownership is answered from the inner's metadata, which a concurrent
  * allocation may be changing, so it is asked under the lock too. */
 static bool locked_owns(const alloy_resource *self, alloy_block block) {
-  alloy_locked *locked = (alloy_locked *)(void *)(uintptr_t)self;
+  alloy_locked *locked = locked_of_query(self);
   alloy_decorator_lock_acquire(&locked->lock);
   bool owned = alloy_resource_owns(locked->inner, block);
   alloy_decorator_lock_release(&locked->lock);
@@ -65,7 +59,7 @@ static bool locked_owns(const alloy_resource *self, alloy_block block) {
 }
 
 static void locked_get_info(const alloy_resource *self, alloy_resource_info *info) {
-  alloy_locked *locked = (alloy_locked *)(void *)(uintptr_t)self;
+  alloy_locked *locked = locked_of_query(self);
   alloy_decorator_lock_acquire(&locked->lock);
   alloy_resource_get_info(locked->inner, info);
   alloy_decorator_lock_release(&locked->lock);
@@ -96,8 +90,20 @@ static const alloy_resource_ops locked_ops = {
     .deallocate = locked_deallocate,
     .reallocate = locked_reallocate,
     .resize = locked_resize,
-    .is_equal = locked_is_equal,
     .owns = locked_owns,
+    .get_info = locked_get_info,
+    .mark = locked_mark,
+    .rewind = locked_rewind,
+};
+
+/* Over an inner that cannot tell ownership, neither can the decorator. */
+static const alloy_resource_ops locked_ops_without_owns = {
+    .struct_size = sizeof(alloy_resource_ops),
+    .name = "locked",
+    .allocate = locked_allocate,
+    .deallocate = locked_deallocate,
+    .reallocate = locked_reallocate,
+    .resize = locked_resize,
     .get_info = locked_get_info,
     .mark = locked_mark,
     .rewind = locked_rewind,
@@ -109,7 +115,7 @@ alloy_status alloy_locked_create(alloy_resource *inner, const alloy_locked_confi
   void *memory;
   ALLOY_TRY(alloy_heap_allocate(sizeof(alloy_locked), ALLOY_CACHE_LINE, &memory));
   alloy_locked *locked = (alloy_locked *)memory;
-  locked->resource.ops = &locked_ops;
+  locked->resource.ops = alloy_resource_can_tell_ownership(inner) ? &locked_ops : &locked_ops_without_owns;
   locked->inner = inner;
   alloy_decorator_lock_init(&locked->lock);
   *out = locked;

@@ -118,11 +118,6 @@ static alloy_status stats_resize(alloy_resource *self, alloy_block block, size_t
   return ALLOY_OK;
 }
 
-static bool stats_is_equal(const alloy_resource *self, const alloy_resource *other) {
-  return other != NULL && other->ops == self->ops &&
-         alloy_resource_is_equal(stats_of_const(self)->inner, stats_of_const(other)->inner);
-}
-
 static bool stats_owns(const alloy_resource *self, alloy_block block) {
   return alloy_resource_owns(stats_of_const(self)->inner, block);
 }
@@ -195,8 +190,20 @@ static const alloy_resource_ops stats_ops = {
     .deallocate = stats_deallocate,
     .reallocate = stats_reallocate,
     .resize = stats_resize,
-    .is_equal = stats_is_equal,
     .owns = stats_owns,
+    .get_info = stats_get_info,
+    .mark = stats_mark,
+    .rewind = stats_rewind,
+};
+
+/* Over an inner that cannot tell ownership, neither can the decorator. */
+static const alloy_resource_ops stats_ops_without_owns = {
+    .struct_size = sizeof(alloy_resource_ops),
+    .name = "stats",
+    .allocate = stats_allocate,
+    .deallocate = stats_deallocate,
+    .reallocate = stats_reallocate,
+    .resize = stats_resize,
     .get_info = stats_get_info,
     .mark = stats_mark,
     .rewind = stats_rewind,
@@ -225,7 +232,7 @@ alloy_status alloy_stats_create(alloy_resource *inner, const alloy_stats_config 
   ALLOY_TRY(alloy_heap_allocate(sizeof(alloy_stats), ALLOY_CACHE_LINE, &memory));
   alloy_stats *stats = (alloy_stats *)memory;
   memset(stats, 0, sizeof *stats);
-  stats->resource.ops = &stats_ops;
+  stats->resource.ops = alloy_resource_can_tell_ownership(inner) ? &stats_ops : &stats_ops_without_owns;
   stats->inner = inner;
   stats->sample_rate = config != NULL && config->sample_rate > 1 ? config->sample_rate : 1;
   stats->sample_threshold = (UINT64_C(1) << 32) / stats->sample_rate;

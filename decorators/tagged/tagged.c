@@ -173,11 +173,6 @@ static alloy_status tagged_reallocate(alloy_resource *self, alloy_block block, s
   return ALLOY_OK;
 }
 
-static bool tagged_is_equal(const alloy_resource *self, const alloy_resource *other) {
-  return other != NULL && other->ops == self->ops &&
-         alloy_resource_is_equal(tagged_of_const(self)->inner, tagged_of_const(other)->inner);
-}
-
 /* The user block lies inside the inner one, so an address-based answer of the
  * inner holds for it too. */
 static bool tagged_owns(const alloy_resource *self, alloy_block block) {
@@ -197,8 +192,17 @@ static const alloy_resource_ops tagged_ops = {
     .allocate = tagged_allocate,
     .deallocate = tagged_deallocate,
     .reallocate = tagged_reallocate,
-    .is_equal = tagged_is_equal,
     .owns = tagged_owns,
+    .get_info = tagged_get_info,
+};
+
+/* Over an inner that cannot tell ownership, neither can the decorator. */
+static const alloy_resource_ops tagged_ops_without_owns = {
+    .struct_size = sizeof(alloy_resource_ops),
+    .name = "tagged",
+    .allocate = tagged_allocate,
+    .deallocate = tagged_deallocate,
+    .reallocate = tagged_reallocate,
     .get_info = tagged_get_info,
 };
 
@@ -215,7 +219,7 @@ alloy_status alloy_tagged_create(alloy_resource *inner, const alloy_tagged_confi
   ALLOY_TRY(alloy_heap_allocate(sizeof(alloy_tagged), ALLOY_CACHE_LINE, &memory));
   alloy_tagged *tagged = (alloy_tagged *)memory;
   memset(tagged, 0, sizeof *tagged);
-  tagged->resource.ops = &tagged_ops;
+  tagged->resource.ops = alloy_resource_can_tell_ownership(inner) ? &tagged_ops : &tagged_ops_without_owns;
   tagged->inner = inner;
   for (alloy_tag tag = 0; tag < ALLOY_TAG_CAPACITY; ++tag) {
     tag_counters *c = &tagged->tags[tag];
