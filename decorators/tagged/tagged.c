@@ -128,13 +128,18 @@ static alloy_status tagged_deallocate(alloy_resource *self, alloy_block block, s
   alloy_tagged *tagged = tagged_of(self);
   if (ALLOY_UNLIKELY(block.ptr == NULL || !alloy_is_valid_alignment(align))) return ALLOY_E_INVALID_ARGUMENT;
   tag_header *header = tagged_header_of(block.ptr);
-  if (ALLOY_UNLIKELY(header->magic != TAG_MAGIC_LIVE || header->tag >= ALLOY_TAG_CAPACITY))
-    return tagged_bad_header(block, align, header);
   const size_t prefix = tagged_prefix(align);
+  alloy_block inner = alloy_block_make((char *)block.ptr - prefix, block.size + prefix);
+  if (ALLOY_UNLIKELY(header->magic != TAG_MAGIC_LIVE || header->tag >= ALLOY_TAG_CAPACITY)) {
+    /* An inner that tracks its blocks (the debug decorator) names the misuse
+     * more precisely than a smashed header can. */
+    if (alloy_resource_can_tell_ownership(tagged->inner) && !alloy_resource_owns(tagged->inner, inner))
+      return alloy_resource_deallocate(tagged->inner, inner, tagged_inner_align(align));
+    return tagged_bad_header(block, align, header);
+  }
   const alloy_tag tag = header->tag;
   const size_t charged = header->charged;
   header->magic = TAG_MAGIC_FREED;
-  alloy_block inner = alloy_block_make((char *)block.ptr - prefix, block.size + prefix);
   alloy_status status = alloy_resource_deallocate(tagged->inner, inner, tagged_inner_align(align));
   if (ALLOY_UNLIKELY(status != ALLOY_OK)) {
     header->magic = TAG_MAGIC_LIVE; /* the inner kept it: so do we */
