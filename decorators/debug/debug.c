@@ -396,8 +396,11 @@ alloy_status alloy_debug_create(alloy_resource *inner, const alloy_debug_config 
   if (inner == NULL || out == NULL) return ALLOY_E_INVALID_ARGUMENT;
   alloy_debug_config chosen = config != NULL ? *config : alloy_debug_config_default();
   if (chosen.quarantine > ((size_t)1 << 20)) return ALLOY_E_INVALID_ARGUMENT;
-  /* A LIFO resource needs its frees in order; holding some back breaks that. */
-  if (ALLOY_OPS_HAS(inner->ops, rewind) || chosen.guard_pages) chosen.quarantine = 0;
+  /* A LIFO resource needs its frees in order; holding some back breaks that.
+   * Taking a marker has no effect on such a resource, and decorators in
+   * between forward the question. */
+  alloy_marker probe;
+  if (chosen.guard_pages || alloy_resource_mark(inner, &probe) != ALLOY_E_UNSUPPORTED) chosen.quarantine = 0;
   void *memory;
   ALLOY_TRY(alloy_heap_allocate(sizeof(alloy_debug), ALLOY_CACHE_LINE, &memory));
   alloy_debug *debug = (alloy_debug *)memory;

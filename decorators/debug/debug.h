@@ -18,8 +18,8 @@
  * Freed blocks are filled with ALLOY_DEBUG_FREE_BYTE and kept in a FIFO
  * quarantine of `quarantine` blocks, poisoned for ASan and memcheck, before
  * they really go back to the inner resource; on eviction the pattern is
- * verified. The quarantine is switched off over LIFO resources (those with
- * mark/rewind), which need frees in order.
+ * verified. The quarantine is switched off over LIFO resources (those that
+ * hand out scope markers), which need frees in order.
  *
  * Guard-page mode (Electric Fence style): every block gets its own run of
  * pages from alloy_vm_reserve/commit, placed at the end of the run so that
