@@ -57,12 +57,25 @@ static void header_write(const alloy_debug *debug, void *user, const debug_heade
   memcpy((char *)user - debug_front(debug), header, sizeof *header);
 }
 
-/* Offset of the first byte in [ptr, ptr + size) that is not `value`, or size. */
-static size_t first_mismatch(const void *ptr, size_t size, unsigned char value) {
+/* 64 bytes of one pattern, so checks run as memcmp over whole chunks. */
+#define DEBUG_PATTERN_CHUNK 64u
+static const unsigned char canary_chunk[DEBUG_PATTERN_CHUNK] = {[0 ... DEBUG_PATTERN_CHUNK - 1] =
+                                                                    ALLOY_DEBUG_CANARY_BYTE};
+static const unsigned char freed_chunk[DEBUG_PATTERN_CHUNK] = {[0 ... DEBUG_PATTERN_CHUNK - 1] =
+                                                                   ALLOY_DEBUG_FREE_BYTE};
+
+/* Offset of the first byte in [ptr, ptr + size) that differs from `chunk`'s
+ * pattern, or size. */
+static size_t first_mismatch(const void *ptr, size_t size, const unsigned char *chunk) {
   const unsigned char *bytes = (const unsigned char *)ptr;
-  for (size_t i = 0; i < size; ++i)
-    if (bytes[i] != value) return i;
-  return size;
+  size_t at = 0;
+  while (at < size) {
+    size_t step = size - at < DEBUG_PATTERN_CHUNK ? size - at : DEBUG_PATTERN_CHUNK;
+    if (memcmp(bytes + at, chunk, step) != 0) break;
+    at += step;
+  }
+  while (at < size && bytes[at] == chunk[0]) ++at;
+  return at;
 }
 
 /* A fault with room for its detail text. */
@@ -94,7 +107,7 @@ static alloy_status check_canaries(const alloy_debug *debug, const void *user, c
                                    debug_finding *finding) {
   const unsigned char *bytes = (const unsigned char *)user;
   size_t front = debug->front_canary;
-  size_t bad = first_mismatch(bytes - front, front, ALLOY_DEBUG_CANARY_BYTE);
+  size_t bad = first_mismatch(bytes - front, front, canary_chunk);
   if (bad != front) {
     finding->fault.kind = ALLOY_E_CORRUPTION;
     snprintf(finding->detail, sizeof finding->detail,
@@ -102,7 +115,7 @@ static alloy_status check_canaries(const alloy_debug *debug, const void *user, c
              header->size);
     return ALLOY_E_CORRUPTION;
   }
-  bad = first_mismatch(bytes + header->size, header->back, ALLOY_DEBUG_CANARY_BYTE);
+  bad = first_mismatch(bytes + header->size, header->back, canary_chunk);
   if (bad != header->back) {
     finding->fault.kind = ALLOY_E_CORRUPTION;
     snprintf(finding->detail, sizeof finding->detail,
@@ -269,7 +282,7 @@ static alloy_status debug_release_quarantined(alloy_debug *debug, void *user) {
   finding_init(&finding, ALLOY_E_CORRUPTION, alloy_block_make(user, header.size), header.align);
   finding.fault.expected_size = header.size;
   finding.fault.expected_align = header.align;
-  size_t bad = debug->config.fill ? first_mismatch(user, header.size, ALLOY_DEBUG_FREE_BYTE) : header.size;
+  size_t bad = debug->config.fill ? first_mismatch(user, header.size, freed_chunk) : header.size;
   if (bad != header.size) {
     snprintf(finding.detail, sizeof finding.detail, "modified after free (byte %zu of a %zu-byte block)", bad,
              header.size);
@@ -478,7 +491,7 @@ alloy_status alloy_debug_check_all(alloy_debug *debug) {
     debug_header header;
     header_read(debug, user, &header);
     ALLOY_MEM_DEFINED(user, header.size);
-    size_t bad = debug->config.fill ? first_mismatch(user, header.size, ALLOY_DEBUG_FREE_BYTE) : header.size;
+    size_t bad = debug->config.fill ? first_mismatch(user, header.size, freed_chunk) : header.size;
     ALLOY_MEM_NOACCESS(user, header.size);
     if (bad != header.size) {
       debug_finding finding;
