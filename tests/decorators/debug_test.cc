@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -314,6 +315,73 @@ TEST_F(DebugDeathTest, MemcheckReportsUseOfAQuarantinedBlock) {
         std::exit(0);
       },
       ::testing::ExitedWithCode(97), "");
+}
+
+}  // namespace
+
+namespace {
+
+// A resource that hands out scope markers, like frame and stack: the debug
+// decorator must not hold its frees back.
+alloy_status MarkerAllocate(alloy_resource *, size_t size, size_t align, alloy_block *out) {
+  return alloy_resource_allocate(alloy_system_resource(), size, align, out);
+}
+alloy_status MarkerDeallocate(alloy_resource *, alloy_block block, size_t align) {
+  return alloy_resource_deallocate(alloy_system_resource(), block, align);
+}
+alloy_status MarkerMark(alloy_resource *, alloy_marker *out) {
+  out->position = 0;
+  return ALLOY_OK;
+}
+
+TEST(DebugOverLifo, QuarantineIsOffOverResourcesWithMarkers) {
+  alloy_resource_ops ops;
+  std::memset(&ops, 0, sizeof ops);
+  ops.struct_size = sizeof ops;
+  ops.name = "lifo";
+  ops.allocate = MarkerAllocate;
+  ops.deallocate = MarkerDeallocate;
+  ops.mark = MarkerMark;
+  alloy_resource lifo = {&ops};
+  alloy_debug *debug;
+  ASSERT_EQ(alloy_debug_create(&lifo, nullptr, &debug), ALLOY_OK);
+  alloy_block block;
+  ASSERT_EQ(alloy_resource_allocate(alloy_debug_resource(debug), 32, 8, &block), ALLOY_OK);
+  ASSERT_EQ(alloy_resource_deallocate(alloy_debug_resource(debug), block, 8), ALLOY_OK);
+  alloy_debug_counts counts;
+  alloy_debug_get_counts(debug, &counts);
+  EXPECT_EQ(counts.quarantined_blocks, 0u) << "the free went straight through, in order";
+  alloy_debug_destroy(debug);
+}
+
+TEST(DebugShared, ThreadsShareTheDecoratorOverAThreadSafeInner) {
+  alloy_debug *debug;
+  ASSERT_EQ(alloy_debug_create(alloy_system_resource(), nullptr, &debug), ALLOY_OK);
+  alloy_resource *resource = alloy_debug_resource(debug);
+  const size_t rounds = alloy_test::Scaled(2000, 100);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t)
+    threads.emplace_back([&, t] {
+      std::vector<alloy_block> mine;
+      for (size_t i = 0; i < rounds; ++i) {
+        alloy_block block;
+        ASSERT_EQ(alloy_resource_allocate(resource, 24 + i % 100, 16, &block), ALLOY_OK);
+        alloy_test::Fill(block.ptr, block.size, static_cast<uint32_t>(i + t));
+        mine.push_back(block);
+        if (mine.size() > 8) {
+          ASSERT_TRUE(alloy_test::Check(mine.front().ptr, mine.front().size, static_cast<uint32_t>(i - 8 + t)));
+          ASSERT_EQ(alloy_resource_deallocate(resource, mine.front(), 16), ALLOY_OK);
+          mine.erase(mine.begin());
+        }
+      }
+      for (const alloy_block &block : mine) ASSERT_EQ(alloy_resource_deallocate(resource, block, 16), ALLOY_OK);
+    });
+  for (std::thread &thread : threads) thread.join();
+  alloy_debug_counts counts;
+  alloy_debug_get_counts(debug, &counts);
+  EXPECT_EQ(counts.live_blocks, 0u);
+  EXPECT_EQ(counts.faults, 0u);
+  alloy_debug_destroy(debug);
 }
 
 }  // namespace

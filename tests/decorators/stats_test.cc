@@ -2,6 +2,7 @@
 // inner figures, dumps.
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -195,6 +196,35 @@ TEST_F(StatsTest, ConfigComesFromTheMemoryConfig) {
   EXPECT_EQ(config.sample_rate, 100u);
   Create(alloy_system_resource(), &config);
   EXPECT_EQ(Snapshot().sample_rate, 100u);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(StatsShared, CountersStayExactAcrossThreads) {
+  alloy_stats *stats;
+  ASSERT_EQ(alloy_stats_create(alloy_system_resource(), nullptr, &stats), ALLOY_OK);
+  alloy_resource *resource = alloy_stats_resource(stats);
+  const size_t rounds = alloy_test::Scaled(5000, 200);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t)
+    threads.emplace_back([&] {
+      for (size_t i = 0; i < rounds; ++i) {
+        alloy_block block;
+        ASSERT_EQ(alloy_resource_allocate(resource, 40, 8, &block), ALLOY_OK);
+        ASSERT_EQ(alloy_resource_deallocate(resource, block, 8), ALLOY_OK);
+      }
+    });
+  for (std::thread &thread : threads) thread.join();
+  alloy_stats_snapshot s;
+  alloy_stats_snapshot_get(stats, &s);
+  EXPECT_EQ(s.allocations, 3 * rounds);
+  EXPECT_EQ(s.deallocations, 3 * rounds);
+  EXPECT_EQ(s.live_bytes, 0u);
+  EXPECT_GE(s.peak_live_bytes, 40u);
+  EXPECT_LE(s.peak_live_bytes, 120u);
+  alloy_stats_destroy(stats);
 }
 
 }  // namespace
