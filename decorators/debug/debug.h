@@ -31,7 +31,8 @@
  * recognised without reading them, and owns() is exact. State (the object,
  * the table, the quarantine ring) comes from the platform heap. A lock guards
  * it, so the decorator may be shared when the inner resource is thread-safe.
- * The inner resource stays the caller's.
+ * Scope markers are not offered (a rewind would free blocks behind the live
+ * table's back). The inner resource stays the caller's.
  */
 #ifndef ALLOY_DEBUG_H
 #define ALLOY_DEBUG_H

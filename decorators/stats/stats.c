@@ -251,7 +251,16 @@ void alloy_stats_destroy(alloy_stats *stats) {
 
 alloy_resource *alloy_stats_resource(alloy_stats *stats) { return &stats->resource; }
 
-void alloy_stats_reset(alloy_stats *stats) { stats_counters_init(&stats->counters); }
+void alloy_stats_reset(alloy_stats *stats) {
+  stats_counters *c = &stats->counters;
+  atomic_store_explicit(&c->allocations, 0, memory_order_relaxed);
+  atomic_store_explicit(&c->deallocations, 0, memory_order_relaxed);
+  atomic_store_explicit(&c->reallocations, 0, memory_order_relaxed);
+  atomic_store_explicit(&c->live_bytes, 0, memory_order_relaxed);
+  atomic_store_explicit(&c->peak_live_bytes, 0, memory_order_relaxed);
+  atomic_store_explicit(&c->live_blocks, 0, memory_order_relaxed);
+  for (unsigned s = 0; s < ALLOY_STATUS_COUNT; ++s) atomic_store_explicit(&c->failures[s], 0, memory_order_relaxed);
+}
 
 /* Appends to a bounded buffer, remembering the length the whole text needs. */
 typedef struct text_sink {

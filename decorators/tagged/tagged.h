@@ -10,7 +10,11 @@
  *
  * Each block carries a 16-byte header (its tag and charged size) inside a
  * larger inner allocation, so frees need no lookup and the decorator works
- * over any resource. Budgets count requested bytes. Counters and budgets are
+ * over any resource. Budgets count requested bytes. A free reads the header
+ * in front of the pointer; a foreign or freed block is reported through
+ * alloy_fault_report (or left for an inner debug decorator to name), but
+ * reading its header is only safe under a debug decorator stacked outside.
+ * Scope markers are not offered: a rewind would free blocks uncounted. Counters and budgets are
  * atomics: the decorator may be shared between threads when the inner is
  * thread-safe.
  *

@@ -59,6 +59,10 @@ TEST_F(StatsTest, CountsOperationsLiveBytesAndPeak) {
   EXPECT_EQ(s.live_blocks, 0u);
   EXPECT_EQ(s.peak_live_bytes, 200u);
   EXPECT_EQ(s.failures, 0u);
+  alloy_stats_reset(stats_);
+  s = Snapshot();
+  EXPECT_EQ(s.allocations, 0u);
+  EXPECT_EQ(s.peak_live_bytes, 0u);
   EXPECT_FALSE(s.has_inner_stats) << "the system heap keeps no stats";
   EXPECT_FALSE(s.has_remote_free_queue);
 }
