@@ -1,25 +1,24 @@
 // The resource contract, run over each decorator (and over a stack of all of
-// them) on the system heap and on a bounded single-threaded free list.
+// them) on every inner resource of InnerFactories().
+#include <cctype>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "alloy/system.h"
 #include "tests/contract/contract_suite.h"
 #include "tests/decorators/decorator_stack.h"
-#include "tests/decorators/test_free_list.h"
+#include "tests/decorators/inner_factories.h"
 
 namespace alloy_test {
 namespace {
 
-constexpr size_t kFreeListCapacity = 4 << 20;
-
 struct Subject {
   DecoratorStack stack;
   alloy_resource *inner = nullptr;
-  bool owns_inner = false;
+  std::function<void(alloy_resource *)> destroy_inner;
 };
 
 std::map<alloy_resource *, Subject *> &Registry() {
@@ -27,52 +26,60 @@ std::map<alloy_resource *, Subject *> &Registry() {
   return registry;
 }
 
-ContractSubject Make(const std::string &name, std::vector<Decorator> order, bool on_free_list, bool guard_pages) {
+ContractSubject Make(const InnerFactory &inner, const std::string &name, std::vector<Decorator> order,
+                     bool guard_pages) {
   ContractSubject subject;
   subject.name = name;
-  subject.create = [order, on_free_list, guard_pages]() -> alloy_resource * {
+  subject.create = [inner, order, guard_pages]() -> alloy_resource * {
     auto *s = new Subject;
-    s->inner = on_free_list ? CreateFreeList(kFreeListCapacity) : alloy_system_resource();
-    s->owns_inner = on_free_list;
+    s->inner = inner.create();
+    s->destroy_inner = inner.destroy;
     StackOptions options;
     options.debug.guard_pages = guard_pages;
-    options.leak.quiet_on_destroy = false;
     EXPECT_EQ(BuildStack(s->inner, order, options, &s->stack), ALLOY_OK);
-    // Remember the subject behind the top resource so destroy can find it.
-    Registry()[s->stack.top] = s;
+    Registry()[s->stack.top] = s;  // so destroy can find the subject behind the top resource
     return s->stack.top;
   };
   subject.destroy = [](alloy_resource *top) {
     Subject *s = Registry()[top];
     Registry().erase(top);
     DestroyStack(&s->stack);
-    if (s->owns_inner) DestroyFreeList(s->inner);
+    s->destroy_inner(s->inner);
     delete s;
   };
-  if (on_free_list) {
-    subject.max_size = 32768;  // headers and canaries must still fit the largest class
-    subject.max_alignment = kFreeListMaxAlignment;
-    subject.bounded = true;
-    subject.exhaustion_limit = kFreeListCapacity;
-  } else {
-    subject.max_size = 1 << 20;
-    subject.max_alignment = guard_pages ? 4096 : 1 << 16;
-  }
+  subject.max_size = inner.max_size;
+  subject.max_alignment = guard_pages ? 4096 : inner.max_alignment;
+  subject.bounded = inner.bounded && !guard_pages;  // guard pages take blocks from the platform
+  subject.exhaustion_limit = inner.exhaustion_limit;
   return subject;
+}
+
+std::string Capitalised(std::string name) {
+  std::string out;
+  bool up = true;
+  for (char c : name) {
+    if (c == '_') {
+      up = true;
+      continue;
+    }
+    out += up ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+    up = false;
+  }
+  return out;
 }
 
 std::vector<ContractSubject> Subjects() {
   std::vector<ContractSubject> subjects;
-  for (bool on_free_list : {false, true}) {
-    const std::string inner = on_free_list ? "FreeList" : "System";
-    subjects.push_back(Make("Locked" + inner, {Decorator::kLocked}, on_free_list, false));
-    subjects.push_back(Make("Stats" + inner, {Decorator::kStats}, on_free_list, false));
-    subjects.push_back(Make("Tagged" + inner, {Decorator::kTagged}, on_free_list, false));
-    subjects.push_back(Make("Debug" + inner, {Decorator::kDebug}, on_free_list, false));
-    subjects.push_back(Make("Leak" + inner, {Decorator::kLeak}, on_free_list, false));
-    subjects.push_back(Make("AllStacked" + inner, AllDecorators(), on_free_list, false));
+  for (const InnerFactory &inner : InnerFactories()) {
+    const std::string suffix = Capitalised(inner.name);
+    subjects.push_back(Make(inner, "Locked" + suffix, {Decorator::kLocked}, false));
+    subjects.push_back(Make(inner, "Stats" + suffix, {Decorator::kStats}, false));
+    subjects.push_back(Make(inner, "Tagged" + suffix, {Decorator::kTagged}, false));
+    subjects.push_back(Make(inner, "Debug" + suffix, {Decorator::kDebug}, false));
+    subjects.push_back(Make(inner, "Leak" + suffix, {Decorator::kLeak}, false));
+    subjects.push_back(Make(inner, "AllStacked" + suffix, AllDecorators(), false));
+    subjects.push_back(Make(inner, "DebugGuardPages" + suffix, {Decorator::kDebug}, true));
   }
-  subjects.push_back(Make("DebugGuardPagesSystem", {Decorator::kDebug}, false, true));
   return subjects;
 }
 

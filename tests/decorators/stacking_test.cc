@@ -2,41 +2,20 @@
 // same workload over each inner resource in the table below, and each
 // decorator present must see exactly what it would see alone.
 //
-// To cover another strategy, add one line to InnerFactories().
+// To cover another strategy, add one line to InnerFactories() in
+// inner_factories.cc.
 #include <algorithm>
-#include <functional>
-#include <ostream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "alloy/system.h"
 #include "tests/decorators/decorator_stack.h"
-#include "tests/decorators/test_free_list.h"
+#include "tests/decorators/inner_factories.h"
 #include "tests/support/support.h"
 
 namespace alloy_test {
 namespace {
-
-struct InnerFactory {
-  std::string name;
-  std::function<alloy_resource *()> create;
-  std::function<void(alloy_resource *)> destroy;
-  size_t max_size;       // largest request the workload may make of the stack
-  size_t max_alignment;  // largest alignment it may ask for
-};
-
-void PrintTo(const InnerFactory &factory, std::ostream *os) { *os << factory.name; }
-
-std::vector<InnerFactory> InnerFactories() {
-  return {
-      {"system", [] { return alloy_system_resource(); }, [](alloy_resource *) {}, 1 << 16, 4096},
-      {"free_list", [] { return CreateFreeList(8 << 20); }, DestroyFreeList, 16384, 4096},
-      // One line per further strategy, e.g.:
-      // {"tlsf", [] { return MakeTlsf(); }, DestroyTlsf, 1 << 16, 4096},
-  };
-}
 
 std::vector<std::vector<Decorator>> AllOrders() {
   std::vector<Decorator> order = AllDecorators();
@@ -75,7 +54,7 @@ void RunWorkload(const InnerFactory &inner_factory, const DecoratorStack &stack)
   SCOPED_TRACE(stack.Name());
   FaultRecorder faults;
   alloy_resource *top = stack.top;
-  const size_t sizes[] = {0, 1, 24, 100, 1000, 4000, inner_factory.max_size / 2};
+  const size_t sizes[] = {0, 1, 24, 100, 1000, 4000, std::min<size_t>(inner_factory.max_size / 2, 32768)};
   const size_t aligns[] = {1, 8, 16, 64, 4096};
   std::vector<Live> live;
   size_t requested = 0;
