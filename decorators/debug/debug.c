@@ -317,7 +317,7 @@ static alloy_status debug_deallocate(alloy_resource *self, alloy_block block, si
     alloy_decorator_lock_release(&debug->lock);
     return debug_report(debug, &finding);
   }
-  ALLOY_IGNORE_STATUS(alloy_pointer_table_remove(&debug->live, block.ptr, NULL));
+  (void)alloy_pointer_table_remove(&debug->live, block.ptr, NULL);
   remember_free(debug, block.ptr);
   if (debug->config.guard_pages || debug->config.quarantine == 0) {
     alloy_decorator_lock_release(&debug->lock);

@@ -94,6 +94,9 @@ static void stats_moved(alloy_stats *stats, alloy_block old_block, alloy_block n
   }
 }
 
+/* No resize slot: an in-place resize may leave the inner block larger than
+ * asked, and the decorator could then no longer tell which size a later free
+ * names. The default (a shrink keeps the block as it is) stays exact. */
 static alloy_status stats_reallocate(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
                                      alloy_block *out) {
   alloy_stats *stats = stats_of(self);
@@ -103,18 +106,6 @@ static alloy_status stats_reallocate(alloy_resource *self, alloy_block block, si
   moved.size = new_size;
   stats_moved(stats, block, moved);
   *out = moved;
-  return ALLOY_OK;
-}
-
-static alloy_status stats_resize(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
-                                 alloy_block *out) {
-  alloy_stats *stats = stats_of(self);
-  alloy_block resized;
-  alloy_status status = alloy_resource_resize(stats->inner, block, new_size, align, &resized);
-  if (status != ALLOY_OK) return status; /* "cannot in place" is an answer, not a failure */
-  resized.size = new_size;
-  stats_moved(stats, block, resized);
-  *out = resized;
   return ALLOY_OK;
 }
 
@@ -189,7 +180,6 @@ static const alloy_resource_ops stats_ops = {
     .allocate = stats_allocate,
     .deallocate = stats_deallocate,
     .reallocate = stats_reallocate,
-    .resize = stats_resize,
     .owns = stats_owns,
     .get_info = stats_get_info,
     .mark = stats_mark,
@@ -203,7 +193,6 @@ static const alloy_resource_ops stats_ops_without_owns = {
     .allocate = stats_allocate,
     .deallocate = stats_deallocate,
     .reallocate = stats_reallocate,
-    .resize = stats_resize,
     .get_info = stats_get_info,
     .mark = stats_mark,
     .rewind = stats_rewind,
