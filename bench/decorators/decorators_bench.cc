@@ -62,6 +62,7 @@ std::vector<Variant> Variants() {
        }},
       {"debug_guard_pages", {Decorator::kDebug}, [](StackOptions *o) { o->debug.guard_pages = true; }},
       {"leak", {Decorator::kLeak}, none},
+      {"leak_depth_4", {Decorator::kLeak}, [](StackOptions *o) { o->leak.depth = 4; }},
       {"all_five", alloy_test::AllDecorators(), none},
   };
 }
