@@ -6,12 +6,14 @@
 // inner_factories.cc.
 #include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "tests/decorators/decorator_stack.h"
 #include "tests/decorators/inner_factories.h"
+#include "tests/decorators/test_free_list.h"
 #include "tests/support/support.h"
 
 namespace alloy_test {
@@ -228,6 +230,69 @@ TEST_P(StackingOrder, BudgetRefusalLeavesEveryLayerUnchanged) {
 
 INSTANTIATE_TEST_SUITE_P(Inner, StackingOrder, ::testing::ValuesIn(InnerFactories()),
                          [](const ::testing::TestParamInfo<InnerFactory> &info) { return info.param.name; });
+
+}  // namespace
+}  // namespace alloy_test
+
+namespace alloy_test {
+namespace {
+
+// The stack the issue names, shared between threads: locked makes the
+// single-threaded free list safe, and every decorator above keeps its books
+// with atomics or its own lock.
+TEST(SharedStack, LockedAtTheBottomMakesTheWholeStackShareable) {
+  alloy_resource *inner = CreateFreeList(16 << 20);
+  ASSERT_NE(inner, nullptr);
+  StackOptions options;
+  options.leak.quiet_on_destroy = true;
+  DecoratorStack stack;
+  ASSERT_EQ(BuildStack(inner, AllDecorators(), options, &stack), ALLOY_OK);  // leak(debug(tagged(stats(locked))))
+  const size_t rounds = Scaled(1500, 60);
+  std::vector<std::thread> threads;
+  std::vector<int> errors(3, 0);
+  for (int t = 0; t < 3; ++t)
+    threads.emplace_back([&, t] {
+      if (alloy_tag_push(ALLOY_TAG_USER_FIRST + static_cast<alloy_tag>(t)) != ALLOY_OK) ++errors[t];
+      std::vector<alloy_block> mine;
+      for (size_t i = 0; i < rounds; ++i) {
+        alloy_block block;
+        size_t size = 8 + (i * 13 + static_cast<size_t>(t)) % 300;
+        if (alloy_resource_allocate(stack.top, size, 16, &block) != ALLOY_OK) {
+          ++errors[t];
+          continue;
+        }
+        Fill(block.ptr, size, static_cast<uint32_t>(i * 4 + t));
+        mine.push_back(alloy_block_make(block.ptr, size));
+        if (mine.size() > 16) {
+          alloy_block old = mine.front();
+          mine.erase(mine.begin());
+          if (alloy_resource_deallocate(stack.top, old, 16) != ALLOY_OK) ++errors[t];
+        }
+      }
+      for (const alloy_block &block : mine)
+        if (alloy_resource_deallocate(stack.top, block, 16) != ALLOY_OK) ++errors[t];
+      if (alloy_tag_pop() != ALLOY_OK) ++errors[t];
+    });
+  for (std::thread &thread : threads) thread.join();
+  for (int t = 0; t < 3; ++t) {
+    EXPECT_EQ(errors[t], 0) << "thread " << t;
+    alloy_tag_stats tag;
+    ASSERT_EQ(alloy_tagged_get_tag_stats(stack.tagged, ALLOY_TAG_USER_FIRST + static_cast<alloy_tag>(t), &tag),
+              ALLOY_OK);
+    EXPECT_EQ(tag.allocations, rounds) << "each thread's scope tagged its own blocks";
+  }
+  ASSERT_EQ(alloy_debug_flush_quarantine(stack.debug), ALLOY_OK);
+  alloy_leak_summary summary;
+  ASSERT_EQ(alloy_leak_get_summary(stack.leak, &summary), ALLOY_OK);
+  EXPECT_EQ(summary.blocks, 0u);
+  alloy_stats_snapshot snapshot;
+  alloy_stats_snapshot_get(stack.stats, &snapshot);
+  EXPECT_EQ(snapshot.live_bytes, 0u);
+  EXPECT_EQ(snapshot.allocations, 3 * rounds);
+  DestroyStack(&stack);
+  EXPECT_EQ(FreeListLiveBlocks(inner), 0u);
+  DestroyFreeList(inner);
+}
 
 }  // namespace
 }  // namespace alloy_test
