@@ -1,7 +1,9 @@
 /* The tagged decorator: a tag header per block, atomic per-tag budgets. */
 #include "alloy/tagged.h"
 
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "alloy/fault.h"
@@ -282,4 +284,42 @@ alloy_status alloy_tagged_tag_of(const alloy_tagged *tagged, alloy_block block, 
   if (header->magic != TAG_MAGIC_LIVE || header->tag >= ALLOY_TAG_CAPACITY) return ALLOY_E_NOT_OWNED;
   *out = header->tag;
   return ALLOY_OK;
+}
+
+/* Appends to a bounded buffer, remembering the length the whole text needs. */
+typedef struct text_sink {
+  char *buffer;
+  size_t capacity;
+  size_t length;
+} text_sink;
+
+ALLOY_PRINTF(2, 3) static void sink_printf(text_sink *sink, const char *format, ...) {
+  char *at = sink->length < sink->capacity ? sink->buffer + sink->length : NULL;
+  size_t room = sink->length < sink->capacity ? sink->capacity - sink->length : 0;
+  va_list args;
+  va_start(args, format);
+  int written = vsnprintf(at, room, format, args);
+  va_end(args);
+  if (written > 0) sink->length += (size_t)written;
+}
+
+size_t alloy_tagged_dump_text(const alloy_tagged *tagged, char *buffer, size_t capacity) {
+  text_sink sink = {buffer, capacity, 0};
+  if (capacity > 0) buffer[0] = '\0';
+  sink_printf(&sink, "%-12s %12s %12s %12s %10s %10s %8s\n", "tag", "live", "peak", "budget", "allocs", "frees",
+              "refused");
+  for (alloy_tag tag = 0; tag < ALLOY_TAG_CAPACITY; ++tag) {
+    alloy_tag_stats s;
+    ALLOY_IGNORE_STATUS(alloy_tagged_get_tag_stats(tagged, tag, &s));
+    if (s.allocations == 0 && s.budget == 0 && s.budget_refusals == 0) continue;
+    char budget[24];
+    if (s.budget == 0)
+      snprintf(budget, sizeof budget, "-");
+    else
+      snprintf(budget, sizeof budget, "%zu", s.budget);
+    sink_printf(&sink, "%-12s %12zu %12zu %12s %10llu %10llu %8llu\n", s.name, s.live_bytes, s.peak_live_bytes,
+                budget, (unsigned long long)s.allocations, (unsigned long long)s.deallocations,
+                (unsigned long long)s.budget_refusals);
+  }
+  return sink.length;
 }

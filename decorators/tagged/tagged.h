@@ -80,6 +80,11 @@ ALLOY_NODISCARD alloy_status alloy_tagged_set_tag_name(alloy_tagged *tagged, all
 ALLOY_NODISCARD alloy_status alloy_tagged_get_tag_stats(const alloy_tagged *tagged, alloy_tag tag,
                                                         alloy_tag_stats *out);
 
+/* One line per tag that has seen any activity (name, live, peak, budget,
+ * counts), like an engine's per-tag memory report. Returns the length the
+ * full text needs, as snprintf does. */
+size_t alloy_tagged_dump_text(const alloy_tagged *tagged, char *buffer, size_t capacity);
+
 /* The tag a live block of this decorator was allocated under. */
 ALLOY_NODISCARD alloy_status alloy_tagged_tag_of(const alloy_tagged *tagged, alloy_block block, alloy_tag *out);
 

@@ -83,6 +83,8 @@ int main(void) {
          audio.budget, (unsigned long long)audio.budget_refusals);
 
   char text[2048];
+  alloy_tagged_dump_text(tagged, text, sizeof text);
+  printf("%s", text);
   alloy_stats_dump_text(stats, text, sizeof text);
   printf("%s", text);
   alloy_stats_dump_json(stats, text, sizeof text);

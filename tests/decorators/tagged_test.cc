@@ -1,6 +1,8 @@
 // The tagged decorator: tag scopes, explicit tags, per-tag counters and
 // budgets that refuse (and alert) without allocating.
 #include <atomic>
+#include <cstring>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -147,6 +149,24 @@ TEST_F(TaggedTest, BudgetRefusesAlertsAndAllocatesNothing) {
   alloy_tagged_destroy(tagged_);
   tagged_ = nullptr;
   alloy_test::DestroyFreeList(inner);
+}
+
+TEST_F(TaggedTest, DumpsOneLinePerActiveTag) {
+  alloy_tagged_config config = {};
+  config.budgets[ALLOY_TAG_AUDIO] = 4096;
+  Create(alloy_system_resource(), &config);
+  alloy_block block;
+  ASSERT_EQ(alloy_tagged_allocate(tagged_, ALLOY_TAG_UI, 300, 8, &block), ALLOY_OK);
+  char text[2048];
+  size_t length = alloy_tagged_dump_text(tagged_, text, sizeof text);
+  EXPECT_EQ(length, std::strlen(text));
+  std::string t(text);
+  EXPECT_NE(t.find("ui                    300          300            -          1          0        0"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("audio                   0            0         4096"), std::string::npos) << t;
+  EXPECT_EQ(t.find("graphics"), std::string::npos) << "idle tags are left out";
+  EXPECT_EQ(alloy_resource_deallocate(resource_, block, 8), ALLOY_OK);
 }
 
 TEST_F(TaggedTest, BudgetsComeFromTheMemoryConfig) {
