@@ -12,6 +12,8 @@
  *   - a quarantined block written after free   ALLOY_E_CORRUPTION, "modified after free"
  * When the fault handler returns (a test or a logging handler), the call
  * returns that status and frees nothing: the block stays live as it was.
+ * A double free is told from a foreign pointer while the block is in
+ * quarantine or among the last 256 frees; older ones read as foreign.
  *
  * Blocks are handed out with exactly the requested size (so the back canary
  * sits right after the last usable byte), filled with ALLOY_DEBUG_ALLOC_BYTE.
@@ -76,7 +78,9 @@ void alloy_debug_destroy(alloy_debug *debug);
 alloy_resource *alloy_debug_resource(alloy_debug *debug);
 
 /* Checks every live block's canaries and every quarantined block's pattern,
- * reporting each fault; returns the first fault's status or ALLOY_OK. */
+ * reporting each fault; returns the first fault's status or ALLOY_OK. Faults
+ * are reported under the decorator's lock: the handler must not call back
+ * into it. */
 ALLOY_NODISCARD alloy_status alloy_debug_check_all(alloy_debug *debug);
 
 /* Releases every quarantined block (after checking it). */
