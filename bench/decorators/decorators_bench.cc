@@ -1,0 +1,185 @@
+// The cost of each decorator over the bare inner resource, as a ratio.
+//
+// Two workloads per (inner, decorator stack): a 64-byte allocate+free pair
+// (the hot path of every decorator), and a batch of 64 mixed-size blocks
+// allocated then freed in order (which also exercises side tables and the
+// debug quarantine). Inner resources: the system heap (thread-safe, the
+// usual production pairing) and a single-threaded free list (cheap enough
+// that the decorators' own cost shows). After the runs a table gives each
+// stack's time per operation divided by the bare inner's.
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "alloy/system.h"
+#include "tests/decorators/decorator_stack.h"
+#include "tests/decorators/test_free_list.h"
+
+namespace {
+
+using alloy_test::Decorator;
+using alloy_test::DecoratorStack;
+using alloy_test::StackOptions;
+
+struct Inner {
+  const char *name;
+  std::function<alloy_resource *()> create;
+  std::function<void(alloy_resource *)> destroy;
+};
+
+struct Variant {
+  const char *name;
+  std::vector<Decorator> order;
+  std::function<void(StackOptions *)> configure;
+};
+
+std::vector<Inner> Inners() {
+  return {
+      {"system", [] { return alloy_system_resource(); }, [](alloy_resource *) {}},
+      {"free_list", [] { return alloy_test::CreateFreeList(64 << 20); }, alloy_test::DestroyFreeList},
+  };
+}
+
+std::vector<Variant> Variants() {
+  auto none = [](StackOptions *) {};
+  return {
+      {"bare", {}, none},
+      {"locked", {Decorator::kLocked}, none},
+      {"stats", {Decorator::kStats}, none},
+      {"stats_sampled_1_in_100", {Decorator::kStats}, [](StackOptions *o) { o->stats.sample_rate = 100; }},
+      {"tagged", {Decorator::kTagged}, none},
+      {"tagged_with_budget", {Decorator::kTagged},
+       [](StackOptions *o) { o->tagged.budgets[ALLOY_TAG_UNTAGGED] = size_t{1} << 40; }},
+      {"debug", {Decorator::kDebug}, none},
+      {"debug_no_quarantine_no_fill", {Decorator::kDebug},
+       [](StackOptions *o) {
+         o->debug.quarantine = 0;
+         o->debug.fill = false;
+       }},
+      {"debug_guard_pages", {Decorator::kDebug}, [](StackOptions *o) { o->debug.guard_pages = true; }},
+      {"leak", {Decorator::kLeak}, none},
+      {"leak_depth_4", {Decorator::kLeak}, [](StackOptions *o) { o->leak.depth = 4; }},
+      {"all_five", alloy_test::AllDecorators(), none},
+  };
+}
+
+struct Fixture {
+  alloy_resource *inner = nullptr;
+  DecoratorStack stack;
+  const Inner *inner_factory = nullptr;
+  bool Set(const Inner &inner_def, const Variant &variant) {
+    inner_factory = &inner_def;
+    inner = inner_def.create();
+    StackOptions options;
+    options.leak.quiet_on_destroy = true;
+    variant.configure(&options);
+    if (BuildStack(inner, variant.order, options, &stack) != ALLOY_OK) return false;
+    return true;
+  }
+  ~Fixture() {
+    DestroyStack(&stack);
+    if (inner != nullptr) inner_factory->destroy(inner);
+  }
+};
+
+void Pair(benchmark::State &state, const Inner *inner, const Variant *variant) {
+  Fixture fixture;
+  if (!fixture.Set(*inner, *variant)) {
+    state.SkipWithError("could not build the stack");
+    return;
+  }
+  alloy_resource *top = fixture.stack.top;
+  for (auto _ : state) {
+    alloy_block block;
+    if (alloy_resource_allocate(top, 64, 16, &block) != ALLOY_OK) {
+      state.SkipWithError("allocation failed");
+      break;
+    }
+    benchmark::DoNotOptimize(block.ptr);
+    ALLOY_IGNORE_STATUS(alloy_resource_deallocate(top, alloy_block_make(block.ptr, 64), 16));
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+
+void Batch(benchmark::State &state, const Inner *inner, const Variant *variant) {
+  Fixture fixture;
+  if (!fixture.Set(*inner, *variant)) {
+    state.SkipWithError("could not build the stack");
+    return;
+  }
+  alloy_resource *top = fixture.stack.top;
+  constexpr size_t kBatch = 64;
+  size_t sizes[kBatch];
+  for (size_t i = 0; i < kBatch; ++i) sizes[i] = 8 + (i * 97) % 1017;
+  alloy_block blocks[kBatch];
+  for (auto _ : state) {
+    for (size_t i = 0; i < kBatch; ++i)
+      if (alloy_resource_allocate(top, sizes[i], 16, &blocks[i]) != ALLOY_OK) {
+        state.SkipWithError("allocation failed");
+        return;
+      }
+    benchmark::ClobberMemory();
+    for (size_t i = 0; i < kBatch; ++i)
+      ALLOY_IGNORE_STATUS(alloy_resource_deallocate(top, alloy_block_make(blocks[i].ptr, sizes[i]), 16));
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBatch));
+}
+
+// Keeps every run's time per item so the ratios can be printed at the end.
+class RatioReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run> &runs) override {
+    for (const Run &run : runs) {
+      if (run.error_occurred || run.iterations == 0) continue;
+      auto items = run.counters.find("items_per_second");
+      if (items != run.counters.end() && items->second.value > 0)
+        ns_per_item_[run.benchmark_name()] = 1e9 / items->second.value;
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+  const std::map<std::string, double> &ns_per_item() const { return ns_per_item_; }
+
+ private:
+  std::map<std::string, double> ns_per_item_;
+};
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  static const std::vector<Inner> inners = Inners();
+  static const std::vector<Variant> variants = Variants();
+  for (const char *workload : {"pair", "batch"})
+    for (const Inner &inner : inners)
+      for (const Variant &variant : variants) {
+        if (std::string(variant.name) == "debug_guard_pages" && std::string(workload) == "batch" &&
+            std::string(inner.name) == "free_list")
+          continue;  // guard pages bypass the inner; one batch run of them (over system) is enough
+        std::string name = std::string(workload) + "/" + inner.name + "/" + variant.name;
+        auto *fn = std::string(workload) == "pair" ? Pair : Batch;
+        benchmark::RegisterBenchmark(name.c_str(), fn, &inner, &variant);
+      }
+  benchmark::Initialize(&argc, argv);
+  RatioReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+
+  std::printf("\nCost over the bare inner resource (time per operation, ratio; 1.00 = free):\n");
+  std::printf("%-8s %-10s %-30s %10s %8s\n", "workload", "inner", "decorators", "ns/op", "ratio");
+  for (const char *workload : {"pair", "batch"})
+    for (const Inner &inner : inners) {
+      std::string prefix = std::string(workload) + "/" + inner.name + "/";
+      auto bare = reporter.ns_per_item().find(prefix + "bare");
+      if (bare == reporter.ns_per_item().end()) continue;
+      for (const Variant &variant : variants) {
+        auto it = reporter.ns_per_item().find(prefix + variant.name);
+        if (it == reporter.ns_per_item().end()) continue;
+        std::printf("%-8s %-10s %-30s %10.1f %8.2f\n", workload, inner.name, variant.name, it->second,
+                    it->second / bare->second);
+      }
+    }
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,95 @@
+/* alloy/memory_config.h — alloy_memory_config, the runtime configuration.
+ *
+ * One plain struct holds what a program may want to change without
+ * rebuilding: size-class thresholds, per-tag budgets, the NUMA policy, the
+ * statistics sampling rate and the debug options. Set its fields from code,
+ * or parse a text of `key=value` pairs separated by ';' (or newlines), for
+ * example from the environment:
+ *
+ *   ALLOY_MEMORY_CONFIG="small_object.max_size=256;budget.graphics=64M;numa=local;
+ *                        stats.sample=100;debug.canary=1;debug.quarantine=64"
+ *
+ * Keys:
+ *   small_object.max_size   size   largest request of the small-object heap (8..65536; default 256)
+ *   medium.max_size         size   largest request of the variable-size heap (default 1M)
+ *   huge_page.min_size      size   smallest request given its own huge pages (default 2M)
+ *   budget.<tag>            size   live-byte budget of a tag (graphics, audio, physics, ui,
+ *                                  tooling, userN or a tag number); 0 = unlimited (default)
+ *   numa                    policy default | local | interleave | node:<n>
+ *   stats.sample            count  1 in N operations are counted (1 = all; default 1)
+ *   debug.canary            bool   canaries before and after each block (default 1)
+ *   debug.fill              bool   fill freed blocks with a pattern (default 1)
+ *   debug.quarantine        count  freed blocks kept poisoned before release (default 16)
+ *   debug.guard_pages       bool   each block on its own pages with a guard page after it (default 0)
+ *   leak.depth              count  stack frames recorded per block (1..32; default 16)
+ * Sizes take an optional K, M or G suffix (powers of 1024). Booleans are
+ * 0/1, true/false, on/off, yes/no. Whitespace around keys and values is
+ * ignored.
+ *
+ * Parsing is all or nothing: on an invalid text the struct is left as it was
+ * and the call returns ALLOY_E_INVALID_ARGUMENT with a message that names the
+ * key and the bad value. The decorators build their own configs from this
+ * struct (alloy_stats_config_from_memory_config and the like).
+ */
+#ifndef ALLOY_MEMORY_CONFIG_H
+#define ALLOY_MEMORY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloy/compiler.h"
+#include "alloy/memory_tag.h"
+#include "alloy/status.h"
+
+ALLOY_EXTERN_C_BEGIN
+
+typedef enum alloy_numa_policy {
+  ALLOY_NUMA_POLICY_DEFAULT,    /* leave placement to the kernel */
+  ALLOY_NUMA_POLICY_LOCAL,      /* the node of the allocating thread */
+  ALLOY_NUMA_POLICY_INTERLEAVE, /* pages spread over every node */
+  ALLOY_NUMA_POLICY_NODE,       /* one fixed node (numa_node) */
+} alloy_numa_policy;
+
+#define ALLOY_MEMORY_CONFIG_MAX_LEAK_DEPTH 32u
+
+typedef struct alloy_memory_config {
+  size_t small_object_max_size;
+  size_t medium_max_size;
+  size_t huge_page_min_size;
+  size_t budgets[ALLOY_TAG_CAPACITY]; /* bytes; 0 = unlimited */
+  alloy_numa_policy numa_policy;
+  int numa_node; /* for ALLOY_NUMA_POLICY_NODE */
+  uint32_t stats_sample_rate;
+  bool debug_canary;
+  bool debug_fill;
+  size_t debug_quarantine;
+  bool debug_guard_pages;
+  unsigned leak_depth;
+} alloy_memory_config;
+
+/* The defaults listed above. */
+alloy_memory_config alloy_memory_config_defaults(void);
+
+/* Applies `text` on top of *config. On failure *config is unchanged and
+ * `error` (when non-NULL) holds a one-line message. */
+ALLOY_NODISCARD alloy_status alloy_memory_config_parse(const char *text, alloy_memory_config *config, char *error,
+                                                       size_t error_capacity);
+
+/* Sets one key, with the same rules as parse. */
+ALLOY_NODISCARD alloy_status alloy_memory_config_set(alloy_memory_config *config, const char *key, const char *value,
+                                                     char *error, size_t error_capacity);
+
+/* Applies the environment variable `name` (e.g. "ALLOY_MEMORY_CONFIG") when it
+ * is set; ALLOY_OK and no change when it is not. */
+ALLOY_NODISCARD alloy_status alloy_memory_config_from_env(const char *name, alloy_memory_config *config, char *error,
+                                                          size_t error_capacity);
+
+/* Checks a struct filled in by code: the ranges above and
+ * small_object.max_size <= medium.max_size. */
+ALLOY_NODISCARD alloy_status alloy_memory_config_validate(const alloy_memory_config *config, char *error,
+                                                          size_t error_capacity);
+
+ALLOY_EXTERN_C_END
+
+#endif /* ALLOY_MEMORY_CONFIG_H */
