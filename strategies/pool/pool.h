@@ -1,0 +1,86 @@
+/* alloy/pool.h — the pool strategy: fixed-size blocks from an intrusive free list.
+ *
+ * For many objects of one size (particles, nodes, handles): allocate and free
+ * are O(1) — pop and push on a free list threaded through the free blocks
+ * themselves, so no memory is spent on headers. Block size and alignment
+ * are fixed at creation; a request larger than the block, or with a
+ * stricter alignment, is ALLOY_E_UNSUPPORTED.
+ *
+ * Memory comes in slabs (64 KiB by default), taken from the platform layer
+ * or from a parent resource the caller names, and each slab is aligned to
+ * its own size: the slab that owns a block, and through its header the
+ * owning pool, is found from the block pointer alone (ptr & ~(slab_size-1)).
+ * Fresh slabs are carved lazily, so a new slab costs no walk over its
+ * blocks. With `max_blocks` set, the pool never holds more blocks than that
+ * (ALLOY_E_CAPACITY). Slabs are returned when the pool is destroyed.
+ *
+ * Checks: ownership (owns()) is answered from the pool's own registry of
+ * slab addresses, never by reading the block. A free of a pointer outside
+ * every slab's address span is reported as ALLOY_E_NOT_OWNED in every
+ * build; debug builds (ALLOY_DEBUG) also check the exact slab, the size and
+ * double frees. Freed blocks are poisoned for ASan and described to
+ * memcheck as a mempool, so a use after free is reported by both tools.
+ *
+ * The pool object lives in memory from the platform layer (no heap).
+ * Not thread-safe: one owner thread, or wrap it in the locked decorator.
+ */
+#ifndef ALLOY_POOL_H
+#define ALLOY_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloy/block.h"
+#include "alloy/compiler.h"
+#include "alloy/resource.h"
+#include "alloy/status.h"
+
+ALLOY_EXTERN_C_BEGIN
+
+typedef struct alloy_pool alloy_pool;
+
+typedef struct alloy_pool_config {
+  size_t block_size;      /* required, > 0; rounded up to block_align (and to at least a pointer) */
+  size_t block_align;     /* a power of two; 0: ALLOY_DEFAULT_ALIGNMENT */
+  size_t slab_size;       /* a power of two >= the page size; 0: 64 KiB, or more for large blocks */
+  size_t max_blocks;      /* 0: unlimited */
+  alloy_resource *parent; /* NULL: slabs come from the platform layer */
+} alloy_pool_config;
+
+typedef struct alloy_pool_stats {
+  size_t block_size;      /* the usable size of every block */
+  size_t block_align;
+  size_t slab_size;
+  size_t blocks_per_slab;
+  size_t slab_count;
+  size_t live_blocks;     /* handed out and not freed */
+  size_t capacity_blocks; /* blocks the current slabs can hold (bounded by max_blocks) */
+  size_t max_blocks;      /* 0: unlimited */
+} alloy_pool_stats;
+
+/* block_size as given, everything else at its default. */
+alloy_pool_config alloy_pool_config_default(size_t block_size);
+
+/* ALLOY_E_INVALID_ARGUMENT for a NULL argument, block_size 0, an alignment
+ * or slab size that is not a power of two, or a slab too small for one
+ * block. No slab is taken until the first allocation. */
+ALLOY_NODISCARD alloy_status alloy_pool_create(const alloy_pool_config *config, alloy_pool **out);
+
+/* Returns every slab (to the platform or the parent); all blocks become invalid. */
+void alloy_pool_destroy(alloy_pool *pool);
+
+alloy_resource *alloy_pool_resource(alloy_pool *pool);
+
+/* The resource's allocate and deallocate without the indirect call. */
+ALLOY_NODISCARD alloy_status alloy_pool_allocate(alloy_pool *pool, size_t size, size_t align, alloy_block *out);
+alloy_status alloy_pool_free(alloy_pool *pool, alloy_block block, size_t align);
+
+void alloy_pool_get_stats(const alloy_pool *pool, alloy_pool_stats *out);
+
+/* The pool that owns `ptr`, a block of some pool whose slabs are `slab_size`
+ * bytes: read from the slab header, so `ptr` must be a live pool block. */
+alloy_pool *alloy_pool_of_block(const void *ptr, size_t slab_size);
+
+ALLOY_EXTERN_C_END
+
+#endif /* ALLOY_POOL_H */
