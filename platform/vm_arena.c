@@ -81,7 +81,7 @@ alloy_status alloy_vm_arena_grow(alloy_vm_arena *arena, size_t size, size_t alig
   return ALLOY_OK;
 }
 
-void alloy_vm_arena_rewind(alloy_vm_arena *arena, char *position) {
+void alloy_vm_arena_rewind_tracked(alloy_vm_arena *arena, char *position) {
   ALLOY_MEM_NOACCESS(position, (size_t)(arena->top - position));
   arena->top = position;
 }

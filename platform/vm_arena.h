@@ -33,6 +33,18 @@
 
 ALLOY_EXTERN_C_BEGIN
 
+/* Strategies built on the arena may offer inline fast paths in their public
+ * headers (a bump or a free-list pop without a call). Those paths skip the
+ * tool hooks and debug checks, so they exist only in builds with neither:
+ * under ASan, Valgrind (ALLOY_WITH_VALGRIND) or ALLOY_DEBUG they forward to
+ * the library's out-of-line functions. Build callers with the same settings
+ * as alloy itself. */
+#if ALLOY_DEBUG || ALLOY_HAS_ASAN || (defined(ALLOY_WITH_VALGRIND) && ALLOY_WITH_VALGRIND)
+#define ALLOY_INLINE_FAST_PATHS 0
+#else
+#define ALLOY_INLINE_FAST_PATHS 1
+#endif
+
 typedef struct alloy_vm_arena {
   char *top;            /* next free byte */
   char *committed_end;  /* [reservation, committed_end) is readable and writable */
@@ -84,10 +96,19 @@ ALLOY_NODISCARD alloy_status alloy_vm_arena_grow(alloy_vm_arena *arena, size_t s
  * top block. Same statuses as grow; does not move top. */
 ALLOY_NODISCARD alloy_status alloy_vm_arena_commit_to(alloy_vm_arena *arena, char *end);
 
+/* The tool-visible half of alloy_vm_arena_rewind (call that instead). */
+void alloy_vm_arena_rewind_tracked(alloy_vm_arena *arena, char *position);
+
 /* Moves top back to `position` (base <= position <= top) and makes
- * [position, old top) inaccessible to ASan and memcheck. Costs nothing
- * outside the tools; under them, O(bytes released / 8) shadow writes. */
-void alloy_vm_arena_rewind(alloy_vm_arena *arena, char *position);
+ * [position, old top) inaccessible to ASan and memcheck. One store outside
+ * the tools; under them, O(bytes released / 8) shadow writes. */
+static ALLOY_ALWAYS_INLINE void alloy_vm_arena_rewind(alloy_vm_arena *arena, char *position) {
+#if ALLOY_INLINE_FAST_PATHS
+  arena->top = position;
+#else
+  alloy_vm_arena_rewind_tracked(arena, position);
+#endif
+}
 
 /* Returns committed pages above `keep` (rounded up to a chunk) to the OS;
  * they come back zeroed on the next commit. Never below top. */

@@ -13,12 +13,10 @@
 #include "alloy/vm_arena.h"
 
 struct alloy_frame {
-  alloy_resource resource; /* first: the frame is its own resource */
-  alloy_vm_arena arena;
+  alloy_frame_head head; /* first: the frame is its own resource (head.resource) */
   size_t decommit_above;
   size_t peak_used;
   size_t last_frame_used;
-  uint64_t allocations;
   uint64_t failures;
   uint64_t resets;
 };
@@ -50,12 +48,11 @@ alloy_status alloy_frame_create(const alloy_frame_config *config, alloy_frame **
   ALLOY_TRY(alloy_vm_arena_create(&arena_config, &arena));
 
   alloy_frame *frame = (alloy_frame *)(void *)arena.reservation;
-  frame->resource.ops = &frame_ops;
-  frame->arena = arena;
+  frame->head.resource.ops = &frame_ops;
+  frame->head.arena = arena;
   frame->decommit_above = config->decommit_above;
   frame->peak_used = 0;
   frame->last_frame_used = 0;
-  frame->allocations = 0;
   frame->failures = 0;
   frame->resets = 0;
   *out = frame;
@@ -64,21 +61,20 @@ alloy_status alloy_frame_create(const alloy_frame_config *config, alloy_frame **
 
 void alloy_frame_destroy(alloy_frame *frame) {
   if (frame == NULL) return;
-  alloy_vm_arena arena = frame->arena; /* the frame lives inside it */
+  alloy_vm_arena arena = frame->head.arena; /* the frame lives inside it */
   alloy_vm_arena_destroy(&arena);
 }
 
-alloy_resource *alloy_frame_resource(alloy_frame *frame) { return &frame->resource; }
+alloy_resource *alloy_frame_resource(alloy_frame *frame) { return &frame->head.resource; }
 
 static ALLOY_COLD alloy_status frame_allocate_slow(alloy_frame *frame, size_t size, size_t align, alloy_block *out) {
   void *ptr;
-  alloy_status status = alloy_vm_arena_grow(&frame->arena, size, align, &ptr);
+  alloy_status status = alloy_vm_arena_grow(&frame->head.arena, size, align, &ptr);
   if (status != ALLOY_OK) {
     frame->failures++;
     return status;
   }
   ALLOY_MEM_UNDEFINED(ptr, size);
-  frame->allocations++;
   *out = alloy_block_make(ptr, size);
   return ALLOY_OK;
 }
@@ -86,10 +82,9 @@ static ALLOY_COLD alloy_status frame_allocate_slow(alloy_frame *frame, size_t si
 static ALLOY_ALWAYS_INLINE alloy_status frame_allocate_inline(alloy_frame *frame, size_t size, size_t align,
                                                               alloy_block *out) {
   ALLOY_TRY(alloy_request_check(size, align));
-  void *ptr = alloy_vm_arena_bump(&frame->arena, size, align);
+  void *ptr = alloy_vm_arena_bump(&frame->head.arena, size, align);
   if (ALLOY_UNLIKELY(ptr == NULL)) return frame_allocate_slow(frame, size, align, out);
   ALLOY_MEM_UNDEFINED(ptr, size);
-  frame->allocations++;
   *out = alloy_block_make(ptr, size);
   return ALLOY_OK;
 }
@@ -105,7 +100,7 @@ static alloy_status frame_allocate(alloy_resource *self, size_t size, size_t ali
 /* A block that is not live: above the top (released by reset, rewind or an
  * earlier free) or outside the reservation altogether. */
 static ALLOY_COLD alloy_status frame_report_dead_block(const alloy_frame *frame, alloy_block block, size_t align) {
-  const alloy_vm_arena *arena = &frame->arena;
+  const alloy_vm_arena *arena = &frame->head.arena;
   const char *ptr = block.ptr;
   alloy_fault fault = {ALLOY_E_NOT_OWNED, "frame", block.ptr, block.size, 0, align, 0,
                        "the block is not in this frame's reservation"};
@@ -119,11 +114,11 @@ static ALLOY_COLD alloy_status frame_report_dead_block(const alloy_frame *frame,
 static alloy_status frame_deallocate(alloy_resource *self, alloy_block block, size_t align) {
   alloy_frame *frame = frame_of(self);
   if (block.ptr == NULL) return ALLOY_OK;
-  if (ALLOY_UNLIKELY(!alloy_vm_arena_holds(&frame->arena, block.ptr, block.size)))
+  if (ALLOY_UNLIKELY(!alloy_vm_arena_holds(&frame->head.arena, block.ptr, block.size)))
     return frame_report_dead_block(frame, block, align);
   char *ptr = block.ptr;
-  if (ptr + block.size == frame->arena.top) {
-    alloy_vm_arena_rewind(&frame->arena, ptr); /* the most recent block: reclaim it */
+  if (ptr + block.size == frame->head.arena.top) {
+    alloy_vm_arena_rewind(&frame->head.arena, ptr); /* the most recent block: reclaim it */
   } else {
     ALLOY_MEM_NOACCESS(ptr, block.size); /* kept until reset, but no longer usable */
   }
@@ -133,7 +128,7 @@ static alloy_status frame_deallocate(alloy_resource *self, alloy_block block, si
 static alloy_status frame_resize(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
                                  alloy_block *out) {
   alloy_frame *frame = frame_of(self);
-  alloy_vm_arena *arena = &frame->arena;
+  alloy_vm_arena *arena = &frame->head.arena;
   if (block.ptr == NULL || !alloy_ptr_is_aligned(block.ptr, align)) return ALLOY_E_UNSUPPORTED;
   if (ALLOY_UNLIKELY(!alloy_vm_arena_holds(arena, block.ptr, block.size)))
     return frame_report_dead_block(frame, block, align);
@@ -158,10 +153,10 @@ static alloy_status frame_resize(alloy_resource *self, alloy_block block, size_t
 }
 
 static bool frame_owns(const alloy_resource *self, alloy_block block) {
-  return alloy_vm_arena_holds(&const_frame_of(self)->arena, block.ptr, block.size);
+  return alloy_vm_arena_holds(&const_frame_of(self)->head.arena, block.ptr, block.size);
 }
 
-static size_t frame_used(const alloy_frame *frame) { return alloy_vm_arena_used(&frame->arena); }
+static size_t frame_used(const alloy_frame *frame) { return alloy_vm_arena_used(&frame->head.arena); }
 
 static size_t frame_peak(const alloy_frame *frame) {
   size_t used = frame_used(frame);
@@ -172,30 +167,28 @@ void alloy_frame_get_stats(const alloy_frame *frame, alloy_frame_stats *out) {
   out->used = frame_used(frame);
   out->peak_used = frame_peak(frame);
   out->last_frame_used = frame->last_frame_used;
-  out->capacity = alloy_vm_arena_capacity(&frame->arena);
-  out->committed = alloy_vm_arena_committed(&frame->arena);
-  out->allocations = frame->allocations;
+  out->capacity = alloy_vm_arena_capacity(&frame->head.arena);
+  out->committed = alloy_vm_arena_committed(&frame->head.arena);
   out->failures = frame->failures;
   out->resets = frame->resets;
 }
 
 static void frame_get_info(const alloy_resource *self, alloy_resource_info *info) {
   const alloy_frame *frame = const_frame_of(self);
-  const size_t capacity = alloy_vm_arena_capacity(&frame->arena);
+  const size_t capacity = alloy_vm_arena_capacity(&frame->head.arena);
   info->thread_safety = ALLOY_THREAD_UNSAFE;
   info->max_alignment = (size_t)1 << alloy_log2_floor(capacity);
   info->max_size = capacity;
   info->has_stats = true;
   info->stats.live_bytes = frame_used(frame);
   info->stats.peak_live_bytes = frame_peak(frame);
-  info->stats.reserved_bytes = frame->arena.reserved_size;
-  info->stats.committed_bytes = alloy_vm_arena_committed(&frame->arena);
-  info->stats.allocations = frame->allocations;
+  info->stats.reserved_bytes = frame->head.arena.reserved_size;
+  info->stats.committed_bytes = alloy_vm_arena_committed(&frame->head.arena);
   info->stats.failures = frame->failures;
 }
 
 void alloy_frame_reset(alloy_frame *frame) {
-  alloy_vm_arena *arena = &frame->arena;
+  alloy_vm_arena *arena = &frame->head.arena;
   const size_t used = frame_used(frame);
   frame->last_frame_used = used;
   if (used > frame->peak_used) frame->peak_used = used;
@@ -214,7 +207,7 @@ alloy_marker alloy_frame_mark(const alloy_frame *frame) {
 
 alloy_status alloy_frame_rewind(alloy_frame *frame, alloy_marker marker) {
   if (marker.position > frame_used(frame)) return ALLOY_E_INVALID_ARGUMENT;
-  alloy_vm_arena_rewind(&frame->arena, frame->arena.base + marker.position);
+  alloy_vm_arena_rewind(&frame->head.arena, frame->head.arena.base + marker.position);
   return ALLOY_OK;
 }
 

@@ -35,10 +35,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alloy/align.h"
 #include "alloy/block.h"
 #include "alloy/compiler.h"
 #include "alloy/resource.h"
 #include "alloy/status.h"
+#include "alloy/vm_arena.h"
 
 ALLOY_EXTERN_C_BEGIN
 
@@ -57,7 +59,6 @@ typedef struct alloy_frame_stats {
   size_t last_frame_used; /* `used` just before the last reset */
   size_t capacity;        /* bytes the reservation can hand out */
   size_t committed;       /* bytes the OS backs now (the frame object included) */
-  uint64_t allocations;   /* successful allocations since creation */
   uint64_t failures;      /* allocations refused for capacity or commit failure */
   uint64_t resets;
 } alloy_frame_stats;
@@ -90,6 +91,30 @@ alloy_marker alloy_frame_mark(const alloy_frame *frame);
 alloy_status alloy_frame_rewind(alloy_frame *frame, alloy_marker marker);
 
 void alloy_frame_get_stats(const alloy_frame *frame, alloy_frame_stats *out);
+
+/* The leading fields of every frame, public only for the inline fast path
+ * below. Never touch them directly. */
+typedef struct alloy_frame_head {
+  alloy_resource resource;
+  alloy_vm_arena arena;
+} alloy_frame_head;
+
+/* alloy_frame_allocate with the bump inlined into the caller: no call while
+ * the committed range lasts. Same contract; see ALLOY_INLINE_FAST_PATHS. */
+ALLOY_NODISCARD static ALLOY_ALWAYS_INLINE alloy_status alloy_frame_allocate_fast(alloy_frame *frame, size_t size,
+                                                                                   size_t align, alloy_block *out) {
+#if ALLOY_INLINE_FAST_PATHS
+  alloy_frame_head *head = (alloy_frame_head *)(void *)frame;
+  if (ALLOY_LIKELY(alloy_request_check(size, align) == ALLOY_OK)) {
+    void *ptr = alloy_vm_arena_bump(&head->arena, size, align);
+    if (ALLOY_LIKELY(ptr != NULL)) {
+      *out = alloy_block_make(ptr, size);
+      return ALLOY_OK;
+    }
+  }
+#endif
+  return alloy_frame_allocate(frame, size, align, out);
+}
 
 ALLOY_EXTERN_C_END
 

@@ -44,14 +44,7 @@ typedef struct pool_slab {
 } pool_slab;
 
 struct alloy_pool {
-  alloy_resource resource; /* first: the pool is its own resource */
-  /* Hot: the fast paths touch only this line. */
-  pool_free_block *free_list;
-  size_t block_size; /* usable size: the stride between blocks */
-  size_t block_align;
-  uintptr_t span_low; /* every slab lies in [span_low, span_low + span_size) */
-  size_t span_size;
-  size_t live_blocks;
+  alloy_pool_head head; /* first: the pool is its own resource; the fast paths touch only this line */
   /* Slow path. */
   char *carve;     /* next never-used block of the newest slab */
   char *carve_end; /* end of the newest slab's block area */
@@ -74,7 +67,7 @@ static inline const alloy_pool *const_pool_of(const alloy_resource *resource) {
 }
 static inline uintptr_t *pool_registry(const alloy_pool *pool) { return (uintptr_t *)(void *)pool->meta.base; }
 static inline bool pool_tags_frees(const alloy_pool *pool) {
-  return ALLOY_DEBUG && pool->block_size >= sizeof(pool_free_block);
+  return ALLOY_DEBUG && pool->head.block_size >= sizeof(pool_free_block);
 }
 
 alloy_pool_config alloy_pool_config_default(size_t block_size) {
@@ -107,8 +100,8 @@ static bool pool_layout(const alloy_pool_config *config, alloy_pool *layout) {
     return false;
   }
   if (offset >= slab || (slab - offset) / stride == 0) return false;
-  layout->block_size = stride;
-  layout->block_align = align;
+  layout->head.block_size = stride;
+  layout->head.block_align = align;
   layout->slab_size = slab;
   layout->first_block_offset = offset;
   layout->blocks_per_slab = (slab - offset) / stride;
@@ -133,11 +126,10 @@ alloy_status alloy_pool_create(const alloy_pool_config *config, alloy_pool **out
 
   alloy_pool *pool = (alloy_pool *)(void *)meta.reservation;
   *pool = layout;
-  pool->resource.ops = &pool_ops;
-  pool->free_list = NULL;
-  pool->span_low = 0;
-  pool->span_size = 0;
-  pool->live_blocks = 0;
+  pool->head.resource.ops = &pool_ops;
+  pool->head.free_list = NULL;
+  pool->head.span_low = 0;
+  pool->head.span_size = 0;
   pool->carve = NULL;
   pool->carve_end = NULL;
   pool->carved_blocks = 0;
@@ -149,7 +141,7 @@ alloy_status alloy_pool_create(const alloy_pool_config *config, alloy_pool **out
   return ALLOY_OK;
 }
 
-alloy_resource *alloy_pool_resource(alloy_pool *pool) { return &pool->resource; }
+alloy_resource *alloy_pool_resource(alloy_pool *pool) { return &pool->head.resource; }
 
 alloy_pool *alloy_pool_of_block(const void *ptr, size_t slab_size) {
   const pool_slab *slab = (const pool_slab *)(uintptr_t)((uintptr_t)ptr & ~(uintptr_t)(slab_size - 1));
@@ -173,13 +165,13 @@ static size_t pool_registry_lower_bound(const alloy_pool *pool, uintptr_t slab) 
 /* Whether ptr is the start of a block in one of our slabs. Reads only our metadata. */
 static bool pool_is_block_start(const alloy_pool *pool, const void *ptr) {
   const uintptr_t p = (uintptr_t)ptr;
-  if (p - pool->span_low >= pool->span_size) return false;
+  if (p - pool->head.span_low >= pool->head.span_size) return false;
   const uintptr_t slab = p & ~(uintptr_t)(pool->slab_size - 1);
   const size_t index = pool_registry_lower_bound(pool, slab);
   if (index == pool->slab_count || pool_registry(pool)[index] != slab) return false;
   const uintptr_t offset = p - slab;
-  return offset >= pool->first_block_offset && (offset - pool->first_block_offset) % pool->block_size == 0 &&
-         (offset - pool->first_block_offset) / pool->block_size < pool->blocks_per_slab;
+  return offset >= pool->first_block_offset && (offset - pool->first_block_offset) % pool->head.block_size == 0 &&
+         (offset - pool->first_block_offset) / pool->head.block_size < pool->blocks_per_slab;
 }
 
 static alloy_status pool_take_slab(alloy_pool *pool, void **out) {
@@ -221,7 +213,7 @@ static ALLOY_COLD alloy_status pool_add_slab(alloy_pool *pool) {
   slab->pool = pool;
   slab->block_count = pool->blocks_per_slab;
   char *first = (char *)memory + pool->first_block_offset;
-  char *end = first + pool->blocks_per_slab * pool->block_size;
+  char *end = first + pool->blocks_per_slab * pool->head.block_size;
   ALLOY_MEM_NOACCESS(first, (size_t)((char *)memory + pool->slab_size - first));
 
   uintptr_t *registry = pool_registry(pool);
@@ -231,8 +223,8 @@ static ALLOY_COLD alloy_status pool_add_slab(alloy_pool *pool) {
   registry[index] = address;
   pool->slab_count++;
   const uintptr_t low = registry[0];
-  pool->span_low = low;
-  pool->span_size = registry[pool->slab_count - 1] + pool->slab_size - low;
+  pool->head.span_low = low;
+  pool->head.span_size = registry[pool->slab_count - 1] + pool->slab_size - low;
 
   pool->carve = first;
   pool->carve_end = end;
@@ -244,9 +236,8 @@ static ALLOY_ALWAYS_INLINE void pool_hand_out(alloy_pool *pool, pool_free_block 
     ALLOY_MEM_DEFINED(block, sizeof *block);
     block->free_tag = 0; /* a live block must not look free */
   }
-  ALLOY_TRACK_ALLOC(pool, block, pool->block_size);
-  pool->live_blocks++;
-  *out = alloy_block_make(block, pool->block_size);
+  ALLOY_TRACK_ALLOC(pool, block, pool->head.block_size);
+  *out = alloy_block_make(block, pool->head.block_size);
 }
 
 static ALLOY_COLD alloy_status pool_reject(const alloy_pool *pool, size_t size, size_t align) {
@@ -259,7 +250,7 @@ static ALLOY_NOINLINE alloy_status pool_allocate_slow(alloy_pool *pool, alloy_bl
   if (pool->max_blocks != 0 && pool->carved_blocks >= pool->max_blocks) return ALLOY_E_CAPACITY;
   if (pool->carve == pool->carve_end) ALLOY_TRY(pool_add_slab(pool));
   pool_free_block *block = (pool_free_block *)(void *)pool->carve;
-  pool->carve += pool->block_size;
+  pool->carve += pool->head.block_size;
   pool->carved_blocks++;
   pool_hand_out(pool, block, out);
   return ALLOY_OK;
@@ -268,12 +259,12 @@ static ALLOY_NOINLINE alloy_status pool_allocate_slow(alloy_pool *pool, alloy_bl
 static ALLOY_ALWAYS_INLINE alloy_status pool_allocate_inline(alloy_pool *pool, size_t size, size_t align,
                                                              alloy_block *out) {
   /* One test covers: too large, too aligned, alignment 0 (align - 1 wraps) and not a power of two. */
-  if (ALLOY_UNLIKELY(size > pool->block_size || align - 1 >= pool->block_align || (align & (align - 1)) != 0))
+  if (ALLOY_UNLIKELY(size > pool->head.block_size || align - 1 >= pool->head.block_align || (align & (align - 1)) != 0))
     return pool_reject(pool, size, align);
-  pool_free_block *block = pool->free_list;
+  pool_free_block *block = (pool_free_block *)pool->head.free_list;
   if (ALLOY_UNLIKELY(block == NULL)) return pool_allocate_slow(pool, out);
   ALLOY_MEM_DEFINED(&block->next, sizeof block->next);
-  pool->free_list = block->next;
+  pool->head.free_list = block->next;
   pool_hand_out(pool, block, out);
   return ALLOY_OK;
 }
@@ -288,7 +279,7 @@ static alloy_status pool_allocate(alloy_resource *self, size_t size, size_t alig
 
 static ALLOY_COLD alloy_status pool_report(alloy_status kind, const alloy_pool *pool, alloy_block block, size_t align,
                                            const char *detail) {
-  alloy_fault fault = {kind, "pool", block.ptr, block.size, pool->block_size, align, pool->block_align, detail};
+  alloy_fault fault = {kind, "pool", block.ptr, block.size, pool->head.block_size, align, pool->head.block_align, detail};
   return alloy_fault_report(&fault);
 }
 
@@ -296,9 +287,9 @@ static ALLOY_COLD alloy_status pool_report(alloy_status kind, const alloy_pool *
 static ALLOY_COLD alloy_status pool_check_free(alloy_pool *pool, alloy_block block, size_t align) {
   if (!pool_is_block_start(pool, block.ptr))
     return pool_report(ALLOY_E_NOT_OWNED, pool, block, align, "the block is not a block of this pool");
-  if (block.size > pool->block_size)
+  if (block.size > pool->head.block_size)
     return pool_report(ALLOY_E_SIZE_MISMATCH, pool, block, align, "larger than the pool's blocks");
-  if (!alloy_is_valid_alignment(align) || align > pool->block_align)
+  if (!alloy_is_valid_alignment(align) || align > pool->head.block_align)
     return pool_report(ALLOY_E_ALIGN_MISMATCH, pool, block, align, "the pool never served this alignment");
   if (pool_tags_frees(pool)) {
     pool_free_block *freed = block.ptr;
@@ -314,16 +305,15 @@ static ALLOY_COLD alloy_status pool_check_free(alloy_pool *pool, alloy_block blo
 
 static ALLOY_ALWAYS_INLINE alloy_status pool_free_inline(alloy_pool *pool, alloy_block block, size_t align) {
   pool_free_block *freed = block.ptr;
-  if (ALLOY_UNLIKELY((uintptr_t)freed - pool->span_low >= pool->span_size)) {
+  if (ALLOY_UNLIKELY((uintptr_t)freed - pool->head.span_low >= pool->head.span_size)) {
     if (freed == NULL) return ALLOY_OK;
     return pool_report(ALLOY_E_NOT_OWNED, pool, block, align, "the block is outside every slab of this pool");
   }
   if (ALLOY_DEBUG) ALLOY_TRY(pool_check_free(pool, block, align));
-  freed->next = pool->free_list;
+  freed->next = (pool_free_block *)pool->head.free_list;
   if (pool_tags_frees(pool)) freed->free_tag = (uintptr_t)freed ^ POOL_FREE_TAG;
-  pool->free_list = freed;
-  ALLOY_TRACK_FREE(pool, freed, pool->block_size);
-  pool->live_blocks--;
+  pool->head.free_list = freed;
+  ALLOY_TRACK_FREE(pool, freed, pool->head.block_size);
   return ALLOY_OK;
 }
 
@@ -338,14 +328,14 @@ static alloy_status pool_deallocate(alloy_resource *self, alloy_block block, siz
 static alloy_status pool_resize(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
                                 alloy_block *out) {
   const alloy_pool *pool = pool_of(self);
-  if (new_size > pool->block_size || align > pool->block_align) return ALLOY_E_UNSUPPORTED;
-  *out = alloy_block_make(block.ptr, pool->block_size); /* every block is already full size */
+  if (new_size > pool->head.block_size || align > pool->head.block_align) return ALLOY_E_UNSUPPORTED;
+  *out = alloy_block_make(block.ptr, pool->head.block_size); /* every block is already full size */
   return ALLOY_OK;
 }
 
 static bool pool_owns(const alloy_resource *self, alloy_block block) {
   const alloy_pool *pool = const_pool_of(self);
-  return block.size <= pool->block_size && pool_is_block_start(pool, block.ptr);
+  return block.size <= pool->head.block_size && pool_is_block_start(pool, block.ptr);
 }
 
 static size_t pool_capacity_blocks(const alloy_pool *pool) {
@@ -353,13 +343,27 @@ static size_t pool_capacity_blocks(const alloy_pool *pool) {
   return pool->max_blocks != 0 && capacity > pool->max_blocks ? pool->max_blocks : capacity;
 }
 
+/* Carved blocks minus free ones. The fast paths keep no counter, so this
+ * walks the free list: O(free blocks), for diagnostics only. */
+static size_t pool_live_blocks(const alloy_pool *pool) {
+  size_t free_blocks = 0;
+  for (pool_free_block *block = (pool_free_block *)pool->head.free_list; block != NULL;) {
+    ALLOY_MEM_DEFINED(&block->next, sizeof block->next);
+    pool_free_block *next = block->next;
+    ALLOY_MEM_NOACCESS(&block->next, sizeof block->next);
+    block = next;
+    ++free_blocks;
+  }
+  return pool->carved_blocks - free_blocks;
+}
+
 void alloy_pool_get_stats(const alloy_pool *pool, alloy_pool_stats *out) {
-  out->block_size = pool->block_size;
-  out->block_align = pool->block_align;
+  out->block_size = pool->head.block_size;
+  out->block_align = pool->head.block_align;
   out->slab_size = pool->slab_size;
   out->blocks_per_slab = pool->blocks_per_slab;
   out->slab_count = pool->slab_count;
-  out->live_blocks = pool->live_blocks;
+  out->live_blocks = pool_live_blocks(pool);
   out->capacity_blocks = pool_capacity_blocks(pool);
   out->max_blocks = pool->max_blocks;
 }
@@ -367,12 +371,12 @@ void alloy_pool_get_stats(const alloy_pool *pool, alloy_pool_stats *out) {
 static void pool_get_info(const alloy_resource *self, alloy_resource_info *info) {
   const alloy_pool *pool = const_pool_of(self);
   info->thread_safety = ALLOY_THREAD_UNSAFE;
-  info->max_alignment = pool->block_align;
-  info->max_size = pool->block_size;
+  info->max_alignment = pool->head.block_align;
+  info->max_size = pool->head.block_size;
   info->size_class_count = 1;
-  info->size_classes = &pool->block_size;
+  info->size_classes = &pool->head.block_size;
   info->has_stats = true;
-  info->stats.live_bytes = pool->live_blocks * pool->block_size;
+  info->stats.live_bytes = pool_live_blocks(pool) * pool->head.block_size;
   info->stats.reserved_bytes = pool->slab_count * pool->slab_size + pool->meta.reserved_size;
   info->stats.committed_bytes = pool->slab_count * pool->slab_size + alloy_vm_arena_committed(&pool->meta);
 }

@@ -34,6 +34,7 @@
 #include "alloy/compiler.h"
 #include "alloy/resource.h"
 #include "alloy/status.h"
+#include "alloy/vm_arena.h"
 
 ALLOY_EXTERN_C_BEGIN
 
@@ -53,7 +54,7 @@ typedef struct alloy_pool_stats {
   size_t slab_size;
   size_t blocks_per_slab;
   size_t slab_count;
-  size_t live_blocks;     /* handed out and not freed */
+  size_t live_blocks;     /* handed out and not freed (counted by walking the free list) */
   size_t capacity_blocks; /* blocks the current slabs can hold (bounded by max_blocks) */
   size_t max_blocks;      /* 0: unlimited */
 } alloy_pool_stats;
@@ -80,6 +81,50 @@ void alloy_pool_get_stats(const alloy_pool *pool, alloy_pool_stats *out);
 /* The pool that owns `ptr`, a block of some pool whose slabs are `slab_size`
  * bytes: read from the slab header, so `ptr` must be a live pool block. */
 alloy_pool *alloy_pool_of_block(const void *ptr, size_t slab_size);
+
+/* The leading fields of every pool, public only for the inline fast paths
+ * below. Never touch them directly. */
+typedef struct alloy_pool_head {
+  alloy_resource resource;
+  void *free_list;    /* first free block; its first word links to the next */
+  size_t block_size;  /* usable size: the stride between blocks */
+  size_t block_align;
+  uintptr_t span_low; /* every slab lies in [span_low, span_low + span_size) */
+  size_t span_size;
+} alloy_pool_head;
+
+/* alloy_pool_allocate with the free-list pop inlined into the caller. Same
+ * contract; anything but a pop (empty list, bad request) takes the call.
+ * See ALLOY_INLINE_FAST_PATHS. */
+ALLOY_NODISCARD static ALLOY_ALWAYS_INLINE alloy_status alloy_pool_allocate_fast(alloy_pool *pool, size_t size,
+                                                                                  size_t align, alloy_block *out) {
+#if ALLOY_INLINE_FAST_PATHS
+  alloy_pool_head *head = (alloy_pool_head *)(void *)pool;
+  void **block = (void **)head->free_list;
+  if (ALLOY_LIKELY(block != NULL && size <= head->block_size && align - 1 < head->block_align &&
+                   (align & (align - 1)) == 0)) {
+    head->free_list = *block;
+    *out = alloy_block_make(block, head->block_size);
+    return ALLOY_OK;
+  }
+#endif
+  return alloy_pool_allocate(pool, size, align, out);
+}
+
+/* alloy_pool_free with the free-list push inlined into the caller. Same
+ * contract and the same always-on check that the block lies within the
+ * pool's slabs. */
+static ALLOY_ALWAYS_INLINE alloy_status alloy_pool_free_fast(alloy_pool *pool, alloy_block block, size_t align) {
+#if ALLOY_INLINE_FAST_PATHS
+  alloy_pool_head *head = (alloy_pool_head *)(void *)pool;
+  if (ALLOY_LIKELY((uintptr_t)block.ptr - head->span_low < head->span_size)) {
+    *(void **)block.ptr = head->free_list;
+    head->free_list = block.ptr;
+    return ALLOY_OK;
+  }
+#endif
+  return alloy_pool_free(pool, block, align);
+}
 
 ALLOY_EXTERN_C_END
 

@@ -307,6 +307,31 @@ TEST_F(PoolTest, DebugBuildsCatchDoubleFreesAndMisplacedPointers) {
   EXPECT_EQ(alloy_free(a_, b, 8), ALLOY_OK);
 }
 
+TEST_F(PoolTest, InlineFastPathsKeepTheContract) {
+  std::vector<alloy_block> blocks(alloy_test::Scaled(3000, 300));
+  for (auto &block : blocks) {
+    ASSERT_EQ(alloy_pool_allocate_fast(pool_, 64, 16, &block), ALLOY_OK);
+    EXPECT_EQ(block.size, 64u);
+    std::memset(block.ptr, 7, block.size);
+  }
+  EXPECT_EQ(Stats().live_blocks, blocks.size());
+  alloy_block refused = {nullptr, 0};
+  EXPECT_EQ(alloy_pool_allocate_fast(pool_, 65, 16, &refused), ALLOY_E_UNSUPPORTED);
+  EXPECT_EQ(alloy_pool_allocate_fast(pool_, 64, 3, &refused), ALLOY_E_INVALID_ARGUMENT);
+  EXPECT_EQ(alloy_pool_allocate_fast(pool_, 64, 0, &refused), ALLOY_E_INVALID_ARGUMENT);
+  EXPECT_EQ(refused.ptr, nullptr);
+  for (auto &block : blocks) ASSERT_EQ(alloy_pool_free_fast(pool_, block, 16), ALLOY_OK);
+  EXPECT_EQ(Stats().live_blocks, 0u);
+  alloy_block again;
+  ASSERT_EQ(alloy_pool_allocate_fast(pool_, 64, 16, &again), ALLOY_OK);
+  EXPECT_EQ(again.ptr, blocks.back().ptr);
+  EXPECT_EQ(alloy_pool_free_fast(pool_, again, 16), ALLOY_OK);
+  alloy_test::FaultRecorder faults;
+  alignas(16) static char foreign[64];
+  EXPECT_EQ(alloy_pool_free_fast(pool_, alloy_block_make(foreign, 64), 16), ALLOY_E_NOT_OWNED);
+  EXPECT_EQ(alloy_pool_free_fast(pool_, alloy_block_null(), 4), ALLOY_OK);
+}
+
 // Reads a freed byte: ASan and memcheck must both report it.
 ALLOY_NOINLINE void TouchFreed(const void *ptr) {
   volatile char value = *static_cast<const volatile char *>(ptr);
