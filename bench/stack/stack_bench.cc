@@ -44,6 +44,34 @@ void BM_StackAllocFree_Direct(benchmark::State &state) {
 }
 BENCHMARK(BM_StackAllocFree_Direct)->Arg(16)->Arg(64)->Arg(1024);
 
+void BM_StackAllocFree_Inline(benchmark::State &state) {
+  alloy_stack *stack = NewStack();
+  const size_t size = static_cast<size_t>(state.range(0));
+  for (auto _ : state) {
+    alloy_block block;
+    if (alloy_stack_allocate_fast(stack, size, 16, &block) != ALLOY_OK) std::abort();
+    benchmark::DoNotOptimize(block.ptr);
+    alloy_stack_free_fast(stack, block, 16);
+  }
+  state.SetItemsProcessed(state.iterations());
+  alloy_stack_destroy(stack);
+}
+BENCHMARK(BM_StackAllocFree_Inline)->Arg(16)->Arg(64)->Arg(1024);
+
+void BM_StackNested64_Inline(benchmark::State &state) {
+  alloy_stack *stack = NewStack();
+  alloy_block blocks[64];
+  for (auto _ : state) {
+    for (int i = 0; i < 64; ++i)
+      if (alloy_stack_allocate_fast(stack, 48, 16, &blocks[i]) != ALLOY_OK) std::abort();
+    benchmark::DoNotOptimize(blocks);
+    for (int i = 63; i >= 0; --i) alloy_stack_free_fast(stack, blocks[i], 16);
+  }
+  state.SetItemsProcessed(state.iterations() * 64);
+  alloy_stack_destroy(stack);
+}
+BENCHMARK(BM_StackNested64_Inline);
+
 // 64 nested allocations, then all freed in LIFO order (a recursive solver's shape).
 void BM_StackNested64_Direct(benchmark::State &state) {
   alloy_stack *stack = NewStack();

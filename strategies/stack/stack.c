@@ -19,10 +19,8 @@
 #define STACK_LINK sizeof(uintptr_t)
 
 struct alloy_stack {
-  alloy_resource resource; /* first: the stack is its own resource */
-  alloy_vm_arena arena;
+  alloy_stack_head head; /* first: the stack is its own resource (head.resource) */
   size_t peak_used;
-  uint64_t allocations;
   uint64_t failures;
 };
 
@@ -56,10 +54,9 @@ alloy_status alloy_stack_create(const alloy_stack_config *config, alloy_stack **
   ALLOY_ASSERT(alloy_ptr_is_aligned(arena.base, STACK_GRAIN));
 
   alloy_stack *stack = (alloy_stack *)(void *)arena.reservation;
-  stack->resource.ops = &stack_ops;
-  stack->arena = arena;
+  stack->head.resource.ops = &stack_ops;
+  stack->head.arena = arena;
   stack->peak_used = 0;
-  stack->allocations = 0;
   stack->failures = 0;
   *out = stack;
   return ALLOY_OK;
@@ -67,14 +64,14 @@ alloy_status alloy_stack_create(const alloy_stack_config *config, alloy_stack **
 
 void alloy_stack_destroy(alloy_stack *stack) {
   if (stack == NULL) return;
-  alloy_vm_arena arena = stack->arena; /* the stack lives inside it */
+  alloy_vm_arena arena = stack->head.arena; /* the stack lives inside it */
   alloy_vm_arena_destroy(&arena);
 }
 
-alloy_resource *alloy_stack_resource(alloy_stack *stack) { return &stack->resource; }
+alloy_resource *alloy_stack_resource(alloy_stack *stack) { return &stack->head.resource; }
 
 static alloy_status stack_allocate_over_aligned(alloy_stack *stack, size_t rounded, size_t align, void **out) {
-  alloy_vm_arena *arena = &stack->arena;
+  alloy_vm_arena *arena = &stack->head.arena;
   char *old_top = arena->top;
   arena->top = old_top + STACK_LINK; /* room for the back link below the block */
   void *ptr = alloy_vm_arena_bump(arena, rounded, align);
@@ -96,14 +93,13 @@ static alloy_status stack_allocate_over_aligned(alloy_stack *stack, size_t round
 static ALLOY_COLD alloy_status stack_allocate_slow(alloy_stack *stack, size_t rounded, size_t align,
                                                    alloy_block *out) {
   void *ptr;
-  alloy_status status = align <= STACK_GRAIN ? alloy_vm_arena_grow(&stack->arena, rounded, 1, &ptr)
+  alloy_status status = align <= STACK_GRAIN ? alloy_vm_arena_grow(&stack->head.arena, rounded, 1, &ptr)
                                              : stack_allocate_over_aligned(stack, rounded, align, &ptr);
   if (status != ALLOY_OK) {
     stack->failures++;
     return status;
   }
   ALLOY_MEM_UNDEFINED(ptr, rounded);
-  stack->allocations++;
   *out = alloy_block_make(ptr, rounded);
   return ALLOY_OK;
 }
@@ -114,10 +110,9 @@ static ALLOY_ALWAYS_INLINE alloy_status stack_allocate_inline(alloy_stack *stack
   const size_t rounded = stack_rounded(size);
   void *ptr;
   /* The top is grain-aligned, so small alignments need no rounding of it. */
-  if (ALLOY_UNLIKELY(align > STACK_GRAIN || (ptr = alloy_vm_arena_bump(&stack->arena, rounded, 1)) == NULL))
+  if (ALLOY_UNLIKELY(align > STACK_GRAIN || (ptr = alloy_vm_arena_bump(&stack->head.arena, rounded, 1)) == NULL))
     return stack_allocate_slow(stack, rounded, align, out);
   ALLOY_MEM_UNDEFINED(ptr, rounded);
-  stack->allocations++;
   *out = alloy_block_make(ptr, rounded);
   return ALLOY_OK;
 }
@@ -131,13 +126,13 @@ static alloy_status stack_allocate(alloy_resource *self, size_t size, size_t ali
 }
 
 static inline void stack_note_peak(alloy_stack *stack) {
-  size_t used = alloy_vm_arena_used(&stack->arena);
+  size_t used = alloy_vm_arena_used(&stack->head.arena);
   if (used > stack->peak_used) stack->peak_used = used;
 }
 
 /* Why `block` cannot be freed (or resized) as the top block. */
 static ALLOY_COLD alloy_status stack_report_misuse(const alloy_stack *stack, alloy_block block, size_t align) {
-  const alloy_vm_arena *arena = &stack->arena;
+  const alloy_vm_arena *arena = &stack->head.arena;
   const char *ptr = block.ptr;
   alloy_fault fault = {ALLOY_E_OUT_OF_ORDER, "stack", block.ptr, block.size, 0, align, 0,
                        "the block is not the top of the stack"};
@@ -155,8 +150,8 @@ static ALLOY_COLD alloy_status stack_report_misuse(const alloy_stack *stack, all
 }
 
 static ALLOY_ALWAYS_INLINE bool stack_is_top(const alloy_stack *stack, alloy_block block) {
-  return block.size <= ALLOY_MAX_REQUEST && alloy_vm_arena_holds(&stack->arena, block.ptr, block.size) &&
-         (char *)block.ptr + stack_rounded(block.size) == stack->arena.top;
+  return block.size <= ALLOY_MAX_REQUEST && alloy_vm_arena_holds(&stack->head.arena, block.ptr, block.size) &&
+         (char *)block.ptr + stack_rounded(block.size) == stack->head.arena.top;
 }
 
 /* Where the top was before the over-aligned block at `ptr` was allocated. */
@@ -166,7 +161,7 @@ static char *stack_read_back_link(const alloy_stack *stack, char *ptr) {
   char *old_top = (char *)*link;
   ALLOY_MEM_NOACCESS(link, STACK_LINK);
   /* A link outside [base, link] means the block was not allocated with this alignment. */
-  if (old_top < stack->arena.base || old_top > (char *)link) return NULL;
+  if (old_top < stack->head.arena.base || old_top > (char *)link) return NULL;
   return old_top;
 }
 
@@ -183,7 +178,7 @@ alloy_status alloy_stack_free(alloy_stack *stack, alloy_block block, size_t alig
     }
   }
   stack_note_peak(stack);
-  alloy_vm_arena_rewind(&stack->arena, new_top);
+  alloy_vm_arena_rewind(&stack->head.arena, new_top);
   return ALLOY_OK;
 }
 
@@ -194,7 +189,7 @@ static alloy_status stack_deallocate(alloy_resource *self, alloy_block block, si
 static alloy_status stack_resize(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
                                  alloy_block *out) {
   alloy_stack *stack = stack_of(self);
-  alloy_vm_arena *arena = &stack->arena;
+  alloy_vm_arena *arena = &stack->head.arena;
   if (block.ptr == NULL || new_size > ALLOY_MAX_REQUEST || !alloy_ptr_is_aligned(block.ptr, align))
     return ALLOY_E_UNSUPPORTED;
   const size_t rounded = stack_rounded(new_size);
@@ -230,55 +225,53 @@ static alloy_status stack_reallocate(alloy_resource *self, alloy_block block, si
 }
 
 static bool stack_owns(const alloy_resource *self, alloy_block block) {
-  return alloy_vm_arena_holds(&const_stack_of(self)->arena, block.ptr, block.size);
+  return alloy_vm_arena_holds(&const_stack_of(self)->head.arena, block.ptr, block.size);
 }
 
 static size_t stack_peak(const alloy_stack *stack) {
-  size_t used = alloy_vm_arena_used(&stack->arena);
+  size_t used = alloy_vm_arena_used(&stack->head.arena);
   return used > stack->peak_used ? used : stack->peak_used;
 }
 
 void alloy_stack_get_stats(const alloy_stack *stack, alloy_stack_stats *out) {
-  out->used = alloy_vm_arena_used(&stack->arena);
+  out->used = alloy_vm_arena_used(&stack->head.arena);
   out->peak_used = stack_peak(stack);
-  out->capacity = alloy_vm_arena_capacity(&stack->arena);
-  out->committed = alloy_vm_arena_committed(&stack->arena);
-  out->allocations = stack->allocations;
+  out->capacity = alloy_vm_arena_capacity(&stack->head.arena);
+  out->committed = alloy_vm_arena_committed(&stack->head.arena);
   out->failures = stack->failures;
 }
 
 static void stack_get_info(const alloy_resource *self, alloy_resource_info *info) {
   const alloy_stack *stack = const_stack_of(self);
-  const size_t capacity = alloy_vm_arena_capacity(&stack->arena);
+  const size_t capacity = alloy_vm_arena_capacity(&stack->head.arena);
   info->thread_safety = ALLOY_THREAD_UNSAFE;
   info->max_alignment = (size_t)1 << alloy_log2_floor(capacity);
   info->max_size = capacity;
   info->has_stats = true;
-  info->stats.live_bytes = alloy_vm_arena_used(&stack->arena);
+  info->stats.live_bytes = alloy_vm_arena_used(&stack->head.arena);
   info->stats.peak_live_bytes = stack_peak(stack);
-  info->stats.reserved_bytes = stack->arena.reserved_size;
-  info->stats.committed_bytes = alloy_vm_arena_committed(&stack->arena);
-  info->stats.allocations = stack->allocations;
+  info->stats.reserved_bytes = stack->head.arena.reserved_size;
+  info->stats.committed_bytes = alloy_vm_arena_committed(&stack->head.arena);
   info->stats.failures = stack->failures;
 }
 
 alloy_marker alloy_stack_mark(const alloy_stack *stack) {
   alloy_marker marker;
-  marker.position = alloy_vm_arena_used(&stack->arena);
+  marker.position = alloy_vm_arena_used(&stack->head.arena);
   return marker;
 }
 
 alloy_status alloy_stack_rewind(alloy_stack *stack, alloy_marker marker) {
-  if (marker.position > alloy_vm_arena_used(&stack->arena) || !alloy_is_aligned(marker.position, STACK_GRAIN))
+  if (marker.position > alloy_vm_arena_used(&stack->head.arena) || !alloy_is_aligned(marker.position, STACK_GRAIN))
     return ALLOY_E_INVALID_ARGUMENT;
   stack_note_peak(stack);
-  alloy_vm_arena_rewind(&stack->arena, stack->arena.base + marker.position);
+  alloy_vm_arena_rewind(&stack->head.arena, stack->head.arena.base + marker.position);
   return ALLOY_OK;
 }
 
 void alloy_stack_reset(alloy_stack *stack) {
   stack_note_peak(stack);
-  alloy_vm_arena_rewind(&stack->arena, stack->arena.base);
+  alloy_vm_arena_rewind(&stack->head.arena, stack->head.arena.base);
 }
 
 static alloy_status stack_mark(alloy_resource *self, alloy_marker *out) {

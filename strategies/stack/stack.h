@@ -31,10 +31,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alloy/align.h"
 #include "alloy/block.h"
 #include "alloy/compiler.h"
 #include "alloy/resource.h"
 #include "alloy/status.h"
+#include "alloy/vm_arena.h"
 
 ALLOY_EXTERN_C_BEGIN
 
@@ -51,7 +53,6 @@ typedef struct alloy_stack_stats {
   size_t peak_used;     /* the largest `used` seen at a free, rewind or query */
   size_t capacity;      /* bytes the reservation can hand out */
   size_t committed;     /* bytes the OS backs now (the stack object included) */
-  uint64_t allocations; /* successful allocations since creation */
   uint64_t failures;    /* allocations refused for capacity or commit failure */
 } alloy_stack_stats;
 
@@ -79,6 +80,48 @@ alloy_status alloy_stack_rewind(alloy_stack *stack, alloy_marker marker);
 void alloy_stack_reset(alloy_stack *stack);
 
 void alloy_stack_get_stats(const alloy_stack *stack, alloy_stack_stats *out);
+
+/* The leading fields of every stack, public only for the inline fast paths
+ * below. Never touch them directly. */
+typedef struct alloy_stack_head {
+  alloy_resource resource;
+  alloy_vm_arena arena;
+} alloy_stack_head;
+
+/* alloy_stack_allocate with the bump inlined into the caller (alignments up
+ * to ALLOY_DEFAULT_ALIGNMENT; others take the call). See ALLOY_INLINE_FAST_PATHS. */
+ALLOY_NODISCARD static ALLOY_ALWAYS_INLINE alloy_status alloy_stack_allocate_fast(alloy_stack *stack, size_t size,
+                                                                                   size_t align, alloy_block *out) {
+#if ALLOY_INLINE_FAST_PATHS
+  alloy_stack_head *head = (alloy_stack_head *)(void *)stack;
+  if (ALLOY_LIKELY(alloy_request_check(size, align) == ALLOY_OK && align <= ALLOY_DEFAULT_ALIGNMENT)) {
+    const size_t rounded = alloy_align_up(size, ALLOY_DEFAULT_ALIGNMENT);
+    void *ptr = alloy_vm_arena_bump(&head->arena, rounded, 1); /* the top is always grain-aligned */
+    if (ALLOY_LIKELY(ptr != NULL)) {
+      *out = alloy_block_make(ptr, rounded);
+      return ALLOY_OK;
+    }
+  }
+#endif
+  return alloy_stack_allocate(stack, size, align, out);
+}
+
+/* alloy_stack_free with the common case (the top block, alignment up to
+ * ALLOY_DEFAULT_ALIGNMENT) inlined; everything else, errors included, takes the call. */
+static ALLOY_ALWAYS_INLINE alloy_status alloy_stack_free_fast(alloy_stack *stack, alloy_block block, size_t align) {
+#if ALLOY_INLINE_FAST_PATHS
+  alloy_stack_head *head = (alloy_stack_head *)(void *)stack;
+  char *ptr = (char *)block.ptr;
+  if (ALLOY_LIKELY(align <= ALLOY_DEFAULT_ALIGNMENT && block.size <= ALLOY_MAX_REQUEST &&
+                   ptr >= head->arena.base && ptr <= head->arena.top &&
+                   alloy_align_up(block.size, ALLOY_DEFAULT_ALIGNMENT) == (size_t)(head->arena.top - ptr) &&
+                   ptr != NULL)) {
+    head->arena.top = ptr;
+    return ALLOY_OK;
+  }
+#endif
+  return alloy_stack_free(stack, block, align);
+}
 
 ALLOY_EXTERN_C_END
 
