@@ -11,7 +11,7 @@
  *     is no-access except while the pool reads or writes that word);
  *   - blocks of the newest slab past `carve` were never handed out and are
  *     not on the free list (lazy carving);
- *   - [span_low, span_high) covers every slab, so a pointer outside it is
+ *   - [span_low, span_low + span_size) covers every slab, so a pointer outside it is
  *     foreign without a lookup.
  */
 #include "alloy/pool.h"
@@ -259,7 +259,8 @@ static ALLOY_NOINLINE alloy_status pool_allocate_slow(alloy_pool *pool, alloy_bl
 static ALLOY_ALWAYS_INLINE alloy_status pool_allocate_inline(alloy_pool *pool, size_t size, size_t align,
                                                              alloy_block *out) {
   /* One test covers: too large, too aligned, alignment 0 (align - 1 wraps) and not a power of two. */
-  if (ALLOY_UNLIKELY(size > pool->head.block_size || align - 1 >= pool->head.block_align || (align & (align - 1)) != 0))
+  if (ALLOY_UNLIKELY(size > pool->head.block_size || align - 1 >= pool->head.block_align ||
+                     (align & (align - 1)) != 0))
     return pool_reject(pool, size, align);
   pool_free_block *block = (pool_free_block *)pool->head.free_list;
   if (ALLOY_UNLIKELY(block == NULL)) return pool_allocate_slow(pool, out);
@@ -279,7 +280,8 @@ static alloy_status pool_allocate(alloy_resource *self, size_t size, size_t alig
 
 static ALLOY_COLD alloy_status pool_report(alloy_status kind, const alloy_pool *pool, alloy_block block, size_t align,
                                            const char *detail) {
-  alloy_fault fault = {kind, "pool", block.ptr, block.size, pool->head.block_size, align, pool->head.block_align, detail};
+  alloy_fault fault = {kind,  "pool", block.ptr, block.size, pool->head.block_size,
+                       align, pool->head.block_align, detail};
   return alloy_fault_report(&fault);
 }
 

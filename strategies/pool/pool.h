@@ -21,6 +21,9 @@
  * double frees. Freed blocks are poisoned for ASan and described to
  * memcheck as a mempool, so a use after free is reported by both tools.
  *
+ * Hot loops that know they hold a pool call alloy_pool_allocate_fast and
+ * alloy_pool_free_fast (below), which inline the pop and the push.
+ *
  * The pool object lives in memory from the platform layer (no heap).
  * Not thread-safe: one owner thread, or wrap it in the locked decorator.
  */

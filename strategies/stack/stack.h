@@ -22,6 +22,9 @@
  * (ALLOY_E_UNSUPPORTED). Released memory is poisoned for ASan and made
  * no-access for memcheck.
  *
+ * Hot loops call alloy_stack_allocate_fast / alloy_stack_free_fast (below),
+ * which inline the common case.
+ *
  * The stack object lives at the start of its own reservation (no heap).
  * Not thread-safe: one stack per thread, or wrap it in the locked decorator.
  */
