@@ -104,7 +104,11 @@ static ALLOY_COLD alloy_status frame_report_dead_block(const alloy_frame *frame,
   const char *ptr = block.ptr;
   alloy_fault fault = {ALLOY_E_NOT_OWNED, "frame", block.ptr, block.size, 0, align, 0,
                        "the block is not in this frame's reservation"};
-  if (ptr >= arena->base && ptr < arena->limit) {
+  if (ptr >= arena->base && ptr < arena->top) {
+    fault.kind = ALLOY_E_SIZE_MISMATCH;
+    fault.expected_size = (size_t)(arena->top - ptr); /* the most it could be */
+    fault.detail = "the block reaches past the top";
+  } else if (ptr >= arena->base && ptr < arena->limit) {
     fault.kind = ALLOY_E_DOUBLE_FREE;
     fault.detail = "the block lies above the top: already released by reset, rewind or free";
   }

@@ -139,10 +139,13 @@ static ALLOY_COLD alloy_status stack_report_misuse(const alloy_stack *stack, all
   if (ptr < arena->base || ptr >= arena->limit) {
     fault.kind = ALLOY_E_NOT_OWNED;
     fault.detail = "the block is not in this stack's reservation";
-  } else if (ptr >= arena->top || block.size > ALLOY_MAX_REQUEST ||
-             stack_rounded(block.size) > (size_t)(arena->top - ptr)) {
+  } else if (ptr >= arena->top) {
     fault.kind = ALLOY_E_DOUBLE_FREE;
-    fault.detail = "the block reaches above the top: already freed or rolled back";
+    fault.detail = "the block lies above the top: already freed or rolled back";
+  } else if (block.size > ALLOY_MAX_REQUEST || stack_rounded(block.size) > (size_t)(arena->top - ptr)) {
+    fault.kind = ALLOY_E_SIZE_MISMATCH;
+    fault.expected_size = (size_t)(arena->top - ptr); /* the most it could be */
+    fault.detail = "the block reaches past the top";
   } else {
     fault.expected_size = (size_t)(arena->top - ptr); /* the size that would make it the top */
   }

@@ -17,8 +17,8 @@
  * every build through alloy_fault_report as ALLOY_E_OUT_OF_ORDER (the
  * check is one compare); when the handler returns, the free returns that
  * status and changes nothing. A block above the top (already freed or
- * rolled back) is ALLOY_E_DOUBLE_FREE, a block outside the reservation
- * ALLOY_E_NOT_OWNED. A non-top block cannot be resized or moved
+ * rolled back) is ALLOY_E_DOUBLE_FREE, a size that reaches past the top
+ * ALLOY_E_SIZE_MISMATCH, a block outside the reservation ALLOY_E_NOT_OWNED. A non-top block cannot be resized or moved
  * (ALLOY_E_UNSUPPORTED). Released memory is poisoned for ASan and made
  * no-access for memcheck.
  *

@@ -270,8 +270,10 @@ TEST_F(FrameTest, ForeignAndReleasedBlocksAreReported) {
   EXPECT_EQ(alloy_free(a_, alloy_block_make(&local, sizeof local), 4), ALLOY_E_NOT_OWNED);
   alloy_block block;
   ASSERT_EQ(alloy_alloc(a_, 64, 8, &block), ALLOY_OK);
+  EXPECT_EQ(alloy_free(a_, alloy_block_make(block.ptr, 65), 8), ALLOY_E_SIZE_MISMATCH) << "reaches past the top";
   alloy_frame_reset(frame_);
   EXPECT_EQ(alloy_free(a_, block, 8), ALLOY_E_DOUBLE_FREE) << "freed after the reset released it";
+  EXPECT_EQ(faults.count(ALLOY_E_SIZE_MISMATCH), 1u);
   EXPECT_EQ(faults.count(ALLOY_E_NOT_OWNED), 1u);
   EXPECT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 1u);
   EXPECT_NE(faults.last_message().find("frame"), std::string::npos) << faults.last_message();

@@ -148,7 +148,8 @@ TEST_F(StackTest, DoubleFreeForeignAndAlignMismatchAreReported) {
   EXPECT_EQ(alloy_free(a_, alloy_block_make(&local, sizeof local), 4), ALLOY_E_NOT_OWNED);
   EXPECT_FALSE(alloy_resource_owns(a_.resource, alloy_block_make(&local, sizeof local)));
   EXPECT_EQ(alloy_free(a_, a, 256), ALLOY_E_ALIGN_MISMATCH) << "no back link below a 16-aligned block";
-  EXPECT_EQ(faults.faults().size(), 3u);
+  EXPECT_EQ(alloy_free(a_, alloy_block_make(a.ptr, 65), 16), ALLOY_E_SIZE_MISMATCH) << "reaches past the top";
+  EXPECT_EQ(faults.faults().size(), 4u);
   EXPECT_EQ(Used(), 64u) << "none of them changed the stack";
   EXPECT_EQ(alloy_free(a_, a, 16), ALLOY_OK);
 }
