@@ -1,0 +1,403 @@
+/* The pool strategy: fixed-size blocks, an intrusive free list, self-aligned slabs.
+ *
+ * Slab layout (slab_size bytes, aligned to slab_size):
+ *
+ *   | pool_slab header | padding to block_align | block 0 | block 1 | ... | tail |
+ *
+ * Invariants:
+ *   - every block lies in a slab listed in the registry, a sorted array of
+ *     slab addresses kept in the metadata arena after the pool object;
+ *   - a free block's first word links to the next free block (its tool state
+ *     is no-access except while the pool reads or writes that word);
+ *   - blocks of the newest slab past `carve` were never handed out and are
+ *     not on the free list (lazy carving);
+ *   - [span_low, span_low + span_size) covers every slab, so a pointer outside it is
+ *     foreign without a lookup.
+ */
+#include "alloy/pool.h"
+
+#include <string.h>
+
+#include "alloy/align.h"
+#include "alloy/bits.h"
+#include "alloy/fault.h"
+#include "alloy/tool_hooks.h"
+#include "alloy/vm.h"
+#include "alloy/vm_arena.h"
+
+#define POOL_DEFAULT_SLAB ((size_t)64 << 10)
+#define POOL_MIN_BLOCKS_PER_DEFAULT_SLAB 8
+#define POOL_MAX_SLAB ((size_t)1 << 40)
+/* Without max_blocks the registry may list this many slabs (address space only). */
+#define POOL_DEFAULT_MAX_SLABS ((size_t)1 << 20)
+/* Marks a free block in debug builds (second word = address ^ tag). */
+#define POOL_FREE_TAG ((uintptr_t)0x9E3779B97F4A7C15ull)
+
+typedef struct pool_free_block {
+  struct pool_free_block *next;
+  uintptr_t free_tag; /* debug builds, blocks of two words or more */
+} pool_free_block;
+
+typedef struct pool_slab {
+  alloy_pool *pool; /* the owner, found from any block: ptr & ~(slab_size - 1) */
+  size_t block_count;
+} pool_slab;
+
+struct alloy_pool {
+  alloy_pool_head head; /* first: the pool is its own resource; the fast paths touch only this line */
+  /* Slow path. */
+  char *carve;     /* next never-used block of the newest slab */
+  char *carve_end; /* end of the newest slab's block area */
+  size_t slab_size;
+  size_t first_block_offset;
+  size_t blocks_per_slab;
+  size_t max_blocks;
+  size_t carved_blocks;
+  size_t max_slabs;
+  alloy_resource *parent;
+  alloy_vm_arena meta; /* holds this object (its header) and the slab registry */
+  size_t slab_count;
+};
+
+static const alloy_resource_ops pool_ops;
+
+static inline alloy_pool *pool_of(alloy_resource *resource) { return (alloy_pool *)resource; }
+static inline const alloy_pool *const_pool_of(const alloy_resource *resource) {
+  return (const alloy_pool *)resource;
+}
+static inline uintptr_t *pool_registry(const alloy_pool *pool) { return (uintptr_t *)(void *)pool->meta.base; }
+static inline bool pool_tags_frees(const alloy_pool *pool) {
+  return ALLOY_DEBUG && pool->head.block_size >= sizeof(pool_free_block);
+}
+
+alloy_pool_config alloy_pool_config_default(size_t block_size) {
+  alloy_pool_config config;
+  config.block_size = block_size;
+  config.block_align = 0;
+  config.slab_size = 0;
+  config.max_blocks = 0;
+  config.parent = NULL;
+  return config;
+}
+
+/* Derives the layout from the config; false for a config no pool can serve. */
+static bool pool_layout(const alloy_pool_config *config, alloy_pool *layout) {
+  const size_t align = config->block_align ? config->block_align : ALLOY_DEFAULT_ALIGNMENT;
+  if (config->block_size == 0 || !alloy_is_valid_alignment(align) || align > POOL_MAX_SLAB) return false;
+  size_t stride;
+  if (!alloy_align_up_checked(config->block_size < sizeof(void *) ? sizeof(void *) : config->block_size, align,
+                              &stride) ||
+      stride > POOL_MAX_SLAB / 2)
+    return false;
+  stride = alloy_align_up(stride, sizeof(void *) <= align ? align : sizeof(void *));
+  const size_t offset = alloy_align_up(sizeof(pool_slab), align);
+  size_t slab = config->slab_size;
+  if (slab == 0) {
+    slab = POOL_DEFAULT_SLAB;
+    size_t wanted = offset + POOL_MIN_BLOCKS_PER_DEFAULT_SLAB * stride;
+    if (wanted > slab && !alloy_next_power_of_two(wanted, &slab)) return false;
+  } else if (!alloy_is_power_of_two(slab) || slab < alloy_vm_page_size() || slab > POOL_MAX_SLAB) {
+    return false;
+  }
+  if (offset >= slab || (slab - offset) / stride == 0) return false;
+  layout->head.block_size = stride;
+  layout->head.block_align = align;
+  layout->slab_size = slab;
+  layout->first_block_offset = offset;
+  layout->blocks_per_slab = (slab - offset) / stride;
+  layout->max_blocks = config->max_blocks;
+  layout->max_slabs = config->max_blocks ? (config->max_blocks + layout->blocks_per_slab - 1) / layout->blocks_per_slab
+                                         : POOL_DEFAULT_MAX_SLABS;
+  return true;
+}
+
+alloy_status alloy_pool_create(const alloy_pool_config *config, alloy_pool **out) {
+  if (config == NULL || out == NULL) return ALLOY_E_INVALID_ARGUMENT;
+  alloy_pool layout;
+  if (!pool_layout(config, &layout)) return ALLOY_E_INVALID_ARGUMENT;
+
+  alloy_vm_arena_config meta_config;
+  meta_config.header_size = sizeof(alloy_pool);
+  meta_config.capacity = layout.max_slabs * sizeof(uintptr_t);
+  meta_config.commit_chunk = alloy_vm_page_size();
+  meta_config.numa_node = -1;
+  alloy_vm_arena meta;
+  ALLOY_TRY(alloy_vm_arena_create(&meta_config, &meta));
+
+  alloy_pool *pool = (alloy_pool *)(void *)meta.reservation;
+  *pool = layout;
+  pool->head.resource.ops = &pool_ops;
+  pool->head.free_list = NULL;
+  pool->head.span_low = 0;
+  pool->head.span_size = 0;
+  pool->carve = NULL;
+  pool->carve_end = NULL;
+  pool->carved_blocks = 0;
+  pool->parent = config->parent;
+  pool->meta = meta;
+  pool->slab_count = 0;
+  ALLOY_VG_POOL_CREATE(pool);
+  *out = pool;
+  return ALLOY_OK;
+}
+
+alloy_resource *alloy_pool_resource(alloy_pool *pool) { return &pool->head.resource; }
+
+alloy_pool *alloy_pool_of_block(const void *ptr, size_t slab_size) {
+  const pool_slab *slab = (const pool_slab *)(uintptr_t)((uintptr_t)ptr & ~(uintptr_t)(slab_size - 1));
+  return slab->pool;
+}
+
+/* Index of the first registry entry >= slab. */
+static size_t pool_registry_lower_bound(const alloy_pool *pool, uintptr_t slab) {
+  const uintptr_t *registry = pool_registry(pool);
+  size_t low = 0, high = pool->slab_count;
+  while (low < high) {
+    size_t mid = low + (high - low) / 2;
+    if (registry[mid] < slab)
+      low = mid + 1;
+    else
+      high = mid;
+  }
+  return low;
+}
+
+/* Whether ptr is the start of a block in one of our slabs. Reads only our metadata. */
+static bool pool_is_block_start(const alloy_pool *pool, const void *ptr) {
+  const uintptr_t p = (uintptr_t)ptr;
+  if (p - pool->head.span_low >= pool->head.span_size) return false;
+  const uintptr_t slab = p & ~(uintptr_t)(pool->slab_size - 1);
+  const size_t index = pool_registry_lower_bound(pool, slab);
+  if (index == pool->slab_count || pool_registry(pool)[index] != slab) return false;
+  const uintptr_t offset = p - slab;
+  return offset >= pool->first_block_offset && (offset - pool->first_block_offset) % pool->head.block_size == 0 &&
+         (offset - pool->first_block_offset) / pool->head.block_size < pool->blocks_per_slab;
+}
+
+static alloy_status pool_take_slab(alloy_pool *pool, void **out) {
+  if (pool->parent != NULL) {
+    alloy_block block;
+    ALLOY_TRY(alloy_resource_allocate(pool->parent, pool->slab_size, pool->slab_size, &block));
+    if (!alloy_ptr_is_aligned(block.ptr, pool->slab_size)) { /* a parent breaking its contract */
+      ALLOY_IGNORE_STATUS(alloy_resource_deallocate(pool->parent, block, pool->slab_size));
+      return ALLOY_E_UNSUPPORTED;
+    }
+    *out = block.ptr;
+    return ALLOY_OK;
+  }
+  return alloy_vm_map(pool->slab_size, pool->slab_size, out);
+}
+
+static void pool_return_slab(alloy_pool *pool, void *slab) {
+  ALLOY_ASAN_UNPOISON(slab, pool->slab_size); /* the memory goes on living elsewhere */
+  if (pool->parent != NULL)
+    ALLOY_IGNORE_STATUS(alloy_resource_deallocate(pool->parent, alloy_block_make(slab, pool->slab_size),
+                                                  pool->slab_size));
+  else
+    ALLOY_IGNORE_STATUS(alloy_vm_release(slab, pool->slab_size));
+}
+
+static ALLOY_COLD alloy_status pool_add_slab(alloy_pool *pool) {
+  if (pool->slab_count == pool->max_slabs) return ALLOY_E_CAPACITY;
+  void *entry;
+  ALLOY_TRY(alloy_vm_arena_grow(&pool->meta, sizeof(uintptr_t), sizeof(uintptr_t), &entry));
+  ALLOY_MEM_UNDEFINED(entry, sizeof(uintptr_t));
+  void *memory;
+  alloy_status status = pool_take_slab(pool, &memory);
+  if (status != ALLOY_OK) {
+    alloy_vm_arena_rewind(&pool->meta, entry);
+    return status;
+  }
+
+  pool_slab *slab = memory;
+  slab->pool = pool;
+  slab->block_count = pool->blocks_per_slab;
+  char *first = (char *)memory + pool->first_block_offset;
+  char *end = first + pool->blocks_per_slab * pool->head.block_size;
+  ALLOY_MEM_NOACCESS(first, (size_t)((char *)memory + pool->slab_size - first));
+
+  uintptr_t *registry = pool_registry(pool);
+  const uintptr_t address = (uintptr_t)memory;
+  const size_t index = pool_registry_lower_bound(pool, address);
+  memmove(&registry[index + 1], &registry[index], (pool->slab_count - index) * sizeof(uintptr_t));
+  registry[index] = address;
+  pool->slab_count++;
+  const uintptr_t low = registry[0];
+  pool->head.span_low = low;
+  pool->head.span_size = registry[pool->slab_count - 1] + pool->slab_size - low;
+
+  pool->carve = first;
+  pool->carve_end = end;
+  return ALLOY_OK;
+}
+
+static ALLOY_ALWAYS_INLINE void pool_hand_out(alloy_pool *pool, pool_free_block *block, alloy_block *out) {
+  if (pool_tags_frees(pool)) {
+    ALLOY_MEM_DEFINED(block, sizeof *block);
+    block->free_tag = 0; /* a live block must not look free */
+  }
+  ALLOY_TRACK_ALLOC(pool, block, pool->head.block_size);
+  *out = alloy_block_make(block, pool->head.block_size);
+}
+
+static ALLOY_COLD alloy_status pool_reject(const alloy_pool *pool, size_t size, size_t align) {
+  ALLOY_TRY(alloy_request_check(size, align));
+  (void)pool;
+  return ALLOY_E_UNSUPPORTED; /* larger than a block or more aligned than the blocks */
+}
+
+static ALLOY_NOINLINE alloy_status pool_allocate_slow(alloy_pool *pool, alloy_block *out) {
+  if (pool->max_blocks != 0 && pool->carved_blocks >= pool->max_blocks) return ALLOY_E_CAPACITY;
+  if (pool->carve == pool->carve_end) ALLOY_TRY(pool_add_slab(pool));
+  pool_free_block *block = (pool_free_block *)(void *)pool->carve;
+  pool->carve += pool->head.block_size;
+  pool->carved_blocks++;
+  pool_hand_out(pool, block, out);
+  return ALLOY_OK;
+}
+
+static ALLOY_ALWAYS_INLINE alloy_status pool_allocate_inline(alloy_pool *pool, size_t size, size_t align,
+                                                             alloy_block *out) {
+  /* One test covers: too large, too aligned, alignment 0 (align - 1 wraps) and not a power of two. */
+  if (ALLOY_UNLIKELY(size > pool->head.block_size || align - 1 >= pool->head.block_align ||
+                     (align & (align - 1)) != 0))
+    return pool_reject(pool, size, align);
+  pool_free_block *block = (pool_free_block *)pool->head.free_list;
+  if (ALLOY_UNLIKELY(block == NULL)) return pool_allocate_slow(pool, out);
+  ALLOY_MEM_DEFINED(&block->next, sizeof block->next);
+  pool->head.free_list = block->next;
+  pool_hand_out(pool, block, out);
+  return ALLOY_OK;
+}
+
+alloy_status alloy_pool_allocate(alloy_pool *pool, size_t size, size_t align, alloy_block *out) {
+  return pool_allocate_inline(pool, size, align, out);
+}
+
+static alloy_status pool_allocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
+  return pool_allocate_inline(pool_of(self), size, align, out);
+}
+
+static ALLOY_COLD alloy_status pool_report(alloy_status kind, const alloy_pool *pool, alloy_block block, size_t align,
+                                           const char *detail) {
+  alloy_fault fault = {kind,  "pool", block.ptr, block.size, pool->head.block_size,
+                       align, pool->head.block_align, detail};
+  return alloy_fault_report(&fault);
+}
+
+/* The debug build's checks of a free: exact ownership, size, alignment, double free. */
+static ALLOY_COLD alloy_status pool_check_free(alloy_pool *pool, alloy_block block, size_t align) {
+  if (!pool_is_block_start(pool, block.ptr))
+    return pool_report(ALLOY_E_NOT_OWNED, pool, block, align, "the block is not a block of this pool");
+  if (block.size > pool->head.block_size)
+    return pool_report(ALLOY_E_SIZE_MISMATCH, pool, block, align, "larger than the pool's blocks");
+  if (!alloy_is_valid_alignment(align) || align > pool->head.block_align)
+    return pool_report(ALLOY_E_ALIGN_MISMATCH, pool, block, align, "the pool never served this alignment");
+  if (pool_tags_frees(pool)) {
+    pool_free_block *freed = block.ptr;
+    ALLOY_MEM_DEFINED(freed, sizeof *freed);
+    const bool already_free = freed->free_tag == ((uintptr_t)freed ^ POOL_FREE_TAG);
+    if (already_free) {
+      ALLOY_MEM_NOACCESS(freed, sizeof *freed);
+      return pool_report(ALLOY_E_DOUBLE_FREE, pool, block, align, "the block is already on the free list");
+    }
+  }
+  return ALLOY_OK;
+}
+
+static ALLOY_ALWAYS_INLINE alloy_status pool_free_inline(alloy_pool *pool, alloy_block block, size_t align) {
+  pool_free_block *freed = block.ptr;
+  if (ALLOY_UNLIKELY((uintptr_t)freed - pool->head.span_low >= pool->head.span_size)) {
+    if (freed == NULL) return ALLOY_OK;
+    return pool_report(ALLOY_E_NOT_OWNED, pool, block, align, "the block is outside every slab of this pool");
+  }
+  if (ALLOY_DEBUG) ALLOY_TRY(pool_check_free(pool, block, align));
+  freed->next = (pool_free_block *)pool->head.free_list;
+  if (pool_tags_frees(pool)) freed->free_tag = (uintptr_t)freed ^ POOL_FREE_TAG;
+  pool->head.free_list = freed;
+  ALLOY_TRACK_FREE(pool, freed, pool->head.block_size);
+  return ALLOY_OK;
+}
+
+alloy_status alloy_pool_free(alloy_pool *pool, alloy_block block, size_t align) {
+  return pool_free_inline(pool, block, align);
+}
+
+static alloy_status pool_deallocate(alloy_resource *self, alloy_block block, size_t align) {
+  return pool_free_inline(pool_of(self), block, align);
+}
+
+static alloy_status pool_resize(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
+                                alloy_block *out) {
+  const alloy_pool *pool = pool_of(self);
+  if (new_size > pool->head.block_size || align > pool->head.block_align) return ALLOY_E_UNSUPPORTED;
+  *out = alloy_block_make(block.ptr, pool->head.block_size); /* every block is already full size */
+  return ALLOY_OK;
+}
+
+static bool pool_owns(const alloy_resource *self, alloy_block block) {
+  const alloy_pool *pool = const_pool_of(self);
+  return block.size <= pool->head.block_size && pool_is_block_start(pool, block.ptr);
+}
+
+static size_t pool_capacity_blocks(const alloy_pool *pool) {
+  size_t capacity = pool->slab_count * pool->blocks_per_slab;
+  return pool->max_blocks != 0 && capacity > pool->max_blocks ? pool->max_blocks : capacity;
+}
+
+/* Carved blocks minus free ones. The fast paths keep no counter, so this
+ * walks the free list: O(free blocks), for diagnostics only. */
+static size_t pool_live_blocks(const alloy_pool *pool) {
+  size_t free_blocks = 0;
+  for (pool_free_block *block = (pool_free_block *)pool->head.free_list; block != NULL;) {
+    ALLOY_MEM_DEFINED(&block->next, sizeof block->next);
+    pool_free_block *next = block->next;
+    ALLOY_MEM_NOACCESS(&block->next, sizeof block->next);
+    block = next;
+    ++free_blocks;
+  }
+  return pool->carved_blocks - free_blocks;
+}
+
+void alloy_pool_get_stats(const alloy_pool *pool, alloy_pool_stats *out) {
+  out->block_size = pool->head.block_size;
+  out->block_align = pool->head.block_align;
+  out->slab_size = pool->slab_size;
+  out->blocks_per_slab = pool->blocks_per_slab;
+  out->slab_count = pool->slab_count;
+  out->live_blocks = pool_live_blocks(pool);
+  out->capacity_blocks = pool_capacity_blocks(pool);
+  out->max_blocks = pool->max_blocks;
+}
+
+static void pool_get_info(const alloy_resource *self, alloy_resource_info *info) {
+  const alloy_pool *pool = const_pool_of(self);
+  info->thread_safety = ALLOY_THREAD_UNSAFE;
+  info->max_alignment = pool->head.block_align;
+  info->max_size = pool->head.block_size;
+  info->size_class_count = 1;
+  info->size_classes = &pool->head.block_size;
+  info->has_stats = true;
+  info->stats.live_bytes = pool_live_blocks(pool) * pool->head.block_size;
+  info->stats.reserved_bytes = pool->slab_count * pool->slab_size + pool->meta.reserved_size;
+  info->stats.committed_bytes = pool->slab_count * pool->slab_size + alloy_vm_arena_committed(&pool->meta);
+}
+
+void alloy_pool_destroy(alloy_pool *pool) {
+  if (pool == NULL) return;
+  const uintptr_t *registry = pool_registry(pool);
+  for (size_t i = 0; i < pool->slab_count; ++i) pool_return_slab(pool, (void *)registry[i]);
+  ALLOY_VG_POOL_DESTROY(pool);
+  alloy_vm_arena meta = pool->meta; /* the pool lives inside it */
+  alloy_vm_arena_destroy(&meta);
+}
+
+static const alloy_resource_ops pool_ops = {
+    .struct_size = sizeof(alloy_resource_ops),
+    .name = "pool",
+    .allocate = pool_allocate,
+    .deallocate = pool_deallocate,
+    .resize = pool_resize,
+    .owns = pool_owns,
+    .get_info = pool_get_info,
+};

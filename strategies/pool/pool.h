@@ -1,0 +1,134 @@
+/* alloy/pool.h — the pool strategy: fixed-size blocks from an intrusive free list.
+ *
+ * For many objects of one size (particles, nodes, handles): allocate and free
+ * are O(1) — pop and push on a free list threaded through the free blocks
+ * themselves, so no memory is spent on headers. Block size and alignment
+ * are fixed at creation; a request larger than the block, or with a
+ * stricter alignment, is ALLOY_E_UNSUPPORTED.
+ *
+ * Memory comes in slabs (64 KiB by default), taken from the platform layer
+ * or from a parent resource the caller names, and each slab is aligned to
+ * its own size: the slab that owns a block, and through its header the
+ * owning pool, is found from the block pointer alone (ptr & ~(slab_size-1)).
+ * Fresh slabs are carved lazily, so a new slab costs no walk over its
+ * blocks. With `max_blocks` set, the pool never holds more blocks than that
+ * (ALLOY_E_CAPACITY). Slabs are returned when the pool is destroyed.
+ *
+ * Checks: ownership (owns()) is answered from the pool's own registry of
+ * slab addresses, never by reading the block. A free of a pointer outside
+ * every slab's address span is reported as ALLOY_E_NOT_OWNED in every
+ * build; debug builds (ALLOY_DEBUG) also check the exact slab, the size and
+ * double frees. Freed blocks are poisoned for ASan and described to
+ * memcheck as a mempool, so a use after free is reported by both tools.
+ *
+ * Hot loops that know they hold a pool call alloy_pool_allocate_fast and
+ * alloy_pool_free_fast (below), which inline the pop and the push.
+ *
+ * The pool object lives in memory from the platform layer (no heap).
+ * Not thread-safe: one owner thread, or wrap it in the locked decorator.
+ */
+#ifndef ALLOY_POOL_H
+#define ALLOY_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloy/block.h"
+#include "alloy/compiler.h"
+#include "alloy/resource.h"
+#include "alloy/status.h"
+#include "alloy/vm_arena.h"
+
+ALLOY_EXTERN_C_BEGIN
+
+typedef struct alloy_pool alloy_pool;
+
+typedef struct alloy_pool_config {
+  size_t block_size;      /* required, > 0; rounded up to block_align (and to at least a pointer) */
+  size_t block_align;     /* a power of two; 0: ALLOY_DEFAULT_ALIGNMENT */
+  size_t slab_size;       /* a power of two >= the page size; 0: 64 KiB, or more for large blocks */
+  size_t max_blocks;      /* 0: unlimited */
+  alloy_resource *parent; /* NULL: slabs come from the platform layer */
+} alloy_pool_config;
+
+typedef struct alloy_pool_stats {
+  size_t block_size;      /* the usable size of every block */
+  size_t block_align;
+  size_t slab_size;
+  size_t blocks_per_slab;
+  size_t slab_count;
+  size_t live_blocks;     /* handed out and not freed (counted by walking the free list) */
+  size_t capacity_blocks; /* blocks the current slabs can hold (bounded by max_blocks) */
+  size_t max_blocks;      /* 0: unlimited */
+} alloy_pool_stats;
+
+/* block_size as given, everything else at its default. */
+alloy_pool_config alloy_pool_config_default(size_t block_size);
+
+/* ALLOY_E_INVALID_ARGUMENT for a NULL argument, block_size 0, an alignment
+ * or slab size that is not a power of two, or a slab too small for one
+ * block. No slab is taken until the first allocation. */
+ALLOY_NODISCARD alloy_status alloy_pool_create(const alloy_pool_config *config, alloy_pool **out);
+
+/* Returns every slab (to the platform or the parent); all blocks become invalid. */
+void alloy_pool_destroy(alloy_pool *pool);
+
+alloy_resource *alloy_pool_resource(alloy_pool *pool);
+
+/* The resource's allocate and deallocate without the indirect call. */
+ALLOY_NODISCARD alloy_status alloy_pool_allocate(alloy_pool *pool, size_t size, size_t align, alloy_block *out);
+alloy_status alloy_pool_free(alloy_pool *pool, alloy_block block, size_t align);
+
+void alloy_pool_get_stats(const alloy_pool *pool, alloy_pool_stats *out);
+
+/* The pool that owns `ptr`, a block of some pool whose slabs are `slab_size`
+ * bytes: read from the slab header, so `ptr` must be a live pool block. */
+alloy_pool *alloy_pool_of_block(const void *ptr, size_t slab_size);
+
+/* The leading fields of every pool, public only for the inline fast paths
+ * below. Never touch them directly. */
+typedef struct alloy_pool_head {
+  alloy_resource resource;
+  void *free_list;    /* first free block; its first word links to the next */
+  size_t block_size;  /* usable size: the stride between blocks */
+  size_t block_align;
+  uintptr_t span_low; /* every slab lies in [span_low, span_low + span_size) */
+  size_t span_size;
+} alloy_pool_head;
+
+/* alloy_pool_allocate with the free-list pop inlined into the caller. Same
+ * contract; anything but a pop (empty list, bad request) takes the call.
+ * See ALLOY_INLINE_FAST_PATHS. */
+ALLOY_NODISCARD static ALLOY_ALWAYS_INLINE alloy_status alloy_pool_allocate_fast(alloy_pool *pool, size_t size,
+                                                                                  size_t align, alloy_block *out) {
+#if ALLOY_INLINE_FAST_PATHS
+  alloy_pool_head *head = (alloy_pool_head *)(void *)pool;
+  void **block = (void **)head->free_list;
+  if (ALLOY_LIKELY(block != NULL && size <= head->block_size && align - 1 < head->block_align &&
+                   (align & (align - 1)) == 0)) {
+    head->free_list = *block;
+    *out = alloy_block_make(block, head->block_size);
+    return ALLOY_OK;
+  }
+#endif
+  return alloy_pool_allocate(pool, size, align, out);
+}
+
+/* alloy_pool_free with the free-list push inlined into the caller. Same
+ * contract and the same always-on check that the block lies within the
+ * pool's slabs. */
+static ALLOY_ALWAYS_INLINE alloy_status alloy_pool_free_fast(alloy_pool *pool, alloy_block block, size_t align) {
+#if ALLOY_INLINE_FAST_PATHS
+  alloy_pool_head *head = (alloy_pool_head *)(void *)pool;
+  if (ALLOY_LIKELY((uintptr_t)block.ptr - head->span_low < head->span_size)) {
+    *(void **)block.ptr = head->free_list;
+    head->free_list = block.ptr;
+    return ALLOY_OK;
+  }
+#endif
+  return alloy_pool_free(pool, block, align);
+}
+
+ALLOY_EXTERN_C_END
+
+#endif /* ALLOY_POOL_H */
