@@ -107,6 +107,11 @@ void alloy_small_object_collect(alloy_small_object *heap);
  * cache again the next time it uses the heap. */
 void alloy_small_object_thread_detach(alloy_small_object *heap);
 
+/* Any thread: reclaims the frees sent to abandoned caches (whose threads
+ * exited) and puts every page that became empty back in the recycler.
+ * The heap does this by itself when it runs short of pages. */
+void alloy_small_object_trim(alloy_small_object *heap);
+
 /* Counters and page accounting (a consistent snapshot once threads are quiet). */
 void alloy_small_object_get_stats(const alloy_small_object *heap, alloy_small_object_stats *out);
 

@@ -49,6 +49,12 @@ static void collect_abandoned(alloy_small_object *heap) {
   for (so_cache *cache = heap->abandoned; cache != NULL; cache = cache->next_abandoned) alloy_so_cache_collect(cache);
 }
 
+void alloy_small_object_trim(alloy_small_object *heap) {
+  alloy_spin_lock_acquire(&heap->lock);
+  collect_abandoned(heap);
+  alloy_spin_lock_release(&heap->lock);
+}
+
 alloy_status alloy_so_heap_page_acquire(alloy_small_object *heap, so_page **out) {
   alloy_spin_lock_acquire(&heap->lock);
   so_page *page = take_recycled(heap);
