@@ -61,7 +61,7 @@ TEST(SmallObjectStress, ProducersAndConsumersAgreeWithTheHeap) {
 
   Channel channel;
   std::atomic<uint64_t> allocated{0}, freed{0}, allocated_bytes{0}, freed_bytes{0}, corrupted{0};
-  std::atomic<int> producers_left{producers};
+  std::atomic<int> producers_left{producers}, consumers_left{consumers};
 
   auto local_churn = [&](uint32_t seed) {
     // A little thread-local traffic between hand-offs.
@@ -98,6 +98,10 @@ TEST(SmallObjectStress, ProducersAndConsumersAgreeWithTheHeap) {
         if (b % 8 == 0) local_churn(x);
       }
       producers_left--;
+      // Stay alive until the consumers are done, so every hand-off is a
+      // remote free (a consumer started later would adopt an exited
+      // producer's cache and free locally).
+      while (consumers_left.load() != 0) std::this_thread::yield();
     });
   for (int c = 0; c < consumers; ++c)
     threads.emplace_back([&, c] {
@@ -120,6 +124,7 @@ TEST(SmallObjectStress, ProducersAndConsumersAgreeWithTheHeap) {
         batch.clear();
         if (++round % 8 == 0) local_churn(round * 31u + static_cast<uint32_t>(c));
       }
+      consumers_left--;
     });
   for (auto &t : threads) t.join();
 
@@ -132,9 +137,7 @@ TEST(SmallObjectStress, ProducersAndConsumersAgreeWithTheHeap) {
   EXPECT_EQ(s.allocations, allocated.load());
   EXPECT_EQ(s.deallocations, freed.load());
   EXPECT_EQ(s.live_bytes, 0u);
-  // Consumers that start after a producer left adopt its cache, so only some
-  // of the hand-offs are remote frees.
-  EXPECT_GT(s.remote_deallocations, 0u);
+  EXPECT_EQ(s.remote_deallocations, uint64_t{producers} * batches_per_producer * batch_size);
   EXPECT_EQ(s.abandoned_caches, s.thread_caches) << "every exited thread handed its cache back";
 
   // No leak: trimming reclaims what was sent to the abandoned caches, and
