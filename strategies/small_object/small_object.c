@@ -23,12 +23,24 @@ static ALLOY_COLD alloy_status refuse_request(size_t size, size_t align) {
   return ALLOY_E_UNSUPPORTED; /* too large or too aligned for this heap */
 }
 
+/* Kept out of line so the fast paths make only tail calls and need no frame. */
+static ALLOY_NOINLINE alloy_status allocate_unbound(alloy_small_object *heap, size_t cls, alloy_block *out) {
+  so_cache *cache = alloy_so_cache_bind(heap);
+  so_class_cache *cc = &cache->classes[cls];
+  so_page *page = cc->current;
+  void *block = page->free;
+  if (block == NULL) return alloy_so_allocate_slow(heap, cache, cls, out);
+  alloy_so_hand_out(heap, cc, page, block, out);
+  return ALLOY_OK;
+}
+
 alloy_status alloy_small_object_allocate(alloy_small_object *heap, size_t size, size_t align, alloy_block *out) {
   /* align - 1 >= max_align also rejects align 0; the power-of-two test the rest. */
   if (ALLOY_UNLIKELY(size > heap->max_size || align - 1 >= heap->max_align || (align & (align - 1)) != 0))
     return refuse_request(size, align);
   size_t cls = heap->class_for[alloy_bit_scan_forward(align)][(size + 7) >> 3];
-  so_cache *cache = alloy_so_cache_of(heap);
+  if (ALLOY_UNLIKELY(alloy_so_last.heap_id != heap->id)) return allocate_unbound(heap, cls, out);
+  so_cache *cache = alloy_so_last.cache;
   so_class_cache *cc = &cache->classes[cls];
   so_page *page = cc->current;
   void *block = page->free;
@@ -47,11 +59,11 @@ static ALLOY_COLD alloy_status report_foreign(const alloy_small_object *heap, al
 #if ALLOY_DEBUG
 /* Everything a debug build can check about a block without trusting it. */
 static alloy_status check_free(const alloy_small_object *heap, alloy_block block, size_t align) {
-  const so_page *page = alloy_so_page_of(heap, block.ptr);
-  size_t offset = (size_t)((const char *)block.ptr - (const char *)page);
-  if (page->heap != heap || page->owner == NULL || offset < heap->blocks_offset)
+  const so_page *page = alloy_so_page_at(heap, (size_t)((char *)block.ptr - heap->pages_begin));
+  size_t offset = (size_t)((const char *)block.ptr - page->base);
+  if (page->heap != heap || page->owner == NULL)
     return report_foreign(heap, block, align, ALLOY_E_NOT_OWNED, 0, "not a block of this heap");
-  if ((offset - heap->blocks_offset) % page->block_size != 0)
+  if (offset % page->block_size != 0 || (const char *)block.ptr >= page->end)
     return report_foreign(heap, block, align, ALLOY_E_NOT_OWNED, page->block_size, "not at a block boundary");
   if (block.size > page->block_size)
     return report_foreign(heap, block, align, ALLOY_E_SIZE_MISMATCH, page->block_size, NULL);
@@ -62,6 +74,27 @@ static alloy_status check_free(const alloy_small_object *heap, alloy_block block
   return ALLOY_OK;
 }
 #endif
+
+/* The owner's free: push onto the page's free list. */
+static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_small_object *heap, so_cache *cache, so_page *page,
+                                                  void *ptr) {
+  void *old = page->free;
+  *(void **)ptr = old;
+  ALLOY_TRACK_FREE(heap, ptr, page->block_size);
+  (void)heap;
+  page->free = ptr;
+  uint32_t used = page->used - 1;
+  page->used = used;
+  alloy_so_count(&cache->classes[page->size_class].deallocations);
+  if (ALLOY_UNLIKELY(old == NULL || used == 0)) return alloy_so_local_free_slow(cache, page);
+  return ALLOY_OK;
+}
+
+static ALLOY_NOINLINE alloy_status deallocate_unbound(alloy_small_object *heap, so_page *page, void *ptr) {
+  so_cache *cache = alloy_so_cache_bind(heap);
+  if (page->owner == cache) return free_local(heap, cache, page, ptr);
+  return alloy_so_free_remote(heap, cache, page, ptr);
+}
 
 alloy_status alloy_small_object_deallocate(alloy_small_object *heap, alloy_block block, size_t align) {
   void *ptr = block.ptr;
@@ -74,19 +107,10 @@ alloy_status alloy_small_object_deallocate(alloy_small_object *heap, alloy_block
 #else
   (void)align;
 #endif
-  so_page *page = alloy_so_page_of(heap, ptr);
-  so_cache *cache = alloy_so_cache_of(heap);
-  if (ALLOY_LIKELY(page->owner == cache)) {
-    void *old = page->free;
-    *(void **)ptr = old;
-    ALLOY_TRACK_FREE(heap, ptr, page->block_size);
-    page->free = ptr;
-    uint32_t used = page->used - 1;
-    page->used = used;
-    alloy_so_count(&cache->classes[page->size_class].deallocations);
-    if (ALLOY_UNLIKELY(old == NULL || used == 0)) alloy_so_local_free_slow(cache, page);
-    return ALLOY_OK;
-  }
+  so_page *page = alloy_so_page_at(heap, offset);
+  if (ALLOY_UNLIKELY(alloy_so_last.heap_id != heap->id)) return deallocate_unbound(heap, page, ptr);
+  so_cache *cache = alloy_so_last.cache;
+  if (ALLOY_LIKELY(page->owner == cache)) return free_local(heap, cache, page, ptr);
   return alloy_so_free_remote(heap, cache, page, ptr);
 }
 
@@ -131,11 +155,11 @@ alloy_status alloy_small_object_create(const alloy_small_object_config *config, 
   ALLOY_TRY(resolve_config(config, &c));
 
   size_t max_align = (size_t)1 << alloy_log2_floor(c.max_size);
-  size_t header = alloy_align_up(sizeof(so_page), ALLOY_CACHE_LINE);
-  size_t blocks_offset = header > max_align ? header : max_align;
   size_t cache_stride = alloy_align_up(sizeof(so_cache), ALLOY_CACHE_LINE);
   size_t heap_bytes = alloy_align_up(sizeof(alloy_small_object), ALLOY_CACHE_LINE);
-  size_t meta_size = alloy_align_up(heap_bytes + c.max_threads * cache_stride, c.page_size);
+  size_t page_capacity = c.capacity / c.page_size;
+  size_t descriptors_offset = alloy_align_up(heap_bytes + c.max_threads * cache_stride, alloy_vm_page_size());
+  size_t meta_size = alloy_align_up(descriptors_offset + page_capacity * sizeof(so_page), c.page_size);
   size_t arena_size = meta_size + c.capacity;
 
   void *arena;
@@ -154,8 +178,7 @@ alloy_status alloy_small_object_create(const alloy_small_object_config *config, 
   heap->max_size = c.max_size;
   heap->max_align = max_align;
   heap->page_size = c.page_size;
-  heap->page_mask = ~(uintptr_t)(c.page_size - 1);
-  heap->blocks_offset = blocks_offset;
+  heap->page_shift = alloy_log2_floor(c.page_size);
   heap->class_count = alloy_size_class_count(c.max_size);
   for (size_t cls = 0; cls < heap->class_count; ++cls) heap->class_sizes[cls] = alloy_size_class_size(cls);
   build_class_table(heap);
@@ -163,8 +186,9 @@ alloy_status alloy_small_object_create(const alloy_small_object_config *config, 
   heap->arena_size = arena_size;
   heap->meta_size = meta_size;
   heap->pages_begin = (char *)arena + meta_size;
+  heap->descriptors = (so_page *)(void *)((char *)arena + descriptors_offset);
   atomic_init(&heap->pages_bytes, (size_t)0);
-  heap->page_capacity = c.capacity / c.page_size;
+  heap->page_capacity = page_capacity;
   heap->meta_committed = first_commit;
   heap->caches = (so_cache *)(void *)((char *)arena + heap_bytes);
   heap->max_caches = c.max_threads;
@@ -285,7 +309,7 @@ static bool op_owns(const alloy_resource *self, alloy_block block) {
   const alloy_small_object *heap = (const alloy_small_object *)self;
   size_t offset = (size_t)((const char *)block.ptr - heap->pages_begin);
   size_t bytes = atomic_load_explicit(&((alloy_small_object *)heap)->pages_bytes, memory_order_relaxed);
-  return offset < bytes && (offset & (heap->page_size - 1)) >= heap->blocks_offset;
+  return offset < bytes;
 }
 
 static void op_get_info(const alloy_resource *self, alloy_resource_info *info) {

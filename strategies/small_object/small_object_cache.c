@@ -60,7 +60,10 @@ static void page_gained_free(so_cache *cache, so_page *page) {
   else if (page->state == SO_PAGE_FULL) partial_push(cache, page);
 }
 
-void alloy_so_local_free_slow(so_cache *cache, so_page *page) { page_gained_free(cache, page); }
+alloy_status alloy_so_local_free_slow(so_cache *cache, so_page *page) {
+  page_gained_free(cache, page);
+  return ALLOY_OK;
+}
 
 /* ---- Remote frees -------------------------------------------------------- */
 

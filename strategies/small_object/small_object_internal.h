@@ -5,8 +5,12 @@
  *                         thread exit and adoption.
  *
  * Layout of one heap: a single reservation, aligned to the page size,
- *   [ metadata: the heap struct, then max_threads cache slots | pages ... ]
- * Metadata is committed as caches are created, pages as they are first used.
+ *   [ heap struct | max_threads cache slots | page descriptors | pages ... ]
+ * Cache slots are committed as caches are created, descriptors and pages as
+ * pages are first used. A block's page descriptor is found from the pointer
+ * alone: descriptors[(ptr - pages_begin) >> page_shift]. Descriptors live in
+ * one dense array rather than at the start of each page: page-aligned
+ * headers would all fall into the same few cache sets and evict each other.
  *
  * Ownership rules (who may touch what):
  *   - a page's owner-side fields (free, used, state, lists, unbuilt) belong
@@ -59,7 +63,7 @@ typedef enum so_page_state {
   SO_PAGE_RECYCLED, /* empty, in the heap's central recycler */
 } so_page_state;
 
-/* The header at the start of every page. */
+/* The descriptor of one page. */
 typedef struct so_page {
   /* Owner-side: the fast paths touch only this line. */
   void *free;          /* free blocks, linked through their first word */
@@ -71,6 +75,7 @@ typedef struct so_page {
   char *unbuilt;       /* first block never carved into the free list */
   char *end;           /* end of the last whole block */
   struct so_page *prev, *next; /* partial list, stash, recycler */
+  char *base;          /* the page's memory */
   alloy_small_object *heap;
   /* Remote side, on its own line: other threads push freed blocks here. */
   alignas(ALLOY_CACHE_LINE) alloy_remote_free_source remote;
@@ -106,13 +111,13 @@ struct alloy_small_object {
   uint64_t id;             /* unique per heap in the process; 0 is never used */
   size_t max_size;
   size_t max_align;
-  uintptr_t page_mask;     /* ~(page_size - 1) */
+  unsigned page_shift;     /* log2(page_size) */
   char *pages_begin;
+  so_page *descriptors;    /* one per page of the reservation */
   _Atomic(size_t) pages_bytes; /* committed prefix of the page area: owns() and free check against it */
   uint8_t class_for[SO_ALIGN_LEVELS][SO_SIZE_STEPS];
   /* Configuration. */
   size_t page_size;
-  size_t blocks_offset;    /* first block of a page; a multiple of max_align */
   size_t class_count;
   size_t class_sizes[SO_MAX_CLASSES];
   size_t page_capacity;    /* pages the reservation holds */
@@ -123,6 +128,7 @@ struct alloy_small_object {
   /* Everything below is guarded by lock. */
   alloy_spin_lock lock;
   size_t meta_committed;
+  size_t descriptors_committed; /* bytes */
   size_t pages_carved;
   so_page *recycled;
   size_t recycled_count;
@@ -151,7 +157,7 @@ extern ALLOY_THREAD_LOCAL so_thread_slot alloy_so_last SO_INTERNAL __attribute__
 SO_INTERNAL ALLOY_NOINLINE so_cache *alloy_so_cache_bind(alloy_small_object *heap);
 SO_INTERNAL ALLOY_NOINLINE alloy_status alloy_so_allocate_slow(alloy_small_object *heap, so_cache *cache, size_t cls,
                                                                alloy_block *out);
-SO_INTERNAL ALLOY_NOINLINE void alloy_so_local_free_slow(so_cache *cache, so_page *page);
+SO_INTERNAL ALLOY_NOINLINE alloy_status alloy_so_local_free_slow(so_cache *cache, so_page *page);
 SO_INTERNAL ALLOY_NOINLINE alloy_status alloy_so_free_remote(alloy_small_object *heap, so_cache *cache,
                                                              so_page *page, void *block);
 SO_INTERNAL void alloy_so_cache_collect(so_cache *cache);
@@ -173,8 +179,9 @@ static ALLOY_ALWAYS_INLINE so_cache *alloy_so_cache_of(alloy_small_object *heap)
   return alloy_so_cache_bind(heap);
 }
 
-static ALLOY_ALWAYS_INLINE so_page *alloy_so_page_of(const alloy_small_object *heap, const void *ptr) {
-  return (so_page *)(void *)((uintptr_t)ptr & heap->page_mask);
+/* The descriptor of the page at `offset` bytes into the page area. */
+static ALLOY_ALWAYS_INLINE so_page *alloy_so_page_at(const alloy_small_object *heap, size_t offset) {
+  return &heap->descriptors[offset >> heap->page_shift];
 }
 
 /* One more, from the owning thread only: a relaxed load and store, no RMW. */

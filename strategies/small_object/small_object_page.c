@@ -16,18 +16,36 @@ alloy_status alloy_so_meta_commit(alloy_small_object *heap, size_t bytes) {
   return ALLOY_OK;
 }
 
+/* Commits the descriptors of pages [0, count). */
+static alloy_status commit_descriptors(alloy_small_object *heap, size_t count) {
+  size_t bytes = count * sizeof(so_page);
+  if (bytes <= heap->descriptors_committed) return ALLOY_OK;
+  size_t step = heap->page_size; /* a page's worth of descriptors at a time */
+  size_t target = alloy_align_up(bytes, step);
+  char *begin = (char *)heap->descriptors;
+  size_t limit = (size_t)(heap->pages_begin - begin);
+  if (target > limit) target = limit;
+  /* The array starts on an OS page; commit whole OS pages. */
+  size_t from = heap->descriptors_committed;
+  ALLOY_TRY(alloy_vm_commit(begin + from, alloy_align_up(target - from, alloy_vm_page_size())));
+  heap->descriptors_committed = target;
+  return ALLOY_OK;
+}
+
 /* Takes a never-used page from the reservation (lock held). */
 static alloy_status carve_fresh_page(alloy_small_object *heap, so_page **out) {
   if (heap->pages_carved == heap->page_capacity) return ALLOY_E_CAPACITY;
+  ALLOY_TRY(commit_descriptors(heap, heap->pages_carved + 1));
   char *base = heap->pages_begin + heap->pages_carved * heap->page_size;
   ALLOY_TRY(alloy_vm_commit(base, heap->page_size));
-  so_page *page = (so_page *)(void *)base;
+  so_page *page = &heap->descriptors[heap->pages_carved];
   memset(page, 0, sizeof *page);
+  page->base = base;
   page->heap = heap;
   page->state = SO_PAGE_RECYCLED;
   alloy_remote_free_source_init(&page->remote);
   /* Nothing past the header is handed out yet. */
-  ALLOY_MEM_NOACCESS(base + heap->blocks_offset, heap->page_size - heap->blocks_offset);
+  ALLOY_MEM_NOACCESS(base, heap->page_size);
   heap->pages_carved++;
   atomic_store_explicit(&heap->pages_bytes, heap->pages_carved * heap->page_size, memory_order_relaxed);
   *out = page;
@@ -87,14 +105,14 @@ void alloy_so_heap_page_release(alloy_small_object *heap, so_page *page) {
 
 void alloy_so_page_init(alloy_small_object *heap, so_page *page, so_cache *owner, size_t cls) {
   size_t block_size = heap->class_sizes[cls];
-  size_t capacity = (heap->page_size - heap->blocks_offset) / block_size;
+  size_t capacity = heap->page_size / block_size;
   page->free = NULL;
   page->used = 0;
   page->block_size = (uint32_t)block_size;
   page->owner = owner;
   page->size_class = (uint8_t)cls;
   page->state = SO_PAGE_CURRENT;
-  page->unbuilt = (char *)page + heap->blocks_offset;
+  page->unbuilt = page->base;
   page->end = page->unbuilt + capacity * block_size;
   page->prev = page->next = NULL;
 }
