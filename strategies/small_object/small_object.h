@@ -37,9 +37,10 @@
  * it may still be running (their caches are simply forgotten).
  *
  * A block freed by a thread that is not its owner may wait in that thread's
- * outgoing batch (at most ALLOY_SMALL_OBJECT_REMOTE_BATCH blocks of one
- * page) until that thread allocates on a slow path, frees into another
- * page, calls alloy_small_object_collect, or exits.
+ * outgoing batch for its size class (fewer than ALLOY_SMALL_OBJECT_REMOTE_BATCH
+ * blocks of one page per class) until that thread allocates on a slow path,
+ * frees another page's block of that class, calls alloy_small_object_collect,
+ * or exits: one message carries a whole batch to the owner.
  */
 #ifndef ALLOY_SMALL_OBJECT_H
 #define ALLOY_SMALL_OBJECT_H

@@ -81,18 +81,30 @@ static void seal_links(void *first) {
 #endif
 }
 
-/* Splices a batch of `count` blocks freed by other threads into the page. */
+/* Splices a batch of `count` blocks freed by other threads into the page,
+ * in O(1) unless both the free and the deferred list are non-empty. */
 static void absorb(so_cache *cache, so_page *page, void *first, size_t count) {
-  void *old = page->free;
-  if (old != NULL) {
+  if (page->free == NULL) {
+    page->free = first;
+  } else if (page->deferred == NULL) {
+    page->deferred = first;
+  } else {
     void *tail = first;
     for (void *next; (next = alloy_so_link_read(tail)) != NULL;) tail = next;
-    *(void **)tail = old;
+    *(void **)tail = page->deferred;
+    page->deferred = first;
   }
-  seal_links(first); /* stops at old's blocks, which are sealed already */
-  page->free = first;
+  seal_links(first);
   page->used -= (uint32_t)count;
   page_gained_free(cache, page);
+}
+
+/* Moves the deferred blocks to the free list once it ran dry. */
+static ALLOY_ALWAYS_INLINE bool take_deferred(so_page *page) {
+  if (page->deferred == NULL) return false;
+  page->free = page->deferred;
+  page->deferred = NULL;
+  return true;
 }
 
 static void reclaim_remote(so_cache *cache) {
@@ -106,13 +118,19 @@ static void reclaim_remote(so_cache *cache) {
   }
 }
 
+static void send_outgoing(so_cache *cache, size_t cls) {
+  so_outgoing *out = &cache->out[cls];
+  so_page *page = out->page; /* has live blocks (these), so its owner is stable */
+  alloy_remote_free_send(&page->owner->inbox, &page->remote, out->first, out->last, out->count);
+  out->page = NULL;
+  out->first = out->last = NULL;
+  out->count = 0;
+  cache->out_pending &= ~((uint64_t)1 << cls);
+}
+
 static void flush_outgoing(so_cache *cache) {
-  if (cache->out_count == 0) return;
-  so_page *page = cache->out_page; /* has live blocks (ours), so its owner is stable */
-  alloy_remote_free_send(&page->owner->inbox, &page->remote, cache->out_first, cache->out_last, cache->out_count);
-  cache->out_page = NULL;
-  cache->out_first = cache->out_last = NULL;
-  cache->out_count = 0;
+  for (uint64_t pending = cache->out_pending; pending != 0; pending &= pending - 1)
+    send_outgoing(cache, alloy_bit_scan_forward((size_t)pending));
 }
 
 alloy_status alloy_so_free_remote(alloy_small_object *heap, so_cache *cache, so_page *page, void *block) {
@@ -128,16 +146,18 @@ alloy_status alloy_so_free_remote(alloy_small_object *heap, so_cache *cache, so_
   }
   alloy_so_count(&cache->classes[cls].deallocations);
   alloy_so_count(&cache->remote_deallocations);
-  if (cache->out_page != page) {
-    flush_outgoing(cache);
-    cache->out_page = page;
-    cache->out_last = block;
+  so_outgoing *out = &cache->out[cls];
+  if (out->page != page) {
+    if (out->page != NULL) send_outgoing(cache, cls);
+    out->page = page;
+    out->last = block;
     *(void **)block = NULL;
+    cache->out_pending |= (uint64_t)1 << cls;
   } else {
-    *(void **)block = cache->out_first;
+    *(void **)block = out->first;
   }
-  cache->out_first = block;
-  if (++cache->out_count >= ALLOY_SMALL_OBJECT_REMOTE_BATCH) flush_outgoing(cache);
+  out->first = block;
+  if (++out->count >= ALLOY_SMALL_OBJECT_REMOTE_BATCH) send_outgoing(cache, cls);
   return ALLOY_OK;
 }
 
@@ -163,7 +183,11 @@ alloy_status alloy_so_allocate_slow(alloy_small_object *heap, so_cache *cache, s
   so_class_cache *cc = &cache->classes[cls];
   so_page *page = cc->current;
 
-  /* 1. More of the current page. */
+  /* 1. More of the current page: blocks reclaimed earlier, or never used. */
+  if (take_deferred(page)) {
+    alloy_so_hand_out(heap, cc, page, page->free, out);
+    return ALLOY_OK;
+  }
   if (page->unbuilt < page->end) {
     alloy_so_page_carve(page);
     alloy_so_hand_out(heap, cc, page, page->free, out);
@@ -182,6 +206,7 @@ alloy_status alloy_so_allocate_slow(alloy_small_object *heap, so_cache *cache, s
   page = cc->partial;
   if (page != NULL) {
     partial_unlink(cache, page);
+    if (page->free == NULL) take_deferred(page);
   } else {
     ALLOY_TRY(fresh_page(heap, cache, cls, &page));
   }

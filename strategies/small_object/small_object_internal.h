@@ -51,6 +51,7 @@
 #define SO_STASH_MAX 2u                 /* empty pages a cache keeps before giving them back */
 #define SO_CARVE_BYTES 4096u            /* how much of a fresh page becomes free list at once */
 
+ALLOY_STATIC_ASSERT(SO_MAX_CLASSES <= 64u, "outgoing batches are tracked in a 64-bit mask");
 ALLOY_STATIC_ASSERT(SO_MAX_PAGE_SIZE / 8u <= ALLOY_REMOTE_FREE_MAX_PENDING, "a page's blocks must fit the channel");
 
 typedef struct so_cache so_cache;
@@ -58,7 +59,7 @@ typedef struct so_cache so_cache;
 typedef enum so_page_state {
   SO_PAGE_FULL,     /* owned, every block handed out or pending; in no list */
   SO_PAGE_CURRENT,  /* owned, the class's allocation page */
-  SO_PAGE_PARTIAL,  /* owned, has free blocks; in its class's partial list */
+  SO_PAGE_PARTIAL,  /* owned, has free or deferred blocks; in its class's partial list */
   SO_PAGE_STASHED,  /* empty, kept by a cache for reuse */
   SO_PAGE_RECYCLED, /* empty, in the heap's central recycler */
 } so_page_state;
@@ -72,6 +73,7 @@ typedef struct so_page {
   so_cache *owner;     /* the cache whose thread allocates here (NULL when empty and unowned) */
   uint8_t size_class;
   uint8_t state;       /* so_page_state */
+  void *deferred;      /* blocks reclaimed from other threads while free was not empty */
   char *unbuilt;       /* first block never carved into the free list */
   char *end;           /* end of the last whole block */
   struct so_page *prev, *next; /* partial list, stash, recycler */
@@ -89,6 +91,13 @@ typedef struct so_class_cache {
   _Atomic(uint64_t) deallocations;    /* frees this thread performed, local or remote */
 } so_class_cache;
 
+/* Blocks this thread freed into one page of another cache, not yet sent. */
+typedef struct so_outgoing {
+  so_page *page;
+  void *first, *last;
+  uint32_t count;
+} so_outgoing;
+
 struct so_cache {
   so_class_cache classes[SO_MAX_CLASSES + 1]; /* the last one is SO_NO_CLASS: always slow */
   alloy_small_object *heap;
@@ -96,10 +105,9 @@ struct so_cache {
   uint32_t stash_count;
   bool abandoned;          /* guarded by the heap lock */
   so_cache *next_abandoned;
-  /* Outgoing remote frees, batched for one page of another cache. */
-  so_page *out_page;
-  void *out_first, *out_last;
-  uint32_t out_count;
+  /* Outgoing remote frees, batched per size class (one page at a time each). */
+  uint64_t out_pending;    /* bit c: out[c] holds blocks */
+  so_outgoing out[SO_MAX_CLASSES];
   _Atomic(uint64_t) remote_deallocations;
   /* Incoming: pages with blocks other threads freed. */
   alignas(ALLOY_CACHE_LINE) alloy_remote_free_inbox inbox;

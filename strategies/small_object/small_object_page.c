@@ -107,6 +107,7 @@ void alloy_so_page_init(alloy_small_object *heap, so_page *page, so_cache *owner
   size_t block_size = heap->class_sizes[cls];
   size_t capacity = heap->page_size / block_size;
   page->free = NULL;
+  page->deferred = NULL;
   page->used = 0;
   page->block_size = (uint32_t)block_size;
   page->owner = owner;
