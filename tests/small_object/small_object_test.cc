@@ -229,7 +229,8 @@ TEST(SmallObject, RemoteFreesReachTheOwnerInBatches) {
     again.push_back(heap.Alloc(32));
     reused += freed.count(again.back().ptr);
   }
-  EXPECT_EQ(reused, 2000u);
+  // Blocks the owner had carved but not handed out yet go first.
+  EXPECT_GE(reused, 2000u - 4096u / 32u);
   EXPECT_EQ(heap.Stats().pages_committed, s.pages_committed);
   for (alloy_block b : again) heap.Free(b);
 }
@@ -339,8 +340,17 @@ TEST(SmallObject, ThreadsBeyondMaxThreadsCanStillFree) {
     heap.Free(mine);  // no cache: sent directly to the owner
   }).join();
   alloy_small_object_collect(heap.get());
-  EXPECT_EQ(heap.Alloc(24).ptr, mine.ptr);
   EXPECT_EQ(heap.Stats().deallocations, 1u);
+  EXPECT_EQ(heap.Stats().live_bytes, 0u);
+  // The owner reclaimed it: it comes back once the carved blocks are used.
+  std::vector<alloy_block> again;
+  bool found = false;
+  for (int i = 0; i < 512 && !found; ++i) {
+    again.push_back(heap.Alloc(24));
+    found = again.back().ptr == mine.ptr;
+  }
+  EXPECT_TRUE(found);
+  for (alloy_block b : again) heap.Free(b);
 }
 
 TEST(SmallObject, ForeignPointersAreReportedNotFreed) {
