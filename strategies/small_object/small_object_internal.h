@@ -66,7 +66,7 @@ typedef enum so_page_state {
 
 /* The descriptor of one page. */
 typedef struct so_page {
-  /* Owner-side: the fast paths touch only this line. */
+  /* Owner-side, first line: everything the fast paths touch. */
   void *free;          /* free blocks, linked through their first word */
   uint32_t used;       /* handed out and not reclaimed */
   uint32_t block_size;
@@ -76,12 +76,15 @@ typedef struct so_page {
   void *deferred;      /* blocks reclaimed from other threads while free was not empty */
   char *unbuilt;       /* first block never carved into the free list */
   char *end;           /* end of the last whole block */
-  struct so_page *prev, *next; /* partial list, stash, recycler */
+  /* Second line: slow-path fields, and the one word other threads write. */
+  alignas(ALLOY_CACHE_LINE) struct so_page *prev; /* partial list, stash, recycler */
+  struct so_page *next;
   char *base;          /* the page's memory */
   alloy_small_object *heap;
-  /* Remote side, on its own line: other threads push freed blocks here. */
-  alignas(ALLOY_CACHE_LINE) alloy_remote_free_source remote;
+  alloy_remote_free_source remote; /* other threads push freed blocks here */
 } so_page;
+
+ALLOY_STATIC_ASSERT(sizeof(so_page) == 2 * ALLOY_CACHE_LINE, "a page descriptor is two cache lines");
 
 /* Per-class state of a thread cache; the fast path touches one entry. */
 typedef struct so_class_cache {
