@@ -74,7 +74,7 @@ bool LoadPeer(Peer &peer, const char *library, const char *malloc_name, const ch
 }
 
 void LoadPeers() {
-  LoadPeer(mimalloc_peer, "libmimalloc.so.2", "mi_malloc", "mi_free", "mi_free_size");
+  LoadPeer(mimalloc_peer, "libmimalloc.so.2", "mi_malloc", "mi_free", "");
   LoadPeer(tcmalloc_peer, "libtcmalloc_minimal.so.4", "tc_malloc", "tc_free", "tc_free_sized");
   if (LoadPeer(jemalloc_peer, "libjemalloc.so.2", "malloc", "free", "")) {
     void *handle = dlopen("libjemalloc.so.2", RTLD_NOW | RTLD_LOCAL);
