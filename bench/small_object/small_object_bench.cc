@@ -12,7 +12,12 @@
 //     of blocks other threads freed.
 // Peers are loaded with dlopen(RTLD_NOW | RTLD_LOCAL) from Debian's
 // packages, so this one binary runs them all; a peer that is missing is
-// skipped and named on stderr.
+// skipped and named on stderr. Debian's jemalloc uses initial-exec TLS and
+// does not fit glibc's default static-TLS reserve for dlopen, so by default
+// it is skipped; run with GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384
+// to include it.
+//
+//   bazel run //bench/small_object:small_object_bench -- --benchmark_repetitions=5
 #include <dlfcn.h>
 #include <x86intrin.h>
 
