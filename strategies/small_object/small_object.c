@@ -262,7 +262,8 @@ void alloy_small_object_get_stats(const alloy_small_object *heap, alloy_small_ob
   s.live_bytes = live > 0 ? (size_t)live : 0;
   if (s.live_bytes > h->peak_live_bytes) h->peak_live_bytes = s.live_bytes;
   s.peak_live_bytes = h->peak_live_bytes;
-  s.committed_bytes = h->pages_carved * h->page_size + h->meta_committed;
+  s.committed_bytes = (h->pages_carved - h->decommitted_count) * h->page_size + h->meta_committed +
+                      h->descriptors_committed;
   s.pages_committed = h->pages_carved;
   s.pages_recycled = h->recycled_count;
   s.thread_caches = h->caches_created;

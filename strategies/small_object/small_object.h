@@ -109,8 +109,10 @@ void alloy_small_object_collect(alloy_small_object *heap);
 void alloy_small_object_thread_detach(alloy_small_object *heap);
 
 /* Any thread: reclaims the frees sent to abandoned caches (whose threads
- * exited) and puts every page that became empty back in the recycler.
- * The heap does this by itself when it runs short of pages. */
+ * exited), puts every page that became empty back in the recycler, and
+ * gives the memory of recycled pages back to the OS (they are committed
+ * again when reused). The heap reclaims abandoned pages by itself when it
+ * runs short; only trim decommits. */
 void alloy_small_object_trim(alloy_small_object *heap);
 
 /* Counters and page accounting (a consistent snapshot once threads are quiet). */

@@ -73,6 +73,7 @@ typedef struct so_page {
   so_cache *owner;     /* the cache whose thread allocates here (NULL when empty and unowned) */
   uint8_t size_class;
   uint8_t state;       /* so_page_state */
+  bool decommitted;    /* recycled and given back to the OS by trim */
   void *deferred;      /* blocks reclaimed from other threads while free was not empty */
   char *unbuilt;       /* first block never carved into the free list */
   char *end;           /* end of the last whole block */
@@ -143,6 +144,7 @@ struct alloy_small_object {
   size_t pages_carved;
   so_page *recycled;
   size_t recycled_count;
+  size_t decommitted_count; /* recycled pages whose memory went back to the OS */
   so_cache *caches;        /* slots in the metadata area */
   size_t max_caches;
   size_t caches_created;

@@ -52,13 +52,21 @@ static alloy_status carve_fresh_page(alloy_small_object *heap, so_page **out) {
   return ALLOY_OK;
 }
 
-static so_page *take_recycled(alloy_small_object *heap) {
+/* The first recycled page, committed again if trim gave it back (lock held). */
+static alloy_status take_recycled(alloy_small_object *heap, so_page **out) {
   so_page *page = heap->recycled;
-  if (page != NULL) {
-    heap->recycled = page->next;
-    heap->recycled_count--;
+  *out = NULL;
+  if (page == NULL) return ALLOY_OK;
+  if (page->decommitted) {
+    ALLOY_TRY(alloy_vm_commit(page->base, heap->page_size));
+    ALLOY_MEM_NOACCESS(page->base, heap->page_size);
+    page->decommitted = false;
+    heap->decommitted_count--;
   }
-  return page;
+  heap->recycled = page->next;
+  heap->recycled_count--;
+  *out = page;
+  return ALLOY_OK;
 }
 
 /* Abandoned caches may have become owners of empty pages since their thread
@@ -70,18 +78,23 @@ static void collect_abandoned(alloy_small_object *heap) {
 void alloy_small_object_trim(alloy_small_object *heap) {
   alloy_spin_lock_acquire(&heap->lock);
   collect_abandoned(heap);
+  for (so_page *page = heap->recycled; page != NULL; page = page->next) {
+    if (page->decommitted || alloy_vm_decommit(page->base, heap->page_size) != ALLOY_OK) continue;
+    page->decommitted = true;
+    heap->decommitted_count++;
+  }
   alloy_spin_lock_release(&heap->lock);
 }
 
 alloy_status alloy_so_heap_page_acquire(alloy_small_object *heap, so_page **out) {
   alloy_spin_lock_acquire(&heap->lock);
-  so_page *page = take_recycled(heap);
-  if (page == NULL && heap->abandoned != NULL) {
+  so_page *page;
+  alloy_status status = take_recycled(heap, &page);
+  if (status == ALLOY_OK && page == NULL && heap->abandoned != NULL) {
     collect_abandoned(heap);
-    page = take_recycled(heap);
+    status = take_recycled(heap, &page);
   }
-  alloy_status status = ALLOY_OK;
-  if (page == NULL) status = carve_fresh_page(heap, &page);
+  if (status == ALLOY_OK && page == NULL) status = carve_fresh_page(heap, &page);
   alloy_spin_lock_release(&heap->lock);
   if (status == ALLOY_OK) *out = page;
   return status;

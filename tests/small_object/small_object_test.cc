@@ -283,6 +283,31 @@ TEST(SmallObject, PagesOfAbandonedCachesReturnWhenMemoryRunsShort) {
   heap.Free(mine);
 }
 
+TEST(SmallObject, TrimGivesRecycledPagesBackToTheOs) {
+  Heap heap;
+  std::thread([&] {
+    std::vector<alloy_block> blocks;
+    for (int i = 0; i < 20000; ++i) blocks.push_back(heap.Alloc(128));
+    for (alloy_block b : blocks) heap.Free(b);
+  }).join();
+  alloy_small_object_stats before = heap.Stats();
+  ASSERT_GT(before.pages_recycled, 30u);
+  alloy_small_object_trim(heap.get());
+  alloy_small_object_stats after = heap.Stats();
+  EXPECT_EQ(before.committed_bytes - after.committed_bytes, before.pages_recycled * ALLOY_SMALL_OBJECT_DEFAULT_PAGE_SIZE);
+  // Decommitted pages serve again (committed anew, zero-filled or not).
+  std::vector<alloy_block> again;
+  for (int i = 0; i < 20000; ++i) {
+    again.push_back(heap.Alloc(64));
+    alloy_test::Fill(again.back().ptr, 64, static_cast<uint32_t>(i));
+  }
+  for (size_t i = 0; i < again.size(); ++i) {
+    EXPECT_TRUE(alloy_test::Check(again[i].ptr, 64, static_cast<uint32_t>(i)));
+    heap.Free(again[i]);
+  }
+  EXPECT_EQ(heap.Stats().pages_committed, before.pages_committed) << "recycled pages were reused";
+}
+
 TEST(SmallObject, ThreadDetachReturnsPagesAtOnce) {
   Heap heap;
   heap.Free(heap.Alloc(16));
