@@ -35,8 +35,9 @@ static ALLOY_NOINLINE alloy_status allocate_unbound(alloy_small_object *heap, si
 }
 
 alloy_status alloy_small_object_allocate(alloy_small_object *heap, size_t size, size_t align, alloy_block *out) {
-  /* align - 1 >= max_align also rejects align 0; the power-of-two test the rest. */
-  if (ALLOY_UNLIKELY(size > heap->max_size || align - 1 >= heap->max_align || (align & (align - 1)) != 0))
+  /* One branch for every refusal: align - 1 >= max_align also rejects
+   * align 0, the power-of-two test the rest. */
+  if (ALLOY_UNLIKELY((size > heap->max_size) | (align - 1 >= heap->max_align) | ((align & (align - 1)) != 0)))
     return refuse_request(size, align);
   size_t cls = heap->class_for[alloy_bit_scan_forward(align)][(size + 7) >> 3];
   if (ALLOY_UNLIKELY(alloy_so_last.heap_id != heap->id)) return allocate_unbound(heap, cls, out);
