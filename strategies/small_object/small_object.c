@@ -99,7 +99,7 @@ static ALLOY_NOINLINE alloy_status deallocate_unbound(alloy_small_object *heap, 
 
 alloy_status alloy_small_object_deallocate(alloy_small_object *heap, alloy_block block, size_t align) {
   void *ptr = block.ptr;
-  /* One compare keeps foreign pointers (NULL included) out of page headers. */
+  /* One compare keeps foreign pointers (NULL included) away from the descriptors. */
   size_t offset = (size_t)((char *)ptr - heap->pages_begin);
   if (ALLOY_UNLIKELY(offset >= atomic_load_explicit(&heap->pages_bytes, memory_order_relaxed)))
     return report_foreign(heap, block, align, ALLOY_E_NOT_OWNED, 0, "outside the heap's pages");

@@ -4,8 +4,9 @@
  * For many tiny objects (8 B up to max_size, 256 B by default, at most
  * 1 KiB) allocated and freed from many threads. Blocks come in the shared
  * size classes of alloy/size_class.h (waste at most 12.5 % above 64 B),
- * carved from pages aligned to their size, so a block's page header — its
- * size class and its owning thread cache — is found from the pointer alone.
+ * carved from pages (64 KiB by default) of one reservation, so a block's
+ * page descriptor — its size class and its owning thread cache — is found
+ * from the pointer alone: one subtraction and one shift, no lookup.
  *
  * Each heap *instance* gives every thread that uses it a cache of its own
  * (several heaps coexist; each has its own caches):

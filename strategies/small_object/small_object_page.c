@@ -44,7 +44,7 @@ static alloy_status carve_fresh_page(alloy_small_object *heap, so_page **out) {
   page->heap = heap;
   page->state = SO_PAGE_RECYCLED;
   alloy_remote_free_source_init(&page->remote);
-  /* Nothing past the header is handed out yet. */
+  /* Nothing in the page is handed out yet. */
   ALLOY_MEM_NOACCESS(base, heap->page_size);
   heap->pages_carved++;
   atomic_store_explicit(&heap->pages_bytes, heap->pages_carved * heap->page_size, memory_order_relaxed);
