@@ -149,4 +149,71 @@ TEST(SmallObjectStress, ProducersAndConsumersAgreeWithTheHeap) {
   alloy_small_object_destroy(heap);
 }
 
+// Several heaps used by several threads at once: each thread gets one cache
+// per heap, frees go to the right heap's owners, every exit hands back one
+// cache per heap, and a concurrent trim is harmless.
+TEST(SmallObjectStress, SeveralHeapsSeveralThreads) {
+  constexpr int kHeaps = 3, kThreads = 4;
+  alloy_small_object *heaps[kHeaps];
+  for (auto &h : heaps) ASSERT_EQ(alloy_small_object_create(nullptr, &h), ALLOY_OK);
+  const size_t rounds = alloy_test::Scaled(300, 10);
+  // Thread t frees what thread t-1 allocated (a ring of hand-offs).
+  Channel inboxes[kThreads];
+  std::atomic<int> done{0};
+  std::atomic<uint64_t> corrupted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (size_t r = 0; r < rounds; ++r) {
+        std::vector<alloy_block> out;
+        for (int h = 0; h < kHeaps; ++h)
+          for (int k = 0; k < 8; ++k) {
+            alloy_block block;
+            size_t size = 8 + static_cast<size_t>((r * 7 + static_cast<size_t>(k) * 29 + static_cast<size_t>(h)) % 249);
+            ASSERT_EQ(alloy_small_object_allocate(heaps[h], size, 8, &block), ALLOY_OK);
+            Stamp(block);
+            out.push_back(block);  // blocks [8h, 8h + 8) come from heap h
+          }
+        inboxes[(t + 1) % kThreads].Push(std::move(out));
+        std::vector<alloy_block> in;
+        while (inboxes[t].Pop(&in)) {
+          for (size_t i = 0; i < in.size(); ++i) {
+            if (!Intact(in[i])) corrupted++;
+            ASSERT_EQ(alloy_small_object_deallocate(heaps[i / 8], in[i], 8), ALLOY_OK);
+          }
+          in.clear();
+        }
+        if (t == 0 && r % 50 == 0) alloy_small_object_trim(heaps[r / 50 % kHeaps]);
+      }
+      done++;
+      // Drain what the neighbour sends until everyone has finished.
+      for (;;) {
+        std::vector<alloy_block> in;
+        bool all_done = done.load() == kThreads;
+        while (inboxes[t].Pop(&in)) {
+          for (size_t i = 0; i < in.size(); ++i) {
+            if (!Intact(in[i])) corrupted++;
+            ASSERT_EQ(alloy_small_object_deallocate(heaps[i / 8], in[i], 8), ALLOY_OK);
+          }
+          in.clear();
+        }
+        if (all_done) break;
+        std::this_thread::yield();
+      }
+    });
+  for (auto &t : threads) t.join();
+  EXPECT_EQ(corrupted.load(), 0u);
+  for (auto *heap : heaps) {
+    alloy_small_object_trim(heap);
+    alloy_small_object_stats s;
+    alloy_small_object_get_stats(heap, &s);
+    EXPECT_EQ(s.allocations, rounds * kThreads * 8);
+    EXPECT_EQ(s.deallocations, s.allocations);
+    EXPECT_EQ(s.live_bytes, 0u);
+    EXPECT_EQ(s.abandoned_caches, s.thread_caches) << "one cache per thread and heap came back";
+    EXPECT_EQ(s.pages_recycled, s.pages_committed);
+    alloy_small_object_destroy(heap);
+  }
+}
+
 }  // namespace
