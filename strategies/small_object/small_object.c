@@ -62,8 +62,9 @@ static ALLOY_COLD alloy_status report_foreign(const alloy_small_object *heap, al
 static alloy_status check_free(const alloy_small_object *heap, alloy_block block, size_t align) {
   const so_page *page = alloy_so_page_at(heap, (size_t)((char *)block.ptr - heap->pages_begin));
   size_t offset = (size_t)((const char *)block.ptr - page->base);
-  if (page->heap != heap || page->owner == NULL)
-    return report_foreign(heap, block, align, ALLOY_E_NOT_OWNED, 0, "not a block of this heap");
+  if (page->heap != heap) return report_foreign(heap, block, align, ALLOY_E_NOT_OWNED, 0, "not a block of this heap");
+  if (page->owner == NULL)
+    return report_foreign(heap, block, align, ALLOY_E_DOUBLE_FREE, 0, "the block's page is empty");
   if (offset % page->block_size != 0 || (const char *)block.ptr >= page->end)
     return report_foreign(heap, block, align, ALLOY_E_NOT_OWNED, page->block_size, "not at a block boundary");
   if (block.size > page->block_size)

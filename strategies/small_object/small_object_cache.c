@@ -134,6 +134,11 @@ static void flush_outgoing(so_cache *cache) {
 }
 
 alloy_status alloy_so_free_remote(alloy_small_object *heap, so_cache *cache, so_page *page, void *block) {
+  if (ALLOY_UNLIKELY(page->owner == NULL)) {
+    /* Its page is empty and unowned: every block of it was freed already. */
+    alloy_fault fault = {ALLOY_E_DOUBLE_FREE, "small_object", block, 0, 0, 0, 0, "the block's page is empty"};
+    return alloy_fault_report(&fault);
+  }
   size_t cls = page->size_class;
   ALLOY_TRACK_FREE(heap, block, page->block_size);
   ALLOY_MEM_UNDEFINED(block, sizeof(void *)); /* the link travels with the block */

@@ -392,6 +392,18 @@ TEST(SmallObject, ForeignPointersAreReportedNotFreed) {
   other.Free(theirs);
 }
 
+TEST(SmallObject, FreeIntoAnEmptyPageIsReportedAsADoubleFree) {
+  Heap heap;
+  alloy_block block = {nullptr, 0};
+  std::thread([&] {
+    block = heap.Alloc(200);
+    heap.Free(block);
+  }).join();  // the page went back to the recycler with the thread's cache
+  alloy_test::FaultRecorder faults;
+  EXPECT_EQ(alloy_small_object_deallocate(heap.get(), block, 8), ALLOY_E_DOUBLE_FREE);
+  EXPECT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 1u);
+}
+
 TEST(SmallObject, DebugBuildsCatchWrongSizesAndDoubleFrees) {
 #if !ALLOY_DEBUG
   GTEST_SKIP() << "checked in ALLOY_DEBUG builds";
