@@ -22,12 +22,13 @@ namespace {
 using alloy_test::ContractSubject;
 using alloy_test::ResourceContract;
 
-ContractSubject Subject(const char *name, size_t max_size) {
+ContractSubject Subject(const char *name, size_t max_size, size_t capacity = 0) {
   ContractSubject subject;
   subject.name = name;
-  subject.create = [max_size] {
+  subject.create = [max_size, capacity] {
     alloy_small_object_config config = {};
     config.max_size = max_size;
+    config.capacity = capacity;
     alloy_small_object *heap = nullptr;
     EXPECT_EQ(alloy_small_object_create(&config, &heap), ALLOY_OK);
     return alloy_small_object_resource(heap);
@@ -35,11 +36,14 @@ ContractSubject Subject(const char *name, size_t max_size) {
   subject.destroy = [](alloy_resource *r) { alloy_small_object_destroy(reinterpret_cast<alloy_small_object *>(r)); };
   subject.max_size = max_size;
   subject.max_alignment = max_size;  // the largest power of two not above max_size
+  subject.bounded = capacity != 0;
+  subject.exhaustion_limit = capacity;
   return subject;
 }
 
 INSTANTIATE_TEST_SUITE_P(SmallObject, ResourceContract,
-                         ::testing::Values(Subject("default_256", 256), Subject("classes_to_1024", 1024)),
+                         ::testing::Values(Subject("default_256", 256), Subject("classes_to_1024", 1024),
+                                           Subject("bounded_16_pages", 256, 16 * ALLOY_SMALL_OBJECT_DEFAULT_PAGE_SIZE)),
                          alloy_test::SubjectName);
 
 // A heap for one test.
