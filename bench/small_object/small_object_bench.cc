@@ -1,0 +1,423 @@
+// Small-object heap against glibc malloc, mimalloc, jemalloc and tcmalloc,
+// side by side in one run:
+//   - ThreadLocalPairs: allocate + free pairs of mixed 8..256 B sizes on one
+//     thread (the fast path), ns per operation;
+//   - Latency: per-operation P50 / P99 of the same pairs, read with the
+//     cycle counter around every single allocate and free;
+//   - WorkingSet10k: 10 000 live objects, each step frees a random one and
+//     allocates a new one of random size, pairs per second;
+//   - ProducerConsumer: one thread allocates, another frees (remote frees),
+//     blocks per second;
+//   - BatchReclaim (alloy only): how long the owner takes to reclaim a batch
+//     of blocks other threads freed.
+// Peers are loaded with dlopen(RTLD_NOW | RTLD_LOCAL) from Debian's
+// packages, so this one binary runs them all; a peer that is missing is
+// skipped and named on stderr. Debian's jemalloc uses initial-exec TLS and
+// does not fit glibc's default static-TLS reserve for dlopen, so by default
+// it is skipped; run with GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384
+// to include it.
+//
+//   bazel run //bench/small_object:small_object_bench -- --benchmark_repetitions=5
+#include <dlfcn.h>
+#include <x86intrin.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "alloy/small_object.h"
+
+namespace {
+
+// ---- The allocators under test ---------------------------------------------
+
+using MallocFn = void *(*)(size_t);
+using FreeFn = void (*)(void *);
+using SizedFreeFn = void (*)(void *, size_t);
+
+struct Peer {
+  const char *name;
+  MallocFn malloc_fn = nullptr;
+  FreeFn free_fn = nullptr;
+  SizedFreeFn sized_free_fn = nullptr;
+};
+
+Peer mimalloc_peer{"mimalloc"}, tcmalloc_peer{"tcmalloc"}, jemalloc_peer{"jemalloc"};
+using MallocxFn = void *(*)(size_t, int);
+using SdallocxFn = void (*)(void *, size_t, int);
+MallocxFn je_mallocx = nullptr;
+SdallocxFn je_sdallocx = nullptr;
+
+alloy_small_object *alloy_heap = nullptr;
+
+bool LoadPeer(Peer &peer, const char *library, const char *malloc_name, const char *free_name,
+              const char *sized_free_name) {
+  void *handle = dlopen(library, RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    std::fprintf(stderr, "%s: not loaded (%s); skipped\n", peer.name, dlerror());
+    return false;
+  }
+  peer.malloc_fn = reinterpret_cast<MallocFn>(dlsym(handle, malloc_name));
+  peer.free_fn = reinterpret_cast<FreeFn>(dlsym(handle, free_name));
+  peer.sized_free_fn = reinterpret_cast<SizedFreeFn>(dlsym(handle, sized_free_name));
+  if (peer.malloc_fn == nullptr || peer.free_fn == nullptr) {
+    std::fprintf(stderr, "%s: symbols missing; skipped\n", peer.name);
+    peer.malloc_fn = nullptr;
+    return false;
+  }
+  return true;
+}
+
+void LoadPeers() {
+  LoadPeer(mimalloc_peer, "libmimalloc.so.2", "mi_malloc", "mi_free", "");
+  LoadPeer(tcmalloc_peer, "libtcmalloc_minimal.so.4", "tc_malloc", "tc_free", "tc_free_sized");
+  if (LoadPeer(jemalloc_peer, "libjemalloc.so.2", "malloc", "free", "")) {
+    void *handle = dlopen("libjemalloc.so.2", RTLD_NOW | RTLD_LOCAL);
+    je_mallocx = reinterpret_cast<MallocxFn>(dlsym(handle, "mallocx"));
+    je_sdallocx = reinterpret_cast<SdallocxFn>(dlsym(handle, "sdallocx"));
+    if (je_mallocx == nullptr || je_sdallocx == nullptr) jemalloc_peer.malloc_fn = nullptr;
+  }
+}
+
+// Each allocator as a pair of inline functions; sized free where the
+// allocator has one (that is its fastest free).
+struct Alloy {
+  static void *Alloc(size_t size) {
+    alloy_block block;
+    if (alloy_small_object_allocate(alloy_heap, size, 8, &block) != ALLOY_OK) std::abort();
+    return block.ptr;
+  }
+  static void Free(void *ptr, size_t size) {
+    (void)alloy_small_object_deallocate(alloy_heap, alloy_block_make(ptr, size), 8);
+  }
+  static bool Available() { return true; }
+};
+
+struct AlloyResource {  // the same heap through the alloy_resource ops table
+  static void *Alloc(size_t size) {
+    alloy_block block;
+    if (alloy_resource_allocate(alloy_small_object_resource(alloy_heap), size, 8, &block) != ALLOY_OK) std::abort();
+    return block.ptr;
+  }
+  static void Free(void *ptr, size_t size) {
+    (void)alloy_resource_deallocate(alloy_small_object_resource(alloy_heap), alloy_block_make(ptr, size), 8);
+  }
+  static bool Available() { return true; }
+};
+
+struct Glibc {
+  static void *Alloc(size_t size) { return std::malloc(size); }
+  static void Free(void *ptr, size_t) { std::free(ptr); }
+  static bool Available() { return true; }
+};
+
+template <Peer *P>
+struct PeerAllocator {
+  static void *Alloc(size_t size) { return P->malloc_fn(size); }
+  static void Free(void *ptr, size_t size) {
+    if (P->sized_free_fn != nullptr) P->sized_free_fn(ptr, size);
+    else P->free_fn(ptr);
+  }
+  static bool Available() { return P->malloc_fn != nullptr; }
+};
+using Mimalloc = PeerAllocator<&mimalloc_peer>;
+using Tcmalloc = PeerAllocator<&tcmalloc_peer>;
+
+struct Jemalloc {
+  static void *Alloc(size_t size) { return je_mallocx(size, 0); }
+  static void Free(void *ptr, size_t size) { je_sdallocx(ptr, size, 0); }
+  static bool Available() { return jemalloc_peer.malloc_fn != nullptr; }
+};
+
+// ---- Workload inputs ---------------------------------------------------------
+
+constexpr size_t kSizeCount = 4096;  // a power of two
+
+const std::vector<size_t> &Sizes() {
+  static const std::vector<size_t> sizes = [] {
+    std::vector<size_t> s(kSizeCount);
+    uint32_t x = 2463534242u;
+    for (size_t &size : s) {
+      x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+      size = 8 + x % 249;  // 8..256
+    }
+    return s;
+  }();
+  return sizes;
+}
+
+// ---- Benchmarks ------------------------------------------------------------
+
+template <class A>
+void ThreadLocalPairs(benchmark::State &state) {
+  if (!A::Available()) return state.SkipWithError("allocator not loaded");
+  const std::vector<size_t> &sizes = Sizes();
+  size_t i = 0;
+  for (auto _ : state) {
+    for (int k = 0; k < 64; ++k) {
+      size_t size = sizes[i++ & (kSizeCount - 1)];
+      void *p = A::Alloc(size);
+      benchmark::DoNotOptimize(p);
+      A::Free(p, size);
+    }
+  }
+  // Two operations (allocate, free) per pair.
+  state.counters["ns_per_op"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * 128, benchmark::Counter::kIsRate |
+                                                                             benchmark::Counter::kInvert);
+}
+
+double TicksPerNs() {
+  static const double ticks_per_ns = [] {
+    auto t0 = std::chrono::steady_clock::now();
+    uint64_t c0 = __rdtsc();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    uint64_t c1 = __rdtsc();
+    auto t1 = std::chrono::steady_clock::now();
+    return static_cast<double>(c1 - c0) / static_cast<double>(std::chrono::nanoseconds(t1 - t0).count());
+  }();
+  return ticks_per_ns;
+}
+
+static inline uint64_t Ticks() {
+  _mm_lfence();
+  uint64_t t = __rdtsc();
+  _mm_lfence();
+  return t;
+}
+
+// Per-operation percentiles over a live set of 64 objects (each step frees
+// the oldest and allocates a new one): timed one operation at a time (the
+// timer costs ~20 ns and ticks in ~10 ns steps here, so these are coarse),
+// and per operation from batches of 128 operations.
+template <class A>
+void Latency(benchmark::State &state) {
+  if (!A::Available()) return state.SkipWithError("allocator not loaded");
+  const std::vector<size_t> &sizes = Sizes();
+  constexpr size_t kLive = 64;
+  void *live[kLive];
+  size_t live_size[kLive];
+  for (size_t k = 0; k < kLive; ++k) live[k] = A::Alloc(live_size[k] = sizes[k]);
+  std::vector<uint32_t> alloc_ticks, free_ticks;
+  alloc_ticks.reserve(1 << 20);
+  free_ticks.reserve(1 << 20);
+  size_t i = kLive;
+  uint64_t empty = UINT64_MAX;  // the timer's own cost
+  for (int k = 0; k < 1000; ++k) {
+    uint64_t t0 = Ticks();
+    uint64_t t1 = Ticks();
+    empty = std::min(empty, t1 - t0);
+  }
+  std::vector<uint32_t> batch_ticks;  // 64 free + allocate pairs, one timer pair
+  batch_ticks.reserve(1 << 16);
+  for (auto _ : state) {
+    for (int k = 0; k < 64; ++k, ++i) {
+      size_t slot = i & (kLive - 1);
+      size_t size = sizes[i & (kSizeCount - 1)];
+      uint64_t t0 = Ticks();
+      A::Free(live[slot], live_size[slot]);
+      uint64_t t1 = Ticks();
+      void *p = A::Alloc(size);
+      uint64_t t2 = Ticks();
+      live[slot] = p;
+      live_size[slot] = size;
+      if (free_ticks.size() < (1 << 20)) {
+        free_ticks.push_back(static_cast<uint32_t>(t1 - t0));
+        alloc_ticks.push_back(static_cast<uint32_t>(t2 - t1));
+      }
+    }
+    uint64_t b0 = Ticks();
+    for (int k = 0; k < 64; ++k, ++i) {
+      size_t slot = i & (kLive - 1);
+      size_t size = sizes[i & (kSizeCount - 1)];
+      A::Free(live[slot], live_size[slot]);
+      live[slot] = A::Alloc(size);
+      live_size[slot] = size;
+    }
+    uint64_t b1 = Ticks();
+    if (batch_ticks.size() < (1 << 16)) batch_ticks.push_back(static_cast<uint32_t>(b1 - b0));
+  }
+  for (size_t k = 0; k < kLive; ++k) A::Free(live[k], live_size[k]);
+  auto percentile = [&](std::vector<uint32_t> &v, double q) {
+    if (v.empty()) return 0.0;
+    size_t n = static_cast<size_t>(q * static_cast<double>(v.size() - 1));
+    std::nth_element(v.begin(), v.begin() + static_cast<long>(n), v.end());
+    double ticks = static_cast<double>(v[n]) - static_cast<double>(empty);
+    return (ticks < 0 ? 0 : ticks) / TicksPerNs();
+  };
+  state.counters["alloc_p50_ns"] = percentile(alloc_ticks, 0.50);
+  state.counters["alloc_p99_ns"] = percentile(alloc_ticks, 0.99);
+  state.counters["free_p50_ns"] = percentile(free_ticks, 0.50);
+  state.counters["free_p99_ns"] = percentile(free_ticks, 0.99);
+  state.counters["timer_ns"] = static_cast<double>(empty) / TicksPerNs();
+  // Per operation from batches of 128 operations: fine-grained, but a slow
+  // operation is averaged with its batch.
+  auto batch_percentile = [&](double q) {
+    if (batch_ticks.empty()) return 0.0;
+    size_t n = static_cast<size_t>(q * static_cast<double>(batch_ticks.size() - 1));
+    std::nth_element(batch_ticks.begin(), batch_ticks.begin() + static_cast<long>(n), batch_ticks.end());
+    return static_cast<double>(batch_ticks[n]) / 128.0 / TicksPerNs();
+  };
+  state.counters["batch_p50_ns"] = batch_percentile(0.50);
+  state.counters["batch_p99_ns"] = batch_percentile(0.99);
+}
+
+template <class A>
+void WorkingSet10k(benchmark::State &state) {
+  if (!A::Available()) return state.SkipWithError("allocator not loaded");
+  const std::vector<size_t> &sizes = Sizes();
+  constexpr size_t kLive = 10000;
+  std::vector<void *> live(kLive);
+  std::vector<size_t> live_size(kLive);
+  for (size_t k = 0; k < kLive; ++k) live[k] = A::Alloc(live_size[k] = sizes[k & (kSizeCount - 1)]);
+  uint32_t x = 88172645u;
+  size_t i = 0;
+  for (auto _ : state) {
+    for (int k = 0; k < 64; ++k) {
+      x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+      size_t slot = x % kLive;
+      size_t size = sizes[i++ & (kSizeCount - 1)];
+      A::Free(live[slot], live_size[slot]);
+      live[slot] = A::Alloc(size);
+      live_size[slot] = size;
+    }
+  }
+  for (size_t k = 0; k < kLive; ++k) A::Free(live[k], live_size[k]);
+  state.counters["pairs_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * 64, benchmark::Counter::kIsRate);
+}
+
+// Hand-off of chunks between the producer and the consumer: two buffers,
+// each filled by the producer and emptied by the consumer in turn. Waiting
+// blocks (no spinning), so an oversubscribed machine measures the
+// allocators, not the scheduler.
+class Baton {
+ public:
+  void Give() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++count_;
+    cv_.notify_one();
+  }
+  void Take() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait(lock, [&] { return count_ > 0; });
+    --count_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  int count_ = 0;
+};
+
+double ThreadCpuNs() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
+
+// One thread allocates, the other frees what it got: every free is remote.
+// Reports blocks per second of wall time and the CPU time each side spent
+// per block (the steadier figure on a shared machine).
+template <class A>
+void ProducerConsumer(benchmark::State &state) {
+  if (!A::Available()) return state.SkipWithError("allocator not loaded");
+  const std::vector<size_t> &sizes = Sizes();
+  constexpr size_t kChunk = 4096, kChunks = 64;
+  static void *buffers[2][kChunk];
+  double producer_cpu = 0, consumer_cpu = 0;
+  for (auto _ : state) {
+    Baton filled[2], emptied[2];
+    emptied[0].Give();
+    emptied[1].Give();
+    std::thread consumer([&] {
+      double t0 = ThreadCpuNs();
+      for (size_t c = 0; c < kChunks; ++c) {
+        filled[c & 1].Take();
+        void **buffer = buffers[c & 1];
+        for (size_t i = 0; i < kChunk; ++i) A::Free(buffer[i], sizes[(c * kChunk + i) & (kSizeCount - 1)]);
+        emptied[c & 1].Give();
+      }
+      consumer_cpu += ThreadCpuNs() - t0;
+    });
+    double t0 = ThreadCpuNs();
+    for (size_t c = 0; c < kChunks; ++c) {
+      emptied[c & 1].Take();
+      void **buffer = buffers[c & 1];
+      for (size_t i = 0; i < kChunk; ++i) buffer[i] = A::Alloc(sizes[(c * kChunk + i) & (kSizeCount - 1)]);
+      filled[c & 1].Give();
+    }
+    producer_cpu += ThreadCpuNs() - t0;
+    consumer.join();
+  }
+  const double blocks = static_cast<double>(state.iterations()) * kChunk * kChunks;
+  state.counters["blocks_per_s"] = benchmark::Counter(blocks, benchmark::Counter::kIsRate);
+  state.counters["producer_cpu_ns"] = producer_cpu / blocks;
+  state.counters["consumer_cpu_ns"] = consumer_cpu / blocks;
+  state.counters["cpu_ns_per_block"] = (producer_cpu + consumer_cpu) / blocks;
+}
+
+// The owner reclaims `range(0)` blocks another thread freed: one exchange
+// for the inbox, one per page, then the splice.
+void BatchReclaim(benchmark::State &state) {
+  const size_t batch = static_cast<size_t>(state.range(0));
+  std::vector<alloy_block> blocks(batch);
+  double total_ns = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    for (alloy_block &b : blocks)
+      if (alloy_small_object_allocate(alloy_heap, 48, 8, &b) != ALLOY_OK) std::abort();
+    std::thread([&] {
+      for (alloy_block b : blocks) (void)alloy_small_object_deallocate(alloy_heap, b, 8);
+      alloy_small_object_collect(alloy_heap);  // sends the last outgoing batch
+    }).join();
+    state.ResumeTiming();
+    uint64_t t0 = Ticks();
+    alloy_small_object_collect(alloy_heap);
+    uint64_t t1 = Ticks();
+    total_ns += static_cast<double>(t1 - t0) / TicksPerNs();
+  }
+  state.counters["reclaim_ns"] = total_ns / static_cast<double>(state.iterations());
+  state.counters["ns_per_block"] = total_ns / static_cast<double>(state.iterations()) / static_cast<double>(batch);
+}
+
+#define ALLOY_BENCH_ALL(fn)                                  \
+  BENCHMARK_TEMPLATE(fn, Alloy)->Name(#fn "/alloy");         \
+  BENCHMARK_TEMPLATE(fn, Mimalloc)->Name(#fn "/mimalloc");   \
+  BENCHMARK_TEMPLATE(fn, Jemalloc)->Name(#fn "/jemalloc");   \
+  BENCHMARK_TEMPLATE(fn, Tcmalloc)->Name(#fn "/tcmalloc");   \
+  BENCHMARK_TEMPLATE(fn, Glibc)->Name(#fn "/glibc")
+
+ALLOY_BENCH_ALL(ThreadLocalPairs);
+BENCHMARK_TEMPLATE(ThreadLocalPairs, AlloyResource)->Name("ThreadLocalPairs/alloy_resource");
+ALLOY_BENCH_ALL(Latency);
+ALLOY_BENCH_ALL(WorkingSet10k);
+BENCHMARK_TEMPLATE(ProducerConsumer, Alloy)->Name("ProducerConsumer/alloy")->UseRealTime()->MinTime(1.0);
+BENCHMARK_TEMPLATE(ProducerConsumer, Mimalloc)->Name("ProducerConsumer/mimalloc")->UseRealTime()->MinTime(1.0);
+BENCHMARK_TEMPLATE(ProducerConsumer, Jemalloc)->Name("ProducerConsumer/jemalloc")->UseRealTime()->MinTime(1.0);
+BENCHMARK_TEMPLATE(ProducerConsumer, Tcmalloc)->Name("ProducerConsumer/tcmalloc")->UseRealTime()->MinTime(1.0);
+BENCHMARK_TEMPLATE(ProducerConsumer, Glibc)->Name("ProducerConsumer/glibc")->UseRealTime()->MinTime(1.0);
+BENCHMARK(BatchReclaim)->Arg(64)->Arg(256)->Arg(1024)->Iterations(200);
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  LoadPeers();
+  if (alloy_small_object_create(nullptr, &alloy_heap) != ALLOY_OK) return 1;
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  alloy_small_object_destroy(alloy_heap);
+  return 0;
+}

@@ -1,0 +1,345 @@
+/* The small-object heap: public API, the allocate and free fast paths, the
+ * resource ops. Slow paths live in small_object_cache.c and
+ * small_object_page.c (see small_object_internal.h for the layout). */
+#include <string.h>
+
+#include "alloy/align.h"
+#include "alloy/fault.h"
+#include "alloy/small_object.h"
+#include "alloy/vm.h"
+#include "small_object_internal.h"
+
+ALLOY_THREAD_LOCAL so_thread_slot alloy_so_last __attribute__((tls_model("initial-exec")));
+
+/* Heap ids only identify heaps in the thread-local slot; 0 means none. */
+static _Atomic(uint64_t) next_heap_id = 1;
+
+static const alloy_resource_ops small_object_ops;
+
+/* ---- Fast paths ---------------------------------------------------------- */
+
+static ALLOY_COLD alloy_status refuse_request(size_t size, size_t align) {
+  ALLOY_TRY(alloy_request_check(size, align));
+  return ALLOY_E_UNSUPPORTED; /* too large or too aligned for this heap */
+}
+
+/* Kept out of line so the fast paths make only tail calls and need no frame. */
+static ALLOY_NOINLINE alloy_status allocate_unbound(alloy_small_object *heap, size_t cls, alloy_block *out) {
+  so_cache *cache = alloy_so_cache_bind(heap);
+  so_class_cache *cc = &cache->classes[cls];
+  so_page *page = cc->current;
+  void *block = page->free;
+  if (block == NULL) return alloy_so_allocate_slow(heap, cache, cls, out);
+  alloy_so_hand_out(heap, cc, page, block, out);
+  return ALLOY_OK;
+}
+
+alloy_status alloy_small_object_allocate(alloy_small_object *heap, size_t size, size_t align, alloy_block *out) {
+  /* One branch for every refusal: align - 1 >= max_align also rejects
+   * align 0, the power-of-two test the rest. */
+  if (ALLOY_UNLIKELY((size > heap->max_size) | (align - 1 >= heap->max_align) | ((align & (align - 1)) != 0)))
+    return refuse_request(size, align);
+  size_t cls = heap->class_for[alloy_bit_scan_forward(align)][(size + 7) >> 3];
+  if (ALLOY_UNLIKELY(alloy_so_last.heap_id != heap->id)) return allocate_unbound(heap, cls, out);
+  so_cache *cache = alloy_so_last.cache;
+  so_class_cache *cc = &cache->classes[cls];
+  so_page *page = cc->current;
+  void *block = page->free;
+  if (ALLOY_UNLIKELY(block == NULL)) return alloy_so_allocate_slow(heap, cache, cls, out);
+  alloy_so_hand_out(heap, cc, page, block, out);
+  return ALLOY_OK;
+}
+
+static ALLOY_COLD alloy_status report_foreign(const alloy_small_object *heap, alloy_block block, size_t align,
+                                              alloy_status kind, size_t expected_size, const char *detail) {
+  (void)heap;
+  alloy_fault fault = {kind, "small_object", block.ptr, block.size, expected_size, align, 0, detail};
+  return alloy_fault_report(&fault);
+}
+
+#if ALLOY_DEBUG
+/* Everything a debug build can check about a block without trusting it. */
+static alloy_status check_free(const alloy_small_object *heap, alloy_block block, size_t align) {
+  const so_page *page = alloy_so_page_at(heap, (size_t)((char *)block.ptr - heap->pages_begin));
+  size_t offset = (size_t)((const char *)block.ptr - page->base);
+  if (page->heap != heap) return report_foreign(heap, block, align, ALLOY_E_NOT_OWNED, 0, "not a block of this heap");
+  if (page->owner == NULL)
+    return report_foreign(heap, block, align, ALLOY_E_DOUBLE_FREE, 0, "the block's page is empty");
+  if (offset % page->block_size != 0 || (const char *)block.ptr >= page->end)
+    return report_foreign(heap, block, align, ALLOY_E_NOT_OWNED, page->block_size, "not at a block boundary");
+  if (block.size > page->block_size)
+    return report_foreign(heap, block, align, ALLOY_E_SIZE_MISMATCH, page->block_size, NULL);
+  if (!alloy_is_valid_alignment(align) || !alloy_ptr_is_aligned(block.ptr, align))
+    return report_foreign(heap, block, align, ALLOY_E_ALIGN_MISMATCH, 0, NULL);
+  if (page->owner == alloy_so_last.cache && alloy_so_last.heap_id == heap->id && page->free == block.ptr)
+    return report_foreign(heap, block, align, ALLOY_E_DOUBLE_FREE, page->block_size, NULL);
+  return ALLOY_OK;
+}
+#endif
+
+/* The owner's free: push onto the page's free list. */
+static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_small_object *heap, so_cache *cache, so_page *page,
+                                                  void *ptr) {
+  void *old = page->free;
+  *(void **)ptr = old;
+  ALLOY_TRACK_FREE(heap, ptr, page->block_size);
+  (void)heap;
+  page->free = ptr;
+  uint32_t used = page->used - 1;
+  page->used = used;
+  alloy_so_count(&cache->classes[page->size_class].deallocations);
+  if (ALLOY_UNLIKELY(old == NULL || used == 0)) return alloy_so_local_free_slow(cache, page);
+  return ALLOY_OK;
+}
+
+static ALLOY_NOINLINE alloy_status deallocate_unbound(alloy_small_object *heap, so_page *page, void *ptr) {
+  so_cache *cache = alloy_so_cache_bind(heap);
+  if (page->owner == cache) return free_local(heap, cache, page, ptr);
+  return alloy_so_free_remote(heap, cache, page, ptr);
+}
+
+alloy_status alloy_small_object_deallocate(alloy_small_object *heap, alloy_block block, size_t align) {
+  void *ptr = block.ptr;
+  /* One compare keeps foreign pointers (NULL included) away from the descriptors. */
+  size_t offset = (size_t)((char *)ptr - heap->pages_begin);
+  if (ALLOY_UNLIKELY(offset >= atomic_load_explicit(&heap->pages_bytes, memory_order_relaxed)))
+    return report_foreign(heap, block, align, ALLOY_E_NOT_OWNED, 0, "outside the heap's pages");
+#if ALLOY_DEBUG
+  ALLOY_TRY(check_free(heap, block, align));
+#else
+  (void)align;
+#endif
+  so_page *page = alloy_so_page_at(heap, offset);
+  if (ALLOY_UNLIKELY(alloy_so_last.heap_id != heap->id)) return deallocate_unbound(heap, page, ptr);
+  so_cache *cache = alloy_so_last.cache;
+  if (ALLOY_LIKELY(page->owner == cache)) return free_local(heap, cache, page, ptr);
+  return alloy_so_free_remote(heap, cache, page, ptr);
+}
+
+/* ---- Creation ------------------------------------------------------------ */
+
+static alloy_status resolve_config(const alloy_small_object_config *config, alloy_small_object_config *out) {
+  alloy_small_object_config c = {0, 0, 0, 0};
+  if (config != NULL) c = *config;
+  if (c.max_size == 0) c.max_size = ALLOY_SMALL_OBJECT_DEFAULT_MAX_SIZE;
+  if (c.page_size == 0) c.page_size = ALLOY_SMALL_OBJECT_DEFAULT_PAGE_SIZE;
+  if (c.capacity == 0) c.capacity = (size_t)4 << 30;
+  if (c.max_threads == 0) c.max_threads = 1024;
+  if (c.max_size > ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE) return ALLOY_E_INVALID_ARGUMENT;
+  if (!alloy_is_power_of_two(c.page_size) || c.page_size < SO_MIN_PAGE_SIZE || c.page_size > SO_MAX_PAGE_SIZE ||
+      c.page_size < alloy_vm_page_size())
+    return ALLOY_E_INVALID_ARGUMENT;
+  if (c.capacity > ALLOY_MAX_REQUEST / 2 || c.max_threads > ((size_t)1 << 20)) return ALLOY_E_INVALID_ARGUMENT;
+  c.max_size = alloy_size_class_size(alloy_size_class_of(c.max_size));
+  c.capacity = alloy_align_up(c.capacity < c.page_size ? c.page_size : c.capacity, c.page_size);
+  *out = c;
+  return ALLOY_OK;
+}
+
+/* class_for[a][i]: the smallest class holding 8 * i bytes whose block size is
+ * a multiple of 2^a (so every block of it is 2^a-aligned). */
+static void build_class_table(alloy_small_object *heap) {
+  for (size_t level = 0; level < SO_ALIGN_LEVELS; ++level) {
+    size_t align = (size_t)1 << level;
+    for (size_t step = 0; step < SO_SIZE_STEPS; ++step) {
+      size_t need = step * 8 > align ? step * 8 : align;
+      size_t cls = alloy_size_class_of(need);
+      while (cls < heap->class_count && (heap->class_sizes[cls] & (align - 1)) != 0) ++cls;
+      bool served = need <= heap->max_size && align <= heap->max_align && cls < heap->class_count;
+      heap->class_for[level][step] = (uint8_t)(served ? cls : SO_NO_CLASS);
+    }
+  }
+}
+
+alloy_status alloy_small_object_create(const alloy_small_object_config *config, alloy_small_object **out) {
+  if (out == NULL) return ALLOY_E_INVALID_ARGUMENT;
+  alloy_small_object_config c;
+  ALLOY_TRY(resolve_config(config, &c));
+
+  size_t max_align = (size_t)1 << alloy_log2_floor(c.max_size);
+  size_t cache_stride = alloy_align_up(sizeof(so_cache), ALLOY_CACHE_LINE);
+  size_t heap_bytes = alloy_align_up(sizeof(alloy_small_object), ALLOY_CACHE_LINE);
+  size_t page_capacity = c.capacity / c.page_size;
+  size_t descriptors_offset = alloy_align_up(heap_bytes + c.max_threads * cache_stride, alloy_vm_page_size());
+  size_t meta_size = alloy_align_up(descriptors_offset + page_capacity * sizeof(so_page), c.page_size);
+  size_t arena_size = meta_size + c.capacity;
+
+  void *arena;
+  ALLOY_TRY(alloy_vm_reserve(arena_size, c.page_size, &arena));
+  size_t first_commit = alloy_align_up(heap_bytes + cache_stride, alloy_vm_page_size());
+  alloy_status status = alloy_vm_commit(arena, first_commit);
+  if (status != ALLOY_OK) {
+    ALLOY_IGNORE_STATUS(alloy_vm_release(arena, arena_size));
+    return status;
+  }
+
+  alloy_small_object *heap = arena;
+  memset(heap, 0, sizeof *heap);
+  heap->resource.ops = &small_object_ops;
+  heap->id = atomic_fetch_add_explicit(&next_heap_id, 1, memory_order_relaxed);
+  heap->max_size = c.max_size;
+  heap->max_align = max_align;
+  heap->page_size = c.page_size;
+  heap->page_shift = alloy_log2_floor(c.page_size);
+  heap->class_count = alloy_size_class_count(c.max_size);
+  for (size_t cls = 0; cls < heap->class_count; ++cls) heap->class_sizes[cls] = alloy_size_class_size(cls);
+  build_class_table(heap);
+  heap->arena = arena;
+  heap->arena_size = arena_size;
+  heap->meta_size = meta_size;
+  heap->pages_begin = (char *)arena + meta_size;
+  heap->descriptors = (so_page *)(void *)((char *)arena + descriptors_offset);
+  atomic_init(&heap->pages_bytes, (size_t)0);
+  heap->page_capacity = page_capacity;
+  heap->meta_committed = first_commit;
+  heap->caches = (so_cache *)(void *)((char *)arena + heap_bytes);
+  heap->max_caches = c.max_threads;
+  alloy_spin_lock_init(&heap->lock);
+  alloy_remote_free_source_init(&heap->empty_page.remote);
+  heap->empty_page.heap = heap;
+  alloy_so_cache_init(heap, &heap->orphan);
+
+  status = alloy_thread_exit_key_create(&heap->key, alloy_so_thread_exit);
+  if (status != ALLOY_OK) {
+    ALLOY_IGNORE_STATUS(alloy_vm_release(arena, arena_size));
+    return status;
+  }
+  ALLOY_VG_POOL_CREATE(heap);
+  *out = heap;
+  return ALLOY_OK;
+}
+
+void alloy_small_object_destroy(alloy_small_object *heap) {
+  if (heap == NULL) return;
+  alloy_thread_exit_key_delete(&heap->key);
+  if (alloy_so_last.heap_id == heap->id) {
+    alloy_so_last.heap_id = 0;
+    alloy_so_last.cache = NULL;
+  }
+  char *arena = heap->arena;
+  size_t arena_size = heap->arena_size;
+  size_t used_pages = atomic_load_explicit(&heap->pages_bytes, memory_order_relaxed);
+  ALLOY_VG_POOL_DESTROY(heap);
+  /* Leave no poisoned shadow behind for whatever is mapped here next. */
+  ALLOY_ASAN_UNPOISON(heap->pages_begin, used_pages);
+  ALLOY_IGNORE_STATUS(alloy_vm_release(arena, arena_size));
+}
+
+alloy_resource *alloy_small_object_resource(alloy_small_object *heap) { return &heap->resource; }
+
+void alloy_small_object_collect(alloy_small_object *heap) {
+  so_cache *cache = alloy_so_cache_of(heap);
+  if (cache != &heap->orphan) alloy_so_cache_collect(cache);
+}
+
+void alloy_small_object_thread_detach(alloy_small_object *heap) {
+  so_cache *cache = alloy_thread_exit_get(&heap->key);
+  if (cache == NULL) return;
+  ALLOY_IGNORE_STATUS(alloy_thread_exit_set(&heap->key, NULL));
+  alloy_so_cache_release(cache);
+}
+
+/* ---- Stats --------------------------------------------------------------- */
+
+static void sum_cache(const alloy_small_object *heap, const so_cache *cache, alloy_small_object_stats *s,
+                      int64_t *live) {
+  for (size_t cls = 0; cls < heap->class_count; ++cls) {
+    uint64_t a = atomic_load_explicit(&((so_cache *)cache)->classes[cls].allocations, memory_order_relaxed);
+    uint64_t d = atomic_load_explicit(&((so_cache *)cache)->classes[cls].deallocations, memory_order_relaxed);
+    s->allocations += a;
+    s->deallocations += d;
+    *live += ((int64_t)a - (int64_t)d) * (int64_t)heap->class_sizes[cls];
+  }
+  s->remote_deallocations += atomic_load_explicit(&((so_cache *)cache)->remote_deallocations, memory_order_relaxed);
+}
+
+void alloy_small_object_get_stats(const alloy_small_object *heap, alloy_small_object_stats *out) {
+  alloy_small_object *h = (alloy_small_object *)heap;
+  alloy_small_object_stats s;
+  memset(&s, 0, sizeof s);
+  int64_t live = 0;
+  alloy_spin_lock_acquire(&h->lock);
+  for (size_t i = 0; i < h->caches_created; ++i) sum_cache(h, &h->caches[i], &s, &live);
+  sum_cache(h, &h->orphan, &s, &live);
+  s.live_bytes = live > 0 ? (size_t)live : 0;
+  if (s.live_bytes > h->peak_live_bytes) h->peak_live_bytes = s.live_bytes;
+  s.peak_live_bytes = h->peak_live_bytes;
+  s.committed_bytes = (h->pages_carved - h->decommitted_count) * h->page_size + h->meta_committed +
+                      h->descriptors_committed;
+  s.pages_committed = h->pages_carved;
+  s.pages_recycled = h->recycled_count;
+  s.thread_caches = h->caches_created;
+  s.abandoned_caches = h->abandoned_count;
+  s.adoptions = h->adoptions;
+  alloy_spin_lock_release(&h->lock);
+  *out = s;
+}
+
+/* ---- Resource ops -------------------------------------------------------- */
+
+static alloy_status op_allocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
+  return alloy_small_object_allocate((alloy_small_object *)self, size, align, out);
+}
+
+static alloy_status op_deallocate(alloy_resource *self, alloy_block block, size_t align) {
+  return alloy_small_object_deallocate((alloy_small_object *)self, block, align);
+}
+
+/* The class a (size, align) request maps to, or SO_NO_CLASS. */
+static size_t class_of_request(const alloy_small_object *heap, size_t size, size_t align) {
+  if (size > heap->max_size || align - 1 >= heap->max_align || (align & (align - 1)) != 0) return SO_NO_CLASS;
+  return heap->class_for[alloy_bit_scan_forward(align)][(size + 7) >> 3];
+}
+
+/* In place when the new size needs no larger block; the block keeps its class. */
+static alloy_status op_resize(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
+                              alloy_block *out) {
+  alloy_small_object *heap = (alloy_small_object *)self;
+  size_t cls = class_of_request(heap, block.size, align);
+  if (cls == SO_NO_CLASS || new_size > heap->class_sizes[cls]) return ALLOY_E_UNSUPPORTED;
+  *out = alloy_block_make(block.ptr, heap->class_sizes[cls]);
+  return ALLOY_OK;
+}
+
+static alloy_status op_reallocate(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
+                                  alloy_block *out) {
+  if (block.ptr != NULL && op_resize(self, block, new_size, align, out) == ALLOY_OK) return ALLOY_OK;
+  if (block.ptr == NULL) return op_allocate(self, new_size, align, out);
+  return alloy_resource_reallocate_by_moving(self, block, new_size, align, out);
+}
+
+static bool op_owns(const alloy_resource *self, alloy_block block) {
+  const alloy_small_object *heap = (const alloy_small_object *)self;
+  size_t offset = (size_t)((const char *)block.ptr - heap->pages_begin);
+  size_t bytes = atomic_load_explicit(&((alloy_small_object *)heap)->pages_bytes, memory_order_relaxed);
+  return offset < bytes;
+}
+
+static void op_get_info(const alloy_resource *self, alloy_resource_info *info) {
+  const alloy_small_object *heap = (const alloy_small_object *)self;
+  alloy_small_object_stats s;
+  alloy_small_object_get_stats(heap, &s);
+  info->thread_safety = ALLOY_THREAD_SAFE;
+  info->max_alignment = heap->max_align;
+  info->max_size = heap->max_size;
+  info->size_class_count = heap->class_count;
+  info->size_classes = heap->class_sizes;
+  info->has_stats = true;
+  info->stats.live_bytes = s.live_bytes;
+  info->stats.peak_live_bytes = s.peak_live_bytes;
+  info->stats.reserved_bytes = heap->arena_size;
+  info->stats.committed_bytes = s.committed_bytes;
+  info->stats.allocations = s.allocations;
+  info->stats.deallocations = s.deallocations;
+}
+
+static const alloy_resource_ops small_object_ops = {
+    .struct_size = sizeof(alloy_resource_ops),
+    .name = "small_object",
+    .allocate = op_allocate,
+    .deallocate = op_deallocate,
+    .reallocate = op_reallocate,
+    .resize = op_resize,
+    .owns = op_owns,
+    .get_info = op_get_info,
+};

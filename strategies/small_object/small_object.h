@@ -1,0 +1,124 @@
+/* alloy/small_object.h — the small-object heap: size classes, per-thread
+ * caches, lock-free remote free.
+ *
+ * For many tiny objects (8 B up to max_size, 256 B by default, at most
+ * 1 KiB) allocated and freed from many threads. Blocks come in the shared
+ * size classes of alloy/size_class.h (waste at most 12.5 % above 64 B),
+ * carved from pages (64 KiB by default) of one reservation, so a block's
+ * page descriptor — its size class and its owning thread cache — is found
+ * from the pointer alone: one subtraction and one shift, no lookup.
+ *
+ * Each heap *instance* gives every thread that uses it a cache of its own
+ * (several heaps coexist; each has its own caches):
+ *   - local allocate and free (the block's page belongs to the calling
+ *     thread's cache) pop and push a per-page free list: no lock, no atomic
+ *     read-modify-write;
+ *   - a free from another thread goes through the remote-free channel
+ *     (alloy/remote_free.h) to the owner, batched per page on the freeing
+ *     side, and is reclaimed a whole batch at a time on the owner's next
+ *     slow path; the owner is never blocked;
+ *   - when a thread exits (or calls alloy_small_object_thread_detach), its
+ *     empty pages go back to the heap's central recycler and its cache, with
+ *     the pages that still hold live blocks, is marked abandoned; the next
+ *     thread that needs a cache adopts it. Remote frees into an abandoned
+ *     cache's pages stay safe and are reclaimed by the adopter, or by any
+ *     thread that runs short of pages.
+ *
+ * Requests above max_size, or aligned beyond the largest power of two not
+ * above max_size, return ALLOY_E_UNSUPPORTED (a fallback chain routes them).
+ * deallocate relies on the block coming from this heap; a pointer outside
+ * the heap's pages is reported as ALLOY_E_NOT_OWNED through the fault
+ * handler, and ALLOY_DEBUG builds also check the page, the size and the
+ * block boundary.
+ *
+ * Memory comes from the platform layer only: one address-space reservation
+ * per heap (config.capacity), committed a page at a time. Destroying the
+ * heap releases all of it at once, live blocks included (like an arena);
+ * no thread may use the heap during or after destroy, but threads that used
+ * it may still be running (their caches are simply forgotten).
+ *
+ * A block freed by a thread that is not its owner may wait in that thread's
+ * outgoing batch for its size class (fewer than ALLOY_SMALL_OBJECT_REMOTE_BATCH
+ * blocks of one page per class) until that thread allocates on a slow path,
+ * frees another page's block of that class, calls alloy_small_object_collect,
+ * or exits: one message carries a whole batch to the owner.
+ */
+#ifndef ALLOY_SMALL_OBJECT_H
+#define ALLOY_SMALL_OBJECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloy/block.h"
+#include "alloy/compiler.h"
+#include "alloy/resource.h"
+#include "alloy/status.h"
+
+ALLOY_EXTERN_C_BEGIN
+
+#define ALLOY_SMALL_OBJECT_DEFAULT_MAX_SIZE 256u
+#define ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE 1024u     /* the largest max_size accepted */
+#define ALLOY_SMALL_OBJECT_DEFAULT_PAGE_SIZE (64u * 1024u)
+#define ALLOY_SMALL_OBJECT_REMOTE_BATCH 64u         /* remote frees sent in one message */
+
+typedef struct alloy_small_object alloy_small_object;
+
+/* Zero in a field means its default. */
+typedef struct alloy_small_object_config {
+  size_t max_size;    /* largest block; 0: 256. Rounded up to its size class; at most 1 KiB */
+  size_t page_size;   /* page (span) size, a power of two in [16 KiB, 256 KiB]; 0: 64 KiB */
+  size_t capacity;    /* address space reserved for pages; 0: 4 GiB. Reserved, not committed */
+  size_t max_threads; /* thread caches that can exist at once; 0: 1024 */
+} alloy_small_object_config;
+
+typedef struct alloy_small_object_stats {
+  size_t live_bytes;      /* block bytes handed out and not freed (a snapshot) */
+  size_t peak_live_bytes; /* the largest live_bytes a snapshot has seen */
+  size_t committed_bytes; /* pages and metadata the OS backs */
+  uint64_t allocations;
+  uint64_t deallocations;
+  uint64_t remote_deallocations; /* the frees that went through the remote channel */
+  size_t pages_committed;   /* pages taken from the reservation */
+  size_t pages_recycled;    /* empty pages waiting in the central recycler */
+  size_t thread_caches;     /* caches created */
+  size_t abandoned_caches;  /* caches whose thread left, waiting for adoption */
+  uint64_t adoptions;       /* caches taken over by a new thread */
+} alloy_small_object_stats;
+
+/* Creates a heap (config may be NULL for the defaults). Bad configuration is
+ * ALLOY_E_INVALID_ARGUMENT; a refused reservation ALLOY_E_OUT_OF_MEMORY. */
+ALLOY_NODISCARD alloy_status alloy_small_object_create(const alloy_small_object_config *config,
+                                                       alloy_small_object **out);
+
+/* Releases every page and cache of the heap (see the header comment). NULL is a no-op. */
+void alloy_small_object_destroy(alloy_small_object *heap);
+
+/* The heap as an alloy_resource (valid until destroy). */
+alloy_resource *alloy_small_object_resource(alloy_small_object *heap);
+
+/* The same operations as the resource, called directly (no ops-table hop). */
+ALLOY_NODISCARD alloy_status alloy_small_object_allocate(alloy_small_object *heap, size_t size, size_t align,
+                                                         alloy_block *out);
+alloy_status alloy_small_object_deallocate(alloy_small_object *heap, alloy_block block, size_t align);
+
+/* Calling thread: sends its pending outgoing remote frees and reclaims the
+ * frees other threads sent it. */
+void alloy_small_object_collect(alloy_small_object *heap);
+
+/* Calling thread: hands its cache back now, as thread exit would. It gets a
+ * cache again the next time it uses the heap. */
+void alloy_small_object_thread_detach(alloy_small_object *heap);
+
+/* Any thread: reclaims the frees sent to abandoned caches (whose threads
+ * exited), puts every page that became empty back in the recycler, and
+ * gives the memory of recycled pages back to the OS (they are committed
+ * again when reused). The heap reclaims abandoned pages by itself when it
+ * runs short; only trim decommits. */
+void alloy_small_object_trim(alloy_small_object *heap);
+
+/* Counters and page accounting (a consistent snapshot once threads are quiet). */
+void alloy_small_object_get_stats(const alloy_small_object *heap, alloy_small_object_stats *out);
+
+ALLOY_EXTERN_C_END
+
+#endif /* ALLOY_SMALL_OBJECT_H */

@@ -1,0 +1,307 @@
+/* Thread caches of the small-object heap: binding a thread to its cache,
+ * the allocation slow path, remote frees in and out, thread exit and
+ * adoption of abandoned caches. */
+#include <string.h>
+
+#include "alloy/fault.h"
+#include "small_object_internal.h"
+
+void alloy_so_cache_init(alloy_small_object *heap, so_cache *cache) {
+  memset(cache, 0, sizeof *cache);
+  cache->heap = heap;
+  for (size_t cls = 0; cls <= SO_MAX_CLASSES; ++cls) {
+    cache->classes[cls].current = &heap->empty_page;
+    atomic_init(&cache->classes[cls].allocations, (uint64_t)0);
+    atomic_init(&cache->classes[cls].deallocations, (uint64_t)0);
+  }
+  atomic_init(&cache->remote_deallocations, (uint64_t)0);
+  alloy_remote_free_inbox_init(&cache->inbox);
+}
+
+/* ---- Page lists (owner only) --------------------------------------------- */
+
+static void partial_push(so_cache *cache, so_page *page) {
+  so_class_cache *cc = &cache->classes[page->size_class];
+  page->state = SO_PAGE_PARTIAL;
+  page->prev = NULL;
+  page->next = cc->partial;
+  if (cc->partial != NULL) cc->partial->prev = page;
+  cc->partial = page;
+}
+
+static void partial_unlink(so_cache *cache, so_page *page) {
+  so_class_cache *cc = &cache->classes[page->size_class];
+  if (page->prev != NULL) page->prev->next = page->next;
+  else cc->partial = page->next;
+  if (page->next != NULL) page->next->prev = page->prev;
+  page->prev = page->next = NULL;
+}
+
+/* An empty page leaves its class: kept for reuse, or back to the recycler.
+ * Abandoned caches are only touched with the heap lock held. */
+static void retire_page(so_cache *cache, so_page *page) {
+  alloy_small_object *heap = cache->heap;
+  if (page->state == SO_PAGE_PARTIAL) partial_unlink(cache, page);
+  if (cache->abandoned) {
+    alloy_so_heap_page_release_locked(heap, page);
+  } else if (cache->stash_count < SO_STASH_MAX) {
+    page->state = SO_PAGE_STASHED;
+    page->next = cache->stash;
+    cache->stash = page;
+    cache->stash_count++;
+  } else {
+    alloy_so_heap_page_release(heap, page);
+  }
+}
+
+/* The page just gained free blocks. */
+static void page_gained_free(so_cache *cache, so_page *page) {
+  if (page->used == 0 && page->state != SO_PAGE_CURRENT) retire_page(cache, page);
+  else if (page->state == SO_PAGE_FULL) partial_push(cache, page);
+}
+
+alloy_status alloy_so_local_free_slow(so_cache *cache, so_page *page) {
+  page_gained_free(cache, page);
+  return ALLOY_OK;
+}
+
+/* ---- Remote frees -------------------------------------------------------- */
+
+/* Tools only: links of blocks that arrived from other threads were left
+ * addressable by their senders; make them inaccessible again. */
+static void seal_links(void *first) {
+#if ALLOY_HAS_ASAN || ALLOY_WITH_VALGRIND
+  for (void *block = first; block != NULL;) {
+    void *next = alloy_so_link_read(block);
+    ALLOY_MEM_NOACCESS(block, sizeof(void *));
+    block = next;
+  }
+#else
+  (void)first;
+#endif
+}
+
+/* Splices a batch of `count` blocks freed by other threads into the page,
+ * in O(1) unless both the free and the deferred list are non-empty. */
+static void absorb(so_cache *cache, so_page *page, void *first, size_t count) {
+  if (page->free == NULL) {
+    page->free = first;
+  } else if (page->deferred == NULL) {
+    page->deferred = first;
+  } else {
+    void *tail = first;
+    for (void *next; (next = alloy_so_link_read(tail)) != NULL;) tail = next;
+    *(void **)tail = page->deferred;
+    page->deferred = first;
+  }
+  seal_links(first);
+  page->used -= (uint32_t)count;
+  page_gained_free(cache, page);
+}
+
+/* Moves the deferred blocks to the free list once it ran dry. */
+static ALLOY_ALWAYS_INLINE bool take_deferred(so_page *page) {
+  if (page->deferred == NULL) return false;
+  page->free = page->deferred;
+  page->deferred = NULL;
+  return true;
+}
+
+static void reclaim_remote(so_cache *cache) {
+  alloy_remote_free_source *source = alloy_remote_free_receive(&cache->inbox);
+  while (source != NULL) {
+    alloy_remote_free_source *next = alloy_remote_free_source_next(source);
+    size_t count;
+    void *blocks = alloy_remote_free_take(source, &count);
+    if (blocks != NULL) absorb(cache, ALLOY_CONTAINER_OF(source, so_page, remote), blocks, count);
+    source = next;
+  }
+}
+
+static void send_outgoing(so_cache *cache, size_t cls) {
+  so_outgoing *out = &cache->out[cls];
+  so_page *page = out->page; /* has live blocks (these), so its owner is stable */
+  alloy_remote_free_send(&page->owner->inbox, &page->remote, out->first, out->last, out->count);
+  out->page = NULL;
+  out->first = out->last = NULL;
+  out->count = 0;
+  cache->out_pending &= ~((uint64_t)1 << cls);
+}
+
+static void flush_outgoing(so_cache *cache) {
+  for (uint64_t pending = cache->out_pending; pending != 0; pending &= pending - 1)
+    send_outgoing(cache, alloy_bit_scan_forward((size_t)pending));
+}
+
+alloy_status alloy_so_free_remote(alloy_small_object *heap, so_cache *cache, so_page *page, void *block) {
+  if (ALLOY_UNLIKELY(page->owner == NULL)) {
+    /* Its page is empty and unowned: every block of it was freed already. */
+    alloy_fault fault = {ALLOY_E_DOUBLE_FREE, "small_object", block, 0, 0, 0, 0, "the block's page is empty"};
+    return alloy_fault_report(&fault);
+  }
+  size_t cls = page->size_class;
+  ALLOY_TRACK_FREE(heap, block, page->block_size);
+  ALLOY_MEM_UNDEFINED(block, sizeof(void *)); /* the link travels with the block */
+  if (ALLOY_UNLIKELY(cache == &heap->orphan)) {
+    /* A thread without a cache: no batching, counters shared. */
+    atomic_fetch_add_explicit(&cache->classes[cls].deallocations, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&cache->remote_deallocations, 1, memory_order_relaxed);
+    alloy_remote_free_send(&page->owner->inbox, &page->remote, block, block, 1);
+    return ALLOY_OK;
+  }
+  alloy_so_count(&cache->classes[cls].deallocations);
+  alloy_so_count(&cache->remote_deallocations);
+  so_outgoing *out = &cache->out[cls];
+  if (out->page != page) {
+    if (out->page != NULL) send_outgoing(cache, cls);
+    out->page = page;
+    out->last = block;
+    *(void **)block = NULL;
+    cache->out_pending |= (uint64_t)1 << cls;
+  } else {
+    *(void **)block = out->first;
+  }
+  out->first = block;
+  if (++out->count >= ALLOY_SMALL_OBJECT_REMOTE_BATCH) send_outgoing(cache, cls);
+  return ALLOY_OK;
+}
+
+/* ---- Allocation slow path ------------------------------------------------ */
+
+static alloy_status fresh_page(alloy_small_object *heap, so_cache *cache, size_t cls, so_page **out) {
+  so_page *page = cache->stash;
+  if (page != NULL) {
+    cache->stash = page->next;
+    cache->stash_count--;
+  } else {
+    ALLOY_TRY(alloy_so_heap_page_acquire(heap, &page));
+  }
+  alloy_so_page_init(heap, page, cache, cls);
+  alloy_so_page_carve(page);
+  *out = page;
+  return ALLOY_OK;
+}
+
+alloy_status alloy_so_allocate_slow(alloy_small_object *heap, so_cache *cache, size_t cls, alloy_block *out) {
+  if (cls == SO_NO_CLASS) return ALLOY_E_UNSUPPORTED;
+  if (cache == &heap->orphan) return ALLOY_E_CAPACITY; /* no thread cache could be had */
+  so_class_cache *cc = &cache->classes[cls];
+  so_page *page = cc->current;
+
+  /* 1. More of the current page: blocks reclaimed earlier, or never used. */
+  if (take_deferred(page)) {
+    alloy_so_hand_out(heap, cc, page, page->free, out);
+    return ALLOY_OK;
+  }
+  if (page->unbuilt < page->end) {
+    alloy_so_page_carve(page);
+    alloy_so_hand_out(heap, cc, page, page->free, out);
+    return ALLOY_OK;
+  }
+  /* 2. What other threads sent back (and what this thread owes them). */
+  flush_outgoing(cache);
+  reclaim_remote(cache);
+  if (page->free != NULL) {
+    alloy_so_hand_out(heap, cc, page, page->free, out);
+    return ALLOY_OK;
+  }
+  /* 3. Another page of this class with free blocks, else an empty one. */
+  if (page != &heap->empty_page) page->state = SO_PAGE_FULL;
+  cc->current = &heap->empty_page;
+  page = cc->partial;
+  if (page != NULL) {
+    partial_unlink(cache, page);
+    if (page->free == NULL) take_deferred(page);
+  } else {
+    ALLOY_TRY(fresh_page(heap, cache, cls, &page));
+  }
+  page->state = SO_PAGE_CURRENT;
+  cc->current = page;
+  alloy_so_hand_out(heap, cc, page, page->free, out);
+  return ALLOY_OK;
+}
+
+/* ---- Thread lifecycle ---------------------------------------------------- */
+
+/* Adopts an abandoned cache, or creates one (NULL at max_threads or when
+ * metadata cannot be committed). */
+static so_cache *acquire_cache(alloy_small_object *heap) {
+  so_cache *cache = NULL;
+  alloy_spin_lock_acquire(&heap->lock);
+  if (heap->abandoned != NULL) {
+    cache = heap->abandoned;
+    heap->abandoned = cache->next_abandoned;
+    heap->abandoned_count--;
+    heap->adoptions++;
+    cache->next_abandoned = NULL;
+    cache->abandoned = false;
+  } else if (heap->caches_created < heap->max_caches) {
+    so_cache *slot = &heap->caches[heap->caches_created];
+    size_t needed = (size_t)((char *)(slot + 1) - heap->arena);
+    if (alloy_so_meta_commit(heap, needed) == ALLOY_OK) {
+      alloy_so_cache_init(heap, slot);
+      heap->caches_created++;
+      cache = slot;
+    }
+  }
+  alloy_spin_lock_release(&heap->lock);
+  return cache;
+}
+
+so_cache *alloy_so_cache_bind(alloy_small_object *heap) {
+  so_cache *cache = alloy_thread_exit_get(&heap->key);
+  if (cache == NULL) {
+    cache = acquire_cache(heap);
+    if (cache == NULL) return &heap->orphan;
+    if (alloy_thread_exit_set(&heap->key, cache) != ALLOY_OK) {
+      alloy_so_cache_release(cache);
+      return &heap->orphan;
+    }
+  }
+  alloy_so_last.heap_id = heap->id;
+  alloy_so_last.cache = cache;
+  return cache;
+}
+
+/* Empty current pages leave an abandoned cache (lock held). */
+static void release_empty_current(so_cache *cache) {
+  alloy_small_object *heap = cache->heap;
+  for (size_t cls = 0; cls < heap->class_count; ++cls) {
+    so_page *page = cache->classes[cls].current;
+    if (page != &heap->empty_page && page->used == 0) {
+      cache->classes[cls].current = &heap->empty_page;
+      alloy_so_heap_page_release_locked(heap, page);
+    }
+  }
+}
+
+void alloy_so_cache_collect(so_cache *cache) {
+  flush_outgoing(cache);
+  reclaim_remote(cache);
+  if (cache->abandoned) release_empty_current(cache);
+}
+
+void alloy_so_cache_release(so_cache *cache) {
+  alloy_small_object *heap = cache->heap;
+  flush_outgoing(cache);
+  reclaim_remote(cache);
+  alloy_spin_lock_acquire(&heap->lock);
+  while (cache->stash != NULL) {
+    so_page *page = cache->stash;
+    cache->stash = page->next;
+    alloy_so_heap_page_release_locked(heap, page);
+  }
+  cache->stash_count = 0;
+  cache->abandoned = true;
+  release_empty_current(cache);
+  cache->next_abandoned = heap->abandoned;
+  heap->abandoned = cache;
+  heap->abandoned_count++;
+  alloy_spin_lock_release(&heap->lock);
+  if (alloy_so_last.cache == cache) {
+    alloy_so_last.heap_id = 0;
+    alloy_so_last.cache = NULL;
+  }
+}
+
+void alloy_so_thread_exit(void *cache) { alloy_so_cache_release((so_cache *)cache); }

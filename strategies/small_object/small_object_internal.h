@@ -1,0 +1,224 @@
+/* Internals of the small-object heap, shared by its three sources:
+ *   small_object.c        the public API and the fast paths;
+ *   small_object_page.c   the arena, page supply, central recycler;
+ *   small_object_cache.c  thread caches: binding, slow path, remote reclaim,
+ *                         thread exit and adoption.
+ *
+ * Layout of one heap: a single reservation, aligned to the page size,
+ *   [ heap struct | max_threads cache slots | page descriptors | pages ... ]
+ * Cache slots are committed as caches are created, descriptors and pages as
+ * pages are first used. A block's page descriptor is found from the pointer
+ * alone: descriptors[(ptr - pages_begin) >> page_shift]. Descriptors live in
+ * one dense array rather than at the start of each page: page-aligned
+ * headers would all fall into the same few cache sets and evict each other.
+ *
+ * Ownership rules (who may touch what):
+ *   - a page's owner-side fields (free, used, state, lists, unbuilt) belong
+ *     to its owning cache's thread; the remote-free source is the only part
+ *     other threads write.
+ *   - page->owner only changes when the page is empty (used == 0): a thread
+ *     holding a live block may therefore read it without synchronisation.
+ *   - a cache belongs to one thread at a time; the heap lock hands it over
+ *     (abandon, adopt), and abandoned caches are only touched under the lock.
+ *   - `used` counts blocks handed out and not yet reclaimed by the owner, so
+ *     blocks waiting in a remote channel keep their page alive.
+ */
+#ifndef ALLOY_SMALL_OBJECT_INTERNAL_H
+#define ALLOY_SMALL_OBJECT_INTERNAL_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloy/compiler.h"
+#include "alloy/remote_free.h"
+#include "alloy/size_class.h"
+#include "alloy/small_object.h"
+#include "alloy/spin_lock.h"
+#include "alloy/thread_exit.h"
+#include "alloy/tool_hooks.h"
+
+#define SO_INTERNAL __attribute__((visibility("hidden")))
+
+#define SO_MAX_CLASSES 40u                                  /* alloy_size_class_count(1024) */
+#define SO_SIZE_STEPS (ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE / 8u + 1u) /* table index (size + 7) / 8 */
+#define SO_ALIGN_LEVELS 11u                                 /* alignments 1 .. 1024 */
+#define SO_NO_CLASS SO_MAX_CLASSES /* table entry for (size, align) pairs no class serves */
+#define SO_MIN_PAGE_SIZE (16u * 1024u)
+#define SO_MAX_PAGE_SIZE (256u * 1024u) /* keeps a page's blocks below the channel's pending limit */
+#define SO_STASH_MAX 2u                 /* empty pages a cache keeps before giving them back */
+#define SO_CARVE_BYTES 4096u            /* how much of a fresh page becomes free list at once */
+
+ALLOY_STATIC_ASSERT(SO_MAX_CLASSES <= 64u, "outgoing batches are tracked in a 64-bit mask");
+ALLOY_STATIC_ASSERT(SO_MAX_PAGE_SIZE / 8u <= ALLOY_REMOTE_FREE_MAX_PENDING, "a page's blocks must fit the channel");
+
+typedef struct so_cache so_cache;
+
+typedef enum so_page_state {
+  SO_PAGE_FULL,     /* owned, every block handed out or pending; in no list */
+  SO_PAGE_CURRENT,  /* owned, the class's allocation page */
+  SO_PAGE_PARTIAL,  /* owned, has free or deferred blocks; in its class's partial list */
+  SO_PAGE_STASHED,  /* empty, kept by a cache for reuse */
+  SO_PAGE_RECYCLED, /* empty, in the heap's central recycler */
+} so_page_state;
+
+/* The descriptor of one page. */
+typedef struct so_page {
+  /* Owner-side, first line: everything the fast paths touch. */
+  void *free;          /* free blocks, linked through their first word */
+  uint32_t used;       /* handed out and not reclaimed */
+  uint32_t block_size;
+  so_cache *owner;     /* the cache whose thread allocates here (NULL when empty and unowned) */
+  uint8_t size_class;
+  uint8_t state;       /* so_page_state */
+  bool decommitted;    /* recycled and given back to the OS by trim */
+  void *deferred;      /* blocks reclaimed from other threads while free was not empty */
+  char *unbuilt;       /* first block never carved into the free list */
+  char *end;           /* end of the last whole block */
+  /* Second line: slow-path fields, and the one word other threads write. */
+  alignas(ALLOY_CACHE_LINE) struct so_page *prev; /* partial list, stash, recycler */
+  struct so_page *next;
+  char *base;          /* the page's memory */
+  alloy_small_object *heap;
+  alloy_remote_free_source remote; /* other threads push freed blocks here */
+} so_page;
+
+ALLOY_STATIC_ASSERT(sizeof(so_page) == 2 * ALLOY_CACHE_LINE, "a page descriptor is two cache lines");
+
+/* Per-class state of a thread cache; the fast path touches one entry. */
+typedef struct so_class_cache {
+  so_page *current;                   /* never NULL: the heap's empty page when none */
+  so_page *partial;                   /* pages with free blocks, besides current */
+  _Atomic(uint64_t) allocations;      /* written by the owner only (no RMW), read by stats */
+  _Atomic(uint64_t) deallocations;    /* frees this thread performed, local or remote */
+} so_class_cache;
+
+/* Blocks this thread freed into one page of another cache, not yet sent. */
+typedef struct so_outgoing {
+  so_page *page;
+  void *first, *last;
+  uint32_t count;
+} so_outgoing;
+
+struct so_cache {
+  so_class_cache classes[SO_MAX_CLASSES + 1]; /* the last one is SO_NO_CLASS: always slow */
+  alloy_small_object *heap;
+  so_page *stash;          /* empty pages kept for reuse */
+  uint32_t stash_count;
+  bool abandoned;          /* guarded by the heap lock */
+  so_cache *next_abandoned;
+  /* Outgoing remote frees, batched per size class (one page at a time each). */
+  uint64_t out_pending;    /* bit c: out[c] holds blocks */
+  so_outgoing out[SO_MAX_CLASSES];
+  _Atomic(uint64_t) remote_deallocations;
+  /* Incoming: pages with blocks other threads freed. */
+  alignas(ALLOY_CACHE_LINE) alloy_remote_free_inbox inbox;
+};
+
+struct alloy_small_object {
+  alloy_resource resource; /* first: the resource pointer is the heap pointer */
+  /* Read by every fast path; written only at creation (pages_carved: rarely). */
+  uint64_t id;             /* unique per heap in the process; 0 is never used */
+  size_t max_size;
+  size_t max_align;
+  unsigned page_shift;     /* log2(page_size) */
+  char *pages_begin;
+  so_page *descriptors;    /* one per page of the reservation */
+  _Atomic(size_t) pages_bytes; /* committed prefix of the page area: owns() and free check against it */
+  uint8_t class_for[SO_ALIGN_LEVELS][SO_SIZE_STEPS];
+  /* Configuration. */
+  size_t page_size;
+  size_t class_count;
+  size_t class_sizes[SO_MAX_CLASSES];
+  size_t page_capacity;    /* pages the reservation holds */
+  char *arena;
+  size_t arena_size;
+  size_t meta_size;
+  alloy_thread_exit_key key;
+  /* Everything below is guarded by lock. */
+  alloy_spin_lock lock;
+  size_t meta_committed;
+  size_t descriptors_committed; /* bytes */
+  size_t pages_carved;
+  so_page *recycled;
+  size_t recycled_count;
+  size_t decommitted_count; /* recycled pages whose memory went back to the OS */
+  so_cache *caches;        /* slots in the metadata area */
+  size_t max_caches;
+  size_t caches_created;
+  so_cache *abandoned;
+  size_t abandoned_count;
+  uint64_t adoptions;
+  size_t peak_live_bytes;
+  /* The page every empty class points at, and the cache of threads that
+   * could get none (it owns no page; its counters take atomic adds). */
+  so_page empty_page;
+  so_cache orphan;
+};
+
+/* The calling thread's most recent (heap, cache) pair. */
+typedef struct so_thread_slot {
+  uint64_t heap_id;
+  so_cache *cache;
+} so_thread_slot;
+
+extern ALLOY_THREAD_LOCAL so_thread_slot alloy_so_last SO_INTERNAL __attribute__((tls_model("initial-exec")));
+
+/* small_object_cache.c */
+SO_INTERNAL ALLOY_NOINLINE so_cache *alloy_so_cache_bind(alloy_small_object *heap);
+SO_INTERNAL ALLOY_NOINLINE alloy_status alloy_so_allocate_slow(alloy_small_object *heap, so_cache *cache, size_t cls,
+                                                               alloy_block *out);
+SO_INTERNAL ALLOY_NOINLINE alloy_status alloy_so_local_free_slow(so_cache *cache, so_page *page);
+SO_INTERNAL ALLOY_NOINLINE alloy_status alloy_so_free_remote(alloy_small_object *heap, so_cache *cache,
+                                                             so_page *page, void *block);
+SO_INTERNAL void alloy_so_cache_collect(so_cache *cache);
+SO_INTERNAL void alloy_so_cache_release(so_cache *cache);
+SO_INTERNAL void alloy_so_thread_exit(void *cache);
+SO_INTERNAL void alloy_so_cache_init(alloy_small_object *heap, so_cache *cache);
+
+/* small_object_page.c */
+SO_INTERNAL alloy_status alloy_so_heap_page_acquire(alloy_small_object *heap, so_page **out);
+SO_INTERNAL void alloy_so_heap_page_release_locked(alloy_small_object *heap, so_page *page);
+SO_INTERNAL void alloy_so_heap_page_release(alloy_small_object *heap, so_page *page);
+SO_INTERNAL void alloy_so_page_init(alloy_small_object *heap, so_page *page, so_cache *owner, size_t cls);
+SO_INTERNAL void alloy_so_page_carve(so_page *page);
+SO_INTERNAL alloy_status alloy_so_meta_commit(alloy_small_object *heap, size_t bytes);
+
+/* The cache of the calling thread for `heap` (the orphan cache if none can exist). */
+static ALLOY_ALWAYS_INLINE so_cache *alloy_so_cache_of(alloy_small_object *heap) {
+  if (ALLOY_LIKELY(alloy_so_last.heap_id == heap->id)) return alloy_so_last.cache;
+  return alloy_so_cache_bind(heap);
+}
+
+/* The descriptor of the page at `offset` bytes into the page area. */
+static ALLOY_ALWAYS_INLINE so_page *alloy_so_page_at(const alloy_small_object *heap, size_t offset) {
+  return &heap->descriptors[offset >> heap->page_shift];
+}
+
+/* One more, from the owning thread only: a relaxed load and store, no RMW. */
+static ALLOY_ALWAYS_INLINE void alloy_so_count(_Atomic(uint64_t) *counter) {
+  atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + 1, memory_order_relaxed);
+}
+
+/* Free-list links live in the blocks, which the tools see as freed memory. */
+static ALLOY_ALWAYS_INLINE void *alloy_so_link_read(void *block) {
+  ALLOY_MEM_DEFINED(block, sizeof(void *));
+  void *next = *(void **)block;
+  return next;
+}
+
+/* Hands out `block` of `page`: the tools see it allocated. */
+static ALLOY_ALWAYS_INLINE void alloy_so_hand_out(alloy_small_object *heap, so_class_cache *cc, so_page *page,
+                                                  void *block, alloy_block *out) {
+  page->free = alloy_so_link_read(block);
+  page->used++;
+  alloy_so_count(&cc->allocations);
+  ALLOY_TRACK_ALLOC(heap, block, page->block_size);
+  (void)heap;
+  out->ptr = block;
+  out->size = page->block_size;
+}
+
+#endif /* ALLOY_SMALL_OBJECT_INTERNAL_H */

@@ -1,0 +1,156 @@
+/* Page supply of the small-object heap: the reservation, the central
+ * recycler of empty pages, page initialisation and carving. */
+#include <string.h>
+
+#include "alloy/align.h"
+#include "alloy/fault.h"
+#include "alloy/vm.h"
+#include "small_object_internal.h"
+
+alloy_status alloy_so_meta_commit(alloy_small_object *heap, size_t bytes) {
+  if (bytes <= heap->meta_committed) return ALLOY_OK;
+  size_t target = alloy_align_up(bytes, alloy_vm_page_size());
+  if (target > heap->meta_size) return ALLOY_E_CAPACITY;
+  ALLOY_TRY(alloy_vm_commit(heap->arena + heap->meta_committed, target - heap->meta_committed));
+  heap->meta_committed = target;
+  return ALLOY_OK;
+}
+
+/* Commits the descriptors of pages [0, count). */
+static alloy_status commit_descriptors(alloy_small_object *heap, size_t count) {
+  size_t bytes = count * sizeof(so_page);
+  if (bytes <= heap->descriptors_committed) return ALLOY_OK;
+  size_t step = heap->page_size; /* a page's worth of descriptors at a time */
+  size_t target = alloy_align_up(bytes, step);
+  char *begin = (char *)heap->descriptors;
+  size_t limit = (size_t)(heap->pages_begin - begin);
+  if (target > limit) target = limit;
+  /* The array starts on an OS page; commit whole OS pages. */
+  size_t from = heap->descriptors_committed;
+  ALLOY_TRY(alloy_vm_commit(begin + from, alloy_align_up(target - from, alloy_vm_page_size())));
+  heap->descriptors_committed = target;
+  return ALLOY_OK;
+}
+
+/* Takes a never-used page from the reservation (lock held). */
+static alloy_status carve_fresh_page(alloy_small_object *heap, so_page **out) {
+  if (heap->pages_carved == heap->page_capacity) return ALLOY_E_CAPACITY;
+  ALLOY_TRY(commit_descriptors(heap, heap->pages_carved + 1));
+  char *base = heap->pages_begin + heap->pages_carved * heap->page_size;
+  ALLOY_TRY(alloy_vm_commit(base, heap->page_size));
+  so_page *page = &heap->descriptors[heap->pages_carved];
+  memset(page, 0, sizeof *page);
+  page->base = base;
+  page->heap = heap;
+  page->state = SO_PAGE_RECYCLED;
+  alloy_remote_free_source_init(&page->remote);
+  /* Nothing in the page is handed out yet. */
+  ALLOY_MEM_NOACCESS(base, heap->page_size);
+  heap->pages_carved++;
+  atomic_store_explicit(&heap->pages_bytes, heap->pages_carved * heap->page_size, memory_order_relaxed);
+  *out = page;
+  return ALLOY_OK;
+}
+
+/* The first recycled page, committed again if trim gave it back (lock held). */
+static alloy_status take_recycled(alloy_small_object *heap, so_page **out) {
+  so_page *page = heap->recycled;
+  *out = NULL;
+  if (page == NULL) return ALLOY_OK;
+  if (page->decommitted) {
+    ALLOY_TRY(alloy_vm_commit(page->base, heap->page_size));
+    ALLOY_MEM_NOACCESS(page->base, heap->page_size);
+    page->decommitted = false;
+    heap->decommitted_count--;
+  }
+  heap->recycled = page->next;
+  heap->recycled_count--;
+  *out = page;
+  return ALLOY_OK;
+}
+
+/* Abandoned caches may have become owners of empty pages since their thread
+ * left (remote frees arrived); give those pages back (lock held). */
+static void collect_abandoned(alloy_small_object *heap) {
+  for (so_cache *cache = heap->abandoned; cache != NULL; cache = cache->next_abandoned) alloy_so_cache_collect(cache);
+}
+
+void alloy_small_object_trim(alloy_small_object *heap) {
+  alloy_spin_lock_acquire(&heap->lock);
+  collect_abandoned(heap);
+  for (so_page *page = heap->recycled; page != NULL; page = page->next) {
+    if (page->decommitted || alloy_vm_decommit(page->base, heap->page_size) != ALLOY_OK) continue;
+    page->decommitted = true;
+    heap->decommitted_count++;
+  }
+  alloy_spin_lock_release(&heap->lock);
+}
+
+alloy_status alloy_so_heap_page_acquire(alloy_small_object *heap, so_page **out) {
+  alloy_spin_lock_acquire(&heap->lock);
+  so_page *page;
+  alloy_status status = take_recycled(heap, &page);
+  if (status == ALLOY_OK && page == NULL && heap->abandoned != NULL) {
+    collect_abandoned(heap);
+    status = take_recycled(heap, &page);
+  }
+  if (status == ALLOY_OK && page == NULL) status = carve_fresh_page(heap, &page);
+  alloy_spin_lock_release(&heap->lock);
+  if (status == ALLOY_OK) *out = page;
+  return status;
+}
+
+void alloy_so_heap_page_release_locked(alloy_small_object *heap, so_page *page) {
+  ALLOY_ASSERT(page->used == 0);
+  page->owner = NULL;
+  page->state = SO_PAGE_RECYCLED;
+  page->prev = NULL;
+  page->next = heap->recycled;
+  heap->recycled = page;
+  heap->recycled_count++;
+}
+
+void alloy_so_heap_page_release(alloy_small_object *heap, so_page *page) {
+  alloy_spin_lock_acquire(&heap->lock);
+  alloy_so_heap_page_release_locked(heap, page);
+  alloy_spin_lock_release(&heap->lock);
+}
+
+void alloy_so_page_init(alloy_small_object *heap, so_page *page, so_cache *owner, size_t cls) {
+  size_t block_size = heap->class_sizes[cls];
+  size_t capacity = heap->page_size / block_size;
+  page->free = NULL;
+  page->deferred = NULL;
+  page->used = 0;
+  page->block_size = (uint32_t)block_size;
+  page->owner = owner;
+  page->size_class = (uint8_t)cls;
+  page->state = SO_PAGE_CURRENT;
+  page->unbuilt = page->base;
+  page->end = page->unbuilt + capacity * block_size;
+  page->prev = page->next = NULL;
+}
+
+/* Turns the next few never-used blocks into the free list (free is empty).
+ * Carving a bit at a time touches memory only as it is needed. */
+void alloy_so_page_carve(so_page *page) {
+  size_t block_size = page->block_size;
+  size_t count = SO_CARVE_BYTES / block_size;
+  size_t left = (size_t)(page->end - page->unbuilt) / block_size;
+  if (count > left) count = left;
+  if (count == 0) count = left < 1 ? 0 : 1;
+  char *first = page->unbuilt;
+  char *block = first;
+  for (size_t i = 1; i < count; ++i, block += block_size) {
+    ALLOY_MEM_UNDEFINED(block, sizeof(void *));
+    *(void **)block = block + block_size;
+    ALLOY_MEM_NOACCESS(block, sizeof(void *));
+  }
+  if (count > 0) {
+    ALLOY_MEM_UNDEFINED(block, sizeof(void *));
+    *(void **)block = page->free;
+    ALLOY_MEM_NOACCESS(block, sizeof(void *));
+    page->free = first;
+    page->unbuilt = block + block_size;
+  }
+}

@@ -1,0 +1,491 @@
+// The small-object heap: contract, size classes, coexisting heaps, thread
+// caches (exit, adoption), remote free, bad input, tools catching misuse.
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "alloy/allocator.h"
+#include "alloy/fault_injection.h"
+#include "alloy/size_class.h"
+#include "alloy/small_object.h"
+#include "tests/contract/contract_suite.h"
+#include "tests/support/support.h"
+
+namespace {
+
+using alloy_test::ContractSubject;
+using alloy_test::ResourceContract;
+
+ContractSubject Subject(const char *name, size_t max_size, size_t capacity = 0) {
+  ContractSubject subject;
+  subject.name = name;
+  subject.create = [max_size, capacity] {
+    alloy_small_object_config config = {};
+    config.max_size = max_size;
+    config.capacity = capacity;
+    alloy_small_object *heap = nullptr;
+    EXPECT_EQ(alloy_small_object_create(&config, &heap), ALLOY_OK);
+    return alloy_small_object_resource(heap);
+  };
+  subject.destroy = [](alloy_resource *r) { alloy_small_object_destroy(reinterpret_cast<alloy_small_object *>(r)); };
+  subject.max_size = max_size;
+  subject.max_alignment = max_size;  // the largest power of two not above max_size
+  subject.bounded = capacity != 0;
+  subject.exhaustion_limit = capacity;
+  return subject;
+}
+
+INSTANTIATE_TEST_SUITE_P(SmallObject, ResourceContract,
+                         ::testing::Values(Subject("default_256", 256), Subject("classes_to_1024", 1024),
+                                           Subject("bounded_16_pages", 256, 16 * ALLOY_SMALL_OBJECT_DEFAULT_PAGE_SIZE)),
+                         alloy_test::SubjectName);
+
+// A heap for one test.
+class Heap {
+ public:
+  explicit Heap(alloy_small_object_config config = {}) {
+    EXPECT_EQ(alloy_small_object_create(&config, &heap_), ALLOY_OK);
+  }
+  ~Heap() { alloy_small_object_destroy(heap_); }
+  Heap(const Heap &) = delete;
+  Heap &operator=(const Heap &) = delete;
+  alloy_small_object *get() const { return heap_; }
+  alloy_block Alloc(size_t size, size_t align = 8) {
+    alloy_block block = {nullptr, 0};
+    EXPECT_EQ(alloy_small_object_allocate(heap_, size, align, &block), ALLOY_OK) << size;
+    return block;
+  }
+  void Free(alloy_block block, size_t align = 8) {
+    EXPECT_EQ(alloy_small_object_deallocate(heap_, block, align), ALLOY_OK);
+  }
+  alloy_small_object_stats Stats() const {
+    alloy_small_object_stats stats;
+    alloy_small_object_get_stats(heap_, &stats);
+    return stats;
+  }
+
+ private:
+  alloy_small_object *heap_ = nullptr;
+};
+
+TEST(SmallObject, ServesEverySizeFromItsClassWithBoundedWaste) {
+  Heap heap;
+  for (size_t size = 0; size <= 256; ++size) {
+    alloy_block block = heap.Alloc(size);
+    ASSERT_NE(block.ptr, nullptr);
+    EXPECT_EQ(block.size, alloy_size_class_size(alloy_size_class_of(size))) << size;
+    if (size > 64) {
+      EXPECT_LE(block.size - size, size / 8) << "waste above 12.5 % for " << size;
+    }
+    std::memset(block.ptr, 0xA5, block.size);
+    heap.Free(alloy_block_make(block.ptr, size));
+  }
+}
+
+TEST(SmallObject, LocalFreeIsReusedFirst) {
+  Heap heap;
+  alloy_block a = heap.Alloc(40);
+  heap.Free(a);
+  alloy_block b = heap.Alloc(40);
+  EXPECT_EQ(a.ptr, b.ptr);
+  heap.Free(b);
+}
+
+TEST(SmallObject, AlignedRequestsGetAlignedBlocks) {
+  Heap heap;
+  std::vector<std::pair<alloy_block, size_t>> live;
+  for (size_t align = 1; align <= 256; align *= 2)
+    for (size_t size : {size_t{0}, size_t{1}, size_t{24}, size_t{72}, size_t{200}, size_t{256}}) {
+      alloy_block block = heap.Alloc(size, align);
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(block.ptr) % align, 0u) << size << " / " << align;
+      EXPECT_EQ(block.size % align, 0u);
+      live.push_back({block, align});
+    }
+  for (auto &[block, align] : live) heap.Free(block, align);
+}
+
+TEST(SmallObject, LargerOrOveralignedRequestsAreUnsupported) {
+  Heap heap;
+  alloy_block block = {nullptr, 0};
+  EXPECT_EQ(alloy_small_object_allocate(heap.get(), 257, 8, &block), ALLOY_E_UNSUPPORTED);
+  EXPECT_EQ(alloy_small_object_allocate(heap.get(), 4096, 8, &block), ALLOY_E_UNSUPPORTED);
+  EXPECT_EQ(alloy_small_object_allocate(heap.get(), 16, 512, &block), ALLOY_E_UNSUPPORTED);
+  EXPECT_EQ(alloy_small_object_allocate(heap.get(), 16, 0, &block), ALLOY_E_INVALID_ARGUMENT);
+  EXPECT_EQ(alloy_small_object_allocate(heap.get(), 16, 24, &block), ALLOY_E_INVALID_ARGUMENT);
+  EXPECT_EQ(alloy_small_object_allocate(heap.get(), SIZE_MAX, 8, &block), ALLOY_E_INVALID_ARGUMENT);
+  EXPECT_EQ(block.ptr, nullptr);
+}
+
+TEST(SmallObject, ConfigIsValidated) {
+  alloy_small_object *heap = nullptr;
+  alloy_small_object_config config = {};
+  config.max_size = 2048;
+  EXPECT_EQ(alloy_small_object_create(&config, &heap), ALLOY_E_INVALID_ARGUMENT);
+  config = {};
+  config.page_size = 3 * 16384;
+  EXPECT_EQ(alloy_small_object_create(&config, &heap), ALLOY_E_INVALID_ARGUMENT);
+  config.page_size = 1 << 20;
+  EXPECT_EQ(alloy_small_object_create(&config, &heap), ALLOY_E_INVALID_ARGUMENT);
+  EXPECT_EQ(alloy_small_object_create(nullptr, nullptr), ALLOY_E_INVALID_ARGUMENT);
+  EXPECT_EQ(heap, nullptr);
+  // A max_size between classes is rounded up to its class.
+  config = {};
+  config.max_size = 100;
+  ASSERT_EQ(alloy_small_object_create(&config, &heap), ALLOY_OK);
+  alloy_resource_info info;
+  alloy_resource_get_info(alloy_small_object_resource(heap), &info);
+  EXPECT_EQ(info.max_size, 104u);
+  EXPECT_EQ(info.max_alignment, 64u);
+  EXPECT_EQ(info.size_class_count, alloy_size_class_count(104));
+  alloy_small_object_destroy(heap);
+}
+
+TEST(SmallObject, InfoDescribesClassesAndStats) {
+  Heap heap;
+  alloy_block a = heap.Alloc(100);
+  alloy_resource_info info;
+  alloy_resource_get_info(alloy_small_object_resource(heap.get()), &info);
+  EXPECT_STREQ(info.name, "small_object");
+  EXPECT_EQ(info.thread_safety, ALLOY_THREAD_SAFE);
+  EXPECT_EQ(info.max_size, 256u);
+  ASSERT_EQ(info.size_class_count, alloy_size_class_count(256));
+  for (size_t i = 1; i < info.size_class_count; ++i) EXPECT_LT(info.size_classes[i - 1], info.size_classes[i]);
+  EXPECT_TRUE(info.has_stats);
+  EXPECT_EQ(info.stats.live_bytes, a.size);
+  EXPECT_EQ(info.stats.allocations, 1u);
+  EXPECT_GT(info.stats.committed_bytes, 0u);
+  heap.Free(a);
+  alloy_resource_get_info(alloy_small_object_resource(heap.get()), &info);
+  EXPECT_EQ(info.stats.live_bytes, 0u);
+  EXPECT_EQ(info.stats.deallocations, 1u);
+  EXPECT_EQ(info.stats.peak_live_bytes, a.size);
+}
+
+TEST(SmallObject, SeveralHeapsCoexistWithTheirOwnCaches) {
+  Heap h1, h2, h3;
+  Heap *heaps[] = {&h1, &h2, &h3};
+  std::vector<std::pair<int, alloy_block>> live;
+  std::set<void *> seen;
+  for (int round = 0; round < 300; ++round)
+    for (int i = 0; i < 3; ++i) {
+      alloy_block block = heaps[i]->Alloc(static_cast<size_t>(8 + (round % 31) * 8));
+      EXPECT_TRUE(seen.insert(block.ptr).second) << "two heaps handed out one block";
+      alloy_test::Fill(block.ptr, block.size, static_cast<uint32_t>(round * 3 + i));
+      live.push_back({i, block});
+    }
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j)
+      EXPECT_EQ(alloy_resource_owns(alloy_small_object_resource(heaps[j]->get()), live[static_cast<size_t>(i)].second),
+                i == j);
+  for (size_t k = 0; k < live.size(); ++k) {
+    auto &[i, block] = live[k];
+    EXPECT_TRUE(alloy_test::Check(block.ptr, block.size, static_cast<uint32_t>(k)));
+    heaps[i]->Free(block);
+  }
+  for (Heap *h : heaps) {
+    EXPECT_EQ(h->Stats().live_bytes, 0u);
+    EXPECT_EQ(h->Stats().allocations, 300u);
+  }
+}
+
+TEST(SmallObject, ThreadExitHandsTheCacheBack) {
+  Heap heap;
+  std::thread([&] {
+    std::vector<alloy_block> blocks;
+    for (int i = 0; i < 5000; ++i) blocks.push_back(heap.Alloc(64));
+    for (alloy_block b : blocks) heap.Free(b);
+  }).join();
+  alloy_small_object_stats s = heap.Stats();
+  EXPECT_EQ(s.thread_caches, 1u);
+  EXPECT_EQ(s.abandoned_caches, 1u);
+  EXPECT_EQ(s.pages_recycled, s.pages_committed) << "an exited thread kept empty pages";
+  EXPECT_EQ(s.live_bytes, 0u);
+  // The next thread adopts the abandoned cache instead of creating one.
+  std::thread([&] { heap.Free(heap.Alloc(64)); }).join();
+  s = heap.Stats();
+  EXPECT_EQ(s.thread_caches, 1u);
+  EXPECT_EQ(s.adoptions, 1u);
+}
+
+TEST(SmallObject, RemoteFreesReachTheOwnerInBatches) {
+  Heap heap;
+  std::vector<alloy_block> blocks;
+  for (int i = 0; i < 2000; ++i) blocks.push_back(heap.Alloc(32));
+  std::thread([&] {
+    for (alloy_block b : blocks) heap.Free(b);
+  }).join();  // the freeing thread's exit sends its last batch
+  alloy_small_object_stats s = heap.Stats();
+  EXPECT_EQ(s.remote_deallocations, 2000u);
+  EXPECT_EQ(s.live_bytes, 0u);
+  // The owner reclaims everything in one collect and reuses those blocks.
+  alloy_small_object_collect(heap.get());
+  std::set<void *> freed;
+  for (alloy_block b : blocks) freed.insert(b.ptr);
+  size_t reused = 0;
+  std::vector<alloy_block> again;
+  for (int i = 0; i < 2000; ++i) {
+    again.push_back(heap.Alloc(32));
+    reused += freed.count(again.back().ptr);
+  }
+  // Blocks the owner had carved but not handed out yet go first.
+  EXPECT_GE(reused, 2000u - 4096u / 32u);
+  EXPECT_EQ(heap.Stats().pages_committed, s.pages_committed);
+  for (alloy_block b : again) heap.Free(b);
+}
+
+TEST(SmallObject, AbandonedCachesAreAdoptedAndRemoteFreesIntoThemAreSafe) {
+  Heap heap;
+  alloy_block mine = heap.Alloc(8);  // this thread has a cache of its own
+  std::vector<alloy_block> blocks;
+  std::thread([&] {
+    for (int i = 0; i < 3000; ++i) blocks.push_back(heap.Alloc(48));
+  }).join();  // the owner left with live blocks: its cache is abandoned
+  EXPECT_EQ(heap.Stats().abandoned_caches, 1u);
+  for (alloy_block b : blocks) heap.Free(b);  // remote frees into an abandoned cache
+  alloy_small_object_collect(heap.get());     // this thread's outgoing batch goes out
+  EXPECT_EQ(heap.Stats().live_bytes, mine.size);
+  // A new thread adopts the abandoned cache, reclaims what was sent to it and
+  // allocates from its pages; at exit every empty page goes back.
+  size_t committed = heap.Stats().pages_committed;
+  std::thread([&] {
+    alloy_block b = heap.Alloc(48);
+    alloy_small_object_collect(heap.get());
+    heap.Free(b);
+  }).join();
+  alloy_small_object_stats s = heap.Stats();
+  EXPECT_EQ(s.adoptions, 1u);
+  EXPECT_EQ(s.thread_caches, 2u);
+  EXPECT_EQ(s.pages_committed, committed) << "the adopter used the abandoned pages";
+  EXPECT_EQ(s.pages_recycled, committed - 1) << "only this thread's page is still held";
+  heap.Free(mine);
+}
+
+TEST(SmallObject, PagesOfAbandonedCachesReturnWhenMemoryRunsShort) {
+  alloy_small_object_config config = {};
+  config.capacity = 4 * ALLOY_SMALL_OBJECT_DEFAULT_PAGE_SIZE;
+  Heap heap(config);
+  alloy_block mine = heap.Alloc(8);
+  std::vector<alloy_block> blocks;
+  std::thread([&] {
+    for (int i = 0; i < 3000; ++i) blocks.push_back(heap.Alloc(48));  // three pages
+  }).join();
+  for (alloy_block b : blocks) heap.Free(b);
+  alloy_small_object_collect(heap.get());
+  EXPECT_EQ(heap.Stats().pages_committed, 4u);
+  // Every page is carved; the abandoned cache's pages are empty but nobody
+  // adopted it. Running short collects them instead of failing.
+  std::vector<alloy_block> more;
+  for (int i = 0; i < 600; ++i) more.push_back(heap.Alloc(256));  // three pages of another class
+  EXPECT_EQ(heap.Stats().abandoned_caches, 1u);
+  for (alloy_block b : more) heap.Free(b);
+  heap.Free(mine);
+}
+
+TEST(SmallObject, TrimGivesRecycledPagesBackToTheOs) {
+  Heap heap;
+  std::thread([&] {
+    std::vector<alloy_block> blocks;
+    for (int i = 0; i < 20000; ++i) blocks.push_back(heap.Alloc(128));
+    for (alloy_block b : blocks) heap.Free(b);
+  }).join();
+  alloy_small_object_stats before = heap.Stats();
+  ASSERT_GT(before.pages_recycled, 30u);
+  alloy_small_object_trim(heap.get());
+  alloy_small_object_stats after = heap.Stats();
+  EXPECT_EQ(before.committed_bytes - after.committed_bytes, before.pages_recycled * ALLOY_SMALL_OBJECT_DEFAULT_PAGE_SIZE);
+  // Decommitted pages serve again (committed anew, zero-filled or not).
+  std::vector<alloy_block> again;
+  for (int i = 0; i < 20000; ++i) {
+    again.push_back(heap.Alloc(64));
+    alloy_test::Fill(again.back().ptr, 64, static_cast<uint32_t>(i));
+  }
+  for (size_t i = 0; i < again.size(); ++i) {
+    EXPECT_TRUE(alloy_test::Check(again[i].ptr, 64, static_cast<uint32_t>(i)));
+    heap.Free(again[i]);
+  }
+  EXPECT_EQ(heap.Stats().pages_committed, before.pages_committed) << "recycled pages were reused";
+}
+
+TEST(SmallObject, ThreadDetachReturnsPagesAtOnce) {
+  Heap heap;
+  heap.Free(heap.Alloc(16));
+  alloy_small_object_thread_detach(heap.get());
+  alloy_small_object_stats s = heap.Stats();
+  EXPECT_EQ(s.abandoned_caches, 1u);
+  EXPECT_EQ(s.pages_recycled, s.pages_committed);
+  heap.Free(heap.Alloc(16));  // the thread gets its cache back
+  EXPECT_EQ(heap.Stats().adoptions, 1u);
+}
+
+TEST(SmallObject, CapacityExhaustionIsAStatusAndRecovers) {
+  alloy_small_object_config config = {};
+  config.capacity = 2 * ALLOY_SMALL_OBJECT_DEFAULT_PAGE_SIZE;
+  Heap heap(config);
+  std::vector<alloy_block> live;
+  alloy_status status = ALLOY_OK;
+  while (status == ALLOY_OK && live.size() < 100000) {
+    alloy_block block = {nullptr, 0};
+    status = alloy_small_object_allocate(heap.get(), 256, 8, &block);
+    if (status == ALLOY_OK) live.push_back(block);
+  }
+  EXPECT_EQ(status, ALLOY_E_CAPACITY);
+  EXPECT_GT(live.size(), 400u);
+  for (alloy_block b : live) heap.Free(b);
+  heap.Free(heap.Alloc(8));  // freed pages serve another class
+}
+
+TEST(SmallObject, PlatformFailuresAreStatuses) {
+  alloy_small_object *heap = nullptr;
+  alloy_platform_fail_next(ALLOY_PLATFORM_RESERVE, 0, 1);
+  EXPECT_EQ(alloy_small_object_create(nullptr, &heap), ALLOY_E_OUT_OF_MEMORY);
+  EXPECT_EQ(heap, nullptr);
+  alloy_platform_fail_next(ALLOY_PLATFORM_COMMIT, 0, 1);
+  EXPECT_EQ(alloy_small_object_create(nullptr, &heap), ALLOY_E_OUT_OF_MEMORY);
+  Heap ok;
+  alloy_block keep = ok.Alloc(8);
+  alloy_block block = {nullptr, 0};
+  alloy_platform_fail_next(ALLOY_PLATFORM_COMMIT, 0, 1);
+  EXPECT_EQ(alloy_small_object_allocate(ok.get(), 128, 8, &block), ALLOY_E_OUT_OF_MEMORY);
+  EXPECT_EQ(block.ptr, nullptr);
+  alloy_platform_fail_reset();
+  ok.Free(ok.Alloc(128));
+  ok.Free(keep);
+}
+
+TEST(SmallObject, ThreadsBeyondMaxThreadsCanStillFree) {
+  alloy_small_object_config config = {};
+  config.max_threads = 1;
+  Heap heap(config);
+  alloy_block mine = heap.Alloc(24);
+  std::thread([&] {
+    alloy_block block = {nullptr, 0};
+    EXPECT_EQ(alloy_small_object_allocate(heap.get(), 24, 8, &block), ALLOY_E_CAPACITY);
+    heap.Free(mine);  // no cache: sent directly to the owner
+  }).join();
+  alloy_small_object_collect(heap.get());
+  EXPECT_EQ(heap.Stats().deallocations, 1u);
+  EXPECT_EQ(heap.Stats().live_bytes, 0u);
+  // The owner reclaimed it: it comes back once the carved blocks are used.
+  std::vector<alloy_block> again;
+  bool found = false;
+  for (int i = 0; i < 512 && !found; ++i) {
+    again.push_back(heap.Alloc(24));
+    found = again.back().ptr == mine.ptr;
+  }
+  EXPECT_TRUE(found);
+  for (alloy_block b : again) heap.Free(b);
+}
+
+TEST(SmallObject, ForeignPointersAreReportedNotFreed) {
+  Heap heap;
+  alloy_test::FaultRecorder faults;
+  int on_stack = 0;
+  EXPECT_EQ(alloy_small_object_deallocate(heap.get(), alloy_block_make(&on_stack, 4), 4), ALLOY_E_NOT_OWNED);
+  EXPECT_EQ(alloy_small_object_deallocate(heap.get(), alloy_block_make(nullptr, 8), 8), ALLOY_E_NOT_OWNED);
+  Heap other;
+  alloy_block theirs = other.Alloc(16);
+  EXPECT_EQ(alloy_small_object_deallocate(heap.get(), theirs, 8), ALLOY_E_NOT_OWNED);
+  EXPECT_EQ(faults.count(ALLOY_E_NOT_OWNED), 3u);
+  EXPECT_NE(faults.last_message().find("small_object"), std::string::npos);
+  other.Free(theirs);
+}
+
+TEST(SmallObject, FreeIntoAnEmptyPageIsReportedAsADoubleFree) {
+  Heap heap;
+  alloy_block block = {nullptr, 0};
+  std::thread([&] {
+    block = heap.Alloc(200);
+    heap.Free(block);
+  }).join();  // the page went back to the recycler with the thread's cache
+  alloy_test::FaultRecorder faults;
+  EXPECT_EQ(alloy_small_object_deallocate(heap.get(), block, 8), ALLOY_E_DOUBLE_FREE);
+  EXPECT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 1u);
+}
+
+TEST(SmallObject, DebugBuildsCatchWrongSizesAndDoubleFrees) {
+#if !ALLOY_DEBUG
+  GTEST_SKIP() << "checked in ALLOY_DEBUG builds";
+#endif
+  Heap heap;
+  alloy_test::FaultRecorder faults;
+  alloy_block block = heap.Alloc(32);
+  EXPECT_EQ(alloy_small_object_deallocate(heap.get(), alloy_block_make(block.ptr, 200), 8), ALLOY_E_SIZE_MISMATCH);
+  EXPECT_EQ(alloy_small_object_deallocate(heap.get(), alloy_block_make(static_cast<char *>(block.ptr) + 8, 8), 8),
+            ALLOY_E_NOT_OWNED);
+  heap.Free(block);
+  EXPECT_EQ(alloy_small_object_deallocate(heap.get(), block, 8), ALLOY_E_DOUBLE_FREE);
+}
+
+TEST(SmallObject, DestroyWithLiveBlocksReleasesEverything) {
+  // Destroy is an arena-style release: live blocks go with it, nothing leaks
+  // (LeakSanitizer and memcheck check this process at exit).
+  alloy_small_object *heap = nullptr;
+  ASSERT_EQ(alloy_small_object_create(nullptr, &heap), ALLOY_OK);
+  for (int i = 0; i < 1000; ++i) {
+    alloy_block block;
+    ASSERT_EQ(alloy_small_object_allocate(heap, 64, 8, &block), ALLOY_OK);
+  }
+  std::thread([&] {
+    alloy_block block;
+    ASSERT_EQ(alloy_small_object_allocate(heap, 64, 8, &block), ALLOY_OK);
+  }).join();
+  alloy_small_object_destroy(heap);
+  // A new heap works, and the stale thread-local binding does not confuse it.
+  ASSERT_EQ(alloy_small_object_create(nullptr, &heap), ALLOY_OK);
+  alloy_block block;
+  ASSERT_EQ(alloy_small_object_allocate(heap, 64, 8, &block), ALLOY_OK);
+  EXPECT_EQ(alloy_small_object_deallocate(heap, block, 8), ALLOY_OK);
+  alloy_small_object_destroy(heap);
+}
+
+TEST(SmallObjectDeathTest, AsanReportsUseAfterFree) {
+  if (!alloy_test::kAsan) GTEST_SKIP() << "needs AddressSanitizer";
+  EXPECT_DEATH(
+      {
+        Heap heap;
+        alloy_block block = heap.Alloc(64);
+        heap.Free(block);
+        static_cast<volatile char *>(block.ptr)[10] = 1;
+      },
+      "use-after-poison");
+}
+
+TEST(SmallObjectDeathTest, MemcheckReportsUseAfterFree) {
+  if (!alloy_test::UnderValgrind()) GTEST_SKIP() << "needs Valgrind";
+  EXPECT_EXIT(
+      {
+        Heap heap;
+        alloy_block block = heap.Alloc(64);
+        heap.Free(block);
+        static_cast<volatile char *>(block.ptr)[10] = 1;
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(97), "");
+}
+
+TEST(SmallObjectDeathTest, MemcheckReportsUseAfterRemoteFree) {
+  if (!alloy_test::UnderValgrind() && !alloy_test::kAsan) GTEST_SKIP() << "needs Valgrind or ASan";
+  auto body = [] {
+    Heap heap;
+    alloy_block block = heap.Alloc(64);
+    std::thread([&] {
+      heap.Free(block);
+      alloy_small_object_collect(heap.get());
+    }).join();
+    alloy_small_object_collect(heap.get());
+    static_cast<volatile char *>(block.ptr)[20] = 1;
+    std::exit(0);
+  };
+  if (alloy_test::kAsan)
+    EXPECT_DEATH(body(), "use-after-poison");
+  else
+    EXPECT_EXIT(body(), ::testing::ExitedWithCode(97), "");
+}
+
+}  // namespace
