@@ -1,13 +1,14 @@
-/* Sample: a fallback chain tlsf -> system.
+/* Sample: the classic chain small_object -> tlsf -> system.
  *
- * The fixed TLSF heap serves what it can; requests it cannot (too large, too
- * aligned, or the heap is full) fall through to the system heap. Frees and
- * reallocations find the owning member by address. A small-object heap goes
- * in front of the TLSF heap the same way. */
+ * The small-object heap takes the many tiny requests, the fixed TLSF heap the
+ * medium ones it can hold; anything else (too large, too aligned, or the TLSF
+ * budget is spent) falls through to the system heap. Frees and reallocations
+ * find the owning member by address, without reading the block. */
 #include <stdio.h>
 
 #include "alloy/allocator.h"
 #include "alloy/fallback.h"
+#include "alloy/small_object.h"
 #include "alloy/system.h"
 #include "alloy/tlsf.h"
 
@@ -23,16 +24,21 @@ int main(void) {
   alloy_tlsf *tlsf;
   if (alloy_tlsf_create(&config, &tlsf) != ALLOY_OK) return 1;
 
-  alloy_resource *members[] = {alloy_tlsf_resource(tlsf), alloy_system_resource()};
+  alloy_small_object *small;
+  if (alloy_small_object_create(NULL, &small) != ALLOY_OK) return 1;
+
+  alloy_resource *members[] = {alloy_small_object_resource(small), alloy_tlsf_resource(tlsf),
+                               alloy_system_resource()};
   alloy_fallback chain;
-  if (alloy_fallback_init(&chain, members, 2) != ALLOY_OK) return 1;
+  if (alloy_fallback_init(&chain, members, 3) != ALLOY_OK) return 1;
   alloy_allocator a = alloy_allocator_of(alloy_fallback_resource(&chain));
 
-  alloy_block medium, large, aligned;
-  if (alloy_alloc(a, 4000, 16, &medium) != ALLOY_OK || alloy_alloc(a, 1 << 20, 16, &large) != ALLOY_OK ||
-      alloy_alloc(a, 256, 1 << 16, &aligned) != ALLOY_OK)
+  alloy_block tiny, medium, large, aligned;
+  if (alloy_alloc(a, 48, 16, &tiny) != ALLOY_OK || alloy_alloc(a, 4000, 16, &medium) != ALLOY_OK ||
+      alloy_alloc(a, 1 << 20, 16, &large) != ALLOY_OK || alloy_alloc(a, 256, 1 << 16, &aligned) != ALLOY_OK)
     return 1;
-  printf("4000 B          -> %s\n", owner_name(&chain, medium));
+  printf("48 B            -> %s\n", owner_name(&chain, tiny));
+  printf("4000 B          -> %s (above the small-object classes)\n", owner_name(&chain, medium));
   printf("1 MiB           -> %s (larger than the TLSF budget)\n", owner_name(&chain, large));
   printf("64 KiB aligned  -> %s (TLSF serves alignments up to a page)\n", owner_name(&chain, aligned));
 
@@ -40,9 +46,15 @@ int main(void) {
   if (alloy_reallocate(a, &medium, 512 << 10, 16) != ALLOY_OK) return 1;
   printf("grown to 512 KiB -> %s\n", owner_name(&chain, medium));
 
+  /* A tiny block that grows leaves the small-object heap for TLSF. */
+  if (alloy_reallocate(a, &tiny, 2000, 16) != ALLOY_OK) return 1;
+  printf("48 B grown to 2000 B -> %s\n", owner_name(&chain, tiny));
+
+  ALLOY_IGNORE_STATUS(alloy_free(a, tiny, 16));
   ALLOY_IGNORE_STATUS(alloy_free(a, medium, 16));
   ALLOY_IGNORE_STATUS(alloy_free(a, large, 16));
   ALLOY_IGNORE_STATUS(alloy_free(a, aligned, 1 << 16));
+  alloy_small_object_destroy(small);
   alloy_tlsf_destroy(tlsf);
   return 0;
 }
