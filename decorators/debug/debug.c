@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "alloy/decorator_lock.h"
+#include "alloy/spin_lock.h"
 #include "alloy/fault.h"
 #include "alloy/heap.h"
 #include "alloy/pointer_table.h"
@@ -34,7 +34,7 @@ struct alloy_debug {
   alloy_debug_config config;
   size_t front_canary; /* 0 or ALLOY_DEBUG_CANARY_SIZE */
   size_t page;
-  alloy_decorator_lock lock;
+  alloy_spin_lock lock;
   alloy_pointer_table live;     /* user pointer -> 0 */
   void **quarantine;            /* ring of user pointers, config.quarantine long */
   size_t quarantine_head;
@@ -253,9 +253,9 @@ static alloy_status debug_allocate(alloy_resource *self, size_t size, size_t ali
   else
     ALLOY_TRY(debug_place_inner(debug, size, align, &block, &header));
   debug_dress_block(debug, block.ptr, &header);
-  alloy_decorator_lock_acquire(&debug->lock);
+  alloy_spin_lock_acquire(&debug->lock);
   alloy_status status = alloy_pointer_table_insert(&debug->live, block.ptr, 0);
-  alloy_decorator_lock_release(&debug->lock);
+  alloy_spin_lock_release(&debug->lock);
   if (status != ALLOY_OK) {
     debug_release_storage(debug, block.ptr, &header);
     return status;
@@ -312,15 +312,15 @@ static alloy_status debug_deallocate(alloy_resource *self, alloy_block block, si
   if (!alloy_is_valid_alignment(align)) return ALLOY_E_INVALID_ARGUMENT;
   debug_header header;
   debug_finding finding;
-  alloy_decorator_lock_acquire(&debug->lock);
+  alloy_spin_lock_acquire(&debug->lock);
   if (ALLOY_UNLIKELY(check_live_block(debug, block, align, &header, &finding) != ALLOY_OK)) {
-    alloy_decorator_lock_release(&debug->lock);
+    alloy_spin_lock_release(&debug->lock);
     return debug_report(debug, &finding);
   }
   (void)alloy_pointer_table_remove(&debug->live, block.ptr, NULL);
   remember_free(debug, block.ptr);
   if (debug->config.guard_pages || debug->config.quarantine == 0) {
-    alloy_decorator_lock_release(&debug->lock);
+    alloy_spin_lock_release(&debug->lock);
     if (debug->config.fill && !debug->config.guard_pages) memset(block.ptr, ALLOY_DEBUG_FREE_BYTE, header.size);
     debug_release_storage(debug, block.ptr, &header);
     return ALLOY_OK;
@@ -330,7 +330,7 @@ static alloy_status debug_deallocate(alloy_resource *self, alloy_block block, si
   if (debug->config.fill) memset(block.ptr, ALLOY_DEBUG_FREE_BYTE, header.size);
   ALLOY_MEM_NOACCESS(block.ptr, header.size);
   void *evicted = quarantine_push(debug, block.ptr);
-  alloy_decorator_lock_release(&debug->lock);
+  alloy_spin_lock_release(&debug->lock);
   return evicted != NULL ? debug_release_quarantined(debug, evicted) : ALLOY_OK;
 }
 
@@ -340,9 +340,9 @@ static alloy_status debug_reallocate(alloy_resource *self, alloy_block block, si
   if (block.ptr == NULL) return debug_allocate(self, new_size, align, out);
   debug_header header;
   debug_finding finding;
-  alloy_decorator_lock_acquire(&debug->lock);
+  alloy_spin_lock_acquire(&debug->lock);
   alloy_status status = check_live_block(debug, block, align, &header, &finding);
-  alloy_decorator_lock_release(&debug->lock);
+  alloy_spin_lock_release(&debug->lock);
   if (ALLOY_UNLIKELY(status != ALLOY_OK)) return debug_report(debug, &finding);
   /* Always move: a stale pointer to the old block then lands in quarantine. */
   alloy_block moved;
@@ -357,9 +357,9 @@ static alloy_status debug_reallocate(alloy_resource *self, alloy_block block, si
 
 static bool debug_owns(const alloy_resource *self, alloy_block block) {
   alloy_debug *debug = debug_of_const(self);
-  alloy_decorator_lock_acquire(&debug->lock);
+  alloy_spin_lock_acquire(&debug->lock);
   bool owned = alloy_pointer_table_find(&debug->live, block.ptr, NULL);
-  alloy_decorator_lock_release(&debug->lock);
+  alloy_spin_lock_release(&debug->lock);
   return owned;
 }
 
@@ -432,7 +432,7 @@ alloy_status alloy_debug_create(alloy_resource *inner, const alloy_debug_config 
   debug->config = chosen;
   debug->front_canary = chosen.canary ? ALLOY_DEBUG_CANARY_SIZE : 0;
   debug->page = alloy_vm_page_size();
-  alloy_decorator_lock_init(&debug->lock);
+  alloy_spin_lock_init(&debug->lock);
   alloy_pointer_table_init(&debug->live);
   atomic_init(&debug->faults, 0);
   *out = debug;
@@ -442,14 +442,14 @@ alloy_status alloy_debug_create(alloy_resource *inner, const alloy_debug_config 
 alloy_status alloy_debug_flush_quarantine(alloy_debug *debug) {
   alloy_status first = ALLOY_OK;
   for (;;) {
-    alloy_decorator_lock_acquire(&debug->lock);
+    alloy_spin_lock_acquire(&debug->lock);
     void *user = NULL;
     if (debug->quarantine_count > 0) {
       user = debug->quarantine[debug->quarantine_head];
       debug->quarantine_head = (debug->quarantine_head + 1) % debug->config.quarantine;
       --debug->quarantine_count;
     }
-    alloy_decorator_lock_release(&debug->lock);
+    alloy_spin_lock_release(&debug->lock);
     if (user == NULL) return first;
     alloy_status status = debug_release_quarantined(debug, user);
     if (first == ALLOY_OK) first = status;
@@ -484,7 +484,7 @@ static bool check_one_live(void *context, const void *key, uintptr_t value) {
 
 alloy_status alloy_debug_check_all(alloy_debug *debug) {
   check_all_context context = {debug, ALLOY_OK};
-  alloy_decorator_lock_acquire(&debug->lock);
+  alloy_spin_lock_acquire(&debug->lock);
   alloy_pointer_table_visit(&debug->live, check_one_live, &context);
   for (size_t i = 0; i < debug->quarantine_count; ++i) {
     void *user = debug->quarantine[(debug->quarantine_head + i) % debug->config.quarantine];
@@ -502,15 +502,15 @@ alloy_status alloy_debug_check_all(alloy_debug *debug) {
       if (context.first == ALLOY_OK) context.first = status;
     }
   }
-  alloy_decorator_lock_release(&debug->lock);
+  alloy_spin_lock_release(&debug->lock);
   return context.first;
 }
 
 void alloy_debug_get_counts(alloy_debug *debug, alloy_debug_counts *out) {
-  alloy_decorator_lock_acquire(&debug->lock);
+  alloy_spin_lock_acquire(&debug->lock);
   out->live_blocks = debug->live.count;
   out->quarantined_blocks = debug->quarantine_count;
-  alloy_decorator_lock_release(&debug->lock);
+  alloy_spin_lock_release(&debug->lock);
   out->faults = atomic_load_explicit(&debug->faults, memory_order_relaxed);
 }
 

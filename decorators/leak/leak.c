@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloy/decorator_lock.h"
+#include "alloy/spin_lock.h"
 #include "alloy/heap.h"
 #include "alloy/pointer_table.h"
 
@@ -30,7 +30,7 @@ struct alloy_leak {
   unsigned depth;
   bool quiet_on_destroy;
   FILE *report_file;
-  alloy_decorator_lock lock;
+  alloy_spin_lock lock;
   alloy_pointer_table table; /* block address -> record index */
   leak_record *records;
   uint32_t record_capacity;
@@ -101,9 +101,9 @@ static alloy_status leak_allocate(alloy_resource *self, size_t size, size_t alig
   uint32_t depth = leak_capture(leak->depth, frames);
   alloy_block block;
   ALLOY_TRY(alloy_resource_allocate(leak->inner, size, align, &block));
-  alloy_decorator_lock_acquire(&leak->lock);
+  alloy_spin_lock_acquire(&leak->lock);
   alloy_status status = leak_remember(leak, block, size, align, frames, depth);
-  alloy_decorator_lock_release(&leak->lock);
+  alloy_spin_lock_release(&leak->lock);
   if (ALLOY_UNLIKELY(status != ALLOY_OK)) {
     ALLOY_IGNORE_STATUS(alloy_resource_deallocate(leak->inner, block, align));
     return status;
@@ -115,18 +115,18 @@ static alloy_status leak_allocate(alloy_resource *self, size_t size, size_t alig
 static alloy_status leak_deallocate(alloy_resource *self, alloy_block block, size_t align) {
   alloy_leak *leak = leak_of(self);
   leak_record record;
-  alloy_decorator_lock_acquire(&leak->lock);
+  alloy_spin_lock_acquire(&leak->lock);
   bool known = leak_forget(leak, block.ptr, &record);
-  alloy_decorator_lock_release(&leak->lock);
+  alloy_spin_lock_release(&leak->lock);
   /* An unknown pointer still goes to the inner, whose checks (or the debug
    * decorator's) name the misuse. */
   alloy_status status = alloy_resource_deallocate(leak->inner, block, align);
   if (ALLOY_UNLIKELY(status != ALLOY_OK) && known) {
     /* Refused: the block is still live, so is its record. */
-    alloy_decorator_lock_acquire(&leak->lock);
+    alloy_spin_lock_acquire(&leak->lock);
     ALLOY_IGNORE_STATUS(leak_remember(leak, alloy_block_make(record.ptr, record.size), record.size, record.align,
                                       record.frames, record.depth));
-    alloy_decorator_lock_release(&leak->lock);
+    alloy_spin_lock_release(&leak->lock);
   }
   return status;
 }
@@ -139,12 +139,12 @@ static alloy_status leak_reallocate(alloy_resource *self, alloy_block block, siz
   uint32_t depth = leak_capture(leak->depth, frames);
   alloy_block moved;
   ALLOY_TRY(alloy_resource_reallocate(leak->inner, block, new_size, align, &moved));
-  alloy_decorator_lock_acquire(&leak->lock);
+  alloy_spin_lock_acquire(&leak->lock);
   leak_forget(leak, block.ptr, NULL);
   /* Losing only this record to a refused table growth beats failing a
    * reallocate that already happened. */
   ALLOY_IGNORE_STATUS(leak_remember(leak, moved, new_size, align, frames, depth));
-  alloy_decorator_lock_release(&leak->lock);
+  alloy_spin_lock_release(&leak->lock);
   *out = moved;
   return ALLOY_OK;
 }
@@ -199,7 +199,7 @@ alloy_status alloy_leak_create(alloy_resource *inner, const alloy_leak_config *c
   leak->quiet_on_destroy = config != NULL && config->quiet_on_destroy;
   leak->report_file = config != NULL ? config->report_file : NULL;
   leak->free_record = LEAK_NO_RECORD;
-  alloy_decorator_lock_init(&leak->lock);
+  alloy_spin_lock_init(&leak->lock);
   alloy_pointer_table_init(&leak->table);
   /* The first backtrace loads the unwinder (which allocates); do it now, not
    * inside the first allocation. */
@@ -310,9 +310,9 @@ static alloy_status leak_group(const alloy_leak *leak, alloy_leak_summary *summa
 alloy_status alloy_leak_get_summary(alloy_leak *leak, alloy_leak_summary *out) {
   leak_site *sites;
   const leak_record **list;
-  alloy_decorator_lock_acquire(&leak->lock);
+  alloy_spin_lock_acquire(&leak->lock);
   alloy_status status = leak_group(leak, out, &sites, &list);
-  alloy_decorator_lock_release(&leak->lock);
+  alloy_spin_lock_release(&leak->lock);
   if (sites != NULL) alloy_heap_free(sites);
   if (list != NULL) alloy_heap_free((void *)list);
   return status;
@@ -323,7 +323,7 @@ alloy_status alloy_leak_report(alloy_leak *leak, FILE *file) {
   alloy_leak_summary summary;
   leak_site *sites;
   const leak_record **list;
-  alloy_decorator_lock_acquire(&leak->lock);
+  alloy_spin_lock_acquire(&leak->lock);
   alloy_status status = leak_group(leak, &summary, &sites, &list);
   if (status == ALLOY_OK) {
     fprintf(file, "alloy leak report for '%s': %zu block%s (%zu bytes) outstanding from %zu call site%s\n",
@@ -337,7 +337,7 @@ alloy_status alloy_leak_report(alloy_leak *leak, FILE *file) {
     }
     fflush(file);
   }
-  alloy_decorator_lock_release(&leak->lock);
+  alloy_spin_lock_release(&leak->lock);
   if (sites != NULL) alloy_heap_free(sites);
   if (list != NULL) alloy_heap_free((void *)list);
   return status;

@@ -1,13 +1,13 @@
 /* The locked decorator: every inner call under one lock. */
 #include "alloy/locked.h"
 
-#include "alloy/decorator_lock.h"
+#include "alloy/spin_lock.h"
 #include "alloy/heap.h"
 
 struct alloy_locked {
   alloy_resource resource; /* first: the decorator is a resource */
   alloy_resource *inner;
-  alloy_decorator_lock lock;
+  alloy_spin_lock lock;
 };
 
 static alloy_locked *locked_of(alloy_resource *self) { return (alloy_locked *)(void *)self; }
@@ -16,35 +16,35 @@ static alloy_locked *locked_of_query(const alloy_resource *self) { return (alloy
 
 static alloy_status locked_allocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
   alloy_locked *locked = locked_of(self);
-  alloy_decorator_lock_acquire(&locked->lock);
+  alloy_spin_lock_acquire(&locked->lock);
   alloy_status status = alloy_resource_allocate(locked->inner, size, align, out);
-  alloy_decorator_lock_release(&locked->lock);
+  alloy_spin_lock_release(&locked->lock);
   return status;
 }
 
 static alloy_status locked_deallocate(alloy_resource *self, alloy_block block, size_t align) {
   alloy_locked *locked = locked_of(self);
-  alloy_decorator_lock_acquire(&locked->lock);
+  alloy_spin_lock_acquire(&locked->lock);
   alloy_status status = alloy_resource_deallocate(locked->inner, block, align);
-  alloy_decorator_lock_release(&locked->lock);
+  alloy_spin_lock_release(&locked->lock);
   return status;
 }
 
 static alloy_status locked_reallocate(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
                                       alloy_block *out) {
   alloy_locked *locked = locked_of(self);
-  alloy_decorator_lock_acquire(&locked->lock);
+  alloy_spin_lock_acquire(&locked->lock);
   alloy_status status = alloy_resource_reallocate(locked->inner, block, new_size, align, out);
-  alloy_decorator_lock_release(&locked->lock);
+  alloy_spin_lock_release(&locked->lock);
   return status;
 }
 
 static alloy_status locked_resize(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
                                   alloy_block *out) {
   alloy_locked *locked = locked_of(self);
-  alloy_decorator_lock_acquire(&locked->lock);
+  alloy_spin_lock_acquire(&locked->lock);
   alloy_status status = alloy_resource_resize(locked->inner, block, new_size, align, out);
-  alloy_decorator_lock_release(&locked->lock);
+  alloy_spin_lock_release(&locked->lock);
   return status;
 }
 
@@ -52,34 +52,34 @@ static alloy_status locked_resize(alloy_resource *self, alloy_block block, size_
  * allocation may be changing, so it is asked under the lock too. */
 static bool locked_owns(const alloy_resource *self, alloy_block block) {
   alloy_locked *locked = locked_of_query(self);
-  alloy_decorator_lock_acquire(&locked->lock);
+  alloy_spin_lock_acquire(&locked->lock);
   bool owned = alloy_resource_owns(locked->inner, block);
-  alloy_decorator_lock_release(&locked->lock);
+  alloy_spin_lock_release(&locked->lock);
   return owned;
 }
 
 static void locked_get_info(const alloy_resource *self, alloy_resource_info *info) {
   alloy_locked *locked = locked_of_query(self);
-  alloy_decorator_lock_acquire(&locked->lock);
+  alloy_spin_lock_acquire(&locked->lock);
   alloy_resource_get_info(locked->inner, info);
-  alloy_decorator_lock_release(&locked->lock);
+  alloy_spin_lock_release(&locked->lock);
   info->name = "locked";
   info->thread_safety = ALLOY_THREAD_SAFE;
 }
 
 static alloy_status locked_mark(alloy_resource *self, alloy_marker *out) {
   alloy_locked *locked = locked_of(self);
-  alloy_decorator_lock_acquire(&locked->lock);
+  alloy_spin_lock_acquire(&locked->lock);
   alloy_status status = alloy_resource_mark(locked->inner, out);
-  alloy_decorator_lock_release(&locked->lock);
+  alloy_spin_lock_release(&locked->lock);
   return status;
 }
 
 static alloy_status locked_rewind(alloy_resource *self, alloy_marker marker) {
   alloy_locked *locked = locked_of(self);
-  alloy_decorator_lock_acquire(&locked->lock);
+  alloy_spin_lock_acquire(&locked->lock);
   alloy_status status = alloy_resource_rewind(locked->inner, marker);
-  alloy_decorator_lock_release(&locked->lock);
+  alloy_spin_lock_release(&locked->lock);
   return status;
 }
 
@@ -117,7 +117,7 @@ alloy_status alloy_locked_create(alloy_resource *inner, const alloy_locked_confi
   alloy_locked *locked = (alloy_locked *)memory;
   locked->resource.ops = alloy_resource_can_tell_ownership(inner) ? &locked_ops : &locked_ops_without_owns;
   locked->inner = inner;
-  alloy_decorator_lock_init(&locked->lock);
+  alloy_spin_lock_init(&locked->lock);
   *out = locked;
   return ALLOY_OK;
 }
