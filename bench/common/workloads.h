@@ -130,11 +130,16 @@ class RemoteReclaim {
   static constexpr size_t kBatch = 256, kSize = 64;
   explicit RemoteReclaim(Allocator& allocator);
   ~RemoteReclaim();
-  bool RunRound();
+  // One round; `record` false for warm-up rounds (first page commits, thread
+  // caches), which are run but not measured.
+  bool RunRound(bool record = true);
+  // Rounds without an involuntary context switch of the owner only.
   const LatencyHistogram& worst_allocation() const { return worst_; }
+  size_t preempted_rounds() const { return preempted_rounds_; }
 
  private:
   void Free();
+  size_t preempted_rounds_ = 0;
   Allocator& a_;
   void* blocks_[kBatch];
   alignas(64) std::atomic<int> phase_{0};  // 1: batch handed over, 2: freed, -1: stop
