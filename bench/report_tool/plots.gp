@@ -9,6 +9,18 @@
 if (!exists("dir")) dir = "bench-out"
 set datafile separator ","
 set terminal pngcairo size 1100,650 font "sans,10" noenhanced
+# Distinct colours that all read on white (gnuplot's default 5th is a pale yellow).
+set linetype 1 lc rgb "#9400d3"
+set linetype 2 lc rgb "#009e73"
+set linetype 3 lc rgb "#56b4e9"
+set linetype 4 lc rgb "#e69f00"
+set linetype 5 lc rgb "#8b4513"
+set linetype 6 lc rgb "#0072b2"
+set linetype 7 lc rgb "#e51e10"
+set linetype 8 lc rgb "#000000"
+set linetype 9 lc rgb "#808080"
+set linetype 10 lc rgb "#ff69b4"
+set linetype cycle 10
 
 # --- latency distributions --------------------------------------------------
 latency_files = system("ls " . dir . "/latency_*.csv 2>/dev/null")

@@ -36,7 +36,8 @@ std::string WorkloadHeading(const std::string& workload) {
     return "Frame build: " + workload.substr(6) + " records of 16-128 B written, then the frame is reset";
   if (workload == "loading") return "Resource loading: 1 KiB-1 MiB assets into a 64 MiB budget, random eviction";
   if (workload == "remote_reclaim")
-    return "Remote-free batch reclaim: another thread frees 256 blocks of 64 B, then the owner allocates 256";
+    return "Remote-free batch reclaim: another thread frees 256 blocks of 64 B, then the owner allocates 256 "
+           "(per round, its slowest allocation)";
   return workload;
 }
 
