@@ -171,7 +171,9 @@ MediumTraceResult RunMediumTrace(Allocator& allocator, const MediumTraceOptions&
 
 // A frame build: `records` small records (16–128 B, each written) built one
 // after another, then the frame is reset — Reset() where the subject has it,
-// otherwise every record freed in order (what a malloc user must do).
+// otherwise every record freed in order (what a malloc user must do). Build
+// and frees are timed in the thread's CPU time (page faults count,
+// preemption does not); a one-call reset on the cycle counter.
 struct FrameResult {
   bool ok = false;
   bool true_reset = false;
@@ -185,6 +187,8 @@ FrameResult RunFrames(Allocator& allocator, size_t records, int frames);
 // Resource loading: assets of 1 KiB–1 MiB (log-uniform) loaded into a
 // 64 MiB budget, evicting random assets when it is full; each load writes the
 // header and touches every page (the cost of fresh or returned memory shows).
+// Loads per second of the thread's CPU time (page faults count, preemption
+// does not).
 struct LoadingOptions {
   size_t loads = 20000;
   size_t budget_bytes = 64u << 20;

@@ -308,8 +308,9 @@ std::string FormatTextReport(const RunInfo& run, const Results& results, const s
     << "  Frame reset: a frame subject rewinds in O(1); a malloc must free every record, which is timed.\n"
     << "  Repeating cases report the median of their repetitions, timed in thread CPU time (preemption by\n"
     << "  other work does not count); producer/consumer times only the allocator calls, in batches. The\n"
-    << "  fixed traces run once, in real time. On a shared 2-CPU machine treat differences under ~10-20 %\n"
-    << "  as noise (see the load average above).\n";
+    << "  frame and loading traces run once, timed in thread CPU time too (page faults count); a frame\n"
+    << "  rewind is one call, timed on the cycle counter. On a shared 2-CPU machine treat differences\n"
+    << "  under ~10-20 % as noise (see the load average above).\n";
   o << absl::StrFormat("\nRun time: %.1f s\n", run.seconds);
   return o.str();
 }
