@@ -326,7 +326,7 @@ void RegisterLoading(const Subject& s, const CaseOptions& o) {
     }
     Results& res = GlobalResults();
     res.Set({"loading", "kloads_per_s"},
-            {"loads (allocate + write + evict), per CPU second", "k loads/s", true, true},
+            {"loads per CPU second (alloc+write+evict)", "k loads/s", true, true},
             subject, r->loads_per_second / 1e3);
     StorePercentiles("loading", "alloc", "allocate", subject, r->allocate);
     res.SetHistogram("loading_alloc", "resource loading allocate (1 KiB-1 MiB)", subject, r->allocate);

@@ -159,9 +159,9 @@ constexpr int kLabelWidth = 56;
 // Rows of one ratio table: each headline metric of each given alloy subject.
 void RatioTable(std::ostringstream& o, const Results& results, const std::vector<const Subject*>& alloys,
                 const std::vector<const Subject*>& peers) {
-  int component_width = 9;
+  int component_width = 15;
   for (const Subject* a : alloys) component_width = std::max<int>(component_width, static_cast<int>(a->name.size()));
-  std::string h = absl::StrFormat("  %-*s %-*s", kLabelWidth, "workload: metric", component_width, "alloy");
+  std::string h = absl::StrFormat("  %-*s %-*s", kLabelWidth, "workload: metric", component_width, "alloy component");
   for (const Subject* p : peers) h += absl::StrFormat(" %*s", ColumnWidth(p), p->name);
   o << h << "\n";
   std::string last_workload;
@@ -370,9 +370,10 @@ bool WriteReportFiles(const std::string& dir, const std::string& text, const Run
   json += "\n  ],\n  \"slo\": [\n";
   for (size_t i = 0; i < slos.size(); ++i) {
     const SloVerdict& v = slos[i];
-    json += absl::StrFormat("    {\"slo\": %s, \"target\": %s, \"subject\": %s, \"measured\": %.6g, \"unit\": %s, "
+    json += absl::StrFormat("    {\"slo\": %s, \"target\": %s, \"subject\": %s, \"measured\": %s, \"unit\": %s, "
                             "\"verdict\": %s, \"best_peer\": %s, \"note\": %s}%s\n",
-                            JsonString(v.slo), JsonString(v.target), JsonString(v.subject), v.measured,
+                            JsonString(v.slo), JsonString(v.target), JsonString(v.subject),
+                            v.has_value ? absl::StrFormat("%.6g", v.measured) : std::string("null"),
                             JsonString(v.unit), JsonString(v.verdict), JsonString(v.best_peer), JsonString(v.note),
                             i + 1 < slos.size() ? "," : "");
   }
