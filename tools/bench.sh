@@ -2,8 +2,8 @@
 # tools/bench.sh — one command for the performance report: alloy next to glibc
 # malloc, mimalloc, jemalloc and tcmalloc, measured in the same run.
 #
-# Builds //bench:report (-c opt), runs a short comparison (about a minute on
-# 2 cores), draws the PNG plots with gnuplot when it is installed, and prints
+# Builds //bench:report (-c opt), runs a short comparison (70-100 s on
+# 2 shared cores), draws the PNG plots with gnuplot when it is installed, and prints
 # where the report is.
 #
 #   tools/bench.sh                     short run into bench-out/

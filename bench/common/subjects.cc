@@ -4,22 +4,33 @@
 #include <algorithm>
 #include <sstream>
 
+#include "alloy/fallback.h"
+#include "alloy/frame.h"
+#include "alloy/pool.h"
 #include "alloy/resource.h"
+#include "alloy/small_object.h"
 #include "alloy/system.h"
+#include "alloy/tlsf.h"
 #include "bench/common/peer_allocators.h"
 #include "bench/common/resource_allocator.h"
 
 namespace alloy_bench {
 namespace {
 
-// An alloy subject: `create` builds the resource, `destroy` (may be null)
-// tears it down after the workload.
+// A built alloy resource and how to take it down again (empty: nothing to do).
+struct Instance {
+  alloy_resource* resource = nullptr;  // nullptr: creation failed
+  std::function<void()> destroy;
+};
+
+// An alloy subject: `create` builds a fresh instance for one workload.
 struct AlloyEntry {
   const char* name;
-  std::function<alloy_resource*()> create;
-  std::function<void(alloy_resource*)> destroy;
-  std::vector<std::string> only_workloads;
-  std::function<HeldMemory()> held;  // null: resource stats, else RSS delta
+  const char* config;  // how it is built, for the report's subject list
+  std::function<Instance()> create;
+  std::vector<std::string> only_workloads;  // empty: every workload it serves
+  std::function<HeldMemory()> held = nullptr;  // null: resource stats, else RSS delta
+  bool baseline = false;
 };
 
 HeldMemory GlibcHeld() {
@@ -29,17 +40,88 @@ HeldMemory GlibcHeld() {
   return held;
 }
 
+// The strategies: each factory builds a fresh instance with the strategy's
+// public API; a failed creation leaves the resource null and the case is
+// skipped with an error, never run on something else.
+
+Instance SmallObject() {
+  alloy_small_object* heap = nullptr;
+  if (alloy_small_object_create(nullptr, &heap) != ALLOY_OK) return {};
+  return {alloy_small_object_resource(heap), [heap] { alloy_small_object_destroy(heap); }};
+}
+
+// TLSF as configured (no NUMA placement: the peers have none either).
+Instance Tlsf(size_t growth_size = 0, bool keep_empty_pools = false, size_t purge_threshold = 0) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.numa_node = ALLOY_TLSF_NUMA_NONE;
+  config.growth_size = growth_size;
+  config.keep_empty_pools = keep_empty_pools;
+  config.purge_threshold = purge_threshold;
+  alloy_tlsf* tlsf = nullptr;
+  if (alloy_tlsf_create(&config, &tlsf) != ALLOY_OK) return {};
+  return {alloy_tlsf_resource(tlsf), [tlsf] { alloy_tlsf_destroy(tlsf); }};
+}
+
+Instance Pool64() {
+  alloy_pool_config config = alloy_pool_config_default(64);
+  alloy_pool* pool = nullptr;
+  if (alloy_pool_create(&config, &pool) != ALLOY_OK) return {};
+  return {alloy_pool_resource(pool), [pool] { alloy_pool_destroy(pool); }};
+}
+
+// Big enough for the largest frame case (1M records of 16-128 B, ~72 MiB):
+// address space only, committed as the frame grows.
+constexpr size_t kFrameReserve = size_t{256} << 20;
+Instance Frame() {
+  alloy_frame_config config = alloy_frame_config_default(kFrameReserve);
+  alloy_frame* frame = nullptr;
+  if (alloy_frame_create(&config, &frame) != ALLOY_OK) return {};
+  return {alloy_frame_resource(frame), [frame] { alloy_frame_destroy(frame); }};
+}
+
+// The spec's fallback chain: small objects first, TLSF for what they do not
+// serve, the C heap last. The subject owns the members and the chain.
+Instance Chain() {
+  Instance small = SmallObject();
+  Instance tlsf = Tlsf();
+  auto chain = std::make_shared<alloy_fallback>();
+  alloy_resource* members[] = {small.resource, tlsf.resource, alloy_system_resource()};
+  if (small.resource == nullptr || tlsf.resource == nullptr || alloy_fallback_init(chain.get(), members, 3) != ALLOY_OK) {
+    if (small.destroy) small.destroy();
+    if (tlsf.destroy) tlsf.destroy();
+    return {};
+  }
+  return {alloy_fallback_resource(chain.get()), [chain, small, tlsf] {
+            tlsf.destroy();
+            small.destroy();
+          }};
+}
+
 std::vector<AlloyEntry> AlloySubjects() {
+  // Each strategy takes the workloads it is built for; the report compares
+  // the component meant for a workload with the peers (PrimaryComponent in
+  // subjects.h). A workload it cannot serve (sizes, threads) is skipped.
+  const std::vector<std::string> small = {"small_pairs", "small_latency", "steady_10k", "xthread", "remote_reclaim"};
   return {
       // The reference strategy: the C heap behind the resource contract.
-      {"alloy/system", [] { return alloy_system_resource(); }, nullptr, {}, GlibcHeld},
-
-      // Wired as each strategy lands (one line each; every workload gets a
-      // fresh instance):
-      // {"alloy/small_object", [] { return <create small_object heap>; }, <destroy>, {}},
-      // {"alloy/tlsf", [] { return <create tlsf over a VM region>; }, <destroy>, {}},
-      // {"alloy/pool_64", [] { return <create 64 B pool>; }, <destroy>, {"fixed_64"}},
-      // {"alloy/frame", [] { return <create frame arena>; }, <destroy>, {"frame_1k", "frame_100k", "frame_1m"}},
+      {"alloy/system", "the C heap (glibc) behind the resource interface: the adapter's cost",
+       [] { return Instance{alloy_system_resource(), nullptr}; }, {}, GlibcHeld, true},
+      {"alloy/small_object", "default config: 8-256 B classes, 64 KiB pages, thread caches, remote free",
+       SmallObject, small},
+      {"alloy/pool_64", "pool of 64 B blocks, 64 KiB slabs", Pool64, {"fixed_64"}},
+      {"alloy/tlsf", "default config: 1 MiB pools grown from the platform, no purge on free", [] { return Tlsf(); },
+       {"medium_trace", "loading"}},
+      // The same TLSF configured for the job: free pages given back at once
+      // (less held memory, slower allocation), and an asset heap that grows
+      // in 8 MiB pools and keeps them (no map/unmap churn for big assets).
+      {"alloy/tlsf_purge", "purge_threshold 4 KiB: whole free pages go back to the OS on free",
+       [] { return Tlsf(0, false, 4096); }, {"medium_trace"}},
+      {"alloy/tlsf_8m", "growth_size 8 MiB, keep_empty_pools: an asset heap", [] { return Tlsf(8u << 20, true, 0); },
+       {"loading"}},
+      {"alloy/fallback", "chain small_object -> tlsf -> system (default configs)", Chain,
+       {"medium_trace", "loading"}},
+      {"alloy/frame", "frame arena, 256 MiB reserved, reset = rewind to a mark", Frame,
+       {"frame_1k", "frame_100k", "frame_1m"}},
   };
 }
 
@@ -68,16 +150,22 @@ std::vector<Subject> LoadSubjects(const std::string& filter, bool check_peers) {
     Subject s;
     s.name = entry.name;
     s.kind = SubjectKind::kAlloy;
-    s.note = "alloy_resource through alloy/resource.h";
+    s.note = entry.config;
+    s.baseline = entry.baseline;
     s.only_workloads = entry.only_workloads;
     std::string name = entry.name;
     auto create = entry.create;
-    auto destroy = entry.destroy;
     auto held = entry.held;
-    s.make = [name, create, destroy, held]() -> std::shared_ptr<Allocator> {
-      alloy_resource* resource = create();
-      if (resource == nullptr) return nullptr;
-      return std::make_shared<ResourceAllocator>(name, resource, destroy, held);
+    s.make = [name, create, held]() -> std::shared_ptr<Allocator> {
+      Instance instance = create();
+      if (instance.resource == nullptr) return nullptr;
+      std::function<void()> destroy = instance.destroy;
+      return std::make_shared<ResourceAllocator>(
+          name, instance.resource,
+          [destroy](alloy_resource*) {
+            if (destroy) destroy();
+          },
+          held);
     };
     subjects.push_back(std::move(s));
   }

@@ -24,11 +24,15 @@ struct Subject {
   SubjectKind kind;
   std::string note;  // how it was loaded, or why it is skipped
   // A fresh instance for alloy subjects (the process-wide heap for peers);
-  // empty when the subject is skipped.
+  // empty when the subject is skipped. Returns nullptr when the alloy
+  // resource cannot be created.
   std::function<std::shared_ptr<Allocator>()> make;
   // Workloads this subject takes part in; empty = every workload whose sizes,
   // threads and frees it supports (see Allocator::max_size / thread_safe).
   std::vector<std::string> only_workloads;
+  // alloy/system: the C heap behind the resource interface, a reference row
+  // (what the adapter costs) rather than a component to compare with peers.
+  bool baseline = false;
 
   bool available() const { return static_cast<bool>(make); }
   bool Runs(const std::string& workload) const;

@@ -130,11 +130,16 @@ class RemoteReclaim {
   static constexpr size_t kBatch = 256, kSize = 64;
   explicit RemoteReclaim(Allocator& allocator);
   ~RemoteReclaim();
-  bool RunRound();
+  // One round; `record` false for warm-up rounds (first page commits, thread
+  // caches), which are run but not measured.
+  bool RunRound(bool record = true);
+  // Rounds without an involuntary context switch of the owner only.
   const LatencyHistogram& worst_allocation() const { return worst_; }
+  size_t preempted_rounds() const { return preempted_rounds_; }
 
  private:
   void Free();
+  size_t preempted_rounds_ = 0;
   Allocator& a_;
   void* blocks_[kBatch];
   alignas(64) std::atomic<int> phase_{0};  // 1: batch handed over, 2: freed, -1: stop
@@ -166,7 +171,9 @@ MediumTraceResult RunMediumTrace(Allocator& allocator, const MediumTraceOptions&
 
 // A frame build: `records` small records (16–128 B, each written) built one
 // after another, then the frame is reset — Reset() where the subject has it,
-// otherwise every record freed in order (what a malloc user must do).
+// otherwise every record freed in order (what a malloc user must do). Build
+// and frees are timed in the thread's CPU time (page faults count,
+// preemption does not); a one-call reset on the cycle counter.
 struct FrameResult {
   bool ok = false;
   bool true_reset = false;
@@ -180,6 +187,8 @@ FrameResult RunFrames(Allocator& allocator, size_t records, int frames);
 // Resource loading: assets of 1 KiB–1 MiB (log-uniform) loaded into a
 // 64 MiB budget, evicting random assets when it is full; each load writes the
 // header and touches every page (the cost of fresh or returned memory shows).
+// Loads per second of the thread's CPU time (page faults count, preemption
+// does not).
 struct LoadingOptions {
   size_t loads = 20000;
   size_t budget_bytes = 64u << 20;

@@ -71,6 +71,10 @@ void RegisterSmall(const Subject& s, const CaseOptions& o) {
   std::string name = "small_pairs/" + subject;
   benchmark::RegisterBenchmark(name.c_str(), [s](benchmark::State& state) {
     std::shared_ptr<Allocator> a = s.make();
+    if (!a) {
+      state.SkipWithError("the subject could not be created");
+      return;
+    }
     SmallPairs work(*a);
     for (auto _ : state) {
       if (!work.RunBatch()) {
@@ -92,6 +96,10 @@ void RegisterFixed64(const Subject& s, const CaseOptions& o) {
   std::string name = "fixed_64/" + subject;
   benchmark::RegisterBenchmark(name.c_str(), [s](benchmark::State& state) {
     std::shared_ptr<Allocator> a = s.make();
+    if (!a) {
+      state.SkipWithError("the subject could not be created");
+      return;
+    }
     SmallPairs work(*a, 64, 64);
     for (auto _ : state) {
       if (!work.RunBatch()) {
@@ -111,6 +119,10 @@ void RegisterSmallLatency(const Subject& s, const CaseOptions& o) {
   std::string name = "small_latency/" + subject;
   benchmark::RegisterBenchmark(name.c_str(), [s, subject](benchmark::State& state) {
     std::shared_ptr<Allocator> a = s.make();
+    if (!a) {
+      state.SkipWithError("the subject could not be created");
+      return;
+    }
     SmallPairs work(*a);
     auto alloc = std::make_unique<LatencyHistogram>();
     auto free = std::make_unique<LatencyHistogram>();
@@ -133,6 +145,10 @@ void RegisterSteady(const Subject& s, const CaseOptions& o) {
   std::string name = "steady_10k/" + subject;
   benchmark::RegisterBenchmark(name.c_str(), [s](benchmark::State& state) {
     std::shared_ptr<Allocator> a = s.make();
+    if (!a) {
+      state.SkipWithError("the subject could not be created");
+      return;
+    }
     SteadyState work(*a);
     if (!work.ok()) {
       state.SkipWithError("allocation failed");
@@ -158,6 +174,10 @@ void RegisterCrossThread(const Subject& s, const CaseOptions& o) {
   std::string name = "xthread/" + subject;
   benchmark::RegisterBenchmark(name.c_str(), [s, subject, name](benchmark::State& state) {
     std::shared_ptr<Allocator> a = s.make();
+    if (!a) {
+      state.SkipWithError("the subject could not be created");
+      return;
+    }
     auto work = std::make_unique<ProducerConsumer>(*a);
     for (auto _ : state) {
       if (!work->Produce(kChunk)) {
@@ -203,8 +223,12 @@ void RegisterRemoteReclaim(const Subject& s, const CaseOptions& o) {
     Results& res = GlobalResults();
     res.Set({"remote_reclaim", "batch_us"}, {"worst allocation per round, P50", "us", false, true}, subject,
             Ns(h.Quantile(0.5)) / 1e3);
+    res.Set({"remote_reclaim", "batch_p95_us"}, {"worst allocation per round, P95", "us", false, true}, subject,
+            Ns(h.Quantile(0.95)) / 1e3);
     res.Set({"remote_reclaim", "batch_p99_us"}, {"worst allocation per round, P99", "us", false, true}, subject,
             Ns(h.Quantile(0.99)) / 1e3);
+    res.Set({"remote_reclaim", "preempted_rounds"}, {"rounds left out: owner preempted", "rounds", false, false},
+            subject, r->values["preempted_rounds"]);
     res.SetHistogram("remote_reclaim", "slowest allocation after a 256-block remote-free batch", subject, h);
   })->Iterations(1)->Unit(benchmark::kMillisecond);
 }
@@ -253,6 +277,14 @@ void RegisterFrame(const Subject& s, const CaseOptions& o, size_t records) {
   benchmark::RegisterBenchmark((workload + "/" + subject).c_str(),
                                [s, subject, workload, records, frames](benchmark::State& state) {
                                  std::shared_ptr<Allocator> a = s.make();
+                                 if (!a) {
+                                   state.SkipWithError("the subject could not be created");
+                                   return;
+                                 }
+    if (!a) {
+      state.SkipWithError("the subject could not be created");
+      return;
+    }
                                  FrameResult r;
                                  for (auto _ : state) r = RunFrames(*a, records, frames);
                                  if (!r.ok) {
@@ -267,7 +299,7 @@ void RegisterFrame(const Subject& s, const CaseOptions& o, size_t records) {
                                          {"reset (rewind, or free each)", "us", false,
                                           true},
                                          subject, r.reset_us);
-                                 res.Set({workload, "true_reset"}, {"reset is a rewind (1) or frees (0)", "",
+                                 res.Set({workload, "true_reset"}, {"reset: one rewind, or frees every record", "",
                                                                     true, false},
                                          subject, r.true_reset ? 1 : 0);
                                  if (r.true_reset) res.SetNote(subject, "frame", "frame reset = mark/rewind");
@@ -282,6 +314,10 @@ void RegisterLoading(const Subject& s, const CaseOptions& o) {
   lo.loads = static_cast<size_t>(static_cast<double>(lo.loads) * o.scale);
   benchmark::RegisterBenchmark(("loading/" + subject).c_str(), [s, subject, lo](benchmark::State& state) {
     std::shared_ptr<Allocator> a = s.make();
+    if (!a) {
+      state.SkipWithError("the subject could not be created");
+      return;
+    }
     std::unique_ptr<LoadingResult> r;
     for (auto _ : state) r = std::make_unique<LoadingResult>(RunResourceLoading(*a, lo));
     if (!r->ok) {
@@ -290,7 +326,7 @@ void RegisterLoading(const Subject& s, const CaseOptions& o) {
     }
     Results& res = GlobalResults();
     res.Set({"loading", "kloads_per_s"},
-            {"loads (allocate + write + evict)", "k loads/s", true, true},
+            {"loads per CPU second (alloc+write+evict)", "k loads/s", true, true},
             subject, r->loads_per_second / 1e3);
     StorePercentiles("loading", "alloc", "allocate", subject, r->allocate);
     res.SetHistogram("loading_alloc", "resource loading allocate (1 KiB-1 MiB)", subject, r->allocate);
@@ -300,19 +336,44 @@ void RegisterLoading(const Subject& s, const CaseOptions& o) {
 }  // namespace
 
 void RegisterCases(const std::vector<Subject>& subjects, const CaseOptions& o) {
+  // What each subject serves, from one probe instance (a strategy that cannot
+  // even be created registers a case that reports why).
+  struct Probe {
+    bool created = false;
+    size_t max_size = 0;
+    bool thread_safe = false;
+  };
+  std::map<std::string, Probe> probes;
+  for (const Subject& s : subjects) {
+    if (!s.available()) continue;
+    std::shared_ptr<Allocator> a = s.make();
+    Probe& p = probes[s.name];
+    if (!a) continue;
+    p.created = true;
+    p.max_size = a->max_size();
+    p.thread_safe = a->thread_safe();
+  }
   auto each = [&](const std::string& workload, const std::function<void(const Subject&)>& reg) {
     for (const Subject& s : subjects) {
       if (!s.Runs(workload)) continue;
       reg(s);
     }
   };
+  // A workload runs only where the subject serves its largest size (and,
+  // across threads, only where it is thread safe); it is not an error. A
+  // subject that failed to be created registers its cases so they report it.
+  auto serves = [&](const Subject& s, size_t size) {
+    const Probe& p = probes[s.name];
+    return !p.created || p.max_size >= size;
+  };
+  auto threads = [&](const Subject& s) {
+    const Probe& p = probes[s.name];
+    return !p.created || p.thread_safe;
+  };
   // Medium first: every heap is still fresh, so held memory is its own.
   each("medium_trace", [&](const Subject& s) {
-    if (s.make()->max_size() >= MediumTraceOptions{}.max_size) RegisterMedium(s, o);
+    if (serves(s, MediumTraceOptions{}.max_size)) RegisterMedium(s, o);
   });
-  // A workload runs only where the subject serves its largest size (and,
-  // across threads, only where it is thread safe); it is not an error.
-  auto serves = [](const Subject& s, size_t size) { return s.make()->max_size() >= size; };
   each("small_pairs", [&](const Subject& s) {
     if (serves(s, SmallPairs::kMaxSize)) RegisterSmall(s, o);
   });
@@ -326,10 +387,10 @@ void RegisterCases(const std::vector<Subject>& subjects, const CaseOptions& o) {
     if (serves(s, SmallPairs::kMaxSize)) RegisterSteady(s, o);
   });
   each("xthread", [&](const Subject& s) {
-    if (serves(s, SmallPairs::kMaxSize) && s.make()->thread_safe()) RegisterCrossThread(s, o);
+    if (serves(s, SmallPairs::kMaxSize) && threads(s)) RegisterCrossThread(s, o);
   });
   each("remote_reclaim", [&](const Subject& s) {
-    if (serves(s, RemoteReclaim::kSize) && s.make()->thread_safe()) RegisterRemoteReclaim(s, o);
+    if (serves(s, RemoteReclaim::kSize) && threads(s)) RegisterRemoteReclaim(s, o);
   });
   for (size_t records : o.frame_sizes) {
     each("frame_" + FrameLabel(records), [&](const Subject& s) {

@@ -31,6 +31,10 @@ int IsolatedCaseMain(const std::string& workload, const std::string& subject, si
     return 1;
   }
   std::shared_ptr<Allocator> a = subjects[0].make();
+  if (!a) {
+    std::printf("error the subject could not be created\n");
+    return 1;
+  }
   if (workload == "medium_trace") {
     MediumTraceOptions options;
     options.steps = length;
@@ -44,9 +48,13 @@ int IsolatedCaseMain(const std::string& workload, const std::string& subject, si
     PrintHistogram("allocate", r->allocate);
   } else if (workload == "remote_reclaim") {
     std::unique_ptr<RemoteReclaim> work(new RemoteReclaim(*a));
+    // Warm-up: the heap commits its pages and settles into its cycle first.
+    for (size_t i = 0; i < 64; ++i)
+      if (!work->RunRound(false)) return 1;
     for (size_t i = 0; i < length; ++i)
       if (!work->RunRound()) return 1;
     PrintHistogram("worst", work->worst_allocation());
+    PrintValue("preempted_rounds", static_cast<double>(work->preempted_rounds()));
   } else {
     std::printf("error unknown workload\n");
     return 1;

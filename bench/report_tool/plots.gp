@@ -9,6 +9,18 @@
 if (!exists("dir")) dir = "bench-out"
 set datafile separator ","
 set terminal pngcairo size 1100,650 font "sans,10" noenhanced
+# Distinct colours that all read on white (gnuplot's default 5th is a pale yellow).
+set linetype 1 lc rgb "#9400d3"
+set linetype 2 lc rgb "#009e73"
+set linetype 3 lc rgb "#56b4e9"
+set linetype 4 lc rgb "#e69f00"
+set linetype 5 lc rgb "#8b4513"
+set linetype 6 lc rgb "#0072b2"
+set linetype 7 lc rgb "#e51e10"
+set linetype 8 lc rgb "#000000"
+set linetype 9 lc rgb "#808080"
+set linetype 10 lc rgb "#ff69b4"
+set linetype cycle 10
 
 # --- latency distributions --------------------------------------------------
 latency_files = system("ls " . dir . "/latency_*.csv 2>/dev/null")
@@ -53,16 +65,16 @@ do for [f in ratio_files] {
   set title title_line
   unset ylabel
   set logscale x 2
-  set xrange [1.0/16:16]
-  set xtics ("1/16" 0.0625, "1/8" 0.125, "1/4" 0.25, "1/2" 0.5, "1" 1, "2" 2, "4" 4, "8" 8, "16" 16)
-  set xlabel "alloy advantage over the peer (log2): right of 1 = alloy better, left = the peer better"
+  set xrange [1.0/64:64]
+  set xtics ("1/64" 1.0/64, "1/16" 0.0625, "1/4" 0.25, "1/2" 0.5, "1" 1, "2" 2, "4" 4, "16" 16, "64" 64)
+  set xlabel "alloy advantage over the peer (log2; bars stop at 1/64 and 64): right of 1 = alloy better, left = the peer better"
   set yrange [nrows - 0.5:-0.5]
   set ytics nomirror
   set grid xtics
   set style fill solid 0.85 border -1
   set key outside right top
   set arrow 1 from first 1, graph 0 to first 1, graph 1 nohead lw 2 lc rgb "black"
-  clip(v) = v < 1.0/16 ? 1.0/16 : (v > 16 ? 16 : v)
+  clip(v) = v < 1.0/64 ? 1.0/64 : (v > 64 ? 64 : v)
   plot for [i=2:ncols] f skip 1 using (1):($0 + (i - 2 - (npeers - 1) / 2.0) * bw):(clip(column(i) < 1 ? column(i) : 1)):(clip(column(i) > 1 ? column(i) : 1)):($0 + (i - 2 - (npeers - 1) / 2.0) * bw - bw / 2):($0 + (i - 2 - (npeers - 1) / 2.0) * bw + bw / 2) with boxxyerror title columnhead(i), \
        f skip 2 using (1):0:ytic(1) with points ps 0 notitle
   unset arrow 1

@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -35,7 +36,8 @@ std::string WorkloadHeading(const std::string& workload) {
     return "Frame build: " + workload.substr(6) + " records of 16-128 B written, then the frame is reset";
   if (workload == "loading") return "Resource loading: 1 KiB-1 MiB assets into a 64 MiB budget, random eviction";
   if (workload == "remote_reclaim")
-    return "Remote-free batch reclaim: another thread frees 256 blocks of 64 B, then the owner allocates 256";
+    return "Remote-free batch reclaim: another thread frees 256 blocks of 64 B, then the owner allocates 256 "
+           "(per round, its slowest allocation)";
   return workload;
 }
 
@@ -113,6 +115,86 @@ std::string FileSafe(const std::string& name) {
   return out;
 }
 
+namespace {
+
+// Subjects with a value in any row of `workload`, in table order.
+std::vector<const Subject*> InWorkload(const Results& results, const std::vector<const Subject*>& all,
+                                       const std::string& workload) {
+  std::vector<const Subject*> out;
+  for (const Subject* s : all) {
+    for (const auto& row : results.rows()) {
+      if (row.key.workload == workload && row.values.count(s->name) != 0) {
+        out.push_back(s);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+int ColumnWidth(const Subject* s) { return std::max<int>(9, static_cast<int>(s->name.size())); }
+
+bool IsPercentile(const std::string& m) {
+  auto ends = [&](const char* suffix) {
+    size_t n = std::strlen(suffix);
+    return m.size() > n && m.compare(m.size() - n, n, suffix) == 0;
+  };
+  return ends("_p50") || ends("_p99") || ends("_p999");
+}
+
+// One cell of a ratio table: the advantage and its mark.
+std::string RatioCell(const Results::Row& row, double alloy, double peer) {
+  if (alloy <= 0 || peer <= 0) return "-";  // 0: below the timer's empty-pair cost
+  const CycleClock& clock = GetCycleClock();
+  double adv = Advantage(row.info, alloy, peer);
+  char mark = std::fabs(adv - 1) < kEvenBand ? '=' : (adv > 1 ? '+' : '-');
+  const double coarse = 3 * clock.resolution_ns();
+  if (IsPercentile(row.key.metric) && alloy <= coarse && peer <= coarse) mark = '~';
+  if (adv >= 1e4) return absl::StrFormat("%.0fk %c", adv / 1e3, mark);
+  return absl::StrFormat(adv >= 100 ? "%.0f %c" : "%.2f %c", adv, mark);
+}
+
+constexpr int kLabelWidth = 56;
+
+// Rows of one ratio table: each headline metric of each given alloy subject.
+void RatioTable(std::ostringstream& o, const Results& results, const std::vector<const Subject*>& alloys,
+                const std::vector<const Subject*>& peers) {
+  int component_width = 15;
+  for (const Subject* a : alloys) component_width = std::max<int>(component_width, static_cast<int>(a->name.size()));
+  std::string h = absl::StrFormat("  %-*s %-*s", kLabelWidth, "workload: metric", component_width, "alloy component");
+  for (const Subject* p : peers) h += absl::StrFormat(" %*s", ColumnWidth(p), p->name);
+  o << h << "\n";
+  std::string last_workload;
+  for (const auto& row : results.rows()) {
+    if (!row.info.headline) continue;
+    for (const Subject* a : alloys) {
+      auto av = row.values.find(a->name);
+      if (av == row.values.end()) continue;
+      if (row.key.workload != last_workload && !last_workload.empty()) o << "\n";
+      last_workload = row.key.workload;
+      std::string label = absl::StrFormat("%s: %s", row.key.workload, row.info.title);
+      if (static_cast<int>(label.size()) > kLabelWidth) label.resize(kLabelWidth);
+      o << absl::StrFormat("  %-*s %-*s", kLabelWidth, label, component_width, a->name);
+      for (const Subject* p : peers) {
+        auto pv = row.values.find(p->name);
+        o << absl::StrFormat(" %*s", ColumnWidth(p),
+                             pv == row.values.end() ? std::string("-") : RatioCell(row, av->second, pv->second));
+      }
+      o << "\n";
+    }
+  }
+}
+
+// The components compared with the peers (every alloy subject but the baseline).
+std::vector<const Subject*> Components(const std::vector<const Subject*>& alloys, bool baseline) {
+  std::vector<const Subject*> out;
+  for (const Subject* a : alloys)
+    if (a->baseline == baseline) out.push_back(a);
+  return out;
+}
+
+}  // namespace
+
 std::string FormatTextReport(const RunInfo& run, const Results& results, const std::vector<Subject>& subjects,
                              const std::vector<SloVerdict>& slos) {
   std::ostringstream o;
@@ -130,91 +212,105 @@ std::string FormatTextReport(const RunInfo& run, const Results& results, const s
     << " CPUs; a load above the CPU count means other work shared the machine)\n";
   o << "command: " << run.command << "\n\n";
 
-  o << "Subjects (all in this one process and run):\n";
+  o << "Subjects (all measured in this one process and run; alloy's through alloy/resource.h)\n";
   for (const Subject& s : subjects) {
-    o << absl::StrFormat("  %-14s %s%s\n", s.name, s.available() ? "" : "SKIPPED: ", s.note);
+    std::string runs;
+    if (s.kind == SubjectKind::kAlloy && !s.only_workloads.empty()) {
+      runs = " [";
+      for (size_t i = 0; i < s.only_workloads.size(); ++i) runs += (i ? ", " : "") + s.only_workloads[i];
+      runs += "]";
+    }
+    o << absl::StrFormat("  %-18s %s%s%s\n", s.name, s.available() ? "" : "SKIPPED: ", s.note, runs);
     auto notes = results.notes().find(s.name);
     if (notes != results.notes().end()) {
-      for (const auto& n : notes->second) o << absl::StrFormat("  %-14s   %s: %s\n", "", n.first, n.second);
+      for (const auto& n : notes->second) o << absl::StrFormat("  %-18s   %s: %s\n", "", n.first, n.second);
     }
   }
 
-  // Values: one block per workload, one column per subject.
-  o << "\nResults (lower is better unless marked ^)\n";
-  const int label_width = 44, col = 13;
-  std::string header = absl::StrFormat("%-*s %-10s", label_width, "", "unit");
-  for (const Subject* s : all) header += absl::StrFormat(" %*s", col, s->name);
+  // Values: one block per workload, one column per subject that ran it.
+  o << "\nResults per workload. 'better' says which direction wins; * marks the best value of a row\n"
+    << "(ties within 5 % or within the timer's resolution all get one). A '-' means the subject does not\n"
+    << "serve that workload.\n";
   std::string last_workload;
+  std::vector<const Subject*> cols;
   for (const auto& row : results.rows()) {
     if (row.key.workload != last_workload) {
       last_workload = row.key.workload;
+      cols = InWorkload(results, all, row.key.workload);
+      std::string header = absl::StrFormat("  %-*s %-11s %-6s", kLabelWidth - 2, "", "unit", "better");
+      for (const Subject* s : cols) header += absl::StrFormat(" %*s", ColumnWidth(s), s->name);
       o << "\n" << WorkloadHeading(row.key.workload) << "\n" << header << "\n";
     }
-    std::string label = "  " + row.info.title + (row.info.higher_is_better ? " ^" : "");
-    o << absl::StrFormat("%-*s %-10s", label_width, label, row.info.unit);
-    for (const Subject* s : all) {
+    // The best value of a headline row, and what counts as a tie with it.
+    bool have_best = false;
+    double best = 0;
+    for (const Subject* s : cols) {
       auto it = row.values.find(s->name);
-      o << absl::StrFormat(" %*s", col, it == row.values.end() ? "-" : FormatValue(it->second));
+      if (it == row.values.end()) continue;
+      if (!have_best || (row.info.higher_is_better ? it->second > best : it->second < best)) best = it->second;
+      have_best = true;
+    }
+    const double tie = std::max(std::fabs(best) * kEvenBand,
+                                IsPercentile(row.key.metric) ? clock.resolution_ns() * 0.5 : 0.0);
+    o << absl::StrFormat("    %-*s %-11s %-6s", kLabelWidth - 4, row.info.title, row.info.unit,
+                         row.info.headline ? (row.info.higher_is_better ? "higher" : "lower") : "");
+    for (const Subject* s : cols) {
+      auto it = row.values.find(s->name);
+      std::string cell = it == row.values.end() ? "-" : FormatValue(it->second);
+      if (it != row.values.end() && row.key.metric == "true_reset") cell = it->second == 1 ? "rewind" : "frees";
+      if (it != row.values.end() && row.info.unit == "rounds") cell = absl::StrFormat("%.0f", it->second);
+      if (it != row.values.end() && row.info.headline && have_best && cols.size() > 1 &&
+          std::fabs(it->second - best) <= tie)
+        cell += "*";
+      else
+        cell += " ";
+      o << absl::StrFormat(" %*s", ColumnWidth(s), cell);
     }
     o << "\n";
   }
 
-  // Ratios alloy/peer for the headline metrics.
-  for (const Subject* a : alloys) {
-    o << "\nRatios " << a->name << " / peer (raw value ratio; + alloy better, - alloy worse, = within "
-      << static_cast<int>(kEvenBand * 100) << " %,\n  ~ both latencies within 3 timer steps: below what the counter resolves)\n";
-    std::string h = absl::StrFormat("%-*s", label_width + 11, "");
-    for (const Subject* p : peers) h += absl::StrFormat(" %*s", col, p->name);
-    o << h << "\n";
-    for (const auto& row : results.rows()) {
-      if (!row.info.headline) continue;
-      auto av = row.values.find(a->name);
-      if (av == row.values.end()) continue;
-      std::string label = absl::StrFormat("  %s: %s", row.key.workload, row.info.title);
-      if (static_cast<int>(label.size()) > label_width + 11) label.resize(label_width + 11);
-      o << absl::StrFormat("%-*s", label_width + 11, label);
-      for (const Subject* p : peers) {
-        auto pv = row.values.find(p->name);
-        if (pv == row.values.end() || pv->second <= 0 || av->second <= 0) {
-          // A latency of 0 means below the empty-pair overhead: no ratio.
-          o << absl::StrFormat(" %*s", col, "-");
-          continue;
-        }
-        double ratio = av->second / pv->second;
-        double adv = Advantage(row.info, av->second, pv->second);
-        char mark = std::fabs(adv - 1) < kEvenBand ? '=' : (adv > 1 ? '+' : '-');
-        const double coarse = 3 * clock.resolution_ns();
-        const std::string& m = row.key.metric;
-        bool percentile = m.size() > 4 && (m.compare(m.size() - 4, 4, "_p50") == 0 ||
-                                           m.compare(m.size() - 4, 4, "_p99") == 0 ||
-                                           (m.size() > 5 && m.compare(m.size() - 5, 5, "_p999") == 0));
-        if (percentile && av->second <= coarse && pv->second <= coarse) mark = '~';
-        o << absl::StrFormat(" %*s", col, absl::StrFormat("%.2f %c", ratio, mark));
-      }
-      o << "\n";
-    }
+  o << "\nRatios: alloy's component for each workload vs each peer, as an advantage factor\n"
+    << "  (peer / alloy for lower-is-better metrics, alloy / peer for higher-is-better ones):\n"
+    << "  > 1 = alloy better by that factor, < 1 = the peer better. + alloy better, - alloy worse,\n"
+    << "  = within " << static_cast<int>(kEvenBand * 100)
+    << " %, ~ both latencies within 3 timer steps (below what the counter resolves).\n";
+  RatioTable(o, results, Components(alloys, false), peers);
+  if (!Components(alloys, true).empty()) {
+    o << "  (alloy/system, glibc malloc behind the resource interface, is the baseline column above; its\n"
+      << "  factors against the peers are in ratios_alloy_system.csv / .png.)\n";
   }
 
-  o << "\nSLO table (spec section 16; verdicts from this run)\n";
-  o << absl::StrFormat("  %-44s %-10s %-14s %-12s %-17s %s\n", "SLO", "target", "subject", "measured", "verdict",
-                       "best peer");
+  o << "\nSLO table (spec section 16; verdicts from this run, each judged on the alloy component the SLO is about)\n";
+  o << absl::StrFormat("  %-42s %-9s %-18s %-11s %-12s %s\n", "SLO", "target", "alloy component", "measured",
+                       "verdict", "best peer (for context)");
   for (const SloVerdict& v : slos) {
-    std::string measured = v.subject == "-" ? "-" : FormatValue(v.measured) + " " + v.unit;
-    o << absl::StrFormat("  %-44s %-10s %-14s %-12s %-17s %s\n", v.slo, v.target, v.subject, measured, v.verdict,
+    std::string measured = v.has_value ? FormatValue(v.measured) + " " + v.unit : "-";
+    o << absl::StrFormat("  %-42s %-9s %-18s %-11s %-12s %s\n", v.slo, v.target, v.subject, measured, v.verdict,
                          v.best_peer);
-    if (!v.note.empty()) o << absl::StrFormat("  %-44s %s\n", "", v.note);
+    if (!v.note.empty()) o << absl::StrFormat("  %-42s %s\n", "", v.note);
   }
 
-  o << "\nNotes\n"
-    << "  Per-op latencies come from rdtsc/rdtscp around each call, minus the empty-pair cost above; the counter\n"
-    << "  ticks in coarse steps on a VM, so small-object percentiles are quantised. Batch figures time many\n"
-    << "  operations at once and are the better throughput measure. Every subject is called through the same\n"
-    << "  adapter (one virtual call, then a dlsym'd entry point or the alloy ops table), with sized frees where\n"
-    << "  the subject has them. Fragmentation = (held - live) / live, held measured per subject as listed above.\n"
+  o << "\nDefinitions\n"
+    << "  P50/P99/P99.9: the latency one call in 2 / 100 / 1000 exceeds, from a histogram of every timed call.\n"
+    << "  Per-op latencies come from rdtsc/rdtscp around each call, minus the empty-pair cost above; the\n"
+    << "  counter ticks in coarse steps on a VM (see resolution), so small-object percentiles are quantised\n"
+    << "  and the batch-timed rows are the better speed measure. Every subject is called through the same\n"
+    << "  adapter (one virtual call, then a dlsym'd entry point or the alloy ops table), with sized frees\n"
+    << "  where the subject has them.\n"
+    << "  Fragmentation = (held - live) / live: held is what the subject keeps from the OS (method per\n"
+    << "  subject above), live the bytes requested and not freed.\n"
+    << "  Remote reclaim: after another thread frees 256 of the owner's 64 B blocks, the slowest of the\n"
+    << "  owner's next 256 allocations (the stall of taking the batch back); P50/P95/P99 over rounds.\n"
+    << "  A heap that reclaims lazily (when its local free list runs dry) does so in only some rounds, so\n"
+    << "  the SLO is judged on the P95 round, which holds the reclaims; the P99 round is where a shared\n"
+    << "  VM's scheduling noise lands. Rounds in which the owner thread was preempted (an involuntary\n"
+    << "  context switch) measure the scheduler and are left out (counted); 64 warm-up rounds run first.\n"
+    << "  Frame reset: a frame subject rewinds in O(1); a malloc must free every record, which is timed.\n"
     << "  Repeating cases report the median of their repetitions, timed in thread CPU time (preemption by\n"
-    << "  other work does not count); producer/consumer times only the allocator calls, in batches.\n"
-    << "  The fixed traces run once, in real time. On a shared 2-CPU machine treat differences under\n"
-    << "  ~10-20 % as noise (see the load average above).\n";
+    << "  other work does not count); producer/consumer times only the allocator calls, in batches. The\n"
+    << "  frame and loading traces run once, timed in thread CPU time too (page faults count); a frame\n"
+    << "  rewind is one call, timed on the cycle counter. On a shared 2-CPU machine treat differences\n"
+    << "  under ~10-20 % as noise (see the load average above).\n";
   o << absl::StrFormat("\nRun time: %.1f s\n", run.seconds);
   return o.str();
 }
@@ -274,9 +370,10 @@ bool WriteReportFiles(const std::string& dir, const std::string& text, const Run
   json += "\n  ],\n  \"slo\": [\n";
   for (size_t i = 0; i < slos.size(); ++i) {
     const SloVerdict& v = slos[i];
-    json += absl::StrFormat("    {\"slo\": %s, \"target\": %s, \"subject\": %s, \"measured\": %.6g, \"unit\": %s, "
+    json += absl::StrFormat("    {\"slo\": %s, \"target\": %s, \"subject\": %s, \"measured\": %s, \"unit\": %s, "
                             "\"verdict\": %s, \"best_peer\": %s, \"note\": %s}%s\n",
-                            JsonString(v.slo), JsonString(v.target), JsonString(v.subject), v.measured,
+                            JsonString(v.slo), JsonString(v.target), JsonString(v.subject),
+                            v.has_value ? absl::StrFormat("%.6g", v.measured) : std::string("null"),
                             JsonString(v.unit), JsonString(v.verdict), JsonString(v.best_peer), JsonString(v.note),
                             i + 1 < slos.size() ? "," : "");
   }
@@ -301,26 +398,42 @@ bool WriteReportFiles(const std::string& dir, const std::string& text, const Run
     if (!WriteFile(dir + "/latency_" + series.name + ".csv", out, error)) return false;
   }
 
-  // Advantage of each alloy subject over each peer, headline metrics only.
+  // Advantage of alloy's components (and, apart, of the baseline) over each
+  // peer, headline metrics only.
   auto alloys = Ran(results, subjects, SubjectKind::kAlloy);
   auto peers = Ran(results, subjects, SubjectKind::kPeer);
-  for (const Subject* a : alloys) {
-    std::string out = "# " + a->name + ": peer/alloy for lower-is-better, alloy/peer for higher (>1 = alloy better)\nmetric";
+  auto write_ratios = [&](const std::string& file, const std::string& title,
+                          const std::vector<const Subject*>& which) {
+    if (which.empty()) return true;
+    std::string out = "# " + title + "\nmetric";
     for (const Subject* p : peers) out += "," + p->name;
     out += "\n";
     for (const auto& row : results.rows()) {
       if (!row.info.headline) continue;
-      auto av = row.values.find(a->name);
-      if (av == row.values.end()) continue;
-      out += CsvField(row.key.workload + ": " + row.info.title);
-      for (const Subject* p : peers) {
-        auto pv = row.values.find(p->name);
-        out += pv == row.values.end() ? ",NaN" : absl::StrFormat(",%.4f", Advantage(row.info, av->second, pv->second));
+      for (const Subject* a : which) {
+        auto av = row.values.find(a->name);
+        if (av == row.values.end()) continue;
+        std::string label = row.key.workload + ": " + row.info.title;
+        if (which.size() > 1) label += " [" + a->name + "]";
+        out += CsvField(label);
+        for (const Subject* p : peers) {
+          auto pv = row.values.find(p->name);
+          double adv = pv == row.values.end() ? 0 : Advantage(row.info, av->second, pv->second);
+          out += adv > 0 ? absl::StrFormat(",%.4f", adv) : ",NaN";
+        }
+        out += "\n";
       }
-      out += "\n";
     }
-    if (!WriteFile(dir + "/ratios_" + FileSafe(a->name) + ".csv", out, error)) return false;
-  }
+    return WriteFile(dir + "/" + file, out, error);
+  };
+  if (!write_ratios("ratios_alloy.csv",
+                    "alloy's component per workload vs each peer: advantage factor (>1 = alloy better)",
+                    Components(alloys, false)))
+    return false;
+  if (!write_ratios("ratios_alloy_system.csv",
+                    "baseline alloy/system (glibc behind the resource interface) vs each peer: advantage factor",
+                    Components(alloys, true)))
+    return false;
   return true;
 }
 
