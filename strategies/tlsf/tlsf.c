@@ -14,6 +14,9 @@ void tlsf_remove_free_block(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl, un
     char *begin;
     tlsf->purged_bytes -= tlsf_block_interior(block, &begin);
   }
+  size_t interior;
+  if (ALLOY_UNLIKELY(tlsf->dirty_limit != 0) && tlsf_block_is_tracked(tlsf, block, &interior))
+    tlsf_dirty_unlink(tlsf, block, interior);
   tlsf_block *prev = block->prev_free;
   tlsf_block *next = block->next_free;
   if (next != NULL) next->prev_free = prev;
@@ -41,6 +44,16 @@ static void insert_free_block(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl, 
   tlsf->blocks[fl][sl] = block;
   tlsf->fl_bitmap |= 1u << fl;
   tlsf->sl_bitmap[fl] |= 1u << sl;
+  size_t interior;
+  if (ALLOY_UNLIKELY(tlsf->dirty_limit != 0) && tlsf_block_is_tracked(tlsf, block, &interior)) {
+    if (!block_is_purged(block)) {
+      tlsf_dirty_push(tlsf, block, interior);
+    } else {
+      tlsf_dirty_links *links = block_dirty_links(block);
+      TLSF_EXPOSE(links, sizeof *links);
+      links->newer = links->older = NULL;
+    }
+  }
 }
 
 void tlsf_block_remove(alloy_tlsf *tlsf, tlsf_block *block) {
@@ -352,6 +365,8 @@ static void free_used_block(alloy_tlsf *tlsf, tlsf_block *block) {
   }
   if (tlsf->purge_threshold != 0) tlsf_purge_if_large(tlsf, block);
   tlsf_block_insert(tlsf, block);
+  /* dirty_bytes stays 0 without a limit. */
+  if (ALLOY_UNLIKELY(tlsf->dirty_bytes > tlsf->dirty_limit)) tlsf_purge_dirty(tlsf);
 }
 
 alloy_status alloy_tlsf_deallocate(alloy_tlsf *tlsf, alloy_block block) {
@@ -472,6 +487,7 @@ void tlsf_control_init(alloy_tlsf *tlsf) {
   tlsf->span_low = UINTPTR_MAX;
   tlsf->span_high = 0;
   tlsf->numa_node = ALLOY_TLSF_NUMA_NONE;
+  tlsf->page_size = alloy_vm_page_size();
   ALLOY_TRACK_POOL_CREATE(tlsf, tlsf, 0);
 }
 

@@ -404,6 +404,77 @@ TEST(TlsfPurge, ThresholdPurgesLargeFreeBlocksAtOnce) {
   alloy_tlsf_destroy(tlsf);
 }
 
+TEST(TlsfPurge, DirtyLimitPurgesTheOldestFreePagesAndKeepsTheNewest) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 8 << 20;
+  config.growth = ALLOY_TLSF_GROW_NONE;
+  config.dirty_limit = 64 << 10;
+  alloy_tlsf *tlsf = Create(config);
+  // 60 blocks of 30000 B, each followed by a small fence so that no two
+  // freed blocks merge: every free adds one hole of six or seven whole pages.
+  std::vector<alloy_block> blocks, fences;
+  for (int i = 0; i < 60; ++i) {
+    alloy_block block, fence;
+    ASSERT_EQ(alloy_tlsf_allocate(tlsf, 30000, 16, &block), ALLOY_OK);
+    ASSERT_EQ(alloy_tlsf_allocate(tlsf, 64, 16, &fence), ALLOY_OK);
+    std::memset(block.ptr, 0xee, block.size);
+    blocks.push_back(block);
+    fences.push_back(fence);
+  }
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(tlsf, &stats);
+  const size_t purged_at_start = stats.purged_bytes;  // the untouched tail of the pool
+  EXPECT_EQ(stats.dirty_bytes, 0u);
+  EXPECT_EQ(stats.purge_calls, 0u);
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    ASSERT_EQ(alloy_tlsf_deallocate(tlsf, blocks[i]), ALLOY_OK);
+    alloy_tlsf_get_stats(tlsf, &stats);
+    ASSERT_LE(stats.dirty_bytes, config.dirty_limit) << "after free " << i;
+    ASSERT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  }
+  EXPECT_GE(stats.dirty_bytes, 24u << 10) << "the newest holes stay resident for reuse";
+  EXPECT_GE(stats.purge_calls, 50u) << "the older holes were purged one call each";
+  EXPECT_GE(stats.purged_bytes, purged_at_start + 50u * (24 << 10));
+  EXPECT_EQ(stats.held_bytes, stats.pool_bytes - stats.purged_bytes);
+  // Purged and resident holes are served again and behave like any other.
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    ASSERT_EQ(alloy_tlsf_allocate(tlsf, 30000, 16, &blocks[i]), ALLOY_OK);
+    alloy_test::Fill(blocks[i].ptr, 30000, static_cast<uint32_t>(i));
+  }
+  ASSERT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_EQ(stats.dirty_bytes, 0u) << "every hole is in use again";
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    EXPECT_TRUE(alloy_test::Check(blocks[i].ptr, 30000, static_cast<uint32_t>(i)));
+    EXPECT_EQ(alloy_tlsf_deallocate(tlsf, blocks[i]), ALLOY_OK);
+    EXPECT_EQ(alloy_tlsf_deallocate(tlsf, fences[i]), ALLOY_OK);
+  }
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_destroy(tlsf);
+}
+
+TEST(TlsfPurge, NoDirtyLimitMeansNoPurgeCalls) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 1 << 20;
+  config.growth = ALLOY_TLSF_GROW_NONE;
+  alloy_tlsf *tlsf = Create(config);
+  alloy_block a, b, fence;
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 100000, 16, &a), ALLOY_OK);
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 64, 16, &fence), ALLOY_OK);
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 100000, 16, &b), ALLOY_OK);
+  std::memset(a.ptr, 1, a.size);
+  std::memset(b.ptr, 1, b.size);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf, a), ALLOY_OK);
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_EQ(stats.purge_calls, 0u);
+  EXPECT_GE(stats.dirty_bytes, 90000u) << "the hole's pages are resident and could be purged";
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf, b), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf, fence), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_destroy(tlsf);
+}
+
 TEST(TlsfPools, MaxBytesCapsGrowth) {
   alloy_tlsf_config config = alloy_tlsf_config_default();
   config.initial_pool_size = 0;
