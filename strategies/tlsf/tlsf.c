@@ -20,6 +20,7 @@ void tlsf_remove_free_block(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl, un
   tlsf_block *prev = block->prev_free;
   tlsf_block *next = block->next_free;
   if (next != NULL) next->prev_free = prev;
+  else tlsf->tails[fl][sl] = prev;
   if (prev != NULL) {
     prev->next_free = next;
   } else {
@@ -38,10 +39,20 @@ static void insert_free_block(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl, 
   }
   tlsf_block *current = tlsf->blocks[fl][sl];
   TLSF_EXPOSE(&block->next_free, 2 * sizeof(tlsf_block *));
-  block->next_free = current;
-  block->prev_free = NULL;
-  if (current != NULL) current->prev_free = block;
-  tlsf->blocks[fl][sl] = block;
+  if (ALLOY_UNLIKELY(block_is_purged(block)) && current != NULL) {
+    /* Purged blocks go last: resident ones are reused first (invariant 10). */
+    tlsf_block *tail = tlsf->tails[fl][sl];
+    block->next_free = NULL;
+    block->prev_free = tail;
+    tail->next_free = block;
+    tlsf->tails[fl][sl] = block;
+  } else {
+    block->next_free = current;
+    block->prev_free = NULL;
+    if (current != NULL) current->prev_free = block;
+    else tlsf->tails[fl][sl] = block;
+    tlsf->blocks[fl][sl] = block;
+  }
   tlsf->fl_bitmap |= 1u << fl;
   tlsf->sl_bitmap[fl] |= 1u << sl;
   size_t interior;
@@ -54,6 +65,22 @@ static void insert_free_block(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl, 
       links->newer = links->older = NULL;
     }
   }
+}
+
+/* Moves a listed block to the end of its list (it was just purged). */
+void tlsf_list_move_to_tail(alloy_tlsf *tlsf, tlsf_block *block) {
+  unsigned fl, sl;
+  mapping_insert(block_size(block), &fl, &sl);
+  tlsf_block *tail = tlsf->tails[fl][sl];
+  if (tail == block) return;
+  tlsf_block *prev = block->prev_free, *next = block->next_free; /* next != NULL: block is not the tail */
+  next->prev_free = prev;
+  if (prev != NULL) prev->next_free = next;
+  else tlsf->blocks[fl][sl] = next;
+  block->next_free = NULL;
+  block->prev_free = tail;
+  tail->next_free = block;
+  tlsf->tails[fl][sl] = block;
 }
 
 void tlsf_block_remove(alloy_tlsf *tlsf, tlsf_block *block) {

@@ -82,6 +82,8 @@ static alloy_status check_lists(const alloy_tlsf *tlsf, size_t *listed, size_t *
              "second-level bit disagrees with its list");
       const tlsf_block *prev = NULL;
       for (; block != NULL; prev = block, block = block->next_free) {
+        EXPECT(prev == NULL || !block_is_purged(prev) || block_is_purged(block), block, block_size(block),
+               "resident free block behind a purged one");
         EXPECT(tlsf_pool_of(tlsf, block_to_ptr(block)) != NULL, block, 0, "free list links outside every pool");
         EXPECT(block_is_free(block), block, block_size(block), "used block on a free list");
         EXPECT(block->prev_free == prev, block, block_size(block), "free list back link is broken");
@@ -101,6 +103,7 @@ static alloy_status check_lists(const alloy_tlsf *tlsf, size_t *listed, size_t *
         }
         ++*listed;
       }
+      EXPECT(tlsf->tails[fl][sl] == prev, tlsf, sl, "free list tail is wrong");
     }
   }
   return ALLOY_OK;

@@ -35,6 +35,9 @@
  *      when it is not purged; dirty_bytes is the sum of the interiors on that
  *      list. A block whose purge failed stays off the list with prev == NULL
  *      (and is not the newest), so "on the list" is read from the links alone.
+ *  10. On every free list the resident blocks come first and the PURGED ones
+ *      last (tails[fl][sl] is the last block): allocation takes the head, so
+ *      it reuses resident pages before it faults purged ones back in.
  *
  * Tool visibility: header words (size) lie outside every payload and stay
  * addressable. A free block's payload is poisoned except the words the
@@ -143,6 +146,7 @@ struct alloy_tlsf {
   uint32_t fl_bitmap;
   uint32_t sl_bitmap[FL_INDEX_COUNT];
   tlsf_block *blocks[FL_INDEX_COUNT][SL_INDEX_COUNT];
+  tlsf_block *tails[FL_INDEX_COUNT][SL_INDEX_COUNT]; /* invariant 10 */
 
   tlsf_pool *pools;
   size_t pool_count;
@@ -253,6 +257,7 @@ int tlsf_dirty_contains(const alloy_tlsf *tlsf, const tlsf_block *block);
 void tlsf_dirty_push(alloy_tlsf *tlsf, tlsf_block *block, size_t interior);
 void tlsf_dirty_unlink(alloy_tlsf *tlsf, tlsf_block *block, size_t interior);
 void tlsf_purge_dirty(alloy_tlsf *tlsf);
+void tlsf_list_move_to_tail(alloy_tlsf *tlsf, tlsf_block *block);
 void tlsf_purge_if_large(alloy_tlsf *tlsf, tlsf_block *block);
 void tlsf_control_init(alloy_tlsf *tlsf);
 void tlsf_pool_format(alloy_tlsf *tlsf, tlsf_pool *pool, void *memory, size_t source_bytes, size_t bytes,

@@ -80,6 +80,7 @@ static size_t purge_listed_block(alloy_tlsf *tlsf, tlsf_block *block) {
   if (tlsf_block_is_tracked(tlsf, block, &interior)) tlsf_dirty_unlink(tlsf, block, interior);
   const size_t purged = purge_block(tlsf, block, 1);
   tlsf->purged_bytes += purged;
+  if (purged != 0) tlsf_list_move_to_tail(tlsf, block); /* invariant 10 */
   return purged;
 }
 
@@ -100,8 +101,13 @@ size_t alloy_tlsf_trim(alloy_tlsf *tlsf) {
   for (unsigned fl = 0; fl < FL_INDEX_COUNT; ++fl) {
     if (!(tlsf->fl_bitmap & (1u << fl))) continue;
     for (unsigned sl = 0; sl < SL_INDEX_COUNT; ++sl) {
-      for (tlsf_block *block = tlsf->blocks[fl][sl]; block != NULL; block = block->next_free)
-        if (!block_is_purged(block)) purge_listed_block(tlsf, block);
+      /* Resident blocks come first (invariant 10); each purged one moves behind them. */
+      tlsf_block *block = tlsf->blocks[fl][sl];
+      while (block != NULL && !block_is_purged(block)) {
+        tlsf_block *next = block->next_free;
+        purge_listed_block(tlsf, block);
+        block = next;
+      }
     }
   }
   return tlsf->purged_bytes - before;

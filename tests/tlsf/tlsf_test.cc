@@ -3,6 +3,8 @@
 #include <cstring>
 #include <vector>
 
+#include <sys/mman.h>
+
 #include <gtest/gtest.h>
 
 #include "alloy/allocator.h"
@@ -453,8 +455,60 @@ TEST(TlsfPurge, DirtyLimitPurgesTheOldestFreePagesAndKeepsTheNewest) {
   alloy_tlsf_destroy(tlsf);
 }
 
+// Locked pages cannot be purged (madvise fails): the blocks leave the dirty
+// list, stay resident and are counted as held, and everything stays usable.
+TEST(TlsfPurge, AFailedPurgeLeavesTheBlockResidentAndOffTheDirtyList) {
+  const size_t bytes = 512 << 10;
+  void *memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(memory, MAP_FAILED);
+  if (mlock(memory, bytes) != 0) {
+    munmap(memory, bytes);
+    GTEST_SKIP() << "cannot lock memory here";
+  }
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 0;
+  config.growth = ALLOY_TLSF_GROW_NONE;
+  config.dirty_limit = 16 << 10;
+  alloy_tlsf *tlsf = Create(config);
+  ASSERT_EQ(alloy_tlsf_add_pool(tlsf, memory, bytes), ALLOY_OK);
+  std::vector<alloy_block> blocks, fences;
+  for (int i = 0; i < 8; ++i) {
+    alloy_block block, fence;
+    ASSERT_EQ(alloy_tlsf_allocate(tlsf, 30000, 16, &block), ALLOY_OK);
+    ASSERT_EQ(alloy_tlsf_allocate(tlsf, 64, 16, &fence), ALLOY_OK);
+    blocks.push_back(block);
+    fences.push_back(fence);
+  }
+  for (const alloy_block &b : blocks) {
+    ASSERT_EQ(alloy_tlsf_deallocate(tlsf, b), ALLOY_OK);
+    ASSERT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  }
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_GT(stats.purge_calls, 0u);
+  EXPECT_EQ(stats.purged_bytes, 0u) << "no purge succeeded";
+  EXPECT_EQ(stats.held_bytes, stats.pool_bytes);
+  EXPECT_GE(stats.dirty_bytes, 8u * (24 << 10)) << "the pages are still resident";
+  EXPECT_EQ(alloy_tlsf_trim(tlsf), 0u);
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    ASSERT_EQ(alloy_tlsf_allocate(tlsf, 30000, 16, &blocks[i]), ALLOY_OK);
+    alloy_test::Fill(blocks[i].ptr, 30000, static_cast<uint32_t>(i));
+  }
+  ASSERT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    EXPECT_TRUE(alloy_test::Check(blocks[i].ptr, 30000, static_cast<uint32_t>(i)));
+    EXPECT_EQ(alloy_tlsf_deallocate(tlsf, blocks[i]), ALLOY_OK);
+    EXPECT_EQ(alloy_tlsf_deallocate(tlsf, fences[i]), ALLOY_OK);
+  }
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_destroy(tlsf);
+  munlock(memory, bytes);
+  munmap(memory, bytes);
+}
+
 TEST(TlsfPurge, NoDirtyLimitMeansNoPurgeCalls) {
   alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.dirty_limit = 0;
   config.initial_pool_size = 1 << 20;
   config.growth = ALLOY_TLSF_GROW_NONE;
   alloy_tlsf *tlsf = Create(config);
