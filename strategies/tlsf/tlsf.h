@@ -29,10 +29,9 @@
  *   - config.dirty_limit: the free blocks holding whole pages are kept on a
  *     list in the order they were freed; a free that leaves more than
  *     dirty_limit bytes of such pages resident purges the oldest ones down
- *     to 3/4 of the limit, at most 4 blocks (4 system calls, each as long as
- *     the pages it returns) per free, so
- *     allocate and free stay O(1) and blocks reused soon after their free
- *     are never purged. Free lists serve resident blocks before purged ones.
+ *     to 3/4 of the limit, at most 4 blocks (4 system calls, each as long
+ *     as the pages it returns) per free, so allocate and free stay O(1) and
+ *     blocks reused soon after their free are never purged. Free lists serve resident blocks before purged ones.
  *     On the trace above: 4 MiB -> 8.3 % (worst 9.9 % instead of 20.1 %),
  *     1 MiB -> 4.1 %. It bounds the resident free memory of a large heap.
  *   - config.purge_threshold: every free of a block with at least that many
