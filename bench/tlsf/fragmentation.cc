@@ -539,6 +539,9 @@ int main(int argc, char **argv) {
                   results[i].ns_per_op / results[0].ns_per_op, results[i].alloc_p99 / results[0].alloc_p99,
                   results[i].free_p99 / results[0].free_p99);
     }
+    std::printf("\nalloy tlsf's default is no purging (dirty_limit = purge_threshold = 0): no system call and no\n"
+                "tracking on allocate/free. Purging trades time for memory: every purged page that is reused\n"
+                "costs a page fault. 'partial' is the floor no page-granular policy can go below.\n");
     for (size_t i = 0; i < 3; ++i) {
       if (!results[i].ok) continue;
       std::printf("%s spec target for %s: steady fragmentation < 1.5%% -> %s\n", i == 0 ? "\n" : "",

@@ -65,6 +65,8 @@ static size_t purge_block(alloy_tlsf *tlsf, tlsf_block *block, size_t minimum) {
   if (length == 0 || length < minimum) return 0;
   tlsf->purge_calls++;
   if (alloy_vm_purge(begin, length) != ALLOY_OK) return 0;
+  /* Still free memory to the tools, whatever they make of the purge. */
+  ALLOY_MEM_NOACCESS(begin, length);
   block->size |= BLOCK_PURGED;
   return length;
 }

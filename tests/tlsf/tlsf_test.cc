@@ -661,4 +661,49 @@ TEST(TlsfTools, UseAfterFreeIsReportedByMemcheck) {
       ::testing::ExitedWithCode(97), "");
 }
 
+// A purged hole is free memory like any other: touching it is reported.
+// Blocks of 100000 B with fences between, all freed past a 16 KiB dirty
+// limit: the first one's pages are purged by the time the last is freed.
+void *PurgedHole(alloy_tlsf **out) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.dirty_limit = 16 << 10;
+  alloy_tlsf *tlsf = nullptr;
+  if (alloy_tlsf_create(&config, &tlsf) != ALLOY_OK) return nullptr;
+  alloy_block blocks[4], fences[4];
+  for (int i = 0; i < 4; ++i) {
+    if (alloy_tlsf_allocate(tlsf, 100000, 16, &blocks[i]) != ALLOY_OK) return nullptr;
+    if (alloy_tlsf_allocate(tlsf, 64, 16, &fences[i]) != ALLOY_OK) return nullptr;
+    std::memset(blocks[i].ptr, 1, blocks[i].size);
+  }
+  for (const alloy_block &b : blocks) ALLOY_IGNORE_STATUS(alloy_tlsf_deallocate(tlsf, b));
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(tlsf, &stats);
+  if (stats.purge_calls == 0) return nullptr;
+  *out = tlsf;
+  return static_cast<char *>(blocks[0].ptr) + 50000;
+}
+
+TEST(TlsfTools, TouchingAPurgedHoleIsReportedByAsan) {
+  if (!alloy_test::kAsan) GTEST_SKIP() << "needs the asan config";
+  alloy_tlsf *tlsf = nullptr;
+  volatile char *p = static_cast<volatile char *>(PurgedHole(&tlsf));
+  ASSERT_NE(p, nullptr);
+  EXPECT_DEATH(*p = 1, "use-after-poison");
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_destroy(tlsf);
+}
+
+TEST(TlsfTools, TouchingAPurgedHoleIsReportedByMemcheck) {
+  if (!alloy_test::UnderValgrind()) GTEST_SKIP() << "needs the valgrind config";
+  EXPECT_EXIT(
+      {
+        alloy_tlsf *tlsf = nullptr;
+        volatile char *p = static_cast<volatile char *>(PurgedHole(&tlsf));
+        if (p == nullptr) std::exit(1);
+        *p = 1;
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(97), "");
+}
+
 }  // namespace
