@@ -14,7 +14,17 @@
 // steady-state figure, the largest sample the worst case over the run.
 // What "holds" means per allocator is printed with the results.
 //
-// Usage: fragmentation [live_mib=64] [steady_ops=3000000] [seed=42] [purge_kib=64]
+// For alloy's TLSF the bytes held beyond the live ones are broken down
+// (mean over the samples, in % of live):
+//   header+round  block headers (8 B) and the rounding of sizes to 16 B
+//   pool          pool headers, end sentinels, the control block, page rounding
+//   partial       free bytes on pages that also hold a live block or a header:
+//                 no policy can give these back (pages are the unit)
+//   dirty         whole resident pages inside free blocks: what purging can return
+//   (purged)      whole free pages already given back or never touched; not held
+//
+// Usage: fragmentation [live_mib=64] [steady_ops=3000000] [seed=42] [purge_kib=64] [dirty_kib=1024] [only=]
+// (only: run just the allocators whose name contains it, e.g. "tlsf")
 #include <dlfcn.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -115,6 +125,12 @@ Trace MakeTrace(size_t target_live, size_t steady_ops, uint64_t seed) {
 
 // ---- the allocators ---------------------------------------------------------
 
+// Where the bytes held beyond the live ones are (alloy tlsf only).
+struct Breakdown {
+  double header_round, pool, partial, dirty, purged;  // bytes
+  double free_blocks;
+};
+
 struct Subject {
   const char *name;
   const char *held_definition;
@@ -122,21 +138,27 @@ struct Subject {
   void *(*allocate)(size_t size);
   void (*release)(void *ptr, size_t size);
   size_t (*held)();
+  Breakdown (*breakdown)(size_t live);  // null: not available
+  uint64_t (*purge_calls)();            // null: not available
 };
 
 // alloy TLSF with its default configuration (1 MiB initial pool, growth by
 // 1 MiB pools from the platform, empty pools given back, no purging), then
-// with free pages purged at once (purge_threshold) or by a periodic trim.
+// with the oldest free pages purged past a dirty limit (dirty_limit), then
+// with free pages purged at once on free (purge_threshold).
 alloy_tlsf *g_tlsf;
-bool TlsfCreate(size_t purge_threshold) {
+bool TlsfCreate(size_t purge_threshold, size_t dirty_limit) {
   alloy_tlsf_config config = alloy_tlsf_config_default();
   config.numa_node = ALLOY_TLSF_NUMA_NONE;
   config.purge_threshold = purge_threshold;
+  config.dirty_limit = dirty_limit;
   return alloy_tlsf_create(&config, &g_tlsf) == ALLOY_OK;
 }
-bool TlsfInit() { return TlsfCreate(0); }
+bool TlsfInit() { return TlsfCreate(0, 0); }
 size_t g_purge_threshold = 64 << 10;
-bool TlsfPurgeInit() { return TlsfCreate(g_purge_threshold); }
+size_t g_dirty_limit = 1 << 20;
+bool TlsfPurgeInit() { return TlsfCreate(g_purge_threshold, 0); }
+bool TlsfDirtyInit() { return TlsfCreate(0, g_dirty_limit); }
 void *TlsfAllocate(size_t size) {
   alloy_block block;
   return alloy_tlsf_allocate(g_tlsf, size, 16, &block) == ALLOY_OK ? block.ptr : nullptr;
@@ -146,6 +168,37 @@ size_t TlsfHeld() {
   alloy_tlsf_stats stats;
   alloy_tlsf_get_stats(g_tlsf, &stats);
   return stats.held_bytes;
+}
+struct WalkTotals {
+  size_t used_blocks, free_blocks, used_bytes, free_bytes;
+};
+bool CountBlock(void *, size_t size, bool used, void *context) {
+  WalkTotals *totals = static_cast<WalkTotals *>(context);
+  (used ? totals->used_blocks : totals->free_blocks)++;
+  (used ? totals->used_bytes : totals->free_bytes) += size;
+  return true;
+}
+Breakdown TlsfBreakdown(size_t live) {
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(g_tlsf, &stats);
+  WalkTotals totals = {};
+  alloy_tlsf_walk(g_tlsf, CountBlock, &totals);
+  const size_t header = sizeof(size_t);  // one size word per block (tlsf.h)
+  const double used_footprint = static_cast<double>(totals.used_bytes + header * totals.used_blocks);
+  const double free_footprint = static_cast<double>(totals.free_bytes + header * totals.free_blocks);
+  Breakdown b;
+  b.header_round = used_footprint - static_cast<double>(live);
+  b.pool = static_cast<double>(stats.pool_bytes) - used_footprint - free_footprint;
+  b.purged = static_cast<double>(stats.purged_bytes);
+  b.dirty = static_cast<double>(stats.dirty_bytes);
+  b.partial = free_footprint - b.purged - b.dirty;
+  b.free_blocks = static_cast<double>(totals.free_blocks);
+  return b;
+}
+uint64_t TlsfPurgeCalls() {
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(g_tlsf, &stats);
+  return stats.purge_calls;
 }
 
 // glibc malloc.
@@ -222,17 +275,19 @@ const Subject kSubjects[] = {
      "alloy_tlsf_stats.held_bytes: bytes of all pools and the control block, minus the whole pages inside\n"
      "              free blocks that were never touched (fresh pool tails) or were purged",
      TlsfInit, TlsfAllocate,
-     TlsfRelease, TlsfHeld},
-    {"tlsf purge", "as alloy tlsf, minus whole free pages purged on free (purge_threshold, 4th argument)",
-     TlsfPurgeInit, TlsfAllocate, TlsfRelease, TlsfHeld},
+     TlsfRelease, TlsfHeld, TlsfBreakdown, TlsfPurgeCalls},
+    {"tlsf dirty", "as alloy tlsf, with config.dirty_limit (5th argument): the oldest free pages purged in batches",
+     TlsfDirtyInit, TlsfAllocate, TlsfRelease, TlsfHeld, TlsfBreakdown, TlsfPurgeCalls},
+    {"tlsf purge", "as alloy tlsf, with config.purge_threshold (4th argument): free pages purged on every free",
+     TlsfPurgeInit, TlsfAllocate, TlsfRelease, TlsfHeld, TlsfBreakdown, TlsfPurgeCalls},
     {"glibc", "mallinfo2().arena + hblkhd, minus the value before the run", GlibcInit, GlibcAllocate, GlibcRelease,
-     GlibcHeld},
+     GlibcHeld, nullptr, nullptr},
     {"mimalloc",
      "mi_process_info current_commit, minus the value before the run (mimalloc's own counter; it can\n"
      "              read below live, so compare mimalloc by the rss column)", MimallocInit, MimallocAllocate,
-     MimallocRelease, MimallocHeld},
+     MimallocRelease, MimallocHeld, nullptr, nullptr},
     {"jemalloc", "mallctl stats.resident (after epoch), minus the value before the run", JemallocInit,
-     JemallocAllocate, JemallocRelease, JemallocHeld},
+     JemallocAllocate, JemallocRelease, JemallocHeld, nullptr, nullptr},
 };
 
 // ---- the replay ---------------------------------------------------------------
@@ -243,7 +298,10 @@ struct Result {
   double worst_fragmentation;   // max over samples
   double rss_fragmentation;     // the same with held = process resident bytes above the baseline
   double mean_held_mib, mean_live_mib;
-  double ns_per_op;             // steady state, wall clock
+  double ns_per_op;             // steady state, wall clock, sampling excluded
+  bool has_breakdown;
+  Breakdown breakdown;          // means over the samples, bytes
+  uint64_t purge_calls;         // over the steady state
   double alloc_p50, alloc_p99, alloc_p999, alloc_max;  // ns, per-op rdtsc
   double free_p50, free_p99, free_p999, free_max;
 };
@@ -300,9 +358,14 @@ Result Replay(const Subject &subject, const Trace &trace, size_t sample_every, d
   size_t live = 0;
   double fragmentation_sum = 0, worst = 0, held_sum = 0, live_sum = 0;
   size_t samples = 0;
-  double start = 0;
+  double start = 0, sampling_ns = 0;
+  uint64_t purge_calls_at_start = 0;
+  Breakdown breakdown_sum = {};
   for (size_t i = 0; i < trace.count; ++i) {
-    if (i == trace.ramp) start = NowNs();
+    if (i == trace.ramp) {
+      if (subject.purge_calls) purge_calls_at_start = subject.purge_calls();
+      start = NowNs();
+    }
     const Op op = trace.ops[i];
     const bool timed = i >= trace.ramp && (i & 3) == 0;
     uint64_t t0 = timed ? __rdtsc() : 0;
@@ -322,6 +385,16 @@ Result Replay(const Subject &subject, const Trace &trace, size_t sample_every, d
       live -= sizes[op.slot];
     }
     if (i >= trace.ramp && (i - trace.ramp) % sample_every == sample_every - 1) {
+      const double sample_start = NowNs();
+      if (subject.breakdown) {
+        const Breakdown b = subject.breakdown(live);
+        breakdown_sum.header_round += b.header_round;
+        breakdown_sum.pool += b.pool;
+        breakdown_sum.partial += b.partial;
+        breakdown_sum.dirty += b.dirty;
+        breakdown_sum.purged += b.purged;
+        breakdown_sum.free_blocks += b.free_blocks;
+      }
       const double held = static_cast<double>(subject.held());
       const double f = (held - live) / static_cast<double>(live);
       fragmentation_sum += f;
@@ -331,9 +404,17 @@ Result Replay(const Subject &subject, const Trace &trace, size_t sample_every, d
       const double rss = static_cast<double>(ResidentBytes() - rss_baseline);
       rss_sum += (rss - live) / static_cast<double>(live);
       ++samples;
+      sampling_ns += NowNs() - sample_start;
     }
   }
-  result.ns_per_op = (NowNs() - start) / static_cast<double>(steady);
+  result.ns_per_op = (NowNs() - start - sampling_ns) / static_cast<double>(steady);
+  if (subject.purge_calls) result.purge_calls = subject.purge_calls() - purge_calls_at_start;
+  if (subject.breakdown && samples > 0) {
+    result.has_breakdown = true;
+    const double n = static_cast<double>(samples);
+    result.breakdown = {breakdown_sum.header_round / n, breakdown_sum.pool / n, breakdown_sum.partial / n,
+                        breakdown_sum.dirty / n, breakdown_sum.purged / n, breakdown_sum.free_blocks / n};
+  }
   result.ok = samples > 0;
   result.steady_fragmentation = fragmentation_sum / samples;
   result.worst_fragmentation = worst;
@@ -389,30 +470,37 @@ int main(int argc, char **argv) {
   const size_t steady_ops = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 3000000;
   const uint64_t seed = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 42;
   if (argc > 4) g_purge_threshold = std::strtoull(argv[4], nullptr, 10) << 10;
+  if (argc > 5) g_dirty_limit = std::strtoull(argv[5], nullptr, 10) << 10;
+  const char *only = argc > 6 ? argv[6] : "";
+  constexpr size_t kSubjectCount = sizeof kSubjects / sizeof kSubjects[0];
+  constexpr size_t kJemalloc = kSubjectCount - 1;
   const size_t sample_every = steady_ops / 300 ? steady_ops / 300 : 1;
   const Trace trace = MakeTrace(live_mib << 20, steady_ops, seed);
   const double ticks_per_ns = TicksPerNs();
   if (const char *fd_text = std::getenv("ALLOY_BENCH_JEMALLOC_FD")) {  // the re-executed jemalloc run
-    Result r = Replay(kSubjects[4], trace, sample_every, ticks_per_ns);
+    Result r = Replay(kSubjects[kJemalloc], trace, sample_every, ticks_per_ns);
     ssize_t written = write(std::atoi(fd_text), &r, sizeof r);
     return written == static_cast<ssize_t>(sizeof r) ? 0 : 1;
   }
 
   std::printf("TLSF fragmentation and latency, medium sizes\n");
-  std::printf("tlsf purge: purge_threshold %zu KiB\n", g_purge_threshold >> 10);
+  std::printf("tlsf dirty: dirty_limit %zu KiB; tlsf purge: purge_threshold %zu KiB\n", g_dirty_limit >> 10,
+              g_purge_threshold >> 10);
   std::printf("trace: sizes log-uniform in [256 B, 64 KiB], target live %zu MiB (+-5%%), %zu ramp-up ops, "
               "%zu steady-state ops, seed %" PRIu64 "\n",
               live_mib, trace.ramp, trace.count - trace.ramp, seed);
   std::printf("fragmentation = (bytes held - bytes live) / bytes live, live = sum of requested sizes;\n"
               "sampled every %zu steady-state ops: 'steady' is the mean of the samples, 'worst' the largest.\n"
               "latency: rdtsc around every 4th steady-state operation (ticks of ~10 ns, ~20 ns floor); "
-              "ns/op: wall clock over the steady state.\n\n",
+              "ns/op: wall clock over the steady state, sampling excluded.\n\n",
               sample_every);
-  Result results[sizeof kSubjects / sizeof kSubjects[0]];
+  Result results[kSubjectCount];
   std::printf("%-11s %9s %9s %9s %9s %9s %8s | %7s %7s %8s %9s | %7s %7s %8s %9s\n", "allocator", "steady",
               "worst", "rss", "held MiB", "live MiB", "ns/op", "a p50", "a p99", "a p99.9", "a max", "f p50", "f p99", "f p99.9",
               "f max");
-  for (size_t i = 0; i < sizeof kSubjects / sizeof kSubjects[0]; ++i) {
+  for (size_t i = 0; i < kSubjectCount; ++i) {
+    results[i] = {};
+    if (std::strstr(kSubjects[i].name, only) == nullptr) continue;
     results[i] = ReplayIsolated(kSubjects[i], trace, sample_every, ticks_per_ns);
     const Result &r = results[i];
     if (!r.ok) {
@@ -425,12 +513,25 @@ int main(int argc, char **argv) {
                 r.mean_live_mib, r.ns_per_op, r.alloc_p50, r.alloc_p99, r.alloc_p999, r.alloc_max, r.free_p50,
                 r.free_p99, r.free_p999, r.free_max);
   }
+  std::printf("\nwhere alloy tlsf's held bytes beyond live go (mean over the samples, %% of live bytes;\n"
+              "header+round + pool + partial + dirty = steady; 'purged' pages are not held):\n");
+  std::printf("  %-11s %13s %7s %8s %7s %9s %12s %12s\n", "", "header+round", "pool", "partial", "dirty", "(purged)",
+              "free blocks", "purge calls");
+  for (size_t i = 0; i < kSubjectCount; ++i) {
+    const Result &r = results[i];
+    if (!r.ok || !r.has_breakdown) continue;
+    const Breakdown &b = r.breakdown;
+    const double live = r.mean_live_mib * 1048576.0;
+    std::printf("  %-11s %12.2f%% %6.2f%% %7.2f%% %6.2f%% %8.2f%% %12.0f %12" PRIu64 "\n", kSubjects[i].name,
+                100 * b.header_round / live, 100 * b.pool / live, 100 * b.partial / live, 100 * b.dirty / live,
+                100 * b.purged / live, b.free_blocks, r.purge_calls);
+  }
   std::printf("\nheld, per allocator ('steady' and 'worst'; 'rss' uses the process's resident bytes above the\n"
               "baseline instead, the same measure for all, mean over the samples):\n");
   for (const Subject &s : kSubjects) std::printf("  %-11s %s\n", s.name, s.held_definition);
   if (results[0].ok) {
     std::printf("\nratios (peer / alloy tlsf):\n");
-    for (size_t i = 1; i < sizeof kSubjects / sizeof kSubjects[0]; ++i) {
+    for (size_t i = 1; i < kSubjectCount; ++i) {
       if (!results[i].ok) continue;
       std::printf("  %-11s steady fragmentation x%.2f, worst x%.2f, ns/op x%.2f, alloc p99 x%.2f, free p99 x%.2f\n",
                   kSubjects[i].name, results[i].steady_fragmentation / results[0].steady_fragmentation,
@@ -438,8 +539,14 @@ int main(int argc, char **argv) {
                   results[i].ns_per_op / results[0].ns_per_op, results[i].alloc_p99 / results[0].alloc_p99,
                   results[i].free_p99 / results[0].free_p99);
     }
-    std::printf("\nspec target for alloy tlsf: steady fragmentation < 1.5%% -> %s\n",
-                results[0].steady_fragmentation < 0.015 ? "met" : "NOT met");
+    std::printf("\nalloy tlsf's default is no purging (dirty_limit = purge_threshold = 0): no system call and no\n"
+                "tracking on allocate/free. Purging trades time for memory: every purged page that is reused\n"
+                "costs a page fault. 'partial' is the floor no page-granular policy can go below.\n");
+    for (size_t i = 0; i < 3; ++i) {
+      if (!results[i].ok) continue;
+      std::printf("%s spec target for %s: steady fragmentation < 1.5%% -> %s\n", i == 0 ? "\n" : "",
+                  kSubjects[i].name, results[i].steady_fragmentation < 0.015 ? "met" : "NOT met");
+    }
   }
   return 0;
 }

@@ -14,9 +14,13 @@ void tlsf_remove_free_block(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl, un
     char *begin;
     tlsf->purged_bytes -= tlsf_block_interior(block, &begin);
   }
+  size_t interior;
+  if (ALLOY_UNLIKELY(tlsf->dirty_limit != 0) && tlsf_block_is_tracked(tlsf, block, &interior))
+    tlsf_dirty_unlink(tlsf, block, interior);
   tlsf_block *prev = block->prev_free;
   tlsf_block *next = block->next_free;
   if (next != NULL) next->prev_free = prev;
+  else tlsf->tails[fl][sl] = prev;
   if (prev != NULL) {
     prev->next_free = next;
   } else {
@@ -35,12 +39,48 @@ static void insert_free_block(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl, 
   }
   tlsf_block *current = tlsf->blocks[fl][sl];
   TLSF_EXPOSE(&block->next_free, 2 * sizeof(tlsf_block *));
-  block->next_free = current;
-  block->prev_free = NULL;
-  if (current != NULL) current->prev_free = block;
-  tlsf->blocks[fl][sl] = block;
+  if (ALLOY_UNLIKELY(block_is_purged(block)) && current != NULL) {
+    /* Purged blocks go last: resident ones are reused first (invariant 10). */
+    tlsf_block *tail = tlsf->tails[fl][sl];
+    block->next_free = NULL;
+    block->prev_free = tail;
+    tail->next_free = block;
+    tlsf->tails[fl][sl] = block;
+  } else {
+    block->next_free = current;
+    block->prev_free = NULL;
+    if (current != NULL) current->prev_free = block;
+    else tlsf->tails[fl][sl] = block;
+    tlsf->blocks[fl][sl] = block;
+  }
   tlsf->fl_bitmap |= 1u << fl;
   tlsf->sl_bitmap[fl] |= 1u << sl;
+  size_t interior;
+  if (ALLOY_UNLIKELY(tlsf->dirty_limit != 0) && tlsf_block_is_tracked(tlsf, block, &interior)) {
+    if (!block_is_purged(block)) {
+      tlsf_dirty_push(tlsf, block, interior);
+    } else {
+      tlsf_dirty_links *links = block_dirty_links(block);
+      TLSF_EXPOSE(links, sizeof *links);
+      links->newer = links->older = NULL;
+    }
+  }
+}
+
+/* Moves a listed block to the end of its list (it was just purged). */
+void tlsf_list_move_to_tail(alloy_tlsf *tlsf, tlsf_block *block) {
+  unsigned fl, sl;
+  mapping_insert(block_size(block), &fl, &sl);
+  tlsf_block *tail = tlsf->tails[fl][sl];
+  if (tail == block) return;
+  tlsf_block *prev = block->prev_free, *next = block->next_free; /* next != NULL: block is not the tail */
+  next->prev_free = prev;
+  if (prev != NULL) prev->next_free = next;
+  else tlsf->blocks[fl][sl] = next;
+  block->next_free = NULL;
+  block->prev_free = tail;
+  tail->next_free = block;
+  tlsf->tails[fl][sl] = block;
 }
 
 void tlsf_block_remove(alloy_tlsf *tlsf, tlsf_block *block) {
@@ -352,6 +392,8 @@ static void free_used_block(alloy_tlsf *tlsf, tlsf_block *block) {
   }
   if (tlsf->purge_threshold != 0) tlsf_purge_if_large(tlsf, block);
   tlsf_block_insert(tlsf, block);
+  /* dirty_bytes stays 0 without a limit. */
+  if (ALLOY_UNLIKELY(tlsf->dirty_bytes > tlsf->dirty_limit)) tlsf_purge_dirty(tlsf);
 }
 
 alloy_status alloy_tlsf_deallocate(alloy_tlsf *tlsf, alloy_block block) {
@@ -472,6 +514,7 @@ void tlsf_control_init(alloy_tlsf *tlsf) {
   tlsf->span_low = UINTPTR_MAX;
   tlsf->span_high = 0;
   tlsf->numa_node = ALLOY_TLSF_NUMA_NONE;
+  tlsf->page_size = alloy_vm_page_size();
   ALLOY_TRACK_POOL_CREATE(tlsf, tlsf, 0);
 }
 

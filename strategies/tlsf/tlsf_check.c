@@ -53,8 +53,26 @@ static alloy_status check_pool(const alloy_tlsf *tlsf, const tlsf_pool *pool, si
   }
 }
 
+/* Dirty-list walk (invariant 9): links agree both ways, every block is a
+ * tracked free block; counts them. */
+static alloy_status check_dirty_list(const alloy_tlsf *tlsf, size_t *count) {
+  const tlsf_block *newer = NULL;
+  for (const tlsf_block *block = tlsf->dirty_newest; block != NULL; newer = block, block = block_dirty_links(block)->older) {
+    EXPECT(tlsf->dirty_limit != 0, tlsf, 0, "dirty list without a dirty limit");
+    EXPECT(tlsf_pool_of(tlsf, block_to_ptr(block)) != NULL, block, 0, "dirty list links outside every pool");
+    EXPECT(block_is_free(block), block, block_size(block), "used block on the dirty list");
+    size_t interior;
+    EXPECT(tlsf_block_is_tracked(tlsf, block, &interior), block, block_size(block), "dirty block has no whole page");
+    EXPECT(block_dirty_links(block)->newer == newer, block, block_size(block), "dirty list back link is broken");
+    EXPECT(++*count <= tlsf->used_blocks + tlsf->pool_count + 1, block, 0, "dirty list has a cycle");
+  }
+  EXPECT(tlsf->dirty_oldest == newer, tlsf, 0, "dirty list tail is wrong");
+  return ALLOY_OK;
+}
+
 /* Free-list walk: invariants 2 and 5. */
-static alloy_status check_lists(const alloy_tlsf *tlsf, size_t *listed, size_t *purged) {
+static alloy_status check_lists(const alloy_tlsf *tlsf, size_t *listed, size_t *purged, size_t *dirty,
+                                size_t *dirty_listed) {
   for (unsigned fl = 0; fl < FL_INDEX_COUNT; ++fl) {
     EXPECT(!!(tlsf->fl_bitmap & (1u << fl)) == (tlsf->sl_bitmap[fl] != 0), tlsf, fl,
            "first-level bit disagrees with its second-level map");
@@ -64,6 +82,8 @@ static alloy_status check_lists(const alloy_tlsf *tlsf, size_t *listed, size_t *
              "second-level bit disagrees with its list");
       const tlsf_block *prev = NULL;
       for (; block != NULL; prev = block, block = block->next_free) {
+        EXPECT(prev == NULL || !block_is_purged(prev) || block_is_purged(block), block, block_size(block),
+               "resident free block behind a purged one");
         EXPECT(tlsf_pool_of(tlsf, block_to_ptr(block)) != NULL, block, 0, "free list links outside every pool");
         EXPECT(block_is_free(block), block, block_size(block), "used block on a free list");
         EXPECT(block->prev_free == prev, block, block_size(block), "free list back link is broken");
@@ -75,8 +95,15 @@ static alloy_status check_lists(const alloy_tlsf *tlsf, size_t *listed, size_t *
           char *begin;
           *purged += tlsf_block_interior(block, &begin);
         }
+        size_t interior;
+        if (tlsf_block_is_tracked(tlsf, block, &interior) && tlsf_dirty_contains(tlsf, block)) {
+          EXPECT(!block_is_purged(block), block, block_size(block), "purged block on the dirty list");
+          *dirty += interior;
+          ++*dirty_listed;
+        }
         ++*listed;
       }
+      EXPECT(tlsf->tails[fl][sl] == prev, tlsf, sl, "free list tail is wrong");
     }
   }
   return ALLOY_OK;
@@ -85,6 +112,7 @@ static alloy_status check_lists(const alloy_tlsf *tlsf, size_t *listed, size_t *
 alloy_status alloy_tlsf_check(const alloy_tlsf *tlsf) {
   if (tlsf == NULL) return ALLOY_E_INVALID_ARGUMENT;
   size_t free_blocks = 0, used_bytes = 0, used_blocks = 0, listed = 0, pools = 0, purged = 0;
+  size_t dirty = 0, dirty_listed = 0, dirty_walked = 0;
   for (const tlsf_pool *pool = tlsf->pools; pool != NULL; pool = pool->next) {
     EXPECT(pool->next == NULL || pool->next->prev == pool, pool, 0, "pool list back link is broken");
     EXPECT((uintptr_t)pool >= tlsf->span_low && (uintptr_t)pool + pool->bytes <= tlsf->span_high, pool,
@@ -93,7 +121,10 @@ alloy_status alloy_tlsf_check(const alloy_tlsf *tlsf) {
     ++pools;
   }
   EXPECT(pools == tlsf->pool_count, tlsf, pools, "pool count disagrees with the pool list");
-  ALLOY_TRY(check_lists(tlsf, &listed, &purged));
+  ALLOY_TRY(check_dirty_list(tlsf, &dirty_walked));
+  ALLOY_TRY(check_lists(tlsf, &listed, &purged, &dirty, &dirty_listed));
+  EXPECT(dirty == tlsf->dirty_bytes, tlsf, dirty, "dirty byte count disagrees with the dirty blocks");
+  EXPECT(dirty_listed == dirty_walked, tlsf, dirty_walked, "dirty list and free lists disagree on the dirty blocks");
   EXPECT(purged == tlsf->purged_bytes, tlsf, purged, "purged byte count disagrees with the purged blocks");
   EXPECT(listed == free_blocks, tlsf, listed, "free lists and pools disagree on the free blocks");
   EXPECT(used_bytes == tlsf->live_bytes, tlsf, used_bytes, "live byte count disagrees with the used blocks");
@@ -120,10 +151,13 @@ void alloy_tlsf_get_stats(const alloy_tlsf *tlsf, alloy_tlsf_stats *out) {
   out->allocations = tlsf->allocations;
   out->deallocations = tlsf->deallocations;
   out->failures = tlsf->failures;
+  out->purge_calls = tlsf->purge_calls;
   for (unsigned fl = 0; fl < FL_INDEX_COUNT; ++fl) {
     for (unsigned sl = 0; sl < SL_INDEX_COUNT; ++sl) {
       for (const tlsf_block *block = tlsf->blocks[fl][sl]; block != NULL; block = block->next_free) {
         size_t size = block_size(block);
+        char *begin;
+        if (!block_is_purged(block)) out->dirty_bytes += tlsf_block_interior(block, &begin);
         out->free_bytes += size;
         out->free_blocks++;
         if (size > out->largest_free_block) out->largest_free_block = size;

@@ -29,6 +29,15 @@
  *      interiors over the PURGED blocks on the free lists. A split keeps the
  *      flag on both parts (each interior lies inside the old one); a merge
  *      drops it (the other part's pages are resident).
+ *   9. With a dirty limit configured, every free block whose interior holds
+ *      at least one page carries two more links after its free-list links
+ *      (tlsf_dirty_links). It is on the dirty list, newest first, exactly
+ *      when it is not purged; dirty_bytes is the sum of the interiors on that
+ *      list. A block whose purge failed stays off the list with prev == NULL
+ *      (and is not the newest), so "on the list" is read from the links alone.
+ *  10. On every free list the resident blocks come first and the PURGED ones
+ *      last (tails[fl][sl] is the last block): allocation takes the head, so
+ *      it reuses resident pages before it faults purged ones back in.
  *
  * Tool visibility: header words (size) lie outside every payload and stay
  * addressable. A free block's payload is poisoned except the words the
@@ -93,6 +102,21 @@ ALLOY_STATIC_ASSERT(BLOCK_START_OFFSET == ALIGN_SIZE, "payload starts one stride
 ALLOY_STATIC_ASSERT(BLOCK_SIZE_MIN % ALIGN_SIZE == BLOCK_OVERHEAD, "sizes are 8 mod 16");
 ALLOY_STATIC_ASSERT((BLOCK_SIZE_MIN & BLOCK_FLAGS) == 0, "flags live in bits sizes never use");
 
+/* The second pair of links of a free block tracked for purging (invariant
+ * 9), right after next_free / prev_free in its payload. */
+typedef struct tlsf_dirty_links {
+  tlsf_block *newer; /* towards dirty_newest */
+  tlsf_block *older; /* towards dirty_oldest */
+} tlsf_dirty_links;
+
+/* Words a free block keeps at the start of its payload: the free-list links
+ * and the dirty links. Purging leaves them (and the page they are on) alone. */
+#define FREE_BLOCK_WORDS_BYTES (2 * sizeof(tlsf_block *) + sizeof(tlsf_dirty_links))
+
+/* Blocks the dirty-limit slow path purges at most per free: bounds the work
+ * any one deallocate does (the rest waits for the next frees). */
+#define PURGE_BATCH_BLOCKS 4u
+
 typedef enum tlsf_origin {
   ORIGIN_CALLER,   /* add_pool / create_in_place: never freed by us */
   ORIGIN_PLATFORM, /* alloy_vm_map */
@@ -122,6 +146,7 @@ struct alloy_tlsf {
   uint32_t fl_bitmap;
   uint32_t sl_bitmap[FL_INDEX_COUNT];
   tlsf_block *blocks[FL_INDEX_COUNT][SL_INDEX_COUNT];
+  tlsf_block *tails[FL_INDEX_COUNT][SL_INDEX_COUNT]; /* invariant 10 */
 
   tlsf_pool *pools;
   size_t pool_count;
@@ -135,6 +160,8 @@ struct alloy_tlsf {
   int numa_node; /* resolved: a node, or ALLOY_TLSF_NUMA_NONE */
   bool keep_empty_pools;
   size_t purge_threshold; /* 0: only alloy_tlsf_trim purges */
+  size_t dirty_limit;     /* 0: no dirty list (invariant 9 does not apply) */
+  size_t page_size;
 
   /* Where the control structure itself came from. */
   tlsf_origin control_origin;
@@ -144,6 +171,9 @@ struct alloy_tlsf {
   /* Counters. */
   size_t held_bytes;  /* pools obtained on growth + initial (not caller pools) + control */
   size_t purged_bytes; /* invariant 8 */
+  size_t dirty_bytes;  /* invariant 9 */
+  tlsf_block *dirty_newest, *dirty_oldest;
+  uint64_t purge_calls;
   size_t caller_bytes;
   size_t live_bytes;
   size_t peak_live_bytes;
@@ -216,8 +246,18 @@ static ALLOY_ALWAYS_INLINE tlsf_pool *sentinel_pool(const tlsf_block *sentinel) 
 /* Makes a word the allocator is about to write addressable to the tools. */
 #define TLSF_EXPOSE(addr, bytes) ALLOY_MEM_UNDEFINED((addr), (bytes))
 
+static ALLOY_ALWAYS_INLINE tlsf_dirty_links *block_dirty_links(const tlsf_block *block) {
+  return (tlsf_dirty_links *)(void *)((char *)block_to_ptr(block) + 2 * sizeof(tlsf_block *));
+}
+
 /* Functions shared between the files of the package. */
 size_t tlsf_block_interior(const tlsf_block *block, char **begin);
+int tlsf_block_is_tracked(const alloy_tlsf *tlsf, const tlsf_block *block, size_t *interior);
+int tlsf_dirty_contains(const alloy_tlsf *tlsf, const tlsf_block *block);
+void tlsf_dirty_push(alloy_tlsf *tlsf, tlsf_block *block, size_t interior);
+void tlsf_dirty_unlink(alloy_tlsf *tlsf, tlsf_block *block, size_t interior);
+void tlsf_purge_dirty(alloy_tlsf *tlsf);
+void tlsf_list_move_to_tail(alloy_tlsf *tlsf, tlsf_block *block);
 void tlsf_purge_if_large(alloy_tlsf *tlsf, tlsf_block *block);
 void tlsf_control_init(alloy_tlsf *tlsf);
 void tlsf_pool_format(alloy_tlsf *tlsf, tlsf_pool *pool, void *memory, size_t source_bytes, size_t bytes,

@@ -230,6 +230,7 @@ alloy_status alloy_tlsf_create(const alloy_tlsf_config *config, alloy_tlsf **out
   tlsf->numa_node = node;
   tlsf->keep_empty_pools = config->keep_empty_pools;
   tlsf->purge_threshold = config->purge_threshold;
+  tlsf->dirty_limit = config->dirty_limit;
   tlsf->control_origin = source == ALLOY_TLSF_GROW_PARENT ? ORIGIN_PARENT : ORIGIN_PLATFORM;
   tlsf->control_memory = memory;
   tlsf->control_bytes = source_bytes;

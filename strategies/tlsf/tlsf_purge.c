@@ -1,31 +1,101 @@
-/* TLSF purging: giving the whole pages inside free blocks back to the OS. */
+/* TLSF purging: giving the whole pages inside free blocks back to the OS, at
+ * once (purge_threshold), on demand (alloy_tlsf_trim), or oldest first once
+ * the resident free pages exceed a limit (dirty_limit, invariant 9). */
 #include "alloy/align.h"
 #include "alloy/vm.h"
 #include "strategies/tlsf/tlsf_internal.h"
 
-/* The whole pages strictly inside a block: after its free-list links, before
- * the next block's prev_phys word. Their length, 0 when there are none. */
+/* The whole pages strictly inside a block: after the words a free block
+ * keeps (FREE_BLOCK_WORDS_BYTES), before the next block's prev_phys word.
+ * Their length, 0 when there are none. */
 size_t tlsf_block_interior(const tlsf_block *block, char **begin) {
   const size_t page = alloy_vm_page_size();
-  const uintptr_t start = alloy_align_up((uintptr_t)block_to_ptr(block) + 2 * sizeof(tlsf_block *), page);
+  const uintptr_t start = alloy_align_up((uintptr_t)block_to_ptr(block) + FREE_BLOCK_WORDS_BYTES, page);
   const uintptr_t stop = alloy_align_down((uintptr_t)block_next(block), page);
   if (stop <= start) return 0;
   *begin = (char *)start;
   return stop - start;
 }
 
-/* Purges a free block that is off the free lists; sets PURGED on success. */
-static bool purge_block(tlsf_block *block, size_t minimum) {
+/* ---- the dirty list --------------------------------------------------------- */
+
+/* Whether a free block carries dirty links (invariant 9); its interior. */
+int tlsf_block_is_tracked(const alloy_tlsf *tlsf, const tlsf_block *block, size_t *interior) {
+  if (tlsf->dirty_limit == 0 || block_size(block) < tlsf->page_size) return 0;
   char *begin;
-  const size_t length = tlsf_block_interior(block, &begin);
-  if (length == 0 || length < minimum) return false;
-  if (alloy_vm_purge(begin, length) != ALLOY_OK) return false; /* the pages simply stay resident */
-  block->size |= BLOCK_PURGED;
-  return true;
+  *interior = tlsf_block_interior(block, &begin);
+  return *interior != 0;
 }
 
+int tlsf_dirty_contains(const alloy_tlsf *tlsf, const tlsf_block *block) {
+  return tlsf->dirty_newest == block || block_dirty_links(block)->newer != NULL;
+}
+
+/* Adds a tracked free block as the newest dirty one. */
+void tlsf_dirty_push(alloy_tlsf *tlsf, tlsf_block *block, size_t interior) {
+  tlsf_dirty_links *links = block_dirty_links(block);
+  TLSF_EXPOSE(links, sizeof *links);
+  links->newer = NULL;
+  links->older = tlsf->dirty_newest;
+  if (tlsf->dirty_newest != NULL) block_dirty_links(tlsf->dirty_newest)->newer = block;
+  else tlsf->dirty_oldest = block;
+  tlsf->dirty_newest = block;
+  tlsf->dirty_bytes += interior;
+}
+
+/* Takes a tracked free block off the dirty list if it is on it. */
+void tlsf_dirty_unlink(alloy_tlsf *tlsf, tlsf_block *block, size_t interior) {
+  if (!tlsf_dirty_contains(tlsf, block)) return;
+  tlsf_dirty_links *links = block_dirty_links(block);
+  if (links->newer != NULL) block_dirty_links(links->newer)->older = links->older;
+  else tlsf->dirty_newest = links->older;
+  if (links->older != NULL) block_dirty_links(links->older)->newer = links->newer;
+  else tlsf->dirty_oldest = links->newer;
+  links->newer = links->older = NULL;
+  tlsf->dirty_bytes -= interior;
+}
+
+/* ---- purging ------------------------------------------------------------------ */
+
+/* Purges a free block; sets PURGED and returns its interior on success, 0
+ * when there is nothing to purge or the OS refused (the pages stay resident). */
+static size_t purge_block(alloy_tlsf *tlsf, tlsf_block *block, size_t minimum) {
+  char *begin;
+  const size_t length = tlsf_block_interior(block, &begin);
+  if (length == 0 || length < minimum) return 0;
+  tlsf->purge_calls++;
+  if (alloy_vm_purge(begin, length) != ALLOY_OK) return 0;
+  /* Still free memory to the tools, whatever they make of the purge. */
+  ALLOY_MEM_NOACCESS(begin, length);
+  block->size |= BLOCK_PURGED;
+  return length;
+}
+
+/* A free block off the free lists (so not on the dirty list either). */
 void tlsf_purge_if_large(alloy_tlsf *tlsf, tlsf_block *block) {
-  if (!block_is_purged(block)) purge_block(block, tlsf->purge_threshold);
+  if (!block_is_purged(block)) purge_block(tlsf, block, tlsf->purge_threshold);
+}
+
+/* Purges a listed free block in place (its size and list do not change). */
+static size_t purge_listed_block(alloy_tlsf *tlsf, tlsf_block *block) {
+  size_t interior;
+  if (tlsf_block_is_tracked(tlsf, block, &interior)) tlsf_dirty_unlink(tlsf, block, interior);
+  const size_t purged = purge_block(tlsf, block, 1);
+  tlsf->purged_bytes += purged;
+  if (purged != 0) tlsf_list_move_to_tail(tlsf, block); /* invariant 10 */
+  return purged;
+}
+
+/* The slow path of a free that left more than dirty_limit resident bytes in
+ * whole free pages: purges the oldest dirty blocks (which have waited longest
+ * without being reused, so are the least likely to be reused soon) until the
+ * dirty bytes are down to three quarters of the limit, at most
+ * PURGE_BATCH_BLOCKS of them. Free blocks are never adjacent (immediate
+ * coalescing), so each interior is already one maximal range: one call each. */
+void tlsf_purge_dirty(alloy_tlsf *tlsf) {
+  const size_t target = tlsf->dirty_limit - tlsf->dirty_limit / 4;
+  for (unsigned n = 0; n < PURGE_BATCH_BLOCKS && tlsf->dirty_bytes > target && tlsf->dirty_oldest != NULL; ++n)
+    purge_listed_block(tlsf, tlsf->dirty_oldest);
 }
 
 size_t alloy_tlsf_trim(alloy_tlsf *tlsf) {
@@ -33,10 +103,12 @@ size_t alloy_tlsf_trim(alloy_tlsf *tlsf) {
   for (unsigned fl = 0; fl < FL_INDEX_COUNT; ++fl) {
     if (!(tlsf->fl_bitmap & (1u << fl))) continue;
     for (unsigned sl = 0; sl < SL_INDEX_COUNT; ++sl) {
-      for (tlsf_block *block = tlsf->blocks[fl][sl]; block != NULL; block = block->next_free) {
-        if (block_is_purged(block) || !purge_block(block, 1)) continue;
-        char *begin;
-        tlsf->purged_bytes += tlsf_block_interior(block, &begin);
+      /* Resident blocks come first (invariant 10); each purged one moves behind them. */
+      tlsf_block *block = tlsf->blocks[fl][sl];
+      while (block != NULL && !block_is_purged(block)) {
+        tlsf_block *next = block->next_free;
+        purge_listed_block(tlsf, block);
+        block = next;
       }
     }
   }

@@ -142,6 +142,38 @@ TEST_P(TlsfRandom, PurgingFreeBlocksAndTrimming) {
   alloy_tlsf_destroy(tlsf);
 }
 
+TEST_P(TlsfRandom, PurgingTheOldestFreePagesPastADirtyLimit) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 256 << 10;
+  config.growth_size = 256 << 10;
+  config.dirty_limit = GetParam() % 2 ? 16 << 10 : 96 << 10;
+  alloy_tlsf *tlsf = nullptr;
+  ASSERT_EQ(alloy_tlsf_create(&config, &tlsf), ALLOY_OK);
+  RunSequence(tlsf, GetParam() * 41 + 7, Steps(1000), false);
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_GT(stats.purge_calls, 0u) << "the limit was crossed and purged";
+  alloy_tlsf_trim(tlsf);
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_EQ(stats.dirty_bytes, 0u) << "trim purged every dirty page";
+  RunSequence(tlsf, GetParam() * 43 + 11, Steps(1000), false);
+  alloy_tlsf_destroy(tlsf);
+}
+
+TEST_P(TlsfRandom, DirtyLimitTogetherWithThresholdAndKeptPools) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 128 << 10;
+  config.growth_size = 128 << 10;
+  config.keep_empty_pools = true;
+  config.purge_threshold = 32 << 10;
+  config.dirty_limit = 24 << 10;
+  alloy_tlsf *tlsf = nullptr;
+  ASSERT_EQ(alloy_tlsf_create(&config, &tlsf), ALLOY_OK);
+  RunSequence(tlsf, GetParam() * 47 + 13, Steps(1500), false);
+  alloy_tlsf_destroy(tlsf);
+}
+
 INSTANTIATE_TEST_SUITE_P(Seeds, TlsfRandom, ::testing::Values(1, 2, 3, 4));
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <cstring>
 #include <vector>
 
+#include <sys/mman.h>
+
 #include <gtest/gtest.h>
 
 #include "alloy/allocator.h"
@@ -404,6 +406,131 @@ TEST(TlsfPurge, ThresholdPurgesLargeFreeBlocksAtOnce) {
   alloy_tlsf_destroy(tlsf);
 }
 
+TEST(TlsfPurge, DirtyLimitPurgesTheOldestFreePagesAndKeepsTheNewest) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 8 << 20;
+  config.growth = ALLOY_TLSF_GROW_NONE;
+  config.dirty_limit = 64 << 10;
+  alloy_tlsf *tlsf = Create(config);
+  // 60 blocks of 30000 B, each followed by a small fence so that no two
+  // freed blocks merge: every free adds one hole of six or seven whole pages.
+  std::vector<alloy_block> blocks, fences;
+  for (int i = 0; i < 60; ++i) {
+    alloy_block block, fence;
+    ASSERT_EQ(alloy_tlsf_allocate(tlsf, 30000, 16, &block), ALLOY_OK);
+    ASSERT_EQ(alloy_tlsf_allocate(tlsf, 64, 16, &fence), ALLOY_OK);
+    std::memset(block.ptr, 0xee, block.size);
+    blocks.push_back(block);
+    fences.push_back(fence);
+  }
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(tlsf, &stats);
+  const size_t purged_at_start = stats.purged_bytes;  // the untouched tail of the pool
+  EXPECT_EQ(stats.dirty_bytes, 0u);
+  EXPECT_EQ(stats.purge_calls, 0u);
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    ASSERT_EQ(alloy_tlsf_deallocate(tlsf, blocks[i]), ALLOY_OK);
+    alloy_tlsf_get_stats(tlsf, &stats);
+    ASSERT_LE(stats.dirty_bytes, config.dirty_limit) << "after free " << i;
+    ASSERT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  }
+  EXPECT_GE(stats.dirty_bytes, 24u << 10) << "the newest holes stay resident for reuse";
+  EXPECT_GE(stats.purge_calls, 50u) << "the older holes were purged one call each";
+  EXPECT_GE(stats.purged_bytes, purged_at_start + 50u * (24 << 10));
+  EXPECT_EQ(stats.held_bytes, stats.pool_bytes - stats.purged_bytes);
+  // Purged and resident holes are served again and behave like any other.
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    ASSERT_EQ(alloy_tlsf_allocate(tlsf, 30000, 16, &blocks[i]), ALLOY_OK);
+    alloy_test::Fill(blocks[i].ptr, 30000, static_cast<uint32_t>(i));
+  }
+  ASSERT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_EQ(stats.dirty_bytes, 0u) << "every hole is in use again";
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    EXPECT_TRUE(alloy_test::Check(blocks[i].ptr, 30000, static_cast<uint32_t>(i)));
+    EXPECT_EQ(alloy_tlsf_deallocate(tlsf, blocks[i]), ALLOY_OK);
+    EXPECT_EQ(alloy_tlsf_deallocate(tlsf, fences[i]), ALLOY_OK);
+  }
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_destroy(tlsf);
+}
+
+// Locked pages cannot be purged (madvise fails): the blocks leave the dirty
+// list, stay resident and are counted as held, and everything stays usable.
+TEST(TlsfPurge, AFailedPurgeLeavesTheBlockResidentAndOffTheDirtyList) {
+  const size_t bytes = 512 << 10;
+  void *memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(memory, MAP_FAILED);
+  // Sanitizer runtimes turn mlock into a no-op: probe that a purge really fails.
+  if (mlock(memory, bytes) != 0 || madvise(memory, 4096, MADV_DONTNEED) == 0) {
+    munlock(memory, bytes);
+    munmap(memory, bytes);
+    GTEST_SKIP() << "cannot make a purge fail here (memory cannot be locked)";
+  }
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 0;
+  config.growth = ALLOY_TLSF_GROW_NONE;
+  config.dirty_limit = 16 << 10;
+  alloy_tlsf *tlsf = Create(config);
+  ASSERT_EQ(alloy_tlsf_add_pool(tlsf, memory, bytes), ALLOY_OK);
+  std::vector<alloy_block> blocks, fences;
+  for (int i = 0; i < 8; ++i) {
+    alloy_block block, fence;
+    ASSERT_EQ(alloy_tlsf_allocate(tlsf, 30000, 16, &block), ALLOY_OK);
+    ASSERT_EQ(alloy_tlsf_allocate(tlsf, 64, 16, &fence), ALLOY_OK);
+    blocks.push_back(block);
+    fences.push_back(fence);
+  }
+  for (const alloy_block &b : blocks) {
+    ASSERT_EQ(alloy_tlsf_deallocate(tlsf, b), ALLOY_OK);
+    ASSERT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  }
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_GT(stats.purge_calls, 0u);
+  EXPECT_EQ(stats.purged_bytes, 0u) << "no purge succeeded";
+  EXPECT_EQ(stats.held_bytes, stats.pool_bytes);
+  EXPECT_GE(stats.dirty_bytes, 8u * (24 << 10)) << "the pages are still resident";
+  EXPECT_EQ(alloy_tlsf_trim(tlsf), 0u);
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    ASSERT_EQ(alloy_tlsf_allocate(tlsf, 30000, 16, &blocks[i]), ALLOY_OK);
+    alloy_test::Fill(blocks[i].ptr, 30000, static_cast<uint32_t>(i));
+  }
+  ASSERT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    EXPECT_TRUE(alloy_test::Check(blocks[i].ptr, 30000, static_cast<uint32_t>(i)));
+    EXPECT_EQ(alloy_tlsf_deallocate(tlsf, blocks[i]), ALLOY_OK);
+    EXPECT_EQ(alloy_tlsf_deallocate(tlsf, fences[i]), ALLOY_OK);
+  }
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_destroy(tlsf);
+  munlock(memory, bytes);
+  munmap(memory, bytes);
+}
+
+TEST(TlsfPurge, NoDirtyLimitMeansNoPurgeCalls) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.dirty_limit = 0;
+  config.initial_pool_size = 1 << 20;
+  config.growth = ALLOY_TLSF_GROW_NONE;
+  alloy_tlsf *tlsf = Create(config);
+  alloy_block a, b, fence;
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 100000, 16, &a), ALLOY_OK);
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 64, 16, &fence), ALLOY_OK);
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 100000, 16, &b), ALLOY_OK);
+  std::memset(a.ptr, 1, a.size);
+  std::memset(b.ptr, 1, b.size);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf, a), ALLOY_OK);
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_EQ(stats.purge_calls, 0u);
+  EXPECT_GE(stats.dirty_bytes, 90000u) << "the hole's pages are resident and could be purged";
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf, b), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf, fence), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_destroy(tlsf);
+}
+
 TEST(TlsfPools, MaxBytesCapsGrowth) {
   alloy_tlsf_config config = alloy_tlsf_config_default();
   config.initial_pool_size = 0;
@@ -531,6 +658,51 @@ TEST(TlsfTools, UseAfterFreeIsReportedByMemcheck) {
         if (alloy_tlsf_allocate(tlsf, 256, 16, &block) != ALLOY_OK) std::exit(1);
         ALLOY_IGNORE_STATUS(alloy_tlsf_deallocate(tlsf, block));
         static_cast<volatile char *>(block.ptr)[64] = 1;
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(97), "");
+}
+
+// A purged hole is free memory like any other: touching it is reported.
+// Blocks of 100000 B with fences between, all freed past a 16 KiB dirty
+// limit: the first one's pages are purged by the time the last is freed.
+void *PurgedHole(alloy_tlsf **out) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.dirty_limit = 16 << 10;
+  alloy_tlsf *tlsf = nullptr;
+  if (alloy_tlsf_create(&config, &tlsf) != ALLOY_OK) return nullptr;
+  alloy_block blocks[4], fences[4];
+  for (int i = 0; i < 4; ++i) {
+    if (alloy_tlsf_allocate(tlsf, 100000, 16, &blocks[i]) != ALLOY_OK) return nullptr;
+    if (alloy_tlsf_allocate(tlsf, 64, 16, &fences[i]) != ALLOY_OK) return nullptr;
+    std::memset(blocks[i].ptr, 1, blocks[i].size);
+  }
+  for (const alloy_block &b : blocks) ALLOY_IGNORE_STATUS(alloy_tlsf_deallocate(tlsf, b));
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(tlsf, &stats);
+  if (stats.purge_calls == 0) return nullptr;
+  *out = tlsf;
+  return static_cast<char *>(blocks[0].ptr) + 50000;
+}
+
+TEST(TlsfTools, TouchingAPurgedHoleIsReportedByAsan) {
+  if (!alloy_test::kAsan) GTEST_SKIP() << "needs the asan config";
+  alloy_tlsf *tlsf = nullptr;
+  volatile char *p = static_cast<volatile char *>(PurgedHole(&tlsf));
+  ASSERT_NE(p, nullptr);
+  EXPECT_DEATH(*p = 1, "use-after-poison");
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_destroy(tlsf);
+}
+
+TEST(TlsfTools, TouchingAPurgedHoleIsReportedByMemcheck) {
+  if (!alloy_test::UnderValgrind()) GTEST_SKIP() << "needs the valgrind config";
+  EXPECT_EXIT(
+      {
+        alloy_tlsf *tlsf = nullptr;
+        volatile char *p = static_cast<volatile char *>(PurgedHole(&tlsf));
+        if (p == nullptr) std::exit(1);
+        *p = 1;
         std::exit(0);
       },
       ::testing::ExitedWithCode(97), "");
