@@ -49,7 +49,10 @@
  *     never takes a lock.
  * Stats, collect, adopt and destroy belong to the owner; destroy only when
  * no other thread still frees. The inline fast paths below stay correct on
- * a concurrent pool: they always take the call.
+ * a concurrent pool: they always take the call. The resource's ops go to
+ * the owner/remote code directly; alloy_pool_allocate and alloy_pool_free
+ * reach it through the plain pool's slow branch (one call more), which
+ * keeps the plain pool's fast paths exactly as they were.
  *
  * The pool object lives in memory from the platform layer (no heap).
  */
