@@ -1,8 +1,10 @@
 // The producer/consumer stress of //samples/pool:concurrent_pool_allocator_test,
 // short: ~0.5 s natively, a tenth of that under memcheck (ALLOY_TEST_SCALE
-// scales it). Producers own concurrent pools; consumers verify every block's
-// 0xDEADBEEF pattern and free it remotely; every count must match at the end.
+// scales it; --test_env=ALLOY_STRESS_SECONDS=S sets it outright). Producers
+// own concurrent pools; consumers verify every block's 0xDEADBEEF pattern
+// and free it remotely; every count must match at the end.
 #include <cstdio>
+#include <cstdlib>
 
 #include <gtest/gtest.h>
 
@@ -16,6 +18,7 @@ void RunStress(int producers, int consumers, bool affinity) {
   config.producers = producers;
   config.consumers = consumers;
   config.seconds = 0.5 * alloy_test::Scale();
+  if (const char *seconds = std::getenv("ALLOY_STRESS_SECONDS")) config.seconds = std::atof(seconds);
   config.block_size = 64;
   config.affinity = affinity;
   pool_stress_result r;
