@@ -1,74 +1,32 @@
-/* The pool strategy: fixed-size blocks, an intrusive free list, self-aligned slabs.
- *
- * Slab layout (slab_size bytes, aligned to slab_size):
- *
- *   | pool_slab header | padding to block_align | block 0 | block 1 | ... | tail |
- *
- * Invariants:
- *   - every block lies in a slab listed in the registry, a sorted array of
- *     slab addresses kept in the metadata arena after the pool object;
- *   - a free block's first word links to the next free block (its tool state
- *     is no-access except while the pool reads or writes that word);
- *   - blocks of the newest slab past `carve` were never handed out and are
- *     not on the free list (lazy carving);
- *   - [span_low, span_low + span_size) covers every slab, so a pointer outside it is
- *     foreign without a lookup.
- */
+/* The pool strategy: slabs (taken, committed, prewarmed, bound to a node),
+ * carving, the single-threaded fast paths and the stats. Layout and
+ * invariants: pool_internal.h. */
 #include "alloy/pool.h"
 
 #include <string.h>
 
 #include "alloy/align.h"
 #include "alloy/bits.h"
-#include "alloy/fault.h"
-#include "alloy/tool_hooks.h"
+#include "alloy/numa.h"
 #include "alloy/vm.h"
-#include "alloy/vm_arena.h"
+#include "pool_internal.h"
 
 #define POOL_DEFAULT_SLAB ((size_t)64 << 10)
 #define POOL_MIN_BLOCKS_PER_DEFAULT_SLAB 8
 #define POOL_MAX_SLAB ((size_t)1 << 40)
 /* Without max_blocks the registry may list this many slabs (address space only). */
 #define POOL_DEFAULT_MAX_SLABS ((size_t)1 << 20)
-/* Marks a free block in debug builds (second word = address ^ tag). */
-#define POOL_FREE_TAG ((uintptr_t)0x9E3779B97F4A7C15ull)
-
-typedef struct pool_free_block {
-  struct pool_free_block *next;
-  uintptr_t free_tag; /* debug builds, blocks of two words or more */
-} pool_free_block;
-
-typedef struct pool_slab {
-  alloy_pool *pool; /* the owner, found from any block: ptr & ~(slab_size - 1) */
-  size_t block_count;
-} pool_slab;
-
-struct alloy_pool {
-  alloy_pool_head head; /* first: the pool is its own resource; the fast paths touch only this line */
-  /* Slow path. */
-  char *carve;     /* next never-used block of the newest slab */
-  char *carve_end; /* end of the newest slab's block area */
-  size_t slab_size;
-  size_t first_block_offset;
-  size_t blocks_per_slab;
-  size_t max_blocks;
-  size_t carved_blocks;
-  size_t max_slabs;
-  alloy_resource *parent;
-  alloy_vm_arena meta; /* holds this object (its header) and the slab registry */
-  size_t slab_count;
-};
 
 static const alloy_resource_ops pool_ops;
+static const alloy_resource_ops pool_concurrent_ops;
 
 static inline alloy_pool *pool_of(alloy_resource *resource) { return (alloy_pool *)resource; }
 static inline const alloy_pool *const_pool_of(const alloy_resource *resource) {
   return (const alloy_pool *)resource;
 }
 static inline uintptr_t *pool_registry(const alloy_pool *pool) { return (uintptr_t *)(void *)pool->meta.base; }
-static inline bool pool_tags_frees(const alloy_pool *pool) {
-  return ALLOY_DEBUG && pool->head.block_size >= sizeof(pool_free_block);
-}
+const uintptr_t *alloy_pool_registry(const alloy_pool *pool) { return pool_registry(pool); }
+static inline bool pool_tags_frees(const alloy_pool *pool) { return alloy_pool_tags_frees(pool); }
 
 alloy_pool_config alloy_pool_config_default(size_t block_size) {
   alloy_pool_config config;
@@ -77,6 +35,11 @@ alloy_pool_config alloy_pool_config_default(size_t block_size) {
   config.slab_size = 0;
   config.max_blocks = 0;
   config.parent = NULL;
+  config.commit = ALLOY_POOL_COMMIT_BATCHED;
+  config.commit_chunk = 0;
+  config.prewarm_blocks = 0;
+  config.numa_node = -1;
+  config.concurrent_free = false;
   return config;
 }
 
@@ -100,6 +63,20 @@ static bool pool_layout(const alloy_pool_config *config, alloy_pool *layout) {
     return false;
   }
   if (offset >= slab || (slab - offset) / stride == 0) return false;
+  if (config->numa_node < -1 || (config->commit != ALLOY_POOL_COMMIT_BATCHED && config->commit != ALLOY_POOL_COMMIT_LAZY))
+    return false;
+  if (config->parent != NULL && (config->numa_node >= 0 || config->commit == ALLOY_POOL_COMMIT_LAZY)) return false;
+  /* Every block of a slab may be pending in its remote-free source at once. */
+  if (config->concurrent_free && (slab - offset) / stride > ALLOY_REMOTE_FREE_MAX_PENDING) return false;
+  size_t chunk = 0;
+  if (config->commit == ALLOY_POOL_COMMIT_LAZY) {
+    const size_t wanted = config->commit_chunk ? config->commit_chunk : alloy_vm_page_size();
+    if (!alloy_align_up_checked(wanted, alloy_vm_page_size(), &chunk)) return false;
+    if (chunk > slab) chunk = slab;
+  }
+  layout->commit_chunk = chunk;
+  layout->numa_node = config->numa_node;
+  layout->concurrent = config->concurrent_free;
   layout->head.block_size = stride;
   layout->head.block_align = align;
   layout->slab_size = slab;
@@ -111,32 +88,45 @@ static bool pool_layout(const alloy_pool_config *config, alloy_pool *layout) {
   return true;
 }
 
+static void pool_return_slab(alloy_pool *pool, void *slab);
+
+/* Takes, commits and touches the slabs for `blocks` blocks (the first
+ * becomes the current slab, the others wait on the spare list). */
+static alloy_status pool_prewarm(alloy_pool *pool, size_t blocks);
+
 alloy_status alloy_pool_create(const alloy_pool_config *config, alloy_pool **out) {
   if (config == NULL || out == NULL) return ALLOY_E_INVALID_ARGUMENT;
   alloy_pool layout;
+  memset(&layout, 0, sizeof layout);
   if (!pool_layout(config, &layout)) return ALLOY_E_INVALID_ARGUMENT;
 
   alloy_vm_arena_config meta_config;
   meta_config.header_size = sizeof(alloy_pool);
   meta_config.capacity = layout.max_slabs * sizeof(uintptr_t);
   meta_config.commit_chunk = alloy_vm_page_size();
-  meta_config.numa_node = -1;
+  meta_config.numa_node = config->numa_node; /* also proves the node exists */
   alloy_vm_arena meta;
   ALLOY_TRY(alloy_vm_arena_create(&meta_config, &meta));
 
   alloy_pool *pool = (alloy_pool *)(void *)meta.reservation;
-  *pool = layout;
-  pool->head.resource.ops = &pool_ops;
+  memcpy(pool, &layout, sizeof layout);
+  pool->head.resource.ops = config->concurrent_free ? &pool_concurrent_ops : &pool_ops;
   pool->head.free_list = NULL;
   pool->head.span_low = 0;
   pool->head.span_size = 0;
-  pool->carve = NULL;
-  pool->carve_end = NULL;
-  pool->carved_blocks = 0;
   pool->parent = config->parent;
   pool->meta = meta;
-  pool->slab_count = 0;
+  alloy_pool_concurrent_init(pool);
   ALLOY_VG_POOL_CREATE(pool);
+  size_t prewarm = config->prewarm_blocks;
+  if (pool->max_blocks != 0 && prewarm > pool->max_blocks) prewarm = pool->max_blocks;
+  if (prewarm != 0) {
+    alloy_status status = pool_prewarm(pool, prewarm);
+    if (status != ALLOY_OK) {
+      alloy_pool_destroy(pool);
+      return status;
+    }
+  }
   *out = pool;
   return ALLOY_OK;
 }
@@ -165,7 +155,7 @@ static size_t pool_registry_lower_bound(const alloy_pool *pool, uintptr_t slab) 
 /* Whether ptr is the start of a block in one of our slabs. Reads only our metadata. */
 static bool pool_is_block_start(const alloy_pool *pool, const void *ptr) {
   const uintptr_t p = (uintptr_t)ptr;
-  if (p - pool->head.span_low >= pool->head.span_size) return false;
+  if (p - pool->span_low >= pool->span_size) return false;
   const uintptr_t slab = p & ~(uintptr_t)(pool->slab_size - 1);
   const size_t index = pool_registry_lower_bound(pool, slab);
   if (index == pool->slab_count || pool_registry(pool)[index] != slab) return false;
@@ -174,7 +164,10 @@ static bool pool_is_block_start(const alloy_pool *pool, const void *ptr) {
          (offset - pool->first_block_offset) / pool->head.block_size < pool->blocks_per_slab;
 }
 
-static alloy_status pool_take_slab(alloy_pool *pool, void **out) {
+/* A slab's memory: from the parent, or mapped whole (batched), or reserved
+ * with its first `initial` bytes committed (lazy); bound to the NUMA node
+ * before anything touches it. */
+static alloy_status pool_take_slab(alloy_pool *pool, size_t initial, void **out) {
   if (pool->parent != NULL) {
     alloy_block block;
     ALLOY_TRY(alloy_resource_allocate(pool->parent, pool->slab_size, pool->slab_size, &block));
@@ -185,7 +178,20 @@ static alloy_status pool_take_slab(alloy_pool *pool, void **out) {
     *out = block.ptr;
     return ALLOY_OK;
   }
-  return alloy_vm_map(pool->slab_size, pool->slab_size, out);
+  void *memory;
+  if (pool->commit_chunk != 0)
+    ALLOY_TRY(alloy_vm_reserve(pool->slab_size, pool->slab_size, &memory));
+  else
+    ALLOY_TRY(alloy_vm_map(pool->slab_size, pool->slab_size, &memory));
+  alloy_status status = ALLOY_OK;
+  if (pool->numa_node >= 0) status = alloy_numa_bind(memory, pool->slab_size, pool->numa_node);
+  if (status == ALLOY_OK && pool->commit_chunk != 0) status = alloy_vm_commit(memory, initial);
+  if (status != ALLOY_OK) {
+    ALLOY_IGNORE_STATUS(alloy_vm_release(memory, pool->slab_size));
+    return status;
+  }
+  *out = memory;
+  return ALLOY_OK;
 }
 
 static void pool_return_slab(alloy_pool *pool, void *slab) {
@@ -197,24 +203,45 @@ static void pool_return_slab(alloy_pool *pool, void *slab) {
     ALLOY_IGNORE_STATUS(alloy_vm_release(slab, pool->slab_size));
 }
 
-static ALLOY_COLD alloy_status pool_add_slab(alloy_pool *pool) {
+/* Bytes from the slab start that cover the header and `blocks` blocks,
+ * rounded to what a lazy slab commits. */
+static size_t pool_commit_span(const alloy_pool *pool, size_t blocks) {
+  size_t bytes = pool->first_block_offset + blocks * pool->head.block_size;
+  if (pool->commit_chunk == 0) return pool->slab_size;
+  bytes = alloy_align_up(bytes, pool->commit_chunk);
+  return bytes < pool->slab_size ? bytes : pool->slab_size;
+}
+
+/* Takes a slab whose first `blocks` blocks are committed, lists it in the
+ * registry and widens the span. The slab is neither carved nor spare yet.
+ * With `prefault`, those blocks are touched before the tools poison them. */
+static ALLOY_COLD alloy_status pool_new_slab(alloy_pool *pool, size_t blocks, bool prefault, pool_slab **out) {
   if (pool->slab_count == pool->max_slabs) return ALLOY_E_CAPACITY;
   void *entry;
   ALLOY_TRY(alloy_vm_arena_grow(&pool->meta, sizeof(uintptr_t), sizeof(uintptr_t), &entry));
   ALLOY_MEM_UNDEFINED(entry, sizeof(uintptr_t));
+  const size_t committed = pool_commit_span(pool, blocks);
   void *memory;
-  alloy_status status = pool_take_slab(pool, &memory);
+  alloy_status status = pool_take_slab(pool, committed, &memory);
   if (status != ALLOY_OK) {
     alloy_vm_arena_rewind(&pool->meta, entry);
     return status;
+  }
+  if (prefault) {
+    const size_t touched = alloy_align_up(pool->first_block_offset + blocks * pool->head.block_size,
+                                          alloy_vm_page_size());
+    alloy_vm_prefault(memory, touched < committed ? touched : committed);
   }
 
   pool_slab *slab = memory;
   slab->pool = pool;
   slab->block_count = pool->blocks_per_slab;
+  slab->commit_end = (char *)memory + committed;
+  slab->next_spare = NULL;
+  alloy_remote_free_source_init(&slab->remote);
   char *first = (char *)memory + pool->first_block_offset;
-  char *end = first + pool->blocks_per_slab * pool->head.block_size;
   ALLOY_MEM_NOACCESS(first, (size_t)((char *)memory + pool->slab_size - first));
+  pool->committed_bytes += committed;
 
   uintptr_t *registry = pool_registry(pool);
   const uintptr_t address = (uintptr_t)memory;
@@ -223,37 +250,89 @@ static ALLOY_COLD alloy_status pool_add_slab(alloy_pool *pool) {
   registry[index] = address;
   pool->slab_count++;
   const uintptr_t low = registry[0];
-  pool->head.span_low = low;
-  pool->head.span_size = registry[pool->slab_count - 1] + pool->slab_size - low;
-
-  pool->carve = first;
-  pool->carve_end = end;
+  pool->span_low = low;
+  pool->span_size = registry[pool->slab_count - 1] + pool->slab_size - low;
+  if (pool->concurrent) {
+    alloy_pool_concurrent_slab_added(pool);
+  } else {
+    pool->head.span_low = pool->span_low;
+    pool->head.span_size = pool->span_size;
+  }
+  *out = slab;
   return ALLOY_OK;
 }
 
-static ALLOY_ALWAYS_INLINE void pool_hand_out(alloy_pool *pool, pool_free_block *block, alloy_block *out) {
-  if (pool_tags_frees(pool)) {
-    ALLOY_MEM_DEFINED(block, sizeof *block);
-    block->free_tag = 0; /* a live block must not look free */
-  }
-  ALLOY_TRACK_ALLOC(pool, block, pool->head.block_size);
-  *out = alloy_block_make(block, pool->head.block_size);
+static void pool_start_carving(alloy_pool *pool, pool_slab *slab) {
+  pool->current = slab;
+  pool->carve = (char *)slab + pool->first_block_offset;
+  pool->carve_end = pool->carve + pool->blocks_per_slab * pool->head.block_size;
 }
 
-static ALLOY_COLD alloy_status pool_reject(const alloy_pool *pool, size_t size, size_t align) {
+static alloy_status pool_prewarm(alloy_pool *pool, size_t blocks) {
+  pool_slab *last = NULL;
+  while (blocks != 0) {
+    const size_t share = blocks < pool->blocks_per_slab ? blocks : pool->blocks_per_slab;
+    pool_slab *slab;
+    ALLOY_TRY(pool_new_slab(pool, share, true, &slab));
+    if (pool->current == NULL)
+      pool_start_carving(pool, slab);
+    else if (last == NULL)
+      pool->spare = slab;
+    else
+      last->next_spare = slab;
+    if (pool->current != slab) last = slab;
+    blocks -= share;
+  }
+  return ALLOY_OK;
+}
+
+/* Lazy slabs: commits the chunks the next block reaches into. */
+static ALLOY_COLD alloy_status pool_commit_more(alloy_pool *pool, char *block_end) {
+  pool_slab *slab = pool->current;
+  char *slab_end = (char *)slab + pool->slab_size;
+  char *new_end = (char *)slab + alloy_align_up((size_t)(block_end - (char *)slab), pool->commit_chunk);
+  if (new_end > slab_end) new_end = slab_end;
+  const size_t grown = (size_t)(new_end - slab->commit_end);
+  ALLOY_TRY(alloy_vm_commit(slab->commit_end, grown));
+  ALLOY_MEM_NOACCESS(slab->commit_end, grown); /* committed, not handed out */
+  slab->commit_end = new_end;
+  pool->committed_bytes += grown;
+  return ALLOY_OK;
+}
+
+alloy_status alloy_pool_carve(alloy_pool *pool, alloy_block *out) {
+  if (pool->max_blocks != 0 && pool->carved_blocks >= pool->max_blocks) return ALLOY_E_CAPACITY;
+  if (pool->carve == pool->carve_end) {
+    pool_slab *slab = pool->spare;
+    if (slab != NULL) {
+      pool->spare = slab->next_spare;
+    } else {
+      ALLOY_TRY(pool_new_slab(pool, 1, false, &slab));
+    }
+    pool_start_carving(pool, slab);
+  }
+  char *block_end = pool->carve + pool->head.block_size;
+  if (ALLOY_UNLIKELY(block_end > pool->current->commit_end)) ALLOY_TRY(pool_commit_more(pool, block_end));
+  pool_free_block *block = (pool_free_block *)(void *)pool->carve;
+  pool->carve = block_end;
+  pool->carved_blocks++;
+  alloy_pool_hand_out(pool, block, out);
+  return ALLOY_OK;
+}
+
+alloy_status alloy_pool_reject(size_t size, size_t align) {
   ALLOY_TRY(alloy_request_check(size, align));
-  (void)pool;
   return ALLOY_E_UNSUPPORTED; /* larger than a block or more aligned than the blocks */
 }
 
-static ALLOY_NOINLINE alloy_status pool_allocate_slow(alloy_pool *pool, alloy_block *out) {
-  if (pool->max_blocks != 0 && pool->carved_blocks >= pool->max_blocks) return ALLOY_E_CAPACITY;
-  if (pool->carve == pool->carve_end) ALLOY_TRY(pool_add_slab(pool));
-  pool_free_block *block = (pool_free_block *)(void *)pool->carve;
-  pool->carve += pool->head.block_size;
-  pool->carved_blocks++;
-  pool_hand_out(pool, block, out);
-  return ALLOY_OK;
+static ALLOY_COLD alloy_status pool_reject(const alloy_pool *pool, size_t size, size_t align) {
+  (void)pool;
+  return alloy_pool_reject(size, align);
+}
+
+static ALLOY_NOINLINE alloy_status pool_allocate_slow(alloy_pool *pool, size_t size, size_t align, alloy_block *out) {
+  if (ALLOY_UNLIKELY(pool->concurrent)) return alloy_pool_concurrent_allocate(pool, size, align, out);
+  return alloy_pool_carve(pool, out);
 }
 
 static ALLOY_ALWAYS_INLINE alloy_status pool_allocate_inline(alloy_pool *pool, size_t size, size_t align,
@@ -263,10 +342,10 @@ static ALLOY_ALWAYS_INLINE alloy_status pool_allocate_inline(alloy_pool *pool, s
                      (align & (align - 1)) != 0))
     return pool_reject(pool, size, align);
   pool_free_block *block = (pool_free_block *)pool->head.free_list;
-  if (ALLOY_UNLIKELY(block == NULL)) return pool_allocate_slow(pool, out);
+  if (ALLOY_UNLIKELY(block == NULL)) return pool_allocate_slow(pool, size, align, out);
   ALLOY_MEM_DEFINED(&block->next, sizeof block->next);
   pool->head.free_list = block->next;
-  pool_hand_out(pool, block, out);
+  alloy_pool_hand_out(pool, block, out);
   return ALLOY_OK;
 }
 
@@ -278,40 +357,45 @@ static alloy_status pool_allocate(alloy_resource *self, size_t size, size_t alig
   return pool_allocate_inline(pool_of(self), size, align, out);
 }
 
-static ALLOY_COLD alloy_status pool_report(alloy_status kind, const alloy_pool *pool, alloy_block block, size_t align,
-                                           const char *detail) {
+alloy_status alloy_pool_report(alloy_status kind, const alloy_pool *pool, alloy_block block, size_t align,
+                               const char *detail) {
   alloy_fault fault = {kind,  "pool", block.ptr, block.size, pool->head.block_size,
                        align, pool->head.block_align, detail};
   return alloy_fault_report(&fault);
 }
 
 /* The debug build's checks of a free: exact ownership, size, alignment, double free. */
-static ALLOY_COLD alloy_status pool_check_free(alloy_pool *pool, alloy_block block, size_t align) {
+alloy_status alloy_pool_check_free(alloy_pool *pool, alloy_block block, size_t align) {
   if (!pool_is_block_start(pool, block.ptr))
-    return pool_report(ALLOY_E_NOT_OWNED, pool, block, align, "the block is not a block of this pool");
+    return alloy_pool_report(ALLOY_E_NOT_OWNED, pool, block, align, "the block is not a block of this pool");
   if (block.size > pool->head.block_size)
-    return pool_report(ALLOY_E_SIZE_MISMATCH, pool, block, align, "larger than the pool's blocks");
+    return alloy_pool_report(ALLOY_E_SIZE_MISMATCH, pool, block, align, "larger than the pool's blocks");
   if (!alloy_is_valid_alignment(align) || align > pool->head.block_align)
-    return pool_report(ALLOY_E_ALIGN_MISMATCH, pool, block, align, "the pool never served this alignment");
+    return alloy_pool_report(ALLOY_E_ALIGN_MISMATCH, pool, block, align, "the pool never served this alignment");
   if (pool_tags_frees(pool)) {
     pool_free_block *freed = block.ptr;
     ALLOY_MEM_DEFINED(freed, sizeof *freed);
     const bool already_free = freed->free_tag == ((uintptr_t)freed ^ POOL_FREE_TAG);
     if (already_free) {
       ALLOY_MEM_NOACCESS(freed, sizeof *freed);
-      return pool_report(ALLOY_E_DOUBLE_FREE, pool, block, align, "the block is already on the free list");
+      return alloy_pool_report(ALLOY_E_DOUBLE_FREE, pool, block, align, "the block is already on the free list");
     }
   }
   return ALLOY_OK;
 }
 
+/* A free the span test turned away: NULL, a concurrent pool, or foreign. */
+static ALLOY_NOINLINE alloy_status pool_free_off_span(alloy_pool *pool, alloy_block block, size_t align) {
+  if (pool->concurrent) return alloy_pool_concurrent_free(pool, block, align);
+  if (block.ptr == NULL) return ALLOY_OK;
+  return alloy_pool_report(ALLOY_E_NOT_OWNED, pool, block, align, "the block is outside every slab of this pool");
+}
+
 static ALLOY_ALWAYS_INLINE alloy_status pool_free_inline(alloy_pool *pool, alloy_block block, size_t align) {
   pool_free_block *freed = block.ptr;
-  if (ALLOY_UNLIKELY((uintptr_t)freed - pool->head.span_low >= pool->head.span_size)) {
-    if (freed == NULL) return ALLOY_OK;
-    return pool_report(ALLOY_E_NOT_OWNED, pool, block, align, "the block is outside every slab of this pool");
-  }
-  if (ALLOY_DEBUG) ALLOY_TRY(pool_check_free(pool, block, align));
+  if (ALLOY_UNLIKELY((uintptr_t)freed - pool->head.span_low >= pool->head.span_size))
+    return pool_free_off_span(pool, block, align);
+  if (ALLOY_DEBUG) ALLOY_TRY(alloy_pool_check_free(pool, block, align));
   freed->next = (pool_free_block *)pool->head.free_list;
   if (pool_tags_frees(pool)) freed->free_tag = (uintptr_t)freed ^ POOL_FREE_TAG;
   pool->head.free_list = freed;
@@ -325,6 +409,14 @@ alloy_status alloy_pool_free(alloy_pool *pool, alloy_block block, size_t align) 
 
 static alloy_status pool_deallocate(alloy_resource *self, alloy_block block, size_t align) {
   return pool_free_inline(pool_of(self), block, align);
+}
+
+static alloy_status pool_concurrent_allocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
+  return alloy_pool_concurrent_allocate(pool_of(self), size, align, out);
+}
+
+static alloy_status pool_concurrent_deallocate(alloy_resource *self, alloy_block block, size_t align) {
+  return alloy_pool_concurrent_free(pool_of(self), block, align);
 }
 
 static alloy_status pool_resize(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
@@ -345,9 +437,12 @@ static size_t pool_capacity_blocks(const alloy_pool *pool) {
   return pool->max_blocks != 0 && capacity > pool->max_blocks ? pool->max_blocks : capacity;
 }
 
-/* Carved blocks minus free ones. The fast paths keep no counter, so this
- * walks the free list: O(free blocks), for diagnostics only. */
+/* Plain pools: carved blocks minus free ones. The fast paths keep no
+ * counter, so this walks the free list: O(free blocks), for diagnostics
+ * only. Concurrent pools count on their slow owner paths instead. */
 static size_t pool_live_blocks(const alloy_pool *pool) {
+  if (pool->concurrent)
+    return (size_t)(pool->allocations - pool->local_frees - pool->remote_reclaimed - alloy_pool_remote_pending(pool));
   size_t free_blocks = 0;
   for (pool_free_block *block = (pool_free_block *)pool->head.free_list; block != NULL;) {
     ALLOY_MEM_DEFINED(&block->next, sizeof block->next);
@@ -360,6 +455,7 @@ static size_t pool_live_blocks(const alloy_pool *pool) {
 }
 
 void alloy_pool_get_stats(const alloy_pool *pool, alloy_pool_stats *out) {
+  memset(out, 0, sizeof *out);
   out->block_size = pool->head.block_size;
   out->block_align = pool->head.block_align;
   out->slab_size = pool->slab_size;
@@ -368,11 +464,20 @@ void alloy_pool_get_stats(const alloy_pool *pool, alloy_pool_stats *out) {
   out->live_blocks = pool_live_blocks(pool);
   out->capacity_blocks = pool_capacity_blocks(pool);
   out->max_blocks = pool->max_blocks;
+  out->committed_bytes = pool->committed_bytes;
+  if (pool->concurrent) {
+    const uint64_t pending = alloy_pool_remote_pending(pool);
+    out->allocations = pool->allocations;
+    out->local_frees = pool->local_frees;
+    out->remote_frees = pool->remote_reclaimed + pending;
+    out->remote_pending = pending;
+    out->remote_batches = pool->remote_batches;
+  }
 }
 
 static void pool_get_info(const alloy_resource *self, alloy_resource_info *info) {
   const alloy_pool *pool = const_pool_of(self);
-  info->thread_safety = ALLOY_THREAD_UNSAFE;
+  info->thread_safety = pool->concurrent ? ALLOY_THREAD_SAFE_FREE : ALLOY_THREAD_UNSAFE;
   info->max_alignment = pool->head.block_align;
   info->max_size = pool->head.block_size;
   info->size_class_count = 1;
@@ -380,7 +485,7 @@ static void pool_get_info(const alloy_resource *self, alloy_resource_info *info)
   info->has_stats = true;
   info->stats.live_bytes = pool_live_blocks(pool) * pool->head.block_size;
   info->stats.reserved_bytes = pool->slab_count * pool->slab_size + pool->meta.reserved_size;
-  info->stats.committed_bytes = pool->slab_count * pool->slab_size + alloy_vm_arena_committed(&pool->meta);
+  info->stats.committed_bytes = pool->committed_bytes + alloy_vm_arena_committed(&pool->meta);
 }
 
 void alloy_pool_destroy(alloy_pool *pool) {
@@ -397,6 +502,17 @@ static const alloy_resource_ops pool_ops = {
     .name = "pool",
     .allocate = pool_allocate,
     .deallocate = pool_deallocate,
+    .resize = pool_resize,
+    .owns = pool_owns,
+    .get_info = pool_get_info,
+};
+
+/* owns() reads the slab registry: on a concurrent pool, ask from the owner. */
+static const alloy_resource_ops pool_concurrent_ops = {
+    .struct_size = sizeof(alloy_resource_ops),
+    .name = "pool",
+    .allocate = pool_concurrent_allocate,
+    .deallocate = pool_concurrent_deallocate,
     .resize = pool_resize,
     .owns = pool_owns,
     .get_info = pool_get_info,

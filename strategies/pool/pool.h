@@ -24,12 +24,42 @@
  * Hot loops that know they hold a pool call alloy_pool_allocate_fast and
  * alloy_pool_free_fast (below), which inline the pop and the push.
  *
+ * Commit and placement: by default a slab is committed whole when it is
+ * taken (ALLOY_POOL_COMMIT_BATCHED); ALLOY_POOL_COMMIT_LAZY reserves it and
+ * commits `commit_chunk` bytes at a time as blocks are carved, so a large
+ * slab costs only what was handed out. `prewarm_blocks` takes, commits and
+ * touches the slabs for that many blocks at creation, so the first
+ * allocations take no page fault. `numa_node` binds every slab (and the
+ * pool's metadata) to one node. Commit policy and NUMA need slabs from the
+ * platform layer (no parent).
+ *
+ * Threads. A plain pool is not thread-safe: one thread at a time, or wrap
+ * it in the locked decorator. A pool created with `concurrent_free` has an
+ * owner thread (the creating thread, or the last caller of
+ * alloy_pool_adopt) and reports ALLOY_THREAD_SAFE_FREE:
+ *   - only the owner allocates; an allocation from another thread is
+ *     refused with ALLOY_E_UNSUPPORTED and changes nothing;
+ *   - any thread frees. The owner's free is the local push. Another
+ *     thread's free goes onto the block's slab through the remote-free
+ *     channel (alloy/remote_free.h): one CAS, pushed at once, so a thread
+ *     that exits strands nothing and needs no exit hook;
+ *   - the owner takes those frees back one whole slab batch at a time when
+ *     its local free list runs dry (one exchange per batch, no walk), or
+ *     all at once with alloy_pool_collect(). The owner never blocks and
+ *     never takes a lock.
+ * Stats, collect, adopt and destroy belong to the owner; destroy only when
+ * no other thread still frees. The inline fast paths below stay correct on
+ * a concurrent pool: they always take the call. The resource's ops go to
+ * the owner/remote code directly; alloy_pool_allocate and alloy_pool_free
+ * reach it through the plain pool's slow branch (one call more), which
+ * keeps the plain pool's fast paths exactly as they were.
+ *
  * The pool object lives in memory from the platform layer (no heap).
- * Not thread-safe: one owner thread, or wrap it in the locked decorator.
  */
 #ifndef ALLOY_POOL_H
 #define ALLOY_POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,12 +73,23 @@ ALLOY_EXTERN_C_BEGIN
 
 typedef struct alloy_pool alloy_pool;
 
+typedef enum alloy_pool_commit {
+  ALLOY_POOL_COMMIT_BATCHED, /* a slab is committed whole when taken */
+  ALLOY_POOL_COMMIT_LAZY,    /* committed commit_chunk bytes at a time as blocks are carved */
+} alloy_pool_commit;
+
 typedef struct alloy_pool_config {
   size_t block_size;      /* required, > 0; rounded up to block_align (and to at least a pointer) */
   size_t block_align;     /* a power of two; 0: ALLOY_DEFAULT_ALIGNMENT */
   size_t slab_size;       /* a power of two >= the page size; 0: 64 KiB, or more for large blocks */
   size_t max_blocks;      /* 0: unlimited */
   alloy_resource *parent; /* NULL: slabs come from the platform layer */
+  /* Appended options; alloy_pool_config_default() sets each to its default. */
+  alloy_pool_commit commit; /* BATCHED (default) or LAZY; LAZY needs no parent */
+  size_t commit_chunk;      /* LAZY: bytes per commit, rounded up to pages; 0: one page */
+  size_t prewarm_blocks;    /* slabs for this many blocks are committed and touched at creation */
+  int numa_node;            /* -1 (default): no binding; else slabs live on this node (no parent) */
+  bool concurrent_free;     /* owner allocates, any thread frees (see the header comment) */
 } alloy_pool_config;
 
 typedef struct alloy_pool_stats {
@@ -60,14 +101,25 @@ typedef struct alloy_pool_stats {
   size_t live_blocks;     /* handed out and not freed (counted by walking the free list) */
   size_t capacity_blocks; /* blocks the current slabs can hold (bounded by max_blocks) */
   size_t max_blocks;      /* 0: unlimited */
+  size_t committed_bytes; /* slab memory committed (lazy pools: what carving reached) */
+  /* Concurrent pools only (zero otherwise). */
+  uint64_t allocations;    /* blocks handed out */
+  uint64_t local_frees;    /* frees by the owner */
+  uint64_t remote_frees;   /* frees by other threads: reclaimed plus pending */
+  uint64_t remote_pending; /* sent by other threads, not reclaimed yet */
+  uint64_t remote_batches; /* slab batches the owner reclaimed */
 } alloy_pool_stats;
 
 /* block_size as given, everything else at its default. */
 alloy_pool_config alloy_pool_config_default(size_t block_size);
 
 /* ALLOY_E_INVALID_ARGUMENT for a NULL argument, block_size 0, an alignment
- * or slab size that is not a power of two, or a slab too small for one
- * block. No slab is taken until the first allocation. */
+ * or slab size that is not a power of two, a slab too small for one block,
+ * a NUMA node below -1, LAZY or a NUMA node with a parent, or a concurrent
+ * pool whose slabs hold more than ALLOY_REMOTE_FREE_MAX_PENDING blocks.
+ * ALLOY_E_UNAVAILABLE for a NUMA node the machine lacks. Without
+ * prewarm_blocks no slab is taken until the first allocation; a prewarm
+ * that cannot be had fails the create with its status. */
 ALLOY_NODISCARD alloy_status alloy_pool_create(const alloy_pool_config *config, alloy_pool **out);
 
 /* Returns every slab (to the platform or the parent); all blocks become invalid. */
@@ -79,14 +131,29 @@ alloy_resource *alloy_pool_resource(alloy_pool *pool);
 ALLOY_NODISCARD alloy_status alloy_pool_allocate(alloy_pool *pool, size_t size, size_t align, alloy_block *out);
 alloy_status alloy_pool_free(alloy_pool *pool, alloy_block block, size_t align);
 
+/* On a concurrent pool: from the owner; counters are exact once the other
+ * threads' frees have returned (allocations - local_frees - remote_frees
+ * == live_blocks). */
 void alloy_pool_get_stats(const alloy_pool *pool, alloy_pool_stats *out);
+
+/* Concurrent pools, owner only: reclaims every pending remote free now;
+ * returns how many blocks came back (0 on a plain pool or another thread). */
+size_t alloy_pool_collect(alloy_pool *pool);
+
+/* Concurrent pools: the calling thread becomes the owner. The previous
+ * owner must have stopped using the pool, and the hand-over must be
+ * synchronised by the caller (a join, a mutex, a release/acquire pair).
+ * ALLOY_E_UNSUPPORTED on a plain pool. */
+ALLOY_NODISCARD alloy_status alloy_pool_adopt(alloy_pool *pool);
 
 /* The pool that owns `ptr`, a block of some pool whose slabs are `slab_size`
  * bytes: read from the slab header, so `ptr` must be a live pool block. */
 alloy_pool *alloy_pool_of_block(const void *ptr, size_t slab_size);
 
 /* The leading fields of every pool, public only for the inline fast paths
- * below. Never touch them directly. */
+ * below. Never touch them directly. A concurrent pool keeps free_list NULL
+ * and span_size 0 here (its real state lives further in), so both inline
+ * paths always take the call there. */
 typedef struct alloy_pool_head {
   alloy_resource resource;
   void *free_list;    /* first free block; its first word links to the next */

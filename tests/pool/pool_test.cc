@@ -26,7 +26,8 @@ alloy_pool *MakePool(alloy_pool_config config) {
 }
 
 ContractSubject PoolSubject(const char *name, size_t block_size, size_t block_align, size_t max_blocks = 0,
-                            alloy_resource *parent = nullptr) {
+                            alloy_resource *parent = nullptr, bool concurrent = false,
+                            alloy_pool_commit commit = ALLOY_POOL_COMMIT_BATCHED) {
   ContractSubject subject;
   subject.name = name;
   subject.create = [=] {
@@ -34,6 +35,8 @@ ContractSubject PoolSubject(const char *name, size_t block_size, size_t block_al
     config.block_align = block_align;
     config.max_blocks = max_blocks;
     config.parent = parent;
+    config.concurrent_free = concurrent;
+    config.commit = commit;
     return alloy_pool_resource(MakePool(config));
   };
   subject.destroy = [](alloy_resource *resource) { alloy_pool_destroy(reinterpret_cast<alloy_pool *>(resource)); };
@@ -47,7 +50,11 @@ ContractSubject PoolSubject(const char *name, size_t block_size, size_t block_al
 INSTANTIATE_TEST_SUITE_P(Pool, ResourceContract,
                          ::testing::Values(PoolSubject("pool64", 64, 16), PoolSubject("pool4k", 4096, 4096),
                                            PoolSubject("bounded", 256, 32, 300),
-                                           PoolSubject("on_parent", 128, 64, 0, alloy_system_resource())),
+                                           PoolSubject("on_parent", 128, 64, 0, alloy_system_resource()),
+                                           PoolSubject("concurrent", 64, 16, 0, nullptr, true),
+                                           PoolSubject("concurrent_bounded", 256, 32, 300, nullptr, true),
+                                           PoolSubject("lazy_commit", 512, 64, 0, nullptr, false,
+                                                       ALLOY_POOL_COMMIT_LAZY)),
                          alloy_test::SubjectName);
 
 class PoolTest : public ::testing::Test {

@@ -1,0 +1,130 @@
+/* Internals of the pool, shared by its two sources:
+ *   pool.c             slabs, commit, the single-threaded fast paths, stats;
+ *   pool_concurrent.c  the owner/remote split of a concurrent_free pool.
+ *
+ * Slab layout (slab_size bytes, aligned to slab_size):
+ *
+ *   | pool_slab header | padding to block_align | block 0 | block 1 | ... | tail |
+ *
+ * Invariants:
+ *   - every block lies in a slab listed in the registry, a sorted array of
+ *     slab addresses kept in the metadata arena after the pool object;
+ *   - a free block's first word links to the next free block (its tool state
+ *     is no-access except while the pool reads or writes that word);
+ *   - blocks of the current slab past `carve` were never handed out and are
+ *     not on any free list (lazy carving); prewarmed slabs wait on `spare`;
+ *   - [span_low, span_low + span_size) covers every slab, so a pointer outside it is
+ *     foreign without a lookup;
+ *   - lazy commit: [slab, slab->commit_end) is committed, and carving never
+ *     passes commit_end.
+ *
+ * Concurrent pools (concurrent_free): head.free_list stays NULL and
+ * head.span_size 0, so every public entry point lands in the out-of-line
+ * code, which dispatches on `concurrent`. The owner's free list is
+ * `local_free`. Only the slab's `remote` source and the pool's `inbox` are
+ * written by other threads; `shared_low`/`shared_high` are the span as
+ * other threads read it (low only falls, high only rises, so any pair of
+ * values a thread reads covers every block it may legally hold).
+ */
+#ifndef ALLOY_POOL_INTERNAL_H
+#define ALLOY_POOL_INTERNAL_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloy/compiler.h"
+#include "alloy/fault.h"
+#include "alloy/pool.h"
+#include "alloy/remote_free.h"
+#include "alloy/tool_hooks.h"
+#include "alloy/vm_arena.h"
+
+#define POOL_INTERNAL __attribute__((visibility("hidden")))
+
+/* Marks a free block in debug builds (second word = address ^ tag). */
+#define POOL_FREE_TAG ((uintptr_t)0x9E3779B97F4A7C15ull)
+
+typedef struct pool_free_block {
+  struct pool_free_block *next;
+  uintptr_t free_tag; /* debug builds, blocks of two words or more */
+} pool_free_block;
+
+typedef struct pool_slab {
+  alloy_pool *pool;                /* the owner, found from any block: ptr & ~(slab_size - 1) */
+  size_t block_count;
+  char *commit_end;                /* end of the committed prefix */
+  struct pool_slab *next_spare;    /* prewarmed, waiting to be carved */
+  alloy_remote_free_source remote; /* concurrent pools: other threads' frees of this slab */
+} pool_slab;
+
+struct alloy_pool {
+  alloy_pool_head head; /* first: the pool is its own resource; the fast paths touch only this line */
+  /* Slow path. */
+  char *carve;     /* next never-used block of the current slab */
+  char *carve_end; /* end of the current slab's block area */
+  pool_slab *current;
+  pool_slab *spare; /* prewarmed slabs, in address order */
+  size_t slab_size;
+  size_t first_block_offset;
+  size_t blocks_per_slab;
+  size_t max_blocks;
+  size_t carved_blocks;
+  size_t max_slabs;
+  alloy_resource *parent;
+  alloy_vm_arena meta; /* holds this object (its header) and the slab registry */
+  size_t slab_count;
+  uintptr_t span_low; /* the real span (head's copy is 0-sized on concurrent pools) */
+  size_t span_size;
+  size_t committed_bytes;
+  size_t commit_chunk; /* 0: batched */
+  int numa_node;
+  bool concurrent;
+  /* Concurrent pools, owner side. */
+  uintptr_t owner; /* alloy_thread_id() of the owner */
+  void *local_free;
+  alloy_remote_free_source *received; /* received sources not yet taken */
+  uint64_t allocations;
+  uint64_t local_frees;
+  uint64_t remote_reclaimed;
+  uint64_t remote_batches;
+  /* Read by other threads. */
+  _Atomic(uintptr_t) shared_low;
+  _Atomic(uintptr_t) shared_high;
+  alignas(ALLOY_CACHE_LINE) alloy_remote_free_inbox inbox; /* written by other threads */
+};
+
+static inline bool alloy_pool_tags_frees(const alloy_pool *pool) {
+  return ALLOY_DEBUG && pool->head.block_size >= sizeof(pool_free_block);
+}
+
+/* Tools: a block leaves the free list for the caller. */
+static ALLOY_ALWAYS_INLINE void alloy_pool_hand_out(alloy_pool *pool, pool_free_block *block, alloy_block *out) {
+  if (alloy_pool_tags_frees(pool)) {
+    ALLOY_MEM_DEFINED(block, sizeof *block);
+    block->free_tag = 0; /* a live block must not look free */
+  }
+  ALLOY_TRACK_ALLOC(pool, block, pool->head.block_size);
+  *out = alloy_block_make(block, pool->head.block_size);
+}
+
+/* pool.c */
+POOL_INTERNAL alloy_status alloy_pool_carve(alloy_pool *pool, alloy_block *out);
+POOL_INTERNAL alloy_status alloy_pool_report(alloy_status kind, const alloy_pool *pool, alloy_block block,
+                                             size_t align, const char *detail);
+POOL_INTERNAL alloy_status alloy_pool_check_free(alloy_pool *pool, alloy_block block, size_t align);
+POOL_INTERNAL alloy_status alloy_pool_reject(size_t size, size_t align);
+POOL_INTERNAL const uintptr_t *alloy_pool_registry(const alloy_pool *pool);
+
+/* pool_concurrent.c */
+POOL_INTERNAL extern const alloy_resource_ops alloy_pool_concurrent_ops;
+POOL_INTERNAL alloy_status alloy_pool_concurrent_allocate(alloy_pool *pool, size_t size, size_t align,
+                                                          alloy_block *out);
+POOL_INTERNAL alloy_status alloy_pool_concurrent_free(alloy_pool *pool, alloy_block block, size_t align);
+POOL_INTERNAL void alloy_pool_concurrent_init(alloy_pool *pool);
+POOL_INTERNAL void alloy_pool_concurrent_slab_added(alloy_pool *pool);
+POOL_INTERNAL uint64_t alloy_pool_remote_pending(const alloy_pool *pool);
+
+#endif /* ALLOY_POOL_INTERNAL_H */
