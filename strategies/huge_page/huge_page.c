@@ -180,7 +180,8 @@ static alloy_status resolve_node(int requested, int *out) {
 }
 
 alloy_status alloy_huge_page_arena_create(const alloy_huge_page_config *config, alloy_huge_page_arena **out) {
-  if (config == NULL || out == NULL || config->capacity == 0 || (unsigned)config->best > ALLOY_PAGES_EXPLICIT_HUGE)
+  if (config == NULL || out == NULL || config->capacity == 0 || (unsigned)config->best > ALLOY_PAGES_EXPLICIT_HUGE ||
+      config->prewarm_bytes > config->capacity)
     return ALLOY_E_INVALID_ARGUMENT;
   int node;
   ALLOY_TRY(resolve_node(config->numa_node, &node));
@@ -200,6 +201,9 @@ alloy_status alloy_huge_page_arena_create(const alloy_huge_page_config *config, 
     ALLOY_IGNORE_STATUS(alloy_huge_pages_unmap(&mapping));
     return status;
   }
+  /* After the NUMA binding (pages land on the node) and before the tools mark the pool inaccessible. */
+  if (config->prewarm_bytes != 0)
+    alloy_vm_prefault(mapping.base, alloy_align_up(config->prewarm_bytes, alloy_vm_page_size()));
   alloy_huge_page_arena *arena = (alloy_huge_page_arena *)self;
   arena->resource.ops = &huge_page_ops;
   arena->base = (char *)mapping.base;

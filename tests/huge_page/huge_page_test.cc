@@ -1,3 +1,4 @@
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -267,6 +268,59 @@ TEST(HugePageTools, UseAfterResetIsReportedByMemcheck) {
         std::exit(0);
       },
       ::testing::ExitedWithCode(97), "");
+}
+
+long MinorFaults() {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_minflt;
+}
+
+// Writes the first `bytes` of a fresh arena page by page; returns the faults.
+long FaultsToFill(alloy_huge_page_arena *arena, size_t bytes) {
+  alloy_block block;
+  if (alloy_huge_page_arena_allocate(arena, bytes, 64, &block) != ALLOY_OK) return -1;
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  volatile char *p = static_cast<char *>(block.ptr);
+  const long before = MinorFaults();
+  for (size_t offset = 0; offset < bytes; offset += page) p[offset] = 1;
+  return MinorFaults() - before;
+}
+
+TEST(HugePagePrewarm, ThePrewarmedPrefixTakesNoFaults) {
+  const size_t bytes = size_t{1} << 20;
+  alloy_huge_page_config config = Config(2 * kHuge, ALLOY_PAGES_NORMAL, true);
+  config.prewarm_bytes = bytes;
+  alloy_huge_page_arena *warm = nullptr;
+  ASSERT_EQ(alloy_huge_page_arena_create(&config, &warm), ALLOY_OK);
+  config.prewarm_bytes = 0;
+  alloy_huge_page_arena *lazy = nullptr;
+  ASSERT_EQ(alloy_huge_page_arena_create(&config, &lazy), ALLOY_OK);
+  const long warm_faults = FaultsToFill(warm, bytes);
+  const long lazy_faults = FaultsToFill(lazy, bytes);
+  ASSERT_GE(warm_faults, 0);
+  ASSERT_GE(lazy_faults, 0);
+  if (alloy_thp_current_mode() != ALLOY_THP_ALWAYS && !alloy_test::UnderValgrind() && !alloy_test::kTsan) {
+    const long pages = static_cast<long>(bytes / static_cast<size_t>(sysconf(_SC_PAGESIZE)));
+    EXPECT_LE(warm_faults, pages / 16);
+    EXPECT_GE(lazy_faults, pages * 3 / 4);
+  }
+  alloy_huge_page_arena_destroy(warm);
+  alloy_huge_page_arena_destroy(lazy);
+}
+
+TEST(HugePagePrewarm, PrewarmBeyondTheCapacityIsInvalid) {
+  alloy_huge_page_config config = Config(kHuge, ALLOY_PAGES_NORMAL, false);
+  config.prewarm_bytes = kHuge + 1;
+  alloy_huge_page_arena *arena = nullptr;
+  EXPECT_EQ(alloy_huge_page_arena_create(&config, &arena), ALLOY_E_INVALID_ARGUMENT);
+  EXPECT_EQ(arena, nullptr);
+  config.prewarm_bytes = kHuge;
+  ASSERT_EQ(alloy_huge_page_arena_create(&config, &arena), ALLOY_OK) << "the whole arena may be pre-warmed";
+  alloy_block block;
+  ASSERT_EQ(alloy_huge_page_arena_allocate(arena, kHuge, 64, &block), ALLOY_OK);
+  std::memset(block.ptr, 2, block.size);
+  alloy_huge_page_arena_destroy(arena);
 }
 
 }  // namespace

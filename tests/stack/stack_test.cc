@@ -337,4 +337,37 @@ TEST_F(StackTest, TheBackLinkIsNotAddressable) {
   ExpectToolsReport(static_cast<char *>(block.ptr) - 1);
 }
 
+TEST(StackCommitPolicy, PassesThePolicyToTheArena) {
+  alloy_stack_config config = alloy_stack_config_default(size_t{4} << 20);
+  config.commit.prewarm_bytes = size_t{512} << 10;
+  alloy_stack *stack = nullptr;
+  ASSERT_EQ(alloy_stack_create(&config, &stack), ALLOY_OK);
+  alloy_stack_stats stats;
+  alloy_stack_get_stats(stack, &stats);
+  EXPECT_GE(stats.committed, size_t{512} << 10) << "the pre-warmed prefix is committed at creation";
+  alloy_block block;
+  ASSERT_EQ(alloy_stack_allocate(stack, size_t{400} << 10, 16, &block), ALLOY_OK);
+  std::memset(block.ptr, 1, block.size);
+  ASSERT_EQ(alloy_stack_free(stack, block, 16), ALLOY_OK);
+  alloy_stack_destroy(stack);
+
+  config = alloy_stack_config_default(size_t{4} << 20);
+  config.commit.mode = ALLOY_COMMIT_BATCHED;
+  config.commit.commit_batch = size_t{1} << 20;
+  ASSERT_EQ(alloy_stack_create(&config, &stack), ALLOY_OK);
+  ASSERT_EQ(alloy_stack_allocate(stack, size_t{100} << 10, 16, &block), ALLOY_OK);
+  alloy_stack_get_stats(stack, &stats);
+  EXPECT_EQ(stats.committed, size_t{1} << 20) << "one batch";
+  alloy_stack_destroy(stack);
+
+  config = alloy_stack_config_default(size_t{1} << 20);
+  config.commit.prewarm_bytes = size_t{2} << 20;
+  EXPECT_EQ(alloy_stack_create(&config, &stack), ALLOY_E_INVALID_ARGUMENT);
+  config = alloy_stack_config_default(size_t{1} << 20);
+  config.commit.mode = ALLOY_COMMIT_BATCHED;
+  alloy_platform_fail_next(ALLOY_PLATFORM_COMMIT, 0, 1);
+  EXPECT_EQ(alloy_stack_create(&config, &stack), ALLOY_E_OUT_OF_MEMORY);
+  alloy_platform_fail_reset();
+}
+
 }  // namespace
