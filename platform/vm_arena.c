@@ -24,7 +24,7 @@ static alloy_status commit_range(alloy_vm_arena *arena, char *new_end, bool touc
   ALLOY_TRY(alloy_vm_commit(arena->committed_end, grown));
   if (touch) {
     ALLOY_MEM_UNDEFINED(arena->committed_end, grown);
-    alloy_vm_prefault(arena->committed_end, grown);
+    alloy_vm_populate(arena->committed_end, grown);
   }
   ALLOY_MEM_NOACCESS(arena->committed_end, grown);
   arena->committed_end = new_end;

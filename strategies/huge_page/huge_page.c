@@ -203,7 +203,7 @@ alloy_status alloy_huge_page_arena_create(const alloy_huge_page_config *config, 
   }
   /* After the NUMA binding (pages land on the node) and before the tools mark the pool inaccessible. */
   if (config->prewarm_bytes != 0)
-    alloy_vm_prefault(mapping.base, alloy_align_up(config->prewarm_bytes, alloy_vm_page_size()));
+    alloy_vm_populate(mapping.base, alloy_align_up(config->prewarm_bytes, alloy_vm_page_size()));
   alloy_huge_page_arena *arena = (alloy_huge_page_arena *)self;
   arena->resource.ops = &huge_page_ops;
   arena->base = (char *)mapping.base;

@@ -199,6 +199,19 @@ bool FaultCountsAreReliable() {
   return alloy_thp_current_mode() != ALLOY_THP_ALWAYS && !alloy_test::UnderValgrind() && !alloy_test::kTsan;
 }
 
+TEST(VmPopulate, BacksEveryPageAndKeepsContents) {
+  const size_t size = 256 * kPage;
+  void *base = nullptr;
+  ASSERT_EQ(alloy_vm_map(size, kPage, &base), ALLOY_OK);
+  static_cast<char *>(base)[0] = 42;
+  alloy_vm_populate(base, size);
+  EXPECT_EQ(static_cast<char *>(base)[0], 42) << "populate must not change contents";
+  if (FaultCountsAreReliable()) {
+    EXPECT_LE(FaultsToTouch(base, size), static_cast<long>(size / kPage / 16));
+  }
+  ASSERT_EQ(alloy_vm_release(base, size), ALLOY_OK);
+}
+
 TEST(VmArenaPolicy, LazyCommitsChunkByChunk) {
   alloy_vm_arena_config config = Config(64 * kPage, 4 * kPage);
   alloy_vm_commit_policy policy = Policy(ALLOY_COMMIT_LAZY);
