@@ -81,6 +81,10 @@ TEST_F(ExplicitHugePages, ArenaOnExplicitPagesWhenReserved) {
   alloy_huge_page_config config = Config(kHuge, ALLOY_PAGES_EXPLICIT_HUGE, true);
   alloy_huge_page_arena *arena = nullptr;
   alloy_status status = alloy_huge_page_arena_create(&config, &arena);
+  if (!alloy_huge_pages_enabled()) {
+    EXPECT_EQ(status, ALLOY_E_UNAVAILABLE);
+    GTEST_SKIP() << "built with huge pages off (ALLOY_WITH_HUGE_PAGES=0)";
+  }
   if (alloy_huge_pages_free() == 0 && status != ALLOY_OK) {
     EXPECT_EQ(status, ALLOY_E_UNAVAILABLE);
     EXPECT_EQ(arena, nullptr);
@@ -102,9 +106,9 @@ TEST(HugePageArena, TransparentHugePagesWhenTheKernelAllowsThem) {
   alloy_huge_page_arena *arena = nullptr;
   alloy_status status = alloy_huge_page_arena_create(&config, &arena);
   const alloy_thp_mode mode = alloy_thp_current_mode();
-  if (mode == ALLOY_THP_NEVER || mode == ALLOY_THP_UNSUPPORTED) {
+  if (mode == ALLOY_THP_NEVER || mode == ALLOY_THP_UNSUPPORTED || !alloy_huge_pages_enabled()) {
     EXPECT_EQ(status, ALLOY_E_UNAVAILABLE);
-    GTEST_SKIP() << "transparent huge pages are disabled on this machine";
+    GTEST_SKIP() << "transparent huge pages are disabled on this machine or in this build";
   }
   ASSERT_EQ(status, ALLOY_OK);
   EXPECT_EQ(alloy_huge_page_arena_kind(arena), ALLOY_PAGES_TRANSPARENT_HUGE);
@@ -133,6 +137,11 @@ TEST(HugePageArena, DegradesAndReportsWhatItGot) {
   ASSERT_EQ(alloy_huge_page_arena_create(&config, &arena), ALLOY_OK);
   const alloy_page_kind kind = alloy_huge_page_arena_kind(arena);
   std::printf("arena got: %s\n", alloy_page_kind_name(kind));
+  if (!alloy_huge_pages_enabled()) {
+    EXPECT_EQ(kind, ALLOY_PAGES_NORMAL) << "built with huge pages off: normal pages only";
+    alloy_huge_page_arena_destroy(arena);
+    return;
+  }
   if (alloy_huge_pages_free() == 0) {
     EXPECT_NE(kind, ALLOY_PAGES_EXPLICIT_HUGE);
   }
