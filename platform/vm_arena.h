@@ -26,9 +26,12 @@
  *     calls for arenas that fill linearly and quickly.
  *   - prewarm_bytes: the first N bytes after `base` are committed and touched
  *     at creation, so the first frames take no page fault there.
- *   - prewarm_ahead: whenever the slow path commits, it also commits and
- *     touches N bytes past the new top, so the fast path that follows runs on
- *     warm pages. The fast path itself never changes.
+ *   - prewarm_ahead: creation warms the first N bytes, and whenever the slow
+ *     path commits, it commits N bytes past the new top too and touches every
+ *     page it commits, so the fast path that follows runs on warm pages. The
+ *     fast path itself never changes.
+ * Touching goes through alloy_vm_populate (one madvise where the kernel has
+ * MADV_POPULATE_WRITE), so pre-warm costs no trap per page.
  * Decommit never undoes pre-warm: alloy_vm_arena_decommit_above keeps the
  * first prewarm_bytes and prewarm_ahead bytes past the top committed (and so
  * warm); only pages above that go back to the OS, and they come back warm
