@@ -118,3 +118,13 @@ void alloy_vm_prefault(void *addr, size_t size) {
   volatile char *bytes = addr;
   for (size_t offset = 0; offset < size; offset += page) bytes[offset] = bytes[offset];
 }
+
+void alloy_vm_populate(void *addr, size_t size) {
+#ifdef MADV_POPULATE_WRITE
+  /* Older kernels say EINVAL; then touching page by page does the same job. */
+  if (alloy_ptr_is_aligned(addr, alloy_vm_page_size()) && size != 0 &&
+      madvise(addr, alloy_align_up(size, alloy_vm_page_size()), MADV_POPULATE_WRITE) == 0)
+    return;
+#endif
+  alloy_vm_prefault(addr, size);
+}

@@ -64,6 +64,12 @@ ALLOY_NODISCARD alloy_status alloy_vm_purge(void *addr, size_t size);
  * page fault (pre-warming). */
 void alloy_vm_prefault(void *addr, size_t size);
 
+/* Pre-warms like alloy_vm_prefault, but in one call where the kernel can
+ * (MADV_POPULATE_WRITE: page tables filled writable, one fault's worth of
+ * work per page and no trap), falling back to alloy_vm_prefault elsewhere.
+ * Contents are unchanged. For commit-and-touch at creation and in batches. */
+void alloy_vm_populate(void *addr, size_t size);
+
 ALLOY_EXTERN_C_END
 
 #endif /* ALLOY_VM_H */

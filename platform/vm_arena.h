@@ -18,6 +18,25 @@
  * a neighbour. The header (the owning strategy object, typically) is
  * committed at creation and never poisoned.
  *
+ * Commit policy (alloy_vm_commit_policy, optional at creation):
+ *   - ALLOY_COMMIT_LAZY (default): commit `commit_chunk` bytes at a time as
+ *     the top crosses the committed end. Pages are faulted in on first touch.
+ *   - ALLOY_COMMIT_BATCHED: commit `commit_batch` bytes per step instead, or
+ *     the whole reservation at creation when commit_batch is 0: fewer commit
+ *     calls for arenas that fill linearly and quickly.
+ *   - prewarm_bytes: the first N bytes after `base` are committed and touched
+ *     at creation, so the first frames take no page fault there.
+ *   - prewarm_ahead: creation warms the first N bytes, and whenever the slow
+ *     path commits, it commits N bytes past the new top too and touches every
+ *     page it commits, so the fast path that follows runs on warm pages. The
+ *     fast path itself never changes.
+ * Touching goes through alloy_vm_populate (one madvise where the kernel has
+ * MADV_POPULATE_WRITE), so pre-warm costs no trap per page.
+ * Decommit never undoes pre-warm: alloy_vm_arena_decommit_above keeps the
+ * first prewarm_bytes and prewarm_ahead bytes past the top committed (and so
+ * warm); only pages above that go back to the OS, and they come back warm
+ * only if prewarm_ahead re-touches them on the next slow path.
+ *
  * Not thread-safe; the owner serialises access. The struct is a plain value:
  * the owner embeds it (usually in the header of its own reservation).
  */
@@ -52,9 +71,24 @@ typedef struct alloy_vm_arena {
   char *limit;          /* end of the usable range; a guard page follows */
   char *reservation;    /* start of the reserved range (the header lives here) */
   size_t reserved_size; /* bytes reserved, guard page included */
-  size_t commit_chunk;  /* commit granularity, a multiple of the page size */
+  size_t commit_chunk;  /* commit step (chunk or batch), a multiple of the page size */
   char *tools_end;      /* highest committed_end ever: the extent the tools were told about */
+  char *warm_floor;     /* base + prewarm_bytes: decommit never goes below it */
+  size_t prewarm_ahead; /* bytes past the top the slow path commits and touches */
 } alloy_vm_arena;
+
+typedef enum alloy_commit_mode {
+  ALLOY_COMMIT_LAZY,    /* commit_chunk at a time, as the top advances */
+  ALLOY_COMMIT_BATCHED, /* commit_batch at a time, or everything at creation */
+} alloy_commit_mode;
+
+/* How an arena commits and pre-warms. All zero: lazy, no pre-warm. */
+typedef struct alloy_vm_commit_policy {
+  alloy_commit_mode mode;
+  size_t commit_batch;  /* BATCHED: bytes per commit step (rounded up to pages); 0: all at creation */
+  size_t prewarm_bytes; /* committed and touched at creation, from base; <= capacity */
+  size_t prewarm_ahead; /* kept committed and touched past the top by the slow path; <= capacity */
+} alloy_vm_commit_policy;
 
 typedef struct alloy_vm_arena_config {
   size_t header_size;  /* bytes before `base` for the owner (committed, never poisoned) */
@@ -68,6 +102,15 @@ typedef struct alloy_vm_arena_config {
  * below -1; ALLOY_E_OUT_OF_MEMORY when the OS refuses; ALLOY_E_UNAVAILABLE
  * for a NUMA node the machine lacks. *out is written only on success. */
 ALLOY_NODISCARD alloy_status alloy_vm_arena_create(const alloy_vm_arena_config *config, alloy_vm_arena *out);
+
+/* alloy_vm_arena_create with a commit policy (NULL: lazy, no pre-warm).
+ * Also ALLOY_E_INVALID_ARGUMENT for an unknown mode, a commit_batch under
+ * ALLOY_COMMIT_LAZY (the chunk is config->commit_chunk), or prewarm_bytes or
+ * prewarm_ahead above the capacity; ALLOY_E_OUT_OF_MEMORY when the batch or
+ * pre-warm commit fails (nothing stays reserved). */
+ALLOY_NODISCARD alloy_status alloy_vm_arena_create_with_policy(const alloy_vm_arena_config *config,
+                                                               const alloy_vm_commit_policy *policy,
+                                                               alloy_vm_arena *out);
 
 /* Gives the whole reservation back (header included). */
 void alloy_vm_arena_destroy(alloy_vm_arena *arena);
@@ -87,7 +130,8 @@ static ALLOY_ALWAYS_INLINE void *alloy_vm_arena_bump(alloy_vm_arena *arena, size
   return (void *)ptr;
 }
 
-/* The slow path of bump: commits up to the new top in whole chunks.
+/* The slow path of bump: commits up to the new top (plus prewarm_ahead) in
+ * whole steps, touching the new pages when prewarm_ahead is set.
  * ALLOY_E_CAPACITY past the reservation, ALLOY_E_OUT_OF_MEMORY when the
  * commit fails; top is unchanged on failure. */
 ALLOY_NODISCARD alloy_status alloy_vm_arena_grow(alloy_vm_arena *arena, size_t size, size_t align, void **out);
@@ -110,8 +154,9 @@ static ALLOY_ALWAYS_INLINE void alloy_vm_arena_rewind(alloy_vm_arena *arena, cha
 #endif
 }
 
-/* Returns committed pages above `keep` (rounded up to a chunk) to the OS;
- * they come back zeroed on the next commit. Never below top. */
+/* Returns committed pages above `keep` (rounded up to a step) to the OS;
+ * they come back zeroed on the next commit. Never below top + prewarm_ahead
+ * nor below the pre-warmed prefix. */
 void alloy_vm_arena_decommit_above(alloy_vm_arena *arena, char *keep);
 
 static inline size_t alloy_vm_arena_used(const alloy_vm_arena *arena) { return (size_t)(arena->top - arena->base); }

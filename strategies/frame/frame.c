@@ -6,6 +6,8 @@
  */
 #include "alloy/frame.h"
 
+#include <string.h>
+
 #include "alloy/align.h"
 #include "alloy/bits.h"
 #include "alloy/fault.h"
@@ -34,6 +36,7 @@ alloy_frame_config alloy_frame_config_default(size_t reserve_size) {
   config.commit_chunk = 0;
   config.decommit_above = 0;
   config.numa_node = -1;
+  memset(&config.commit, 0, sizeof config.commit);
   return config;
 }
 
@@ -45,7 +48,7 @@ alloy_status alloy_frame_create(const alloy_frame_config *config, alloy_frame **
   arena_config.commit_chunk = config->commit_chunk;
   arena_config.numa_node = config->numa_node;
   alloy_vm_arena arena;
-  ALLOY_TRY(alloy_vm_arena_create(&arena_config, &arena));
+  ALLOY_TRY(alloy_vm_arena_create_with_policy(&arena_config, &config->commit, &arena));
 
   alloy_frame *frame = (alloy_frame *)(void *)arena.reservation;
   frame->head.resource.ops = &frame_ops;

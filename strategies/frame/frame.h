@@ -7,6 +7,13 @@
  * so an overrun faults instead of corrupting a neighbour. Allocation is a
  * pointer bump; it never grows past the reservation (ALLOY_E_CAPACITY).
  *
+ * Page faults: `commit` chooses lazy (chunk by chunk, the default) or
+ * batched commit and pre-warm. With commit.prewarm_bytes set to the size of
+ * a typical frame, the first frame runs on pages faulted in at creation;
+ * commit.prewarm_ahead makes the slow path fault in pages ahead of the top.
+ * A reset keeps pre-warmed pages committed and warm even with
+ * decommit_above below them: decommit never undoes pre-warm.
+ *
  * Releasing memory:
  *   - alloy_frame_reset(): O(1), independent of the number of objects; the
  *     memory is not touched. With `decommit_above` set, committed pages
@@ -55,6 +62,7 @@ typedef struct alloy_frame_config {
   size_t commit_chunk;   /* commit granularity; 0: 64 KiB; rounded up to pages */
   size_t decommit_above; /* on reset, return committed pages above this many bytes; 0: keep everything */
   int numa_node;         /* -1: no placement; else the pages are bound to this node */
+  alloy_vm_commit_policy commit; /* lazy or batched commit, pre-warm (see alloy/vm_arena.h); zero: lazy */
 } alloy_frame_config;
 
 typedef struct alloy_frame_stats {
@@ -71,8 +79,10 @@ typedef struct alloy_frame_stats {
 alloy_frame_config alloy_frame_config_default(size_t reserve_size);
 
 /* ALLOY_E_INVALID_ARGUMENT for a NULL argument, reserve_size 0 or too large
- * to reserve, numa_node below -1; ALLOY_E_UNAVAILABLE for a NUMA node the
- * machine lacks; ALLOY_E_OUT_OF_MEMORY when the OS refuses the reservation. */
+ * to reserve, numa_node below -1, an invalid commit policy (pre-warm above
+ * reserve_size, commit_batch with lazy mode); ALLOY_E_UNAVAILABLE for a NUMA node the
+ * machine lacks; ALLOY_E_OUT_OF_MEMORY when the OS refuses the reservation or the
+ * pre-warm or batch commit. */
 ALLOY_NODISCARD alloy_status alloy_frame_create(const alloy_frame_config *config, alloy_frame **out);
 
 /* Releases the reservation; every block and the frame itself become invalid. */

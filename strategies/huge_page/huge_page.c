@@ -15,6 +15,7 @@ struct alloy_huge_page_arena {
   size_t capacity;
   size_t top;  /* bytes from base handed out so far */
   size_t peak; /* highest top seen */
+  size_t max_align; /* the huge page size, capped by the mapping (read once: the platform asks /proc) */
   alloy_huge_mapping mapping;
   size_t self_bytes;
   uint64_t allocations, deallocations, failures;
@@ -33,7 +34,7 @@ alloy_status alloy_huge_page_arena_allocate(alloy_huge_page_arena *arena, size_t
                                             alloy_block *out) {
   alloy_status status = alloy_request_check(size, align);
   if (ALLOY_UNLIKELY(status != ALLOY_OK)) goto failed;
-  if (ALLOY_UNLIKELY(align > arena->mapping.size || align > alloy_huge_page_size())) {
+  if (ALLOY_UNLIKELY(align > arena->max_align)) {
     status = ALLOY_E_UNSUPPORTED;
     goto failed;
   }
@@ -141,7 +142,7 @@ static alloy_status op_rewind(alloy_resource *self, alloy_marker marker) {
 static void op_get_info(const alloy_resource *self, alloy_resource_info *info) {
   const alloy_huge_page_arena *arena = (const alloy_huge_page_arena *)self;
   info->thread_safety = ALLOY_THREAD_UNSAFE;
-  info->max_alignment = alloy_huge_page_size();
+  info->max_alignment = arena->max_align;
   info->max_size = arena->capacity;
   info->has_stats = true;
   info->stats.live_bytes = arena->top;
@@ -180,7 +181,8 @@ static alloy_status resolve_node(int requested, int *out) {
 }
 
 alloy_status alloy_huge_page_arena_create(const alloy_huge_page_config *config, alloy_huge_page_arena **out) {
-  if (config == NULL || out == NULL || config->capacity == 0 || (unsigned)config->best > ALLOY_PAGES_EXPLICIT_HUGE)
+  if (config == NULL || out == NULL || config->capacity == 0 || (unsigned)config->best > ALLOY_PAGES_EXPLICIT_HUGE ||
+      config->prewarm_bytes > config->capacity)
     return ALLOY_E_INVALID_ARGUMENT;
   int node;
   ALLOY_TRY(resolve_node(config->numa_node, &node));
@@ -200,11 +202,16 @@ alloy_status alloy_huge_page_arena_create(const alloy_huge_page_config *config, 
     ALLOY_IGNORE_STATUS(alloy_huge_pages_unmap(&mapping));
     return status;
   }
+  /* After the NUMA binding (pages land on the node) and before the tools mark the pool inaccessible. */
+  if (config->prewarm_bytes != 0)
+    alloy_vm_populate(mapping.base, alloy_align_up(config->prewarm_bytes, alloy_vm_page_size()));
   alloy_huge_page_arena *arena = (alloy_huge_page_arena *)self;
   arena->resource.ops = &huge_page_ops;
   arena->base = (char *)mapping.base;
   arena->capacity = mapping.size;
   arena->mapping = mapping;
+  const size_t huge_page = alloy_huge_page_size();
+  arena->max_align = huge_page < mapping.size ? huge_page : mapping.size;
   arena->self_bytes = self_bytes;
   ALLOY_TRACK_POOL_CREATE(arena, arena->base, arena->capacity);
   *out = arena;

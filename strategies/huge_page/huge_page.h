@@ -15,6 +15,12 @@
  * alloy_huge_page_arena_reset() or a rewind to a marker (mark/rewind of the
  * resource contract). Reallocate grows the top block in place. A pointer
  * outside the arena is reported as ALLOY_E_NOT_OWNED. Not thread-safe.
+ *
+ * The whole mapping is committed at creation, but the OS still backs each
+ * page (or transparent huge page) on first touch. config.prewarm_bytes
+ * touches the first N bytes at creation, so those page faults (and the
+ * kernel's huge-page zeroing) happen there instead of in the first frame.
+ * Reset and rewind never give pages back, so pre-warmed pages stay warm.
  */
 #ifndef ALLOY_HUGE_PAGE_H
 #define ALLOY_HUGE_PAGE_H
@@ -40,12 +46,13 @@ typedef struct alloy_huge_page_config {
   alloy_page_kind best; /* the best kind to try (default explicit huge pages) */
   bool require_kind;    /* exactly `best`, else ALLOY_E_UNAVAILABLE */
   int numa_node;        /* node for the pages, or ALLOY_HUGE_PAGE_NUMA_NONE / _LOCAL */
+  size_t prewarm_bytes; /* touched at creation (<= capacity), so the first use takes no page fault */
 } alloy_huge_page_config;
 
 /* 32 MiB, best available kind, on the calling thread's node. */
 alloy_huge_page_config alloy_huge_page_config_default(void);
 
-/* ALLOY_E_INVALID_ARGUMENT for capacity 0 or a bad kind, ALLOY_E_UNAVAILABLE
+/* ALLOY_E_INVALID_ARGUMENT for capacity 0, a bad kind or prewarm_bytes above capacity, ALLOY_E_UNAVAILABLE
  * when the required kind or the NUMA node is absent, ALLOY_E_OUT_OF_MEMORY
  * when the mapping is refused. */
 ALLOY_NODISCARD alloy_status alloy_huge_page_arena_create(const alloy_huge_page_config *config,

@@ -9,6 +9,8 @@
  */
 #include "alloy/stack.h"
 
+#include <string.h>
+
 #include "alloy/align.h"
 #include "alloy/bits.h"
 #include "alloy/fault.h"
@@ -39,6 +41,7 @@ alloy_stack_config alloy_stack_config_default(size_t reserve_size) {
   config.reserve_size = reserve_size;
   config.commit_chunk = 0;
   config.numa_node = -1;
+  memset(&config.commit, 0, sizeof config.commit);
   return config;
 }
 
@@ -50,7 +53,7 @@ alloy_status alloy_stack_create(const alloy_stack_config *config, alloy_stack **
   arena_config.commit_chunk = config->commit_chunk;
   arena_config.numa_node = config->numa_node;
   alloy_vm_arena arena;
-  ALLOY_TRY(alloy_vm_arena_create(&arena_config, &arena));
+  ALLOY_TRY(alloy_vm_arena_create_with_policy(&arena_config, &config->commit, &arena));
   ALLOY_ASSERT(alloy_ptr_is_aligned(arena.base, STACK_GRAIN));
 
   alloy_stack *stack = (alloy_stack *)(void *)arena.reservation;

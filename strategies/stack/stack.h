@@ -49,6 +49,7 @@ typedef struct alloy_stack_config {
   size_t reserve_size; /* bytes the stack may hand out (required, > 0) */
   size_t commit_chunk; /* commit granularity; 0: 64 KiB; rounded up to pages */
   int numa_node;       /* -1: no placement; else the pages are bound to this node */
+  alloy_vm_commit_policy commit; /* lazy or batched commit, pre-warm (see alloy/vm_arena.h); zero: lazy */
 } alloy_stack_config;
 
 typedef struct alloy_stack_stats {

@@ -4,11 +4,13 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include "alloy/allocator.h"
 #include "alloy/double_frame.h"
 #include "alloy/fault_injection.h"
 #include "alloy/frame.h"
+#include "alloy/huge_pages.h"
 #include "alloy/vm.h"
 #include "tests/contract/contract_suite.h"
 #include "tests/support/support.h"
@@ -40,7 +42,26 @@ ContractSubject FrameSubject() {
   return subject;
 }
 
-INSTANTIATE_TEST_SUITE_P(Frame, ResourceContract, ::testing::Values(FrameSubject()), alloy_test::SubjectName);
+// The same contract with batched commit and pre-warm: the policy changes when
+// pages are committed, never what the frame hands out.
+ContractSubject PrewarmedFrameSubject() {
+  ContractSubject subject = FrameSubject();
+  subject.name = "frame_batched_prewarmed";
+  subject.create = [] {
+    alloy_frame_config config = alloy_frame_config_default(size_t{4} << 20);
+    config.commit.mode = ALLOY_COMMIT_BATCHED;
+    config.commit.commit_batch = size_t{256} << 10;
+    config.commit.prewarm_bytes = size_t{128} << 10;
+    config.commit.prewarm_ahead = size_t{64} << 10;
+    alloy_frame *frame = nullptr;
+    EXPECT_EQ(alloy_frame_create(&config, &frame), ALLOY_OK);
+    return alloy_frame_resource(frame);
+  };
+  return subject;
+}
+
+INSTANTIATE_TEST_SUITE_P(Frame, ResourceContract, ::testing::Values(FrameSubject(), PrewarmedFrameSubject()),
+                         alloy_test::SubjectName);
 
 class FrameTest : public ::testing::Test {
  protected:
@@ -366,6 +387,169 @@ TEST_F(FrameTest, ReadingPastTheTopIsReportedByTheTools) {
   alloy_block block;
   ASSERT_EQ(alloy_alloc(a_, 64, 16, &block), ALLOY_OK);
   ExpectToolsReport(static_cast<char *>(block.ptr) + 64);
+}
+
+// ---- commit policy and pre-warm ---------------------------------------------
+
+long MinorFaults() {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_minflt;
+}
+
+// Minor faults count one per first-touched small page unless THP backs every
+// mapping or a tool's shadow memory takes faults of its own: tsan's, and
+// memcheck's (its shadow of a pre-warmed range is faulted in on the first
+// write, about one fault per 16 pages, so valgrind runs skip these checks).
+// Checked once on two scratch mappings, one touched lazily and one populated
+// first, instead of assumed.
+bool FaultCountsAreReliable() {
+  static const bool reliable = [] {
+    if (alloy_thp_current_mode() == ALLOY_THP_ALWAYS || alloy_test::kTsan || alloy_test::UnderValgrind()) return false;
+    const size_t page = alloy_vm_page_size();
+    const size_t pages = 256;
+    void *lazy = nullptr;
+    void *warm = nullptr;
+    if (alloy_vm_map(pages * page, page, &lazy) != ALLOY_OK) return false;
+    if (alloy_vm_map(pages * page, page, &warm) != ALLOY_OK) {
+      ALLOY_IGNORE_STATUS(alloy_vm_release(lazy, pages * page));
+      return false;
+    }
+    alloy_vm_populate(warm, pages * page);
+    long faults[2];
+    void *ranges[2] = {lazy, warm};
+    for (int i = 0; i < 2; ++i) {
+      volatile char *bytes = static_cast<char *>(ranges[i]);
+      struct rusage before, after;
+      getrusage(RUSAGE_SELF, &before);
+      for (size_t offset = 0; offset < pages * page; offset += page) bytes[offset] = 1;
+      getrusage(RUSAGE_SELF, &after);
+      faults[i] = after.ru_minflt - before.ru_minflt;
+    }
+    ALLOY_IGNORE_STATUS(alloy_vm_release(lazy, pages * page));
+    ALLOY_IGNORE_STATUS(alloy_vm_release(warm, pages * page));
+    const long n = static_cast<long>(pages);
+    return faults[0] >= n * 3 / 4 && faults[0] <= n * 5 / 4 && faults[1] <= n / 32;
+  }();
+  return reliable;
+}
+
+// A game-like frame: records of 32..256 bytes, each written once, until
+// `bytes` are used. Returns the minor faults the frame took.
+long FaultsForOneFrame(alloy_frame *frame, size_t bytes) {
+  uint32_t seed = 12345;
+  const long before = MinorFaults();
+  alloy_frame_stats stats;
+  do {
+    seed = seed * 1664525u + 1013904223u;
+    const size_t size = 32 + (seed >> 8) % 225;
+    alloy_block block;
+    if (alloy_frame_allocate(frame, size, 16, &block) != ALLOY_OK) return -1;
+    std::memset(block.ptr, 0x3C, size);
+    alloy_frame_get_stats(frame, &stats);
+  } while (stats.used < bytes);
+  return MinorFaults() - before;
+}
+
+alloy_frame *NewFrame(size_t reserve, size_t prewarm, size_t decommit_above = 0) {
+  alloy_frame_config config = alloy_frame_config_default(reserve);
+  config.commit.prewarm_bytes = prewarm;
+  config.decommit_above = decommit_above;
+  alloy_frame *frame = nullptr;
+  EXPECT_EQ(alloy_frame_create(&config, &frame), ALLOY_OK);
+  return frame;
+}
+
+TEST(FramePrewarm, TheFirstFrameTakesNoPageFaults) {
+  if (!FaultCountsAreReliable()) GTEST_SKIP() << "minor fault counts are not one per page here (THP on every mapping, or tsan or "
+                                                  "memcheck shadow memory)";
+  const size_t frame_bytes = size_t{2} << 20;
+  const long pages = static_cast<long>(frame_bytes / kPage);
+  alloy_frame *warm = NewFrame(size_t{16} << 20, frame_bytes + (size_t{64} << 10));
+  alloy_frame *lazy = NewFrame(size_t{16} << 20, 0);
+  ASSERT_NE(warm, nullptr);
+  ASSERT_NE(lazy, nullptr);
+  const long warm_faults = FaultsForOneFrame(warm, frame_bytes);
+  const long lazy_faults = FaultsForOneFrame(lazy, frame_bytes);
+  EXPECT_LE(warm_faults, pages / 16) << "the pre-warmed frame runs on faulted-in pages";
+  EXPECT_GE(lazy_faults, pages * 3 / 4) << "the lazy frame faults about once per page";
+  alloy_frame_reset(lazy);
+  EXPECT_LE(FaultsForOneFrame(lazy, frame_bytes), pages / 16) << "after its first frame, the lazy one is warm too";
+  alloy_frame_destroy(warm);
+  alloy_frame_destroy(lazy);
+}
+
+TEST(FramePrewarm, ResetWithDecommitKeepsThePrewarmedPagesWarm) {
+  const size_t warm_bytes = size_t{1} << 20;
+  alloy_frame *frame = NewFrame(size_t{16} << 20, warm_bytes, size_t{64} << 10);
+  ASSERT_NE(frame, nullptr);
+  ASSERT_GE(FaultsForOneFrame(frame, size_t{4} << 20), 0) << "a spike frame";
+  alloy_frame_reset(frame);
+  alloy_frame_stats stats;
+  alloy_frame_get_stats(frame, &stats);
+  EXPECT_GE(stats.committed, warm_bytes) << "decommit_above below the pre-warm keeps the pre-warmed pages";
+  EXPECT_LT(stats.committed, warm_bytes + (size_t{256} << 10)) << "the spike's pages above it went back";
+  const long faults = FaultsForOneFrame(frame, warm_bytes - (size_t{16} << 10));
+  ASSERT_GE(faults, 0);
+  if (FaultCountsAreReliable()) {
+    EXPECT_LE(faults, static_cast<long>(warm_bytes / kPage / 16));
+  }
+  alloy_frame_destroy(frame);
+}
+
+TEST(FramePrewarm, BatchedCommitShowsInTheCommittedBytes) {
+  alloy_frame_config config = alloy_frame_config_default(size_t{8} << 20);
+  config.commit.mode = ALLOY_COMMIT_BATCHED;
+  alloy_frame *frame = nullptr;
+  ASSERT_EQ(alloy_frame_create(&config, &frame), ALLOY_OK);
+  alloy_frame_stats stats;
+  alloy_frame_get_stats(frame, &stats);
+  EXPECT_GE(stats.committed, size_t{8} << 20) << "commit_batch 0: everything at creation";
+  alloy_frame_destroy(frame);
+
+  config.commit.commit_batch = size_t{1} << 20;
+  ASSERT_EQ(alloy_frame_create(&config, &frame), ALLOY_OK);
+  alloy_block block;
+  ASSERT_EQ(alloy_frame_allocate(frame, 100 << 10, 16, &block), ALLOY_OK);
+  alloy_frame_get_stats(frame, &stats);
+  EXPECT_EQ(stats.committed, size_t{1} << 20) << "one batch, not a 64 KiB chunk";
+  alloy_frame_destroy(frame);
+}
+
+TEST(FramePrewarm, InvalidPoliciesAndCommitFailures) {
+  alloy_frame *frame = nullptr;
+  alloy_frame_config config = alloy_frame_config_default(size_t{1} << 20);
+  config.commit.prewarm_bytes = (size_t{1} << 20) + 1;
+  EXPECT_EQ(alloy_frame_create(&config, &frame), ALLOY_E_INVALID_ARGUMENT) << "pre-warm beyond the reservation";
+  config = alloy_frame_config_default(size_t{1} << 20);
+  config.commit.prewarm_ahead = size_t{2} << 20;
+  EXPECT_EQ(alloy_frame_create(&config, &frame), ALLOY_E_INVALID_ARGUMENT);
+  config = alloy_frame_config_default(size_t{1} << 20);
+  config.commit.commit_batch = size_t{256} << 10;
+  EXPECT_EQ(alloy_frame_create(&config, &frame), ALLOY_E_INVALID_ARGUMENT) << "a batch size needs batched mode";
+  config = alloy_frame_config_default(size_t{1} << 20);
+  config.commit.prewarm_bytes = size_t{256} << 10;
+  alloy_platform_fail_next(ALLOY_PLATFORM_COMMIT, 0, 1);
+  EXPECT_EQ(alloy_frame_create(&config, &frame), ALLOY_E_OUT_OF_MEMORY) << "the pre-warm commit fails at create";
+  EXPECT_EQ(frame, nullptr);
+
+  config = alloy_frame_config_default(size_t{1} << 20);
+  config.commit.prewarm_ahead = size_t{128} << 10;
+  ASSERT_EQ(alloy_frame_create(&config, &frame), ALLOY_OK);
+  alloy_block first;
+  ASSERT_EQ(alloy_frame_allocate(frame, 100 << 10, 16, &first), ALLOY_OK);
+  alloy_test::Fill(first.ptr, first.size, 7);
+  alloy_block block = {nullptr, 0};
+  alloy_platform_fail_next(ALLOY_PLATFORM_COMMIT, 0, 1);
+  EXPECT_EQ(alloy_frame_allocate(frame, 200 << 10, 16, &block), ALLOY_E_OUT_OF_MEMORY) << "on the slow path";
+  EXPECT_EQ(block.ptr, nullptr);
+  alloy_frame_stats stats;
+  alloy_frame_get_stats(frame, &stats);
+  EXPECT_EQ(stats.used, first.size);
+  EXPECT_EQ(stats.failures, 1u);
+  EXPECT_TRUE(alloy_test::Check(first.ptr, first.size, 7)) << "nothing lost";
+  EXPECT_EQ(alloy_frame_allocate(frame, 200 << 10, 16, &block), ALLOY_OK);
+  alloy_frame_destroy(frame);
 }
 
 }  // namespace

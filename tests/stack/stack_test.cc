@@ -102,14 +102,16 @@ TEST_F(StackTest, FreeingTheTopReusesItsSpace) {
   alloy_block a, b, c;
   ASSERT_EQ(alloy_alloc(a_, 40, 8, &a), ALLOY_OK);
   ASSERT_EQ(alloy_alloc(a_, 40, 8, &b), ALLOY_OK);
-  EXPECT_EQ(b.ptr, static_cast<char *>(a.ptr) + 48);
+  const size_t forty = alloy_align_up(40, ALLOY_DEFAULT_ALIGNMENT); /* sizes round up to the grain */
+  const size_t eight = alloy_align_up(8, ALLOY_DEFAULT_ALIGNMENT);
+  EXPECT_EQ(b.ptr, static_cast<char *>(a.ptr) + forty);
   ASSERT_EQ(alloy_free(a_, b, 8), ALLOY_OK);
   ASSERT_EQ(alloy_alloc(a_, 8, 8, &c), ALLOY_OK);
   EXPECT_EQ(c.ptr, b.ptr);
   alloy_stack_stats stats;
   alloy_stack_get_stats(stack_, &stats);
-  EXPECT_EQ(stats.used, 64u);
-  EXPECT_EQ(stats.peak_used, 96u);
+  EXPECT_EQ(stats.used, forty + eight);
+  EXPECT_EQ(stats.peak_used, 2 * forty);
 }
 
 TEST_F(StackTest, OutOfOrderFreeIsReportedAndChangesNothing) {
@@ -190,12 +192,12 @@ TEST_F(StackTest, ReallocateAtTheTopIsInPlace) {
   EXPECT_TRUE(alloy_test::Check(top.ptr, 100, 8));
   ASSERT_EQ(alloy_try_reallocate(a_, &top, 10, 256), ALLOY_OK);
   EXPECT_EQ(top.ptr, where);
-  EXPECT_EQ(top.size, 16u);
+  EXPECT_EQ(top.size, alloy_align_up(10, ALLOY_DEFAULT_ALIGNMENT));
   EXPECT_EQ(alloy_try_reallocate(a_, &below, 60, 16), ALLOY_OK) << "same footprint";
   EXPECT_EQ(alloy_try_reallocate(a_, &below, 128, 16), ALLOY_E_UNSUPPORTED) << "pinned by the block above";
   EXPECT_EQ(alloy_reallocate(a_, &below, 128, 16), ALLOY_E_UNSUPPORTED) << "moving would free out of order";
   EXPECT_EQ(alloy_try_reallocate(a_, &top, size_t{2} << 20, 256), ALLOY_E_CAPACITY);
-  EXPECT_EQ(top.size, 16u);
+  EXPECT_EQ(top.size, alloy_align_up(10, ALLOY_DEFAULT_ALIGNMENT));
   EXPECT_EQ(alloy_free(a_, top, 256), ALLOY_OK);
   EXPECT_EQ(alloy_free(a_, below, 16), ALLOY_OK);
   EXPECT_EQ(Used(), 0u);
@@ -335,6 +337,39 @@ TEST_F(StackTest, TheBackLinkIsNotAddressable) {
   alloy_block block;
   ASSERT_EQ(alloy_alloc(a_, 64, 256, &block), ALLOY_OK);
   ExpectToolsReport(static_cast<char *>(block.ptr) - 1);
+}
+
+TEST(StackCommitPolicy, PassesThePolicyToTheArena) {
+  alloy_stack_config config = alloy_stack_config_default(size_t{4} << 20);
+  config.commit.prewarm_bytes = size_t{512} << 10;
+  alloy_stack *stack = nullptr;
+  ASSERT_EQ(alloy_stack_create(&config, &stack), ALLOY_OK);
+  alloy_stack_stats stats;
+  alloy_stack_get_stats(stack, &stats);
+  EXPECT_GE(stats.committed, size_t{512} << 10) << "the pre-warmed prefix is committed at creation";
+  alloy_block block;
+  ASSERT_EQ(alloy_stack_allocate(stack, size_t{400} << 10, 16, &block), ALLOY_OK);
+  std::memset(block.ptr, 1, block.size);
+  ASSERT_EQ(alloy_stack_free(stack, block, 16), ALLOY_OK);
+  alloy_stack_destroy(stack);
+
+  config = alloy_stack_config_default(size_t{4} << 20);
+  config.commit.mode = ALLOY_COMMIT_BATCHED;
+  config.commit.commit_batch = size_t{1} << 20;
+  ASSERT_EQ(alloy_stack_create(&config, &stack), ALLOY_OK);
+  ASSERT_EQ(alloy_stack_allocate(stack, size_t{100} << 10, 16, &block), ALLOY_OK);
+  alloy_stack_get_stats(stack, &stats);
+  EXPECT_EQ(stats.committed, size_t{1} << 20) << "one batch";
+  alloy_stack_destroy(stack);
+
+  config = alloy_stack_config_default(size_t{1} << 20);
+  config.commit.prewarm_bytes = size_t{2} << 20;
+  EXPECT_EQ(alloy_stack_create(&config, &stack), ALLOY_E_INVALID_ARGUMENT);
+  config = alloy_stack_config_default(size_t{1} << 20);
+  config.commit.mode = ALLOY_COMMIT_BATCHED;
+  alloy_platform_fail_next(ALLOY_PLATFORM_COMMIT, 0, 1);
+  EXPECT_EQ(alloy_stack_create(&config, &stack), ALLOY_E_OUT_OF_MEMORY);
+  alloy_platform_fail_reset();
 }
 
 }  // namespace
