@@ -3,6 +3,7 @@
 #include "alloy/huge_pages.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -31,9 +32,17 @@ static size_t meminfo_value(const char *key) {
 
 bool alloy_huge_pages_enabled(void) { return ALLOY_WITH_HUGE_PAGES != 0; }
 
+/* The size never changes while the system runs: read /proc/meminfo once. */
+static atomic_size_t cached_huge_page_size;
+
 size_t alloy_huge_page_size(void) {
-  size_t kib = meminfo_value("Hugepagesize");
-  return kib ? kib * 1024 : DEFAULT_HUGE_PAGE_SIZE;
+  size_t size = atomic_load_explicit(&cached_huge_page_size, memory_order_relaxed);
+  if (ALLOY_UNLIKELY(size == 0)) {
+    size_t kib = meminfo_value("Hugepagesize");
+    size = kib ? kib * 1024 : DEFAULT_HUGE_PAGE_SIZE;
+    atomic_store_explicit(&cached_huge_page_size, size, memory_order_relaxed);
+  }
+  return size;
 }
 
 size_t alloy_huge_pages_free(void) { return meminfo_value("HugePages_Free"); }
