@@ -1,9 +1,12 @@
-/* The stats decorator: relaxed atomic counters around an inner resource. */
+/* The stats decorator: relaxed atomic counters around an inner resource, and
+ * the profiler events built on them. */
+#define _GNU_SOURCE /* clock_gettime, CLOCK_MONOTONIC_COARSE */
 #include "alloy/stats.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloy/heap.h"
 
@@ -17,14 +20,42 @@ typedef struct stats_counters {
   atomic_uint_fast64_t failures[ALLOY_STATUS_COUNT];
 } stats_counters;
 
+/* Profiler event state. The operation count and the next checkpoint are
+ * touched by every call; the rest only by the one thread inside the slow
+ * path (`emitting` held). */
+typedef struct stats_events {
+  alloy_stats_event_callback on_event;
+  void *event_context;
+  alloy_stats_clock clock;
+  void *clock_context;
+  uint64_t check_every;
+  uint64_t period_ns;
+  size_t live_bytes_threshold;
+  uint64_t allocation_rate_threshold;
+  _Alignas(ALLOY_CACHE_LINE) atomic_uint_fast64_t operations;
+  atomic_uint_fast64_t next_checkpoint;
+  atomic_flag emitting;
+  /* Owned by the emitting thread. */
+  uint64_t sequence;
+  uint64_t period_start_ns;
+  uint64_t period_start_allocations;
+  uint64_t rate_start_ns; /* the rate window ends only once the clock has moved */
+  uint64_t rate_start_allocations;
+  double allocation_rate;
+  bool live_bytes_armed;
+  bool allocation_rate_armed;
+} stats_events;
+
 struct alloy_stats {
   alloy_resource resource; /* first: the decorator is a resource */
   alloy_resource *inner;
   uint64_t sample_threshold; /* a block is counted when its address hash is below */
   uint32_t sample_rate;
+  bool events_on;
   size_t (*remote_free_pending)(const alloy_resource *inner, void *context);
   void *remote_free_context;
   _Alignas(ALLOY_CACHE_LINE) stats_counters counters;
+  stats_events events;
 };
 
 static alloy_stats *stats_of(alloy_resource *self) { return (alloy_stats *)(void *)self; }
@@ -56,10 +87,17 @@ static void stats_sub_live(stats_counters *c, size_t bytes) {
   atomic_fetch_sub_explicit(&c->live_blocks, 1, memory_order_relaxed);
 }
 
-static ALLOY_COLD alloy_status stats_failed(alloy_stats *stats, alloy_status status) {
-  if ((unsigned)status < ALLOY_STATUS_COUNT)
-    atomic_fetch_add_explicit(&stats->counters.failures[status], 1, memory_order_relaxed);
-  return status;
+static ALLOY_COLD alloy_status stats_failed(alloy_stats *stats, alloy_status status);
+
+static ALLOY_NOINLINE void stats_checkpoint(alloy_stats *stats, uint64_t operations);
+
+/* The per-operation cost of events: one relaxed increment and a compare. */
+static ALLOY_ALWAYS_INLINE void stats_tick(alloy_stats *stats) {
+  if (!stats->events_on) return;
+  stats_events *e = &stats->events;
+  uint64_t operations = atomic_fetch_add_explicit(&e->operations, 1, memory_order_relaxed) + 1;
+  if (ALLOY_UNLIKELY(operations >= atomic_load_explicit(&e->next_checkpoint, memory_order_relaxed)))
+    stats_checkpoint(stats, operations);
 }
 
 static alloy_status stats_allocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
@@ -72,6 +110,7 @@ static alloy_status stats_allocate(alloy_resource *self, size_t size, size_t ali
     stats_add_live(&stats->counters, size);
   }
   *out = alloy_block_make(block.ptr, size);
+  stats_tick(stats);
   return ALLOY_OK;
 }
 
@@ -83,6 +122,7 @@ static alloy_status stats_deallocate(alloy_resource *self, alloy_block block, si
     atomic_fetch_add_explicit(&stats->counters.deallocations, 1, memory_order_relaxed);
     stats_sub_live(&stats->counters, block.size);
   }
+  stats_tick(stats);
   return ALLOY_OK;
 }
 
@@ -106,6 +146,7 @@ static alloy_status stats_reallocate(alloy_resource *self, alloy_block block, si
   moved.size = new_size;
   stats_moved(stats, block, moved);
   *out = moved;
+  stats_tick(stats);
   return ALLOY_OK;
 }
 
@@ -146,6 +187,140 @@ void alloy_stats_snapshot_get(const alloy_stats *stats, alloy_stats_snapshot *ou
     out->has_remote_free_queue = true;
     out->remote_free_pending = stats->remote_free_pending(stats->inner, stats->remote_free_context);
   }
+}
+
+static ALLOY_COLD alloy_status stats_failed(alloy_stats *stats, alloy_status status) {
+  if ((unsigned)status < ALLOY_STATUS_COUNT)
+    atomic_fetch_add_explicit(&stats->counters.failures[status], 1, memory_order_relaxed);
+  stats_tick(stats);
+  return status;
+}
+
+/* ---- profiler events: the slow path -------------------------------------- */
+
+static uint64_t stats_coarse_clock(void *context) {
+  (void)context;
+  struct timespec now;
+#ifdef CLOCK_MONOTONIC_COARSE
+  if (clock_gettime(CLOCK_MONOTONIC_COARSE, &now) != 0)
+#endif
+    clock_gettime(CLOCK_MONOTONIC, &now);
+  return (uint64_t)now.tv_sec * UINT64_C(1000000000) + (uint64_t)now.tv_nsec;
+}
+
+/* Re-arm below 7/8 of the threshold: the hysteresis documented in stats.h. */
+static bool stats_below_rearm(double value, double threshold) { return value <= threshold - threshold / 8.0; }
+
+static void stats_emit(alloy_stats *stats, alloy_stats_event *event) {
+  event->sequence = stats->events.sequence++;
+  stats->events.on_event(event, stats->events.event_context);
+}
+
+static void stats_check_spike(alloy_stats *stats, alloy_stats_event *event, alloy_stats_spike_kind spike, bool *armed,
+                              double value, double threshold) {
+  if (threshold <= 0.0) return;
+  if (*armed && value > threshold) {
+    *armed = false;
+    event->kind = ALLOY_STATS_EVENT_SPIKE;
+    event->spike = spike;
+    event->value = value;
+    event->threshold = threshold;
+    stats_emit(stats, event);
+  } else if (!*armed && stats_below_rearm(value, threshold)) {
+    *armed = true;
+  }
+}
+
+static void stats_run_checkpoint(alloy_stats *stats, uint64_t operations) {
+  stats_events *e = &stats->events;
+  alloy_stats_event event;
+  memset(&event, 0, sizeof event);
+  event.operations = operations;
+  event.time_ns = e->clock(e->clock_context);
+  alloy_stats_snapshot_get(stats, &event.snapshot);
+  uint64_t allocations = event.snapshot.allocations + event.snapshot.reallocations;
+  /* After alloy_stats_reset the counts restart from zero. */
+  if (allocations < e->period_start_allocations) e->period_start_allocations = 0;
+  if (allocations < e->rate_start_allocations) e->rate_start_allocations = 0;
+
+  /* The rate window closes only once the clock has moved past its start. */
+  bool rate_measured = false;
+  if (event.time_ns > e->rate_start_ns && (e->period_ns == 0 || event.time_ns - e->rate_start_ns >= e->period_ns)) {
+    uint64_t elapsed = event.time_ns - e->rate_start_ns;
+    e->allocation_rate = (double)(allocations - e->rate_start_allocations) * 1e9 / (double)elapsed;
+    e->rate_start_ns = event.time_ns;
+    e->rate_start_allocations = allocations;
+    rate_measured = true;
+  }
+  event.allocation_rate = e->allocation_rate;
+  event.period_ns = event.time_ns - e->period_start_ns;
+  event.period_allocations = allocations - e->period_start_allocations;
+
+  if (e->period_ns == 0 || event.time_ns - e->period_start_ns >= e->period_ns) {
+    event.kind = ALLOY_STATS_EVENT_SNAPSHOT;
+    stats_emit(stats, &event);
+    e->period_start_ns = event.time_ns;
+    e->period_start_allocations = allocations;
+  }
+  if (rate_measured)
+    stats_check_spike(stats, &event, ALLOY_STATS_SPIKE_ALLOCATION_RATE, &e->allocation_rate_armed,
+                      e->allocation_rate, (double)e->allocation_rate_threshold);
+  stats_check_spike(stats, &event, ALLOY_STATS_SPIKE_LIVE_BYTES, &e->live_bytes_armed,
+                    (double)event.snapshot.live_bytes, (double)e->live_bytes_threshold);
+}
+
+/* Only the thread whose compare-and-swap moves the checkpoint on runs it, and
+ * only while no other checkpoint is running (a slow callback makes later
+ * checkpoints skip rather than queue). */
+static ALLOY_NOINLINE void stats_checkpoint(alloy_stats *stats, uint64_t operations) {
+  stats_events *e = &stats->events;
+  uint64_t checkpoint = atomic_load_explicit(&e->next_checkpoint, memory_order_relaxed);
+  if (operations < checkpoint) return;
+  uint64_t next = operations - operations % e->check_every + e->check_every;
+  if (!atomic_compare_exchange_strong_explicit(&e->next_checkpoint, &checkpoint, next, memory_order_relaxed,
+                                               memory_order_relaxed))
+    return; /* another thread took this checkpoint */
+  if (atomic_flag_test_and_set_explicit(&e->emitting, memory_order_acquire)) return;
+  stats_run_checkpoint(stats, operations);
+  atomic_flag_clear_explicit(&e->emitting, memory_order_release);
+}
+
+void alloy_stats_poll(alloy_stats *stats) {
+  if (stats == NULL || !stats->events_on) return;
+  stats_events *e = &stats->events;
+  if (atomic_flag_test_and_set_explicit(&e->emitting, memory_order_acquire)) return;
+  stats_run_checkpoint(stats, atomic_load_explicit(&e->operations, memory_order_relaxed));
+  atomic_flag_clear_explicit(&e->emitting, memory_order_release);
+}
+
+const char *alloy_stats_spike_name(alloy_stats_spike_kind spike) {
+  switch (spike) {
+    case ALLOY_STATS_SPIKE_LIVE_BYTES: return "live_bytes";
+    case ALLOY_STATS_SPIKE_ALLOCATION_RATE: return "allocation_rate";
+    case ALLOY_STATS_SPIKE_NONE: break;
+  }
+  return "none";
+}
+
+static void stats_events_init(alloy_stats *stats, const alloy_stats_config *config) {
+  stats_events *e = &stats->events;
+  atomic_init(&e->operations, 0);
+  atomic_init(&e->next_checkpoint, UINT64_MAX);
+  atomic_flag_clear(&e->emitting);
+  if (config == NULL || config->on_event == NULL) return;
+  stats->events_on = true;
+  e->on_event = config->on_event;
+  e->event_context = config->event_context;
+  e->clock = config->clock != NULL ? config->clock : stats_coarse_clock;
+  e->clock_context = config->clock_context;
+  e->check_every = config->check_every != 0 ? config->check_every : ALLOY_STATS_DEFAULT_CHECK_EVERY;
+  e->period_ns = config->period_ns;
+  e->live_bytes_threshold = config->live_bytes_threshold;
+  e->allocation_rate_threshold = config->allocation_rate_threshold;
+  e->live_bytes_armed = true;
+  e->allocation_rate_armed = true;
+  e->period_start_ns = e->rate_start_ns = e->clock(e->clock_context);
+  atomic_store_explicit(&e->next_checkpoint, e->check_every, memory_order_relaxed);
 }
 
 static void stats_get_info(const alloy_resource *self, alloy_resource_info *info) {
@@ -202,6 +377,10 @@ alloy_stats_config alloy_stats_config_from_memory_config(const alloy_memory_conf
   alloy_stats_config stats_config;
   memset(&stats_config, 0, sizeof stats_config);
   stats_config.sample_rate = config->stats_sample_rate;
+  stats_config.check_every = config->stats_check_every;
+  stats_config.period_ns = config->stats_period_ms * UINT64_C(1000000);
+  stats_config.live_bytes_threshold = config->stats_spike_live_bytes;
+  stats_config.allocation_rate_threshold = config->stats_spike_allocation_rate;
   return stats_config;
 }
 
@@ -230,6 +409,7 @@ alloy_status alloy_stats_create(alloy_resource *inner, const alloy_stats_config 
     stats->remote_free_context = config->remote_free_context;
   }
   stats_counters_init(&stats->counters);
+  stats_events_init(stats, config);
   *out = stats;
   return ALLOY_OK;
 }
