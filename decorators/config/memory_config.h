@@ -17,7 +17,8 @@
  *                                  tooling, userN or a tag number); 0 = unlimited (default)
  *   numa                    policy default | local | interleave | node:<n>
  *   stats.sample            count  1 in N operations are counted (1 = all; default 1)
- *   stats.check_every       count  operations between profiler-event checkpoints (default 4096)
+ *   stats.check_every       count  allocations (or frees) between profiler-event checkpoints,
+ *                                  rounded up to a power of two (default 4096)
  *   stats.period_ms         count  least milliseconds between profiler snapshots (default 1000)
  *   stats.spike.live_bytes  size   spike event above this many live bytes (0 = off, default)
  *   stats.spike.alloc_rate  count  spike event above this many allocations per second (0 = off, default)

@@ -20,20 +20,16 @@ typedef struct stats_counters {
   atomic_uint_fast64_t failures[ALLOY_STATUS_COUNT];
 } stats_counters;
 
-/* Profiler event state. The operation count and the next checkpoint are
- * touched by every call; the rest only by the one thread inside the slow
- * path (`emitting` held). */
+/* Profiler event state. Only the one thread inside a checkpoint (`emitting`
+ * held) touches the fields below it. */
 typedef struct stats_events {
   alloy_stats_event_callback on_event;
   void *event_context;
   alloy_stats_clock clock;
   void *clock_context;
-  uint64_t check_every;
   uint64_t period_ns;
   size_t live_bytes_threshold;
   uint64_t allocation_rate_threshold;
-  _Alignas(ALLOY_CACHE_LINE) atomic_uint_fast64_t operations;
-  atomic_uint_fast64_t next_checkpoint;
   atomic_flag emitting;
   /* Owned by the emitting thread. */
   uint64_t sequence;
@@ -51,7 +47,9 @@ struct alloy_stats {
   alloy_resource *inner;
   uint64_t sample_threshold; /* a block is counted when its address hash is below */
   uint32_t sample_rate;
-  bool events_on;
+  /* check_every - 1 (a power of two less one); UINT64_MAX with events off,
+   * so that no count ever matches. */
+  uint64_t check_mask;
   size_t (*remote_free_pending)(const alloy_resource *inner, void *context);
   void *remote_free_context;
   _Alignas(ALLOY_CACHE_LINE) stats_counters counters;
@@ -89,15 +87,13 @@ static void stats_sub_live(stats_counters *c, size_t bytes) {
 
 static ALLOY_COLD alloy_status stats_failed(alloy_stats *stats, alloy_status status);
 
-static ALLOY_NOINLINE void stats_checkpoint(alloy_stats *stats, uint64_t operations);
+static ALLOY_NOINLINE void stats_checkpoint(alloy_stats *stats);
 
-/* The per-operation cost of events: one relaxed increment and a compare. */
-static ALLOY_ALWAYS_INLINE void stats_tick(alloy_stats *stats) {
-  if (!stats->events_on) return;
-  stats_events *e = &stats->events;
-  uint64_t operations = atomic_fetch_add_explicit(&e->operations, 1, memory_order_relaxed) + 1;
-  if (ALLOY_UNLIKELY(operations >= atomic_load_explicit(&e->next_checkpoint, memory_order_relaxed)))
-    stats_checkpoint(stats, operations);
+/* The per-operation cost of events: a mask and a compare on the count the
+ * operation's own increment returned. Each count value goes to one thread
+ * only, so exactly one thread reaches a given checkpoint. */
+static ALLOY_ALWAYS_INLINE void stats_counted(alloy_stats *stats, uint64_t count_before) {
+  if (ALLOY_UNLIKELY(((count_before + 1) & stats->check_mask) == 0)) stats_checkpoint(stats);
 }
 
 static alloy_status stats_allocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
@@ -106,11 +102,11 @@ static alloy_status stats_allocate(alloy_resource *self, size_t size, size_t ali
   alloy_status status = alloy_resource_allocate(stats->inner, size, align, &block);
   if (ALLOY_UNLIKELY(status != ALLOY_OK)) return stats_failed(stats, status);
   if (stats_sampled(stats, block.ptr)) {
-    atomic_fetch_add_explicit(&stats->counters.allocations, 1, memory_order_relaxed);
+    uint64_t count = atomic_fetch_add_explicit(&stats->counters.allocations, 1, memory_order_relaxed);
     stats_add_live(&stats->counters, size);
+    stats_counted(stats, count);
   }
   *out = alloy_block_make(block.ptr, size);
-  stats_tick(stats);
   return ALLOY_OK;
 }
 
@@ -119,18 +115,19 @@ static alloy_status stats_deallocate(alloy_resource *self, alloy_block block, si
   alloy_status status = alloy_resource_deallocate(stats->inner, block, align);
   if (ALLOY_UNLIKELY(status != ALLOY_OK)) return stats_failed(stats, status);
   if (stats_sampled(stats, block.ptr)) {
-    atomic_fetch_add_explicit(&stats->counters.deallocations, 1, memory_order_relaxed);
+    uint64_t count = atomic_fetch_add_explicit(&stats->counters.deallocations, 1, memory_order_relaxed);
     stats_sub_live(&stats->counters, block.size);
+    stats_counted(stats, count);
   }
-  stats_tick(stats);
   return ALLOY_OK;
 }
 
 static void stats_moved(alloy_stats *stats, alloy_block old_block, alloy_block new_block) {
   if (old_block.ptr != NULL && stats_sampled(stats, old_block.ptr)) stats_sub_live(&stats->counters, old_block.size);
   if (stats_sampled(stats, new_block.ptr)) {
-    atomic_fetch_add_explicit(&stats->counters.reallocations, 1, memory_order_relaxed);
+    uint64_t count = atomic_fetch_add_explicit(&stats->counters.reallocations, 1, memory_order_relaxed);
     stats_add_live(&stats->counters, new_block.size);
+    stats_counted(stats, count);
   }
 }
 
@@ -146,7 +143,6 @@ static alloy_status stats_reallocate(alloy_resource *self, alloy_block block, si
   moved.size = new_size;
   stats_moved(stats, block, moved);
   *out = moved;
-  stats_tick(stats);
   return ALLOY_OK;
 }
 
@@ -192,7 +188,6 @@ void alloy_stats_snapshot_get(const alloy_stats *stats, alloy_stats_snapshot *ou
 static ALLOY_COLD alloy_status stats_failed(alloy_stats *stats, alloy_status status) {
   if ((unsigned)status < ALLOY_STATUS_COUNT)
     atomic_fetch_add_explicit(&stats->counters.failures[status], 1, memory_order_relaxed);
-  stats_tick(stats);
   return status;
 }
 
@@ -231,13 +226,13 @@ static void stats_check_spike(alloy_stats *stats, alloy_stats_event *event, allo
   }
 }
 
-static void stats_run_checkpoint(alloy_stats *stats, uint64_t operations) {
+static void stats_run_checkpoint(alloy_stats *stats) {
   stats_events *e = &stats->events;
   alloy_stats_event event;
   memset(&event, 0, sizeof event);
-  event.operations = operations;
   event.time_ns = e->clock(e->clock_context);
   alloy_stats_snapshot_get(stats, &event.snapshot);
+  event.operations = event.snapshot.allocations + event.snapshot.deallocations + event.snapshot.reallocations;
   uint64_t allocations = event.snapshot.allocations + event.snapshot.reallocations;
   /* After alloy_stats_reset the counts restart from zero. */
   if (allocations < e->period_start_allocations) e->period_start_allocations = 0;
@@ -269,28 +264,18 @@ static void stats_run_checkpoint(alloy_stats *stats, uint64_t operations) {
                     (double)event.snapshot.live_bytes, (double)e->live_bytes_threshold);
 }
 
-/* Only the thread whose compare-and-swap moves the checkpoint on runs it, and
- * only while no other checkpoint is running (a slow callback makes later
- * checkpoints skip rather than queue). */
-static ALLOY_NOINLINE void stats_checkpoint(alloy_stats *stats, uint64_t operations) {
+/* One checkpoint at a time: one reached while another thread is still in
+ * the callback is skipped rather than queued behind it. */
+static ALLOY_NOINLINE void stats_checkpoint(alloy_stats *stats) {
   stats_events *e = &stats->events;
-  uint64_t checkpoint = atomic_load_explicit(&e->next_checkpoint, memory_order_relaxed);
-  if (operations < checkpoint) return;
-  uint64_t next = operations - operations % e->check_every + e->check_every;
-  if (!atomic_compare_exchange_strong_explicit(&e->next_checkpoint, &checkpoint, next, memory_order_relaxed,
-                                               memory_order_relaxed))
-    return; /* another thread took this checkpoint */
   if (atomic_flag_test_and_set_explicit(&e->emitting, memory_order_acquire)) return;
-  stats_run_checkpoint(stats, operations);
+  stats_run_checkpoint(stats);
   atomic_flag_clear_explicit(&e->emitting, memory_order_release);
 }
 
 void alloy_stats_poll(alloy_stats *stats) {
-  if (stats == NULL || !stats->events_on) return;
-  stats_events *e = &stats->events;
-  if (atomic_flag_test_and_set_explicit(&e->emitting, memory_order_acquire)) return;
-  stats_run_checkpoint(stats, atomic_load_explicit(&e->operations, memory_order_relaxed));
-  atomic_flag_clear_explicit(&e->emitting, memory_order_release);
+  if (stats == NULL || stats->events.on_event == NULL) return;
+  stats_checkpoint(stats);
 }
 
 const char *alloy_stats_spike_name(alloy_stats_spike_kind spike) {
@@ -304,23 +289,23 @@ const char *alloy_stats_spike_name(alloy_stats_spike_kind spike) {
 
 static void stats_events_init(alloy_stats *stats, const alloy_stats_config *config) {
   stats_events *e = &stats->events;
-  atomic_init(&e->operations, 0);
-  atomic_init(&e->next_checkpoint, UINT64_MAX);
   atomic_flag_clear(&e->emitting);
+  stats->check_mask = UINT64_MAX;
   if (config == NULL || config->on_event == NULL) return;
-  stats->events_on = true;
+  uint64_t check_every = config->check_every != 0 ? config->check_every : ALLOY_STATS_DEFAULT_CHECK_EVERY;
+  uint64_t rounded = 1;
+  while (rounded < check_every && rounded < (UINT64_C(1) << 62)) rounded <<= 1;
+  stats->check_mask = rounded - 1;
   e->on_event = config->on_event;
   e->event_context = config->event_context;
   e->clock = config->clock != NULL ? config->clock : stats_coarse_clock;
   e->clock_context = config->clock_context;
-  e->check_every = config->check_every != 0 ? config->check_every : ALLOY_STATS_DEFAULT_CHECK_EVERY;
   e->period_ns = config->period_ns;
   e->live_bytes_threshold = config->live_bytes_threshold;
   e->allocation_rate_threshold = config->allocation_rate_threshold;
   e->live_bytes_armed = true;
   e->allocation_rate_armed = true;
   e->period_start_ns = e->rate_start_ns = e->clock(e->clock_context);
-  atomic_store_explicit(&e->next_checkpoint, e->check_every, memory_order_relaxed);
 }
 
 static void stats_get_info(const alloy_resource *self, alloy_resource_info *info) {

@@ -18,11 +18,14 @@
  * either always or never sampled, so short runs on few addresses are noisy.
  *
  * Profiler events (for production too): given an on_event callback, the
- * decorator counts every call (allocate, deallocate, reallocate, failed ones
- * included) with one relaxed atomic increment and a compare. Every
- * `check_every` operations one thread (the one whose increment reaches the
- * checkpoint and wins a compare-and-swap on it) takes the slow path: it reads
- * the clock (CLOCK_MONOTONIC_COARSE unless the config supplies one) and
+ * decorator reaches a checkpoint whenever its allocation count, its free
+ * count or its reallocation count reaches a multiple of `check_every`
+ * (rounded up to a power of two; counted blocks only when sampling). The
+ * test is a mask and a compare on the value the counter's own relaxed
+ * increment returned, so events add no atomic operation to the fast path,
+ * and each checkpoint belongs to exactly one thread. That thread takes the
+ * slow path: it reads the clock (CLOCK_MONOTONIC_COARSE unless the config
+ * supplies one) and
  *   - when `period_ns` is 0, or at least period_ns has passed since the last
  *     snapshot, ends a period: emits ALLOY_STATS_EVENT_SNAPSHOT with the
  *     snapshot and the allocation rate over the period, then checks the rate
@@ -70,7 +73,8 @@ typedef struct alloy_stats_config {
   /* Profiler events; all off while on_event is NULL. */
   alloy_stats_event_callback on_event;
   void *event_context;
-  uint64_t check_every;          /* operations between checkpoints (0: ALLOY_STATS_DEFAULT_CHECK_EVERY) */
+  uint64_t check_every;          /* counted operations of one kind between checkpoints, rounded
+                                  * up to a power of two (0: ALLOY_STATS_DEFAULT_CHECK_EVERY) */
   uint64_t period_ns;            /* least time between snapshots (0: one snapshot per checkpoint) */
   size_t live_bytes_threshold;   /* spike when live bytes rise above it (0: off) */
   uint64_t allocation_rate_threshold; /* spike when a period's allocations per second exceed it (0: off) */
@@ -117,7 +121,7 @@ typedef enum alloy_stats_spike_kind {
 struct alloy_stats_event {
   alloy_stats_event_kind kind;
   uint64_t sequence;           /* events emitted before this one */
-  uint64_t operations;         /* operations counted when the checkpoint was reached */
+  uint64_t operations;         /* allocations + deallocations + reallocations in the snapshot */
   uint64_t time_ns;            /* the clock at the checkpoint */
   /* The period that ended (snapshots) or is running (spikes). */
   uint64_t period_ns;
@@ -143,9 +147,9 @@ alloy_resource *alloy_stats_resource(alloy_stats *stats);
 
 void alloy_stats_snapshot_get(const alloy_stats *stats, alloy_stats_snapshot *out);
 
-/* Runs a checkpoint now (from a timer or an idle loop), as if the operation
- * count had reached one; nothing when events are off or another thread is
- * in the callback. */
+/* Runs a checkpoint now (from a timer or an idle loop, or to see a phase that
+ * only frees through to its end); nothing when events are off or another
+ * thread is in a checkpoint. */
 void alloy_stats_poll(alloy_stats *stats);
 
 const char *alloy_stats_spike_name(alloy_stats_spike_kind spike);
