@@ -4,8 +4,8 @@
  * A TLSF heap serves a churn of variable-size blocks; a stats decorator over
  * it emits a snapshot every 200 ms (checked every 256 operations on the
  * coarse monotonic clock) and spike events when live bytes pass 8 MiB or the
- * allocation rate passes a million per second. The workload runs three
- * phases: steady (a 2 MiB working set, paced), spike (16 MiB, flat out) and
+ * allocation rate passes half a million per second. The workload runs three
+ * phases: steady (a 2 MiB working set, paced), spike (14 MiB, flat out) and
  * recovery (back to 2 MiB, paced). Each snapshot prints one line; spikes
  * print where they happen.
  *
@@ -24,7 +24,7 @@
 
 #define SLOTS 4096u
 #define LIVE_THRESHOLD ((size_t)8 << 20)
-#define RATE_THRESHOLD 1000000u
+#define RATE_THRESHOLD 500000u
 
 typedef struct view {
   const char *phase;
@@ -153,7 +153,7 @@ int main(int argc, char **argv) {
   printf("live view: stats over tlsf, snapshot every 200 ms, spikes above %.0f MiB live or %.1fM allocs/s\n",
          mib(LIVE_THRESHOLD), RATE_THRESHOLD / 1e6);
   run_phase(&w, &v, "steady", seconds * 0.4, 512, true);
-  run_phase(&w, &v, "spike", seconds * 0.25, 4096, false);
+  run_phase(&w, &v, "spike", seconds * 0.25, 3584, false);
   run_phase(&w, &v, "recovery", seconds * 0.35, 512, true);
   alloy_stats_poll(stats); /* the last, partial period */
 
