@@ -2,7 +2,8 @@
 # Runs alloy's whole test suite:
 #   1. every test target under each build config of .bazelrc
 #      (default with warnings as errors, asan, ubsan, tsan, valgrind, debug)
-#      and under each non-default compile-time option (align32, no_huge_pages);
+#      and under each non-default compile-time option (align32, no_huge_pages,
+#      canaries, leak_tracking);
 #      the fuzz targets under libFuzzer for a bounded time (fuzz);
 #   2. the layering check: no strategy pulls in another strategy or a
 #      decorator, no decorator pulls in a strategy;
@@ -15,7 +16,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-configs=(${ALLOY_CONFIGS:-default asan ubsan tsan valgrind debug align32 no_huge_pages fuzz})
+configs=(${ALLOY_CONFIGS:-default asan ubsan tsan valgrind debug align32 no_huge_pages canaries leak_tracking fuzz})
 passed=0
 failed=0
 log_dir=$(mktemp -d)

@@ -6,7 +6,9 @@
 // debug quarantine). Inner resources: the system heap (thread-safe, the
 // usual production pairing) and a single-threaded free list (cheap enough
 // that the decorators' own cost shows). After the runs a table gives each
-// stack's time per operation divided by the bare inner's.
+// stack's time per operation divided by the bare inner's, and a second one
+// the stats decorator with profiler events on divided by plain stats.
+#include <atomic>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -44,6 +46,24 @@ std::vector<Inner> Inners() {
   };
 }
 
+// The profiler-event sink of the stats_events variants: counts, so the
+// callback cost is what a real sink that queues the event would pay at least.
+std::atomic<uint64_t> g_events{0};
+void CountEvent(const alloy_stats_event *event, void *) {
+  benchmark::DoNotOptimize(event->snapshot.live_bytes);
+  g_events.fetch_add(1, std::memory_order_relaxed);
+}
+
+// Production settings: a checkpoint every 4096 operations, a snapshot every
+// 100 ms of the coarse clock, both spike thresholds armed.
+void ProductionEvents(StackOptions *o) {
+  o->stats.on_event = CountEvent;
+  o->stats.check_every = ALLOY_STATS_DEFAULT_CHECK_EVERY;
+  o->stats.period_ns = 100000000;
+  o->stats.live_bytes_threshold = size_t{1} << 30;
+  o->stats.allocation_rate_threshold = 100000000;
+}
+
 std::vector<Variant> Variants() {
   auto none = [](StackOptions *) {};
   return {
@@ -51,6 +71,18 @@ std::vector<Variant> Variants() {
       {"locked", {Decorator::kLocked}, none},
       {"stats", {Decorator::kStats}, none},
       {"stats_sampled_1_in_100", {Decorator::kStats}, [](StackOptions *o) { o->stats.sample_rate = 100; }},
+      {"stats_events", {Decorator::kStats}, ProductionEvents},
+      {"stats_events_check_every_64", {Decorator::kStats},
+       [](StackOptions *o) {
+         ProductionEvents(o);
+         o->stats.check_every = 64;
+       }},
+      {"stats_events_snapshot_every_64", {Decorator::kStats},
+       [](StackOptions *o) {
+         ProductionEvents(o);
+         o->stats.check_every = 64;
+         o->stats.period_ns = 0;  // a snapshot and a callback at every checkpoint
+       }},
       {"tagged", {Decorator::kTagged}, none},
       {"tagged_with_budget", {Decorator::kTagged},
        [](StackOptions *o) { o->tagged.budgets[ALLOY_TAG_UNTAGGED] = size_t{1} << 40; }},
@@ -180,6 +212,22 @@ int main(int argc, char **argv) {
                     it->second / bare->second);
       }
     }
+
+  std::printf("\nProfiler events over plain stats (time per operation, ratio):\n");
+  std::printf("%-8s %-10s %-30s %10s %8s\n", "workload", "inner", "stats variant", "ns/op", "ratio");
+  for (const char *workload : {"pair", "batch"})
+    for (const Inner &inner : inners) {
+      std::string prefix = std::string(workload) + "/" + inner.name + "/";
+      auto stats = reporter.ns_per_item().find(prefix + "stats");
+      if (stats == reporter.ns_per_item().end()) continue;
+      for (const char *variant : {"stats_events", "stats_events_check_every_64", "stats_events_snapshot_every_64"}) {
+        auto it = reporter.ns_per_item().find(prefix + variant);
+        if (it == reporter.ns_per_item().end()) continue;
+        std::printf("%-8s %-10s %-30s %10.1f %8.2f\n", workload, inner.name, variant, it->second,
+                    it->second / stats->second);
+      }
+    }
+  std::printf("(%llu events delivered)\n", static_cast<unsigned long long>(g_events.load()));
   benchmark::Shutdown();
   return 0;
 }

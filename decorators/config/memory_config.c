@@ -16,11 +16,16 @@ alloy_memory_config alloy_memory_config_defaults(void) {
   config.huge_page_min_size = (size_t)2 << 20;
   config.numa_policy = ALLOY_NUMA_POLICY_DEFAULT;
   config.stats_sample_rate = 1;
+  config.stats_check_every = 4096;
+  config.stats_period_ms = 1000;
+  config.stats_spike_live_bytes = 0;
+  config.stats_spike_allocation_rate = 0;
   config.debug_canary = true;
+  config.debug_check_on_destroy = ALLOY_WITH_CANARIES != 0;
   config.debug_fill = true;
   config.debug_quarantine = 16;
   config.debug_guard_pages = false;
-  config.leak_depth = 16;
+  config.leak_depth = ALLOY_MEMORY_CONFIG_DEFAULT_LEAK_DEPTH;
   return config;
 }
 
@@ -156,6 +161,24 @@ static alloy_status set_key(alloy_memory_config *config, slice key, slice value,
     if (!parse_count(value, 1, UINT32_MAX, &n))
       return bad_value(error, capacity, key, value, "a whole number from 1 (every operation) to 4294967295");
     config->stats_sample_rate = (uint32_t)n;
+  } else if (slice_is(key, "stats.check_every")) {
+    if (!parse_count(value, 1, UINT32_MAX, &n))
+      return bad_value(error, capacity, key, value, "a whole number of operations from 1 to 4294967295");
+    config->stats_check_every = n;
+  } else if (slice_is(key, "stats.period_ms")) {
+    if (!parse_count(value, 0, UINT32_MAX, &n))
+      return bad_value(error, capacity, key, value, "a whole number of milliseconds (0 = every checkpoint)");
+    config->stats_period_ms = n;
+  } else if (slice_is(key, "stats.spike.live_bytes")) {
+    if (!parse_size(value, &n)) return bad_value(error, capacity, key, value, "a size such as 512M (0 = off)");
+    config->stats_spike_live_bytes = n;
+  } else if (slice_is(key, "stats.spike.alloc_rate")) {
+    if (!parse_count(value, 0, SIZE_MAX, &n))
+      return bad_value(error, capacity, key, value, "allocations per second as a whole number (0 = off)");
+    config->stats_spike_allocation_rate = n;
+  } else if (slice_is(key, "debug.check_on_destroy")) {
+    if (!parse_bool(value, &flag)) return bad_value(error, capacity, key, value, "0, 1, true, false, on or off");
+    config->debug_check_on_destroy = flag;
   } else if (slice_is(key, "debug.canary")) {
     if (!parse_bool(value, &flag)) return bad_value(error, capacity, key, value, "0, 1, true, false, on or off");
     config->debug_canary = flag;
@@ -190,6 +213,8 @@ alloy_status alloy_memory_config_validate(const alloy_memory_config *config, cha
     return fail(error, capacity, "alloy_memory_config: huge_page.min_size must not be 0");
   if (config->stats_sample_rate == 0)
     return fail(error, capacity, "alloy_memory_config: stats.sample must be at least 1");
+  if (config->stats_check_every == 0)
+    return fail(error, capacity, "alloy_memory_config: stats.check_every must be at least 1");
   if ((unsigned)config->numa_policy > ALLOY_NUMA_POLICY_NODE ||
       (config->numa_policy == ALLOY_NUMA_POLICY_NODE && config->numa_node < 0))
     return fail(error, capacity, "alloy_memory_config: numa policy %d node %d is not valid", (int)config->numa_policy,

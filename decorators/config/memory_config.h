@@ -17,11 +17,19 @@
  *                                  tooling, userN or a tag number); 0 = unlimited (default)
  *   numa                    policy default | local | interleave | node:<n>
  *   stats.sample            count  1 in N operations are counted (1 = all; default 1)
+ *   stats.check_every       count  allocations (or frees) between profiler-event checkpoints,
+ *                                  rounded up to a power of two (default 4096)
+ *   stats.period_ms         count  least milliseconds between profiler snapshots (default 1000)
+ *   stats.spike.live_bytes  size   spike event above this many live bytes (0 = off, default)
+ *   stats.spike.alloc_rate  count  spike event above this many allocations per second (0 = off, default)
  *   debug.canary            bool   canaries before and after each block (default 1)
+ *   debug.check_on_destroy  bool   destroy checks the canaries of every block still live
+ *                                  (default 0; 1 when built with ALLOY_WITH_CANARIES)
  *   debug.fill              bool   fill freed blocks with a pattern (default 1)
  *   debug.quarantine        count  freed blocks kept poisoned before release (default 16)
  *   debug.guard_pages       bool   each block on its own pages with a guard page after it (default 0)
- *   leak.depth              count  stack frames recorded per block (1..32; default 16)
+ *   leak.depth              count  stack frames recorded per block (1..32; default 16,
+ *                                  32 when built with ALLOY_WITH_LEAK_TRACKING)
  * Sizes take an optional K, M or G suffix (powers of 1024). Booleans are
  * 0/1, true/false, on/off, yes/no. Whitespace around keys and values is
  * ignored.
@@ -40,6 +48,7 @@
 
 #include "alloy/compiler.h"
 #include "alloy/memory_tag.h"
+#include "alloy/options.h"
 #include "alloy/status.h"
 
 ALLOY_EXTERN_C_BEGIN
@@ -53,6 +62,14 @@ typedef enum alloy_numa_policy {
 
 #define ALLOY_MEMORY_CONFIG_MAX_LEAK_DEPTH 32u
 
+/* Frames the leak decorator records by default: all of them when the build
+ * asks for leak tracking (ALLOY_WITH_LEAK_TRACKING, alloy/options.h). */
+#if ALLOY_WITH_LEAK_TRACKING
+#define ALLOY_MEMORY_CONFIG_DEFAULT_LEAK_DEPTH ALLOY_MEMORY_CONFIG_MAX_LEAK_DEPTH
+#else
+#define ALLOY_MEMORY_CONFIG_DEFAULT_LEAK_DEPTH 16u
+#endif
+
 typedef struct alloy_memory_config {
   size_t small_object_max_size;
   size_t medium_max_size;
@@ -61,7 +78,12 @@ typedef struct alloy_memory_config {
   alloy_numa_policy numa_policy;
   int numa_node; /* for ALLOY_NUMA_POLICY_NODE */
   uint32_t stats_sample_rate;
+  uint64_t stats_check_every;
+  uint64_t stats_period_ms;
+  size_t stats_spike_live_bytes;
+  uint64_t stats_spike_allocation_rate;
   bool debug_canary;
+  bool debug_check_on_destroy;
   bool debug_fill;
   size_t debug_quarantine;
   bool debug_guard_pages;

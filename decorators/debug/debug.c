@@ -393,6 +393,7 @@ alloy_debug_config alloy_debug_config_default(void) {
   config.fill = true;
   config.quarantine = 16;
   config.guard_pages = false;
+  config.check_on_destroy = ALLOY_WITH_CANARIES != 0;
   return config;
 }
 
@@ -402,6 +403,7 @@ alloy_debug_config alloy_debug_config_from_memory_config(const alloy_memory_conf
   config.fill = memory->debug_fill;
   config.quarantine = memory->debug_quarantine;
   config.guard_pages = memory->debug_guard_pages;
+  config.check_on_destroy = memory->debug_check_on_destroy;
   return config;
 }
 
@@ -516,6 +518,7 @@ void alloy_debug_get_counts(alloy_debug *debug, alloy_debug_counts *out) {
 
 void alloy_debug_destroy(alloy_debug *debug) {
   if (debug == NULL) return;
+  if (debug->config.check_on_destroy) ALLOY_IGNORE_STATUS(alloy_debug_check_all(debug));
   ALLOY_IGNORE_STATUS(alloy_debug_flush_quarantine(debug));
   alloy_pointer_table_destroy(&debug->live);
   if (debug->quarantine != NULL) alloy_heap_free(debug->quarantine);

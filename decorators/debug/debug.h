@@ -62,9 +62,11 @@ typedef struct alloy_debug_config {
   bool fill;          /* fill new blocks and freed blocks with the patterns above */
   size_t quarantine;  /* freed blocks held back before release (0 = none) */
   bool guard_pages;   /* every block on its own pages, a no-access page after it */
+  bool check_on_destroy; /* destroy checks the canaries of every block still live */
 } alloy_debug_config;
 
-/* canary on, fill on, quarantine 16, no guard pages. */
+/* canary on, fill on, quarantine 16, no guard pages; check_on_destroy only
+ * when built with ALLOY_WITH_CANARIES (alloy/options.h). */
 alloy_debug_config alloy_debug_config_default(void);
 alloy_debug_config alloy_debug_config_from_memory_config(const alloy_memory_config *config);
 
@@ -72,7 +74,8 @@ alloy_debug_config alloy_debug_config_from_memory_config(const alloy_memory_conf
 ALLOY_NODISCARD alloy_status alloy_debug_create(alloy_resource *inner, const alloy_debug_config *config,
                                                 alloy_debug **out);
 
-/* Releases the quarantined blocks (checking them) and the decorator's state.
+/* Releases the quarantined blocks (checking them) and the decorator's state;
+ * with check_on_destroy, first checks every live block (alloy_debug_check_all).
  * Blocks still live are the caller's business (see the leak decorator). */
 void alloy_debug_destroy(alloy_debug *debug);
 alloy_resource *alloy_debug_resource(alloy_debug *debug);

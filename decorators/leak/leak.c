@@ -12,7 +12,8 @@
 #include "alloy/heap.h"
 #include "alloy/pointer_table.h"
 
-#define LEAK_DEFAULT_DEPTH 16u
+/* 16 frames, or 32 when built with ALLOY_WITH_LEAK_TRACKING. */
+#define LEAK_DEFAULT_DEPTH ALLOY_MEMORY_CONFIG_DEFAULT_LEAK_DEPTH
 #define LEAK_NO_RECORD UINT32_MAX
 
 typedef struct leak_record {

@@ -35,7 +35,8 @@ ALLOY_EXTERN_C_BEGIN
 typedef struct alloy_leak alloy_leak;
 
 typedef struct alloy_leak_config {
-  unsigned depth;         /* frames per block, 1..ALLOY_LEAK_MAX_DEPTH (0: 16) */
+  unsigned depth;         /* frames per block, 1..ALLOY_LEAK_MAX_DEPTH (0: 16, or all 32
+                           * when built with ALLOY_WITH_LEAK_TRACKING) */
   bool quiet_on_destroy;  /* do not report outstanding blocks on destroy */
   FILE *report_file;      /* where destroy reports (NULL: stderr) */
 } alloy_leak_config;
@@ -48,7 +49,7 @@ typedef struct alloy_leak_summary {
 
 alloy_leak_config alloy_leak_config_from_memory_config(const alloy_memory_config *config);
 
-/* config may be NULL (depth 16, report to stderr on destroy). */
+/* config may be NULL (the default depth, report to stderr on destroy). */
 ALLOY_NODISCARD alloy_status alloy_leak_create(alloy_resource *inner, const alloy_leak_config *config,
                                                alloy_leak **out);
 

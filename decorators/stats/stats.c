@@ -6,26 +6,7 @@
 #include <string.h>
 
 #include "alloy/heap.h"
-
-typedef struct stats_counters {
-  atomic_uint_fast64_t allocations;
-  atomic_uint_fast64_t deallocations;
-  atomic_uint_fast64_t reallocations;
-  atomic_size_t live_bytes;
-  atomic_size_t peak_live_bytes;
-  atomic_uint_fast64_t live_blocks;
-  atomic_uint_fast64_t failures[ALLOY_STATUS_COUNT];
-} stats_counters;
-
-struct alloy_stats {
-  alloy_resource resource; /* first: the decorator is a resource */
-  alloy_resource *inner;
-  uint64_t sample_threshold; /* a block is counted when its address hash is below */
-  uint32_t sample_rate;
-  size_t (*remote_free_pending)(const alloy_resource *inner, void *context);
-  void *remote_free_context;
-  _Alignas(ALLOY_CACHE_LINE) stats_counters counters;
-};
+#include "decorators/stats/stats_internal.h"
 
 static alloy_stats *stats_of(alloy_resource *self) { return (alloy_stats *)(void *)self; }
 static const alloy_stats *stats_of_const(const alloy_resource *self) { return (const alloy_stats *)(const void *)self; }
@@ -56,10 +37,13 @@ static void stats_sub_live(stats_counters *c, size_t bytes) {
   atomic_fetch_sub_explicit(&c->live_blocks, 1, memory_order_relaxed);
 }
 
-static ALLOY_COLD alloy_status stats_failed(alloy_stats *stats, alloy_status status) {
-  if ((unsigned)status < ALLOY_STATUS_COUNT)
-    atomic_fetch_add_explicit(&stats->counters.failures[status], 1, memory_order_relaxed);
-  return status;
+static ALLOY_COLD alloy_status stats_failed(alloy_stats *stats, alloy_status status);
+
+/* The per-operation cost of events: a mask and a compare on the count the
+ * operation's own increment returned. Each count value goes to one thread
+ * only, so exactly one thread reaches a given checkpoint. */
+static ALLOY_ALWAYS_INLINE void stats_counted(alloy_stats *stats, uint64_t count_before) {
+  if (ALLOY_UNLIKELY(((count_before + 1) & stats->check_mask) == 0)) stats_checkpoint(stats);
 }
 
 static alloy_status stats_allocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
@@ -68,8 +52,9 @@ static alloy_status stats_allocate(alloy_resource *self, size_t size, size_t ali
   alloy_status status = alloy_resource_allocate(stats->inner, size, align, &block);
   if (ALLOY_UNLIKELY(status != ALLOY_OK)) return stats_failed(stats, status);
   if (stats_sampled(stats, block.ptr)) {
-    atomic_fetch_add_explicit(&stats->counters.allocations, 1, memory_order_relaxed);
+    uint64_t count = atomic_fetch_add_explicit(&stats->counters.allocations, 1, memory_order_relaxed);
     stats_add_live(&stats->counters, size);
+    stats_counted(stats, count);
   }
   *out = alloy_block_make(block.ptr, size);
   return ALLOY_OK;
@@ -80,8 +65,9 @@ static alloy_status stats_deallocate(alloy_resource *self, alloy_block block, si
   alloy_status status = alloy_resource_deallocate(stats->inner, block, align);
   if (ALLOY_UNLIKELY(status != ALLOY_OK)) return stats_failed(stats, status);
   if (stats_sampled(stats, block.ptr)) {
-    atomic_fetch_add_explicit(&stats->counters.deallocations, 1, memory_order_relaxed);
+    uint64_t count = atomic_fetch_add_explicit(&stats->counters.deallocations, 1, memory_order_relaxed);
     stats_sub_live(&stats->counters, block.size);
+    stats_counted(stats, count);
   }
   return ALLOY_OK;
 }
@@ -89,8 +75,9 @@ static alloy_status stats_deallocate(alloy_resource *self, alloy_block block, si
 static void stats_moved(alloy_stats *stats, alloy_block old_block, alloy_block new_block) {
   if (old_block.ptr != NULL && stats_sampled(stats, old_block.ptr)) stats_sub_live(&stats->counters, old_block.size);
   if (stats_sampled(stats, new_block.ptr)) {
-    atomic_fetch_add_explicit(&stats->counters.reallocations, 1, memory_order_relaxed);
+    uint64_t count = atomic_fetch_add_explicit(&stats->counters.reallocations, 1, memory_order_relaxed);
     stats_add_live(&stats->counters, new_block.size);
+    stats_counted(stats, count);
   }
 }
 
@@ -148,6 +135,12 @@ void alloy_stats_snapshot_get(const alloy_stats *stats, alloy_stats_snapshot *ou
   }
 }
 
+static ALLOY_COLD alloy_status stats_failed(alloy_stats *stats, alloy_status status) {
+  if ((unsigned)status < ALLOY_STATUS_COUNT)
+    atomic_fetch_add_explicit(&stats->counters.failures[status], 1, memory_order_relaxed);
+  return status;
+}
+
 static void stats_get_info(const alloy_resource *self, alloy_resource_info *info) {
   const alloy_stats *stats = stats_of_const(self);
   alloy_resource_get_info(stats->inner, info); /* size classes, limits, thread safety */
@@ -202,6 +195,10 @@ alloy_stats_config alloy_stats_config_from_memory_config(const alloy_memory_conf
   alloy_stats_config stats_config;
   memset(&stats_config, 0, sizeof stats_config);
   stats_config.sample_rate = config->stats_sample_rate;
+  stats_config.check_every = config->stats_check_every;
+  stats_config.period_ns = config->stats_period_ms * UINT64_C(1000000);
+  stats_config.live_bytes_threshold = config->stats_spike_live_bytes;
+  stats_config.allocation_rate_threshold = config->stats_spike_allocation_rate;
   return stats_config;
 }
 
@@ -230,6 +227,7 @@ alloy_status alloy_stats_create(alloy_resource *inner, const alloy_stats_config 
     stats->remote_free_context = config->remote_free_context;
   }
   stats_counters_init(&stats->counters);
+  stats_events_init(stats, config);
   *out = stats;
   return ALLOY_OK;
 }

@@ -19,7 +19,7 @@ TEST(MemoryConfig, Defaults) {
   EXPECT_TRUE(c.debug_canary);
   EXPECT_EQ(c.debug_quarantine, 16u);
   EXPECT_FALSE(c.debug_guard_pages);
-  EXPECT_EQ(c.leak_depth, 16u);
+  EXPECT_EQ(c.leak_depth, ALLOY_MEMORY_CONFIG_DEFAULT_LEAK_DEPTH);
   for (size_t budget : c.budgets) EXPECT_EQ(budget, 0u);
   char error[128];
   EXPECT_EQ(alloy_memory_config_validate(&c, error, sizeof error), ALLOY_OK);
