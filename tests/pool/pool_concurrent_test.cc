@@ -271,6 +271,7 @@ TEST_F(ConcurrentPoolTest, DebugBuildsCatchMisplacedRemoteFreesAndDoubleFrees) {
 TEST(ConcurrentPoolConfig, BadConcurrentAndPlacementConfigsAreRefused) {
   alloy_pool *pool = reinterpret_cast<alloy_pool *>(0x1);
   alloy_pool_config config = ConcurrentConfig(8, size_t{1} << 21);
+  config.block_align = 8;  // 2 MiB of 8-byte blocks, whatever ALLOY_DEFAULT_ALIGNMENT is
   EXPECT_EQ(alloy_pool_create(&config, &pool), ALLOY_E_INVALID_ARGUMENT) << "more blocks than a source can hold";
   config = alloy_pool_config_default(64);
   config.numa_node = -2;

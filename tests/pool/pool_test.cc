@@ -121,7 +121,8 @@ TEST_F(PoolTest, EveryPowerOfTwoAlignmentUpTo4KiB) {
 TEST_F(PoolTest, RequestsThePoolCannotServeGetAClearStatus) {
   alloy_block block = {nullptr, 0};
   EXPECT_EQ(alloy_alloc(a_, 65, 8, &block), ALLOY_E_UNSUPPORTED) << "larger than a block";
-  EXPECT_EQ(alloy_alloc(a_, 64, 32, &block), ALLOY_E_UNSUPPORTED) << "more aligned than a block";
+  EXPECT_EQ(alloy_alloc(a_, 64, 2 * ALLOY_DEFAULT_ALIGNMENT, &block), ALLOY_E_UNSUPPORTED)
+      << "more aligned than a block (blocks default to ALLOY_DEFAULT_ALIGNMENT)";
   EXPECT_EQ(alloy_alloc(a_, SIZE_MAX, 8, &block), ALLOY_E_INVALID_ARGUMENT);
   EXPECT_EQ(alloy_alloc(a_, 8, 0, &block), ALLOY_E_INVALID_ARGUMENT);
   EXPECT_EQ(alloy_alloc(a_, 8, 3, &block), ALLOY_E_INVALID_ARGUMENT);
