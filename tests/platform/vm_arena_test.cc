@@ -10,9 +10,13 @@
 #include "alloy/tool_hooks.h"
 #include "alloy/vm.h"
 #include "alloy/vm_arena.h"
+#include "tests/support/page_faults.h"
 #include "tests/support/support.h"
 
 namespace {
+
+using alloy_test::FaultCountsAreReliable;
+using alloy_test::MinorFaults;
 
 const size_t kPage = alloy_vm_page_size();
 
@@ -176,12 +180,6 @@ alloy_vm_commit_policy Policy(alloy_commit_mode mode, size_t batch = 0, size_t p
   return policy;
 }
 
-long MinorFaults() {
-  struct rusage usage;
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_minflt;
-}
-
 // Writes one byte in every page of [ptr, ptr + size) and returns the minor
 // faults that took.
 long FaultsToTouch(void *ptr, size_t size) {
@@ -190,43 +188,6 @@ long FaultsToTouch(void *ptr, size_t size) {
   const long before = MinorFaults();
   for (size_t offset = 0; offset < size; offset += kPage) bytes[offset] = 1;
   return MinorFaults() - before;
-}
-
-// Minor faults count one per first-touched small page unless THP backs every
-// mapping or a tool's shadow memory takes faults of its own: tsan's, and
-// memcheck's (its shadow of a pre-warmed range is faulted in on the first
-// write, about one fault per 16 pages, so valgrind runs skip these checks).
-// Checked once on two scratch mappings, one touched lazily and one populated
-// first, instead of assumed.
-bool FaultCountsAreReliable() {
-  static const bool reliable = [] {
-    if (alloy_thp_current_mode() == ALLOY_THP_ALWAYS || alloy_test::kTsan || alloy_test::UnderValgrind()) return false;
-    const size_t page = alloy_vm_page_size();
-    const size_t pages = 256;
-    void *lazy = nullptr;
-    void *warm = nullptr;
-    if (alloy_vm_map(pages * page, page, &lazy) != ALLOY_OK) return false;
-    if (alloy_vm_map(pages * page, page, &warm) != ALLOY_OK) {
-      ALLOY_IGNORE_STATUS(alloy_vm_release(lazy, pages * page));
-      return false;
-    }
-    alloy_vm_populate(warm, pages * page);
-    long faults[2];
-    void *ranges[2] = {lazy, warm};
-    for (int i = 0; i < 2; ++i) {
-      volatile char *bytes = static_cast<char *>(ranges[i]);
-      struct rusage before, after;
-      getrusage(RUSAGE_SELF, &before);
-      for (size_t offset = 0; offset < pages * page; offset += page) bytes[offset] = 1;
-      getrusage(RUSAGE_SELF, &after);
-      faults[i] = after.ru_minflt - before.ru_minflt;
-    }
-    ALLOY_IGNORE_STATUS(alloy_vm_release(lazy, pages * page));
-    ALLOY_IGNORE_STATUS(alloy_vm_release(warm, pages * page));
-    const long n = static_cast<long>(pages);
-    return faults[0] >= n * 3 / 4 && faults[0] <= n * 5 / 4 && faults[1] <= n / 32;
-  }();
-  return reliable;
 }
 
 TEST(VmPopulate, BacksEveryPageAndKeepsContents) {
