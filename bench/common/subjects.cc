@@ -6,9 +6,13 @@
 
 #include "alloy/fallback.h"
 #include "alloy/frame.h"
+#include "alloy/huge_page.h"
+#include "alloy/locked.h"
+#include "alloy/partition.h"
 #include "alloy/pool.h"
 #include "alloy/resource.h"
 #include "alloy/small_object.h"
+#include "alloy/stack.h"
 #include "alloy/system.h"
 #include "alloy/tlsf.h"
 #include "bench/common/peer_allocators.h"
@@ -62,8 +66,11 @@ Instance Tlsf(size_t growth_size = 0, bool keep_empty_pools = false, size_t purg
   return {alloy_tlsf_resource(tlsf), [tlsf] { alloy_tlsf_destroy(tlsf); }};
 }
 
-Instance Pool64() {
+// With `concurrent_free` the creating thread owns the pool and any thread
+// frees (the remote-free channel).
+Instance Pool64(bool concurrent_free = false) {
   alloy_pool_config config = alloy_pool_config_default(64);
+  config.concurrent_free = concurrent_free;
   alloy_pool* pool = nullptr;
   if (alloy_pool_create(&config, &pool) != ALLOY_OK) return {};
   return {alloy_pool_resource(pool), [pool] { alloy_pool_destroy(pool); }};
@@ -77,6 +84,54 @@ Instance Frame() {
   alloy_frame* frame = nullptr;
   if (alloy_frame_create(&config, &frame) != ALLOY_OK) return {};
   return {alloy_frame_resource(frame), [frame] { alloy_frame_destroy(frame); }};
+}
+
+// Nested temporaries: the lifo workload keeps at most 16 blocks of 4 KiB live.
+Instance Stack() {
+  alloy_stack_config config = alloy_stack_config_default(size_t{1} << 20);
+  alloy_stack* stack = nullptr;
+  if (alloy_stack_create(&config, &stack) != ALLOY_OK) return {};
+  return {alloy_stack_resource(stack), [stack] { alloy_stack_destroy(stack); }};
+}
+
+// One partition of a default root (64 KiB slabs, buckets up to 8 KiB).
+Instance Partition() {
+  alloy_partition_root_config root_config = alloy_partition_root_config_default();
+  alloy_partition_root* root = nullptr;
+  if (alloy_partition_root_create(&root_config, &root) != ALLOY_OK) return {};
+  alloy_partition_config config = alloy_partition_config_default();
+  config.numa_node = ALLOY_PARTITION_NUMA_NONE;
+  alloy_partition* partition = nullptr;
+  if (alloy_partition_create(root, "bench", &config, &partition) != ALLOY_OK) {
+    alloy_partition_root_destroy(root);
+    return {};
+  }
+  return {alloy_partition_resource(partition), [root] { alloy_partition_root_destroy(root); }};
+}
+
+// Room for the large workload's worst batch (16 blocks of 2 MiB); the best
+// page kind the machine gives (explicit, else transparent huge pages).
+Instance HugePage() {
+  alloy_huge_page_config config = alloy_huge_page_config_default();
+  config.capacity = size_t{64} << 20;
+  config.numa_node = ALLOY_HUGE_PAGE_NUMA_NONE;
+  alloy_huge_page_arena* arena = nullptr;
+  if (alloy_huge_page_arena_create(&config, &arena) != ALLOY_OK) return {};
+  return {alloy_huge_page_arena_resource(arena), [arena] { alloy_huge_page_arena_destroy(arena); }};
+}
+
+// A single-threaded strategy shared between threads the documented way: one
+// lock around it. The decorator goes first, then the strategy.
+Instance Locked(Instance inner) {
+  alloy_locked* locked = nullptr;
+  if (inner.resource == nullptr || alloy_locked_create(inner.resource, nullptr, &locked) != ALLOY_OK) {
+    if (inner.destroy) inner.destroy();
+    return {};
+  }
+  return {alloy_locked_resource(locked), [locked, inner] {
+            alloy_locked_destroy(locked);
+            inner.destroy();
+          }};
 }
 
 // The spec's fallback chain: small objects first, TLSF for what they do not
@@ -108,7 +163,20 @@ std::vector<AlloyEntry> AlloySubjects() {
        [] { return Instance{alloy_system_resource(), nullptr}; }, {}, GlibcHeld, true},
       {"alloy/small_object", "default config: 8-256 B classes, 64 KiB pages, thread caches, remote free",
        SmallObject, small},
-      {"alloy/pool_64", "pool of 64 B blocks, 64 KiB slabs", Pool64, {"fixed_64"}},
+      {"alloy/pool_64", "pool of 64 B blocks, 64 KiB slabs", [] { return Pool64(); }, {"fixed_64", "fixed_64_latency"}},
+      {"alloy/pool_64_concurrent", "pool of 64 B blocks, concurrent_free: the owner allocates, any thread frees",
+       [] { return Pool64(true); }, {"fixed_64_latency", "xthread_64", "remote_reclaim"}},
+      {"alloy/stack", "stack, 1 MiB reserved: frees must come last-in first-out", Stack, {"lifo_latency"}},
+      {"alloy/partition", "one partition of a default root: 64 KiB slabs, buckets up to 8 KiB", Partition,
+       {"small_pairs", "small_latency", "steady_10k"}},
+      {"alloy/huge_page", "huge-page bump arena, 64 MiB, best page kind available; frees of the top block return it",
+       HugePage, {"large_latency"}},
+      // Single-threaded strategies behind the locked decorator, for the
+      // cross-thread case.
+      {"alloy/partition_locked", "alloy/partition behind the locked decorator", [] { return Locked(Partition()); },
+       {"xthread"}},
+      {"alloy/tlsf_locked", "alloy/tlsf (default config) behind the locked decorator", [] { return Locked(Tlsf()); },
+       {"xthread"}},
       {"alloy/tlsf", "default config: 1 MiB pools grown from the platform, no purge on free", [] { return Tlsf(); },
        {"medium_trace", "loading"}},
       // The same TLSF configured for the job: free pages given back at once

@@ -85,24 +85,30 @@ std::vector<uint32_t> MakeIndices(size_t count, size_t bound, uint64_t seed) {
   return indices;
 }
 
-// ---- small pairs -----------------------------------------------------------
+// ---- batch pairs ------------------------------------------------------------
 
-SmallPairs::SmallPairs(Allocator& allocator, size_t min_size, size_t max_size)
-    : a_(allocator), sizes_(MakeSizes(kTableSize, min_size, max_size, false, 1)), overhead_(Overhead()) {}
+BatchPairs::BatchPairs(Allocator& allocator, const PairShape& shape)
+    : a_(allocator),
+      sizes_(MakeSizes(kTableSize, shape.min_size, shape.max_size, shape.log_uniform, 1)),
+      lifo_(shape.lifo),
+      overhead_(Overhead()) {}
 
-bool SmallPairs::RunBatch() {
+bool BatchPairs::RunBatch() {
   const uint32_t* sizes = sizes_.data() + cursor_;
   for (int i = 0; i < kBatch; ++i) {
     slots_[i] = a_.Allocate(sizes[i], kAlign);
     if (slots_[i] == nullptr) return false;
     *static_cast<char*>(slots_[i]) = static_cast<char>(i);
   }
-  for (int i = 0; i < kBatch; ++i) a_.Free(slots_[i], sizes[i], kAlign);
+  for (int i = 0; i < kBatch; ++i) {
+    const int slot = FreeSlot(i);
+    a_.Free(slots_[slot], sizes[slot], kAlign);
+  }
   cursor_ = (cursor_ + kBatch) & (kTableSize - 1);
   return true;
 }
 
-bool SmallPairs::RunTimedBatch(LatencyHistogram& allocate, LatencyHistogram& free) {
+bool BatchPairs::RunTimedBatch(LatencyHistogram& allocate, LatencyHistogram& free) {
   const uint32_t* sizes = sizes_.data() + cursor_;
   for (int i = 0; i < kBatch; ++i) {
     uint64_t t0 = CyclesBegin();
@@ -114,8 +120,9 @@ bool SmallPairs::RunTimedBatch(LatencyHistogram& allocate, LatencyHistogram& fre
     allocate.Add(Net(t0, t1, overhead_));
   }
   for (int i = 0; i < kBatch; ++i) {
+    const int slot = FreeSlot(i);
     uint64_t t0 = CyclesBegin();
-    a_.Free(slots_[i], sizes[i], kAlign);
+    a_.Free(slots_[slot], sizes[slot], kAlign);
     uint64_t t1 = CyclesEnd();
     free.Add(Net(t0, t1, overhead_));
   }
@@ -163,8 +170,8 @@ bool SteadyState::Replace(size_t steps) {
 
 // ---- producer / consumer -------------------------------------------------------
 
-ProducerConsumer::ProducerConsumer(Allocator& allocator)
-    : a_(allocator), sizes_(MakeSizes(kTableSize, 8, 256, false, 4)) {
+ProducerConsumer::ProducerConsumer(Allocator& allocator, size_t min_size, size_t max_size)
+    : a_(allocator), sizes_(MakeSizes(kTableSize, min_size, max_size, false, 4)) {
   consumer_ = std::thread([this] { Consume(); });
 }
 

@@ -6,7 +6,7 @@
 // same sequence), and nothing here allocates from the process heap while a
 // measurement runs.
 //
-// Adaptive kernels (SmallPairs, SteadyState, ProducerConsumer) are meant to
+// Adaptive kernels (BatchPairs, SteadyState, ProducerConsumer) are meant to
 // sit inside a Google Benchmark loop, which chooses how many times to run
 // them; fixed traces (medium, frame, loading) run to completion and return
 // their own numbers.
@@ -30,14 +30,21 @@ std::vector<uint32_t> MakeSizes(size_t count, size_t lo, size_t hi, bool log_uni
 // `count` indices uniform in [0, bound).
 std::vector<uint32_t> MakeIndices(size_t count, size_t bound, uint64_t seed);
 
-// Small objects, thread local: kBatch allocations of 8–256 B (or of one
-// fixed size, for pools), then their frees in the same order (a typical
-// short-lived burst).
-class SmallPairs {
+// What a batch allocates and in which order it frees it.
+struct PairShape {
+  size_t min_size = 8, max_size = 256;  // bytes, both included
+  bool log_uniform = false;             // sizes log-uniform, else uniform
+  bool lifo = false;                    // frees in reverse order (a stack's), else in allocation order
+};
+
+// Thread-local batches: kBatch allocations of the shape's sizes, then their
+// frees (a typical short-lived burst: small objects freed in the same order,
+// one fixed size for pools, nested temporaries freed last-in first-out).
+class BatchPairs {
  public:
   static constexpr int kBatch = 16;
-  static constexpr size_t kMinSize = 8, kMaxSize = 256, kAlign = 8;
-  explicit SmallPairs(Allocator& allocator, size_t min_size = kMinSize, size_t max_size = kMaxSize);
+  static constexpr size_t kAlign = 8;
+  explicit BatchPairs(Allocator& allocator, const PairShape& shape = PairShape{});
   // One batch, untimed: kBatch allocate + kBatch free.
   bool RunBatch();
   // One batch with each allocate and each free timed on the cycle counter
@@ -45,8 +52,11 @@ class SmallPairs {
   bool RunTimedBatch(LatencyHistogram& allocate, LatencyHistogram& free);
 
  private:
+  // The i-th free of a batch releases this slot.
+  int FreeSlot(int i) const { return lifo_ ? kBatch - 1 - i : i; }
   Allocator& a_;
   std::vector<uint32_t> sizes_;
+  bool lifo_;
   size_t cursor_ = 0;
   uint64_t overhead_;
   void* slots_[kBatch];
@@ -71,7 +81,8 @@ class SteadyState {
   bool ok_ = true;
 };
 
-// One producer (the calling thread) allocates 8–256 B objects and hands them
+// One producer (the calling thread) allocates objects (8–256 B unless told
+// otherwise) and hands them
 // through a bounded single-producer/single-consumer ring to a consumer thread
 // that frees them: every free is a cross-thread free. Both sides work in
 // batches of kBatch and time only the allocator calls, so waiting on the ring
@@ -86,7 +97,7 @@ class ProducerConsumer {
   static constexpr size_t kRing = 8192;
   static constexpr size_t kBatch = 64;
   static constexpr int kSampleEvery = 8;
-  explicit ProducerConsumer(Allocator& allocator);
+  explicit ProducerConsumer(Allocator& allocator, size_t min_size = 8, size_t max_size = 256);
   ~ProducerConsumer();  // stops and joins the consumer
   // Produces `count` objects (rounded up to whole batches).
   bool Produce(size_t count);

@@ -66,101 +66,130 @@ double NsPerIteration(const benchmark::BenchmarkReporter::Run& run) {
   return t * 1e9 / benchmark::GetTimeUnitMultiplier(run.time_unit);
 }
 
-void RegisterSmall(const Subject& s, const CaseOptions& o) {
+// The subject's instance for one case; nullptr (the case marked skipped) when
+// it cannot be created.
+std::shared_ptr<Allocator> Create(const Subject& s, benchmark::State& state) {
+  std::shared_ptr<Allocator> a = s.make();
+  if (!a) state.SkipWithError("the subject could not be created");
+  return a;
+}
+
+// A kernel that repeats: Google Benchmark picks the iteration count for
+// `min_time`, the median repetition is reported.
+void Adaptive(benchmark::internal::Benchmark* b, double min_time, const CaseOptions& o) {
+  b->MinTime(min_time)->Repetitions(o.repetitions)->ReportAggregatesOnly(true);
+}
+
+// A fixed trace: runs once and stores its own numbers.
+void Once(benchmark::internal::Benchmark* b) { b->Iterations(1)->Unit(benchmark::kMillisecond); }
+
+// Runs `workload` for `subject` in a fresh child process (isolated_case.h);
+// false, with the case marked skipped, when it fails.
+bool RunIsolatedCase(benchmark::State& state, const std::string& workload, const std::string& subject, size_t length,
+                     IsolatedResult* r) {
+  std::string error;
+  bool ok = false;
+  for (auto _ : state) ok = RunIsolated(workload, subject, length, r, &error);
+  if (!ok) state.SkipWithError(error.c_str());
+  return ok;
+}
+
+const PairShape kSmallShape{8, 256, false, false};
+const PairShape kFixed64Shape{64, 64, false, false};
+
+// Batch-timed throughput (small_pairs, fixed_64): `store` gets the subject and
+// Google Benchmark's time per batch of BatchPairs::kBatch pairs.
+void RegisterBatches(const Subject& s, const CaseOptions& o, const std::string& workload, const PairShape& shape,
+                     const std::function<void(const std::string&, double)>& store) {
   std::string subject = s.name;
-  std::string name = "small_pairs/" + subject;
-  benchmark::RegisterBenchmark(name.c_str(), [s](benchmark::State& state) {
-    std::shared_ptr<Allocator> a = s.make();
-    if (!a) {
-      state.SkipWithError("the subject could not be created");
-      return;
-    }
-    SmallPairs work(*a);
-    for (auto _ : state) {
-      if (!work.RunBatch()) {
-        state.SkipWithError("allocation failed");
-        break;
-      }
-    }
-  })->MinTime(o.min_time)->Repetitions(o.repetitions)->ReportAggregatesOnly(true);
-  Finishers()[name] = [subject](const benchmark::BenchmarkReporter::Run& run) {
-    GlobalResults().Set({"small_pairs", "ns_per_op"},
-                        {"per malloc or free, batched", "ns", false, true},
-                        subject, NsPerIteration(run) / (2 * SmallPairs::kBatch));
+  std::string name = workload + "/" + subject;
+  Adaptive(benchmark::RegisterBenchmark(name.c_str(),
+                                        [s, shape](benchmark::State& state) {
+                                          std::shared_ptr<Allocator> a = Create(s, state);
+                                          if (!a) return;
+                                          BatchPairs work(*a, shape);
+                                          for (auto _ : state) {
+                                            if (!work.RunBatch()) {
+                                              state.SkipWithError("allocation failed");
+                                              break;
+                                            }
+                                          }
+                                        }),
+           o.min_time, o);
+  Finishers()[name] = [subject, store](const benchmark::BenchmarkReporter::Run& run) {
+    store(subject, NsPerIteration(run));
   };
 }
 
-// A fixed 64 B size: what a pool serves; the peers' same-size path.
-void RegisterFixed64(const Subject& s, const CaseOptions& o) {
-  std::string subject = s.name;
-  std::string name = "fixed_64/" + subject;
-  benchmark::RegisterBenchmark(name.c_str(), [s](benchmark::State& state) {
-    std::shared_ptr<Allocator> a = s.make();
-    if (!a) {
-      state.SkipWithError("the subject could not be created");
-      return;
-    }
-    SmallPairs work(*a, 64, 64);
-    for (auto _ : state) {
-      if (!work.RunBatch()) {
-        state.SkipWithError("allocation failed");
-        break;
-      }
-    }
-  })->MinTime(o.min_time)->Repetitions(o.repetitions)->ReportAggregatesOnly(true);
-  Finishers()[name] = [subject](const benchmark::BenchmarkReporter::Run& run) {
-    GlobalResults().Set({"fixed_64", "mpairs_per_s"}, {"malloc+free pairs, batched", "M pairs/s", true, true},
-                        subject, 1e3 * SmallPairs::kBatch / NsPerIteration(run));
-  };
-}
+// Per-operation latency: every allocate and every free of a batch timed on
+// its own, stored as P50/P99/P99.9 rows and as histograms for the plots.
+struct LatencyWorkload {
+  const char* workload;  // "small_latency"
+  PairShape shape;
+  const char* series;  // histograms "<series>_alloc" and "<series>_free"
+  const char* title;   // what the plots say, before "allocate" / "free"
+  bool short_case;     // a strategy's own case: CaseOptions::latency_min_time
+};
 
-void RegisterSmallLatency(const Subject& s, const CaseOptions& o) {
+const LatencyWorkload kSmallLatency{"small_latency", kSmallShape, "small", "small 8-256 B thread-local", false};
+// A pool's workload.
+const LatencyWorkload kFixed64Latency{"fixed_64_latency", kFixed64Shape, "fixed_64", "fixed 64 B thread-local",
+                                      true};
+// A stack's: nested temporaries of mixed sizes.
+const LatencyWorkload kLifoLatency{"lifo_latency", {16, 4096, true, true}, "lifo",
+                                   "nested 16 B-4 KiB, freed last-in first-out,", true};
+// A huge-page arena's: big blocks, freed in reverse so the arena takes each back.
+const LatencyWorkload kLargeLatency{"large_latency", {64u << 10, 2u << 20, true, true}, "large",
+                                    "large 64 KiB-2 MiB, freed last-in first-out,", true};
+
+void RegisterLatency(const Subject& s, const CaseOptions& o, const LatencyWorkload& w) {
   std::string subject = s.name;
-  std::string name = "small_latency/" + subject;
-  benchmark::RegisterBenchmark(name.c_str(), [s, subject](benchmark::State& state) {
-    std::shared_ptr<Allocator> a = s.make();
-    if (!a) {
-      state.SkipWithError("the subject could not be created");
-      return;
-    }
-    SmallPairs work(*a);
-    auto alloc = std::make_unique<LatencyHistogram>();
-    auto free = std::make_unique<LatencyHistogram>();
-    for (auto _ : state) {
-      if (!work.RunTimedBatch(*alloc, *free)) {
-        state.SkipWithError("allocation failed");
-        break;
-      }
-    }
-    StorePercentiles("small_latency", "alloc", "allocate", subject, *alloc);
-    StorePercentiles("small_latency", "free", "free", subject, *free);
-    GlobalResults().SetHistogram("small_alloc", "small 8-256 B thread-local allocate", subject, *alloc);
-    GlobalResults().SetHistogram("small_free", "small 8-256 B thread-local free", subject, *free);
-  })->MinTime(o.min_time)->Repetitions(o.repetitions)->ReportAggregatesOnly(true);
+  Adaptive(benchmark::RegisterBenchmark((std::string(w.workload) + "/" + subject).c_str(),
+                                        [s, subject, w](benchmark::State& state) {
+                                          std::shared_ptr<Allocator> a = Create(s, state);
+                                          if (!a) return;
+                                          BatchPairs work(*a, w.shape);
+                                          auto alloc = std::make_unique<LatencyHistogram>();
+                                          auto free = std::make_unique<LatencyHistogram>();
+                                          for (auto _ : state) {
+                                            if (!work.RunTimedBatch(*alloc, *free)) {
+                                              state.SkipWithError("allocation failed");
+                                              break;
+                                            }
+                                          }
+                                          StorePercentiles(w.workload, "alloc", "allocate", subject, *alloc);
+                                          StorePercentiles(w.workload, "free", "free", subject, *free);
+                                          Results& res = GlobalResults();
+                                          std::string series = w.series;
+                                          res.SetHistogram(series + "_alloc", std::string(w.title) + " allocate",
+                                                           subject, *alloc);
+                                          res.SetHistogram(series + "_free", std::string(w.title) + " free", subject,
+                                                           *free);
+                                        }),
+           w.short_case ? o.latency_min_time : o.min_time, o);
 }
 
 void RegisterSteady(const Subject& s, const CaseOptions& o) {
   constexpr size_t kSteps = 1024;
   std::string subject = s.name;
   std::string name = "steady_10k/" + subject;
-  benchmark::RegisterBenchmark(name.c_str(), [s](benchmark::State& state) {
-    std::shared_ptr<Allocator> a = s.make();
-    if (!a) {
-      state.SkipWithError("the subject could not be created");
-      return;
-    }
-    SteadyState work(*a);
-    if (!work.ok()) {
-      state.SkipWithError("allocation failed");
-      return;
-    }
-    for (auto _ : state) {
-      if (!work.Replace(kSteps)) {
-        state.SkipWithError("allocation failed");
-        break;
-      }
-    }
-  })->MinTime(o.min_time)->Repetitions(o.repetitions)->ReportAggregatesOnly(true);
+  Adaptive(benchmark::RegisterBenchmark(name.c_str(),
+                                        [s](benchmark::State& state) {
+                                          std::shared_ptr<Allocator> a = Create(s, state);
+                                          if (!a) return;
+                                          SteadyState work(*a);
+                                          if (!work.ok()) {
+                                            state.SkipWithError("allocation failed");
+                                            return;
+                                          }
+                                          for (auto _ : state) {
+                                            if (!work.Replace(kSteps)) {
+                                              state.SkipWithError("allocation failed");
+                                              break;
+                                            }
+                                          }
+                                        }),
+           o.min_time, o);
   Finishers()[name] = [subject](const benchmark::BenchmarkReporter::Run& run) {
     GlobalResults().Set({"steady_10k", "mpairs_per_s"},
                         {"free+malloc pairs", "M pairs/s", true, true}, subject,
@@ -168,56 +197,60 @@ void RegisterSteady(const Subject& s, const CaseOptions& o) {
   };
 }
 
-void RegisterCrossThread(const Subject& s, const CaseOptions& o) {
+// One thread allocates, another frees: the remote-free path of every subject
+// that lets another thread free.
+struct CrossThreadWorkload {
+  const char* workload;  // "xthread"
+  size_t min_size, max_size;
+  const char* series;  // the remote-free histogram
+  const char* title;
+  bool short_case;  // a strategy's own case: CaseOptions::latency_min_time
+};
+
+const CrossThreadWorkload kCrossThread{"xthread", 8, 256, "remote_free",
+                                       "cross-thread free (producer allocates, consumer frees)", false};
+// A concurrent pool's: its one size.
+const CrossThreadWorkload kCrossThread64{"xthread_64", 64, 64, "remote_free_64",
+                                         "cross-thread free of 64 B (producer allocates, consumer frees)", true};
+
+void RegisterCrossThread(const Subject& s, const CaseOptions& o, const CrossThreadWorkload& w) {
   constexpr size_t kChunk = 4096;
   std::string subject = s.name;
-  std::string name = "xthread/" + subject;
-  benchmark::RegisterBenchmark(name.c_str(), [s, subject, name](benchmark::State& state) {
-    std::shared_ptr<Allocator> a = s.make();
-    if (!a) {
-      state.SkipWithError("the subject could not be created");
-      return;
-    }
-    auto work = std::make_unique<ProducerConsumer>(*a);
-    for (auto _ : state) {
-      if (!work->Produce(kChunk)) {
-        state.SkipWithError("allocation failed");
-        break;
-      }
-    }
-    work->Stop();
-    StorePercentiles("xthread", "remote_free", "remote free", subject, work->free_latency());
-    GlobalResults().SetHistogram("remote_free", "cross-thread free (producer allocates, consumer frees)", subject,
-                                 work->free_latency());
-    Invocations()[name].emplace_back(static_cast<int64_t>(state.iterations()),
-                                             Ns(work->cycles_per_object()));
-  })
-      ->MinTime(o.min_time)
-      ->Repetitions(o.repetitions)
-      ->ReportAggregatesOnly(true)
-      ->UseRealTime();
-  Finishers()[name] = [subject, name, o](const benchmark::BenchmarkReporter::Run& run) {
+  std::string workload = w.workload;
+  std::string name = workload + "/" + subject;
+  benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(
+      name.c_str(), [s, subject, name, w](benchmark::State& state) {
+        std::shared_ptr<Allocator> a = Create(s, state);
+        if (!a) return;
+        auto work = std::make_unique<ProducerConsumer>(*a, w.min_size, w.max_size);
+        for (auto _ : state) {
+          if (!work->Produce(kChunk)) {
+            state.SkipWithError("allocation failed");
+            break;
+          }
+        }
+        work->Stop();
+        StorePercentiles(w.workload, "remote_free", "remote free", subject, work->free_latency());
+        GlobalResults().SetHistogram(w.series, w.title, subject, work->free_latency());
+        Invocations()[name].emplace_back(static_cast<int64_t>(state.iterations()), Ns(work->cycles_per_object()));
+      });
+  Adaptive(b, w.short_case ? o.latency_min_time : o.min_time, o);
+  b->UseRealTime();
+  Finishers()[name] = [subject, workload, name, o](const benchmark::BenchmarkReporter::Run& run) {
     // Allocator time only (both threads' timed batches), ring waits excluded.
-    GlobalResults().Set({"xthread", "ns_per_object"}, {"malloc + remote free, per object", "ns", false, true},
+    GlobalResults().Set({workload, "ns_per_object"}, {"malloc + remote free, per object", "ns", false, true},
                         subject, MedianOfLongest(name, o.repetitions));
-    GlobalResults().Set({"xthread", "mobjects_per_s"}, {"objects per wall second", "M objects/s", true, false},
+    GlobalResults().Set({workload, "mobjects_per_s"}, {"objects per wall second", "M objects/s", true, false},
                         subject, 1e3 * kChunk / NsPerIteration(run));
   };
 }
 
-// Runs in a fresh child process per subject (isolated_case.h).
 void RegisterRemoteReclaim(const Subject& s, const CaseOptions& o) {
   std::string subject = s.name;
   const size_t rounds = static_cast<size_t>(std::max(100.0, 1000 * o.scale));
-  benchmark::RegisterBenchmark(("remote_reclaim/" + subject).c_str(), [subject, rounds](benchmark::State& state) {
+  Once(benchmark::RegisterBenchmark(("remote_reclaim/" + subject).c_str(), [subject, rounds](benchmark::State& state) {
     auto r = std::make_unique<IsolatedResult>();
-    std::string error;
-    bool ok = false;
-    for (auto _ : state) ok = RunIsolated("remote_reclaim", subject, rounds, r.get(), &error);
-    if (!ok) {
-      state.SkipWithError(error.c_str());
-      return;
-    }
+    if (!RunIsolatedCase(state, "remote_reclaim", subject, rounds, r.get())) return;
     // Per round, the slowest of the owner's allocations after the remote batch.
     const LatencyHistogram& h = r->histograms["worst"];
     Results& res = GlobalResults();
@@ -230,23 +263,16 @@ void RegisterRemoteReclaim(const Subject& s, const CaseOptions& o) {
     res.Set({"remote_reclaim", "preempted_rounds"}, {"rounds left out: owner preempted", "rounds", false, false},
             subject, r->values["preempted_rounds"]);
     res.SetHistogram("remote_reclaim", "slowest allocation after a 256-block remote-free batch", subject, h);
-  })->Iterations(1)->Unit(benchmark::kMillisecond);
+  }));
 }
 
-// Runs in a fresh child process per subject (isolated_case.h).
 void RegisterMedium(const Subject& s, const CaseOptions& o) {
   std::string subject = s.name;
   MediumTraceOptions mo;
   mo.steps = static_cast<size_t>(static_cast<double>(mo.steps) * o.scale);
-  benchmark::RegisterBenchmark(("medium_trace/" + subject).c_str(), [subject, mo](benchmark::State& state) {
+  Once(benchmark::RegisterBenchmark(("medium_trace/" + subject).c_str(), [subject, mo](benchmark::State& state) {
     auto r = std::make_unique<IsolatedResult>();
-    std::string error;
-    bool ok = false;
-    for (auto _ : state) ok = RunIsolated("medium_trace", subject, mo.steps, r.get(), &error);
-    if (!ok) {
-      state.SkipWithError(error.c_str());
-      return;
-    }
+    if (!RunIsolatedCase(state, "medium_trace", subject, mo.steps, r.get())) return;
     Results& res = GlobalResults();
     res.Set({"medium_trace", "frag_pct"}, {"held beyond live: (held-live)/live", "%", false, true}, subject,
             100.0 * r->values["fragmentation"]);
@@ -260,7 +286,7 @@ void RegisterMedium(const Subject& s, const CaseOptions& o) {
     StorePercentiles("medium_trace", "alloc", "allocate", subject, allocate);
     res.SetHistogram("medium_alloc", "medium 256 B-64 KiB allocate (steady trace)", subject, allocate);
     res.SetNote(subject, "held", r->texts["held_method"]);
-  })->Iterations(1)->Unit(benchmark::kMillisecond);
+  }));
 }
 
 std::string FrameLabel(size_t records) {
@@ -274,50 +300,32 @@ void RegisterFrame(const Subject& s, const CaseOptions& o, size_t records) {
   std::string workload = "frame_" + FrameLabel(records);
   // Enough frames for a median, at most a few million records in all.
   int frames = static_cast<int>(std::max(3.0, std::min(200.0, 3e6 * o.scale / static_cast<double>(records))));
-  benchmark::RegisterBenchmark((workload + "/" + subject).c_str(),
-                               [s, subject, workload, records, frames](benchmark::State& state) {
-                                 std::shared_ptr<Allocator> a = s.make();
-                                 if (!a) {
-                                   state.SkipWithError("the subject could not be created");
-                                   return;
-                                 }
-    if (!a) {
-      state.SkipWithError("the subject could not be created");
-      return;
-    }
-                                 FrameResult r;
-                                 for (auto _ : state) r = RunFrames(*a, records, frames);
-                                 if (!r.ok) {
-                                   state.SkipWithError("frame failed");
-                                   return;
-                                 }
-                                 Results& res = GlobalResults();
-                                 res.Set({workload, "build_ns"},
-                                         {"build, per record", "ns", false, true},
-                                         subject, r.build_ns_per_record);
-                                 res.Set({workload, "reset_us"},
-                                         {"reset (rewind, or free each)", "us", false,
-                                          true},
-                                         subject, r.reset_us);
-                                 res.Set({workload, "true_reset"}, {"reset: one rewind, or frees every record", "",
-                                                                    true, false},
-                                         subject, r.true_reset ? 1 : 0);
-                                 if (r.true_reset) res.SetNote(subject, "frame", "frame reset = mark/rewind");
-                               })
-      ->Iterations(1)
-      ->Unit(benchmark::kMillisecond);
+  Once(benchmark::RegisterBenchmark(
+      (workload + "/" + subject).c_str(), [s, subject, workload, records, frames](benchmark::State& state) {
+        std::shared_ptr<Allocator> a = Create(s, state);
+        if (!a) return;
+        FrameResult r;
+        for (auto _ : state) r = RunFrames(*a, records, frames);
+        if (!r.ok) {
+          state.SkipWithError("frame failed");
+          return;
+        }
+        Results& res = GlobalResults();
+        res.Set({workload, "build_ns"}, {"build, per record", "ns", false, true}, subject, r.build_ns_per_record);
+        res.Set({workload, "reset_us"}, {"reset (rewind, or free each)", "us", false, true}, subject, r.reset_us);
+        res.Set({workload, "true_reset"}, {"reset: one rewind, or frees every record", "", true, false}, subject,
+                r.true_reset ? 1 : 0);
+        if (r.true_reset) res.SetNote(subject, "frame", "frame reset = mark/rewind");
+      }));
 }
 
 void RegisterLoading(const Subject& s, const CaseOptions& o) {
   std::string subject = s.name;
   LoadingOptions lo;
   lo.loads = static_cast<size_t>(static_cast<double>(lo.loads) * o.scale);
-  benchmark::RegisterBenchmark(("loading/" + subject).c_str(), [s, subject, lo](benchmark::State& state) {
-    std::shared_ptr<Allocator> a = s.make();
-    if (!a) {
-      state.SkipWithError("the subject could not be created");
-      return;
-    }
+  Once(benchmark::RegisterBenchmark(("loading/" + subject).c_str(), [s, subject, lo](benchmark::State& state) {
+    std::shared_ptr<Allocator> a = Create(s, state);
+    if (!a) return;
     std::unique_ptr<LoadingResult> r;
     for (auto _ : state) r = std::make_unique<LoadingResult>(RunResourceLoading(*a, lo));
     if (!r->ok) {
@@ -330,7 +338,7 @@ void RegisterLoading(const Subject& s, const CaseOptions& o) {
             subject, r->loads_per_second / 1e3);
     StorePercentiles("loading", "alloc", "allocate", subject, r->allocate);
     res.SetHistogram("loading_alloc", "resource loading allocate (1 KiB-1 MiB)", subject, r->allocate);
-  })->Iterations(1)->Unit(benchmark::kMillisecond);
+  }));
 }
 
 }  // namespace
@@ -370,25 +378,43 @@ void RegisterCases(const std::vector<Subject>& subjects, const CaseOptions& o) {
     const Probe& p = probes[s.name];
     return !p.created || p.thread_safe;
   };
+  auto latency = [&](const LatencyWorkload& w) {
+    each(w.workload, [&](const Subject& s) {
+      if (serves(s, w.shape.max_size)) RegisterLatency(s, o, w);
+    });
+  };
+  auto cross_thread = [&](const CrossThreadWorkload& w) {
+    each(w.workload, [&](const Subject& s) {
+      if (serves(s, w.max_size) && threads(s)) RegisterCrossThread(s, o, w);
+    });
+  };
   // Medium first: every heap is still fresh, so held memory is its own.
   each("medium_trace", [&](const Subject& s) {
     if (serves(s, MediumTraceOptions{}.max_size)) RegisterMedium(s, o);
   });
   each("small_pairs", [&](const Subject& s) {
-    if (serves(s, SmallPairs::kMaxSize)) RegisterSmall(s, o);
+    if (!serves(s, kSmallShape.max_size)) return;
+    RegisterBatches(s, o, "small_pairs", kSmallShape, [](const std::string& subject, double ns_per_batch) {
+      GlobalResults().Set({"small_pairs", "ns_per_op"}, {"per malloc or free, batched", "ns", false, true}, subject,
+                          ns_per_batch / (2 * BatchPairs::kBatch));
+    });
   });
-  each("small_latency", [&](const Subject& s) {
-    if (serves(s, SmallPairs::kMaxSize)) RegisterSmallLatency(s, o);
-  });
+  latency(kSmallLatency);
+  // A fixed 64 B size: what a pool serves; the peers' same-size path.
   each("fixed_64", [&](const Subject& s) {
-    if (serves(s, 64)) RegisterFixed64(s, o);
+    if (!serves(s, kFixed64Shape.max_size)) return;
+    RegisterBatches(s, o, "fixed_64", kFixed64Shape, [](const std::string& subject, double ns_per_batch) {
+      GlobalResults().Set({"fixed_64", "mpairs_per_s"}, {"malloc+free pairs, batched", "M pairs/s", true, true},
+                          subject, 1e3 * BatchPairs::kBatch / ns_per_batch);
+    });
   });
+  latency(kFixed64Latency);
+  latency(kLifoLatency);
   each("steady_10k", [&](const Subject& s) {
-    if (serves(s, SmallPairs::kMaxSize)) RegisterSteady(s, o);
+    if (serves(s, kSmallShape.max_size)) RegisterSteady(s, o);
   });
-  each("xthread", [&](const Subject& s) {
-    if (serves(s, SmallPairs::kMaxSize) && threads(s)) RegisterCrossThread(s, o);
-  });
+  cross_thread(kCrossThread);
+  cross_thread(kCrossThread64);
   each("remote_reclaim", [&](const Subject& s) {
     if (serves(s, RemoteReclaim::kSize) && threads(s)) RegisterRemoteReclaim(s, o);
   });
@@ -397,6 +423,9 @@ void RegisterCases(const std::vector<Subject>& subjects, const CaseOptions& o) {
       if (serves(s, 128)) RegisterFrame(s, o, records);
     });
   }
+  // Large blocks last but one: the peers' heaps give them back or keep them
+  // for the loading case, which allocates the same range.
+  latency(kLargeLatency);
   each("loading", [&](const Subject& s) {
     if (serves(s, LoadingOptions{}.max_size)) RegisterLoading(s, o);
   });

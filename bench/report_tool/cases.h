@@ -2,7 +2,7 @@
 //
 // Every (workload, subject) pair is one benchmark named "<workload>/<subject>",
 // so --benchmark_filter selects any part of the report. Kernels that repeat
-// (small pairs, steady state, producer/consumer) let Google Benchmark choose
+// (batch pairs, per-operation latency, steady state, producer/consumer) let Google Benchmark choose
 // the iteration count for the requested minimum time; their throughput comes
 // from its timing (RunReporter below). Fixed traces (medium, frame, loading)
 // run once and store their own numbers.
@@ -21,6 +21,9 @@ namespace alloy_bench {
 
 struct CaseOptions {
   double min_time = 0.1;  // seconds per adaptive case and repetition
+  // The same for the per-operation latency cases of one strategy each
+  // (fixed_64_latency, lifo_latency, large_latency, xthread_64).
+  double latency_min_time = 0.05;
   int repetitions = 3;    // adaptive cases report the median repetition
   double scale = 1.0;     // multiplies the length of the fixed traces
   std::vector<size_t> frame_sizes = {1000, 100000, 1000000};

@@ -93,6 +93,7 @@ int main(int argc, char** argv) {
 
   alloy_bench::CaseOptions options;
   options.min_time = absl::GetFlag(FLAGS_min_time);
+  options.latency_min_time = options.min_time / 2;
   options.scale = absl::GetFlag(FLAGS_scale);
   options.repetitions = absl::GetFlag(FLAGS_repetitions);
   options.frame_sizes.clear();

@@ -26,10 +26,21 @@ std::string WorkloadHeading(const std::string& workload) {
   if (workload == "small_latency")
     return "Small objects 8-256 B, thread-local: each malloc and free timed (rdtsc, empty-pair cost subtracted)";
   if (workload == "fixed_64") return "Fixed 64 B: 16 mallocs then 16 frees, batch-timed (a pool's workload)";
+  if (workload == "fixed_64_latency")
+    return "Fixed 64 B, thread-local: each malloc and free timed (a pool's workload)";
+  if (workload == "lifo_latency")
+    return "Nested temporaries 16 B-4 KiB (log-uniform): 16 mallocs, then 16 frees in reverse order, each timed "
+           "(a stack's workload)";
+  if (workload == "large_latency")
+    return "Large blocks 64 KiB-2 MiB (log-uniform): 16 mallocs, then 16 frees in reverse order, each timed "
+           "(a huge-page arena's workload)";
   if (workload == "steady_10k") return "Steady state: 10k live objects of 8-256 B, free a random one and malloc anew";
   if (workload == "xthread")
     return "Producer/consumer: one thread mallocs 8-256 B, another frees (SPSC ring); allocator calls timed in "
            "batches of 64, ring waits excluded";
+  if (workload == "xthread_64")
+    return "Producer/consumer, fixed 64 B: one thread mallocs, another frees (SPSC ring); allocator calls timed in "
+           "batches of 64, ring waits excluded (a concurrent pool's workload)";
   if (workload == "medium_trace")
     return "Medium 256 B-64 KiB (log-uniform), long steady-state trace: 2048 live, random replace";
   if (workload.rfind("frame_", 0) == 0)
