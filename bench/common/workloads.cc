@@ -91,7 +91,10 @@ BatchPairs::BatchPairs(Allocator& allocator, const PairShape& shape)
     : a_(allocator),
       sizes_(MakeSizes(kTableSize, shape.min_size, shape.max_size, shape.log_uniform, 1)),
       lifo_(shape.lifo),
-      overhead_(Overhead()) {}
+      overhead_(Overhead()) {
+  const uint32_t mask = static_cast<uint32_t>(shape.granule - 1);
+  for (uint32_t& size : sizes_) size = (size + mask) & ~mask;
+}
 
 bool BatchPairs::RunBatch() {
   const uint32_t* sizes = sizes_.data() + cursor_;

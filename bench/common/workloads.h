@@ -35,6 +35,7 @@ struct PairShape {
   size_t min_size = 8, max_size = 256;  // bytes, both included
   bool log_uniform = false;             // sizes log-uniform, else uniform
   bool lifo = false;                    // frees in reverse order (a stack's), else in allocation order
+  size_t granule = 1;                   // sizes rounded up to a multiple of this (a power of two)
 };
 
 // Thread-local batches: kBatch allocations of the shape's sizes, then their

@@ -138,9 +138,11 @@ const LatencyWorkload kFixed64Latency{"fixed_64_latency", kFixed64Shape, "fixed_
 // A stack's: nested temporaries of mixed sizes.
 const LatencyWorkload kLifoLatency{"lifo_latency", {16, 4096, true, true}, "lifo",
                                    "nested 16 B-4 KiB, freed last-in first-out,", true};
-// A huge-page arena's: big blocks, freed in reverse so the arena takes each back.
-const LatencyWorkload kLargeLatency{"large_latency", {64u << 10, 2u << 20, true, true}, "large",
-                                    "large 64 KiB-2 MiB, freed last-in first-out,", true};
+// A huge-page arena's: big buffers of whole pages, freed in reverse so the
+// arena takes each back (it only takes back a block that ends at its top, and
+// a size off the alignment would leave padding between blocks).
+const LatencyWorkload kLargeLatency{"large_latency", {64u << 10, 2u << 20, true, true, 4096}, "large",
+                                    "large 64 KiB-2 MiB pages, freed last-in first-out,", true};
 
 void RegisterLatency(const Subject& s, const CaseOptions& o, const LatencyWorkload& w) {
   std::string subject = s.name;
@@ -154,7 +156,7 @@ void RegisterLatency(const Subject& s, const CaseOptions& o, const LatencyWorklo
                                           for (auto _ : state) {
                                             if (!work.RunTimedBatch(*alloc, *free)) {
                                               state.SkipWithError("allocation failed");
-                                              break;
+                                              return;
                                             }
                                           }
                                           StorePercentiles(w.workload, "alloc", "allocate", subject, *alloc);
@@ -226,7 +228,7 @@ void RegisterCrossThread(const Subject& s, const CaseOptions& o, const CrossThre
         for (auto _ : state) {
           if (!work->Produce(kChunk)) {
             state.SkipWithError("allocation failed");
-            break;
+            return;
           }
         }
         work->Stop();
