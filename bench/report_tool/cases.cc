@@ -74,14 +74,22 @@ std::shared_ptr<Allocator> Create(const Subject& s, benchmark::State& state) {
   return a;
 }
 
+using CaseBody = std::function<void(benchmark::State&)>;
+
 // A kernel that repeats: Google Benchmark picks the iteration count for
 // `min_time`, the median repetition is reported.
-void Adaptive(benchmark::internal::Benchmark* b, double min_time, const CaseOptions& o) {
-  b->MinTime(min_time)->Repetitions(o.repetitions)->ReportAggregatesOnly(true);
+benchmark::internal::Benchmark* RegisterAdaptive(const std::string& name, double min_time, const CaseOptions& o,
+                                                 CaseBody body) {
+  return benchmark::RegisterBenchmark(name.c_str(), std::move(body))
+      ->MinTime(min_time)
+      ->Repetitions(o.repetitions)
+      ->ReportAggregatesOnly(true);
 }
 
 // A fixed trace: runs once and stores its own numbers.
-void Once(benchmark::internal::Benchmark* b) { b->Iterations(1)->Unit(benchmark::kMillisecond); }
+void RegisterOnce(const std::string& name, CaseBody body) {
+  benchmark::RegisterBenchmark(name.c_str(), std::move(body))->Iterations(1)->Unit(benchmark::kMillisecond);
+}
 
 // Runs `workload` for `subject` in a fresh child process (isolated_case.h);
 // false, with the case marked skipped, when it fails.
@@ -103,19 +111,17 @@ void RegisterBatches(const Subject& s, const CaseOptions& o, const std::string& 
                      const std::function<void(const std::string&, double)>& store) {
   std::string subject = s.name;
   std::string name = workload + "/" + subject;
-  Adaptive(benchmark::RegisterBenchmark(name.c_str(),
-                                        [s, shape](benchmark::State& state) {
-                                          std::shared_ptr<Allocator> a = Create(s, state);
-                                          if (!a) return;
-                                          BatchPairs work(*a, shape);
-                                          for (auto _ : state) {
-                                            if (!work.RunBatch()) {
-                                              state.SkipWithError("allocation failed");
-                                              break;
-                                            }
-                                          }
-                                        }),
-           o.min_time, o);
+  RegisterAdaptive(name, o.min_time, o, [s, shape](benchmark::State& state) {
+    std::shared_ptr<Allocator> a = Create(s, state);
+    if (!a) return;
+    BatchPairs work(*a, shape);
+    for (auto _ : state) {
+      if (!work.RunBatch()) {
+        state.SkipWithError("allocation failed");
+        break;
+      }
+    }
+  });
   Finishers()[name] = [subject, store](const benchmark::BenchmarkReporter::Run& run) {
     store(subject, NsPerIteration(run));
   };
@@ -146,52 +152,46 @@ const LatencyWorkload kLargeLatency{"large_latency", {64u << 10, 2u << 20, true,
 
 void RegisterLatency(const Subject& s, const CaseOptions& o, const LatencyWorkload& w) {
   std::string subject = s.name;
-  Adaptive(benchmark::RegisterBenchmark((std::string(w.workload) + "/" + subject).c_str(),
-                                        [s, subject, w](benchmark::State& state) {
-                                          std::shared_ptr<Allocator> a = Create(s, state);
-                                          if (!a) return;
-                                          BatchPairs work(*a, w.shape);
-                                          auto alloc = std::make_unique<LatencyHistogram>();
-                                          auto free = std::make_unique<LatencyHistogram>();
-                                          for (auto _ : state) {
-                                            if (!work.RunTimedBatch(*alloc, *free)) {
-                                              state.SkipWithError("allocation failed");
-                                              return;
-                                            }
-                                          }
-                                          StorePercentiles(w.workload, "alloc", "allocate", subject, *alloc);
-                                          StorePercentiles(w.workload, "free", "free", subject, *free);
-                                          Results& res = GlobalResults();
-                                          std::string series = w.series;
-                                          res.SetHistogram(series + "_alloc", std::string(w.title) + " allocate",
-                                                           subject, *alloc);
-                                          res.SetHistogram(series + "_free", std::string(w.title) + " free", subject,
-                                                           *free);
-                                        }),
-           w.short_case ? o.latency_min_time : o.min_time, o);
+  const double min_time = w.short_case ? o.latency_min_time : o.min_time;
+  RegisterAdaptive(std::string(w.workload) + "/" + subject, min_time, o, [s, subject, w](benchmark::State& state) {
+    std::shared_ptr<Allocator> a = Create(s, state);
+    if (!a) return;
+    BatchPairs work(*a, w.shape);
+    auto alloc = std::make_unique<LatencyHistogram>();
+    auto free = std::make_unique<LatencyHistogram>();
+    for (auto _ : state) {
+      if (!work.RunTimedBatch(*alloc, *free)) {
+        state.SkipWithError("allocation failed");
+        return;
+      }
+    }
+    StorePercentiles(w.workload, "alloc", "allocate", subject, *alloc);
+    StorePercentiles(w.workload, "free", "free", subject, *free);
+    const std::string series = w.series, title = w.title;
+    GlobalResults().SetHistogram(series + "_alloc", title + " allocate", subject, *alloc);
+    GlobalResults().SetHistogram(series + "_free", title + " free", subject, *free);
+  });
 }
 
 void RegisterSteady(const Subject& s, const CaseOptions& o) {
   constexpr size_t kSteps = 1024;
   std::string subject = s.name;
   std::string name = "steady_10k/" + subject;
-  Adaptive(benchmark::RegisterBenchmark(name.c_str(),
-                                        [s](benchmark::State& state) {
-                                          std::shared_ptr<Allocator> a = Create(s, state);
-                                          if (!a) return;
-                                          SteadyState work(*a);
-                                          if (!work.ok()) {
-                                            state.SkipWithError("allocation failed");
-                                            return;
-                                          }
-                                          for (auto _ : state) {
-                                            if (!work.Replace(kSteps)) {
-                                              state.SkipWithError("allocation failed");
-                                              break;
-                                            }
-                                          }
-                                        }),
-           o.min_time, o);
+  RegisterAdaptive(name, o.min_time, o, [s](benchmark::State& state) {
+    std::shared_ptr<Allocator> a = Create(s, state);
+    if (!a) return;
+    SteadyState work(*a);
+    if (!work.ok()) {
+      state.SkipWithError("allocation failed");
+      return;
+    }
+    for (auto _ : state) {
+      if (!work.Replace(kSteps)) {
+        state.SkipWithError("allocation failed");
+        break;
+      }
+    }
+  });
   Finishers()[name] = [subject](const benchmark::BenchmarkReporter::Run& run) {
     GlobalResults().Set({"steady_10k", "mpairs_per_s"},
                         {"free+malloc pairs", "M pairs/s", true, true}, subject,
@@ -220,24 +220,22 @@ void RegisterCrossThread(const Subject& s, const CaseOptions& o, const CrossThre
   std::string subject = s.name;
   std::string workload = w.workload;
   std::string name = workload + "/" + subject;
-  benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(
-      name.c_str(), [s, subject, name, w](benchmark::State& state) {
-        std::shared_ptr<Allocator> a = Create(s, state);
-        if (!a) return;
-        auto work = std::make_unique<ProducerConsumer>(*a, w.min_size, w.max_size);
-        for (auto _ : state) {
-          if (!work->Produce(kChunk)) {
-            state.SkipWithError("allocation failed");
-            return;
-          }
-        }
-        work->Stop();
-        StorePercentiles(w.workload, "remote_free", "remote free", subject, work->free_latency());
-        GlobalResults().SetHistogram(w.series, w.title, subject, work->free_latency());
-        Invocations()[name].emplace_back(static_cast<int64_t>(state.iterations()), Ns(work->cycles_per_object()));
-      });
-  Adaptive(b, w.short_case ? o.latency_min_time : o.min_time, o);
-  b->UseRealTime();
+  const double min_time = w.short_case ? o.latency_min_time : o.min_time;
+  RegisterAdaptive(name, min_time, o, [s, subject, name, w](benchmark::State& state) {
+    std::shared_ptr<Allocator> a = Create(s, state);
+    if (!a) return;
+    auto work = std::make_unique<ProducerConsumer>(*a, w.min_size, w.max_size);
+    for (auto _ : state) {
+      if (!work->Produce(kChunk)) {
+        state.SkipWithError("allocation failed");
+        return;
+      }
+    }
+    work->Stop();
+    StorePercentiles(w.workload, "remote_free", "remote free", subject, work->free_latency());
+    GlobalResults().SetHistogram(w.series, w.title, subject, work->free_latency());
+    Invocations()[name].emplace_back(static_cast<int64_t>(state.iterations()), Ns(work->cycles_per_object()));
+  })->UseRealTime();
   Finishers()[name] = [subject, workload, name, o](const benchmark::BenchmarkReporter::Run& run) {
     // Allocator time only (both threads' timed batches), ring waits excluded.
     GlobalResults().Set({workload, "ns_per_object"}, {"malloc + remote free, per object", "ns", false, true},
@@ -250,7 +248,7 @@ void RegisterCrossThread(const Subject& s, const CaseOptions& o, const CrossThre
 void RegisterRemoteReclaim(const Subject& s, const CaseOptions& o) {
   std::string subject = s.name;
   const size_t rounds = static_cast<size_t>(std::max(100.0, 1000 * o.scale));
-  Once(benchmark::RegisterBenchmark(("remote_reclaim/" + subject).c_str(), [subject, rounds](benchmark::State& state) {
+  RegisterOnce("remote_reclaim/" + subject, [subject, rounds](benchmark::State& state) {
     auto r = std::make_unique<IsolatedResult>();
     if (!RunIsolatedCase(state, "remote_reclaim", subject, rounds, r.get())) return;
     // Per round, the slowest of the owner's allocations after the remote batch.
@@ -265,14 +263,14 @@ void RegisterRemoteReclaim(const Subject& s, const CaseOptions& o) {
     res.Set({"remote_reclaim", "preempted_rounds"}, {"rounds left out: owner preempted", "rounds", false, false},
             subject, r->values["preempted_rounds"]);
     res.SetHistogram("remote_reclaim", "slowest allocation after a 256-block remote-free batch", subject, h);
-  }));
+  });
 }
 
 void RegisterMedium(const Subject& s, const CaseOptions& o) {
   std::string subject = s.name;
   MediumTraceOptions mo;
   mo.steps = static_cast<size_t>(static_cast<double>(mo.steps) * o.scale);
-  Once(benchmark::RegisterBenchmark(("medium_trace/" + subject).c_str(), [subject, mo](benchmark::State& state) {
+  RegisterOnce("medium_trace/" + subject, [subject, mo](benchmark::State& state) {
     auto r = std::make_unique<IsolatedResult>();
     if (!RunIsolatedCase(state, "medium_trace", subject, mo.steps, r.get())) return;
     Results& res = GlobalResults();
@@ -288,7 +286,7 @@ void RegisterMedium(const Subject& s, const CaseOptions& o) {
     StorePercentiles("medium_trace", "alloc", "allocate", subject, allocate);
     res.SetHistogram("medium_alloc", "medium 256 B-64 KiB allocate (steady trace)", subject, allocate);
     res.SetNote(subject, "held", r->texts["held_method"]);
-  }));
+  });
 }
 
 std::string FrameLabel(size_t records) {
@@ -302,30 +300,29 @@ void RegisterFrame(const Subject& s, const CaseOptions& o, size_t records) {
   std::string workload = "frame_" + FrameLabel(records);
   // Enough frames for a median, at most a few million records in all.
   int frames = static_cast<int>(std::max(3.0, std::min(200.0, 3e6 * o.scale / static_cast<double>(records))));
-  Once(benchmark::RegisterBenchmark(
-      (workload + "/" + subject).c_str(), [s, subject, workload, records, frames](benchmark::State& state) {
-        std::shared_ptr<Allocator> a = Create(s, state);
-        if (!a) return;
-        FrameResult r;
-        for (auto _ : state) r = RunFrames(*a, records, frames);
-        if (!r.ok) {
-          state.SkipWithError("frame failed");
-          return;
-        }
-        Results& res = GlobalResults();
-        res.Set({workload, "build_ns"}, {"build, per record", "ns", false, true}, subject, r.build_ns_per_record);
-        res.Set({workload, "reset_us"}, {"reset (rewind, or free each)", "us", false, true}, subject, r.reset_us);
-        res.Set({workload, "true_reset"}, {"reset: one rewind, or frees every record", "", true, false}, subject,
-                r.true_reset ? 1 : 0);
-        if (r.true_reset) res.SetNote(subject, "frame", "frame reset = mark/rewind");
-      }));
+  RegisterOnce(workload + "/" + subject, [s, subject, workload, records, frames](benchmark::State& state) {
+    std::shared_ptr<Allocator> a = Create(s, state);
+    if (!a) return;
+    FrameResult r;
+    for (auto _ : state) r = RunFrames(*a, records, frames);
+    if (!r.ok) {
+      state.SkipWithError("frame failed");
+      return;
+    }
+    Results& res = GlobalResults();
+    res.Set({workload, "build_ns"}, {"build, per record", "ns", false, true}, subject, r.build_ns_per_record);
+    res.Set({workload, "reset_us"}, {"reset (rewind, or free each)", "us", false, true}, subject, r.reset_us);
+    res.Set({workload, "true_reset"}, {"reset: one rewind, or frees every record", "", true, false}, subject,
+            r.true_reset ? 1 : 0);
+    if (r.true_reset) res.SetNote(subject, "frame", "frame reset = mark/rewind");
+  });
 }
 
 void RegisterLoading(const Subject& s, const CaseOptions& o) {
   std::string subject = s.name;
   LoadingOptions lo;
   lo.loads = static_cast<size_t>(static_cast<double>(lo.loads) * o.scale);
-  Once(benchmark::RegisterBenchmark(("loading/" + subject).c_str(), [s, subject, lo](benchmark::State& state) {
+  RegisterOnce("loading/" + subject, [s, subject, lo](benchmark::State& state) {
     std::shared_ptr<Allocator> a = Create(s, state);
     if (!a) return;
     std::unique_ptr<LoadingResult> r;
@@ -340,7 +337,7 @@ void RegisterLoading(const Subject& s, const CaseOptions& o) {
             subject, r->loads_per_second / 1e3);
     StorePercentiles("loading", "alloc", "allocate", subject, r->allocate);
     res.SetHistogram("loading_alloc", "resource loading allocate (1 KiB-1 MiB)", subject, r->allocate);
-  }));
+  });
 }
 
 }  // namespace
