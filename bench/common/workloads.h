@@ -83,14 +83,15 @@ class SteadyState {
 };
 
 // One producer (the calling thread) allocates objects (8–256 B unless told
-// otherwise) and hands them
-// through a bounded single-producer/single-consumer ring to a consumer thread
-// that frees them: every free is a cross-thread free. Both sides work in
-// batches of kBatch and time only the allocator calls, so waiting on the ring
-// (or on a busy machine's scheduler) is not counted as allocator cost; the
-// median batch on each side gives the cost per object. Every
-// kSampleEvery-th consumer batch times each free on its own instead, for the
-// remote-free latency histogram.
+// otherwise) and hands them through a bounded single-producer/single-consumer
+// ring to a consumer thread that frees them: every free is a cross-thread
+// free. Both sides work in batches of kBatch and time only the allocator
+// calls, so waiting on the ring (or on a busy machine's scheduler) is not
+// counted as allocator cost; the median batch on each side gives the cost per
+// object. Every kSampleEvery-th consumer batch times each free on its own
+// instead, for the remote-free latency histogram. The producer is the
+// allocating thread throughout, so a resource whose owner alone allocates
+// (a concurrent pool created on that thread) takes part too.
 class ProducerConsumer {
  public:
   // Large enough that on an oversubscribed machine each thread works through
