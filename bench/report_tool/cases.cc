@@ -78,11 +78,11 @@ using CaseBody = std::function<void(benchmark::State&)>;
 
 // A kernel that repeats: Google Benchmark picks the iteration count for
 // `min_time`, the median repetition is reported.
-benchmark::internal::Benchmark* RegisterAdaptive(const std::string& name, double min_time, const CaseOptions& o,
+benchmark::internal::Benchmark* RegisterAdaptive(const std::string& name, double min_time, int repetitions,
                                                  CaseBody body) {
   return benchmark::RegisterBenchmark(name.c_str(), std::move(body))
       ->MinTime(min_time)
-      ->Repetitions(o.repetitions)
+      ->Repetitions(repetitions)
       ->ReportAggregatesOnly(true);
 }
 
@@ -111,7 +111,7 @@ void RegisterBatches(const Subject& s, const CaseOptions& o, const std::string& 
                      const std::function<void(const std::string&, double)>& store) {
   std::string subject = s.name;
   std::string name = workload + "/" + subject;
-  RegisterAdaptive(name, o.min_time, o, [s, shape](benchmark::State& state) {
+  RegisterAdaptive(name, o.min_time, o.repetitions, [s, shape](benchmark::State& state) {
     std::shared_ptr<Allocator> a = Create(s, state);
     if (!a) return;
     BatchPairs work(*a, shape);
@@ -152,8 +152,12 @@ const LatencyWorkload kLargeLatency{"large_latency", {64u << 10, 2u << 20, true,
 
 void RegisterLatency(const Subject& s, const CaseOptions& o, const LatencyWorkload& w) {
   std::string subject = s.name;
+  // The rows come from the last invocation's histograms (each one starts a
+  // fresh instance), so a strategy's own case runs one repetition.
   const double min_time = w.short_case ? o.latency_min_time : o.min_time;
-  RegisterAdaptive(std::string(w.workload) + "/" + subject, min_time, o, [s, subject, w](benchmark::State& state) {
+  const int repetitions = w.short_case ? 1 : o.repetitions;
+  const std::string name = std::string(w.workload) + "/" + subject;
+  RegisterAdaptive(name, min_time, repetitions, [s, subject, w](benchmark::State& state) {
     std::shared_ptr<Allocator> a = Create(s, state);
     if (!a) return;
     BatchPairs work(*a, w.shape);
@@ -177,7 +181,7 @@ void RegisterSteady(const Subject& s, const CaseOptions& o) {
   constexpr size_t kSteps = 1024;
   std::string subject = s.name;
   std::string name = "steady_10k/" + subject;
-  RegisterAdaptive(name, o.min_time, o, [s](benchmark::State& state) {
+  RegisterAdaptive(name, o.min_time, o.repetitions, [s](benchmark::State& state) {
     std::shared_ptr<Allocator> a = Create(s, state);
     if (!a) return;
     SteadyState work(*a);
@@ -221,7 +225,7 @@ void RegisterCrossThread(const Subject& s, const CaseOptions& o, const CrossThre
   std::string workload = w.workload;
   std::string name = workload + "/" + subject;
   const double min_time = w.short_case ? o.latency_min_time : o.min_time;
-  RegisterAdaptive(name, min_time, o, [s, subject, name, w](benchmark::State& state) {
+  RegisterAdaptive(name, min_time, o.repetitions, [s, subject, name, w](benchmark::State& state) {
     std::shared_ptr<Allocator> a = Create(s, state);
     if (!a) return;
     auto work = std::make_unique<ProducerConsumer>(*a, w.min_size, w.max_size);

@@ -22,7 +22,8 @@ namespace alloy_bench {
 struct CaseOptions {
   double min_time = 0.1;  // seconds per adaptive case and repetition
   // The same for the per-operation latency cases of one strategy each
-  // (fixed_64_latency, lifo_latency, large_latency, xthread_64).
+  // (fixed_64_latency, lifo_latency, large_latency: one repetition each;
+  // xthread_64).
   double latency_min_time = 0.05;
   int repetitions = 3;    // adaptive cases report the median repetition
   double scale = 1.0;     // multiplies the length of the fixed traces
