@@ -13,7 +13,7 @@ struct alloy_huge_page_arena {
   alloy_resource resource; /* first: the arena is a resource */
   char *base;
   size_t capacity;
-  size_t top;  /* bytes from base handed out so far */
+  size_t top;  /* bytes from base handed out so far, a multiple of ALLOY_DEFAULT_ALIGNMENT */
   size_t peak; /* highest top seen */
   size_t max_align; /* the huge page size, capped by the mapping (read once: the platform asks /proc) */
   alloy_huge_mapping mapping;
@@ -28,6 +28,14 @@ alloy_huge_page_config alloy_huge_page_config_default(void) {
   config.best = ALLOY_PAGES_EXPLICIT_HUGE;
   config.numa_node = ALLOY_HUGE_PAGE_NUMA_LOCAL;
   return config;
+}
+
+/* Where the top lands after a block: rounded to the default alignment, so a
+ * block of any size freed on top gives back exactly what it took (size 0
+ * still takes a byte, to get a distinct address). The capacity is a page
+ * multiple, so the rounding never passes it. */
+static inline size_t block_end(size_t start, size_t size) {
+  return alloy_align_up(start + (size ? size : 1), ALLOY_DEFAULT_ALIGNMENT);
 }
 
 alloy_status alloy_huge_page_arena_allocate(alloy_huge_page_arena *arena, size_t size, size_t align,
@@ -45,7 +53,7 @@ alloy_status alloy_huge_page_arena_allocate(alloy_huge_page_arena *arena, size_t
     goto failed;
   }
   char *ptr = arena->base + start;
-  arena->top = start + (size ? size : 1); /* size 0 still gets a distinct address */
+  arena->top = block_end(start, size);
   if (arena->top > arena->peak) arena->peak = arena->top;
   arena->allocations++;
   ALLOY_TRACK_ALLOC(arena, ptr, size ? size : 1);
@@ -72,7 +80,8 @@ alloy_status alloy_huge_page_arena_deallocate(alloy_huge_page_arena *arena, allo
   ALLOY_TRACK_FREE(arena, block.ptr, used);
   arena->deallocations++;
   /* The most recent block gives its bytes back at once. */
-  if ((char *)block.ptr + used == arena->base + arena->top) arena->top = (size_t)((char *)block.ptr - arena->base);
+  const size_t start = (size_t)((char *)block.ptr - arena->base);
+  if (block_end(start, block.size) == arena->top) arena->top = start;
   return ALLOY_OK;
 }
 
@@ -101,13 +110,13 @@ static alloy_status op_resize(alloy_resource *self, alloy_block block, size_t ne
   const size_t new_used = new_size ? new_size : 1;
   if (!arena_contains(arena, block.ptr)) return ALLOY_E_UNSUPPORTED;
   const size_t start = (size_t)((char *)block.ptr - arena->base);
-  if (start + old_used != arena->top) {
+  if (block_end(start, block.size) != arena->top) {
     if (new_size > block.size) return ALLOY_E_UNSUPPORTED;
     *out = alloy_block_make(block.ptr, new_size); /* shrinking in the middle: the tail just idles */
     return ALLOY_OK;
   }
   if (new_used > arena->capacity - start) return ALLOY_E_CAPACITY;
-  arena->top = start + new_used;
+  arena->top = block_end(start, new_size);
   if (arena->top > arena->peak) arena->peak = arena->top;
   ALLOY_TRACK_RESIZE(arena, block.ptr, old_used, new_used);
   if (new_used > old_used) ALLOY_VG_UNDEFINED((char *)block.ptr + old_used, new_used - old_used);

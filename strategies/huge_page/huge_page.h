@@ -10,8 +10,11 @@
  * config.best or fails with ALLOY_E_UNAVAILABLE.
  *
  * Allocation bumps a pointer (any power-of-two alignment up to the huge page
- * size). Freeing the most recent block moves the top back; freeing any other
- * block only tells the tools it is dead, and its bytes come back with
+ * size). The top always stays on an ALLOY_DEFAULT_ALIGNMENT boundary, so
+ * blocks freed in reverse order of allocation move the top all the way back
+ * whatever their sizes; only the padding a larger alignment put below a block
+ * stays used until a reset or rewind. Freeing any other block only tells the
+ * tools it is dead, and its bytes come back with
  * alloy_huge_page_arena_reset() or a rewind to a marker (mark/rewind of the
  * resource contract). Reallocate grows the top block in place. A pointer
  * outside the arena is reported as ALLOY_E_NOT_OWNED. Not thread-safe.

@@ -185,6 +185,33 @@ TEST_F(Arena, BumpsFreesAtTheTopAndResets) {
   EXPECT_EQ(again.ptr, a.ptr);
 }
 
+TEST_F(Arena, ReverseOrderFreesOfAnySizeEmptyTheArena) {
+  // Sizes that are not multiples of the alignment: each block's end is
+  // rounded, so freeing newest-first walks the top back to zero.
+  const size_t sizes[] = {100, 1, 0, 4097, 65537, 17, 1024 * 1024 - 3};
+  std::vector<alloy_block> blocks;
+  for (size_t size : sizes) {
+    alloy_block block;
+    ASSERT_EQ(alloy_huge_page_arena_allocate(arena_, size, 16, &block), ALLOY_OK);
+    EXPECT_TRUE(alloy_ptr_is_aligned(block.ptr, 16));
+    blocks.push_back(block);
+  }
+  for (size_t i = blocks.size(); i-- > 0;) {
+    ASSERT_EQ(alloy_huge_page_arena_deallocate(arena_, blocks[i]), ALLOY_OK);
+    EXPECT_EQ(alloy_huge_page_arena_used(arena_), static_cast<size_t>(static_cast<char *>(blocks[i].ptr) -
+                                                                       static_cast<char *>(blocks[0].ptr)))
+        << "block " << i << " was the top block";
+  }
+  EXPECT_EQ(alloy_huge_page_arena_used(arena_), 0u);
+  // Many rounds of the same pattern never run out of room.
+  for (int round = 0; round < 100; ++round) {
+    for (size_t i = 0; i < blocks.size(); ++i)
+      ASSERT_EQ(alloy_huge_page_arena_allocate(arena_, sizes[i], 16, &blocks[i]), ALLOY_OK) << "round " << round;
+    for (size_t i = blocks.size(); i-- > 0;) ASSERT_EQ(alloy_huge_page_arena_deallocate(arena_, blocks[i]), ALLOY_OK);
+  }
+  EXPECT_EQ(alloy_huge_page_arena_used(arena_), 0u);
+}
+
 TEST_F(Arena, MarkersRewindAndTopBlocksGrowInPlace) {
   alloy_allocator a = alloy_allocator_of(alloy_huge_page_arena_resource(arena_));
   alloy_block keep;
