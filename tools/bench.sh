@@ -2,7 +2,7 @@
 # tools/bench.sh — one command for the performance report: alloy next to glibc
 # malloc, mimalloc, jemalloc and tcmalloc, measured in the same run.
 #
-# Builds //bench:report (-c opt), runs a short comparison (70-100 s on
+# Builds //bench:report (-c opt), runs a short comparison (40-80 s on
 # 2 shared cores), draws the PNG plots with gnuplot when it is installed, and prints
 # where the report is.
 #
