@@ -21,6 +21,8 @@ alloy_tlsf_config alloy_tlsf_config_default(void) {
   config.growth = ALLOY_TLSF_GROW_PLATFORM;
   config.growth_size = ALLOY_TLSF_DEFAULT_GROWTH;
   config.numa_node = ALLOY_TLSF_NUMA_LOCAL;
+  config.spare_bytes = ALLOY_TLSF_DEFAULT_SPARE;
+  config.spare_decay = ALLOY_TLSF_DEFAULT_SPARE_DECAY;
   return config;
 }
 
@@ -52,6 +54,7 @@ void tlsf_pool_format(alloy_tlsf *tlsf, tlsf_pool *pool, void *memory, size_t so
   pool->bytes = bytes;
   pool->source_bytes = source_bytes;
   pool->origin = origin;
+  pool->spare = false;
 
   tlsf_block *block = tlsf_pool_first_block(pool);
   TLSF_EXPOSE(block, BLOCK_START_OFFSET);
@@ -106,6 +109,64 @@ void tlsf_pool_release(alloy_tlsf *tlsf, tlsf_pool *pool) {
     case ORIGIN_CONTROL:
       break;
   }
+}
+
+/* ---- spare pools (invariant 11) ------------------------------------------- */
+
+static void spare_update_deadline(alloy_tlsf *tlsf) {
+  tlsf->spare_deadline =
+      tlsf->spare_decay != 0 && tlsf->spare_oldest != NULL ? tlsf->spare_oldest->spare_until : UINT64_MAX;
+}
+
+static void spare_unlink(alloy_tlsf *tlsf, tlsf_pool *pool) {
+  if (pool->spare_newer != NULL) pool->spare_newer->spare_older = pool->spare_older;
+  else tlsf->spare_newest = pool->spare_older;
+  if (pool->spare_older != NULL) pool->spare_older->spare_newer = pool->spare_newer;
+  else tlsf->spare_oldest = pool->spare_newer;
+  pool->spare = false;
+  tlsf->spare_bytes -= pool->source_bytes;
+  spare_update_deadline(tlsf);
+}
+
+static void release_grown_pool(alloy_tlsf *tlsf, tlsf_pool *pool) {
+  tlsf_pool_unlink(tlsf, pool);
+  tlsf_pool_release(tlsf, pool);
+  tlsf->pools_released++;
+}
+
+/* A grown pool whose every block was just freed (its one free block not on
+ * the lists yet): kept as the newest spare while the spares stay within the
+ * limit, else unlinked and given back. Returns whether it was kept. */
+bool tlsf_pool_keep_or_release(alloy_tlsf *tlsf, tlsf_pool *pool) {
+  if (pool->source_bytes > tlsf->spare_limit - tlsf->spare_bytes) {
+    release_grown_pool(tlsf, pool);
+    return false;
+  }
+  pool->spare = true;
+  pool->spare_until = tlsf->deallocations + tlsf->spare_decay;
+  pool->spare_newer = NULL;
+  pool->spare_older = tlsf->spare_newest;
+  if (tlsf->spare_newest != NULL) tlsf->spare_newest->spare_newer = pool;
+  else tlsf->spare_oldest = pool;
+  tlsf->spare_newest = pool;
+  tlsf->spare_bytes += pool->source_bytes;
+  spare_update_deadline(tlsf);
+  return true;
+}
+
+/* The block before `sentinel` was just taken for an allocation: if it was a
+ * spare pool's whole block, the pool is in use again. */
+void tlsf_spare_reuse(alloy_tlsf *tlsf, tlsf_block *sentinel) {
+  tlsf_pool *pool = sentinel_pool(sentinel);
+  if (pool->spare) spare_unlink(tlsf, pool);
+}
+
+/* Gives the oldest spare pool back (it decayed, or trim asked). */
+void tlsf_spare_release_oldest(alloy_tlsf *tlsf) {
+  tlsf_pool *pool = tlsf->spare_oldest;
+  tlsf_block_remove(tlsf, tlsf_pool_first_block(pool));
+  spare_unlink(tlsf, pool);
+  release_grown_pool(tlsf, pool);
 }
 
 tlsf_pool *tlsf_pool_of(const alloy_tlsf *tlsf, const void *ptr) {
@@ -184,6 +245,7 @@ alloy_status tlsf_grow(alloy_tlsf *tlsf, size_t search, size_t align) {
   size_t usable = alloy_align_down(source_bytes - (size_t)(start - (char *)memory), ALIGN_SIZE);
   if (usable > POOL_BYTES_MAX) usable = POOL_BYTES_MAX;
   tlsf->held_bytes += source_bytes;
+  tlsf->pools_grown++;
   tlsf_pool_format(tlsf, (tlsf_pool *)(void *)start, memory, source_bytes, usable,
                    tlsf->growth == ALLOY_TLSF_GROW_PARENT ? ORIGIN_PARENT : ORIGIN_PLATFORM,
                    tlsf->growth == ALLOY_TLSF_GROW_PLATFORM);
@@ -228,7 +290,8 @@ alloy_status alloy_tlsf_create(const alloy_tlsf_config *config, alloy_tlsf **out
   tlsf->max_bytes = config->max_bytes;
   tlsf->parent = config->parent;
   tlsf->numa_node = node;
-  tlsf->keep_empty_pools = config->keep_empty_pools;
+  tlsf->spare_limit = config->keep_empty_pools ? SIZE_MAX : config->spare_bytes;
+  tlsf->spare_decay = config->keep_empty_pools ? 0 : config->spare_decay;
   tlsf->purge_threshold = config->purge_threshold;
   tlsf->dirty_limit = config->dirty_limit;
   tlsf->control_origin = source == ALLOY_TLSF_GROW_PARENT ? ORIGIN_PARENT : ORIGIN_PLATFORM;

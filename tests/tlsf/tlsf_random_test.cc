@@ -174,6 +174,28 @@ TEST_P(TlsfRandom, DirtyLimitTogetherWithThresholdAndKeptPools) {
   alloy_tlsf_destroy(tlsf);
 }
 
+TEST_P(TlsfRandom, SparePoolsDecayingUnderADirtyLimit) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 0;
+  config.growth_size = 96 << 10;
+  config.spare_bytes = GetParam() % 2 ? 200 << 10 : 1 << 20;
+  config.spare_decay = GetParam() * 4;
+  config.dirty_limit = GetParam() % 2 ? 0 : 48 << 10;
+  alloy_tlsf *tlsf = nullptr;
+  ASSERT_EQ(alloy_tlsf_create(&config, &tlsf), ALLOY_OK);
+  RunSequence(tlsf, GetParam() * 53 + 17, Steps(1500), false);
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_GT(stats.pools_released, 0u) << "spares past the limit or the decay went back";
+  alloy_tlsf_trim(tlsf);
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_EQ(stats.spare_bytes, 0u) << "trim gave every spare back";
+  EXPECT_EQ(stats.pool_count, 0u) << "every pool was grown, and all were empty spares";
+  RunSequence(tlsf, GetParam() * 59 + 19, Steps(500), false);
+  alloy_tlsf_destroy(tlsf);
+}
+
 INSTANTIATE_TEST_SUITE_P(Seeds, TlsfRandom, ::testing::Values(1, 2, 3, 4));
 
 }  // namespace

@@ -317,6 +317,7 @@ TEST(TlsfPools, GrowsFromThePlatformAndGivesEmptyPoolsBack) {
   alloy_tlsf_config config = alloy_tlsf_config_default();
   config.initial_pool_size = 64 << 10;
   config.growth_size = 256 << 10;
+  config.spare_bytes = 0;  // no spare: back at once
   alloy_tlsf *tlsf = Create(config);
   alloy_tlsf_stats stats;
   alloy_tlsf_get_stats(tlsf, &stats);
@@ -340,6 +341,192 @@ TEST(TlsfPools, GrowsFromThePlatformAndGivesEmptyPoolsBack) {
   EXPECT_EQ(stats.pool_count, 1u) << "grown pools went back once empty";
   EXPECT_EQ(stats.pool_bytes, pool_bytes_at_start);
   alloy_tlsf_destroy(tlsf);
+}
+
+// Spare pools: a big block needs a grown pool of its own (it does not fit
+// one growth step next to anything else), so freeing it empties that pool.
+class TlsfSpare : public ::testing::Test {
+ protected:
+  static constexpr size_t kGrowth = 256 << 10;
+  static constexpr size_t kBig = 250 << 10;
+
+  void Make(size_t spare_bytes, uint64_t spare_decay, bool keep = false) {
+    alloy_tlsf_config config = alloy_tlsf_config_default();
+    config.initial_pool_size = 0;
+    config.growth_size = kGrowth;
+    config.spare_bytes = spare_bytes;
+    config.spare_decay = spare_decay;
+    config.keep_empty_pools = keep;
+    tlsf_ = Create(config);
+    ASSERT_NE(tlsf_, nullptr);
+  }
+  void TearDown() override {
+    if (tlsf_ == nullptr) return;
+    EXPECT_EQ(alloy_tlsf_check(tlsf_), ALLOY_OK);
+    alloy_tlsf_destroy(tlsf_);
+  }
+  alloy_block Alloc(size_t size) {
+    alloy_block block = {nullptr, 0};
+    EXPECT_EQ(alloy_tlsf_allocate(tlsf_, size, 16, &block), ALLOY_OK) << size;
+    return block;
+  }
+  // A big block in a pool grown for it; *pool_bytes: what that pool holds.
+  alloy_block AllocBig(size_t *pool_bytes = nullptr) {
+    const alloy_tlsf_stats before = Stats();
+    alloy_block block = Alloc(kBig);
+    const alloy_tlsf_stats after = Stats();
+    EXPECT_EQ(after.pools_grown, before.pools_grown + 1) << "the big block got a pool of its own";
+    if (pool_bytes != nullptr) *pool_bytes = after.pool_bytes - before.pool_bytes;
+    return block;
+  }
+  void Free(alloy_block block) {
+    EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, block), ALLOY_OK);
+    EXPECT_EQ(alloy_tlsf_check(tlsf_), ALLOY_OK);
+  }
+  // `count` small blocks in one pool that stays in use (its first block is kept).
+  std::vector<alloy_block> Smalls(size_t count) {
+    std::vector<alloy_block> blocks;
+    for (size_t i = 0; i <= count; ++i) blocks.push_back(Alloc(1000));
+    keeper_ = blocks.back();
+    blocks.pop_back();
+    return blocks;
+  }
+  alloy_tlsf_stats Stats() {
+    alloy_tlsf_stats stats;
+    alloy_tlsf_get_stats(tlsf_, &stats);
+    return stats;
+  }
+  alloy_tlsf *tlsf_ = nullptr;
+  alloy_block keeper_ = {nullptr, 0};
+};
+
+TEST_F(TlsfSpare, AnEmptyPoolIsKeptAndReusedWithoutGrowing) {
+  Make(1 << 20, 0);
+  size_t pool_bytes;
+  alloy_block block = AllocBig(&pool_bytes);
+  const size_t held_in_pools = Stats().pool_bytes;
+  Free(block);
+  alloy_tlsf_stats stats = Stats();
+  EXPECT_EQ(stats.pool_count, 1u) << "the empty pool stayed";
+  EXPECT_EQ(stats.spare_bytes, pool_bytes);
+  EXPECT_EQ(stats.pools_released, 0u);
+  EXPECT_EQ(stats.pool_bytes, held_in_pools);
+  EXPECT_EQ(stats.free_blocks, 1u) << "its one free block is on the lists";
+
+  alloy_block again = Alloc(kBig);
+  EXPECT_EQ(again.ptr, block.ptr) << "the spare served the request";
+  stats = Stats();
+  EXPECT_EQ(stats.pools_grown, 1u) << "no new pool was mapped";
+  EXPECT_EQ(stats.spare_bytes, 0u) << "a pool in use is no spare";
+  Free(again);
+}
+
+TEST_F(TlsfSpare, PoolsPastTheSpareBudgetGoBackAtOnce) {
+  Make(400 << 10, 0);  // room for one big block's pool, not two
+  const size_t control_bytes = Stats().pool_bytes;
+  size_t pool_bytes;
+  alloy_block a = AllocBig(&pool_bytes), b = AllocBig(), c = AllocBig();
+  ASSERT_LE(pool_bytes, size_t{400} << 10);
+  Free(a);
+  EXPECT_EQ(Stats().spare_bytes, pool_bytes);
+  Free(b);
+  alloy_tlsf_stats stats = Stats();
+  EXPECT_EQ(stats.spare_bytes, pool_bytes) << "the second empty pool did not fit the budget";
+  EXPECT_EQ(stats.pools_released, 1u);
+  EXPECT_EQ(stats.pool_count, 2u);
+  Free(c);
+  stats = Stats();
+  EXPECT_EQ(stats.pools_released, 2u);
+  EXPECT_EQ(stats.pool_count, 1u);
+  EXPECT_EQ(stats.pool_bytes, control_bytes + pool_bytes) << "only the spare and the control block are held";
+}
+
+TEST_F(TlsfSpare, AnUnusedSpareGoesBackAfterTheDecay) {
+  Make(1 << 20, 8);
+  std::vector<alloy_block> small = Smalls(12);
+  size_t pool_bytes;
+  alloy_block big = AllocBig(&pool_bytes);
+  Free(big);
+  ASSERT_EQ(Stats().spare_bytes, pool_bytes);
+  for (size_t i = 0; i < 7; ++i) Free(small[i]);
+  EXPECT_EQ(Stats().spare_bytes, pool_bytes) << "7 frees: not decayed yet";
+  Free(small[7]);
+  alloy_tlsf_stats stats = Stats();
+  EXPECT_EQ(stats.spare_bytes, 0u) << "8 frees without reuse: decayed";
+  EXPECT_EQ(stats.pools_released, 1u);
+  EXPECT_EQ(stats.pool_count, 1u);
+  for (size_t i = 8; i < small.size(); ++i) Free(small[i]);
+  Free(keeper_);
+  EXPECT_GT(Stats().spare_bytes, 0u) << "the last pool emptied became the spare";
+}
+
+TEST_F(TlsfSpare, ReuseRestartsTheDecay) {
+  Make(1 << 20, 4);
+  std::vector<alloy_block> small = Smalls(12);
+  alloy_block big = AllocBig();
+  Free(big);
+  for (size_t i = 0; i < 3; ++i) Free(small[i]);
+  big = Alloc(kBig);  // the spare, in use again
+  EXPECT_EQ(Stats().spare_bytes, 0u);
+  Free(big);  // spare again: 4 frees from here
+  for (size_t i = 3; i < 6; ++i) Free(small[i]);
+  EXPECT_GT(Stats().spare_bytes, 0u) << "3 frees since it became spare again";
+  Free(small[6]);
+  EXPECT_EQ(Stats().spare_bytes, 0u);
+  EXPECT_EQ(Stats().pools_grown, 2u);
+  for (size_t i = 7; i < small.size(); ++i) Free(small[i]);
+  Free(keeper_);
+}
+
+TEST_F(TlsfSpare, TrimAndDestroyGiveSparesBack) {
+  Make(1 << 20, 0);
+  size_t a_bytes, b_bytes;
+  alloy_block a = AllocBig(&a_bytes), b = AllocBig(&b_bytes);
+  Free(a);
+  Free(b);
+  ASSERT_EQ(Stats().spare_bytes, a_bytes + b_bytes);
+  EXPECT_GE(alloy_tlsf_trim(tlsf_), a_bytes + b_bytes);
+  EXPECT_EQ(alloy_tlsf_check(tlsf_), ALLOY_OK);
+  alloy_tlsf_stats stats = Stats();
+  EXPECT_EQ(stats.spare_bytes, 0u);
+  EXPECT_EQ(stats.pool_count, 0u);
+  EXPECT_EQ(stats.pools_released, 2u);
+  // A spare still there at destroy goes with the instance (the leak checks
+  // of the asan and valgrind configs would see it otherwise).
+  Free(Alloc(kBig));
+  EXPECT_GT(Stats().spare_bytes, 0u);
+}
+
+TEST_F(TlsfSpare, KeepEmptyPoolsKeepsEveryPoolForGood) {
+  Make(0, 1, true);  // budget and decay do not apply
+  alloy_block a = AllocBig(), b = AllocBig(), c = AllocBig();
+  const size_t pool_bytes = Stats().pool_bytes;
+  Free(a);
+  Free(b);
+  Free(c);
+  for (int i = 0; i < 4; ++i) Free(Alloc(1000));
+  alloy_tlsf_stats stats = Stats();
+  EXPECT_EQ(stats.pool_count, 3u);
+  EXPECT_EQ(stats.pools_released, 0u);
+  EXPECT_EQ(stats.pool_bytes, pool_bytes);
+}
+
+TEST_F(TlsfSpare, BadInputIsStillReportedWithSpares) {
+  Make(1 << 20, 0);
+  alloy_block block = AllocBig();
+  Free(block);
+  const size_t spare = Stats().spare_bytes;
+  ASSERT_GT(spare, 0u);
+  alloy_test::FaultRecorder faults;
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, block), ALLOY_E_DOUBLE_FREE) << "the spare's block is free";
+  int on_stack[8];
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, alloy_block_make(on_stack, sizeof on_stack)), ALLOY_E_NOT_OWNED);
+  alloy_block out;
+  EXPECT_EQ(alloy_tlsf_allocate(tlsf_, 16, 3, &out), ALLOY_E_INVALID_ARGUMENT);
+  EXPECT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 1u);
+  EXPECT_EQ(faults.count(ALLOY_E_NOT_OWNED), 1u);
+  EXPECT_EQ(alloy_tlsf_check(tlsf_), ALLOY_OK);
+  EXPECT_EQ(Stats().spare_bytes, spare) << "the spare is untouched";
 }
 
 TEST(TlsfPurge, TrimGivesFreePagesBackAndTheyAreReusable) {
