@@ -21,6 +21,12 @@ namespace {
 using alloy_test::ContractSubject;
 using alloy_test::ResourceContract;
 
+alloy_tlsf_stats StatsOf(const alloy_tlsf *tlsf) {
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(tlsf, &stats);
+  return stats;
+}
+
 alloy_tlsf *Create(alloy_tlsf_config config) {
   alloy_tlsf *tlsf = nullptr;
   EXPECT_EQ(alloy_tlsf_create(&config, &tlsf), ALLOY_OK);
@@ -87,16 +93,12 @@ ContractSubject FromParent() {
 INSTANTIATE_TEST_SUITE_P(Tlsf, ResourceContract, ::testing::Values(Growing(), Fixed(), FromParent()),
                          alloy_test::SubjectName);
 
-class Tlsf : public ::testing::Test {
+// An instance, checked and destroyed after each test, with allocation and
+// stats helpers.
+class TlsfInstance : public ::testing::Test {
  protected:
-  void SetUp() override {
-    alloy_tlsf_config config = alloy_tlsf_config_default();
-    config.initial_pool_size = 256 << 10;
-    config.growth = ALLOY_TLSF_GROW_NONE;
-    tlsf_ = Create(config);
-    ASSERT_NE(tlsf_, nullptr);
-  }
   void TearDown() override {
+    if (tlsf_ == nullptr) return;
     EXPECT_EQ(alloy_tlsf_check(tlsf_), ALLOY_OK);
     alloy_tlsf_destroy(tlsf_);
   }
@@ -105,12 +107,19 @@ class Tlsf : public ::testing::Test {
     EXPECT_EQ(alloy_tlsf_allocate(tlsf_, size, align, &block), ALLOY_OK) << size;
     return block;
   }
-  alloy_tlsf_stats Stats() {
-    alloy_tlsf_stats stats;
-    alloy_tlsf_get_stats(tlsf_, &stats);
-    return stats;
-  }
+  alloy_tlsf_stats Stats() { return StatsOf(tlsf_); }
   alloy_tlsf *tlsf_ = nullptr;
+};
+
+class Tlsf : public TlsfInstance {
+ protected:
+  void SetUp() override {
+    alloy_tlsf_config config = alloy_tlsf_config_default();
+    config.initial_pool_size = 256 << 10;
+    config.growth = ALLOY_TLSF_GROW_NONE;
+    tlsf_ = Create(config);
+    ASSERT_NE(tlsf_, nullptr);
+  }
 };
 
 TEST_F(Tlsf, ReportsExactUsableSizeAndLiveBytes) {
@@ -345,7 +354,7 @@ TEST(TlsfPools, GrowsFromThePlatformAndGivesEmptyPoolsBack) {
 
 // Spare pools: a big block needs a grown pool of its own (it does not fit
 // one growth step next to anything else), so freeing it empties that pool.
-class TlsfSpare : public ::testing::Test {
+class TlsfSpare : public TlsfInstance {
  protected:
   static constexpr size_t kGrowth = 256 << 10;
   static constexpr size_t kBig = 250 << 10;
@@ -359,16 +368,6 @@ class TlsfSpare : public ::testing::Test {
     config.keep_empty_pools = keep;
     tlsf_ = Create(config);
     ASSERT_NE(tlsf_, nullptr);
-  }
-  void TearDown() override {
-    if (tlsf_ == nullptr) return;
-    EXPECT_EQ(alloy_tlsf_check(tlsf_), ALLOY_OK);
-    alloy_tlsf_destroy(tlsf_);
-  }
-  alloy_block Alloc(size_t size) {
-    alloy_block block = {nullptr, 0};
-    EXPECT_EQ(alloy_tlsf_allocate(tlsf_, size, 16, &block), ALLOY_OK) << size;
-    return block;
   }
   // A big block in a pool grown for it; *pool_bytes: what that pool holds.
   alloy_block AllocBig(size_t *pool_bytes = nullptr) {
@@ -391,12 +390,6 @@ class TlsfSpare : public ::testing::Test {
     blocks.pop_back();
     return blocks;
   }
-  alloy_tlsf_stats Stats() {
-    alloy_tlsf_stats stats;
-    alloy_tlsf_get_stats(tlsf_, &stats);
-    return stats;
-  }
-  alloy_tlsf *tlsf_ = nullptr;
   alloy_block keeper_ = {nullptr, 0};
 };
 
