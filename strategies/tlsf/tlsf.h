@@ -19,9 +19,10 @@
  * after config.spare_decay more frees goes back too (the oldest first, one
  * per free), and alloy_tlsf_trim() gives every spare back. Without spares, a
  * heap whose live bytes hover around a pool boundary maps and unmaps a pool,
- * and faults its pages in again, at every crossing (asset loading: a pool per
- * large asset); the decay keeps a heap that has shrunk for good from holding
- * idle pools. The default keeps up to ALLOY_TLSF_DEFAULT_SPARE for
+ * and faults its pages in again, at every crossing (asset loading: a block
+ * larger than growth_size gets a pool of its own, which empties when it is
+ * freed); the decay keeps a heap that has shrunk for good from holding idle
+ * pools. The default keeps up to ALLOY_TLSF_DEFAULT_SPARE for
  * ALLOY_TLSF_DEFAULT_SPARE_DECAY frees. config.keep_empty_pools keeps every
  * empty pool for good. A purge setting still applies to a spare's pages.
  *
@@ -52,6 +53,19 @@
  * call and track nothing, the trade-off a latency-bound heap wants. Only
  * whole pages can go back, so no policy gets below the partial pages
  * (about 2.7 % on the trace above, where the spec asks for 1.5 %).
+ *
+ * The report's medium trace (//bench:report medium_trace: 2048 live blocks,
+ * half of them 256-512 B, 12 MiB live, random replacement; replayed with a
+ * breakdown by bench/tlsf:report_traces) is harder: 26-33 % by default, of
+ * which 0.3 points are headers and rounding, 0.15 pool bookkeeping, 5.0-5.4
+ * partial pages around ~650 free blocks and 21-27 whole free pages, 12-17
+ * of those only because the live bytes are below the most they ever were.
+ * Purging every free page (purge_threshold 4 KiB) leaves 5.2-5.7 % at about
+ * 20x the time per free+allocate (refaults included); a 256 KiB dirty limit
+ * 6.8-7.2 % at 18x. Looking at more than the head of the exact list when
+ * allocating (1 block, the default, against 4 or 16) moves the partial pages
+ * by under 0.4 points; pure good fit (no look) adds 0.6. So 1.5 % is out of
+ * reach of any page-granular policy here: the partial pages alone are 5 %.
  *
  * Blocks carry a one-word header (size and two flags) before the payload: the
  * usable size reported by allocate is exact, free needs only the pointer.
