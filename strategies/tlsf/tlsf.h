@@ -25,6 +25,8 @@
  * pools. The default keeps up to ALLOY_TLSF_DEFAULT_SPARE for
  * ALLOY_TLSF_DEFAULT_SPARE_DECAY frees. config.keep_empty_pools keeps every
  * empty pool for good. A purge setting still applies to a spare's pages.
+ * Spares count against config.max_bytes; when the cap or the source would
+ * refuse a new pool, growth gives the spares back first and tries again.
  *
  * Memory held is what the pools hold minus the whole pages inside free
  * blocks that were never touched or were purged: those pages stay mapped and

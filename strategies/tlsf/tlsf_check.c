@@ -132,7 +132,7 @@ static alloy_status check_spare_list(const alloy_tlsf *tlsf, size_t spare) {
 alloy_status alloy_tlsf_check(const alloy_tlsf *tlsf) {
   if (tlsf == NULL) return ALLOY_E_INVALID_ARGUMENT;
   size_t free_blocks = 0, used_bytes = 0, used_blocks = 0, listed = 0, pools = 0, purged = 0;
-  size_t dirty = 0, dirty_listed = 0, dirty_walked = 0, spare = 0;
+  size_t dirty = 0, dirty_listed = 0, dirty_walked = 0, spare = 0, indexed = 0;
   for (const tlsf_pool *pool = tlsf->pools; pool != NULL; pool = pool->next) {
     if (pool->spare) { /* invariant 11 */
       EXPECT(pool->origin == ORIGIN_PLATFORM || pool->origin == ORIGIN_PARENT, pool, pool->bytes,
@@ -144,9 +144,19 @@ alloy_status alloy_tlsf_check(const alloy_tlsf *tlsf) {
     EXPECT((uintptr_t)pool >= tlsf->span_low && (uintptr_t)pool + pool->bytes <= tlsf->span_high, pool,
            pool->bytes, "pool lies outside the recorded span");
     ALLOY_TRY(check_pool(tlsf, pool, &free_blocks, &used_bytes, &used_blocks));
+    if (pool->index_slot != POOL_INDEX_SLOTS) { /* invariant 12 */
+      EXPECT(pool->index_slot < tlsf->indexed_pools, pool, pool->index_slot, "pool index slot out of range");
+      const tlsf_pool_range *range = &tlsf->pool_index[pool->index_slot];
+      EXPECT(range->first == (uintptr_t)block_to_ptr(tlsf_pool_first_block(pool)) &&
+                 range->end == (uintptr_t)pool + pool->bytes - SENTINEL_SIZE,
+             pool, pool->index_slot, "pool index entry does not match its pool");
+      ++indexed;
+    }
     ++pools;
   }
   EXPECT(pools == tlsf->pool_count, tlsf, pools, "pool count disagrees with the pool list");
+  EXPECT(indexed == tlsf->indexed_pools && indexed == (pools < POOL_INDEX_SLOTS ? pools : POOL_INDEX_SLOTS), tlsf,
+         indexed, "pool index does not hold as many pools as it can");
   EXPECT(spare == tlsf->spare_bytes && spare <= tlsf->spare_limit, tlsf, spare,
          "spare byte count disagrees with the spare pools");
   ALLOY_TRY(check_spare_list(tlsf, spare));

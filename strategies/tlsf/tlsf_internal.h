@@ -46,6 +46,10 @@
  *      UINT64_MAX without spares or decay. Allocating the block clears the
  *      mark; nothing else takes a whole-pool block off the lists without
  *      giving the pool back.
+ *  12. The first indexed_pools entries of pool_index are the ranges of
+ *      distinct pools, each naming its entry in index_slot; indexed_pools is
+ *      the smaller of pool_count and POOL_INDEX_SLOTS (a pool left out takes
+ *      the slot an indexed one frees).
  *
  * Tool visibility: header words (size) lie outside every payload and stay
  * addressable. A free block's payload is poisoned except the words the
@@ -144,7 +148,19 @@ typedef struct tlsf_pool {
   bool spare;          /* an empty grown pool kept for reuse (invariant 11) */
   struct tlsf_pool *spare_newer, *spare_older; /* the spare list, while spare */
   uint64_t spare_until;                         /* deallocations count at which it decays */
+  unsigned index_slot; /* its entry in pool_index, or POOL_INDEX_SLOTS (invariant 12) */
 } tlsf_pool;
+
+/* Pools whose payload ranges sit in one array of the control structure, so
+ * that ownership (alloy_tlsf_owns, which a fallback chain asks on every
+ * free) scans a few cache lines instead of chasing a header per pool; pools
+ * beyond that are found on the list. */
+#define POOL_INDEX_SLOTS 64u
+
+typedef struct tlsf_pool_range {
+  uintptr_t first; /* the first block's payload */
+  uintptr_t end;   /* the sentinel */
+} tlsf_pool_range;
 
 #define POOL_HEADER_SIZE ((sizeof(tlsf_pool) + ALIGN_SIZE - 1) & ~(ALIGN_SIZE - 1))
 /* The sentinel ending a pool: a zero-size used block whose payload slot holds
@@ -162,6 +178,8 @@ struct alloy_tlsf {
 
   tlsf_pool *pools;
   size_t pool_count;
+  unsigned indexed_pools;                      /* invariant 12 */
+  tlsf_pool_range pool_index[POOL_INDEX_SLOTS];
   uintptr_t span_low, span_high; /* [lowest pool start, highest pool end) */
 
   /* Configuration. */

@@ -45,6 +45,47 @@ static void update_span(alloy_tlsf *tlsf) {
   }
 }
 
+/* ---- the pool index (invariant 12) ------------------------------------------ */
+
+static tlsf_pool_range pool_range(const tlsf_pool *pool) {
+  tlsf_pool_range range = {(uintptr_t)block_to_ptr(tlsf_pool_first_block(pool)),
+                           (uintptr_t)pool + pool->bytes - SENTINEL_SIZE};
+  return range;
+}
+
+static tlsf_pool *pool_of_range(const tlsf_pool_range *range) {
+  return (tlsf_pool *)(range->first - BLOCK_START_OFFSET - POOL_HEADER_SIZE);
+}
+
+static void index_add(alloy_tlsf *tlsf, tlsf_pool *pool) {
+  if (tlsf->indexed_pools == POOL_INDEX_SLOTS) {
+    pool->index_slot = POOL_INDEX_SLOTS;
+    return;
+  }
+  pool->index_slot = tlsf->indexed_pools++;
+  tlsf->pool_index[pool->index_slot] = pool_range(pool);
+}
+
+/* Drops an unlinked pool from the index; the last entry fills its slot, and
+ * a pool left out (only on a heap of more than POOL_INDEX_SLOTS pools) the
+ * last one. */
+static void index_remove(alloy_tlsf *tlsf, const tlsf_pool *pool) {
+  const unsigned slot = pool->index_slot;
+  if (slot == POOL_INDEX_SLOTS) return;
+  const unsigned last = --tlsf->indexed_pools;
+  if (slot != last) {
+    tlsf->pool_index[slot] = tlsf->pool_index[last];
+    pool_of_range(&tlsf->pool_index[slot])->index_slot = slot;
+  }
+  if (tlsf->pool_count == tlsf->indexed_pools) return;
+  for (tlsf_pool *other = tlsf->pools; other != NULL; other = other->next) {
+    if (other->index_slot == POOL_INDEX_SLOTS) {
+      index_add(tlsf, other);
+      return;
+    }
+  }
+}
+
 /* Lays a pool out over [pool, pool + bytes): header, one free block, sentinel. */
 void tlsf_pool_format(alloy_tlsf *tlsf, tlsf_pool *pool, void *memory, size_t source_bytes, size_t bytes,
                       tlsf_origin origin, bool fresh) {
@@ -74,6 +115,7 @@ void tlsf_pool_format(alloy_tlsf *tlsf, tlsf_pool *pool, void *memory, size_t so
   if (tlsf->pools != NULL) tlsf->pools->prev = pool;
   tlsf->pools = pool;
   tlsf->pool_count++;
+  index_add(tlsf, pool);
   uintptr_t start = (uintptr_t)pool, end = start + bytes;
   if (start < tlsf->span_low) tlsf->span_low = start;
   if (end > tlsf->span_high) tlsf->span_high = end;
@@ -84,6 +126,7 @@ void tlsf_pool_unlink(alloy_tlsf *tlsf, tlsf_pool *pool) {
   else tlsf->pools = pool->next;
   if (pool->next != NULL) pool->next->prev = pool->prev;
   tlsf->pool_count--;
+  index_remove(tlsf, pool);
   update_span(tlsf);
 }
 
@@ -172,10 +215,15 @@ void tlsf_spare_release_oldest(alloy_tlsf *tlsf) {
 tlsf_pool *tlsf_pool_of(const alloy_tlsf *tlsf, const void *ptr) {
   uintptr_t address = (uintptr_t)ptr;
   if (address < tlsf->span_low || address >= tlsf->span_high) return NULL;
+  for (unsigned i = 0; i < tlsf->indexed_pools; ++i) {
+    const tlsf_pool_range *range = &tlsf->pool_index[i];
+    if (address - range->first < range->end - range->first) return pool_of_range(range);
+  }
+  if (tlsf->pool_count == tlsf->indexed_pools) return NULL;
   for (tlsf_pool *pool = tlsf->pools; pool != NULL; pool = pool->next) {
-    uintptr_t first = (uintptr_t)block_to_ptr(tlsf_pool_first_block(pool));
-    uintptr_t end = (uintptr_t)pool + pool->bytes - SENTINEL_SIZE;
-    if (address >= first && address < end) return pool;
+    if (pool->index_slot != POOL_INDEX_SLOTS) continue;
+    tlsf_pool_range range = pool_range(pool);
+    if (address - range.first < range.end - range.first) return pool;
   }
   return NULL;
 }
@@ -225,6 +273,12 @@ static bool pool_bytes_for(size_t search, size_t *out) {
   return alloy_size_add(rounded, POOL_OVERHEAD + ALIGN_SIZE, out);
 }
 
+/* Bytes config.max_bytes still allows, in whole pages for platform pools. */
+static size_t cap_room(const alloy_tlsf *tlsf) {
+  size_t room = tlsf->max_bytes > tlsf->held_bytes ? tlsf->max_bytes - tlsf->held_bytes : 0;
+  return tlsf->growth == ALLOY_TLSF_GROW_PLATFORM ? alloy_align_down(room, alloy_vm_page_size()) : room;
+}
+
 alloy_status tlsf_grow(alloy_tlsf *tlsf, size_t search, size_t align) {
   (void)align; /* already part of `search` */
   if (tlsf->growth == ALLOY_TLSF_GROW_NONE) return ALLOY_E_CAPACITY;
@@ -233,14 +287,25 @@ alloy_status tlsf_grow(alloy_tlsf *tlsf, size_t search, size_t align) {
   size_t bytes = needed > tlsf->growth_size ? needed : tlsf->growth_size;
   if (tlsf->growth == ALLOY_TLSF_GROW_PLATFORM) bytes = alloy_align_up(bytes, alloy_vm_page_size());
   if (tlsf->max_bytes != 0) {
-    size_t room = tlsf->max_bytes > tlsf->held_bytes ? tlsf->max_bytes - tlsf->held_bytes : 0;
-    if (tlsf->growth == ALLOY_TLSF_GROW_PLATFORM) room = alloy_align_down(room, alloy_vm_page_size());
+    /* Spares count against the cap, and none can serve this request (the
+     * search before growing would have found it): they go back first. */
+    size_t room = cap_room(tlsf);
+    while (room < bytes && tlsf->spare_oldest != NULL) {
+      tlsf_spare_release_oldest(tlsf);
+      room = cap_room(tlsf);
+    }
     if (bytes > room) bytes = room;
     if (bytes < needed) return ALLOY_E_CAPACITY;
   }
   void *memory;
   size_t source_bytes;
-  ALLOY_TRY(obtain(tlsf->growth, tlsf->parent, tlsf->numa_node, bytes, &memory, &source_bytes));
+  alloy_status status = obtain(tlsf->growth, tlsf->parent, tlsf->numa_node, bytes, &memory, &source_bytes);
+  if (status == ALLOY_E_OUT_OF_MEMORY && tlsf->spare_oldest != NULL) {
+    /* The source is short: the spares' memory may be what it lacks. */
+    while (tlsf->spare_oldest != NULL) tlsf_spare_release_oldest(tlsf);
+    status = obtain(tlsf->growth, tlsf->parent, tlsf->numa_node, bytes, &memory, &source_bytes);
+  }
+  ALLOY_TRY(status);
   char *start = (char *)alloy_ptr_align_up(memory, ALIGN_SIZE);
   size_t usable = alloy_align_down(source_bytes - (size_t)(start - (char *)memory), ALIGN_SIZE);
   if (usable > POOL_BYTES_MAX) usable = POOL_BYTES_MAX;

@@ -504,6 +504,47 @@ TEST_F(TlsfSpare, KeepEmptyPoolsKeepsEveryPoolForGood) {
   EXPECT_EQ(stats.pool_bytes, pool_bytes);
 }
 
+TEST_F(TlsfSpare, SparesGoBackWhenMaxBytesWouldRefuseGrowth) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 0;
+  config.growth_size = kGrowth;
+  config.max_bytes = 700 << 10;
+  config.spare_bytes = 1 << 20;
+  tlsf_ = Create(config);
+  ASSERT_NE(tlsf_, nullptr);
+  alloy_block big = AllocBig();
+  Free(big);
+  ASSERT_GT(Stats().spare_bytes, 0u);
+  // Too big for the spare, and the spare plus a pool for it exceed the cap.
+  alloy_block larger = Alloc(500 << 10);
+  EXPECT_NE(larger.ptr, nullptr) << "the spare made room under the cap";
+  alloy_tlsf_stats stats = Stats();
+  EXPECT_EQ(stats.spare_bytes, 0u);
+  EXPECT_EQ(stats.pools_released, 1u);
+  EXPECT_LE(stats.pool_bytes, config.max_bytes);
+  alloy_block out;
+  EXPECT_EQ(alloy_tlsf_allocate(tlsf_, 600 << 10, 16, &out), ALLOY_E_CAPACITY) << "the cap still holds";
+  Free(larger);
+}
+
+TEST_F(TlsfSpare, SparesGoBackWhenThePlatformRefusesAPool) {
+  Make(1 << 20, 0);
+  Free(AllocBig());
+  ASSERT_GT(Stats().spare_bytes, 0u);
+  alloy_block block = {nullptr, 0};
+  alloy_platform_fail_next(ALLOY_PLATFORM_RESERVE, 0, 1);
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf_, 500 << 10, 16, &block), ALLOY_OK) << "retried after the spare went back";
+  alloy_platform_fail_reset();
+  EXPECT_EQ(Stats().spare_bytes, 0u);
+  EXPECT_EQ(Stats().pools_released, 1u);
+  Free(block);  // its pool is the spare now
+  alloy_platform_fail_next(ALLOY_PLATFORM_RESERVE, 0, 2);
+  EXPECT_EQ(alloy_tlsf_allocate(tlsf_, 600 << 10, 16, &block), ALLOY_E_OUT_OF_MEMORY) << "refused twice";
+  alloy_platform_fail_reset();
+  EXPECT_EQ(Stats().spare_bytes, 0u);
+  EXPECT_EQ(alloy_tlsf_check(tlsf_), ALLOY_OK);
+}
+
 TEST_F(TlsfSpare, BadInputIsStillReportedWithSpares) {
   Make(1 << 20, 0);
   alloy_block block = AllocBig();
@@ -708,6 +749,43 @@ TEST(TlsfPurge, NoDirtyLimitMeansNoPurgeCalls) {
   EXPECT_EQ(alloy_tlsf_deallocate(tlsf, b), ALLOY_OK);
   EXPECT_EQ(alloy_tlsf_deallocate(tlsf, fence), ALLOY_OK);
   EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_destroy(tlsf);
+}
+
+TEST(TlsfPools, OwnershipHoldsBeyondTheIndexedPools) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 0;
+  config.growth_size = 16 << 10;
+  config.spare_bytes = 0;  // emptied pools go back, so left-out pools move into the index
+  alloy_tlsf *tlsf = Create(config);
+  std::vector<alloy_block> blocks;
+  for (int i = 0; i < 100; ++i) {
+    alloy_block block;
+    ASSERT_EQ(alloy_tlsf_allocate(tlsf, 12 << 10, 16, &block), ALLOY_OK);
+    blocks.push_back(block);
+  }
+  ASSERT_EQ(StatsOf(tlsf).pool_count, 100u) << "one pool per block";
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  int on_stack[4];
+  EXPECT_FALSE(alloy_tlsf_owns(tlsf, on_stack));
+  for (const alloy_block &b : blocks) {
+    EXPECT_TRUE(alloy_tlsf_owns(tlsf, b.ptr));
+    EXPECT_TRUE(alloy_tlsf_owns(tlsf, static_cast<char *>(b.ptr) + b.size - 1));
+  }
+  // Free the first-grown pools (the indexed ones) and some late ones.
+  for (size_t i = 0; i < blocks.size(); i += i < 64 ? 1 : 3) {
+    EXPECT_EQ(alloy_tlsf_deallocate(tlsf, blocks[i]), ALLOY_OK);
+    EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK) << "after freeing block " << i;
+    EXPECT_FALSE(alloy_tlsf_owns(tlsf, blocks[i].ptr)) << "its pool went back";
+    blocks[i].ptr = nullptr;
+  }
+  for (const alloy_block &b : blocks)
+    if (b.ptr != nullptr) {
+      EXPECT_TRUE(alloy_tlsf_owns(tlsf, b.ptr));
+      EXPECT_EQ(alloy_tlsf_deallocate(tlsf, b), ALLOY_OK);
+    }
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  EXPECT_EQ(StatsOf(tlsf).pool_count, 0u);
   alloy_tlsf_destroy(tlsf);
 }
 
