@@ -24,14 +24,16 @@ static alloy_status load(alloy_allocator heap, asset *a, const char *name, size_
 static void report(const alloy_tlsf *tlsf, const char *when) {
   alloy_tlsf_stats stats;
   alloy_tlsf_get_stats(tlsf, &stats);
-  printf("%-22s live %8zu B in %zu blocks, held %8zu B in %zu pools, largest free %zu B\n", when, stats.live_bytes,
-         stats.used_blocks, stats.held_bytes, stats.pool_count, stats.largest_free_block);
+  printf("%-22s live %8zu B in %zu blocks, held %8zu B in %zu pools (%zu B spare), largest free %zu B\n", when,
+         stats.live_bytes, stats.used_blocks, stats.held_bytes, stats.pool_count, stats.spare_bytes,
+         stats.largest_free_block);
 }
 
 int main(void) {
   alloy_tlsf_config config = alloy_tlsf_config_default();
   config.initial_pool_size = 1 << 20; /* the level's usual working set */
   config.growth_size = 1 << 20;       /* grow by 1 MiB pools when a level needs more */
+  config.spare_bytes = 4 << 20;       /* pools emptied by unloading stay for the next level's assets */
   alloy_tlsf *tlsf;
   alloy_status status = alloy_tlsf_create(&config, &tlsf);
   if (status != ALLOY_OK) {
@@ -65,6 +67,9 @@ int main(void) {
   for (int i = 0; i < 4; ++i)
     if (i != 2) ALLOY_IGNORE_STATUS(alloy_free(heap, assets[i].data, 64));
   report(tlsf, "after unloading all");
+  /* A loading screen is a quiet moment: the spares and free pages go back. */
+  printf("trim gave back %zu B\n", alloy_tlsf_trim(tlsf));
+  report(tlsf, "after trim");
   alloy_tlsf_destroy(tlsf);
   return 0;
 }

@@ -224,6 +224,19 @@ static tlsf_block *block_trim_free_leading(alloy_tlsf *tlsf, tlsf_block *block, 
 /* Blocks of the exact list looked at before the rounded-up search. */
 #define EXACT_LIST_PROBES 1u
 
+/* Takes a located block off its list. When it is a spare pool's only block
+ * the pool is in use again (invariant 11); the next block's header is
+ * looked at only while spare pools exist. */
+static ALLOY_ALWAYS_INLINE tlsf_block *take_free_block(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl,
+                                                        unsigned sl) {
+  tlsf_remove_free_block(tlsf, block, fl, sl);
+  if (ALLOY_UNLIKELY(tlsf->spare_bytes != 0)) {
+    tlsf_block *next = block_next(block);
+    if (block_is_last(next)) tlsf_spare_reuse(tlsf, next);
+  }
+  return block;
+}
+
 /* A free block of at least `size` bytes, taken off its list, or NULL. */
 static tlsf_block *block_locate_free(alloy_tlsf *tlsf, size_t size) {
   unsigned fl, sl;
@@ -235,19 +248,14 @@ static tlsf_block *block_locate_free(alloy_tlsf *tlsf, size_t size) {
   mapping_insert(size, &fl, &sl);
   tlsf_block *block = tlsf->blocks[fl][sl];
   for (unsigned probes = 0; block != NULL && probes < EXACT_LIST_PROBES; ++probes, block = block->next_free) {
-    if (block_size(block) >= size) {
-      tlsf_remove_free_block(tlsf, block, fl, sl);
-      return block;
-    }
+    if (block_size(block) >= size) return take_free_block(tlsf, block, fl, sl);
   }
   mapping_search(size, &fl, &sl);
   if (fl >= FL_INDEX_COUNT) return NULL;
   block = search_suitable_block(tlsf, &fl, &sl);
-  if (block != NULL) {
-    ALLOY_ASSERT(block_size(block) >= size);
-    tlsf_remove_free_block(tlsf, block, fl, sl);
-  }
-  return block;
+  if (block == NULL) return NULL;
+  ALLOY_ASSERT(block_size(block) >= size);
+  return take_free_block(tlsf, block, fl, sl);
 }
 
 static void *block_prepare_used(alloy_tlsf *tlsf, tlsf_block *block, size_t size) {
@@ -378,22 +386,22 @@ static void free_used_block(alloy_tlsf *tlsf, tlsf_block *block) {
   block_mark_as_free(block);
   block = block_merge_prev(tlsf, block);
   block = block_merge_next(tlsf, block);
-  /* A grown pool that is now one free block goes back to where it came from. */
-  if (ALLOY_UNLIKELY(!tlsf->keep_empty_pools && !block_is_prev_free(block))) {
+  /* A grown pool that is now one free block stays as a spare or goes back. */
+  if (!block_is_prev_free(block)) {
     tlsf_block *next = block_next(block);
-    if (block_is_last(next)) {
+    if (ALLOY_UNLIKELY(block_is_last(next))) {
       tlsf_pool *pool = sentinel_pool(next);
-      if ((pool->origin == ORIGIN_PLATFORM || pool->origin == ORIGIN_PARENT) && tlsf_pool_first_block(pool) == block) {
-        tlsf_pool_unlink(tlsf, pool);
-        tlsf_pool_release(tlsf, pool);
+      if ((pool->origin == ORIGIN_PLATFORM || pool->origin == ORIGIN_PARENT) && tlsf_pool_first_block(pool) == block &&
+          !tlsf_pool_keep_or_release(tlsf, pool))
         return;
-      }
     }
   }
   if (tlsf->purge_threshold != 0) tlsf_purge_if_large(tlsf, block);
   tlsf_block_insert(tlsf, block);
   /* dirty_bytes stays 0 without a limit. */
   if (ALLOY_UNLIKELY(tlsf->dirty_bytes > tlsf->dirty_limit)) tlsf_purge_dirty(tlsf);
+  /* UINT64_MAX without a spare that can decay. */
+  if (ALLOY_UNLIKELY(tlsf->deallocations >= tlsf->spare_deadline)) tlsf_spare_release_oldest(tlsf);
 }
 
 alloy_status alloy_tlsf_deallocate(alloy_tlsf *tlsf, alloy_block block) {
@@ -514,6 +522,7 @@ void tlsf_control_init(alloy_tlsf *tlsf) {
   tlsf->span_low = UINTPTR_MAX;
   tlsf->span_high = 0;
   tlsf->numa_node = ALLOY_TLSF_NUMA_NONE;
+  tlsf->spare_deadline = UINT64_MAX;
   tlsf->page_size = alloy_vm_page_size();
   ALLOY_TRACK_POOL_CREATE(tlsf, tlsf, 0);
 }

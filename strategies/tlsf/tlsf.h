@@ -10,9 +10,30 @@
  *
  * Memory comes in pools: the instance may start with one, grow by new pools
  * from the platform layer or from a parent resource the caller names, and the
- * caller may add its own memory with alloy_tlsf_add_pool(). Grown pools that
- * become empty are given back (unless config.keep_empty_pools); caller pools
- * are removed with alloy_tlsf_remove_pool() once empty.
+ * caller may add its own memory with alloy_tlsf_add_pool(). Caller pools are
+ * removed with alloy_tlsf_remove_pool() once empty.
+ *
+ * Spare pools. A grown pool that becomes empty stays, still on the free
+ * lists, while the empty grown pools total at most config.spare_bytes;
+ * past that it goes back at once. A spare that no allocation has taken
+ * after config.spare_decay more frees goes back too (the oldest first, one
+ * per free), and alloy_tlsf_trim() gives every spare back. Without spares, a
+ * heap whose live bytes hover around a pool boundary maps and unmaps a pool,
+ * and faults its pages in again, at every crossing (asset loading: a block
+ * larger than growth_size gets a pool of its own, which empties when it is
+ * freed); the decay keeps a heap that has shrunk for good from holding idle
+ * pools. The default keeps up to ALLOY_TLSF_DEFAULT_SPARE for
+ * ALLOY_TLSF_DEFAULT_SPARE_DECAY frees. config.keep_empty_pools keeps every
+ * empty pool for good. A purge setting still applies to a spare's pages.
+ * Spares count against config.max_bytes; when the cap or the source would
+ * refuse a new pool, growth gives the spares back first and tries again.
+ * On the report's loading trace (//bench:report loading, --scale=4) the
+ * default spares take alloy/tlsf from 330-383 to 540-734 k loads per CPU
+ * second (1.8x, three runs each; giving pools back at once mapped ~290
+ * pools per 80k loads, now ~120-160), with the medium trace's fragmentation
+ * unchanged on 5 of 6 replayed seeds (+1.1 points on the sixth). Larger
+ * pools (2-8 MiB growth) load faster still but hold 1-18 points more on the
+ * medium trace, whose 1 MiB pools then rarely empty: growth stays 1 MiB.
  *
  * Memory held is what the pools hold minus the whole pages inside free
  * blocks that were never touched or were purged: those pages stay mapped and
@@ -41,6 +62,19 @@
  * call and track nothing, the trade-off a latency-bound heap wants. Only
  * whole pages can go back, so no policy gets below the partial pages
  * (about 2.7 % on the trace above, where the spec asks for 1.5 %).
+ *
+ * The report's medium trace (//bench:report medium_trace: 2048 live blocks,
+ * half of them 256-512 B, 12 MiB live, random replacement; replayed with a
+ * breakdown by bench/tlsf:report_traces) is harder: 26-33 % by default, of
+ * which 0.3 points are headers and rounding, 0.15 pool bookkeeping, 5.0-5.4
+ * partial pages around ~650 free blocks and 21-27 whole free pages, 12-17
+ * of those only because the live bytes are below the most they ever were.
+ * Purging every free page (purge_threshold 4 KiB) leaves 5.2-5.7 % at about
+ * 20x the time per free+allocate (refaults included); a 256 KiB dirty limit
+ * 6.8-7.2 % at 18x. Looking at more than the head of the exact list when
+ * allocating (1 block, the default, against 4 or 16) moves the partial pages
+ * by under 0.4 points; pure good fit (no look) adds 0.6. So 1.5 % is out of
+ * reach of any page-granular policy here: the partial pages alone are 5 %.
  *
  * Blocks carry a one-word header (size and two flags) before the payload: the
  * usable size reported by allocate is exact, free needs only the pointer.
@@ -87,7 +121,9 @@ typedef struct alloy_tlsf_config {
   size_t max_bytes;          /* cap on the bytes of initial and grown pools (0: none) */
   alloy_resource *parent;    /* where the instance and its pools come from under GROW_PARENT */
   int numa_node;             /* node for platform memory, or ALLOY_TLSF_NUMA_NONE / _LOCAL */
-  bool keep_empty_pools;     /* keep grown pools that become empty instead of giving them back */
+  bool keep_empty_pools;     /* keep every grown pool that becomes empty (spare_bytes then does not apply) */
+  size_t spare_bytes;        /* bytes of grown pools kept while empty, for reuse (0: give them back at once) */
+  uint64_t spare_decay;      /* frees after which a spare pool not reused goes back (0: it stays) */
   size_t purge_threshold;    /* a freed block with at least this many bytes of whole pages inside gives
                                 them back to the OS at once (0: never; alloy_tlsf_trim does it on demand) */
   size_t dirty_limit;        /* resident bytes of whole free pages kept for reuse; a free that leaves more
@@ -95,8 +131,11 @@ typedef struct alloy_tlsf_config {
 } alloy_tlsf_config;
 
 #define ALLOY_TLSF_DEFAULT_GROWTH ((size_t)1 << 20)
+#define ALLOY_TLSF_DEFAULT_SPARE ((size_t)8 << 20)
+#define ALLOY_TLSF_DEFAULT_SPARE_DECAY 1024u
 
-/* Platform growth, 1 MiB initial pool, pools on the calling thread's node. */
+/* Platform growth, 1 MiB initial pool, up to ALLOY_TLSF_DEFAULT_SPARE of
+ * empty pools kept, pools on the calling thread's node. */
 alloy_tlsf_config alloy_tlsf_config_default(void);
 
 /* Creates an instance as configured. ALLOY_E_INVALID_ARGUMENT for a bad config
@@ -144,8 +183,9 @@ ALLOY_NODISCARD alloy_status alloy_tlsf_resize(alloy_tlsf *tlsf, alloy_block blo
 /* Whether the block lies in one of the pools (address comparison only). */
 bool alloy_tlsf_owns(const alloy_tlsf *tlsf, const void *ptr);
 
-/* Gives the whole pages inside every free block back to the OS (they stay
- * mapped and come back zero-filled on use); returns the bytes newly purged.
+/* Gives the spare pools back, then the whole pages inside every free block
+ * to the OS (they stay mapped and come back zero-filled on use); returns the
+ * bytes given back (spare pools) and newly purged.
  * O(free blocks), one system call per block: call it at quiet moments (a
  * loading screen, every few seconds), or set config.purge_threshold. */
 size_t alloy_tlsf_trim(alloy_tlsf *tlsf);
@@ -176,6 +216,9 @@ typedef struct alloy_tlsf_stats {
   uint64_t deallocations;
   uint64_t failures;
   uint64_t purge_calls;       /* purge system calls made (threshold, dirty limit and trim) */
+  size_t spare_bytes;         /* bytes of the empty grown pools kept for reuse */
+  uint64_t pools_grown;       /* pools obtained on growth */
+  uint64_t pools_released;    /* grown pools given back before destroy (empty past the spares, decayed, trimmed) */
 } alloy_tlsf_stats;
 
 /* O(1) counters plus, for free_blocks and largest_free_block, a walk of the free lists. */

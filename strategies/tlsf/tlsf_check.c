@@ -109,18 +109,57 @@ static alloy_status check_lists(const alloy_tlsf *tlsf, size_t *listed, size_t *
   return ALLOY_OK;
 }
 
+/* Spare-list walk (invariant 11): links agree both ways, every pool on it is
+ * spare, the list holds exactly the spare bytes, decays oldest first. */
+static alloy_status check_spare_list(const alloy_tlsf *tlsf, size_t spare) {
+  const tlsf_pool *newer = NULL;
+  size_t listed = 0, count = 0;
+  for (const tlsf_pool *pool = tlsf->spare_newest; pool != NULL; newer = pool, pool = pool->spare_older) {
+    EXPECT(pool->spare, pool, pool->bytes, "pool on the spare list is not spare");
+    EXPECT(pool->spare_newer == newer, pool, pool->bytes, "spare list back link is broken");
+    EXPECT(newer == NULL || newer->spare_until >= pool->spare_until, pool, pool->bytes,
+           "spare list is not oldest last");
+    EXPECT(++count <= tlsf->pool_count, pool, 0, "spare list has a cycle");
+    listed += pool->source_bytes;
+  }
+  EXPECT(tlsf->spare_oldest == newer, tlsf, 0, "spare list tail is wrong");
+  EXPECT(listed == spare, tlsf, listed, "spare list and spare pools disagree");
+  const uint64_t deadline = tlsf->spare_decay != 0 && newer != NULL ? newer->spare_until : UINT64_MAX;
+  EXPECT(tlsf->spare_deadline == deadline, tlsf, 0, "spare deadline is not the oldest spare's");
+  return ALLOY_OK;
+}
+
 alloy_status alloy_tlsf_check(const alloy_tlsf *tlsf) {
   if (tlsf == NULL) return ALLOY_E_INVALID_ARGUMENT;
   size_t free_blocks = 0, used_bytes = 0, used_blocks = 0, listed = 0, pools = 0, purged = 0;
-  size_t dirty = 0, dirty_listed = 0, dirty_walked = 0;
+  size_t dirty = 0, dirty_listed = 0, dirty_walked = 0, spare = 0, indexed = 0;
   for (const tlsf_pool *pool = tlsf->pools; pool != NULL; pool = pool->next) {
+    if (pool->spare) { /* invariant 11 */
+      EXPECT(pool->origin == ORIGIN_PLATFORM || pool->origin == ORIGIN_PARENT, pool, pool->bytes,
+             "spare pool was not grown");
+      EXPECT(tlsf_pool_is_empty(pool), pool, pool->bytes, "spare pool holds a used block");
+      spare += pool->source_bytes;
+    }
     EXPECT(pool->next == NULL || pool->next->prev == pool, pool, 0, "pool list back link is broken");
     EXPECT((uintptr_t)pool >= tlsf->span_low && (uintptr_t)pool + pool->bytes <= tlsf->span_high, pool,
            pool->bytes, "pool lies outside the recorded span");
     ALLOY_TRY(check_pool(tlsf, pool, &free_blocks, &used_bytes, &used_blocks));
+    if (pool->index_slot != POOL_INDEX_SLOTS) { /* invariant 12 */
+      EXPECT(pool->index_slot < tlsf->indexed_pools, pool, pool->index_slot, "pool index slot out of range");
+      const tlsf_pool_range *range = &tlsf->pool_index[pool->index_slot];
+      EXPECT(range->first == (uintptr_t)block_to_ptr(tlsf_pool_first_block(pool)) &&
+                 range->end == (uintptr_t)pool + pool->bytes - SENTINEL_SIZE,
+             pool, pool->index_slot, "pool index entry does not match its pool");
+      ++indexed;
+    }
     ++pools;
   }
   EXPECT(pools == tlsf->pool_count, tlsf, pools, "pool count disagrees with the pool list");
+  EXPECT(indexed == tlsf->indexed_pools && indexed == (pools < POOL_INDEX_SLOTS ? pools : POOL_INDEX_SLOTS), tlsf,
+         indexed, "pool index does not hold as many pools as it can");
+  EXPECT(spare == tlsf->spare_bytes && spare <= tlsf->spare_limit, tlsf, spare,
+         "spare byte count disagrees with the spare pools");
+  ALLOY_TRY(check_spare_list(tlsf, spare));
   ALLOY_TRY(check_dirty_list(tlsf, &dirty_walked));
   ALLOY_TRY(check_lists(tlsf, &listed, &purged, &dirty, &dirty_listed));
   EXPECT(dirty == tlsf->dirty_bytes, tlsf, dirty, "dirty byte count disagrees with the dirty blocks");
@@ -152,6 +191,9 @@ void alloy_tlsf_get_stats(const alloy_tlsf *tlsf, alloy_tlsf_stats *out) {
   out->deallocations = tlsf->deallocations;
   out->failures = tlsf->failures;
   out->purge_calls = tlsf->purge_calls;
+  out->spare_bytes = tlsf->spare_bytes;
+  out->pools_grown = tlsf->pools_grown;
+  out->pools_released = tlsf->pools_released;
   for (unsigned fl = 0; fl < FL_INDEX_COUNT; ++fl) {
     for (unsigned sl = 0; sl < SL_INDEX_COUNT; ++sl) {
       for (const tlsf_block *block = tlsf->blocks[fl][sl]; block != NULL; block = block->next_free) {

@@ -38,6 +38,18 @@
  *  10. On every free list the resident blocks come first and the PURGED ones
  *      last (tails[fl][sl] is the last block): allocation takes the head, so
  *      it reuses resident pages before it faults purged ones back in.
+ *  11. A pool is marked spare exactly when it is a grown pool that became
+ *      empty and was kept; it is then one free block on the free lists and on
+ *      the spare list (newest first, so the oldest decays first), and
+ *      spare_bytes is the sum of the spare pools' source_bytes, at most
+ *      spare_limit. spare_deadline is the oldest spare's spare_until, or
+ *      UINT64_MAX without spares or decay. Allocating the block clears the
+ *      mark; nothing else takes a whole-pool block off the lists without
+ *      giving the pool back.
+ *  12. The first indexed_pools entries of pool_index are the ranges of
+ *      distinct pools, each naming its entry in index_slot; indexed_pools is
+ *      the smaller of pool_count and POOL_INDEX_SLOTS (a pool left out takes
+ *      the slot an indexed one frees).
  *
  * Tool visibility: header words (size) lie outside every payload and stay
  * addressable. A free block's payload is poisoned except the words the
@@ -47,6 +59,7 @@
 #ifndef ALLOY_TLSF_INTERNAL_H
 #define ALLOY_TLSF_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -132,7 +145,22 @@ typedef struct tlsf_pool {
   size_t bytes;      /* bytes of [this header, end of the sentinel) */
   size_t source_bytes; /* size of the mapping or parent block (to give it back) */
   tlsf_origin origin;
+  bool spare;          /* an empty grown pool kept for reuse (invariant 11) */
+  struct tlsf_pool *spare_newer, *spare_older; /* the spare list, while spare */
+  uint64_t spare_until;                         /* deallocations count at which it decays */
+  unsigned index_slot; /* its entry in pool_index, or POOL_INDEX_SLOTS (invariant 12) */
 } tlsf_pool;
+
+/* Pools whose payload ranges sit in one array of the control structure, so
+ * that ownership (alloy_tlsf_owns, which a fallback chain asks on every
+ * free) scans a few cache lines instead of chasing a header per pool; pools
+ * beyond that are found on the list. */
+#define POOL_INDEX_SLOTS 64u
+
+typedef struct tlsf_pool_range {
+  uintptr_t first; /* the first block's payload */
+  uintptr_t end;   /* the sentinel */
+} tlsf_pool_range;
 
 #define POOL_HEADER_SIZE ((sizeof(tlsf_pool) + ALIGN_SIZE - 1) & ~(ALIGN_SIZE - 1))
 /* The sentinel ending a pool: a zero-size used block whose payload slot holds
@@ -150,6 +178,8 @@ struct alloy_tlsf {
 
   tlsf_pool *pools;
   size_t pool_count;
+  unsigned indexed_pools;                      /* invariant 12 */
+  tlsf_pool_range pool_index[POOL_INDEX_SLOTS];
   uintptr_t span_low, span_high; /* [lowest pool start, highest pool end) */
 
   /* Configuration. */
@@ -158,7 +188,8 @@ struct alloy_tlsf {
   size_t max_bytes;
   alloy_resource *parent;
   int numa_node; /* resolved: a node, or ALLOY_TLSF_NUMA_NONE */
-  bool keep_empty_pools;
+  size_t spare_limit;     /* bytes of empty grown pools kept (SIZE_MAX: keep_empty_pools) */
+  uint64_t spare_decay;   /* 0: spares never decay */
   size_t purge_threshold; /* 0: only alloy_tlsf_trim purges */
   size_t dirty_limit;     /* 0: no dirty list (invariant 9 does not apply) */
   size_t page_size;
@@ -172,6 +203,10 @@ struct alloy_tlsf {
   size_t held_bytes;  /* pools obtained on growth + initial (not caller pools) + control */
   size_t purged_bytes; /* invariant 8 */
   size_t dirty_bytes;  /* invariant 9 */
+  size_t spare_bytes;  /* invariant 11 */
+  tlsf_pool *spare_newest, *spare_oldest;
+  uint64_t spare_deadline;
+  uint64_t pools_grown, pools_released;
   tlsf_block *dirty_newest, *dirty_oldest;
   uint64_t purge_calls;
   size_t caller_bytes;
@@ -264,6 +299,9 @@ void tlsf_pool_format(alloy_tlsf *tlsf, tlsf_pool *pool, void *memory, size_t so
                       tlsf_origin origin, bool fresh);
 void tlsf_pool_unlink(alloy_tlsf *tlsf, tlsf_pool *pool);
 void tlsf_pool_release(alloy_tlsf *tlsf, tlsf_pool *pool);
+bool tlsf_pool_keep_or_release(alloy_tlsf *tlsf, tlsf_pool *pool);
+void tlsf_spare_reuse(alloy_tlsf *tlsf, tlsf_block *sentinel);
+void tlsf_spare_release_oldest(alloy_tlsf *tlsf);
 int tlsf_pool_is_empty(const tlsf_pool *pool);
 tlsf_pool *tlsf_pool_of(const alloy_tlsf *tlsf, const void *ptr);
 tlsf_block *tlsf_pool_first_block(const tlsf_pool *pool);

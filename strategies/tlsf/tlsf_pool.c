@@ -21,6 +21,8 @@ alloy_tlsf_config alloy_tlsf_config_default(void) {
   config.growth = ALLOY_TLSF_GROW_PLATFORM;
   config.growth_size = ALLOY_TLSF_DEFAULT_GROWTH;
   config.numa_node = ALLOY_TLSF_NUMA_LOCAL;
+  config.spare_bytes = ALLOY_TLSF_DEFAULT_SPARE;
+  config.spare_decay = ALLOY_TLSF_DEFAULT_SPARE_DECAY;
   return config;
 }
 
@@ -43,6 +45,47 @@ static void update_span(alloy_tlsf *tlsf) {
   }
 }
 
+/* ---- the pool index (invariant 12) ------------------------------------------ */
+
+static tlsf_pool_range pool_range(const tlsf_pool *pool) {
+  tlsf_pool_range range = {(uintptr_t)block_to_ptr(tlsf_pool_first_block(pool)),
+                           (uintptr_t)pool + pool->bytes - SENTINEL_SIZE};
+  return range;
+}
+
+static tlsf_pool *pool_of_range(const tlsf_pool_range *range) {
+  return (tlsf_pool *)(range->first - BLOCK_START_OFFSET - POOL_HEADER_SIZE);
+}
+
+static void index_add(alloy_tlsf *tlsf, tlsf_pool *pool) {
+  if (tlsf->indexed_pools == POOL_INDEX_SLOTS) {
+    pool->index_slot = POOL_INDEX_SLOTS;
+    return;
+  }
+  pool->index_slot = tlsf->indexed_pools++;
+  tlsf->pool_index[pool->index_slot] = pool_range(pool);
+}
+
+/* Drops an unlinked pool from the index; the last entry fills its slot, and
+ * a pool left out (only on a heap of more than POOL_INDEX_SLOTS pools) the
+ * last one. */
+static void index_remove(alloy_tlsf *tlsf, const tlsf_pool *pool) {
+  const unsigned slot = pool->index_slot;
+  if (slot == POOL_INDEX_SLOTS) return;
+  const unsigned last = --tlsf->indexed_pools;
+  if (slot != last) {
+    tlsf->pool_index[slot] = tlsf->pool_index[last];
+    pool_of_range(&tlsf->pool_index[slot])->index_slot = slot;
+  }
+  if (tlsf->pool_count == tlsf->indexed_pools) return;
+  for (tlsf_pool *other = tlsf->pools; other != NULL; other = other->next) {
+    if (other->index_slot == POOL_INDEX_SLOTS) {
+      index_add(tlsf, other);
+      return;
+    }
+  }
+}
+
 /* Lays a pool out over [pool, pool + bytes): header, one free block, sentinel. */
 void tlsf_pool_format(alloy_tlsf *tlsf, tlsf_pool *pool, void *memory, size_t source_bytes, size_t bytes,
                       tlsf_origin origin, bool fresh) {
@@ -52,6 +95,7 @@ void tlsf_pool_format(alloy_tlsf *tlsf, tlsf_pool *pool, void *memory, size_t so
   pool->bytes = bytes;
   pool->source_bytes = source_bytes;
   pool->origin = origin;
+  pool->spare = false;
 
   tlsf_block *block = tlsf_pool_first_block(pool);
   TLSF_EXPOSE(block, BLOCK_START_OFFSET);
@@ -71,6 +115,7 @@ void tlsf_pool_format(alloy_tlsf *tlsf, tlsf_pool *pool, void *memory, size_t so
   if (tlsf->pools != NULL) tlsf->pools->prev = pool;
   tlsf->pools = pool;
   tlsf->pool_count++;
+  index_add(tlsf, pool);
   uintptr_t start = (uintptr_t)pool, end = start + bytes;
   if (start < tlsf->span_low) tlsf->span_low = start;
   if (end > tlsf->span_high) tlsf->span_high = end;
@@ -81,6 +126,7 @@ void tlsf_pool_unlink(alloy_tlsf *tlsf, tlsf_pool *pool) {
   else tlsf->pools = pool->next;
   if (pool->next != NULL) pool->next->prev = pool->prev;
   tlsf->pool_count--;
+  index_remove(tlsf, pool);
   update_span(tlsf);
 }
 
@@ -108,13 +154,76 @@ void tlsf_pool_release(alloy_tlsf *tlsf, tlsf_pool *pool) {
   }
 }
 
+/* ---- spare pools (invariant 11) ------------------------------------------- */
+
+static void spare_update_deadline(alloy_tlsf *tlsf) {
+  tlsf->spare_deadline =
+      tlsf->spare_decay != 0 && tlsf->spare_oldest != NULL ? tlsf->spare_oldest->spare_until : UINT64_MAX;
+}
+
+static void spare_unlink(alloy_tlsf *tlsf, tlsf_pool *pool) {
+  if (pool->spare_newer != NULL) pool->spare_newer->spare_older = pool->spare_older;
+  else tlsf->spare_newest = pool->spare_older;
+  if (pool->spare_older != NULL) pool->spare_older->spare_newer = pool->spare_newer;
+  else tlsf->spare_oldest = pool->spare_newer;
+  pool->spare = false;
+  tlsf->spare_bytes -= pool->source_bytes;
+  spare_update_deadline(tlsf);
+}
+
+static void release_grown_pool(alloy_tlsf *tlsf, tlsf_pool *pool) {
+  tlsf_pool_unlink(tlsf, pool);
+  tlsf_pool_release(tlsf, pool);
+  tlsf->pools_released++;
+}
+
+/* A grown pool whose every block was just freed (its one free block not on
+ * the lists yet): kept as the newest spare while the spares stay within the
+ * limit, else unlinked and given back. Returns whether it was kept. */
+bool tlsf_pool_keep_or_release(alloy_tlsf *tlsf, tlsf_pool *pool) {
+  if (pool->source_bytes > tlsf->spare_limit - tlsf->spare_bytes) {
+    release_grown_pool(tlsf, pool);
+    return false;
+  }
+  pool->spare = true;
+  pool->spare_until = tlsf->deallocations + tlsf->spare_decay;
+  pool->spare_newer = NULL;
+  pool->spare_older = tlsf->spare_newest;
+  if (tlsf->spare_newest != NULL) tlsf->spare_newest->spare_newer = pool;
+  else tlsf->spare_oldest = pool;
+  tlsf->spare_newest = pool;
+  tlsf->spare_bytes += pool->source_bytes;
+  spare_update_deadline(tlsf);
+  return true;
+}
+
+/* The block before `sentinel` was just taken for an allocation: if it was a
+ * spare pool's whole block, the pool is in use again. */
+void tlsf_spare_reuse(alloy_tlsf *tlsf, tlsf_block *sentinel) {
+  tlsf_pool *pool = sentinel_pool(sentinel);
+  if (pool->spare) spare_unlink(tlsf, pool);
+}
+
+/* Gives the oldest spare pool back (it decayed, or trim asked). */
+void tlsf_spare_release_oldest(alloy_tlsf *tlsf) {
+  tlsf_pool *pool = tlsf->spare_oldest;
+  tlsf_block_remove(tlsf, tlsf_pool_first_block(pool));
+  spare_unlink(tlsf, pool);
+  release_grown_pool(tlsf, pool);
+}
+
 tlsf_pool *tlsf_pool_of(const alloy_tlsf *tlsf, const void *ptr) {
   uintptr_t address = (uintptr_t)ptr;
   if (address < tlsf->span_low || address >= tlsf->span_high) return NULL;
+  for (unsigned i = 0; i < tlsf->indexed_pools; ++i) {
+    const tlsf_pool_range *range = &tlsf->pool_index[i];
+    if (address - range->first < range->end - range->first) return pool_of_range(range);
+  }
+  if (tlsf->pool_count == tlsf->indexed_pools) return NULL;
   for (tlsf_pool *pool = tlsf->pools; pool != NULL; pool = pool->next) {
-    uintptr_t first = (uintptr_t)block_to_ptr(tlsf_pool_first_block(pool));
-    uintptr_t end = (uintptr_t)pool + pool->bytes - SENTINEL_SIZE;
-    if (address >= first && address < end) return pool;
+    if (pool->index_slot != POOL_INDEX_SLOTS) continue;
+    tlsf_pool_range range = pool_range(pool);
+    if (address - range.first < range.end - range.first) return pool;
   }
   return NULL;
 }
@@ -164,6 +273,12 @@ static bool pool_bytes_for(size_t search, size_t *out) {
   return alloy_size_add(rounded, POOL_OVERHEAD + ALIGN_SIZE, out);
 }
 
+/* Bytes config.max_bytes still allows, in whole pages for platform pools. */
+static size_t cap_room(const alloy_tlsf *tlsf) {
+  size_t room = tlsf->max_bytes > tlsf->held_bytes ? tlsf->max_bytes - tlsf->held_bytes : 0;
+  return tlsf->growth == ALLOY_TLSF_GROW_PLATFORM ? alloy_align_down(room, alloy_vm_page_size()) : room;
+}
+
 alloy_status tlsf_grow(alloy_tlsf *tlsf, size_t search, size_t align) {
   (void)align; /* already part of `search` */
   if (tlsf->growth == ALLOY_TLSF_GROW_NONE) return ALLOY_E_CAPACITY;
@@ -172,18 +287,30 @@ alloy_status tlsf_grow(alloy_tlsf *tlsf, size_t search, size_t align) {
   size_t bytes = needed > tlsf->growth_size ? needed : tlsf->growth_size;
   if (tlsf->growth == ALLOY_TLSF_GROW_PLATFORM) bytes = alloy_align_up(bytes, alloy_vm_page_size());
   if (tlsf->max_bytes != 0) {
-    size_t room = tlsf->max_bytes > tlsf->held_bytes ? tlsf->max_bytes - tlsf->held_bytes : 0;
-    if (tlsf->growth == ALLOY_TLSF_GROW_PLATFORM) room = alloy_align_down(room, alloy_vm_page_size());
+    /* Spares count against the cap, and none can serve this request (the
+     * search before growing would have found it): they go back first. */
+    size_t room = cap_room(tlsf);
+    while (room < bytes && tlsf->spare_oldest != NULL) {
+      tlsf_spare_release_oldest(tlsf);
+      room = cap_room(tlsf);
+    }
     if (bytes > room) bytes = room;
     if (bytes < needed) return ALLOY_E_CAPACITY;
   }
   void *memory;
   size_t source_bytes;
-  ALLOY_TRY(obtain(tlsf->growth, tlsf->parent, tlsf->numa_node, bytes, &memory, &source_bytes));
+  alloy_status status = obtain(tlsf->growth, tlsf->parent, tlsf->numa_node, bytes, &memory, &source_bytes);
+  if (status == ALLOY_E_OUT_OF_MEMORY && tlsf->spare_oldest != NULL) {
+    /* The source is short: the spares' memory may be what it lacks. */
+    while (tlsf->spare_oldest != NULL) tlsf_spare_release_oldest(tlsf);
+    status = obtain(tlsf->growth, tlsf->parent, tlsf->numa_node, bytes, &memory, &source_bytes);
+  }
+  ALLOY_TRY(status);
   char *start = (char *)alloy_ptr_align_up(memory, ALIGN_SIZE);
   size_t usable = alloy_align_down(source_bytes - (size_t)(start - (char *)memory), ALIGN_SIZE);
   if (usable > POOL_BYTES_MAX) usable = POOL_BYTES_MAX;
   tlsf->held_bytes += source_bytes;
+  tlsf->pools_grown++;
   tlsf_pool_format(tlsf, (tlsf_pool *)(void *)start, memory, source_bytes, usable,
                    tlsf->growth == ALLOY_TLSF_GROW_PARENT ? ORIGIN_PARENT : ORIGIN_PLATFORM,
                    tlsf->growth == ALLOY_TLSF_GROW_PLATFORM);
@@ -228,7 +355,8 @@ alloy_status alloy_tlsf_create(const alloy_tlsf_config *config, alloy_tlsf **out
   tlsf->max_bytes = config->max_bytes;
   tlsf->parent = config->parent;
   tlsf->numa_node = node;
-  tlsf->keep_empty_pools = config->keep_empty_pools;
+  tlsf->spare_limit = config->keep_empty_pools ? SIZE_MAX : config->spare_bytes;
+  tlsf->spare_decay = config->keep_empty_pools ? 0 : config->spare_decay;
   tlsf->purge_threshold = config->purge_threshold;
   tlsf->dirty_limit = config->dirty_limit;
   tlsf->control_origin = source == ALLOY_TLSF_GROW_PARENT ? ORIGIN_PARENT : ORIGIN_PLATFORM;

@@ -1,6 +1,7 @@
 /* TLSF purging: giving the whole pages inside free blocks back to the OS, at
- * once (purge_threshold), on demand (alloy_tlsf_trim), or oldest first once
- * the resident free pages exceed a limit (dirty_limit, invariant 9). */
+ * once (purge_threshold), on demand (alloy_tlsf_trim, which gives the spare
+ * pools back first), or oldest first once the resident free pages exceed a
+ * limit (dirty_limit, invariant 9). */
 #include "alloy/align.h"
 #include "alloy/vm.h"
 #include "strategies/tlsf/tlsf_internal.h"
@@ -99,6 +100,11 @@ void tlsf_purge_dirty(alloy_tlsf *tlsf) {
 }
 
 size_t alloy_tlsf_trim(alloy_tlsf *tlsf) {
+  size_t released = 0;
+  while (tlsf->spare_oldest != NULL) {
+    released += tlsf->spare_oldest->source_bytes;
+    tlsf_spare_release_oldest(tlsf);
+  }
   const size_t before = tlsf->purged_bytes;
   for (unsigned fl = 0; fl < FL_INDEX_COUNT; ++fl) {
     if (!(tlsf->fl_bitmap & (1u << fl))) continue;
@@ -112,5 +118,5 @@ size_t alloy_tlsf_trim(alloy_tlsf *tlsf) {
       }
     }
   }
-  return tlsf->purged_bytes - before;
+  return released + tlsf->purged_bytes - before;
 }

@@ -95,6 +95,19 @@ size_t Steps(size_t n) { return alloy_test::Scaled(alloy_test::kTsan ? n / 5 : n
 
 class TlsfRandom : public ::testing::TestWithParam<uint64_t> {};
 
+alloy_tlsf_stats StatsOf(const alloy_tlsf *tlsf) {
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(tlsf, &stats);
+  return stats;
+}
+
+// Trims, checks the heap, and returns the stats after the trim.
+alloy_tlsf_stats TrimAndCheck(alloy_tlsf *tlsf) {
+  alloy_tlsf_trim(tlsf);
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  return StatsOf(tlsf);
+}
+
 TEST_P(TlsfRandom, GrowingFromThePlatform) {
   alloy_tlsf_config config = alloy_tlsf_config_default();
   config.initial_pool_size = 128 << 10;
@@ -150,13 +163,8 @@ TEST_P(TlsfRandom, PurgingTheOldestFreePagesPastADirtyLimit) {
   alloy_tlsf *tlsf = nullptr;
   ASSERT_EQ(alloy_tlsf_create(&config, &tlsf), ALLOY_OK);
   RunSequence(tlsf, GetParam() * 41 + 7, Steps(1000), false);
-  alloy_tlsf_stats stats;
-  alloy_tlsf_get_stats(tlsf, &stats);
-  EXPECT_GT(stats.purge_calls, 0u) << "the limit was crossed and purged";
-  alloy_tlsf_trim(tlsf);
-  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
-  alloy_tlsf_get_stats(tlsf, &stats);
-  EXPECT_EQ(stats.dirty_bytes, 0u) << "trim purged every dirty page";
+  EXPECT_GT(StatsOf(tlsf).purge_calls, 0u) << "the limit was crossed and purged";
+  EXPECT_EQ(TrimAndCheck(tlsf).dirty_bytes, 0u) << "trim purged every dirty page";
   RunSequence(tlsf, GetParam() * 43 + 11, Steps(1000), false);
   alloy_tlsf_destroy(tlsf);
 }
@@ -171,6 +179,24 @@ TEST_P(TlsfRandom, DirtyLimitTogetherWithThresholdAndKeptPools) {
   alloy_tlsf *tlsf = nullptr;
   ASSERT_EQ(alloy_tlsf_create(&config, &tlsf), ALLOY_OK);
   RunSequence(tlsf, GetParam() * 47 + 13, Steps(1500), false);
+  alloy_tlsf_destroy(tlsf);
+}
+
+TEST_P(TlsfRandom, SparePoolsDecayingUnderADirtyLimit) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 0;
+  config.growth_size = 96 << 10;
+  config.spare_bytes = GetParam() % 2 ? 200 << 10 : 1 << 20;
+  config.spare_decay = GetParam() * 4;
+  config.dirty_limit = GetParam() % 2 ? 0 : 48 << 10;
+  alloy_tlsf *tlsf = nullptr;
+  ASSERT_EQ(alloy_tlsf_create(&config, &tlsf), ALLOY_OK);
+  RunSequence(tlsf, GetParam() * 53 + 17, Steps(1500), false);
+  EXPECT_GT(StatsOf(tlsf).pools_released, 0u) << "spares past the limit or the decay went back";
+  const alloy_tlsf_stats stats = TrimAndCheck(tlsf);
+  EXPECT_EQ(stats.spare_bytes, 0u) << "trim gave every spare back";
+  EXPECT_EQ(stats.pool_count, 0u) << "every pool was grown, and all were empty spares";
+  RunSequence(tlsf, GetParam() * 59 + 19, Steps(500), false);
   alloy_tlsf_destroy(tlsf);
 }
 

@@ -21,6 +21,12 @@ namespace {
 using alloy_test::ContractSubject;
 using alloy_test::ResourceContract;
 
+alloy_tlsf_stats StatsOf(const alloy_tlsf *tlsf) {
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(tlsf, &stats);
+  return stats;
+}
+
 alloy_tlsf *Create(alloy_tlsf_config config) {
   alloy_tlsf *tlsf = nullptr;
   EXPECT_EQ(alloy_tlsf_create(&config, &tlsf), ALLOY_OK);
@@ -87,16 +93,12 @@ ContractSubject FromParent() {
 INSTANTIATE_TEST_SUITE_P(Tlsf, ResourceContract, ::testing::Values(Growing(), Fixed(), FromParent()),
                          alloy_test::SubjectName);
 
-class Tlsf : public ::testing::Test {
+// An instance, checked and destroyed after each test, with allocation and
+// stats helpers.
+class TlsfInstance : public ::testing::Test {
  protected:
-  void SetUp() override {
-    alloy_tlsf_config config = alloy_tlsf_config_default();
-    config.initial_pool_size = 256 << 10;
-    config.growth = ALLOY_TLSF_GROW_NONE;
-    tlsf_ = Create(config);
-    ASSERT_NE(tlsf_, nullptr);
-  }
   void TearDown() override {
+    if (tlsf_ == nullptr) return;
     EXPECT_EQ(alloy_tlsf_check(tlsf_), ALLOY_OK);
     alloy_tlsf_destroy(tlsf_);
   }
@@ -105,12 +107,19 @@ class Tlsf : public ::testing::Test {
     EXPECT_EQ(alloy_tlsf_allocate(tlsf_, size, align, &block), ALLOY_OK) << size;
     return block;
   }
-  alloy_tlsf_stats Stats() {
-    alloy_tlsf_stats stats;
-    alloy_tlsf_get_stats(tlsf_, &stats);
-    return stats;
-  }
+  alloy_tlsf_stats Stats() { return StatsOf(tlsf_); }
   alloy_tlsf *tlsf_ = nullptr;
+};
+
+class Tlsf : public TlsfInstance {
+ protected:
+  void SetUp() override {
+    alloy_tlsf_config config = alloy_tlsf_config_default();
+    config.initial_pool_size = 256 << 10;
+    config.growth = ALLOY_TLSF_GROW_NONE;
+    tlsf_ = Create(config);
+    ASSERT_NE(tlsf_, nullptr);
+  }
 };
 
 TEST_F(Tlsf, ReportsExactUsableSizeAndLiveBytes) {
@@ -317,6 +326,7 @@ TEST(TlsfPools, GrowsFromThePlatformAndGivesEmptyPoolsBack) {
   alloy_tlsf_config config = alloy_tlsf_config_default();
   config.initial_pool_size = 64 << 10;
   config.growth_size = 256 << 10;
+  config.spare_bytes = 0;  // no spare: back at once
   alloy_tlsf *tlsf = Create(config);
   alloy_tlsf_stats stats;
   alloy_tlsf_get_stats(tlsf, &stats);
@@ -340,6 +350,217 @@ TEST(TlsfPools, GrowsFromThePlatformAndGivesEmptyPoolsBack) {
   EXPECT_EQ(stats.pool_count, 1u) << "grown pools went back once empty";
   EXPECT_EQ(stats.pool_bytes, pool_bytes_at_start);
   alloy_tlsf_destroy(tlsf);
+}
+
+// Spare pools: a big block needs a grown pool of its own (it does not fit
+// one growth step next to anything else), so freeing it empties that pool.
+class TlsfSpare : public TlsfInstance {
+ protected:
+  static constexpr size_t kGrowth = 256 << 10;
+  static constexpr size_t kBig = 250 << 10;
+
+  void Make(size_t spare_bytes, uint64_t spare_decay, bool keep = false) {
+    alloy_tlsf_config config = alloy_tlsf_config_default();
+    config.initial_pool_size = 0;
+    config.growth_size = kGrowth;
+    config.spare_bytes = spare_bytes;
+    config.spare_decay = spare_decay;
+    config.keep_empty_pools = keep;
+    tlsf_ = Create(config);
+    ASSERT_NE(tlsf_, nullptr);
+  }
+  // A big block in a pool grown for it; *pool_bytes: what that pool holds.
+  alloy_block AllocBig(size_t *pool_bytes = nullptr) {
+    const alloy_tlsf_stats before = Stats();
+    alloy_block block = Alloc(kBig);
+    const alloy_tlsf_stats after = Stats();
+    EXPECT_EQ(after.pools_grown, before.pools_grown + 1) << "the big block got a pool of its own";
+    if (pool_bytes != nullptr) *pool_bytes = after.pool_bytes - before.pool_bytes;
+    return block;
+  }
+  void Free(alloy_block block) {
+    EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, block), ALLOY_OK);
+    EXPECT_EQ(alloy_tlsf_check(tlsf_), ALLOY_OK);
+  }
+  // `count` small blocks in one pool that stays in use (its first block is kept).
+  std::vector<alloy_block> Smalls(size_t count) {
+    std::vector<alloy_block> blocks;
+    for (size_t i = 0; i <= count; ++i) blocks.push_back(Alloc(1000));
+    keeper_ = blocks.back();
+    blocks.pop_back();
+    return blocks;
+  }
+  alloy_block keeper_ = {nullptr, 0};
+};
+
+TEST_F(TlsfSpare, AnEmptyPoolIsKeptAndReusedWithoutGrowing) {
+  Make(1 << 20, 0);
+  size_t pool_bytes;
+  alloy_block block = AllocBig(&pool_bytes);
+  const size_t held_in_pools = Stats().pool_bytes;
+  Free(block);
+  alloy_tlsf_stats stats = Stats();
+  EXPECT_EQ(stats.pool_count, 1u) << "the empty pool stayed";
+  EXPECT_EQ(stats.spare_bytes, pool_bytes);
+  EXPECT_EQ(stats.pools_released, 0u);
+  EXPECT_EQ(stats.pool_bytes, held_in_pools);
+  EXPECT_EQ(stats.free_blocks, 1u) << "its one free block is on the lists";
+
+  alloy_block again = Alloc(kBig);
+  EXPECT_EQ(again.ptr, block.ptr) << "the spare served the request";
+  stats = Stats();
+  EXPECT_EQ(stats.pools_grown, 1u) << "no new pool was mapped";
+  EXPECT_EQ(stats.spare_bytes, 0u) << "a pool in use is no spare";
+  Free(again);
+}
+
+TEST_F(TlsfSpare, PoolsPastTheSpareBudgetGoBackAtOnce) {
+  Make(400 << 10, 0);  // room for one big block's pool, not two
+  const size_t control_bytes = Stats().pool_bytes;
+  size_t pool_bytes;
+  alloy_block a = AllocBig(&pool_bytes), b = AllocBig(), c = AllocBig();
+  ASSERT_LE(pool_bytes, size_t{400} << 10);
+  Free(a);
+  EXPECT_EQ(Stats().spare_bytes, pool_bytes);
+  Free(b);
+  alloy_tlsf_stats stats = Stats();
+  EXPECT_EQ(stats.spare_bytes, pool_bytes) << "the second empty pool did not fit the budget";
+  EXPECT_EQ(stats.pools_released, 1u);
+  EXPECT_EQ(stats.pool_count, 2u);
+  Free(c);
+  stats = Stats();
+  EXPECT_EQ(stats.pools_released, 2u);
+  EXPECT_EQ(stats.pool_count, 1u);
+  EXPECT_EQ(stats.pool_bytes, control_bytes + pool_bytes) << "only the spare and the control block are held";
+}
+
+TEST_F(TlsfSpare, AnUnusedSpareGoesBackAfterTheDecay) {
+  Make(1 << 20, 8);
+  std::vector<alloy_block> small = Smalls(12);
+  size_t pool_bytes;
+  alloy_block big = AllocBig(&pool_bytes);
+  Free(big);
+  ASSERT_EQ(Stats().spare_bytes, pool_bytes);
+  for (size_t i = 0; i < 7; ++i) Free(small[i]);
+  EXPECT_EQ(Stats().spare_bytes, pool_bytes) << "7 frees: not decayed yet";
+  Free(small[7]);
+  alloy_tlsf_stats stats = Stats();
+  EXPECT_EQ(stats.spare_bytes, 0u) << "8 frees without reuse: decayed";
+  EXPECT_EQ(stats.pools_released, 1u);
+  EXPECT_EQ(stats.pool_count, 1u);
+  for (size_t i = 8; i < small.size(); ++i) Free(small[i]);
+  Free(keeper_);
+  EXPECT_GT(Stats().spare_bytes, 0u) << "the last pool emptied became the spare";
+}
+
+TEST_F(TlsfSpare, ReuseRestartsTheDecay) {
+  Make(1 << 20, 4);
+  std::vector<alloy_block> small = Smalls(12);
+  alloy_block big = AllocBig();
+  Free(big);
+  for (size_t i = 0; i < 3; ++i) Free(small[i]);
+  big = Alloc(kBig);  // the spare, in use again
+  EXPECT_EQ(Stats().spare_bytes, 0u);
+  Free(big);  // spare again: 4 frees from here
+  for (size_t i = 3; i < 6; ++i) Free(small[i]);
+  EXPECT_GT(Stats().spare_bytes, 0u) << "3 frees since it became spare again";
+  Free(small[6]);
+  EXPECT_EQ(Stats().spare_bytes, 0u);
+  EXPECT_EQ(Stats().pools_grown, 2u);
+  for (size_t i = 7; i < small.size(); ++i) Free(small[i]);
+  Free(keeper_);
+}
+
+TEST_F(TlsfSpare, TrimAndDestroyGiveSparesBack) {
+  Make(1 << 20, 0);
+  size_t a_bytes, b_bytes;
+  alloy_block a = AllocBig(&a_bytes), b = AllocBig(&b_bytes);
+  Free(a);
+  Free(b);
+  ASSERT_EQ(Stats().spare_bytes, a_bytes + b_bytes);
+  EXPECT_GE(alloy_tlsf_trim(tlsf_), a_bytes + b_bytes);
+  EXPECT_EQ(alloy_tlsf_check(tlsf_), ALLOY_OK);
+  alloy_tlsf_stats stats = Stats();
+  EXPECT_EQ(stats.spare_bytes, 0u);
+  EXPECT_EQ(stats.pool_count, 0u);
+  EXPECT_EQ(stats.pools_released, 2u);
+  // A spare still there at destroy goes with the instance (the leak checks
+  // of the asan and valgrind configs would see it otherwise).
+  Free(Alloc(kBig));
+  EXPECT_GT(Stats().spare_bytes, 0u);
+}
+
+TEST_F(TlsfSpare, KeepEmptyPoolsKeepsEveryPoolForGood) {
+  Make(0, 1, true);  // budget and decay do not apply
+  alloy_block a = AllocBig(), b = AllocBig(), c = AllocBig();
+  const size_t pool_bytes = Stats().pool_bytes;
+  Free(a);
+  Free(b);
+  Free(c);
+  for (int i = 0; i < 4; ++i) Free(Alloc(1000));
+  alloy_tlsf_stats stats = Stats();
+  EXPECT_EQ(stats.pool_count, 3u);
+  EXPECT_EQ(stats.pools_released, 0u);
+  EXPECT_EQ(stats.pool_bytes, pool_bytes);
+}
+
+TEST_F(TlsfSpare, SparesGoBackWhenMaxBytesWouldRefuseGrowth) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 0;
+  config.growth_size = kGrowth;
+  config.max_bytes = 700 << 10;
+  config.spare_bytes = 1 << 20;
+  tlsf_ = Create(config);
+  ASSERT_NE(tlsf_, nullptr);
+  alloy_block big = AllocBig();
+  Free(big);
+  ASSERT_GT(Stats().spare_bytes, 0u);
+  // Too big for the spare, and the spare plus a pool for it exceed the cap.
+  alloy_block larger = Alloc(500 << 10);
+  EXPECT_NE(larger.ptr, nullptr) << "the spare made room under the cap";
+  alloy_tlsf_stats stats = Stats();
+  EXPECT_EQ(stats.spare_bytes, 0u);
+  EXPECT_EQ(stats.pools_released, 1u);
+  EXPECT_LE(stats.pool_bytes, config.max_bytes);
+  alloy_block out;
+  EXPECT_EQ(alloy_tlsf_allocate(tlsf_, 600 << 10, 16, &out), ALLOY_E_CAPACITY) << "the cap still holds";
+  Free(larger);
+}
+
+TEST_F(TlsfSpare, SparesGoBackWhenThePlatformRefusesAPool) {
+  Make(1 << 20, 0);
+  Free(AllocBig());
+  ASSERT_GT(Stats().spare_bytes, 0u);
+  alloy_block block = {nullptr, 0};
+  alloy_platform_fail_next(ALLOY_PLATFORM_RESERVE, 0, 1);
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf_, 500 << 10, 16, &block), ALLOY_OK) << "retried after the spare went back";
+  alloy_platform_fail_reset();
+  EXPECT_EQ(Stats().spare_bytes, 0u);
+  EXPECT_EQ(Stats().pools_released, 1u);
+  Free(block);  // its pool is the spare now
+  alloy_platform_fail_next(ALLOY_PLATFORM_RESERVE, 0, 2);
+  EXPECT_EQ(alloy_tlsf_allocate(tlsf_, 600 << 10, 16, &block), ALLOY_E_OUT_OF_MEMORY) << "refused twice";
+  alloy_platform_fail_reset();
+  EXPECT_EQ(Stats().spare_bytes, 0u);
+  EXPECT_EQ(alloy_tlsf_check(tlsf_), ALLOY_OK);
+}
+
+TEST_F(TlsfSpare, BadInputIsStillReportedWithSpares) {
+  Make(1 << 20, 0);
+  alloy_block block = AllocBig();
+  Free(block);
+  const size_t spare = Stats().spare_bytes;
+  ASSERT_GT(spare, 0u);
+  alloy_test::FaultRecorder faults;
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, block), ALLOY_E_DOUBLE_FREE) << "the spare's block is free";
+  int on_stack[8];
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, alloy_block_make(on_stack, sizeof on_stack)), ALLOY_E_NOT_OWNED);
+  alloy_block out;
+  EXPECT_EQ(alloy_tlsf_allocate(tlsf_, 16, 3, &out), ALLOY_E_INVALID_ARGUMENT);
+  EXPECT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 1u);
+  EXPECT_EQ(faults.count(ALLOY_E_NOT_OWNED), 1u);
+  EXPECT_EQ(alloy_tlsf_check(tlsf_), ALLOY_OK);
+  EXPECT_EQ(Stats().spare_bytes, spare) << "the spare is untouched";
 }
 
 TEST(TlsfPurge, TrimGivesFreePagesBackAndTheyAreReusable) {
@@ -528,6 +749,43 @@ TEST(TlsfPurge, NoDirtyLimitMeansNoPurgeCalls) {
   EXPECT_EQ(alloy_tlsf_deallocate(tlsf, b), ALLOY_OK);
   EXPECT_EQ(alloy_tlsf_deallocate(tlsf, fence), ALLOY_OK);
   EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_destroy(tlsf);
+}
+
+TEST(TlsfPools, OwnershipHoldsBeyondTheIndexedPools) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 0;
+  config.growth_size = 16 << 10;
+  config.spare_bytes = 0;  // emptied pools go back, so left-out pools move into the index
+  alloy_tlsf *tlsf = Create(config);
+  std::vector<alloy_block> blocks;
+  for (int i = 0; i < 100; ++i) {
+    alloy_block block;
+    ASSERT_EQ(alloy_tlsf_allocate(tlsf, 12 << 10, 16, &block), ALLOY_OK);
+    blocks.push_back(block);
+  }
+  ASSERT_EQ(StatsOf(tlsf).pool_count, 100u) << "one pool per block";
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  int on_stack[4];
+  EXPECT_FALSE(alloy_tlsf_owns(tlsf, on_stack));
+  for (const alloy_block &b : blocks) {
+    EXPECT_TRUE(alloy_tlsf_owns(tlsf, b.ptr));
+    EXPECT_TRUE(alloy_tlsf_owns(tlsf, static_cast<char *>(b.ptr) + b.size - 1));
+  }
+  // Free the first-grown pools (the indexed ones) and some late ones.
+  for (size_t i = 0; i < blocks.size(); i += i < 64 ? 1 : 3) {
+    EXPECT_EQ(alloy_tlsf_deallocate(tlsf, blocks[i]), ALLOY_OK);
+    EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK) << "after freeing block " << i;
+    EXPECT_FALSE(alloy_tlsf_owns(tlsf, blocks[i].ptr)) << "its pool went back";
+    blocks[i].ptr = nullptr;
+  }
+  for (const alloy_block &b : blocks)
+    if (b.ptr != nullptr) {
+      EXPECT_TRUE(alloy_tlsf_owns(tlsf, b.ptr));
+      EXPECT_EQ(alloy_tlsf_deallocate(tlsf, b), ALLOY_OK);
+    }
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  EXPECT_EQ(StatsOf(tlsf).pool_count, 0u);
   alloy_tlsf_destroy(tlsf);
 }
 
