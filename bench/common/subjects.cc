@@ -177,7 +177,7 @@ std::vector<AlloyEntry> AlloySubjects() {
        {"xthread"}},
       {"alloy/tlsf_locked", "alloy/tlsf (default config) behind the locked decorator", [] { return Locked(Tlsf()); },
        {"xthread"}},
-      {"alloy/tlsf", "default config: 1 MiB pools grown from the platform, no purge on free", [] { return Tlsf(); },
+      {"alloy/tlsf", "default config: 1 MiB pools grown from the platform, 8 MiB of spare pools, no purge on free", [] { return Tlsf(); },
        {"medium_trace", "loading"}},
       // The same TLSF configured for the job: free pages given back at once
       // (less held memory, slower allocation), and an asset heap that grows
