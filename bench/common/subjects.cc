@@ -177,8 +177,8 @@ std::vector<AlloyEntry> AlloySubjects() {
        {"xthread"}},
       {"alloy/tlsf_locked", "alloy/tlsf (default config) behind the locked decorator", [] { return Locked(Tlsf()); },
        {"xthread"}},
-      {"alloy/tlsf", "default config: 1 MiB pools grown from the platform, 8 MiB of spare pools, no purge on free", [] { return Tlsf(); },
-       {"medium_trace", "loading"}},
+      {"alloy/tlsf", "default config: 1 MiB pools grown from the platform, 8 MiB of spare pools, no purge on free",
+       [] { return Tlsf(); }, {"medium_trace", "loading"}},
       // The same TLSF configured for the job: free pages given back at once
       // (less held memory, slower allocation), and an asset heap that grows
       // in 8 MiB pools and keeps them (no map/unmap churn for big assets).
