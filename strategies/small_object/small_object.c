@@ -77,7 +77,8 @@ static alloy_status check_free(const alloy_small_object *heap, alloy_block block
 }
 #endif
 
-/* The owner's free: push onto the page's free list. */
+/* The owner's free: push onto the page's free list. One compare against
+ * slow_at catches every page-state change a local free can cause. */
 static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_small_object *heap, so_cache *cache, so_page *page,
                                                   void *ptr) {
   void *old = page->free;
@@ -88,7 +89,7 @@ static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_small_object *heap, so_
   uint32_t used = page->used - 1;
   page->used = used;
   alloy_so_count(&cache->classes[page->size_class].deallocations);
-  if (ALLOY_UNLIKELY(old == NULL || used == 0)) return alloy_so_local_free_slow(cache, page);
+  if (ALLOY_UNLIKELY(used == page->slow_at)) return alloy_so_local_free_slow(cache, page);
   return ALLOY_OK;
 }
 

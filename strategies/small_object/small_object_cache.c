@@ -22,7 +22,7 @@ void alloy_so_cache_init(alloy_small_object *heap, so_cache *cache) {
 
 static void partial_push(so_cache *cache, so_page *page) {
   so_class_cache *cc = &cache->classes[page->size_class];
-  page->state = SO_PAGE_PARTIAL;
+  alloy_so_page_set_state(page, SO_PAGE_PARTIAL);
   page->prev = NULL;
   page->next = cc->partial;
   if (cc->partial != NULL) cc->partial->prev = page;
@@ -45,7 +45,7 @@ static void retire_page(so_cache *cache, so_page *page) {
   if (cache->abandoned) {
     alloy_so_heap_page_release_locked(heap, page);
   } else if (cache->stash_count < SO_STASH_MAX) {
-    page->state = SO_PAGE_STASHED;
+    alloy_so_page_set_state(page, SO_PAGE_STASHED);
     page->next = cache->stash;
     cache->stash = page;
     cache->stash_count++;
@@ -206,7 +206,7 @@ alloy_status alloy_so_allocate_slow(alloy_small_object *heap, so_cache *cache, s
     return ALLOY_OK;
   }
   /* 3. Another page of this class with free blocks, else an empty one. */
-  if (page != &heap->empty_page) page->state = SO_PAGE_FULL;
+  if (page != &heap->empty_page) alloy_so_page_set_state(page, SO_PAGE_FULL);
   cc->current = &heap->empty_page;
   page = cc->partial;
   if (page != NULL) {
@@ -215,7 +215,7 @@ alloy_status alloy_so_allocate_slow(alloy_small_object *heap, so_cache *cache, s
   } else {
     ALLOY_TRY(fresh_page(heap, cache, cls, &page));
   }
-  page->state = SO_PAGE_CURRENT;
+  alloy_so_page_set_state(page, SO_PAGE_CURRENT);
   cc->current = page;
   alloy_so_hand_out(heap, cc, page, page->free, out);
   return ALLOY_OK;

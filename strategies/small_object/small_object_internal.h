@@ -72,8 +72,9 @@ typedef struct so_page {
   uint32_t block_size;
   so_cache *owner;     /* the cache whose thread allocates here (NULL when empty and unowned) */
   uint8_t size_class;
-  uint8_t state;       /* so_page_state */
+  uint8_t state;       /* so_page_state; set with alloy_so_page_set_state */
   bool decommitted;    /* recycled and given back to the OS by trim */
+  uint32_t slow_at;    /* `used` after a local free at which the owner must act (see set_state) */
   void *deferred;      /* blocks reclaimed from other threads while free was not empty */
   char *unbuilt;       /* first block never carved into the free list */
   char *end;           /* end of the last whole block */
@@ -185,6 +186,18 @@ SO_INTERNAL void alloy_so_heap_page_release(alloy_small_object *heap, so_page *p
 SO_INTERNAL void alloy_so_page_init(alloy_small_object *heap, so_page *page, so_cache *owner, size_t cls);
 SO_INTERNAL void alloy_so_page_carve(so_page *page);
 SO_INTERNAL alloy_status alloy_so_meta_commit(alloy_small_object *heap, size_t bytes);
+
+/* Moves a page to `state` and sets the one value of `used` at which a local
+ * free leaves the fast path: the first free into a full page (it becomes
+ * partial), the last one out of a partial page (it retires). The current
+ * page never needs the slow path (it is not retired while current), nor do
+ * empty pages (no block of theirs is live). */
+static ALLOY_ALWAYS_INLINE void alloy_so_page_set_state(so_page *page, so_page_state state) {
+  page->state = (uint8_t)state;
+  if (state == SO_PAGE_FULL) page->slow_at = page->used - 1;
+  else if (state == SO_PAGE_PARTIAL) page->slow_at = 0;
+  else page->slow_at = UINT32_MAX;
+}
 
 /* The cache of the calling thread for `heap` (the orphan cache if none can exist). */
 static ALLOY_ALWAYS_INLINE so_cache *alloy_so_cache_of(alloy_small_object *heap) {
