@@ -9,7 +9,7 @@
 void alloy_so_cache_init(alloy_small_object *heap, so_cache *cache) {
   memset(cache, 0, sizeof *cache);
   cache->heap = heap;
-  for (size_t cls = 0; cls <= SO_MAX_CLASSES; ++cls) {
+  for (size_t cls = 0; cls <= SO_BAD_ALIGN; ++cls) {
     cache->classes[cls].current = &heap->empty_page;
     atomic_init(&cache->classes[cls].allocations, (uint64_t)0);
     atomic_init(&cache->classes[cls].deallocations, (uint64_t)0);
@@ -133,7 +133,10 @@ static void flush_outgoing(so_cache *cache) {
     send_outgoing(cache, alloy_bit_scan_forward((size_t)pending));
 }
 
-alloy_status alloy_so_free_remote(alloy_small_object *heap, so_cache *cache, so_page *page, void *block) {
+/* Everything but appending to the open batch of the block's page (which the
+ * fast path in small_object.c does): a block of an empty page, a thread
+ * without a cache, a batch for another page, a full batch. */
+alloy_status alloy_so_free_remote_slow(alloy_small_object *heap, so_cache *cache, so_page *page, void *block) {
   if (ALLOY_UNLIKELY(page->owner == NULL)) {
     /* Its page is empty and unowned: every block of it was freed already. */
     alloy_fault fault = {ALLOY_E_DOUBLE_FREE, "small_object", block, 0, 0, 0, 0, "the block's page is empty"};
@@ -184,6 +187,7 @@ static alloy_status fresh_page(alloy_small_object *heap, so_cache *cache, size_t
 
 alloy_status alloy_so_allocate_slow(alloy_small_object *heap, so_cache *cache, size_t cls, alloy_block *out) {
   if (cls == SO_NO_CLASS) return ALLOY_E_UNSUPPORTED;
+  if (cls == SO_BAD_ALIGN) return ALLOY_E_INVALID_ARGUMENT;
   if (cache == &heap->orphan) return ALLOY_E_CAPACITY; /* no thread cache could be had */
   so_class_cache *cc = &cache->classes[cls];
   so_page *page = cc->current;

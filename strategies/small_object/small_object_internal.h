@@ -44,8 +44,9 @@
 
 #define SO_MAX_CLASSES 40u                                  /* alloy_size_class_count(1024) */
 #define SO_SIZE_STEPS (ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE / 8u + 1u) /* table index (size + 7) / 8 */
-#define SO_ALIGN_LEVELS 11u                                 /* alignments 1 .. 1024 */
-#define SO_NO_CLASS SO_MAX_CLASSES /* table entry for (size, align) pairs no class serves */
+#define SO_TABLE_ALIGNS 17u /* the class table is indexed by the alignment itself, 0 .. 16 */
+#define SO_NO_CLASS SO_MAX_CLASSES       /* table entry for (size, align) pairs no class serves */
+#define SO_BAD_ALIGN (SO_MAX_CLASSES + 1u) /* table entry for alignments that are not powers of two */
 #define SO_MIN_PAGE_SIZE (16u * 1024u)
 #define SO_MAX_PAGE_SIZE (256u * 1024u) /* keeps a page's blocks below the channel's pending limit */
 #define SO_STASH_MAX 2u                 /* empty pages a cache keeps before giving them back */
@@ -104,7 +105,7 @@ typedef struct so_outgoing {
 } so_outgoing;
 
 struct so_cache {
-  so_class_cache classes[SO_MAX_CLASSES + 1]; /* the last one is SO_NO_CLASS: always slow */
+  so_class_cache classes[SO_MAX_CLASSES + 2]; /* the last two, SO_NO_CLASS and SO_BAD_ALIGN, are always slow */
   alloy_small_object *heap;
   so_page *stash;          /* empty pages kept for reuse */
   uint32_t stash_count;
@@ -128,7 +129,7 @@ struct alloy_small_object {
   char *pages_begin;
   so_page *descriptors;    /* one per page of the reservation */
   _Atomic(size_t) pages_bytes; /* committed prefix of the page area: owns() and free check against it */
-  uint8_t class_for[SO_ALIGN_LEVELS][SO_SIZE_STEPS];
+  uint8_t class_for[SO_TABLE_ALIGNS][SO_SIZE_STEPS]; /* [align][(size + 7) / 8] for align <= 16 */
   /* Configuration. */
   size_t page_size;
   size_t class_count;
@@ -172,8 +173,8 @@ SO_INTERNAL ALLOY_NOINLINE so_cache *alloy_so_cache_bind(alloy_small_object *hea
 SO_INTERNAL ALLOY_NOINLINE alloy_status alloy_so_allocate_slow(alloy_small_object *heap, so_cache *cache, size_t cls,
                                                                alloy_block *out);
 SO_INTERNAL ALLOY_NOINLINE alloy_status alloy_so_local_free_slow(so_cache *cache, so_page *page);
-SO_INTERNAL ALLOY_NOINLINE alloy_status alloy_so_free_remote(alloy_small_object *heap, so_cache *cache,
-                                                             so_page *page, void *block);
+SO_INTERNAL ALLOY_NOINLINE alloy_status alloy_so_free_remote_slow(alloy_small_object *heap, so_cache *cache,
+                                                                  so_page *page, void *block);
 SO_INTERNAL void alloy_so_cache_collect(so_cache *cache);
 SO_INTERNAL void alloy_so_cache_release(so_cache *cache);
 SO_INTERNAL void alloy_so_thread_exit(void *cache);
