@@ -65,25 +65,30 @@ typedef enum so_page_state {
   SO_PAGE_RECYCLED, /* empty, in the heap's central recycler */
 } so_page_state;
 
-/* The descriptor of one page. */
+/* The descriptor of one page. The first line is written by the owner on
+ * every allocation and free; everything another thread's free reads (owner,
+ * size class) is on the second line, which only changes when the page
+ * changes hands or a batch of remote frees arrives, so a thread freeing
+ * another's blocks does not pull the owner's hot line away from it. */
 typedef struct so_page {
-  /* Owner-side, first line: everything the fast paths touch. */
+  /* Owner-side, first line. */
   void *free;          /* free blocks, linked through their first word */
   uint32_t used;       /* handed out and not reclaimed */
   uint32_t block_size;
-  so_cache *owner;     /* the cache whose thread allocates here (NULL when empty and unowned) */
-  uint8_t size_class;
+  uint32_t slow_at;    /* `used` after a local free at which the owner must act (see set_state) */
   uint8_t state;       /* so_page_state; set with alloy_so_page_set_state */
   bool decommitted;    /* recycled and given back to the OS by trim */
-  uint32_t slow_at;    /* `used` after a local free at which the owner must act (see set_state) */
   void *deferred;      /* blocks reclaimed from other threads while free was not empty */
   char *unbuilt;       /* first block never carved into the free list */
   char *end;           /* end of the last whole block */
-  /* Second line: slow-path fields, and the one word other threads write. */
-  alignas(ALLOY_CACHE_LINE) struct so_page *prev; /* partial list, stash, recycler */
+  struct so_page *prev; /* partial list, stash, recycler */
   struct so_page *next;
-  char *base;          /* the page's memory */
+  /* Second line: read by every free, written when the page changes hands;
+   * and the one word other threads write. */
+  alignas(ALLOY_CACHE_LINE) so_cache *owner; /* the cache whose thread allocates here (NULL when empty and unowned) */
   alloy_small_object *heap;
+  char *base;          /* the page's memory */
+  uint8_t size_class;
   alloy_remote_free_source remote; /* other threads push freed blocks here */
 } so_page;
 
