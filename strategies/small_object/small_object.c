@@ -23,31 +23,57 @@ static ALLOY_COLD alloy_status refuse_request(size_t size, size_t align) {
   return ALLOY_E_UNSUPPORTED; /* too large or too aligned for this heap */
 }
 
-/* Kept out of line so the fast paths make only tail calls and need no frame. */
-static ALLOY_NOINLINE alloy_status allocate_unbound(alloy_small_object *heap, size_t cls, alloy_block *out) {
-  so_cache *cache = alloy_so_cache_bind(heap);
-  so_class_cache *cc = &cache->classes[cls];
-  so_page *page = cc->current;
-  void *block = page->free;
-  if (block == NULL) return alloy_so_allocate_slow(heap, cache, cls, out);
-  alloy_so_hand_out(heap, cc, page, block, out);
-  return ALLOY_OK;
+/* The smallest class of `heap` holding `size` bytes whose blocks are all
+ * `align`-aligned (a power of two), or SO_NO_CLASS. */
+static size_t class_for_aligned(const alloy_small_object *heap, size_t size, size_t align) {
+  size_t need = size > align ? size : align;
+  if (need > heap->max_size || align > heap->max_align) return SO_NO_CLASS;
+  size_t cls = alloy_size_class_of(need);
+  while (cls < heap->class_count && (heap->class_sizes[cls] & (align - 1)) != 0) ++cls;
+  return cls < heap->class_count ? cls : SO_NO_CLASS;
 }
 
-alloy_status alloy_small_object_allocate(alloy_small_object *heap, size_t size, size_t align, alloy_block *out) {
-  /* One branch for every refusal: align - 1 >= max_align also rejects
-   * align 0, the power-of-two test the rest. */
-  if (ALLOY_UNLIKELY((size > heap->max_size) | (align - 1 >= heap->max_align) | ((align & (align - 1)) != 0)))
-    return refuse_request(size, align);
-  size_t cls = heap->class_for[alloy_bit_scan_forward(align)][(size + 7) >> 3];
-  if (ALLOY_UNLIKELY(alloy_so_last.heap_id != heap->id)) return allocate_unbound(heap, cls, out);
-  so_cache *cache = alloy_so_last.cache;
+/* The class a (size, align) request maps to: SO_NO_CLASS when this heap
+ * serves no such block, SO_BAD_ALIGN when the request is invalid. */
+static size_t class_of_request(const alloy_small_object *heap, size_t size, size_t align) {
+  if (size <= heap->max_size && align < SO_TABLE_ALIGNS) return heap->class_for[align][(size + 7) >> 3];
+  if (alloy_request_check(size, align) != ALLOY_OK) return SO_BAD_ALIGN;
+  return class_for_aligned(heap, size, align);
+}
+
+/* Allocation from the class `cls` (a real class or one of the two refusal
+ * entries, whose current page is always empty). */
+static ALLOY_ALWAYS_INLINE alloy_status allocate_class(alloy_small_object *heap, so_cache *cache, size_t cls,
+                                                      alloy_block *out) {
   so_class_cache *cc = &cache->classes[cls];
   so_page *page = cc->current;
   void *block = page->free;
   if (ALLOY_UNLIKELY(block == NULL)) return alloy_so_allocate_slow(heap, cache, cls, out);
   alloy_so_hand_out(heap, cc, page, block, out);
   return ALLOY_OK;
+}
+
+/* Kept out of line so the fast path makes only tail calls and needs no frame:
+ * a thread's first call for this heap, large alignments, refusals. */
+static ALLOY_NOINLINE alloy_status allocate_general(alloy_small_object *heap, size_t size, size_t align,
+                                                    alloy_block *out) {
+  size_t cls = class_of_request(heap, size, align);
+  if (cls >= SO_NO_CLASS) return refuse_request(size, align);
+  return allocate_class(heap, alloy_so_cache_of(heap), cls, out);
+}
+
+/* The fast path: a table lookup for the class (alignments up to 16 index the
+ * table directly; the table maps the invalid ones to SO_BAD_ALIGN), one
+ * compare for the thread's cache, a pop from the current page. */
+static ALLOY_ALWAYS_INLINE alloy_status allocate(alloy_small_object *heap, size_t size, size_t align,
+                                                alloy_block *out) {
+  if (ALLOY_UNLIKELY((size > heap->max_size) | (align >= SO_TABLE_ALIGNS) | (alloy_so_last.heap_id != heap->id)))
+    return allocate_general(heap, size, align, out);
+  return allocate_class(heap, alloy_so_last.cache, heap->class_for[align][(size + 7) >> 3], out);
+}
+
+alloy_status alloy_small_object_allocate(alloy_small_object *heap, size_t size, size_t align, alloy_block *out) {
+  return allocate(heap, size, align, out);
 }
 
 static ALLOY_COLD alloy_status report_foreign(const alloy_small_object *heap, alloy_block block, size_t align,
@@ -77,7 +103,8 @@ static alloy_status check_free(const alloy_small_object *heap, alloy_block block
 }
 #endif
 
-/* The owner's free: push onto the page's free list. */
+/* The owner's free: push onto the page's free list. One compare against
+ * slow_at catches every page-state change a local free can cause. */
 static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_small_object *heap, so_cache *cache, so_page *page,
                                                   void *ptr) {
   void *old = page->free;
@@ -88,17 +115,37 @@ static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_small_object *heap, so_
   uint32_t used = page->used - 1;
   page->used = used;
   alloy_so_count(&cache->classes[page->size_class].deallocations);
-  if (ALLOY_UNLIKELY(old == NULL || used == 0)) return alloy_so_local_free_slow(cache, page);
+  if (ALLOY_UNLIKELY(used == page->slow_at)) return alloy_so_local_free_slow(cache, page);
+  return ALLOY_OK;
+}
+
+/* Another thread's block: append it to this thread's open batch for the
+ * block's page (the page has blocks in that batch, so it is live and its
+ * owner stable); everything else is the slow path. */
+static ALLOY_ALWAYS_INLINE alloy_status free_remote(alloy_small_object *heap, so_cache *cache, so_page *page,
+                                                   void *ptr) {
+  size_t cls = page->size_class;
+  so_outgoing *out = &cache->out[cls];
+  if (ALLOY_UNLIKELY(out->page != page || out->count + 1 >= ALLOY_SMALL_OBJECT_REMOTE_BATCH))
+    return alloy_so_free_remote_slow(heap, cache, page, ptr);
+  ALLOY_TRACK_FREE(heap, ptr, page->block_size);
+  ALLOY_MEM_UNDEFINED(ptr, sizeof(void *)); /* the link travels with the block */
+  (void)heap;
+  *(void **)ptr = out->first;
+  out->first = ptr;
+  out->count++;
+  alloy_so_count(&cache->classes[cls].deallocations);
+  alloy_so_count(&cache->remote_deallocations);
   return ALLOY_OK;
 }
 
 static ALLOY_NOINLINE alloy_status deallocate_unbound(alloy_small_object *heap, so_page *page, void *ptr) {
   so_cache *cache = alloy_so_cache_bind(heap);
   if (page->owner == cache) return free_local(heap, cache, page, ptr);
-  return alloy_so_free_remote(heap, cache, page, ptr);
+  return alloy_so_free_remote_slow(heap, cache, page, ptr);
 }
 
-alloy_status alloy_small_object_deallocate(alloy_small_object *heap, alloy_block block, size_t align) {
+static ALLOY_ALWAYS_INLINE alloy_status deallocate(alloy_small_object *heap, alloy_block block, size_t align) {
   void *ptr = block.ptr;
   /* One compare keeps foreign pointers (NULL included) away from the descriptors. */
   size_t offset = (size_t)((char *)ptr - heap->pages_begin);
@@ -113,7 +160,11 @@ alloy_status alloy_small_object_deallocate(alloy_small_object *heap, alloy_block
   if (ALLOY_UNLIKELY(alloy_so_last.heap_id != heap->id)) return deallocate_unbound(heap, page, ptr);
   so_cache *cache = alloy_so_last.cache;
   if (ALLOY_LIKELY(page->owner == cache)) return free_local(heap, cache, page, ptr);
-  return alloy_so_free_remote(heap, cache, page, ptr);
+  return free_remote(heap, cache, page, ptr);
+}
+
+alloy_status alloy_small_object_deallocate(alloy_small_object *heap, alloy_block block, size_t align) {
+  return deallocate(heap, block, align);
 }
 
 /* ---- Creation ------------------------------------------------------------ */
@@ -136,17 +187,12 @@ static alloy_status resolve_config(const alloy_small_object_config *config, allo
   return ALLOY_OK;
 }
 
-/* class_for[a][i]: the smallest class holding 8 * i bytes whose block size is
- * a multiple of 2^a (so every block of it is 2^a-aligned). */
+/* class_for[a][i]: the class of a request for 8 * i bytes aligned to a. */
 static void build_class_table(alloy_small_object *heap) {
-  for (size_t level = 0; level < SO_ALIGN_LEVELS; ++level) {
-    size_t align = (size_t)1 << level;
+  for (size_t align = 0; align < SO_TABLE_ALIGNS; ++align) {
     for (size_t step = 0; step < SO_SIZE_STEPS; ++step) {
-      size_t need = step * 8 > align ? step * 8 : align;
-      size_t cls = alloy_size_class_of(need);
-      while (cls < heap->class_count && (heap->class_sizes[cls] & (align - 1)) != 0) ++cls;
-      bool served = need <= heap->max_size && align <= heap->max_align && cls < heap->class_count;
-      heap->class_for[level][step] = (uint8_t)(served ? cls : SO_NO_CLASS);
+      size_t cls = alloy_is_valid_alignment(align) ? class_for_aligned(heap, step * 8, align) : SO_BAD_ALIGN;
+      heap->class_for[align][step] = (uint8_t)cls;
     }
   }
 }
@@ -277,18 +323,14 @@ void alloy_small_object_get_stats(const alloy_small_object *heap, alloy_small_ob
 
 /* ---- Resource ops -------------------------------------------------------- */
 
+/* The fast paths expanded here too: a call through the ops table lands
+ * on them directly. */
 static alloy_status op_allocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
-  return alloy_small_object_allocate((alloy_small_object *)self, size, align, out);
+  return allocate((alloy_small_object *)self, size, align, out);
 }
 
 static alloy_status op_deallocate(alloy_resource *self, alloy_block block, size_t align) {
-  return alloy_small_object_deallocate((alloy_small_object *)self, block, align);
-}
-
-/* The class a (size, align) request maps to, or SO_NO_CLASS. */
-static size_t class_of_request(const alloy_small_object *heap, size_t size, size_t align) {
-  if (size > heap->max_size || align - 1 >= heap->max_align || (align & (align - 1)) != 0) return SO_NO_CLASS;
-  return heap->class_for[alloy_bit_scan_forward(align)][(size + 7) >> 3];
+  return deallocate((alloy_small_object *)self, block, align);
 }
 
 /* In place when the new size needs no larger block; the block keeps its class. */
@@ -296,7 +338,7 @@ static alloy_status op_resize(alloy_resource *self, alloy_block block, size_t ne
                               alloy_block *out) {
   alloy_small_object *heap = (alloy_small_object *)self;
   size_t cls = class_of_request(heap, block.size, align);
-  if (cls == SO_NO_CLASS || new_size > heap->class_sizes[cls]) return ALLOY_E_UNSUPPORTED;
+  if (cls >= SO_NO_CLASS || new_size > heap->class_sizes[cls]) return ALLOY_E_UNSUPPORTED;
   *out = alloy_block_make(block.ptr, heap->class_sizes[cls]);
   return ALLOY_OK;
 }

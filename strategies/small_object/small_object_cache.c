@@ -9,7 +9,7 @@
 void alloy_so_cache_init(alloy_small_object *heap, so_cache *cache) {
   memset(cache, 0, sizeof *cache);
   cache->heap = heap;
-  for (size_t cls = 0; cls <= SO_MAX_CLASSES; ++cls) {
+  for (size_t cls = 0; cls <= SO_BAD_ALIGN; ++cls) {
     cache->classes[cls].current = &heap->empty_page;
     atomic_init(&cache->classes[cls].allocations, (uint64_t)0);
     atomic_init(&cache->classes[cls].deallocations, (uint64_t)0);
@@ -22,7 +22,7 @@ void alloy_so_cache_init(alloy_small_object *heap, so_cache *cache) {
 
 static void partial_push(so_cache *cache, so_page *page) {
   so_class_cache *cc = &cache->classes[page->size_class];
-  page->state = SO_PAGE_PARTIAL;
+  alloy_so_page_set_state(page, SO_PAGE_PARTIAL);
   page->prev = NULL;
   page->next = cc->partial;
   if (cc->partial != NULL) cc->partial->prev = page;
@@ -45,7 +45,7 @@ static void retire_page(so_cache *cache, so_page *page) {
   if (cache->abandoned) {
     alloy_so_heap_page_release_locked(heap, page);
   } else if (cache->stash_count < SO_STASH_MAX) {
-    page->state = SO_PAGE_STASHED;
+    alloy_so_page_set_state(page, SO_PAGE_STASHED);
     page->next = cache->stash;
     cache->stash = page;
     cache->stash_count++;
@@ -133,7 +133,10 @@ static void flush_outgoing(so_cache *cache) {
     send_outgoing(cache, alloy_bit_scan_forward((size_t)pending));
 }
 
-alloy_status alloy_so_free_remote(alloy_small_object *heap, so_cache *cache, so_page *page, void *block) {
+/* Everything but appending to the open batch of the block's page (which the
+ * fast path in small_object.c does): a block of an empty page, a thread
+ * without a cache, a batch for another page, a full batch. */
+alloy_status alloy_so_free_remote_slow(alloy_small_object *heap, so_cache *cache, so_page *page, void *block) {
   if (ALLOY_UNLIKELY(page->owner == NULL)) {
     /* Its page is empty and unowned: every block of it was freed already. */
     alloy_fault fault = {ALLOY_E_DOUBLE_FREE, "small_object", block, 0, 0, 0, 0, "the block's page is empty"};
@@ -184,6 +187,7 @@ static alloy_status fresh_page(alloy_small_object *heap, so_cache *cache, size_t
 
 alloy_status alloy_so_allocate_slow(alloy_small_object *heap, so_cache *cache, size_t cls, alloy_block *out) {
   if (cls == SO_NO_CLASS) return ALLOY_E_UNSUPPORTED;
+  if (cls == SO_BAD_ALIGN) return ALLOY_E_INVALID_ARGUMENT;
   if (cache == &heap->orphan) return ALLOY_E_CAPACITY; /* no thread cache could be had */
   so_class_cache *cc = &cache->classes[cls];
   so_page *page = cc->current;
@@ -206,7 +210,7 @@ alloy_status alloy_so_allocate_slow(alloy_small_object *heap, so_cache *cache, s
     return ALLOY_OK;
   }
   /* 3. Another page of this class with free blocks, else an empty one. */
-  if (page != &heap->empty_page) page->state = SO_PAGE_FULL;
+  if (page != &heap->empty_page) alloy_so_page_set_state(page, SO_PAGE_FULL);
   cc->current = &heap->empty_page;
   page = cc->partial;
   if (page != NULL) {
@@ -215,7 +219,7 @@ alloy_status alloy_so_allocate_slow(alloy_small_object *heap, so_cache *cache, s
   } else {
     ALLOY_TRY(fresh_page(heap, cache, cls, &page));
   }
-  page->state = SO_PAGE_CURRENT;
+  alloy_so_page_set_state(page, SO_PAGE_CURRENT);
   cc->current = page;
   alloy_so_hand_out(heap, cc, page, page->free, out);
   return ALLOY_OK;

@@ -44,8 +44,9 @@
 
 #define SO_MAX_CLASSES 40u                                  /* alloy_size_class_count(1024) */
 #define SO_SIZE_STEPS (ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE / 8u + 1u) /* table index (size + 7) / 8 */
-#define SO_ALIGN_LEVELS 11u                                 /* alignments 1 .. 1024 */
-#define SO_NO_CLASS SO_MAX_CLASSES /* table entry for (size, align) pairs no class serves */
+#define SO_TABLE_ALIGNS 17u /* the class table is indexed by the alignment itself, 0 .. 16 */
+#define SO_NO_CLASS SO_MAX_CLASSES       /* table entry for (size, align) pairs no class serves */
+#define SO_BAD_ALIGN (SO_MAX_CLASSES + 1u) /* table entry for alignments that are not powers of two */
 #define SO_MIN_PAGE_SIZE (16u * 1024u)
 #define SO_MAX_PAGE_SIZE (256u * 1024u) /* keeps a page's blocks below the channel's pending limit */
 #define SO_STASH_MAX 2u                 /* empty pages a cache keeps before giving them back */
@@ -64,24 +65,30 @@ typedef enum so_page_state {
   SO_PAGE_RECYCLED, /* empty, in the heap's central recycler */
 } so_page_state;
 
-/* The descriptor of one page. */
+/* The descriptor of one page. The first line is written by the owner on
+ * every allocation and free; everything another thread's free reads (owner,
+ * size class) is on the second line, which only changes when the page
+ * changes hands or a batch of remote frees arrives, so a thread freeing
+ * another's blocks does not pull the owner's hot line away from it. */
 typedef struct so_page {
-  /* Owner-side, first line: everything the fast paths touch. */
+  /* Owner-side, first line. */
   void *free;          /* free blocks, linked through their first word */
   uint32_t used;       /* handed out and not reclaimed */
   uint32_t block_size;
-  so_cache *owner;     /* the cache whose thread allocates here (NULL when empty and unowned) */
-  uint8_t size_class;
-  uint8_t state;       /* so_page_state */
+  uint32_t slow_at;    /* `used` after a local free at which the owner must act (see set_state) */
+  uint8_t state;       /* so_page_state; set with alloy_so_page_set_state */
   bool decommitted;    /* recycled and given back to the OS by trim */
   void *deferred;      /* blocks reclaimed from other threads while free was not empty */
   char *unbuilt;       /* first block never carved into the free list */
   char *end;           /* end of the last whole block */
-  /* Second line: slow-path fields, and the one word other threads write. */
-  alignas(ALLOY_CACHE_LINE) struct so_page *prev; /* partial list, stash, recycler */
+  struct so_page *prev; /* partial list, stash, recycler */
   struct so_page *next;
-  char *base;          /* the page's memory */
+  /* Second line: read by every free, written when the page changes hands;
+   * and the one word other threads write. */
+  alignas(ALLOY_CACHE_LINE) so_cache *owner; /* the cache whose thread allocates here (NULL when empty and unowned) */
   alloy_small_object *heap;
+  char *base;          /* the page's memory */
+  uint8_t size_class;
   alloy_remote_free_source remote; /* other threads push freed blocks here */
 } so_page;
 
@@ -103,7 +110,7 @@ typedef struct so_outgoing {
 } so_outgoing;
 
 struct so_cache {
-  so_class_cache classes[SO_MAX_CLASSES + 1]; /* the last one is SO_NO_CLASS: always slow */
+  so_class_cache classes[SO_MAX_CLASSES + 2]; /* the last two, SO_NO_CLASS and SO_BAD_ALIGN, are always slow */
   alloy_small_object *heap;
   so_page *stash;          /* empty pages kept for reuse */
   uint32_t stash_count;
@@ -127,7 +134,7 @@ struct alloy_small_object {
   char *pages_begin;
   so_page *descriptors;    /* one per page of the reservation */
   _Atomic(size_t) pages_bytes; /* committed prefix of the page area: owns() and free check against it */
-  uint8_t class_for[SO_ALIGN_LEVELS][SO_SIZE_STEPS];
+  uint8_t class_for[SO_TABLE_ALIGNS][SO_SIZE_STEPS]; /* [align][(size + 7) / 8] for align <= 16 */
   /* Configuration. */
   size_t page_size;
   size_t class_count;
@@ -171,8 +178,8 @@ SO_INTERNAL ALLOY_NOINLINE so_cache *alloy_so_cache_bind(alloy_small_object *hea
 SO_INTERNAL ALLOY_NOINLINE alloy_status alloy_so_allocate_slow(alloy_small_object *heap, so_cache *cache, size_t cls,
                                                                alloy_block *out);
 SO_INTERNAL ALLOY_NOINLINE alloy_status alloy_so_local_free_slow(so_cache *cache, so_page *page);
-SO_INTERNAL ALLOY_NOINLINE alloy_status alloy_so_free_remote(alloy_small_object *heap, so_cache *cache,
-                                                             so_page *page, void *block);
+SO_INTERNAL ALLOY_NOINLINE alloy_status alloy_so_free_remote_slow(alloy_small_object *heap, so_cache *cache,
+                                                                  so_page *page, void *block);
 SO_INTERNAL void alloy_so_cache_collect(so_cache *cache);
 SO_INTERNAL void alloy_so_cache_release(so_cache *cache);
 SO_INTERNAL void alloy_so_thread_exit(void *cache);
@@ -185,6 +192,18 @@ SO_INTERNAL void alloy_so_heap_page_release(alloy_small_object *heap, so_page *p
 SO_INTERNAL void alloy_so_page_init(alloy_small_object *heap, so_page *page, so_cache *owner, size_t cls);
 SO_INTERNAL void alloy_so_page_carve(so_page *page);
 SO_INTERNAL alloy_status alloy_so_meta_commit(alloy_small_object *heap, size_t bytes);
+
+/* Moves a page to `state` and sets the one value of `used` at which a local
+ * free leaves the fast path: the first free into a full page (it becomes
+ * partial), the last one out of a partial page (it retires). The current
+ * page never needs the slow path (it is not retired while current), nor do
+ * empty pages (no block of theirs is live). */
+static ALLOY_ALWAYS_INLINE void alloy_so_page_set_state(so_page *page, so_page_state state) {
+  page->state = (uint8_t)state;
+  if (state == SO_PAGE_FULL) page->slow_at = page->used - 1;
+  else if (state == SO_PAGE_PARTIAL) page->slow_at = 0;
+  else page->slow_at = UINT32_MAX;
+}
 
 /* The cache of the calling thread for `heap` (the orphan cache if none can exist). */
 static ALLOY_ALWAYS_INLINE so_cache *alloy_so_cache_of(alloy_small_object *heap) {

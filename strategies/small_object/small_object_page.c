@@ -42,7 +42,7 @@ static alloy_status carve_fresh_page(alloy_small_object *heap, so_page **out) {
   memset(page, 0, sizeof *page);
   page->base = base;
   page->heap = heap;
-  page->state = SO_PAGE_RECYCLED;
+  alloy_so_page_set_state(page, SO_PAGE_RECYCLED);
   alloy_remote_free_source_init(&page->remote);
   /* Nothing in the page is handed out yet. */
   ALLOY_MEM_NOACCESS(base, heap->page_size);
@@ -103,7 +103,7 @@ alloy_status alloy_so_heap_page_acquire(alloy_small_object *heap, so_page **out)
 void alloy_so_heap_page_release_locked(alloy_small_object *heap, so_page *page) {
   ALLOY_ASSERT(page->used == 0);
   page->owner = NULL;
-  page->state = SO_PAGE_RECYCLED;
+  alloy_so_page_set_state(page, SO_PAGE_RECYCLED);
   page->prev = NULL;
   page->next = heap->recycled;
   heap->recycled = page;
@@ -125,7 +125,7 @@ void alloy_so_page_init(alloy_small_object *heap, so_page *page, so_cache *owner
   page->block_size = (uint32_t)block_size;
   page->owner = owner;
   page->size_class = (uint8_t)cls;
-  page->state = SO_PAGE_CURRENT;
+  alloy_so_page_set_state(page, SO_PAGE_CURRENT);
   page->unbuilt = page->base;
   page->end = page->unbuilt + capacity * block_size;
   page->prev = page->next = NULL;

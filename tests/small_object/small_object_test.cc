@@ -97,6 +97,44 @@ TEST(SmallObject, LocalFreeIsReusedFirst) {
   heap.Free(b);
 }
 
+// Pages that filled up take frees again (they become partial and are
+// allocated from before any new page), and a page whose last block comes
+// back leaves its class.
+TEST(SmallObject, FullPagesAreReusedAndEmptyOnesLeaveTheirClass) {
+  Heap heap;
+  const size_t per_page = ALLOY_SMALL_OBJECT_DEFAULT_PAGE_SIZE / 64;
+  std::vector<alloy_block> blocks;
+  for (size_t i = 0; i < 4 * per_page; ++i) blocks.push_back(heap.Alloc(64));
+  const size_t committed = heap.Stats().pages_committed;
+  EXPECT_GE(committed, 4u);
+  // Every other block of the first three (full) pages.
+  std::set<void *> freed;
+  for (size_t i = 0; i < 3 * per_page; i += 2) {
+    freed.insert(blocks[i].ptr);
+    heap.Free(blocks[i]);
+    blocks[i].ptr = nullptr;
+  }
+  // Finish the current page, then the freed blocks come back, no new page.
+  const size_t again = freed.size() + per_page;
+  for (size_t i = 0; i < again; ++i) {
+    alloy_block block = heap.Alloc(64);
+    freed.erase(block.ptr);
+    blocks.push_back(block);
+  }
+  EXPECT_TRUE(freed.empty()) << freed.size() << " freed blocks were not reused";
+  EXPECT_LE(heap.Stats().pages_committed, committed + 1);
+  for (alloy_block block : blocks)
+    if (block.ptr != nullptr) heap.Free(block);
+  alloy_small_object_stats s = heap.Stats();
+  EXPECT_EQ(s.live_bytes, 0u);
+  // Two empty pages stay with the thread, the current one stays current.
+  EXPECT_GE(s.pages_recycled + 3, s.pages_committed) << s.pages_recycled << " of " << s.pages_committed;
+  // They are reused: the same work needs no new page.
+  for (size_t i = 0; i < per_page; ++i) blocks[i] = heap.Alloc(64);
+  for (size_t i = 0; i < per_page; ++i) heap.Free(blocks[i]);
+  EXPECT_EQ(heap.Stats().pages_committed, s.pages_committed);
+}
+
 TEST(SmallObject, AlignedRequestsGetAlignedBlocks) {
   Heap heap;
   std::vector<std::pair<alloy_block, size_t>> live;
@@ -118,8 +156,25 @@ TEST(SmallObject, LargerOrOveralignedRequestsAreUnsupported) {
   EXPECT_EQ(alloy_small_object_allocate(heap.get(), 16, 512, &block), ALLOY_E_UNSUPPORTED);
   EXPECT_EQ(alloy_small_object_allocate(heap.get(), 16, 0, &block), ALLOY_E_INVALID_ARGUMENT);
   EXPECT_EQ(alloy_small_object_allocate(heap.get(), 16, 24, &block), ALLOY_E_INVALID_ARGUMENT);
+  for (size_t align : {3, 5, 6, 7, 9, 12, 15, 17, 33})
+    EXPECT_EQ(alloy_small_object_allocate(heap.get(), 16, align, &block), ALLOY_E_INVALID_ARGUMENT) << align;
+  EXPECT_EQ(alloy_small_object_allocate(heap.get(), 300, 3, &block), ALLOY_E_INVALID_ARGUMENT);
   EXPECT_EQ(alloy_small_object_allocate(heap.get(), SIZE_MAX, 8, &block), ALLOY_E_INVALID_ARGUMENT);
   EXPECT_EQ(block.ptr, nullptr);
+}
+
+TEST(SmallObject, AlignmentsAboveTheLargestOfASmallHeapAreUnsupported) {
+  alloy_small_object_config config = {};
+  config.max_size = 8;  // max alignment 8
+  Heap heap(config);
+  alloy_block block = {nullptr, 0};
+  EXPECT_EQ(alloy_small_object_allocate(heap.get(), 8, 16, &block), ALLOY_E_UNSUPPORTED);
+  EXPECT_EQ(alloy_small_object_allocate(heap.get(), 8, 32, &block), ALLOY_E_UNSUPPORTED);
+  EXPECT_EQ(alloy_small_object_allocate(heap.get(), 8, 6, &block), ALLOY_E_INVALID_ARGUMENT);
+  EXPECT_EQ(block.ptr, nullptr);
+  block = heap.Alloc(8, 8);
+  EXPECT_EQ(block.size, 8u);
+  heap.Free(block, 8);
 }
 
 TEST(SmallObject, ConfigIsValidated) {
