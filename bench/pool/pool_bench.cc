@@ -12,9 +12,8 @@
 
 #include "alloy/allocator.h"
 #include "alloy/pool.h"
-#include "bench/strategy_support/baton.h"
 #include "bench/strategy_support/loops.h"
-#include "bench/strategy_support/process_clocks.h"
+#include "bench/strategy_support/producer_consumer.h"
 
 namespace {
 
@@ -173,11 +172,6 @@ BENCHMARK(BM_ConcurrentPoolOwnerPair_Direct);
 void BM_ConcurrentPoolOwnerPair_Resource(benchmark::State &state) { PairsThroughResource(state, true); }
 BENCHMARK(BM_ConcurrentPoolOwnerPair_Resource);
 
-using alloy_bench::Baton;
-
-// Thread CPU time in ns, the unit of the producer/consumer counters.
-double ThreadCpuNs() { return alloy_bench::ThreadCpuSeconds() * 1e9; }
-
 struct PoolPair {
   alloy_pool *pool = NewPool(true);
   ~PoolPair() { alloy_pool_destroy(pool); }
@@ -199,37 +193,9 @@ struct MallocPair {
 // blocks per second of wall time and the CPU time of each side per block.
 template <class A>
 void BM_RemoteFree_ProducerConsumer(benchmark::State &state) {
-  constexpr size_t kChunk = 4096, kChunks = 64;
-  static void *buffers[2][kChunk];
   A allocator;
-  double producer_cpu = 0, consumer_cpu = 0;
-  for (auto _ : state) {
-    Baton filled[2], emptied[2];
-    emptied[0].Give();
-    emptied[1].Give();
-    std::thread consumer([&] {
-      const double t0 = ThreadCpuNs();
-      for (size_t c = 0; c < kChunks; ++c) {
-        filled[c & 1].Take();
-        for (void *ptr : buffers[c & 1]) allocator.Free(ptr);
-        emptied[c & 1].Give();
-      }
-      consumer_cpu += ThreadCpuNs() - t0;
-    });
-    const double t0 = ThreadCpuNs();
-    for (size_t c = 0; c < kChunks; ++c) {
-      emptied[c & 1].Take();
-      for (void *&ptr : buffers[c & 1]) ptr = allocator.Alloc();
-      filled[c & 1].Give();
-    }
-    producer_cpu += ThreadCpuNs() - t0;
-    consumer.join();
-  }
-  const double blocks = static_cast<double>(state.iterations()) * kChunk * kChunks;
-  state.counters["blocks_per_s"] = benchmark::Counter(blocks, benchmark::Counter::kIsRate);
-  state.counters["producer_cpu_ns"] = producer_cpu / blocks;
-  state.counters["consumer_cpu_ns"] = consumer_cpu / blocks;
-  state.counters["cpu_ns_per_block"] = (producer_cpu + consumer_cpu) / blocks;
+  alloy_bench::RunProducerConsumer(
+      state, [&](size_t) { return allocator.Alloc(); }, [&](void *ptr, size_t) { allocator.Free(ptr); });
 }
 BENCHMARK_TEMPLATE(BM_RemoteFree_ProducerConsumer, PoolPair)->UseRealTime()->MinTime(1.0);
 BENCHMARK_TEMPLATE(BM_RemoteFree_ProducerConsumer, MallocPair)->UseRealTime()->MinTime(1.0);
