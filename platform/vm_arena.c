@@ -1,7 +1,10 @@
 /* The slow paths of alloy_vm_arena: reserve, commit in chunks, rewind, decommit. */
 #include "alloy/vm_arena.h"
 
+#include <string.h>
+
 #include "alloy/align.h"
+#include "alloy/fault.h"
 #include "alloy/numa.h"
 #include "alloy/tool_hooks.h"
 #include "alloy/vm.h"
@@ -104,11 +107,25 @@ alloy_status alloy_vm_arena_create_with_policy(const alloy_vm_arena_config *conf
   return ALLOY_OK;
 }
 
+alloy_status alloy_vm_arena_create_owner(const alloy_vm_arena_config *config, const alloy_vm_commit_policy *policy,
+                                        size_t arena_offset, void **owner) {
+  if (owner == NULL) return ALLOY_E_INVALID_ARGUMENT;
+  alloy_vm_arena arena;
+  ALLOY_TRY(alloy_vm_arena_create_with_policy(config, policy, &arena));
+  ALLOY_ASSERT(arena_offset <= config->header_size && config->header_size - arena_offset >= sizeof arena);
+  memcpy(arena.reservation + arena_offset, &arena, sizeof arena);
+  *owner = arena.reservation;
+  return ALLOY_OK;
+}
+
 void alloy_vm_arena_destroy(alloy_vm_arena *arena) {
+  /* Read before the release: the arena may live in the header it releases. */
+  char *const reservation = arena->reservation;
+  const size_t reserved_size = arena->reserved_size;
   /* ASan's shadow outlives the mapping; a later mapping at the same address
    * must not inherit our poison. */
-  ALLOY_ASAN_UNPOISON(arena->reservation, (size_t)(arena->tools_end - arena->reservation));
-  ALLOY_IGNORE_STATUS(alloy_vm_release(arena->reservation, arena->reserved_size));
+  ALLOY_ASAN_UNPOISON(reservation, (size_t)(arena->tools_end - reservation));
+  ALLOY_IGNORE_STATUS(alloy_vm_release(reservation, reserved_size));
 }
 
 /* Where the slow path commits to for a top at `end`: the step after end plus

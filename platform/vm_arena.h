@@ -112,7 +112,19 @@ ALLOY_NODISCARD alloy_status alloy_vm_arena_create_with_policy(const alloy_vm_ar
                                                                const alloy_vm_commit_policy *policy,
                                                                alloy_vm_arena *out);
 
-/* Gives the whole reservation back (header included). */
+/* For an owner that lives in the header of its own arena (the frame and the
+ * stack objects: no heap anywhere): alloy_vm_arena_create_with_policy, then
+ * a copy of the arena is stored `arena_offset` bytes into the header
+ * (arena_offset + sizeof(alloy_vm_arena) <= config->header_size) and the
+ * header is returned in *owner for the caller to fill in. Same statuses;
+ * *owner is written only on success. */
+ALLOY_NODISCARD alloy_status alloy_vm_arena_create_owner(const alloy_vm_arena_config *config,
+                                                         const alloy_vm_commit_policy *policy, size_t arena_offset,
+                                                         void **owner);
+
+/* Gives the whole reservation back (header included). The arena may live in
+ * that header (see alloy_vm_arena_create_owner): nothing is read after the
+ * release. */
 void alloy_vm_arena_destroy(alloy_vm_arena *arena);
 
 /* The fast path: [ptr, ptr + size) aligned to `align` (a power of two) when

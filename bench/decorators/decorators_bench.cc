@@ -11,13 +11,13 @@
 #include <atomic>
 #include <cstdio>
 #include <functional>
-#include <map>
 #include <string>
 #include <vector>
 
 #include <benchmark/benchmark.h>
 
 #include "alloy/system.h"
+#include "bench/strategy_support/ratio_table.h"
 #include "tests/decorators/decorator_stack.h"
 #include "tests/decorators/test_free_list.h"
 
@@ -161,23 +161,23 @@ void Batch(benchmark::State &state, const Inner *inner, const Variant *variant) 
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBatch));
 }
 
-// Keeps every run's time per item so the ratios can be printed at the end.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run> &runs) override {
-    for (const Run &run : runs) {
-      if (run.error_occurred || run.iterations == 0) continue;
-      auto items = run.counters.find("items_per_second");
-      if (items != run.counters.end() && items->second.value > 0)
-        ns_per_item_[run.benchmark_name()] = 1e9 / items->second.value;
+// One ratio table: for each workload and inner, every name in `names` that
+// ran against `baseline` (a name too) of the same workload and inner.
+void PrintRatios(const alloy_bench::RatioReporter &reporter, const char *title, const char *name_column,
+                 const std::vector<Inner> &inners, const char *baseline, const std::vector<std::string> &names) {
+  std::printf("\n%s\n", title);
+  std::printf("%-8s %-10s %-30s %10s %8s\n", "workload", "inner", name_column, "ns/op", "ratio");
+  for (const char *workload : {"pair", "batch"})
+    for (const Inner &inner : inners) {
+      const std::string prefix = std::string(workload) + "/" + inner.name + "/";
+      for (const std::string &name : names) {
+        const double ratio = reporter.Ratio(prefix + name, prefix + baseline);
+        if (ratio == 0.0) continue;
+        std::printf("%-8s %-10s %-30s %10.1f %8.2f\n", workload, inner.name, name.c_str(),
+                    reporter.NsPerItem(prefix + name), ratio);
+      }
     }
-    ConsoleReporter::ReportRuns(runs);
-  }
-  const std::map<std::string, double> &ns_per_item() const { return ns_per_item_; }
-
- private:
-  std::map<std::string, double> ns_per_item_;
-};
+}
 
 }  // namespace
 
@@ -195,38 +195,15 @@ int main(int argc, char **argv) {
         benchmark::RegisterBenchmark(name.c_str(), fn, &inner, &variant);
       }
   benchmark::Initialize(&argc, argv);
-  RatioReporter reporter;
+  alloy_bench::RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
 
-  std::printf("\nCost over the bare inner resource (time per operation, ratio; 1.00 = free):\n");
-  std::printf("%-8s %-10s %-30s %10s %8s\n", "workload", "inner", "decorators", "ns/op", "ratio");
-  for (const char *workload : {"pair", "batch"})
-    for (const Inner &inner : inners) {
-      std::string prefix = std::string(workload) + "/" + inner.name + "/";
-      auto bare = reporter.ns_per_item().find(prefix + "bare");
-      if (bare == reporter.ns_per_item().end()) continue;
-      for (const Variant &variant : variants) {
-        auto it = reporter.ns_per_item().find(prefix + variant.name);
-        if (it == reporter.ns_per_item().end()) continue;
-        std::printf("%-8s %-10s %-30s %10.1f %8.2f\n", workload, inner.name, variant.name, it->second,
-                    it->second / bare->second);
-      }
-    }
-
-  std::printf("\nProfiler events over plain stats (time per operation, ratio):\n");
-  std::printf("%-8s %-10s %-30s %10s %8s\n", "workload", "inner", "stats variant", "ns/op", "ratio");
-  for (const char *workload : {"pair", "batch"})
-    for (const Inner &inner : inners) {
-      std::string prefix = std::string(workload) + "/" + inner.name + "/";
-      auto stats = reporter.ns_per_item().find(prefix + "stats");
-      if (stats == reporter.ns_per_item().end()) continue;
-      for (const char *variant : {"stats_events", "stats_events_check_every_64", "stats_events_snapshot_every_64"}) {
-        auto it = reporter.ns_per_item().find(prefix + variant);
-        if (it == reporter.ns_per_item().end()) continue;
-        std::printf("%-8s %-10s %-30s %10.1f %8.2f\n", workload, inner.name, variant, it->second,
-                    it->second / stats->second);
-      }
-    }
+  std::vector<std::string> variant_names;
+  for (const Variant &variant : variants) variant_names.push_back(variant.name);
+  PrintRatios(reporter, "Cost over the bare inner resource (time per operation, ratio; 1.00 = free):", "decorators",
+              inners, "bare", variant_names);
+  PrintRatios(reporter, "Profiler events over plain stats (time per operation, ratio):", "stats variant", inners,
+              "stats", {"stats_events", "stats_events_check_every_64", "stats_events_snapshot_every_64"});
   std::printf("(%llu events delivered)\n", static_cast<unsigned long long>(g_events.load()));
   benchmark::Shutdown();
   return 0;

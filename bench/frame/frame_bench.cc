@@ -9,20 +9,19 @@
 // page faults per frame (getrusage). Then commit throughput: commit and touch
 // N MiB lazily (64 KiB chunks as the top advances), batched (all at
 // creation), and pre-warmed (commit and touch at creation).
-#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
 #include <vector>
-
-#include <sys/resource.h>
-#include <time.h>
 
 #include <benchmark/benchmark.h>
 
 #include "alloy/allocator.h"
 #include "alloy/frame.h"
+#include "bench/strategy_support/game_frame.h"
+#include "bench/strategy_support/loops.h"
+#include "bench/strategy_support/percentile.h"
+#include "bench/strategy_support/process_clocks.h"
 
 namespace {
 
@@ -39,14 +38,15 @@ alloy_frame *NewFrame(size_t decommit_above = 0) {
 // Allocations per frame before the loop resets (the reset is amortised away).
 constexpr int kPerFrame = 1 << 16;
 
-void BM_FrameAllocate_Resource(benchmark::State &state) {
-  alloy_frame *frame = NewFrame();
-  alloy_allocator a = alloy_allocator_of(alloy_frame_resource(frame));
+// range(0)-byte allocations, the frame reset every kPerFrame of them.
+// allocate(size, alloy_block *) returns an alloy_status.
+template <class Allocate>
+void AllocateInFrames(benchmark::State &state, alloy_frame *frame, Allocate allocate) {
   const size_t size = static_cast<size_t>(state.range(0));
   int n = 0;
   for (auto _ : state) {
     alloy_block block;
-    if (alloy_alloc(a, size, 8, &block) != ALLOY_OK) std::abort();
+    if (allocate(size, &block) != ALLOY_OK) std::abort();
     benchmark::DoNotOptimize(block.ptr);
     if (++n == kPerFrame) {
       alloy_frame_reset(frame);
@@ -54,42 +54,28 @@ void BM_FrameAllocate_Resource(benchmark::State &state) {
     }
   }
   state.SetItemsProcessed(state.iterations());
+}
+
+void BM_FrameAllocate_Resource(benchmark::State &state) {
+  alloy_frame *frame = NewFrame();
+  alloy_allocator a = alloy_allocator_of(alloy_frame_resource(frame));
+  AllocateInFrames(state, frame, [&](size_t size, alloy_block *block) { return alloy_alloc(a, size, 8, block); });
   alloy_frame_destroy(frame);
 }
 BENCHMARK(BM_FrameAllocate_Resource)->Arg(16)->Arg(64);
 
 void BM_FrameAllocate_Direct(benchmark::State &state) {
   alloy_frame *frame = NewFrame();
-  const size_t size = static_cast<size_t>(state.range(0));
-  int n = 0;
-  for (auto _ : state) {
-    alloy_block block;
-    if (alloy_frame_allocate(frame, size, 8, &block) != ALLOY_OK) std::abort();
-    benchmark::DoNotOptimize(block.ptr);
-    if (++n == kPerFrame) {
-      alloy_frame_reset(frame);
-      n = 0;
-    }
-  }
-  state.SetItemsProcessed(state.iterations());
+  AllocateInFrames(state, frame,
+                   [&](size_t size, alloy_block *block) { return alloy_frame_allocate(frame, size, 8, block); });
   alloy_frame_destroy(frame);
 }
 BENCHMARK(BM_FrameAllocate_Direct)->Arg(16)->Arg(64);
 
 void BM_FrameAllocate_Inline(benchmark::State &state) {
   alloy_frame *frame = NewFrame();
-  const size_t size = static_cast<size_t>(state.range(0));
-  int n = 0;
-  for (auto _ : state) {
-    alloy_block block;
-    if (alloy_frame_allocate_fast(frame, size, 8, &block) != ALLOY_OK) std::abort();
-    benchmark::DoNotOptimize(block.ptr);
-    if (++n == kPerFrame) {
-      alloy_frame_reset(frame);
-      n = 0;
-    }
-  }
-  state.SetItemsProcessed(state.iterations());
+  AllocateInFrames(state, frame,
+                   [&](size_t size, alloy_block *block) { return alloy_frame_allocate_fast(frame, size, 8, block); });
   alloy_frame_destroy(frame);
 }
 BENCHMARK(BM_FrameAllocate_Inline)->Arg(16)->Arg(64);
@@ -115,15 +101,7 @@ void BM_PointerBump_Baseline(benchmark::State &state) {
 }
 BENCHMARK(BM_PointerBump_Baseline)->Arg(16)->Arg(64);
 
-void BM_Malloc_Free(benchmark::State &state) {
-  const size_t size = static_cast<size_t>(state.range(0));
-  for (auto _ : state) {
-    void *ptr = std::malloc(size);
-    benchmark::DoNotOptimize(ptr);
-    std::free(ptr);
-  }
-  state.SetItemsProcessed(state.iterations());
-}
+void BM_Malloc_Free(benchmark::State &state) { alloy_bench::RunMallocPairs(state, static_cast<size_t>(state.range(0))); }
 BENCHMARK(BM_Malloc_Free)->Arg(16)->Arg(64);
 
 // Reset after N 16-byte objects; only the reset is timed. With `fill_for`
@@ -151,74 +129,37 @@ void ResetAfter(benchmark::State &state, size_t decommit_above,
     samples.push_back(seconds * 1e9);
     state.SetIterationTime(seconds);
   }
-  // The mean is at the mercy of one preemption on a loaded machine; the median and minimum are not.
-  std::sort(samples.begin(), samples.end());
-  state.counters["median_ns"] = samples[samples.size() / 2];
-  state.counters["min_ns"] = samples.front();
+  state.counters["median_ns"] = alloy_bench::Percentile(samples, 0.5);
+  state.counters["min_ns"] = alloy_bench::Percentile(samples, 0.0);
   alloy_frame_destroy(frame);
 }
 
-void BM_FrameReset(benchmark::State &state) { ResetAfter(state, 0); }
 // Manual time counts only the reset, so the iteration count is fixed: the
 // untimed filling would otherwise run for ever.
-BENCHMARK(BM_FrameReset)
-    ->Arg(1000)
-    ->Arg(100000)
-    ->Arg(1000000)
-    ->UseManualTime()
-    ->Iterations(200)
-    ->Unit(benchmark::kNanosecond);
+void ResetCases(benchmark::internal::Benchmark *bench) {
+  bench->Arg(1000)->Arg(100000)->Arg(1000000)->UseManualTime()->Iterations(200);
+}
+
+void BM_FrameReset(benchmark::State &state) { ResetAfter(state, 0); }
+BENCHMARK(BM_FrameReset)->Apply(ResetCases)->Unit(benchmark::kNanosecond);
 
 // Every iteration fills for 5 ms: the reset figures for 1k, 100k and 1M objects side by side.
 void BM_FrameReset_EqualFillTime(benchmark::State &state) { ResetAfter(state, 0, std::chrono::microseconds(5000)); }
-BENCHMARK(BM_FrameReset_EqualFillTime)
-    ->Arg(1000)
-    ->Arg(100000)
-    ->Arg(1000000)
-    ->UseManualTime()
-    ->Iterations(200)
-    ->Unit(benchmark::kNanosecond);
+BENCHMARK(BM_FrameReset_EqualFillTime)->Apply(ResetCases)->Unit(benchmark::kNanosecond);
 
 // Same with a decommit mark below the frame's size: every reset returns pages (a worst case).
 void BM_FrameReset_Decommitting(benchmark::State &state) { ResetAfter(state, 64 << 10); }
-BENCHMARK(BM_FrameReset_Decommitting)
-    ->Arg(1000)
-    ->Arg(100000)
-    ->Arg(1000000)
-    ->UseManualTime()
-    ->Iterations(200)
-    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FrameReset_Decommitting)->Apply(ResetCases)->Unit(benchmark::kMicrosecond);
 
 // ---- commit policy: page faults and first-frame latency ----------------------
 
-// CPU time of this thread, page-fault handling in the kernel included: on a
-// loaded machine it shows the frame's own cost where wall time shows the load.
-double ThreadCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
+using alloy_bench::kGameFrameBytes;
+using alloy_bench::MinorFaults;
 
-long MinorFaults() {
-  struct rusage usage;
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_minflt;
-}
-
-constexpr int kRecordsPerFrame = 20000;
-constexpr size_t kGameFrameBytes = size_t{4} << 20; // covers 20k records of up to 256 B
-
-// One game-like frame: 20k records of 32..256 B, each written once.
+// One game-like frame (alloy_bench::GameFrame) on `frame`.
 void GameFrame(alloy_frame *frame) {
-  uint32_t seed = 0x9E3779B9u;
-  for (int i = 0; i < kRecordsPerFrame; ++i) {
-    seed = seed * 1664525u + 1013904223u;
-    const size_t size = 32 + (seed >> 8) % 225;
-    alloy_block block;
-    if (alloy_frame_allocate_fast(frame, size, 16, &block) != ALLOY_OK) std::abort();
-    std::memset(block.ptr, static_cast<int>(i), size);
-    benchmark::DoNotOptimize(block.ptr);
-  }
+  alloy_bench::GameFrame(
+      [&](size_t size, alloy_block *block) { return alloy_frame_allocate_fast(frame, size, 16, block); });
 }
 
 alloy_frame *NewPolicyFrame(alloy_commit_mode mode, size_t prewarm) {
@@ -237,27 +178,9 @@ alloy_frame *NewPolicyFrame(alloy_commit_mode mode, size_t prewarm) {
 void BM_FirstFrame(benchmark::State &state) {
   const bool prewarm = state.range(0) != 0;
   const auto mode = static_cast<alloy_commit_mode>(state.range(1));
-  long faults = 0;
-  double create_seconds = 0;
-  double frame_cpu_seconds = 0;
-  for (auto _ : state) {
-    const auto create_start = std::chrono::steady_clock::now();
-    alloy_frame *frame = NewPolicyFrame(mode, prewarm ? kGameFrameBytes : 0);
-    create_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - create_start).count();
-    const long before = MinorFaults();
-    const double cpu_start = ThreadCpuSeconds();
-    const auto start = std::chrono::steady_clock::now();
-    GameFrame(frame);
-    const auto stop = std::chrono::steady_clock::now();
-    frame_cpu_seconds += ThreadCpuSeconds() - cpu_start;
-    faults += MinorFaults() - before;
-    state.SetIterationTime(std::chrono::duration<double>(stop - start).count());
-    alloy_frame_destroy(frame);
-  }
-  const double n = static_cast<double>(state.iterations());
-  state.counters["faults_per_frame"] = static_cast<double>(faults) / n;
-  state.counters["create_us"] = create_seconds * 1e6 / n;
-  state.counters["frame_cpu_us"] = frame_cpu_seconds * 1e6 / n;
+  alloy_bench::MeasureFirstFrames(
+      state, [&] { return NewPolicyFrame(mode, prewarm ? kGameFrameBytes : 0); },
+      [](alloy_frame *frame) { GameFrame(frame); }, alloy_frame_destroy);
 }
 BENCHMARK(BM_FirstFrame)
     ->ArgNames({"prewarm", "batched"})

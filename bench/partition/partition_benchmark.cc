@@ -7,22 +7,16 @@
 #include <vector>
 
 #include "alloy/partition.h"
+#include "bench/strategy_support/loops.h"
 
 namespace {
 
 constexpr size_t kLive = 10000;
 
-std::vector<uint16_t> Sizes(size_t n) {
-  std::vector<uint16_t> sizes(n);
-  uint64_t x = 88172645463325252ull;
-  for (auto &s : sizes) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    s = static_cast<uint16_t>(8 + x % 249);
-  }
-  return sizes;
-}
+using alloy_bench::RunSteadyReplacements;
+
+// The sizes every run requests, in order: 8 - 256 B, uniform.
+std::vector<uint32_t> Sizes() { return alloy_bench::UniformSizes(1 << 16, 8, 256); }
 
 void BM_PartitionSmallPairs(benchmark::State &state) {
   alloy_partition_root_config root_config = alloy_partition_root_config_default();
@@ -35,37 +29,29 @@ void BM_PartitionSmallPairs(benchmark::State &state) {
     state.SkipWithError("create failed");
     return;
   }
-  const std::vector<uint16_t> sizes = Sizes(1 << 16);
+  const std::vector<uint32_t> sizes = Sizes();
   std::vector<alloy_block> live(kLive);
   for (size_t i = 0; i < kLive; ++i)
     if (alloy_partition_allocate(partition, sizes[i], 8, &live[i]) != ALLOY_OK) state.SkipWithError("allocate");
-  size_t k = 0;
-  for (auto _ : state) {
-    const size_t slot = (k * 2654435761u) % kLive;
+  RunSteadyReplacements(state, kLive, [&](size_t slot, size_t step) {
     alloy_partition_deallocate(partition, live[slot]);
-    if (alloy_partition_allocate(partition, sizes[k & 0xffff], 8, &live[slot]) != ALLOY_OK)
+    if (alloy_partition_allocate(partition, sizes[step & 0xffff], 8, &live[slot]) != ALLOY_OK)
       state.SkipWithError("allocate");
     benchmark::DoNotOptimize(live[slot].ptr);
-    ++k;
-  }
-  state.SetItemsProcessed(state.iterations());
+  });
   alloy_partition_root_destroy(root);
 }
 BENCHMARK(BM_PartitionSmallPairs);
 
 void BM_GlibcSmallPairs(benchmark::State &state) {
-  const std::vector<uint16_t> sizes = Sizes(1 << 16);
+  const std::vector<uint32_t> sizes = Sizes();
   std::vector<void *> live(kLive);
   for (size_t i = 0; i < kLive; ++i) live[i] = std::malloc(sizes[i]);
-  size_t k = 0;
-  for (auto _ : state) {
-    const size_t slot = (k * 2654435761u) % kLive;
+  RunSteadyReplacements(state, kLive, [&](size_t slot, size_t step) {
     std::free(live[slot]);
-    live[slot] = std::malloc(sizes[k & 0xffff]);
+    live[slot] = std::malloc(sizes[step & 0xffff]);
     benchmark::DoNotOptimize(live[slot]);
-    ++k;
-  }
-  state.SetItemsProcessed(state.iterations());
+  });
   for (void *p : live) std::free(p);
 }
 BENCHMARK(BM_GlibcSmallPairs);

@@ -3,12 +3,8 @@
 // Concurrent pools: the owner's local pair, producer/consumer remote-free
 // throughput (the producer owns the pool, the consumer frees every block),
 // and the cost of reclaiming a batch of remote frees.
-#include <time.h>
-
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -16,6 +12,8 @@
 
 #include "alloy/allocator.h"
 #include "alloy/pool.h"
+#include "bench/strategy_support/loops.h"
+#include "bench/strategy_support/producer_consumer.h"
 
 namespace {
 
@@ -30,42 +28,39 @@ alloy_pool *NewPool(bool concurrent = false) {
   return pool;
 }
 
-void BM_PoolPair_Resource(benchmark::State &state) {
-  alloy_pool *pool = NewPool();
+using alloy_bench::RunMallocPairs;
+using alloy_bench::RunPairs;
+
+// The pool's pair through the allocator handle (one indirect call each way).
+void PairsThroughResource(benchmark::State &state, bool concurrent) {
+  alloy_pool *pool = NewPool(concurrent);
   alloy_allocator a = alloy_allocator_of(alloy_pool_resource(pool));
-  for (auto _ : state) {
-    alloy_block block;
-    if (alloy_alloc(a, kBlock, 16, &block) != ALLOY_OK) std::abort();
-    benchmark::DoNotOptimize(block.ptr);
-    alloy_free(a, block, 16);
-  }
-  state.SetItemsProcessed(state.iterations());
+  RunPairs(
+      state, [&](alloy_block *block) { return alloy_alloc(a, kBlock, 16, block); },
+      [&](alloy_block block) { alloy_free(a, block, 16); });
   alloy_pool_destroy(pool);
 }
+
+// The pool's pair through its own functions, no indirect call.
+void PairsDirect(benchmark::State &state, bool concurrent) {
+  alloy_pool *pool = NewPool(concurrent);
+  RunPairs(
+      state, [&](alloy_block *block) { return alloy_pool_allocate(pool, kBlock, 16, block); },
+      [&](alloy_block block) { alloy_pool_free(pool, block, 16); });
+  alloy_pool_destroy(pool);
+}
+
+void BM_PoolPair_Resource(benchmark::State &state) { PairsThroughResource(state, false); }
 BENCHMARK(BM_PoolPair_Resource);
 
-void BM_PoolPair_Direct(benchmark::State &state) {
-  alloy_pool *pool = NewPool();
-  for (auto _ : state) {
-    alloy_block block;
-    if (alloy_pool_allocate(pool, kBlock, 16, &block) != ALLOY_OK) std::abort();
-    benchmark::DoNotOptimize(block.ptr);
-    alloy_pool_free(pool, block, 16);
-  }
-  state.SetItemsProcessed(state.iterations());
-  alloy_pool_destroy(pool);
-}
+void BM_PoolPair_Direct(benchmark::State &state) { PairsDirect(state, false); }
 BENCHMARK(BM_PoolPair_Direct);
 
 void BM_PoolPair_Inline(benchmark::State &state) {
   alloy_pool *pool = NewPool();
-  for (auto _ : state) {
-    alloy_block block;
-    if (alloy_pool_allocate_fast(pool, kBlock, 16, &block) != ALLOY_OK) std::abort();
-    benchmark::DoNotOptimize(block.ptr);
-    alloy_pool_free_fast(pool, block, 16);
-  }
-  state.SetItemsProcessed(state.iterations());
+  RunPairs(
+      state, [&](alloy_block *block) { return alloy_pool_allocate_fast(pool, kBlock, 16, block); },
+      [&](alloy_block block) { alloy_pool_free_fast(pool, block, 16); });
   alloy_pool_destroy(pool);
 }
 BENCHMARK(BM_PoolPair_Inline);
@@ -111,14 +106,7 @@ void BM_PlainFreeListPair_Baseline(benchmark::State &state) {
 }
 BENCHMARK(BM_PlainFreeListPair_Baseline);
 
-void BM_MallocPair(benchmark::State &state) {
-  for (auto _ : state) {
-    void *ptr = std::malloc(kBlock);
-    benchmark::DoNotOptimize(ptr);
-    std::free(ptr);
-  }
-  state.SetItemsProcessed(state.iterations());
-}
+void BM_MallocPair(benchmark::State &state) { RunMallocPairs(state, kBlock); }
 BENCHMARK(BM_MallocPair);
 
 // 1000 allocations then 1000 frees: the free list is walked, not just its head.
@@ -178,59 +166,11 @@ void BM_MallocBatch(benchmark::State &state) {
 BENCHMARK(BM_MallocBatch);
 
 // The owner's pair on a concurrent pool: an owner check more than the plain pool.
-void BM_ConcurrentPoolOwnerPair_Direct(benchmark::State &state) {
-  alloy_pool *pool = NewPool(true);
-  for (auto _ : state) {
-    alloy_block block;
-    if (alloy_pool_allocate(pool, kBlock, 16, &block) != ALLOY_OK) std::abort();
-    benchmark::DoNotOptimize(block.ptr);
-    alloy_pool_free(pool, block, 16);
-  }
-  state.SetItemsProcessed(state.iterations());
-  alloy_pool_destroy(pool);
-}
+void BM_ConcurrentPoolOwnerPair_Direct(benchmark::State &state) { PairsDirect(state, true); }
 BENCHMARK(BM_ConcurrentPoolOwnerPair_Direct);
 
-void BM_ConcurrentPoolOwnerPair_Resource(benchmark::State &state) {
-  alloy_pool *pool = NewPool(true);
-  alloy_allocator a = alloy_allocator_of(alloy_pool_resource(pool));
-  for (auto _ : state) {
-    alloy_block block;
-    if (alloy_alloc(a, kBlock, 16, &block) != ALLOY_OK) std::abort();
-    benchmark::DoNotOptimize(block.ptr);
-    alloy_free(a, block, 16);
-  }
-  state.SetItemsProcessed(state.iterations());
-  alloy_pool_destroy(pool);
-}
+void BM_ConcurrentPoolOwnerPair_Resource(benchmark::State &state) { PairsThroughResource(state, true); }
 BENCHMARK(BM_ConcurrentPoolOwnerPair_Resource);
-
-// Hand-off of chunks between producer and consumer (two buffers in turn);
-// waiting blocks, so an oversubscribed machine measures the allocator.
-class Baton {
- public:
-  void Give() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++count_;
-    cv_.notify_one();
-  }
-  void Take() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    cv_.wait(lock, [&] { return count_ > 0; });
-    --count_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  int count_ = 0;
-};
-
-double ThreadCpuNs() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
-}
 
 struct PoolPair {
   alloy_pool *pool = NewPool(true);
@@ -253,37 +193,9 @@ struct MallocPair {
 // blocks per second of wall time and the CPU time of each side per block.
 template <class A>
 void BM_RemoteFree_ProducerConsumer(benchmark::State &state) {
-  constexpr size_t kChunk = 4096, kChunks = 64;
-  static void *buffers[2][kChunk];
   A allocator;
-  double producer_cpu = 0, consumer_cpu = 0;
-  for (auto _ : state) {
-    Baton filled[2], emptied[2];
-    emptied[0].Give();
-    emptied[1].Give();
-    std::thread consumer([&] {
-      const double t0 = ThreadCpuNs();
-      for (size_t c = 0; c < kChunks; ++c) {
-        filled[c & 1].Take();
-        for (void *ptr : buffers[c & 1]) allocator.Free(ptr);
-        emptied[c & 1].Give();
-      }
-      consumer_cpu += ThreadCpuNs() - t0;
-    });
-    const double t0 = ThreadCpuNs();
-    for (size_t c = 0; c < kChunks; ++c) {
-      emptied[c & 1].Take();
-      for (void *&ptr : buffers[c & 1]) ptr = allocator.Alloc();
-      filled[c & 1].Give();
-    }
-    producer_cpu += ThreadCpuNs() - t0;
-    consumer.join();
-  }
-  const double blocks = static_cast<double>(state.iterations()) * kChunk * kChunks;
-  state.counters["blocks_per_s"] = benchmark::Counter(blocks, benchmark::Counter::kIsRate);
-  state.counters["producer_cpu_ns"] = producer_cpu / blocks;
-  state.counters["consumer_cpu_ns"] = consumer_cpu / blocks;
-  state.counters["cpu_ns_per_block"] = (producer_cpu + consumer_cpu) / blocks;
+  alloy_bench::RunProducerConsumer(
+      state, [&](size_t) { return allocator.Alloc(); }, [&](void *ptr, size_t) { allocator.Free(ptr); });
 }
 BENCHMARK_TEMPLATE(BM_RemoteFree_ProducerConsumer, PoolPair)->UseRealTime()->MinTime(1.0);
 BENCHMARK_TEMPLATE(BM_RemoteFree_ProducerConsumer, MallocPair)->UseRealTime()->MinTime(1.0);
@@ -297,41 +209,44 @@ void BM_RemoteFree_BatchReclaim(benchmark::State &state) {
   alloy_pool *pool = NewPool(true);
   std::vector<alloy_block> blocks(batch);
   double take_ns = 0, collect_ns = 0;
-  auto fill_and_free_remotely = [&] {
-    for (alloy_block &b : blocks)
-      if (alloy_pool_allocate(pool, kBlock, 16, &b) != ALLOY_OK) std::abort();
+  // The owner allocates blocks[from..] ...
+  auto fill = [&](size_t from) {
+    for (size_t i = from; i < batch; ++i)
+      if (alloy_pool_allocate(pool, kBlock, 16, &blocks[i]) != ALLOY_OK) std::abort();
+  };
+  // ... and another thread frees all of them: one batch of remote frees.
+  auto free_remotely = [&] {
     std::thread([&] {
       for (alloy_block b : blocks) alloy_pool_free(pool, b, 16);
     }).join();
   };
+  using Clock = std::chrono::steady_clock;
+  auto elapsed_ns = [](Clock::time_point t0, Clock::time_point t1) {
+    return std::chrono::duration<double, std::nano>(t1 - t0).count();
+  };
   for (auto _ : state) {
     state.PauseTiming();
-    fill_and_free_remotely();
+    fill(0);
+    free_remotely();
     state.ResumeTiming();
-    auto t0 = std::chrono::steady_clock::now();
+    auto t0 = Clock::now();
     alloy_block first;
     if (alloy_pool_allocate(pool, kBlock, 16, &first) != ALLOY_OK) std::abort();
-    auto t1 = std::chrono::steady_clock::now();
-    take_ns += std::chrono::duration<double, std::nano>(t1 - t0).count();
+    auto t1 = Clock::now();
+    take_ns += elapsed_ns(t0, t1);
     state.PauseTiming();
     // Drain the taken batch so the next round starts from an empty free list.
     blocks[0] = first;
-    for (size_t i = 1; i < batch; ++i)
-      if (alloy_pool_allocate(pool, kBlock, 16, &blocks[i]) != ALLOY_OK) std::abort();
-    std::thread([&] {
-      for (alloy_block b : blocks) alloy_pool_free(pool, b, 16);
-    }).join();
-    t0 = std::chrono::steady_clock::now();
+    fill(1);
+    free_remotely();
+    t0 = Clock::now();
     const size_t got = alloy_pool_collect(pool);
-    t1 = std::chrono::steady_clock::now();
-    collect_ns += std::chrono::duration<double, std::nano>(t1 - t0).count();
+    t1 = Clock::now();
+    collect_ns += elapsed_ns(t0, t1);
     if (got != batch) std::abort();
     // Empty the local list again; the blocks wait, pending, for the next round.
-    for (alloy_block &b : blocks)
-      if (alloy_pool_allocate(pool, kBlock, 16, &b) != ALLOY_OK) std::abort();
-    std::thread([&] {
-      for (alloy_block b : blocks) alloy_pool_free(pool, b, 16);
-    }).join();
+    fill(0);
+    free_remotely();
     state.ResumeTiming();
   }
   const double n = static_cast<double>(state.iterations());

@@ -5,6 +5,7 @@
 
 #include "alloy/allocator.h"
 #include "alloy/stack.h"
+#include "bench/strategy_support/loops.h"
 
 namespace {
 
@@ -15,17 +16,15 @@ alloy_stack *NewStack() {
   return stack;
 }
 
+using alloy_bench::RunPairs;
+
 void BM_StackAllocFree_Resource(benchmark::State &state) {
   alloy_stack *stack = NewStack();
   alloy_allocator a = alloy_allocator_of(alloy_stack_resource(stack));
   const size_t size = static_cast<size_t>(state.range(0));
-  for (auto _ : state) {
-    alloy_block block;
-    if (alloy_alloc(a, size, 16, &block) != ALLOY_OK) std::abort();
-    benchmark::DoNotOptimize(block.ptr);
-    alloy_free(a, block, 16);
-  }
-  state.SetItemsProcessed(state.iterations());
+  RunPairs(
+      state, [&](alloy_block *block) { return alloy_alloc(a, size, 16, block); },
+      [&](alloy_block block) { alloy_free(a, block, 16); });
   alloy_stack_destroy(stack);
 }
 BENCHMARK(BM_StackAllocFree_Resource)->Arg(16)->Arg(64)->Arg(1024);
@@ -33,13 +32,9 @@ BENCHMARK(BM_StackAllocFree_Resource)->Arg(16)->Arg(64)->Arg(1024);
 void BM_StackAllocFree_Direct(benchmark::State &state) {
   alloy_stack *stack = NewStack();
   const size_t size = static_cast<size_t>(state.range(0));
-  for (auto _ : state) {
-    alloy_block block;
-    if (alloy_stack_allocate(stack, size, 16, &block) != ALLOY_OK) std::abort();
-    benchmark::DoNotOptimize(block.ptr);
-    alloy_stack_free(stack, block, 16);
-  }
-  state.SetItemsProcessed(state.iterations());
+  RunPairs(
+      state, [&](alloy_block *block) { return alloy_stack_allocate(stack, size, 16, block); },
+      [&](alloy_block block) { alloy_stack_free(stack, block, 16); });
   alloy_stack_destroy(stack);
 }
 BENCHMARK(BM_StackAllocFree_Direct)->Arg(16)->Arg(64)->Arg(1024);
@@ -47,42 +42,42 @@ BENCHMARK(BM_StackAllocFree_Direct)->Arg(16)->Arg(64)->Arg(1024);
 void BM_StackAllocFree_Inline(benchmark::State &state) {
   alloy_stack *stack = NewStack();
   const size_t size = static_cast<size_t>(state.range(0));
-  for (auto _ : state) {
-    alloy_block block;
-    if (alloy_stack_allocate_fast(stack, size, 16, &block) != ALLOY_OK) std::abort();
-    benchmark::DoNotOptimize(block.ptr);
-    alloy_stack_free_fast(stack, block, 16);
-  }
-  state.SetItemsProcessed(state.iterations());
+  RunPairs(
+      state, [&](alloy_block *block) { return alloy_stack_allocate_fast(stack, size, 16, block); },
+      [&](alloy_block block) { alloy_stack_free_fast(stack, block, 16); });
   alloy_stack_destroy(stack);
 }
 BENCHMARK(BM_StackAllocFree_Inline)->Arg(16)->Arg(64)->Arg(1024);
 
-void BM_StackNested64_Inline(benchmark::State &state) {
-  alloy_stack *stack = NewStack();
+// 64 nested allocations of 48 B, then all freed in LIFO order (a recursive
+// solver's shape). allocate(alloy_block *) returns an alloy_status,
+// release(alloy_block) frees one block.
+template <class Allocate, class Release>
+void Nested64(benchmark::State &state, Allocate allocate, Release release) {
   alloy_block blocks[64];
   for (auto _ : state) {
     for (int i = 0; i < 64; ++i)
-      if (alloy_stack_allocate_fast(stack, 48, 16, &blocks[i]) != ALLOY_OK) std::abort();
+      if (allocate(&blocks[i]) != ALLOY_OK) std::abort();
     benchmark::DoNotOptimize(blocks);
-    for (int i = 63; i >= 0; --i) alloy_stack_free_fast(stack, blocks[i], 16);
+    for (int i = 63; i >= 0; --i) release(blocks[i]);
   }
   state.SetItemsProcessed(state.iterations() * 64);
+}
+
+void BM_StackNested64_Inline(benchmark::State &state) {
+  alloy_stack *stack = NewStack();
+  Nested64(
+      state, [&](alloy_block *block) { return alloy_stack_allocate_fast(stack, 48, 16, block); },
+      [&](alloy_block block) { alloy_stack_free_fast(stack, block, 16); });
   alloy_stack_destroy(stack);
 }
 BENCHMARK(BM_StackNested64_Inline);
 
-// 64 nested allocations, then all freed in LIFO order (a recursive solver's shape).
 void BM_StackNested64_Direct(benchmark::State &state) {
   alloy_stack *stack = NewStack();
-  alloy_block blocks[64];
-  for (auto _ : state) {
-    for (int i = 0; i < 64; ++i)
-      if (alloy_stack_allocate(stack, 48, 16, &blocks[i]) != ALLOY_OK) std::abort();
-    benchmark::DoNotOptimize(blocks);
-    for (int i = 63; i >= 0; --i) alloy_stack_free(stack, blocks[i], 16);
-  }
-  state.SetItemsProcessed(state.iterations() * 64);
+  Nested64(
+      state, [&](alloy_block *block) { return alloy_stack_allocate(stack, 48, 16, block); },
+      [&](alloy_block block) { alloy_stack_free(stack, block, 16); });
   alloy_stack_destroy(stack);
 }
 BENCHMARK(BM_StackNested64_Direct);
@@ -114,15 +109,7 @@ void BM_MallocNested64(benchmark::State &state) {
 }
 BENCHMARK(BM_MallocNested64);
 
-void BM_Malloc_Free(benchmark::State &state) {
-  const size_t size = static_cast<size_t>(state.range(0));
-  for (auto _ : state) {
-    void *ptr = std::malloc(size);
-    benchmark::DoNotOptimize(ptr);
-    std::free(ptr);
-  }
-  state.SetItemsProcessed(state.iterations());
-}
+void BM_Malloc_Free(benchmark::State &state) { alloy_bench::RunMallocPairs(state, static_cast<size_t>(state.range(0))); }
 BENCHMARK(BM_Malloc_Free)->Arg(16)->Arg(64)->Arg(1024);
 
 }  // namespace

@@ -14,38 +14,39 @@ static alloy_locked *locked_of(alloy_resource *self) { return (alloy_locked *)(v
 /* Queries take the lock too, so even a const decorator's lock is written. */
 static alloy_locked *locked_of_query(const alloy_resource *self) { return (alloy_locked *)(void *)(uintptr_t)self; }
 
-static alloy_status locked_allocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
-  alloy_locked *locked = locked_of(self);
+/* Every call below reads `unlock(locked, inner_call(lock(locked), ...))`: the
+ * arguments, and so the lock, come before the inner call, and the unlock
+ * after it returns. */
+static alloy_resource *locked_lock(alloy_locked *locked) {
   alloy_spin_lock_acquire(&locked->lock);
-  alloy_status status = alloy_resource_allocate(locked->inner, size, align, out);
+  return locked->inner;
+}
+
+static alloy_status locked_unlock(alloy_locked *locked, alloy_status status) {
   alloy_spin_lock_release(&locked->lock);
   return status;
 }
 
+static alloy_status locked_allocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
+  alloy_locked *locked = locked_of(self);
+  return locked_unlock(locked, alloy_resource_allocate(locked_lock(locked), size, align, out));
+}
+
 static alloy_status locked_deallocate(alloy_resource *self, alloy_block block, size_t align) {
   alloy_locked *locked = locked_of(self);
-  alloy_spin_lock_acquire(&locked->lock);
-  alloy_status status = alloy_resource_deallocate(locked->inner, block, align);
-  alloy_spin_lock_release(&locked->lock);
-  return status;
+  return locked_unlock(locked, alloy_resource_deallocate(locked_lock(locked), block, align));
 }
 
 static alloy_status locked_reallocate(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
                                       alloy_block *out) {
   alloy_locked *locked = locked_of(self);
-  alloy_spin_lock_acquire(&locked->lock);
-  alloy_status status = alloy_resource_reallocate(locked->inner, block, new_size, align, out);
-  alloy_spin_lock_release(&locked->lock);
-  return status;
+  return locked_unlock(locked, alloy_resource_reallocate(locked_lock(locked), block, new_size, align, out));
 }
 
 static alloy_status locked_resize(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
                                   alloy_block *out) {
   alloy_locked *locked = locked_of(self);
-  alloy_spin_lock_acquire(&locked->lock);
-  alloy_status status = alloy_resource_resize(locked->inner, block, new_size, align, out);
-  alloy_spin_lock_release(&locked->lock);
-  return status;
+  return locked_unlock(locked, alloy_resource_resize(locked_lock(locked), block, new_size, align, out));
 }
 
 /* Ownership is answered from the inner's metadata, which a concurrent
@@ -69,18 +70,12 @@ static void locked_get_info(const alloy_resource *self, alloy_resource_info *inf
 
 static alloy_status locked_mark(alloy_resource *self, alloy_marker *out) {
   alloy_locked *locked = locked_of(self);
-  alloy_spin_lock_acquire(&locked->lock);
-  alloy_status status = alloy_resource_mark(locked->inner, out);
-  alloy_spin_lock_release(&locked->lock);
-  return status;
+  return locked_unlock(locked, alloy_resource_mark(locked_lock(locked), out));
 }
 
 static alloy_status locked_rewind(alloy_resource *self, alloy_marker marker) {
   alloy_locked *locked = locked_of(self);
-  alloy_spin_lock_acquire(&locked->lock);
-  alloy_status status = alloy_resource_rewind(locked->inner, marker);
-  alloy_spin_lock_release(&locked->lock);
-  return status;
+  return locked_unlock(locked, alloy_resource_rewind(locked_lock(locked), marker));
 }
 
 static const alloy_resource_ops locked_ops = {

@@ -1,11 +1,12 @@
 /* The stats decorator: relaxed atomic counters around an inner resource. */
 #include "alloy/stats.h"
 
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <string.h>
 
 #include "alloy/heap.h"
+#include "alloy/live_bytes.h"
+#include "alloy/text_sink.h"
 #include "decorators/stats/stats_internal.h"
 
 static alloy_stats *stats_of(alloy_resource *self) { return (alloy_stats *)(void *)self; }
@@ -18,22 +19,13 @@ static ALLOY_ALWAYS_INLINE bool stats_sampled(const alloy_stats *stats, const vo
   return hash < stats->sample_threshold;
 }
 
-static void stats_raise_peak(stats_counters *c, size_t live) {
-  size_t peak = atomic_load_explicit(&c->peak_live_bytes, memory_order_relaxed);
-  while (live > peak &&
-         !atomic_compare_exchange_weak_explicit(&c->peak_live_bytes, &peak, live, memory_order_relaxed,
-                                                memory_order_relaxed)) {
-  }
-}
-
 static void stats_add_live(stats_counters *c, size_t bytes) {
-  size_t live = atomic_fetch_add_explicit(&c->live_bytes, bytes, memory_order_relaxed) + bytes;
-  stats_raise_peak(c, live);
+  alloy_live_bytes_add(&c->live_bytes, &c->peak_live_bytes, bytes);
   atomic_fetch_add_explicit(&c->live_blocks, 1, memory_order_relaxed);
 }
 
 static void stats_sub_live(stats_counters *c, size_t bytes) {
-  atomic_fetch_sub_explicit(&c->live_bytes, bytes, memory_order_relaxed);
+  alloy_live_bytes_sub(&c->live_bytes, bytes);
   atomic_fetch_sub_explicit(&c->live_blocks, 1, memory_order_relaxed);
 }
 
@@ -249,73 +241,56 @@ void alloy_stats_reset(alloy_stats *stats) {
   for (unsigned s = 0; s < ALLOY_STATUS_COUNT; ++s) atomic_store_explicit(&c->failures[s], 0, memory_order_relaxed);
 }
 
-/* Appends to a bounded buffer, remembering the length the whole text needs. */
-typedef struct text_sink {
-  char *buffer;
-  size_t capacity;
-  size_t length;
-} text_sink;
-
-ALLOY_PRINTF(2, 3) static void sink_printf(text_sink *sink, const char *format, ...) {
-  char *at = sink->length < sink->capacity ? sink->buffer + sink->length : NULL;
-  size_t room = sink->length < sink->capacity ? sink->capacity - sink->length : 0;
-  va_list args;
-  va_start(args, format);
-  int written = vsnprintf(at, room, format, args);
-  va_end(args);
-  if (written > 0) sink->length += (size_t)written;
-}
-
 size_t alloy_stats_dump_text(const alloy_stats *stats, char *buffer, size_t capacity) {
   alloy_stats_snapshot s;
   alloy_stats_snapshot_get(stats, &s);
-  text_sink sink = {buffer, capacity, 0};
-  if (capacity > 0) buffer[0] = '\0';
-  sink_printf(&sink, "stats over '%s' (1 in %u sampled)\n", alloy_resource_name(stats->inner), s.sample_rate);
-  sink_printf(&sink, "  allocations    %llu\n", (unsigned long long)s.allocations);
-  sink_printf(&sink, "  deallocations  %llu\n", (unsigned long long)s.deallocations);
-  sink_printf(&sink, "  reallocations  %llu\n", (unsigned long long)s.reallocations);
-  sink_printf(&sink, "  live blocks    %llu\n", (unsigned long long)s.live_blocks);
-  sink_printf(&sink, "  live bytes     %zu\n", s.live_bytes);
-  sink_printf(&sink, "  peak bytes     %zu\n", s.peak_live_bytes);
-  sink_printf(&sink, "  failures       %llu\n", (unsigned long long)s.failures);
+  alloy_text_sink sink = alloy_text_sink_start(buffer, capacity);
+  alloy_text_sink_printf(&sink, "stats over '%s' (1 in %u sampled)\n", alloy_resource_name(stats->inner),
+                         s.sample_rate);
+  alloy_text_sink_printf(&sink, "  allocations    %llu\n", (unsigned long long)s.allocations);
+  alloy_text_sink_printf(&sink, "  deallocations  %llu\n", (unsigned long long)s.deallocations);
+  alloy_text_sink_printf(&sink, "  reallocations  %llu\n", (unsigned long long)s.reallocations);
+  alloy_text_sink_printf(&sink, "  live blocks    %llu\n", (unsigned long long)s.live_blocks);
+  alloy_text_sink_printf(&sink, "  live bytes     %zu\n", s.live_bytes);
+  alloy_text_sink_printf(&sink, "  peak bytes     %zu\n", s.peak_live_bytes);
+  alloy_text_sink_printf(&sink, "  failures       %llu\n", (unsigned long long)s.failures);
   for (unsigned st = 1; st < ALLOY_STATUS_COUNT; ++st)
     if (s.failures_by_status[st] != 0)
-      sink_printf(&sink, "    %-24s %llu\n", alloy_status_name((alloy_status)st),
-                  (unsigned long long)s.failures_by_status[st]);
+      alloy_text_sink_printf(&sink, "    %-24s %llu\n", alloy_status_name((alloy_status)st),
+                             (unsigned long long)s.failures_by_status[st]);
   if (s.has_inner_stats)
-    sink_printf(&sink, "  inner reserved %zu, committed %zu, live %zu\n", s.inner_reserved_bytes,
-                s.inner_committed_bytes, s.inner_live_bytes);
-  if (s.has_fragmentation) sink_printf(&sink, "  fragmentation  %.1f %%\n", s.fragmentation * 100.0);
-  if (s.has_remote_free_queue) sink_printf(&sink, "  remote frees   %zu pending\n", s.remote_free_pending);
+    alloy_text_sink_printf(&sink, "  inner reserved %zu, committed %zu, live %zu\n", s.inner_reserved_bytes,
+                           s.inner_committed_bytes, s.inner_live_bytes);
+  if (s.has_fragmentation) alloy_text_sink_printf(&sink, "  fragmentation  %.1f %%\n", s.fragmentation * 100.0);
+  if (s.has_remote_free_queue) alloy_text_sink_printf(&sink, "  remote frees   %zu pending\n", s.remote_free_pending);
   return sink.length;
 }
 
 size_t alloy_stats_dump_json(const alloy_stats *stats, char *buffer, size_t capacity) {
   alloy_stats_snapshot s;
   alloy_stats_snapshot_get(stats, &s);
-  text_sink sink = {buffer, capacity, 0};
-  if (capacity > 0) buffer[0] = '\0';
-  sink_printf(&sink,
-              "{\"resource\":\"%s\",\"sample_rate\":%u,\"allocations\":%llu,\"deallocations\":%llu,"
-              "\"reallocations\":%llu,\"live_blocks\":%llu,\"live_bytes\":%zu,\"peak_live_bytes\":%zu,"
-              "\"failures\":%llu,\"failures_by_status\":{",
-              alloy_resource_name(stats->inner), s.sample_rate, (unsigned long long)s.allocations,
-              (unsigned long long)s.deallocations, (unsigned long long)s.reallocations,
-              (unsigned long long)s.live_blocks, s.live_bytes, s.peak_live_bytes, (unsigned long long)s.failures);
+  alloy_text_sink sink = alloy_text_sink_start(buffer, capacity);
+  alloy_text_sink_printf(&sink,
+                         "{\"resource\":\"%s\",\"sample_rate\":%u,\"allocations\":%llu,\"deallocations\":%llu,"
+                         "\"reallocations\":%llu,\"live_blocks\":%llu,\"live_bytes\":%zu,\"peak_live_bytes\":%zu,"
+                         "\"failures\":%llu,\"failures_by_status\":{",
+                         alloy_resource_name(stats->inner), s.sample_rate, (unsigned long long)s.allocations,
+                         (unsigned long long)s.deallocations, (unsigned long long)s.reallocations,
+                         (unsigned long long)s.live_blocks, s.live_bytes, s.peak_live_bytes,
+                         (unsigned long long)s.failures);
   const char *separator = "";
   for (unsigned st = 1; st < ALLOY_STATUS_COUNT; ++st) {
     if (s.failures_by_status[st] == 0) continue;
-    sink_printf(&sink, "%s\"%s\":%llu", separator, alloy_status_name((alloy_status)st),
-                (unsigned long long)s.failures_by_status[st]);
+    alloy_text_sink_printf(&sink, "%s\"%s\":%llu", separator, alloy_status_name((alloy_status)st),
+                           (unsigned long long)s.failures_by_status[st]);
     separator = ",";
   }
-  sink_printf(&sink, "}");
+  alloy_text_sink_printf(&sink, "}");
   if (s.has_inner_stats)
-    sink_printf(&sink, ",\"inner\":{\"reserved_bytes\":%zu,\"committed_bytes\":%zu,\"live_bytes\":%zu}",
-                s.inner_reserved_bytes, s.inner_committed_bytes, s.inner_live_bytes);
-  if (s.has_fragmentation) sink_printf(&sink, ",\"fragmentation\":%.4f", s.fragmentation);
-  if (s.has_remote_free_queue) sink_printf(&sink, ",\"remote_free_pending\":%zu", s.remote_free_pending);
-  sink_printf(&sink, "}");
+    alloy_text_sink_printf(&sink, ",\"inner\":{\"reserved_bytes\":%zu,\"committed_bytes\":%zu,\"live_bytes\":%zu}",
+                           s.inner_reserved_bytes, s.inner_committed_bytes, s.inner_live_bytes);
+  if (s.has_fragmentation) alloy_text_sink_printf(&sink, ",\"fragmentation\":%.4f", s.fragmentation);
+  if (s.has_remote_free_queue) alloy_text_sink_printf(&sink, ",\"remote_free_pending\":%zu", s.remote_free_pending);
+  alloy_text_sink_printf(&sink, "}");
   return sink.length;
 }

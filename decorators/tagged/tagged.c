@@ -1,13 +1,14 @@
 /* The tagged decorator: a tag header per block, atomic per-tag budgets. */
 #include "alloy/tagged.h"
 
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "alloy/fault.h"
 #include "alloy/heap.h"
+#include "alloy/live_bytes.h"
+#include "alloy/text_sink.h"
 
 /* Sits right before the user pointer. */
 typedef struct tag_header {
@@ -61,26 +62,21 @@ static ALLOY_COLD alloy_status tagged_refuse(alloy_tagged *tagged, alloy_tag tag
 static ALLOY_ALWAYS_INLINE alloy_status tagged_charge(alloy_tagged *tagged, alloy_tag tag, size_t size) {
   tag_counters *c = &tagged->tags[tag];
   size_t budget = atomic_load_explicit(&c->budget, memory_order_relaxed);
-  size_t live;
   if (budget == 0) {
-    live = atomic_fetch_add_explicit(&c->live_bytes, size, memory_order_relaxed) + size;
-  } else {
-    live = atomic_load_explicit(&c->live_bytes, memory_order_relaxed);
-    do {
-      if (size > budget || live > budget - size) return tagged_refuse(tagged, tag, size, live, budget);
-    } while (!atomic_compare_exchange_weak_explicit(&c->live_bytes, &live, live + size, memory_order_relaxed,
-                                                    memory_order_relaxed));
-    live += size;
+    alloy_live_bytes_add(&c->live_bytes, &c->peak_live_bytes, size);
+    return ALLOY_OK;
   }
-  size_t peak = atomic_load_explicit(&c->peak_live_bytes, memory_order_relaxed);
-  while (live > peak && !atomic_compare_exchange_weak_explicit(&c->peak_live_bytes, &peak, live,
-                                                               memory_order_relaxed, memory_order_relaxed)) {
-  }
+  size_t live = atomic_load_explicit(&c->live_bytes, memory_order_relaxed);
+  do {
+    if (size > budget || live > budget - size) return tagged_refuse(tagged, tag, size, live, budget);
+  } while (!atomic_compare_exchange_weak_explicit(&c->live_bytes, &live, live + size, memory_order_relaxed,
+                                                  memory_order_relaxed));
+  alloy_live_bytes_raise_peak(&c->peak_live_bytes, live + size);
   return ALLOY_OK;
 }
 
 static ALLOY_ALWAYS_INLINE void tagged_uncharge(alloy_tagged *tagged, alloy_tag tag, size_t size) {
-  atomic_fetch_sub_explicit(&tagged->tags[tag].live_bytes, size, memory_order_relaxed);
+  alloy_live_bytes_sub(&tagged->tags[tag].live_bytes, size);
 }
 
 alloy_status alloy_tagged_allocate(alloy_tagged *tagged, alloy_tag tag, size_t size, size_t align,
@@ -286,28 +282,10 @@ alloy_status alloy_tagged_tag_of(const alloy_tagged *tagged, alloy_block block, 
   return ALLOY_OK;
 }
 
-/* Appends to a bounded buffer, remembering the length the whole text needs. */
-typedef struct text_sink {
-  char *buffer;
-  size_t capacity;
-  size_t length;
-} text_sink;
-
-ALLOY_PRINTF(2, 3) static void sink_printf(text_sink *sink, const char *format, ...) {
-  char *at = sink->length < sink->capacity ? sink->buffer + sink->length : NULL;
-  size_t room = sink->length < sink->capacity ? sink->capacity - sink->length : 0;
-  va_list args;
-  va_start(args, format);
-  int written = vsnprintf(at, room, format, args);
-  va_end(args);
-  if (written > 0) sink->length += (size_t)written;
-}
-
 size_t alloy_tagged_dump_text(const alloy_tagged *tagged, char *buffer, size_t capacity) {
-  text_sink sink = {buffer, capacity, 0};
-  if (capacity > 0) buffer[0] = '\0';
-  sink_printf(&sink, "%-12s %12s %12s %12s %10s %10s %8s\n", "tag", "live", "peak", "budget", "allocs", "frees",
-              "refused");
+  alloy_text_sink sink = alloy_text_sink_start(buffer, capacity);
+  alloy_text_sink_printf(&sink, "%-12s %12s %12s %12s %10s %10s %8s\n", "tag", "live", "peak", "budget", "allocs",
+                         "frees", "refused");
   for (alloy_tag tag = 0; tag < ALLOY_TAG_CAPACITY; ++tag) {
     alloy_tag_stats s;
     ALLOY_IGNORE_STATUS(alloy_tagged_get_tag_stats(tagged, tag, &s));
@@ -317,9 +295,9 @@ size_t alloy_tagged_dump_text(const alloy_tagged *tagged, char *buffer, size_t c
       snprintf(budget, sizeof budget, "-");
     else
       snprintf(budget, sizeof budget, "%zu", s.budget);
-    sink_printf(&sink, "%-12s %12zu %12zu %12s %10llu %10llu %8llu\n", s.name, s.live_bytes, s.peak_live_bytes,
-                budget, (unsigned long long)s.allocations, (unsigned long long)s.deallocations,
-                (unsigned long long)s.budget_refusals);
+    alloy_text_sink_printf(&sink, "%-12s %12zu %12zu %12s %10llu %10llu %8llu\n", s.name, s.live_bytes,
+                           s.peak_live_bytes, budget, (unsigned long long)s.allocations,
+                           (unsigned long long)s.deallocations, (unsigned long long)s.budget_refusals);
   }
   return sink.length;
 }

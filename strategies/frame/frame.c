@@ -6,7 +6,7 @@
  */
 #include "alloy/frame.h"
 
-#include <string.h>
+#include <stddef.h>
 
 #include "alloy/align.h"
 #include "alloy/bits.h"
@@ -31,28 +31,17 @@ static inline const alloy_frame *const_frame_of(const alloy_resource *resource) 
 }
 
 alloy_frame_config alloy_frame_config_default(size_t reserve_size) {
-  alloy_frame_config config;
-  config.reserve_size = reserve_size;
-  config.commit_chunk = 0;
-  config.decommit_above = 0;
-  config.numa_node = -1;
-  memset(&config.commit, 0, sizeof config.commit);
-  return config;
+  return (alloy_frame_config){.reserve_size = reserve_size, .numa_node = -1};
 }
 
 alloy_status alloy_frame_create(const alloy_frame_config *config, alloy_frame **out) {
   if (config == NULL || out == NULL) return ALLOY_E_INVALID_ARGUMENT;
-  alloy_vm_arena_config arena_config;
-  arena_config.header_size = sizeof(alloy_frame);
-  arena_config.capacity = config->reserve_size;
-  arena_config.commit_chunk = config->commit_chunk;
-  arena_config.numa_node = config->numa_node;
-  alloy_vm_arena arena;
-  ALLOY_TRY(alloy_vm_arena_create_with_policy(&arena_config, &config->commit, &arena));
-
-  alloy_frame *frame = (alloy_frame *)(void *)arena.reservation;
+  const alloy_vm_arena_config arena_config = {sizeof(alloy_frame), config->reserve_size, config->commit_chunk,
+                                              config->numa_node};
+  void *memory;
+  ALLOY_TRY(alloy_vm_arena_create_owner(&arena_config, &config->commit, offsetof(alloy_frame, head.arena), &memory));
+  alloy_frame *frame = memory;
   frame->head.resource.ops = &frame_ops;
-  frame->head.arena = arena;
   frame->decommit_above = config->decommit_above;
   frame->peak_used = 0;
   frame->last_frame_used = 0;
@@ -63,9 +52,7 @@ alloy_status alloy_frame_create(const alloy_frame_config *config, alloy_frame **
 }
 
 void alloy_frame_destroy(alloy_frame *frame) {
-  if (frame == NULL) return;
-  alloy_vm_arena arena = frame->head.arena; /* the frame lives inside it */
-  alloy_vm_arena_destroy(&arena);
+  if (frame != NULL) alloy_vm_arena_destroy(&frame->head.arena); /* the frame lives inside it */
 }
 
 alloy_resource *alloy_frame_resource(alloy_frame *frame) { return &frame->head.resource; }

@@ -9,7 +9,7 @@
  */
 #include "alloy/stack.h"
 
-#include <string.h>
+#include <stddef.h>
 
 #include "alloy/align.h"
 #include "alloy/bits.h"
@@ -37,28 +37,18 @@ static inline const alloy_stack *const_stack_of(const alloy_resource *resource) 
 static ALLOY_ALWAYS_INLINE size_t stack_rounded(size_t size) { return alloy_align_up(size, STACK_GRAIN); }
 
 alloy_stack_config alloy_stack_config_default(size_t reserve_size) {
-  alloy_stack_config config;
-  config.reserve_size = reserve_size;
-  config.commit_chunk = 0;
-  config.numa_node = -1;
-  memset(&config.commit, 0, sizeof config.commit);
-  return config;
+  return (alloy_stack_config){.reserve_size = reserve_size, .numa_node = -1};
 }
 
 alloy_status alloy_stack_create(const alloy_stack_config *config, alloy_stack **out) {
   if (config == NULL || out == NULL) return ALLOY_E_INVALID_ARGUMENT;
-  alloy_vm_arena_config arena_config;
-  arena_config.header_size = sizeof(alloy_stack);
-  arena_config.capacity = config->reserve_size;
-  arena_config.commit_chunk = config->commit_chunk;
-  arena_config.numa_node = config->numa_node;
-  alloy_vm_arena arena;
-  ALLOY_TRY(alloy_vm_arena_create_with_policy(&arena_config, &config->commit, &arena));
-  ALLOY_ASSERT(alloy_ptr_is_aligned(arena.base, STACK_GRAIN));
-
-  alloy_stack *stack = (alloy_stack *)(void *)arena.reservation;
+  const alloy_vm_arena_config arena_config = {sizeof(alloy_stack), config->reserve_size, config->commit_chunk,
+                                              config->numa_node};
+  void *memory;
+  ALLOY_TRY(alloy_vm_arena_create_owner(&arena_config, &config->commit, offsetof(alloy_stack, head.arena), &memory));
+  alloy_stack *stack = memory;
+  ALLOY_ASSERT(alloy_ptr_is_aligned(stack->head.arena.base, STACK_GRAIN));
   stack->head.resource.ops = &stack_ops;
-  stack->head.arena = arena;
   stack->peak_used = 0;
   stack->failures = 0;
   *out = stack;
@@ -66,9 +56,7 @@ alloy_status alloy_stack_create(const alloy_stack_config *config, alloy_stack **
 }
 
 void alloy_stack_destroy(alloy_stack *stack) {
-  if (stack == NULL) return;
-  alloy_vm_arena arena = stack->head.arena; /* the stack lives inside it */
-  alloy_vm_arena_destroy(&arena);
+  if (stack != NULL) alloy_vm_arena_destroy(&stack->head.arena); /* the stack lives inside it */
 }
 
 alloy_resource *alloy_stack_resource(alloy_stack *stack) { return &stack->head.resource; }

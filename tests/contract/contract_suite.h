@@ -11,6 +11,7 @@
 #include <functional>
 #include <ostream>
 #include <string>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -28,6 +29,20 @@ struct ContractSubject {
   bool bounded = false;          // allocation eventually fails with a status
   size_t exhaustion_limit = 0;   // bounded: bytes after which failure is guaranteed
 };
+
+// A linear arena (frame, stack) reserving `reserve` bytes, create and destroy
+// still to be set: frees come in LIFO order, requests and alignments up to
+// 64 KiB are served, and allocation fails once the reservation is used up.
+inline ContractSubject LinearArenaSubject(std::string name, size_t reserve) {
+  ContractSubject subject;
+  subject.name = std::move(name);
+  subject.max_size = size_t{1} << 16;
+  subject.max_alignment = size_t{1} << 16;
+  subject.lifo_free = true;
+  subject.bounded = true;
+  subject.exhaustion_limit = reserve;
+  return subject;
+}
 
 // gtest prints parameters; without this it would dump the struct's raw bytes.
 inline void PrintTo(const ContractSubject &subject, std::ostream *os) { *os << subject.name; }

@@ -15,6 +15,7 @@
 #include "tests/contract/contract_suite.h"
 #include "tests/support/page_faults.h"
 #include "tests/support/support.h"
+#include "tests/support/tool_reports.h"
 
 namespace {
 
@@ -22,13 +23,13 @@ using alloy_test::FaultCountsAreReliable;
 using alloy_test::MinorFaults;
 
 using alloy_test::ContractSubject;
+using alloy_test::ExpectToolsReport;
 using alloy_test::ResourceContract;
 
 const size_t kPage = alloy_vm_page_size();
 
 ContractSubject FrameSubject() {
-  ContractSubject subject;
-  subject.name = "frame";
+  ContractSubject subject = alloy_test::LinearArenaSubject("frame", size_t{4} << 20);
   subject.create = [] {
     alloy_frame_config config = alloy_frame_config_default(size_t{4} << 20);
     alloy_frame *frame = nullptr;
@@ -38,11 +39,6 @@ ContractSubject FrameSubject() {
   subject.destroy = [](alloy_resource *resource) {
     alloy_frame_destroy(reinterpret_cast<alloy_frame *>(resource));
   };
-  subject.max_size = size_t{1} << 16;
-  subject.max_alignment = size_t{1} << 16;
-  subject.lifo_free = true;
-  subject.bounded = true;
-  subject.exhaustion_limit = size_t{4} << 20;
   return subject;
 }
 
@@ -345,27 +341,6 @@ TEST(DoubleFrame, DataLivesForTwoFrames) {
   alloy_double_frame_destroy(&pair);
   alloy_platform_fail_next(ALLOY_PLATFORM_RESERVE, 1, 1);
   EXPECT_EQ(alloy_double_frame_create(&config, &pair), ALLOY_E_OUT_OF_MEMORY) << "the first frame is released";
-}
-
-// Reads a released byte: ASan and memcheck must both report it.
-ALLOY_NOINLINE void TouchReleased(const void *ptr) {
-  volatile char value = *static_cast<const volatile char *>(ptr);
-  (void)value;
-}
-
-void ExpectToolsReport(const void *released) {
-  if (alloy_test::kAsan) {
-    EXPECT_DEATH(TouchReleased(released), "use-after-poison");
-  } else if (alloy_test::UnderValgrind()) {
-    EXPECT_EXIT(
-        {
-          TouchReleased(released);
-          std::exit(0);
-        },
-        ::testing::ExitedWithCode(97), "");
-  } else {
-    GTEST_SKIP() << "needs ASan or memcheck";
-  }
 }
 
 TEST_F(FrameTest, UseAfterResetIsReportedByTheTools) {

@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -15,10 +14,13 @@
 #include "alloy/numa.h"
 #include "alloy/vm.h"
 #include "tests/contract/contract_suite.h"
+#include "tests/support/explicit_huge_pages.h"
 #include "tests/support/page_faults.h"
 #include "tests/support/support.h"
 
 namespace {
+
+using alloy_test::ExplicitHugePages;
 
 using alloy_test::FaultCountsAreReliable;
 using alloy_test::MinorFaults;
@@ -59,28 +61,6 @@ INSTANTIATE_TEST_SUITE_P(HugePage, ResourceContract,
                          ::testing::Values(Subject("best", ALLOY_PAGES_EXPLICIT_HUGE),
                                            Subject("normal", ALLOY_PAGES_NORMAL)),
                          alloy_test::SubjectName);
-
-// Reserves explicit huge pages for the test when running as root and gives
-// them back afterwards; otherwise the explicit path must report UNAVAILABLE.
-class ExplicitHugePages : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (alloy_huge_pages_free() >= 2 || geteuid() != 0) return;
-    std::ifstream in("/proc/sys/vm/nr_hugepages");
-    if (!(in >> previous_)) return;
-    std::ofstream out("/proc/sys/vm/nr_hugepages");
-    out << previous_ + 2;
-    out.close();
-    changed_ = true;
-  }
-  void TearDown() override {
-    if (!changed_) return;
-    std::ofstream out("/proc/sys/vm/nr_hugepages");
-    out << previous_;
-  }
-  long previous_ = 0;
-  bool changed_ = false;
-};
 
 TEST_F(ExplicitHugePages, ArenaOnExplicitPagesWhenReserved) {
   alloy_huge_page_config config = Config(kHuge, ALLOY_PAGES_EXPLICIT_HUGE, true);

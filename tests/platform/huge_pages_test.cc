@@ -1,8 +1,5 @@
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -11,8 +8,11 @@
 #include "alloy/fault_injection.h"
 #include "alloy/huge_pages.h"
 #include "alloy/vm.h"
+#include "tests/support/explicit_huge_pages.h"
 
 namespace {
+
+using alloy_test::ExplicitHugePages;
 
 const size_t kHuge = alloy_huge_page_size();
 
@@ -51,28 +51,6 @@ TEST(HugePages, TransparentWhenTheKernelAllowsIt) {
   EXPECT_LE(backed, mapping.size);
   EXPECT_EQ(alloy_huge_pages_unmap(&mapping), ALLOY_OK);
 }
-
-// Reserves explicit huge pages for the test when running as root and restores
-// the previous count afterwards.
-class ExplicitHugePages : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (alloy_huge_pages_free() >= 2 || geteuid() != 0) return;
-    std::ifstream in("/proc/sys/vm/nr_hugepages");
-    if (!(in >> previous_)) return;
-    std::ofstream out("/proc/sys/vm/nr_hugepages");
-    out << previous_ + 2;
-    out.close();
-    changed_ = true;
-  }
-  void TearDown() override {
-    if (!changed_) return;
-    std::ofstream out("/proc/sys/vm/nr_hugepages");
-    out << previous_;
-  }
-  long previous_ = 0;
-  bool changed_ = false;
-};
 
 TEST_F(ExplicitHugePages, UsedWhenReservedElseUnavailable) {
   alloy_huge_mapping mapping = {};

@@ -1,3 +1,4 @@
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -39,6 +40,35 @@ alloy_vm_arena_config Config(size_t capacity, size_t chunk = 0, size_t header = 
   config.commit_chunk = chunk;
   config.numa_node = -1;
   return config;
+}
+
+// An owner that lives in the header of its own arena, as the frame and the stack do.
+struct Owner {
+  uint64_t tag;
+  alloy_vm_arena arena;
+};
+
+TEST(VmArena, CreateOwnerStoresTheArenaInItsOwnHeader) {
+  alloy_vm_arena_config config = Config(16 * kPage, 0, sizeof(Owner));
+  void *memory = nullptr;
+  ASSERT_EQ(alloy_vm_arena_create_owner(&config, nullptr, offsetof(Owner, arena), &memory), ALLOY_OK);
+  Owner *owner = static_cast<Owner *>(memory);
+  EXPECT_EQ(owner->arena.reservation, static_cast<char *>(memory)) << "the owner is the header";
+  EXPECT_GE(owner->arena.base, static_cast<char *>(memory) + sizeof(Owner)) << "blocks start after the owner";
+  owner->tag = 42;  // the header is the owner's to write
+  void *ptr = alloy_vm_arena_bump(&owner->arena, 64, 16);
+  ASSERT_NE(ptr, nullptr);
+  std::memset(Use(ptr, 64), 1, 64);
+  EXPECT_EQ(alloy_vm_arena_used(&owner->arena), 64u);
+  alloy_vm_arena_destroy(&owner->arena);  // releases the memory the arena itself lives in
+
+  config.capacity = 0;
+  memory = nullptr;
+  EXPECT_EQ(alloy_vm_arena_create_owner(&config, nullptr, offsetof(Owner, arena), &memory),
+            ALLOY_E_INVALID_ARGUMENT);
+  EXPECT_EQ(memory, nullptr) << "*owner is written only on success";
+  config.capacity = 16 * kPage;
+  EXPECT_EQ(alloy_vm_arena_create_owner(&config, nullptr, offsetof(Owner, arena), nullptr), ALLOY_E_INVALID_ARGUMENT);
 }
 
 TEST(VmArena, BumpsAlignedBlocksAndCommitsInChunks) {

@@ -13,10 +13,12 @@
 #include "alloy/vm.h"
 #include "tests/contract/contract_suite.h"
 #include "tests/support/support.h"
+#include "tests/support/tool_reports.h"
 
 namespace {
 
 using alloy_test::ContractSubject;
+using alloy_test::ExpectToolsReport;
 using alloy_test::ResourceContract;
 
 alloy_pool *MakePool(alloy_pool_config config) {
@@ -338,27 +340,6 @@ TEST_F(PoolTest, InlineFastPathsKeepTheContract) {
   alignas(16) static char foreign[64];
   EXPECT_EQ(alloy_pool_free_fast(pool_, alloy_block_make(foreign, 64), 16), ALLOY_E_NOT_OWNED);
   EXPECT_EQ(alloy_pool_free_fast(pool_, alloy_block_null(), 4), ALLOY_OK);
-}
-
-// Reads a freed byte: ASan and memcheck must both report it.
-ALLOY_NOINLINE void TouchFreed(const void *ptr) {
-  volatile char value = *static_cast<const volatile char *>(ptr);
-  (void)value;
-}
-
-void ExpectToolsReport(const void *freed) {
-  if (alloy_test::kAsan) {
-    EXPECT_DEATH(TouchFreed(freed), "use-after-poison");
-  } else if (alloy_test::UnderValgrind()) {
-    EXPECT_EXIT(
-        {
-          TouchFreed(freed);
-          std::exit(0);
-        },
-        ::testing::ExitedWithCode(97), "");
-  } else {
-    GTEST_SKIP() << "needs ASan or memcheck";
-  }
 }
 
 TEST_F(PoolTest, UseAfterFreeIsReportedByTheTools) {

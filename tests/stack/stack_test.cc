@@ -11,17 +11,18 @@
 #include "alloy/vm.h"
 #include "tests/contract/contract_suite.h"
 #include "tests/support/support.h"
+#include "tests/support/tool_reports.h"
 
 namespace {
 
 using alloy_test::ContractSubject;
+using alloy_test::ExpectToolsReport;
 using alloy_test::ResourceContract;
 
 const size_t kPage = alloy_vm_page_size();
 
 ContractSubject StackSubject() {
-  ContractSubject subject;
-  subject.name = "stack";
+  ContractSubject subject = alloy_test::LinearArenaSubject("stack", size_t{4} << 20);
   subject.create = [] {
     alloy_stack_config config = alloy_stack_config_default(size_t{4} << 20);
     alloy_stack *stack = nullptr;
@@ -31,11 +32,6 @@ ContractSubject StackSubject() {
   subject.destroy = [](alloy_resource *resource) {
     alloy_stack_destroy(reinterpret_cast<alloy_stack *>(resource));
   };
-  subject.max_size = size_t{1} << 16;
-  subject.max_alignment = size_t{1} << 16;
-  subject.lifo_free = true;
-  subject.bounded = true;
-  subject.exhaustion_limit = size_t{4} << 20;
   return subject;
 }
 
@@ -291,27 +287,6 @@ TEST_F(StackTest, InlineFastPathsKeepTheContract) {
   EXPECT_EQ(bad.ptr, nullptr);
   for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) ASSERT_EQ(alloy_stack_free_fast(stack_, *it, 8), ALLOY_OK);
   EXPECT_EQ(Used(), 0u);
-}
-
-// Reads a released byte: ASan and memcheck must both report it.
-ALLOY_NOINLINE void TouchReleased(const void *ptr) {
-  volatile char value = *static_cast<const volatile char *>(ptr);
-  (void)value;
-}
-
-void ExpectToolsReport(const void *released) {
-  if (alloy_test::kAsan) {
-    EXPECT_DEATH(TouchReleased(released), "use-after-poison");
-  } else if (alloy_test::UnderValgrind()) {
-    EXPECT_EXIT(
-        {
-          TouchReleased(released);
-          std::exit(0);
-        },
-        ::testing::ExitedWithCode(97), "");
-  } else {
-    GTEST_SKIP() << "needs ASan or memcheck";
-  }
 }
 
 TEST_F(StackTest, UseAfterFreeIsReportedByTheTools) {
