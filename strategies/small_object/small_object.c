@@ -103,9 +103,10 @@ static alloy_status check_free(const alloy_small_object *heap, alloy_block block
 }
 #endif
 
-/* The owner's free: push onto the page's free list. One compare against
- * slow_at catches every page-state change a local free can cause; the
- * page's `frees` is both its `used` and the heap's statistics. */
+/* The owner's free: push onto the page's free list and count it in the
+ * page's `frees`, which keeps both its `used` and the heap's statistics. One
+ * compare against slow_at catches every page-state change a local free can
+ * cause. */
 static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_small_object *heap, so_cache *cache, so_page *page,
                                                   void *ptr) {
   void *old = page->free;
