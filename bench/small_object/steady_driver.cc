@@ -1,9 +1,9 @@
 // A plain driver of the steady-state kernel (bench/common/workloads.cc) for
 // one subject, without the benchmark harness, so that valgrind's cache and
 // branch simulators can compare alloy with a peer on exactly the same calls:
-//   valgrind --tool=callgrind --cache-sim=yes --branch-sim=yes \
+//   valgrind --tool=callgrind --cache-sim=yes --branch-sim=yes
 //     --toggle-collect='*SteadyState*Replace*' steady_driver mimalloc 200000
-// It also prints the pairs per CPU second of the run (a rough figure: the
+// (one command). It also prints the pairs per CPU second of the run (a rough figure: the
 // report's steady_10k row is the measurement).
 #include <time.h>
 
