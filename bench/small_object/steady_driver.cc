@@ -3,8 +3,8 @@
 // branch simulators can compare alloy with a peer on exactly the same calls:
 //   valgrind --tool=callgrind --cache-sim=yes --branch-sim=yes
 //     --toggle-collect='*SteadyState*Replace*' steady_driver mimalloc 200000
-// (one command). It also prints the pairs per CPU second of the run (a rough figure: the
-// report's steady_10k row is the measurement).
+// (one command). It also prints the pairs per CPU second of the run (a rough
+// figure: the report's steady_10k row is the measurement).
 #include <time.h>
 
 #include <cstdio>
