@@ -49,7 +49,7 @@ static ALLOY_ALWAYS_INLINE alloy_status allocate_class(alloy_small_object *heap,
   so_page *page = cc->current;
   void *block = page->free;
   if (ALLOY_UNLIKELY(block == NULL)) return alloy_so_allocate_slow(heap, cache, cls, out);
-  alloy_so_hand_out(heap, cc, page, block, out);
+  alloy_so_hand_out(heap, page, block, out);
   return ALLOY_OK;
 }
 
@@ -103,8 +103,10 @@ static alloy_status check_free(const alloy_small_object *heap, alloy_block block
 }
 #endif
 
-/* The owner's free: push onto the page's free list. One compare against
- * slow_at catches every page-state change a local free can cause. */
+/* The owner's free: push onto the page's free list and count it in the
+ * page's `frees`, which keeps both its `used` and the heap's statistics. One
+ * compare against slow_at catches every page-state change a local free can
+ * cause. */
 static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_small_object *heap, so_cache *cache, so_page *page,
                                                   void *ptr) {
   void *old = page->free;
@@ -112,10 +114,8 @@ static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_small_object *heap, so_
   ALLOY_TRACK_FREE(heap, ptr, page->block_size);
   (void)heap;
   page->free = ptr;
-  uint32_t used = page->used - 1;
-  page->used = used;
-  alloy_so_count(&cache->classes[page->size_class].deallocations);
-  if (ALLOY_UNLIKELY(used == page->slow_at)) return alloy_so_local_free_slow(cache, page);
+  alloy_so_count(&page->frees);
+  if (ALLOY_UNLIKELY((uint32_t)page->frees == page->slow_at)) return alloy_so_local_free_slow(cache, page);
   return ALLOY_OK;
 }
 
@@ -134,8 +134,7 @@ static ALLOY_ALWAYS_INLINE alloy_status free_remote(alloy_small_object *heap, so
   *(void **)ptr = out->first;
   out->first = ptr;
   out->count++;
-  alloy_so_count(&cache->classes[cls].deallocations);
-  alloy_so_count(&cache->remote_deallocations);
+  alloy_so_count(&cache->classes[cls].remote_sent);
   return ALLOY_OK;
 }
 
@@ -287,16 +286,35 @@ void alloy_small_object_thread_detach(alloy_small_object *heap) {
 
 /* ---- Stats --------------------------------------------------------------- */
 
+/* Remote frees: counted by their senders, and still in their pages' `used`
+ * until the owner takes them back. */
 static void sum_cache(const alloy_small_object *heap, const so_cache *cache, alloy_small_object_stats *s,
                       int64_t *live) {
   for (size_t cls = 0; cls < heap->class_count; ++cls) {
-    uint64_t a = atomic_load_explicit(&((so_cache *)cache)->classes[cls].allocations, memory_order_relaxed);
-    uint64_t d = atomic_load_explicit(&((so_cache *)cache)->classes[cls].deallocations, memory_order_relaxed);
-    s->allocations += a;
-    s->deallocations += d;
-    *live += ((int64_t)a - (int64_t)d) * (int64_t)heap->class_sizes[cls];
+    uint64_t sent = alloy_so_counter_read(&cache->classes[cls].remote_sent);
+    uint64_t reclaimed = alloy_so_counter_read(&cache->classes[cls].remote_reclaimed);
+    s->deallocations += sent;
+    s->remote_deallocations += sent;
+    *live -= ((int64_t)sent - (int64_t)reclaimed) * (int64_t)heap->class_sizes[cls];
   }
-  s->remote_deallocations += atomic_load_explicit(&((so_cache *)cache)->remote_deallocations, memory_order_relaxed);
+}
+
+/* Allocations and local frees: counted by the pages (lock held, so no page
+ * is carved meanwhile). Other threads may be moving the counters: a page
+ * whose three counters were read across one of its owner's calls can show
+ * a `used` beyond its capacity, and counts nothing live this time. */
+static void sum_pages(const alloy_small_object *heap, alloy_small_object_stats *s, int64_t *live) {
+  for (size_t i = 0; i < heap->pages_carved; ++i) {
+    const so_page *page = &heap->descriptors[i];
+    uint64_t allocations = alloy_so_counter_read(&page->allocations);
+    uint64_t frees = alloy_so_counter_read(&page->frees);
+    uint32_t reclaimed = __atomic_load_n(&page->reclaimed, __ATOMIC_RELAXED);
+    uint32_t block_size = __atomic_load_n(&page->block_size, __ATOMIC_RELAXED);
+    s->allocations += allocations;
+    s->deallocations += frees;
+    uint32_t used = (uint32_t)(allocations - frees) - reclaimed;
+    if (used != 0 && block_size != 0 && used <= heap->page_size / block_size) *live += (int64_t)used * block_size;
+  }
 }
 
 void alloy_small_object_get_stats(const alloy_small_object *heap, alloy_small_object_stats *out) {
@@ -305,6 +323,7 @@ void alloy_small_object_get_stats(const alloy_small_object *heap, alloy_small_ob
   memset(&s, 0, sizeof s);
   int64_t live = 0;
   alloy_spin_lock_acquire(&h->lock);
+  sum_pages(h, &s, &live);
   for (size_t i = 0; i < h->caches_created; ++i) sum_cache(h, &h->caches[i], &s, &live);
   sum_cache(h, &h->orphan, &s, &live);
   s.live_bytes = live > 0 ? (size_t)live : 0;

@@ -9,12 +9,7 @@
 void alloy_so_cache_init(alloy_small_object *heap, so_cache *cache) {
   memset(cache, 0, sizeof *cache);
   cache->heap = heap;
-  for (size_t cls = 0; cls <= SO_BAD_ALIGN; ++cls) {
-    cache->classes[cls].current = &heap->empty_page;
-    atomic_init(&cache->classes[cls].allocations, (uint64_t)0);
-    atomic_init(&cache->classes[cls].deallocations, (uint64_t)0);
-  }
-  atomic_init(&cache->remote_deallocations, (uint64_t)0);
+  for (size_t cls = 0; cls <= SO_BAD_ALIGN; ++cls) cache->classes[cls].current = &heap->empty_page;
   alloy_remote_free_inbox_init(&cache->inbox);
 }
 
@@ -56,7 +51,7 @@ static void retire_page(so_cache *cache, so_page *page) {
 
 /* The page just gained free blocks. */
 static void page_gained_free(so_cache *cache, so_page *page) {
-  if (page->used == 0 && page->state != SO_PAGE_CURRENT) retire_page(cache, page);
+  if (alloy_so_page_used(page) == 0 && page->state != SO_PAGE_CURRENT) retire_page(cache, page);
   else if (page->state == SO_PAGE_FULL) partial_push(cache, page);
 }
 
@@ -95,7 +90,9 @@ static void absorb(so_cache *cache, so_page *page, void *first, size_t count) {
     page->deferred = first;
   }
   seal_links(first);
-  page->used -= (uint32_t)count;
+  __atomic_store_n(&page->reclaimed, page->reclaimed + (uint32_t)count, __ATOMIC_RELAXED);
+  alloy_so_add(&cache->classes[page->size_class].remote_reclaimed, count);
+  alloy_so_page_set_state(page, (so_page_state)page->state); /* `used` moved: so does slow_at */
   page_gained_free(cache, page);
 }
 
@@ -147,13 +144,11 @@ alloy_status alloy_so_free_remote_slow(alloy_small_object *heap, so_cache *cache
   ALLOY_MEM_UNDEFINED(block, sizeof(void *)); /* the link travels with the block */
   if (ALLOY_UNLIKELY(cache == &heap->orphan)) {
     /* A thread without a cache: no batching, counters shared. */
-    atomic_fetch_add_explicit(&cache->classes[cls].deallocations, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&cache->remote_deallocations, 1, memory_order_relaxed);
+    alloy_so_count_shared(&cache->classes[cls].remote_sent);
     alloy_remote_free_send(&page->owner->inbox, &page->remote, block, block, 1);
     return ALLOY_OK;
   }
-  alloy_so_count(&cache->classes[cls].deallocations);
-  alloy_so_count(&cache->remote_deallocations);
+  alloy_so_count(&cache->classes[cls].remote_sent);
   so_outgoing *out = &cache->out[cls];
   if (out->page != page) {
     if (out->page != NULL) send_outgoing(cache, cls);
@@ -194,19 +189,19 @@ alloy_status alloy_so_allocate_slow(alloy_small_object *heap, so_cache *cache, s
 
   /* 1. More of the current page: blocks reclaimed earlier, or never used. */
   if (take_deferred(page)) {
-    alloy_so_hand_out(heap, cc, page, page->free, out);
+    alloy_so_hand_out(heap, page, page->free, out);
     return ALLOY_OK;
   }
   if (page->unbuilt < page->end) {
     alloy_so_page_carve(page);
-    alloy_so_hand_out(heap, cc, page, page->free, out);
+    alloy_so_hand_out(heap, page, page->free, out);
     return ALLOY_OK;
   }
   /* 2. What other threads sent back (and what this thread owes them). */
   flush_outgoing(cache);
   reclaim_remote(cache);
   if (page->free != NULL) {
-    alloy_so_hand_out(heap, cc, page, page->free, out);
+    alloy_so_hand_out(heap, page, page->free, out);
     return ALLOY_OK;
   }
   /* 3. Another page of this class with free blocks, else an empty one. */
@@ -221,7 +216,7 @@ alloy_status alloy_so_allocate_slow(alloy_small_object *heap, so_cache *cache, s
   }
   alloy_so_page_set_state(page, SO_PAGE_CURRENT);
   cc->current = page;
-  alloy_so_hand_out(heap, cc, page, page->free, out);
+  alloy_so_hand_out(heap, page, page->free, out);
   return ALLOY_OK;
 }
 
@@ -272,7 +267,7 @@ static void release_empty_current(so_cache *cache) {
   alloy_small_object *heap = cache->heap;
   for (size_t cls = 0; cls < heap->class_count; ++cls) {
     so_page *page = cache->classes[cls].current;
-    if (page != &heap->empty_page && page->used == 0) {
+    if (page != &heap->empty_page && alloy_so_page_used(page) == 0) {
       cache->classes[cls].current = &heap->empty_page;
       alloy_so_heap_page_release_locked(heap, page);
     }

@@ -20,8 +20,12 @@
  *     holding a live block may therefore read it without synchronisation.
  *   - a cache belongs to one thread at a time; the heap lock hands it over
  *     (abandon, adopt), and abandoned caches are only touched under the lock.
- *   - `used` counts blocks handed out and not yet reclaimed by the owner, so
- *     blocks waiting in a remote channel keep their page alive.
+ *   - a page's `used` (blocks handed out and not yet reclaimed by the owner,
+ *     so blocks waiting in a remote channel keep their page alive) is not
+ *     stored: it is allocations - frees - reclaimed, three counters the page
+ *     keeps over all its lives. The fast paths move one of them each, and
+ *     the heap's statistics are summed from them on query, so an allocation
+ *     or a free stores no statistics counter of its own.
  */
 #ifndef ALLOY_SMALL_OBJECT_INTERNAL_H
 #define ALLOY_SMALL_OBJECT_INTERNAL_H
@@ -44,6 +48,7 @@
 
 #define SO_MAX_CLASSES 40u                                  /* alloy_size_class_count(1024) */
 #define SO_SIZE_STEPS (ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE / 8u + 1u) /* table index (size + 7) / 8 */
+#define SO_ROW_SHIFT 8u /* class table rows are 2^8 entries apart: the index is a shift and an add */
 #define SO_TABLE_ALIGNS 17u /* the class table is indexed by the alignment itself, 0 .. 16 */
 #define SO_NO_CLASS SO_MAX_CLASSES       /* table entry for (size, align) pairs no class serves */
 #define SO_BAD_ALIGN (SO_MAX_CLASSES + 1u) /* table entry for alignments that are not powers of two */
@@ -52,10 +57,17 @@
 #define SO_STASH_MAX 2u                 /* empty pages a cache keeps before giving them back */
 #define SO_CARVE_BYTES 4096u            /* how much of a fresh page becomes free list at once */
 
+ALLOY_STATIC_ASSERT(SO_SIZE_STEPS <= (1u << SO_ROW_SHIFT), "a class table row holds every size step");
 ALLOY_STATIC_ASSERT(SO_MAX_CLASSES <= 64u, "outgoing batches are tracked in a 64-bit mask");
 ALLOY_STATIC_ASSERT(SO_MAX_PAGE_SIZE / 8u <= ALLOY_REMOTE_FREE_MAX_PENDING, "a page's blocks must fit the channel");
 
 typedef struct so_cache so_cache;
+
+/* A counter one thread writes and get_stats reads from any thread
+ * (alloy_so_counter_read). Every access goes through the __atomic builtins
+ * with relaxed order: the writer's load-add-store is no read-modify-write
+ * instruction (plain moves on x86), and the reader never sees a torn value. */
+typedef uint64_t so_counter;
 
 typedef enum so_page_state {
   SO_PAGE_FULL,     /* owned, every block handed out or pending; in no list */
@@ -67,27 +79,30 @@ typedef enum so_page_state {
 
 /* The descriptor of one page. The first line is written by the owner on
  * every allocation and free; everything another thread's free reads (owner,
- * size class) is on the second line, which only changes when the page
- * changes hands or a batch of remote frees arrives, so a thread freeing
- * another's blocks does not pull the owner's hot line away from it. */
+ * size class) is on the second line, which only changes in the owner's slow
+ * paths (the page changes hands or lists, a batch of remote frees arrives),
+ * so a thread freeing another's blocks does not pull the owner's hot line
+ * away from it. */
 typedef struct so_page {
   /* Owner-side, first line. */
   void *free;          /* free blocks, linked through their first word */
-  uint32_t used;       /* handed out and not reclaimed */
+  so_counter allocations; /* blocks handed out, over all the page's lives */
+  so_counter frees;    /* blocks the owner freed locally, over all lives */
+  uint32_t slow_at;    /* low half of `frees` after a local free at which the owner must act (see set_state) */
   uint32_t block_size;
-  uint32_t slow_at;    /* `used` after a local free at which the owner must act (see set_state) */
   uint8_t state;       /* so_page_state; set with alloy_so_page_set_state */
   bool decommitted;    /* recycled and given back to the OS by trim */
   void *deferred;      /* blocks reclaimed from other threads while free was not empty */
   char *unbuilt;       /* first block never carved into the free list */
   char *end;           /* end of the last whole block */
-  struct so_page *prev; /* partial list, stash, recycler */
-  struct so_page *next;
-  /* Second line: read by every free, written when the page changes hands;
+  /* Second line: read by every free, written in the owner's slow paths;
    * and the one word other threads write. */
   alignas(ALLOY_CACHE_LINE) so_cache *owner; /* the cache whose thread allocates here (NULL when empty and unowned) */
   alloy_small_object *heap;
   char *base;          /* the page's memory */
+  struct so_page *prev; /* partial list, stash, recycler */
+  struct so_page *next;
+  uint32_t reclaimed;  /* blocks taken back from other threads, over all lives, modulo 2^32 */
   uint8_t size_class;
   alloy_remote_free_source remote; /* other threads push freed blocks here */
 } so_page;
@@ -98,8 +113,11 @@ ALLOY_STATIC_ASSERT(sizeof(so_page) == 2 * ALLOY_CACHE_LINE, "a page descriptor 
 typedef struct so_class_cache {
   so_page *current;                   /* never NULL: the heap's empty page when none */
   so_page *partial;                   /* pages with free blocks, besides current */
-  _Atomic(uint64_t) allocations;      /* written by the owner only (no RMW), read by stats */
-  _Atomic(uint64_t) deallocations;    /* frees this thread performed, local or remote */
+  /* The frees that went through the remote channel: those this thread sent,
+   * and those it took back into its own pages. The difference is in flight,
+   * freed but still counted in their pages' `used`. */
+  so_counter remote_sent;
+  so_counter remote_reclaimed;
 } so_class_cache;
 
 /* Blocks this thread freed into one page of another cache, not yet sent. */
@@ -119,7 +137,6 @@ struct so_cache {
   /* Outgoing remote frees, batched per size class (one page at a time each). */
   uint64_t out_pending;    /* bit c: out[c] holds blocks */
   so_outgoing out[SO_MAX_CLASSES];
-  _Atomic(uint64_t) remote_deallocations;
   /* Incoming: pages with blocks other threads freed. */
   alignas(ALLOY_CACHE_LINE) alloy_remote_free_inbox inbox;
 };
@@ -134,7 +151,7 @@ struct alloy_small_object {
   char *pages_begin;
   so_page *descriptors;    /* one per page of the reservation */
   _Atomic(size_t) pages_bytes; /* committed prefix of the page area: owns() and free check against it */
-  uint8_t class_for[SO_TABLE_ALIGNS][SO_SIZE_STEPS]; /* [align][(size + 7) / 8] for align <= 16 */
+  uint8_t class_for[SO_TABLE_ALIGNS][1u << SO_ROW_SHIFT]; /* [align][(size + 7) / 8] for align <= 16 */
   /* Configuration. */
   size_t page_size;
   size_t class_count;
@@ -193,16 +210,26 @@ SO_INTERNAL void alloy_so_page_init(alloy_small_object *heap, so_page *page, so_
 SO_INTERNAL void alloy_so_page_carve(so_page *page);
 SO_INTERNAL alloy_status alloy_so_meta_commit(alloy_small_object *heap, size_t bytes);
 
-/* Moves a page to `state` and sets the one value of `used` at which a local
- * free leaves the fast path: the first free into a full page (it becomes
- * partial), the last one out of a partial page (it retires). The current
- * page never needs the slow path (it is not retired while current), nor do
- * empty pages (no block of theirs is live). */
+/* Blocks of the page handed out and not reclaimed by the owner (owner only). */
+static ALLOY_ALWAYS_INLINE uint32_t alloy_so_page_used(const so_page *page) {
+  return (uint32_t)(page->allocations - page->frees) - page->reclaimed;
+}
+
+/* Moves a page to `state` and sets the one value of `frees` (its low half) at
+ * which a local free leaves the fast path: the first free into a full page
+ * (it becomes partial), the last one out of a partial page (it retires).
+ * Only the current page allocates, so `allocations` stands still in both
+ * states; whoever changes `reclaimed` sets the state again. The current page
+ * never needs the slow path (it is not retired while current), nor do empty
+ * pages (no block of theirs is live): their slow_at is one local free behind,
+ * a value `frees` only comes back to after 2^32 frees into the page, and the
+ * slow path then finds nothing to do. */
 static ALLOY_ALWAYS_INLINE void alloy_so_page_set_state(so_page *page, so_page_state state) {
+  uint32_t frees = (uint32_t)page->frees;
   page->state = (uint8_t)state;
-  if (state == SO_PAGE_FULL) page->slow_at = page->used - 1;
-  else if (state == SO_PAGE_PARTIAL) page->slow_at = 0;
-  else page->slow_at = UINT32_MAX;
+  if (state == SO_PAGE_FULL) page->slow_at = frees + 1;
+  else if (state == SO_PAGE_PARTIAL) page->slow_at = frees + alloy_so_page_used(page);
+  else page->slow_at = frees;
 }
 
 /* The cache of the calling thread for `heap` (the orphan cache if none can exist). */
@@ -216,9 +243,22 @@ static ALLOY_ALWAYS_INLINE so_page *alloy_so_page_at(const alloy_small_object *h
   return &heap->descriptors[offset >> heap->page_shift];
 }
 
-/* One more, from the owning thread only: a relaxed load and store, no RMW. */
-static ALLOY_ALWAYS_INLINE void alloy_so_count(_Atomic(uint64_t) *counter) {
-  atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + 1, memory_order_relaxed);
+/* n more, from the writing thread only: no atomic read-modify-write. */
+static ALLOY_ALWAYS_INLINE void alloy_so_add(so_counter *counter, uint64_t n) {
+  __atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
+/* One more, from the writing thread only; on the fast paths. Relaxed load and
+ * store (plain moves on x86) keep get_stats' concurrent read race-free. */
+static ALLOY_ALWAYS_INLINE void alloy_so_count(so_counter *counter) { alloy_so_add(counter, 1); }
+
+/* One more, from a thread that shares the counter (the orphan cache's). */
+static ALLOY_ALWAYS_INLINE void alloy_so_count_shared(so_counter *counter) {
+  __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}
+
+static ALLOY_ALWAYS_INLINE uint64_t alloy_so_counter_read(const so_counter *counter) {
+  return __atomic_load_n(counter, __ATOMIC_RELAXED);
 }
 
 /* Free-list links live in the blocks, which the tools see as freed memory. */
@@ -229,11 +269,10 @@ static ALLOY_ALWAYS_INLINE void *alloy_so_link_read(void *block) {
 }
 
 /* Hands out `block` of `page`: the tools see it allocated. */
-static ALLOY_ALWAYS_INLINE void alloy_so_hand_out(alloy_small_object *heap, so_class_cache *cc, so_page *page,
-                                                  void *block, alloy_block *out) {
+static ALLOY_ALWAYS_INLINE void alloy_so_hand_out(alloy_small_object *heap, so_page *page, void *block,
+                                                  alloy_block *out) {
   page->free = alloy_so_link_read(block);
-  page->used++;
-  alloy_so_count(&cc->allocations);
+  alloy_so_count(&page->allocations);
   ALLOY_TRACK_ALLOC(heap, block, page->block_size);
   (void)heap;
   out->ptr = block;

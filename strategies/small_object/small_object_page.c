@@ -101,7 +101,7 @@ alloy_status alloy_so_heap_page_acquire(alloy_small_object *heap, so_page **out)
 }
 
 void alloy_so_heap_page_release_locked(alloy_small_object *heap, so_page *page) {
-  ALLOY_ASSERT(page->used == 0);
+  ALLOY_ASSERT(alloy_so_page_used(page) == 0);
   page->owner = NULL;
   alloy_so_page_set_state(page, SO_PAGE_RECYCLED);
   page->prev = NULL;
@@ -121,8 +121,7 @@ void alloy_so_page_init(alloy_small_object *heap, so_page *page, so_cache *owner
   size_t capacity = heap->page_size / block_size;
   page->free = NULL;
   page->deferred = NULL;
-  page->used = 0;
-  page->block_size = (uint32_t)block_size;
+  __atomic_store_n(&page->block_size, (uint32_t)block_size, __ATOMIC_RELAXED); /* get_stats reads it */
   page->owner = owner;
   page->size_class = (uint8_t)cls;
   alloy_so_page_set_state(page, SO_PAGE_CURRENT);

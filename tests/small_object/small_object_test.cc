@@ -222,6 +222,42 @@ TEST(SmallObject, InfoDescribesClassesAndStats) {
   EXPECT_EQ(info.stats.peak_live_bytes, a.size);
 }
 
+// The heap's counts come from its pages, which outlive their blocks and
+// change size class when they are reused; remote frees count as soon as they
+// are made, before the owner takes them back.
+TEST(SmallObject, StatsStayExactAcrossPageReuseAndRemoteFrees) {
+  Heap heap;
+  std::vector<alloy_block> small;
+  for (int i = 0; i < 20000; ++i) small.push_back(heap.Alloc(16));  // several 64 KiB pages
+  for (alloy_block b : small) heap.Free(b);  // they empty and leave their class
+  alloy_small_object_stats s = heap.Stats();
+  EXPECT_EQ(s.allocations, 20000u);
+  EXPECT_EQ(s.deallocations, 20000u);
+  EXPECT_EQ(s.live_bytes, 0u);
+  EXPECT_GT(s.pages_recycled, 0u);
+
+  std::vector<alloy_block> large;
+  for (int i = 0; i < 1000; ++i) large.push_back(heap.Alloc(256));  // the same pages, another class
+  EXPECT_EQ(heap.Stats().pages_committed, s.pages_committed);
+  EXPECT_EQ(heap.Stats().live_bytes, 1000u * 256u);
+  std::thread([&] {
+    for (size_t i = 0; i < 300; ++i) heap.Free(large[i]);
+  }).join();  // sent, not yet taken back by the owner
+  s = heap.Stats();
+  EXPECT_EQ(s.allocations, 21000u);
+  EXPECT_EQ(s.deallocations, 20300u);
+  EXPECT_EQ(s.remote_deallocations, 300u);
+  EXPECT_EQ(s.live_bytes, 700u * 256u);
+  alloy_small_object_collect(heap.get());  // taken back: nothing changes
+  EXPECT_EQ(heap.Stats().live_bytes, 700u * 256u);
+  EXPECT_EQ(heap.Stats().deallocations, 20300u);
+  for (size_t i = 300; i < large.size(); ++i) heap.Free(large[i]);
+  s = heap.Stats();
+  EXPECT_EQ(s.deallocations, 21000u);
+  EXPECT_EQ(s.live_bytes, 0u);
+  EXPECT_EQ(s.peak_live_bytes, 1000u * 256u);  // the largest snapshot taken
+}
+
 TEST(SmallObject, SeveralHeapsCoexistWithTheirOwnCaches) {
   Heap h1, h2, h3;
   Heap *heaps[] = {&h1, &h2, &h3};
