@@ -23,7 +23,7 @@
 //   dirty         whole resident pages inside free blocks: what purging can return
 //   (purged)      whole free pages already given back or never touched; not held
 //
-// Usage: fragmentation [live_mib=64] [steady_ops=3000000] [seed=42] [purge_kib=64] [dirty_kib=1024] [only=]
+// Usage: fragmentation [live_mib=64] [steady_ops=3000000] [seed=42] [purge_kib=64] [dirty_kib=1024] [only=] [dirty_age=default]
 // (only: run just the allocators whose name contains it, e.g. "tlsf")
 #include <dlfcn.h>
 #include <sys/mman.h>
@@ -147,11 +147,14 @@ struct Subject {
 // with the oldest free pages purged past a dirty limit (dirty_limit), then
 // with free pages purged at once on free (purge_threshold).
 alloy_tlsf *g_tlsf;
+bool g_dirty_age_set = false;
+uint64_t g_dirty_age = 0;
 bool TlsfCreate(size_t purge_threshold, size_t dirty_limit) {
   alloy_tlsf_config config = alloy_tlsf_config_default();
   config.numa_node = ALLOY_TLSF_NUMA_NONE;
   config.purge_threshold = purge_threshold;
   config.dirty_limit = dirty_limit;
+  if (g_dirty_age_set) config.dirty_age = g_dirty_age;
   return alloy_tlsf_create(&config, &g_tlsf) == ALLOY_OK;
 }
 bool TlsfInit() { return TlsfCreate(0, 0); }
@@ -472,6 +475,10 @@ int main(int argc, char **argv) {
   if (argc > 4) g_purge_threshold = std::strtoull(argv[4], nullptr, 10) << 10;
   if (argc > 5) g_dirty_limit = std::strtoull(argv[5], nullptr, 10) << 10;
   const char *only = argc > 6 ? argv[6] : "";
+  if (argc > 7) {
+    g_dirty_age_set = true;
+    g_dirty_age = std::strtoull(argv[7], nullptr, 10);
+  }
   constexpr size_t kSubjectCount = sizeof kSubjects / sizeof kSubjects[0];
   constexpr size_t kJemalloc = kSubjectCount - 1;
   const size_t sample_every = steady_ops / 300 ? steady_ops / 300 : 1;

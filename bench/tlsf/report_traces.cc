@@ -14,6 +14,7 @@
 //   decay=N        config.spare_decay (frees before an unused spare goes back)
 //   purge_kib=N    config.purge_threshold
 //   dirty_kib=N    config.dirty_limit
+//   age=N          config.dirty_age (frees before an unused free page is purged)
 //   scale=X        trace length multiplier, as the report's --scale
 //   seed=N         seed of the size and index tables
 //   trace=medium|loading|both
@@ -291,6 +292,7 @@ bool Parse(int argc, char **argv, Options *o) {
     else if (key == "spare_kib") o->config.spare_bytes = kib;
     else if (key == "decay") o->config.spare_decay = std::strtoull(value, nullptr, 10);
     else if (key == "purge_kib") o->config.purge_threshold = kib;
+    else if (key == "age") o->config.dirty_age = std::strtoull(value, nullptr, 10);
     else if (key == "dirty_kib") o->config.dirty_limit = kib;
     else if (key == "scale") o->scale = std::atof(value);
     else if (key == "trace") o->trace = value;
@@ -305,7 +307,7 @@ bool Parse(int argc, char **argv, Options *o) {
 int main(int argc, char **argv) {
   Options o;
   if (!Parse(argc, argv, &o)) {
-    std::fprintf(stderr, "usage: report_traces [growth_kib= keep= spare_kib= decay= purge_kib= dirty_kib= scale= trace= seed=]\n");
+    std::fprintf(stderr, "usage: report_traces [growth_kib= keep= spare_kib= decay= purge_kib= dirty_kib= age= scale= trace= seed=]\n");
     return 2;
   }
   if (o.trace != "loading") Medium(o);

@@ -23,6 +23,7 @@ alloy_tlsf_config alloy_tlsf_config_default(void) {
   config.numa_node = ALLOY_TLSF_NUMA_LOCAL;
   config.spare_bytes = ALLOY_TLSF_DEFAULT_SPARE;
   config.spare_decay = ALLOY_TLSF_DEFAULT_SPARE_DECAY;
+  config.dirty_age = ALLOY_TLSF_DEFAULT_DIRTY_AGE;
   return config;
 }
 
@@ -359,6 +360,9 @@ alloy_status alloy_tlsf_create(const alloy_tlsf_config *config, alloy_tlsf **out
   tlsf->spare_decay = config->keep_empty_pools ? 0 : config->spare_decay;
   tlsf->purge_threshold = config->purge_threshold;
   tlsf->dirty_limit = config->dirty_limit;
+  tlsf->dirty_age = config->dirty_age;
+  /* An age alone still needs the dirty list, never its limit. */
+  if (tlsf->dirty_age != 0 && tlsf->dirty_limit == 0) tlsf->dirty_limit = SIZE_MAX;
   tlsf->control_origin = source == ALLOY_TLSF_GROW_PARENT ? ORIGIN_PARENT : ORIGIN_PLATFORM;
   tlsf->control_memory = memory;
   tlsf->control_bytes = source_bytes;

@@ -732,6 +732,7 @@ TEST(TlsfPurge, AFailedPurgeLeavesTheBlockResidentAndOffTheDirtyList) {
 TEST(TlsfPurge, NoDirtyLimitMeansNoPurgeCalls) {
   alloy_tlsf_config config = alloy_tlsf_config_default();
   config.dirty_limit = 0;
+  config.dirty_age = 0;
   config.initial_pool_size = 1 << 20;
   config.growth = ALLOY_TLSF_GROW_NONE;
   alloy_tlsf *tlsf = Create(config);
@@ -747,6 +748,67 @@ TEST(TlsfPurge, NoDirtyLimitMeansNoPurgeCalls) {
   EXPECT_EQ(stats.purge_calls, 0u);
   EXPECT_GE(stats.dirty_bytes, 90000u) << "the hole's pages are resident and could be purged";
   EXPECT_EQ(alloy_tlsf_deallocate(tlsf, b), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf, fence), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_destroy(tlsf);
+}
+
+// config.dirty_age: a free block's pages are purged once it has stayed free
+// and unused for more than that many frees, and not a free earlier; a block
+// reused in time is never purged.
+TEST(TlsfPurge, DirtyAgePurgesPagesUnusedForThatManyFrees) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 2 << 20;
+  config.growth = ALLOY_TLSF_GROW_NONE;
+  config.dirty_limit = 0;
+  config.dirty_age = 40;
+  alloy_tlsf *tlsf = Create(config);
+  alloy_block hole, fence;
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 100000, 16, &hole), ALLOY_OK);
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 64, 16, &fence), ALLOY_OK);
+  // Small blocks to free one by one, every other one kept so none merge.
+  std::vector<alloy_block> small(6 * config.dirty_age);
+  for (alloy_block &block : small) ASSERT_EQ(alloy_tlsf_allocate(tlsf, 64, 16, &block), ALLOY_OK);
+  size_t next_small = 0;
+  auto free_small = [&] {
+    ASSERT_EQ(alloy_tlsf_deallocate(tlsf, small[next_small]), ALLOY_OK);
+    next_small += 2;
+  };
+  std::memset(hole.ptr, 0xab, hole.size);
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(tlsf, &stats);
+  const size_t purged_at_start = stats.purged_bytes;  // the untouched tail of the pool
+
+  // Freed and taken back before its age: never purged.
+  ASSERT_EQ(alloy_tlsf_deallocate(tlsf, hole), ALLOY_OK);
+  for (uint64_t i = 0; i < config.dirty_age / 2; ++i) free_small();
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 100000, 16, &hole), ALLOY_OK);
+  for (uint64_t i = 0; i < config.dirty_age; ++i) free_small();
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_EQ(stats.purge_calls, 0u) << "the block was reused before its age";
+  std::memset(hole.ptr, 0xcd, hole.size);
+
+  // Left free: resident for dirty_age more frees, purged at the next one.
+  ASSERT_EQ(alloy_tlsf_deallocate(tlsf, hole), ALLOY_OK);
+  for (uint64_t i = 0; i < config.dirty_age; ++i) free_small();
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_EQ(stats.purge_calls, 0u) << "not older than the age yet";
+  EXPECT_GE(stats.dirty_bytes, 90000u);
+  free_small();
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_EQ(stats.purge_calls, 1u) << "one call for the aged block";
+  EXPECT_EQ(stats.dirty_bytes, 0u);
+  EXPECT_GE(stats.purged_bytes, purged_at_start + 90000);
+  EXPECT_EQ(stats.held_bytes, stats.pool_bytes - stats.purged_bytes);
+  ASSERT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+
+  // The purged pages serve the next request like any others.
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 100000, 16, &hole), ALLOY_OK);
+  alloy_test::Fill(hole.ptr, 100000, 7);
+  EXPECT_TRUE(alloy_test::Check(hole.ptr, 100000, 7));
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf, hole), ALLOY_OK);
+  for (size_t i = 1; i < small.size(); i += 2) EXPECT_EQ(alloy_tlsf_deallocate(tlsf, small[i]), ALLOY_OK);
+  for (; next_small < small.size(); next_small += 2) EXPECT_EQ(alloy_tlsf_deallocate(tlsf, small[next_small]), ALLOY_OK);
   EXPECT_EQ(alloy_tlsf_deallocate(tlsf, fence), ALLOY_OK);
   EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
   alloy_tlsf_destroy(tlsf);
