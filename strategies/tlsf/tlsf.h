@@ -135,6 +135,7 @@ typedef struct alloy_tlsf_config {
   size_t initial_pool_size;  /* bytes of the first pool, allocated with the instance (0: none) */
   alloy_tlsf_growth growth;
   size_t growth_size;        /* smallest pool added on growth (0: ALLOY_TLSF_DEFAULT_GROWTH) */
+  size_t growth_divisor;     /* a grown pool is also at least the bytes held / this (0: growth_size only) */
   size_t max_bytes;          /* cap on the bytes of initial and grown pools (0: none) */
   alloy_resource *parent;    /* where the instance and its pools come from under GROW_PARENT */
   int numa_node;             /* node for platform memory, or ALLOY_TLSF_NUMA_NONE / _LOCAL */
@@ -153,6 +154,7 @@ typedef struct alloy_tlsf_config {
 #define ALLOY_TLSF_DEFAULT_SPARE ((size_t)8 << 20)
 #define ALLOY_TLSF_DEFAULT_SPARE_DECAY 1024u
 #define ALLOY_TLSF_DEFAULT_DIRTY_AGE 4096u
+#define ALLOY_TLSF_DEFAULT_GROWTH_DIVISOR 16u
 
 /* Platform growth, 1 MiB initial pool, up to ALLOY_TLSF_DEFAULT_SPARE of
  * empty pools kept, free pages unused for ALLOY_TLSF_DEFAULT_DIRTY_AGE frees

@@ -186,6 +186,7 @@ struct alloy_tlsf {
   /* Configuration. */
   alloy_tlsf_growth growth;
   size_t growth_size;
+  size_t growth_divisor; /* 0: pools of growth_size only */
   size_t max_bytes;
   alloy_resource *parent;
   int numa_node; /* resolved: a node, or ALLOY_TLSF_NUMA_NONE */

@@ -24,6 +24,7 @@ alloy_tlsf_config alloy_tlsf_config_default(void) {
   config.spare_bytes = ALLOY_TLSF_DEFAULT_SPARE;
   config.spare_decay = ALLOY_TLSF_DEFAULT_SPARE_DECAY;
   config.dirty_age = ALLOY_TLSF_DEFAULT_DIRTY_AGE;
+  config.growth_divisor = ALLOY_TLSF_DEFAULT_GROWTH_DIVISOR;
   return config;
 }
 
@@ -286,6 +287,11 @@ alloy_status tlsf_grow(alloy_tlsf *tlsf, size_t search, size_t align) {
   size_t needed;
   if (!pool_bytes_for(search, &needed)) return ALLOY_E_UNSUPPORTED;
   size_t bytes = needed > tlsf->growth_size ? needed : tlsf->growth_size;
+  /* A heap that keeps growing grows by a share of what it holds, so the
+   * number of pools (each a mapping and a first-touch of its pages) grows
+   * with the logarithm of the footprint, not with the footprint. */
+  if (tlsf->growth_divisor != 0 && tlsf->held_bytes / tlsf->growth_divisor > bytes)
+    bytes = tlsf->held_bytes / tlsf->growth_divisor;
   if (tlsf->growth == ALLOY_TLSF_GROW_PLATFORM) bytes = alloy_align_up(bytes, alloy_vm_page_size());
   if (tlsf->max_bytes != 0) {
     /* Spares count against the cap, and none can serve this request (the
@@ -353,6 +359,7 @@ alloy_status alloy_tlsf_create(const alloy_tlsf_config *config, alloy_tlsf **out
   tlsf_control_init(tlsf);
   tlsf->growth = config->growth;
   tlsf->growth_size = config->growth_size ? config->growth_size : ALLOY_TLSF_DEFAULT_GROWTH;
+  tlsf->growth_divisor = config->growth_divisor;
   tlsf->max_bytes = config->max_bytes;
   tlsf->parent = config->parent;
   tlsf->numa_node = node;

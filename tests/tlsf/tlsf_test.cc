@@ -814,10 +814,40 @@ TEST(TlsfPurge, DirtyAgePurgesPagesUnusedForThatManyFrees) {
   alloy_tlsf_destroy(tlsf);
 }
 
+// config.growth_divisor: each grown pool is at least the bytes held / the
+// divisor, so a heap that keeps growing maps a few large pools rather than
+// many small ones, and never past max_bytes.
+TEST(TlsfPools, GrowthByAShareOfTheHeldBytes) {
+  for (size_t divisor : {size_t{0}, size_t{4}}) {
+    alloy_tlsf_config config = alloy_tlsf_config_default();
+    config.initial_pool_size = 0;
+    config.growth_size = 64 << 10;
+    config.growth_divisor = divisor;
+    config.max_bytes = 12 << 20;
+    alloy_tlsf *tlsf = Create(config);
+    std::vector<alloy_block> blocks;
+    alloy_block block;
+    while (alloy_tlsf_allocate(tlsf, 32 << 10, 16, &block) == ALLOY_OK) blocks.push_back(block);
+    alloy_tlsf_stats stats;
+    alloy_tlsf_get_stats(tlsf, &stats);
+    EXPECT_LE(stats.pool_bytes, config.max_bytes) << "divisor " << divisor;
+    EXPECT_GE(blocks.size(), 190u) << "the cap, not the divisor, ended the growth";
+    if (divisor == 0) {
+      EXPECT_GE(stats.pool_count, 150u) << "64 KiB pools, each holding one block";
+    } else {
+      EXPECT_LE(stats.pool_count, 30u) << "pools grew by a quarter of the held bytes";
+    }
+    EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+    for (const alloy_block &b : blocks) EXPECT_EQ(alloy_tlsf_deallocate(tlsf, b), ALLOY_OK);
+    alloy_tlsf_destroy(tlsf);
+  }
+}
+
 TEST(TlsfPools, OwnershipHoldsBeyondTheIndexedPools) {
   alloy_tlsf_config config = alloy_tlsf_config_default();
   config.initial_pool_size = 0;
   config.growth_size = 16 << 10;
+  config.growth_divisor = 0;  // one 16 KiB pool per block
   config.spare_bytes = 0;  // emptied pools go back, so left-out pools move into the index
   alloy_tlsf *tlsf = Create(config);
   std::vector<alloy_block> blocks;
