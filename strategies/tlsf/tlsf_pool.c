@@ -10,6 +10,8 @@
 #define CONTROL_SIZE ((sizeof(alloy_tlsf) + ALIGN_SIZE - 1) & ~(ALIGN_SIZE - 1))
 #define POOL_BYTES_MIN (POOL_OVERHEAD + BLOCK_SIZE_MIN)
 #define POOL_BYTES_MAX (POOL_OVERHEAD + BLOCK_SIZE_MAX)
+/* Requests above growth_size / this grow by config.growth_divisor. */
+#define LARGE_REQUEST_PART_OF_GROWTH 8u
 
 size_t alloy_tlsf_control_size(void) { return CONTROL_SIZE; }
 size_t alloy_tlsf_pool_overhead(void) { return POOL_OVERHEAD; }
@@ -287,10 +289,14 @@ alloy_status tlsf_grow(alloy_tlsf *tlsf, size_t search, size_t align) {
   size_t needed;
   if (!pool_bytes_for(search, &needed)) return ALLOY_E_UNSUPPORTED;
   size_t bytes = needed > tlsf->growth_size ? needed : tlsf->growth_size;
-  /* A heap that keeps growing grows by a share of what it holds, so the
-   * number of pools (each a mapping and a first-touch of its pages) grows
-   * with the logarithm of the footprint, not with the footprint. */
-  if (tlsf->growth_divisor != 0 && tlsf->held_bytes / tlsf->growth_divisor > bytes)
+  /* A large request that finds no room grows the heap by a share of what it
+   * holds, so a heap that keeps loading large blocks maps a pool count that
+   * grows with the logarithm of its footprint, not a pool (a mapping and a
+   * first touch of every page) for nearly each block. Small requests keep
+   * growth_size pools: they share them well, and larger pools empty less
+   * often (bench/tlsf:fragmentation holds ~1 point more with 1/16 pools). */
+  if (tlsf->growth_divisor != 0 && needed > tlsf->growth_size / LARGE_REQUEST_PART_OF_GROWTH &&
+      tlsf->held_bytes / tlsf->growth_divisor > bytes)
     bytes = tlsf->held_bytes / tlsf->growth_divisor;
   if (tlsf->growth == ALLOY_TLSF_GROW_PLATFORM) bytes = alloy_align_up(bytes, alloy_vm_page_size());
   if (tlsf->max_bytes != 0) {

@@ -843,6 +843,24 @@ TEST(TlsfPools, GrowthByAShareOfTheHeldBytes) {
   }
 }
 
+// Requests up to growth_size / 8 keep growth_size pools whatever the divisor.
+TEST(TlsfPools, SmallRequestsGrowByGrowthSizeOnly) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 0;
+  config.growth_size = 64 << 10;
+  config.growth_divisor = 4;
+  alloy_tlsf *tlsf = Create(config);
+  std::vector<alloy_block> blocks(2000);
+  for (alloy_block &block : blocks) ASSERT_EQ(alloy_tlsf_allocate(tlsf, 2000, 16, &block), ALLOY_OK);
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_GE(stats.pool_count, (2000u * 2016u) / (64u << 10)) << "64 KiB pools only";
+  EXPECT_LE(stats.pool_bytes, (stats.pool_count + 1) * (64u << 10) + alloy_tlsf_control_size() + 4096);
+  for (const alloy_block &b : blocks) EXPECT_EQ(alloy_tlsf_deallocate(tlsf, b), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_destroy(tlsf);
+}
+
 TEST(TlsfPools, OwnershipHoldsBeyondTheIndexedPools) {
   alloy_tlsf_config config = alloy_tlsf_config_default();
   config.initial_pool_size = 0;
