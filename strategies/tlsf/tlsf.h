@@ -39,8 +39,10 @@
  * (ALLOY_TLSF_DEFAULT_GROWTH_DIVISOR: 1/16), so the pools mapped grow with
  * the logarithm of the footprint: on report_traces' loading (scale 4, three
  * seeds) ~150 pools grown -> ~50, 0.5 -> 0.3 page faults per load, held
- * 82-86 -> 84-93 MiB. Growing every request by the share instead holds
- * 0.9 points more on bench/tlsf:fragmentation (12.6 % instead of 11.7 %).
+ * 82-86 -> 84-93 MiB; in the report (--scale=4, three runs alternating)
+ * 609-672 -> 703-888 k loads per CPU second, 0.86-0.92x -> 1.27-1.69x
+ * glibc's in the same runs. Growing every request by the share instead
+ * holds 0.9 points more on bench/tlsf:fragmentation (12.6 % not 11.7 %).
  *
  * Memory held is what the pools hold minus the whole pages inside free
  * blocks that were never touched or were purged: those pages stay mapped and
@@ -73,13 +75,17 @@
  *     block whose pages stayed resident and unused for that many frees is
  *     purged, oldest first, at most 4 per free (the dirty list kept in free
  *     order). Blocks reused soon are never purged, so few purged pages fault
- *     back in: on the trace above 13.2 % -> 11.7 % (worst 20.1 -> 18.9 %,
- *     glibc 12.9 / 20.3 %) with ~1 purge per 700 frees; 8192 frees give
- *     12.5-12.8 % with ~1 per 9000. The price is the dirty list itself: the
- *     links of every free block of a page or more are kept on each free and
- *     allocate, measured at 1.1-1.6x the time per operation on that trace
- *     (noisy machine, three runs each). Loading is unchanged (0.5 faults per
- *     load). 0 turns it off (no dirty list, no system call).
+ *     back in. On the trace above (seeds 42 and 7) the defaults hold 11.6-
+ *     11.7 % instead of 13.2 % (worst 18.2-19.2 % instead of 20.1-21.3 %;
+ *     glibc 12.8-12.9 %, worst 19.3-20.3 %) with ~1 purge per 700 frees;
+ *     8192 frees give 12.5-12.8 % with ~1 per 9000. The price: the links of
+ *     every free block of a page or more are kept on each free and allocate
+ *     (1.1-1.6x the time per operation on that trace, noisy machine, three
+ *     runs each; the report's medium allocate P50 40-50 -> 50-61 ns), and
+ *     the purges themselves lengthen the free tail (P99.9 ~1 -> 9-12 us).
+ *     On the report's medium trace it purges only ~40 blocks per run
+ *     (fragmentation unchanged within a point); loading is unchanged. 0
+ *     turns it off: no dirty list, no system call.
  *   - alloy_tlsf_trim(): everything, on demand, at a quiet moment.
  * dirty_limit and purge_threshold are 0 by default; with dirty_age 0 too,
  * allocate and free make no system call and track nothing, the trade-off a
