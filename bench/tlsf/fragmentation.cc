@@ -143,7 +143,8 @@ struct Subject {
 };
 
 // alloy TLSF with its default configuration (1 MiB initial pool, growth by
-// 1 MiB pools from the platform, empty pools given back, no purging), then
+// 1 MiB pools from the platform, spare pools, free pages unused for
+// dirty_age frees purged; the 7th argument sets dirty_age), then
 // with the oldest free pages purged past a dirty limit (dirty_limit), then
 // with free pages purged at once on free (purge_threshold).
 alloy_tlsf *g_tlsf;
@@ -546,9 +547,10 @@ int main(int argc, char **argv) {
                   results[i].ns_per_op / results[0].ns_per_op, results[i].alloc_p99 / results[0].alloc_p99,
                   results[i].free_p99 / results[0].free_p99);
     }
-    std::printf("\nalloy tlsf's default is no purging (dirty_limit = purge_threshold = 0): no system call and no\n"
-                "tracking on allocate/free. Purging trades time for memory: every purged page that is reused\n"
-                "costs a page fault. 'partial' is the floor no page-granular policy can go below.\n");
+    std::printf("\nalloy tlsf's default purges only free pages left unused for dirty_age frees (4096; the 7th\n"
+                "argument overrides it for every tlsf row, 0: no purging, no system call, no tracking).\n"
+                "Purging trades time for memory: every purged page that is reused costs a page fault.\n"
+                "'partial' is the floor no page-granular policy can go below.\n");
     for (size_t i = 0; i < 3; ++i) {
       if (!results[i].ok) continue;
       std::printf("%s spec target for %s: steady fragmentation < 1.5%% -> %s\n", i == 0 ? "\n" : "",
