@@ -175,7 +175,7 @@ TEST_P(TlsfRandom, PurgingFreePagesPastTheirAge) {
   alloy_tlsf_config config = alloy_tlsf_config_default();
   config.initial_pool_size = 256 << 10;
   config.growth_size = 128 << 10;
-  config.dirty_age = 8 + GetParam() * 8;
+  config.dirty_age = 1 + Steps(1500) / 100 * GetParam();  // a few percent of the steps
   config.dirty_limit = GetParam() % 2 ? 0 : 64 << 10;
   config.spare_decay = 64;
   alloy_tlsf *tlsf = nullptr;
