@@ -9,11 +9,13 @@
 //
 // Usage: report_traces [key=value ...]
 //   growth_kib=N   config.growth_size (0: default)
+//   divisor=N      config.growth_divisor (a grown pool is at least held / N; 0: off)
 //   keep=0|1       config.keep_empty_pools
 //   spare_kib=N    config.spare_bytes (empty grown pools kept for reuse)
 //   decay=N        config.spare_decay (frees before an unused spare goes back)
 //   purge_kib=N    config.purge_threshold
 //   dirty_kib=N    config.dirty_limit
+//   age=N          config.dirty_age (frees before an unused free page is purged)
 //   scale=X        trace length multiplier, as the report's --scale
 //   seed=N         seed of the size and index tables
 //   trace=medium|loading|both
@@ -287,10 +289,12 @@ bool Parse(int argc, char **argv, Options *o) {
     const char *value = eq + 1;
     const size_t kib = std::strtoull(value, nullptr, 10) << 10;
     if (key == "growth_kib") o->config.growth_size = kib;
+    else if (key == "divisor") o->config.growth_divisor = std::strtoull(value, nullptr, 10);
     else if (key == "keep") o->config.keep_empty_pools = std::atoi(value) != 0;
     else if (key == "spare_kib") o->config.spare_bytes = kib;
     else if (key == "decay") o->config.spare_decay = std::strtoull(value, nullptr, 10);
     else if (key == "purge_kib") o->config.purge_threshold = kib;
+    else if (key == "age") o->config.dirty_age = std::strtoull(value, nullptr, 10);
     else if (key == "dirty_kib") o->config.dirty_limit = kib;
     else if (key == "scale") o->scale = std::atof(value);
     else if (key == "trace") o->trace = value;
@@ -305,7 +309,7 @@ bool Parse(int argc, char **argv, Options *o) {
 int main(int argc, char **argv) {
   Options o;
   if (!Parse(argc, argv, &o)) {
-    std::fprintf(stderr, "usage: report_traces [growth_kib= keep= spare_kib= decay= purge_kib= dirty_kib= scale= trace= seed=]\n");
+    std::fprintf(stderr, "usage: report_traces [growth_kib= divisor= keep= spare_kib= decay= purge_kib= dirty_kib= age= scale= trace= seed=]\n");
     return 2;
   }
   if (o.trace != "loading") Medium(o);

@@ -400,6 +400,9 @@ static void free_used_block(alloy_tlsf *tlsf, tlsf_block *block) {
   tlsf_block_insert(tlsf, block);
   /* dirty_bytes stays 0 without a limit. */
   if (ALLOY_UNLIKELY(tlsf->dirty_bytes > tlsf->dirty_limit)) tlsf_purge_dirty(tlsf);
+  if (ALLOY_UNLIKELY(tlsf->dirty_age != 0) && tlsf->dirty_oldest != NULL &&
+      tlsf->deallocations - block_dirty_links(tlsf->dirty_oldest)->since > tlsf->dirty_age)
+    tlsf_purge_aged(tlsf);
   /* UINT64_MAX without a spare that can decay. */
   if (ALLOY_UNLIKELY(tlsf->deallocations >= tlsf->spare_deadline)) tlsf_spare_release_oldest(tlsf);
 }

@@ -33,7 +33,16 @@
  * pools per 80k loads, now ~120-160), with the medium trace's fragmentation
  * unchanged on 5 of 6 replayed seeds (+1.1 points on the sixth). Larger
  * pools (2-8 MiB growth) load faster still but hold 1-18 points more on the
- * medium trace, whose 1 MiB pools then rarely empty: growth stays 1 MiB.
+ * medium trace, whose 1 MiB pools then rarely empty: growth stays 1 MiB for
+ * requests up to growth_size / 8. Larger ones (assets) that find no room
+ * grow the heap by config.growth_divisor's share of the bytes held
+ * (ALLOY_TLSF_DEFAULT_GROWTH_DIVISOR: 1/16), so the pools mapped grow with
+ * the logarithm of the footprint: on report_traces' loading (scale 4, three
+ * seeds) ~150 pools grown -> ~50, 0.5 -> 0.3 page faults per load, held
+ * 82-86 -> 84-93 MiB; in the report (--scale=4, three runs alternating)
+ * 609-672 -> 703-888 k loads per CPU second, 0.86-0.92x -> 1.27-1.69x
+ * glibc's in the same runs. Growing every request by the share instead
+ * holds 0.9 points more on bench/tlsf:fragmentation (12.6 % not 11.7 %).
  *
  * Memory held is what the pools hold minus the whole pages inside free
  * blocks that were never touched or were purged: those pages stay mapped and
@@ -44,7 +53,7 @@
  * rounding cost 8-23 bytes a block): on bench/tlsf:fragmentation (random
  * 256 B - 64 KiB blocks, 64 MiB live) 12.8 % of the live bytes, the same as
  * glibc, of which 10.0 points are whole free pages and 2.6 points the
- * partial pages at the ends of the ~1600 free blocks. Three ways to give free
+ * partial pages at the ends of the ~1600 free blocks. Four ways to give free
  * pages back, each costing a system call per purged block and a page fault
  * per purged page that is reused later:
  *   - config.dirty_limit: the free blocks holding whole pages are kept on a
@@ -56,10 +65,31 @@
  *     On the trace above: 4 MiB -> 8.3 % (worst 9.9 % instead of 20.1 %),
  *     1 MiB -> 4.1 %. It bounds the resident free memory of a large heap.
  *   - config.purge_threshold: every free of a block with at least that many
- *     bytes of whole pages purges it at once (64 KiB -> 7.6 %).
+ *     bytes of whole pages purges it at once (64 KiB -> 7.6 %). It is the
+ *     wrong tool for loading: a freed asset is purged and every page of the
+ *     next one faults in again (report loading, --scale=4, 3 seeds: 64 KiB
+ *     to 512 KiB thresholds cut loads per second from 590-690k to 26-46k,
+ *     10-18 page faults per load instead of 0.5; 1 MiB, the growth size,
+ *     changes nothing on either trace).
+ *   - config.dirty_age (default ALLOY_TLSF_DEFAULT_DIRTY_AGE, 4096): a free
+ *     block whose pages stayed resident and unused for that many frees is
+ *     purged, oldest first, at most 4 per free (the dirty list kept in free
+ *     order). Blocks reused soon are never purged, so few purged pages fault
+ *     back in. On the trace above (seeds 42 and 7) the defaults hold 11.6-
+ *     11.7 % instead of 13.2 % (worst 18.2-19.2 % instead of 20.1-21.3 %;
+ *     glibc 12.8-12.9 %, worst 19.3-20.3 %) with ~1 purge per 700 frees;
+ *     8192 frees give 12.5-12.8 % with ~1 per 9000. The price: the links of
+ *     every free block of a page or more are kept on each free and allocate
+ *     (1.1-1.6x the time per operation on that trace, noisy machine, three
+ *     runs each; the report's medium allocate P50 40-50 -> 50-61 ns), and
+ *     the purges themselves lengthen the free tail (P99.9 ~1 -> 9-12 us).
+ *     On the report's medium trace it purges only ~40 blocks per run
+ *     (fragmentation unchanged within a point); loading is unchanged. 0
+ *     turns it off: no dirty list, no system call.
  *   - alloy_tlsf_trim(): everything, on demand, at a quiet moment.
- * Both settings are 0 by default: allocate and free then make no system
- * call and track nothing, the trade-off a latency-bound heap wants. Only
+ * dirty_limit and purge_threshold are 0 by default; with dirty_age 0 too,
+ * allocate and free make no system call and track nothing, the trade-off a
+ * latency-bound heap wants. Only
  * whole pages can go back, so no policy gets below the partial pages
  * (about 2.7 % on the trace above, where the spec asks for 1.5 %).
  *
@@ -118,6 +148,8 @@ typedef struct alloy_tlsf_config {
   size_t initial_pool_size;  /* bytes of the first pool, allocated with the instance (0: none) */
   alloy_tlsf_growth growth;
   size_t growth_size;        /* smallest pool added on growth (0: ALLOY_TLSF_DEFAULT_GROWTH) */
+  size_t growth_divisor;     /* growth for a request above growth_size / 8 is also at least the bytes held
+                                / this (0: growth_size only; see "Spare pools" above) */
   size_t max_bytes;          /* cap on the bytes of initial and grown pools (0: none) */
   alloy_resource *parent;    /* where the instance and its pools come from under GROW_PARENT */
   int numa_node;             /* node for platform memory, or ALLOY_TLSF_NUMA_NONE / _LOCAL */
@@ -128,14 +160,19 @@ typedef struct alloy_tlsf_config {
                                 them back to the OS at once (0: never; alloy_tlsf_trim does it on demand) */
   size_t dirty_limit;        /* resident bytes of whole free pages kept for reuse; a free that leaves more
                                 purges the longest-unused free blocks (0: no limit; see "Purging" above) */
+  uint64_t dirty_age;        /* frees after which the whole pages of a free block still unused are purged
+                                (0: never; see "Purging" above) */
 } alloy_tlsf_config;
 
 #define ALLOY_TLSF_DEFAULT_GROWTH ((size_t)1 << 20)
 #define ALLOY_TLSF_DEFAULT_SPARE ((size_t)8 << 20)
 #define ALLOY_TLSF_DEFAULT_SPARE_DECAY 1024u
+#define ALLOY_TLSF_DEFAULT_DIRTY_AGE 4096u
+#define ALLOY_TLSF_DEFAULT_GROWTH_DIVISOR 16u
 
 /* Platform growth, 1 MiB initial pool, up to ALLOY_TLSF_DEFAULT_SPARE of
- * empty pools kept, pools on the calling thread's node. */
+ * empty pools kept, free pages unused for ALLOY_TLSF_DEFAULT_DIRTY_AGE frees
+ * purged, pools on the calling thread's node. */
 alloy_tlsf_config alloy_tlsf_config_default(void);
 
 /* Creates an instance as configured. ALLOY_E_INVALID_ARGUMENT for a bad config

@@ -64,6 +64,9 @@ static alloy_status check_dirty_list(const alloy_tlsf *tlsf, size_t *count) {
     size_t interior;
     EXPECT(tlsf_block_is_tracked(tlsf, block, &interior), block, block_size(block), "dirty block has no whole page");
     EXPECT(block_dirty_links(block)->newer == newer, block, block_size(block), "dirty list back link is broken");
+    EXPECT(block_dirty_links(block)->since <= tlsf->deallocations &&
+               (newer == NULL || block_dirty_links(block)->since <= block_dirty_links(newer)->since),
+           block, block_size(block), "dirty list is out of age order");
     EXPECT(++*count <= tlsf->used_blocks + tlsf->pool_count + 1, block, 0, "dirty list has a cycle");
   }
   EXPECT(tlsf->dirty_oldest == newer, tlsf, 0, "dirty list tail is wrong");

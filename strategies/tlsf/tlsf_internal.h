@@ -29,11 +29,11 @@
  *      interiors over the PURGED blocks on the free lists. A split keeps the
  *      flag on both parts (each interior lies inside the old one); a merge
  *      drops it (the other part's pages are resident).
- *   9. With a dirty limit configured, every free block whose interior holds
+ *   9. With a dirty limit or age configured, every free block whose interior holds
  *      at least one page carries two more links after its free-list links
  *      (tlsf_dirty_links). It is on the dirty list, newest first, exactly
  *      when it is not purged; dirty_bytes is the sum of the interiors on that
- *      list. A block whose purge failed stays off the list with prev == NULL
+ *      list, and `since` never decreases from the oldest to the newest. A block whose purge failed stays off the list with prev == NULL
  *      (and is not the newest), so "on the list" is read from the links alone.
  *  10. On every free list the resident blocks come first and the PURGED ones
  *      last (tails[fl][sl] is the last block): allocation takes the head, so
@@ -120,6 +120,7 @@ ALLOY_STATIC_ASSERT((BLOCK_SIZE_MIN & BLOCK_FLAGS) == 0, "flags live in bits siz
 typedef struct tlsf_dirty_links {
   tlsf_block *newer; /* towards dirty_newest */
   tlsf_block *older; /* towards dirty_oldest */
+  uint64_t since;    /* deallocations count when it joined the list (dirty_age) */
 } tlsf_dirty_links;
 
 /* Words a free block keeps at the start of its payload: the free-list links
@@ -185,13 +186,15 @@ struct alloy_tlsf {
   /* Configuration. */
   alloy_tlsf_growth growth;
   size_t growth_size;
+  size_t growth_divisor; /* 0: pools of growth_size only */
   size_t max_bytes;
   alloy_resource *parent;
   int numa_node; /* resolved: a node, or ALLOY_TLSF_NUMA_NONE */
   size_t spare_limit;     /* bytes of empty grown pools kept (SIZE_MAX: keep_empty_pools) */
   uint64_t spare_decay;   /* 0: spares never decay */
   size_t purge_threshold; /* 0: only alloy_tlsf_trim purges */
-  size_t dirty_limit;     /* 0: no dirty list (invariant 9 does not apply) */
+  size_t dirty_limit;     /* 0: no dirty list (invariant 9 does not apply); SIZE_MAX: only dirty_age */
+  uint64_t dirty_age;     /* 0: pages never purged for their age */
   size_t page_size;
 
   /* Where the control structure itself came from. */
@@ -292,6 +295,7 @@ int tlsf_dirty_contains(const alloy_tlsf *tlsf, const tlsf_block *block);
 void tlsf_dirty_push(alloy_tlsf *tlsf, tlsf_block *block, size_t interior);
 void tlsf_dirty_unlink(alloy_tlsf *tlsf, tlsf_block *block, size_t interior);
 void tlsf_purge_dirty(alloy_tlsf *tlsf);
+void tlsf_purge_aged(alloy_tlsf *tlsf);
 void tlsf_list_move_to_tail(alloy_tlsf *tlsf, tlsf_block *block);
 void tlsf_purge_if_large(alloy_tlsf *tlsf, tlsf_block *block);
 void tlsf_control_init(alloy_tlsf *tlsf);

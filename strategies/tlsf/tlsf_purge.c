@@ -1,7 +1,8 @@
 /* TLSF purging: giving the whole pages inside free blocks back to the OS, at
  * once (purge_threshold), on demand (alloy_tlsf_trim, which gives the spare
  * pools back first), or oldest first once the resident free pages exceed a
- * limit (dirty_limit, invariant 9). */
+ * limit (dirty_limit) or have stayed unused too long (dirty_age; both keep
+ * the dirty list, invariant 9). */
 #include "alloy/align.h"
 #include "alloy/vm.h"
 #include "strategies/tlsf/tlsf_internal.h"
@@ -38,6 +39,7 @@ void tlsf_dirty_push(alloy_tlsf *tlsf, tlsf_block *block, size_t interior) {
   TLSF_EXPOSE(links, sizeof *links);
   links->newer = NULL;
   links->older = tlsf->dirty_newest;
+  links->since = tlsf->deallocations;
   if (tlsf->dirty_newest != NULL) block_dirty_links(tlsf->dirty_newest)->newer = block;
   else tlsf->dirty_oldest = block;
   tlsf->dirty_newest = block;
@@ -96,6 +98,19 @@ static size_t purge_listed_block(alloy_tlsf *tlsf, tlsf_block *block) {
 void tlsf_purge_dirty(alloy_tlsf *tlsf) {
   const size_t target = tlsf->dirty_limit - tlsf->dirty_limit / 4;
   for (unsigned n = 0; n < PURGE_BATCH_BLOCKS && tlsf->dirty_bytes > target && tlsf->dirty_oldest != NULL; ++n)
+    purge_listed_block(tlsf, tlsf->dirty_oldest);
+}
+
+/* The slow path of a free after which the oldest dirty block has stayed
+ * resident and unused for more than dirty_age frees: purges the blocks that
+ * old, oldest first, at most PURGE_BATCH_BLOCKS of them (the list is in age
+ * order, so the rest wait for the next frees). Pages free for that long are
+ * mostly those a heap below its peak no longer needs; pages reused soon
+ * after their free are never purged, so few purged pages fault back in. */
+void tlsf_purge_aged(alloy_tlsf *tlsf) {
+  for (unsigned n = 0; n < PURGE_BATCH_BLOCKS && tlsf->dirty_oldest != NULL &&
+                       tlsf->deallocations - block_dirty_links(tlsf->dirty_oldest)->since > tlsf->dirty_age;
+       ++n)
     purge_listed_block(tlsf, tlsf->dirty_oldest);
 }
 

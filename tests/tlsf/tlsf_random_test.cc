@@ -169,6 +169,24 @@ TEST_P(TlsfRandom, PurgingTheOldestFreePagesPastADirtyLimit) {
   alloy_tlsf_destroy(tlsf);
 }
 
+// Free pages purged for their age, alone or under a dirty limit too, with
+// spares decaying: the check after every step covers the age order.
+TEST_P(TlsfRandom, PurgingFreePagesPastTheirAge) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 256 << 10;
+  config.growth_size = 128 << 10;
+  config.dirty_age = 1 + Steps(1500) / 100 * GetParam();  // a few percent of the steps
+  config.dirty_limit = GetParam() % 2 ? 0 : 64 << 10;
+  config.spare_decay = 64;
+  alloy_tlsf *tlsf = nullptr;
+  ASSERT_EQ(alloy_tlsf_create(&config, &tlsf), ALLOY_OK);
+  RunSequence(tlsf, GetParam() * 61 + 5, Steps(1500), false);
+  EXPECT_GT(StatsOf(tlsf).purge_calls, 0u) << "free pages outlived the age and were purged";
+  EXPECT_EQ(TrimAndCheck(tlsf).dirty_bytes, 0u);
+  RunSequence(tlsf, GetParam() * 67 + 3, Steps(500), false);
+  alloy_tlsf_destroy(tlsf);
+}
+
 TEST_P(TlsfRandom, DirtyLimitTogetherWithThresholdAndKeptPools) {
   alloy_tlsf_config config = alloy_tlsf_config_default();
   config.initial_pool_size = 128 << 10;

@@ -732,6 +732,7 @@ TEST(TlsfPurge, AFailedPurgeLeavesTheBlockResidentAndOffTheDirtyList) {
 TEST(TlsfPurge, NoDirtyLimitMeansNoPurgeCalls) {
   alloy_tlsf_config config = alloy_tlsf_config_default();
   config.dirty_limit = 0;
+  config.dirty_age = 0;
   config.initial_pool_size = 1 << 20;
   config.growth = ALLOY_TLSF_GROW_NONE;
   alloy_tlsf *tlsf = Create(config);
@@ -752,10 +753,119 @@ TEST(TlsfPurge, NoDirtyLimitMeansNoPurgeCalls) {
   alloy_tlsf_destroy(tlsf);
 }
 
+// config.dirty_age: a free block's pages are purged once it has stayed free
+// and unused for more than that many frees, and not a free earlier; a block
+// reused in time is never purged.
+TEST(TlsfPurge, DirtyAgePurgesPagesUnusedForThatManyFrees) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 2 << 20;
+  config.growth = ALLOY_TLSF_GROW_NONE;
+  config.dirty_limit = 0;
+  config.dirty_age = 40;
+  alloy_tlsf *tlsf = Create(config);
+  alloy_block hole, fence;
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 100000, 16, &hole), ALLOY_OK);
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 64, 16, &fence), ALLOY_OK);
+  // Small blocks to free one by one, every other one kept so none merge.
+  std::vector<alloy_block> small(6 * config.dirty_age);
+  for (alloy_block &block : small) ASSERT_EQ(alloy_tlsf_allocate(tlsf, 64, 16, &block), ALLOY_OK);
+  size_t next_small = 0;
+  auto free_small = [&] {
+    ASSERT_EQ(alloy_tlsf_deallocate(tlsf, small[next_small]), ALLOY_OK);
+    next_small += 2;
+  };
+  std::memset(hole.ptr, 0xab, hole.size);
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(tlsf, &stats);
+  const size_t purged_at_start = stats.purged_bytes;  // the untouched tail of the pool
+
+  // Freed and taken back before its age: never purged.
+  ASSERT_EQ(alloy_tlsf_deallocate(tlsf, hole), ALLOY_OK);
+  for (uint64_t i = 0; i < config.dirty_age / 2; ++i) free_small();
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 100000, 16, &hole), ALLOY_OK);
+  for (uint64_t i = 0; i < config.dirty_age; ++i) free_small();
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_EQ(stats.purge_calls, 0u) << "the block was reused before its age";
+  std::memset(hole.ptr, 0xcd, hole.size);
+
+  // Left free: resident for dirty_age more frees, purged at the next one.
+  ASSERT_EQ(alloy_tlsf_deallocate(tlsf, hole), ALLOY_OK);
+  for (uint64_t i = 0; i < config.dirty_age; ++i) free_small();
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_EQ(stats.purge_calls, 0u) << "not older than the age yet";
+  EXPECT_GE(stats.dirty_bytes, 90000u);
+  free_small();
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_EQ(stats.purge_calls, 1u) << "one call for the aged block";
+  EXPECT_EQ(stats.dirty_bytes, 0u);
+  EXPECT_GE(stats.purged_bytes, purged_at_start + 90000);
+  EXPECT_EQ(stats.held_bytes, stats.pool_bytes - stats.purged_bytes);
+  ASSERT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+
+  // The purged pages serve the next request like any others.
+  ASSERT_EQ(alloy_tlsf_allocate(tlsf, 100000, 16, &hole), ALLOY_OK);
+  alloy_test::Fill(hole.ptr, 100000, 7);
+  EXPECT_TRUE(alloy_test::Check(hole.ptr, 100000, 7));
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf, hole), ALLOY_OK);
+  for (size_t i = 1; i < small.size(); i += 2) EXPECT_EQ(alloy_tlsf_deallocate(tlsf, small[i]), ALLOY_OK);
+  for (; next_small < small.size(); next_small += 2) EXPECT_EQ(alloy_tlsf_deallocate(tlsf, small[next_small]), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_deallocate(tlsf, fence), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_destroy(tlsf);
+}
+
+// config.growth_divisor: each grown pool is at least the bytes held / the
+// divisor, so a heap that keeps growing maps a few large pools rather than
+// many small ones, and never past max_bytes.
+TEST(TlsfPools, GrowthByAShareOfTheHeldBytes) {
+  for (size_t divisor : {size_t{0}, size_t{4}}) {
+    alloy_tlsf_config config = alloy_tlsf_config_default();
+    config.initial_pool_size = 0;
+    config.growth_size = 64 << 10;
+    config.growth_divisor = divisor;
+    config.max_bytes = 12 << 20;
+    alloy_tlsf *tlsf = Create(config);
+    std::vector<alloy_block> blocks;
+    alloy_block block;
+    while (alloy_tlsf_allocate(tlsf, 32 << 10, 16, &block) == ALLOY_OK) blocks.push_back(block);
+    alloy_tlsf_stats stats;
+    alloy_tlsf_get_stats(tlsf, &stats);
+    EXPECT_LE(stats.pool_bytes, config.max_bytes) << "divisor " << divisor;
+    EXPECT_GE(blocks.size(), 190u) << "the cap, not the divisor, ended the growth";
+    if (divisor == 0) {
+      EXPECT_GE(stats.pool_count, 150u) << "64 KiB pools, each holding one block";
+    } else {
+      EXPECT_LE(stats.pool_count, 30u) << "pools grew by a quarter of the held bytes";
+    }
+    EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+    for (const alloy_block &b : blocks) EXPECT_EQ(alloy_tlsf_deallocate(tlsf, b), ALLOY_OK);
+    alloy_tlsf_destroy(tlsf);
+  }
+}
+
+// Requests up to growth_size / 8 keep growth_size pools whatever the divisor.
+TEST(TlsfPools, SmallRequestsGrowByGrowthSizeOnly) {
+  alloy_tlsf_config config = alloy_tlsf_config_default();
+  config.initial_pool_size = 0;
+  config.growth_size = 64 << 10;
+  config.growth_divisor = 4;
+  alloy_tlsf *tlsf = Create(config);
+  std::vector<alloy_block> blocks(2000);
+  for (alloy_block &block : blocks) ASSERT_EQ(alloy_tlsf_allocate(tlsf, 2000, 16, &block), ALLOY_OK);
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(tlsf, &stats);
+  EXPECT_GE(stats.pool_count, (2000u * 2016u) / (64u << 10)) << "64 KiB pools only";
+  EXPECT_LE(stats.pool_bytes, (stats.pool_count + 1) * (64u << 10) + alloy_tlsf_control_size() + 4096);
+  for (const alloy_block &b : blocks) EXPECT_EQ(alloy_tlsf_deallocate(tlsf, b), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_check(tlsf), ALLOY_OK);
+  alloy_tlsf_destroy(tlsf);
+}
+
 TEST(TlsfPools, OwnershipHoldsBeyondTheIndexedPools) {
   alloy_tlsf_config config = alloy_tlsf_config_default();
   config.initial_pool_size = 0;
   config.growth_size = 16 << 10;
+  config.growth_divisor = 0;  // one 16 KiB pool per block
   config.spare_bytes = 0;  // emptied pools go back, so left-out pools move into the index
   alloy_tlsf *tlsf = Create(config);
   std::vector<alloy_block> blocks;
