@@ -60,3 +60,19 @@ def alloy_binary(name, srcs, deps = [], copts = [], **kwargs):
         copts = ALLOY_C_COPTS + copts,
         **kwargs
     )
+
+def alloy_benchmark(name, srcs, deps = [], copts = [], own_main = False, **kwargs):
+    """A per-strategy Google Benchmark (C++) with the shared loops and clocks.
+
+    own_main: the program defines main() itself (e.g. to print ratio tables).
+    """
+    native.cc_binary(
+        name = name,
+        srcs = srcs,
+        copts = ALLOY_CXX_COPTS + copts,
+        deps = deps + [
+            "//bench/strategy_support",
+            "@com_google_benchmark//:benchmark",
+        ] + ([] if own_main else ["@com_google_benchmark//:benchmark_main"]),
+        **kwargs
+    )
