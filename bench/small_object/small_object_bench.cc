@@ -22,20 +22,18 @@
 #include <x86intrin.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <ctime>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include <benchmark/benchmark.h>
 
 #include "alloy/small_object.h"
+#include "bench/strategy_support/percentile.h"
+#include "bench/strategy_support/producer_consumer.h"
 
 namespace {
 
@@ -248,28 +246,20 @@ void Latency(benchmark::State &state) {
     if (batch_ticks.size() < (1 << 16)) batch_ticks.push_back(static_cast<uint32_t>(b1 - b0));
   }
   for (size_t k = 0; k < kLive; ++k) A::Free(live[k], live_size[k]);
-  auto percentile = [&](std::vector<uint32_t> &v, double q) {
-    if (v.empty()) return 0.0;
-    size_t n = static_cast<size_t>(q * static_cast<double>(v.size() - 1));
-    std::nth_element(v.begin(), v.begin() + static_cast<long>(n), v.end());
-    double ticks = static_cast<double>(v[n]) - static_cast<double>(empty);
+  // Timed one at a time: the timer's own cost comes off each sample.
+  auto percentile_ns = [&](std::vector<uint32_t> &v, double q) {
+    const double ticks = alloy_bench::Percentile(v, q) - static_cast<double>(empty);
     return (ticks < 0 ? 0 : ticks) / TicksPerNs();
   };
-  state.counters["alloc_p50_ns"] = percentile(alloc_ticks, 0.50);
-  state.counters["alloc_p99_ns"] = percentile(alloc_ticks, 0.99);
-  state.counters["free_p50_ns"] = percentile(free_ticks, 0.50);
-  state.counters["free_p99_ns"] = percentile(free_ticks, 0.99);
+  state.counters["alloc_p50_ns"] = percentile_ns(alloc_ticks, 0.50);
+  state.counters["alloc_p99_ns"] = percentile_ns(alloc_ticks, 0.99);
+  state.counters["free_p50_ns"] = percentile_ns(free_ticks, 0.50);
+  state.counters["free_p99_ns"] = percentile_ns(free_ticks, 0.99);
   state.counters["timer_ns"] = static_cast<double>(empty) / TicksPerNs();
   // Per operation from batches of 128 operations: fine-grained, but a slow
   // operation is averaged with its batch.
-  auto batch_percentile = [&](double q) {
-    if (batch_ticks.empty()) return 0.0;
-    size_t n = static_cast<size_t>(q * static_cast<double>(batch_ticks.size() - 1));
-    std::nth_element(batch_ticks.begin(), batch_ticks.begin() + static_cast<long>(n), batch_ticks.end());
-    return static_cast<double>(batch_ticks[n]) / 128.0 / TicksPerNs();
-  };
-  state.counters["batch_p50_ns"] = batch_percentile(0.50);
-  state.counters["batch_p99_ns"] = batch_percentile(0.99);
+  state.counters["batch_p50_ns"] = alloy_bench::Percentile(batch_ticks, 0.50) / 128.0 / TicksPerNs();
+  state.counters["batch_p99_ns"] = alloy_bench::Percentile(batch_ticks, 0.99) / 128.0 / TicksPerNs();
 }
 
 template <class A>
@@ -297,35 +287,6 @@ void WorkingSet10k(benchmark::State &state) {
       benchmark::Counter(static_cast<double>(state.iterations()) * 64, benchmark::Counter::kIsRate);
 }
 
-// Hand-off of chunks between the producer and the consumer: two buffers,
-// each filled by the producer and emptied by the consumer in turn. Waiting
-// blocks (no spinning), so an oversubscribed machine measures the
-// allocators, not the scheduler.
-class Baton {
- public:
-  void Give() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++count_;
-    cv_.notify_one();
-  }
-  void Take() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    cv_.wait(lock, [&] { return count_ > 0; });
-    --count_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  int count_ = 0;
-};
-
-double ThreadCpuNs() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
-}
-
 // One thread allocates, the other frees what it got: every free is remote.
 // Reports blocks per second of wall time and the CPU time each side spent
 // per block (the steadier figure on a shared machine).
@@ -333,38 +294,9 @@ template <class A>
 void ProducerConsumer(benchmark::State &state) {
   if (!A::Available()) return state.SkipWithError("allocator not loaded");
   const std::vector<size_t> &sizes = Sizes();
-  constexpr size_t kChunk = 4096, kChunks = 64;
-  static void *buffers[2][kChunk];
-  double producer_cpu = 0, consumer_cpu = 0;
-  for (auto _ : state) {
-    Baton filled[2], emptied[2];
-    emptied[0].Give();
-    emptied[1].Give();
-    std::thread consumer([&] {
-      double t0 = ThreadCpuNs();
-      for (size_t c = 0; c < kChunks; ++c) {
-        filled[c & 1].Take();
-        void **buffer = buffers[c & 1];
-        for (size_t i = 0; i < kChunk; ++i) A::Free(buffer[i], sizes[(c * kChunk + i) & (kSizeCount - 1)]);
-        emptied[c & 1].Give();
-      }
-      consumer_cpu += ThreadCpuNs() - t0;
-    });
-    double t0 = ThreadCpuNs();
-    for (size_t c = 0; c < kChunks; ++c) {
-      emptied[c & 1].Take();
-      void **buffer = buffers[c & 1];
-      for (size_t i = 0; i < kChunk; ++i) buffer[i] = A::Alloc(sizes[(c * kChunk + i) & (kSizeCount - 1)]);
-      filled[c & 1].Give();
-    }
-    producer_cpu += ThreadCpuNs() - t0;
-    consumer.join();
-  }
-  const double blocks = static_cast<double>(state.iterations()) * kChunk * kChunks;
-  state.counters["blocks_per_s"] = benchmark::Counter(blocks, benchmark::Counter::kIsRate);
-  state.counters["producer_cpu_ns"] = producer_cpu / blocks;
-  state.counters["consumer_cpu_ns"] = consumer_cpu / blocks;
-  state.counters["cpu_ns_per_block"] = (producer_cpu + consumer_cpu) / blocks;
+  alloy_bench::RunProducerConsumer(
+      state, [&](size_t n) { return A::Alloc(sizes[n & (kSizeCount - 1)]); },
+      [&](void *p, size_t n) { A::Free(p, sizes[n & (kSizeCount - 1)]); });
 }
 
 // The owner reclaims `range(0)` blocks another thread freed: one exchange

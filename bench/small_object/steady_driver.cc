@@ -5,20 +5,13 @@
 //     --toggle-collect='*SteadyState*Replace*' steady_driver mimalloc 200000
 // (one command). It also prints the pairs per CPU second of the run (a rough
 // figure: the report's steady_10k row is the measurement).
-#include <time.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
 #include "bench/common/subjects.h"
 #include "bench/common/workloads.h"
-
-static double CpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "bench/strategy_support/process_clocks.h"
 
 int main(int argc, char** argv) {
   if (argc < 3) {
@@ -35,9 +28,9 @@ int main(int argc, char** argv) {
     alloy_bench::SteadyState steady(*allocator, live);
     if (!steady.ok()) return 1;
     // CPU time: the machine may be shared.
-    double t0 = CpuSeconds();
+    double t0 = alloy_bench::ThreadCpuSeconds();
     if (!steady.Replace(steps)) return 1;
-    double seconds = CpuSeconds() - t0;
+    double seconds = alloy_bench::ThreadCpuSeconds() - t0;
     std::printf("%s %.1f M pairs/s\n", name.c_str(), steps / seconds / 1e6);
     return 0;
   }
