@@ -221,7 +221,7 @@ static ALLOY_COLD alloy_status pool_new_slab(alloy_pool *pool, size_t blocks, bo
   ALLOY_TRY(alloy_vm_arena_grow(&pool->meta, sizeof(uintptr_t), sizeof(uintptr_t), &entry));
   ALLOY_MEM_UNDEFINED(entry, sizeof(uintptr_t));
   const size_t committed = pool_commit_span(pool, blocks);
-  void *memory;
+  void *memory = NULL; /* set by pool_take_slab on success */
   alloy_status status = pool_take_slab(pool, committed, &memory);
   if (status != ALLOY_OK) {
     alloy_vm_arena_rewind(&pool->meta, entry);
