@@ -62,14 +62,35 @@ static ALLOY_NOINLINE alloy_status allocate_general(alloy_small_object *heap, si
   return allocate_class(heap, alloy_so_cache_of(heap), cls, out);
 }
 
-/* The fast path: a table lookup for the class (alignments up to 16 index the
- * table directly; the table maps the invalid ones to SO_BAD_ALIGN), one
- * compare for the thread's cache, a pop from the current page. */
+/* The current page of the size step ran dry (or the step is above max_size). */
+static ALLOY_NOINLINE alloy_status allocate_direct_slow(alloy_small_object *heap, so_cache *cache, size_t step,
+                                                       alloy_block *out) {
+  return alloy_so_allocate_slow(heap, cache, heap->class_for[SO_DIRECT_ALIGN][step], out);
+}
+
+/* Alignments 1, 2, 4 and 8 (`align` at most SO_DIRECT_ALIGN): one bit test. */
+static ALLOY_ALWAYS_INLINE bool is_direct_align(size_t align) {
+  return ((SO_DIRECT_ALIGNS >> align) & 1u) != 0;
+}
+
+/* The fast path: one compare for the thread's cache, the current page of
+ * the size step from the cache's direct table, a pop from its free list.
+ * The size is bounded by a constant (the direct table marks the steps above
+ * this heap's max_size with the empty page); other alignments, a thread's
+ * first call and the sizes above every class go through allocate_general. */
 static ALLOY_ALWAYS_INLINE alloy_status allocate(alloy_small_object *heap, size_t size, size_t align,
                                                 alloy_block *out) {
-  if (ALLOY_UNLIKELY((size > heap->max_size) | (align >= SO_TABLE_ALIGNS) | (alloy_so_last.heap_id != heap->id)))
+  if (ALLOY_UNLIKELY((size > ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE) | (align > SO_DIRECT_ALIGN) |
+                     (alloy_so_last.heap_id != heap->id)))
     return allocate_general(heap, size, align, out);
-  return allocate_class(heap, alloy_so_last.cache, heap->class_for[align][(size + 7) >> 3], out);
+  if (ALLOY_UNLIKELY(!is_direct_align(align))) return allocate_general(heap, size, align, out);
+  so_cache *cache = alloy_so_last.cache;
+  size_t step = (size + 7) >> 3;
+  so_page *page = cache->direct[step];
+  void *block = page->free;
+  if (ALLOY_UNLIKELY(block == NULL)) return allocate_direct_slow(heap, cache, step, out);
+  alloy_so_hand_out(heap, page, block, out);
+  return ALLOY_OK;
 }
 
 alloy_status alloy_small_object_allocate(alloy_small_object *heap, size_t size, size_t align, alloy_block *out) {
@@ -114,8 +135,8 @@ static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_small_object *heap, so_
   ALLOY_TRACK_FREE(heap, ptr, page->block_size);
   (void)heap;
   page->free = ptr;
-  alloy_so_count(&page->frees);
-  if (ALLOY_UNLIKELY((uint32_t)page->frees == page->slow_at)) return alloy_so_local_free_slow(cache, page);
+  uint64_t frees = alloy_so_count(&page->frees);
+  if (ALLOY_UNLIKELY((uint32_t)frees == page->slow_at)) return alloy_so_local_free_slow(cache, page);
   return ALLOY_OK;
 }
 
@@ -146,8 +167,9 @@ static ALLOY_NOINLINE alloy_status deallocate_unbound(alloy_small_object *heap, 
 
 static ALLOY_ALWAYS_INLINE alloy_status deallocate(alloy_small_object *heap, alloy_block block, size_t align) {
   void *ptr = block.ptr;
+  char *pages_begin = heap->pages_begin; /* once: the atomic load below would make the compiler read it again */
   /* One compare keeps foreign pointers (NULL included) away from the descriptors. */
-  size_t offset = (size_t)((char *)ptr - heap->pages_begin);
+  size_t offset = (size_t)((char *)ptr - pages_begin);
   if (ALLOY_UNLIKELY(offset >= atomic_load_explicit(&heap->pages_bytes, memory_order_relaxed)))
     return report_foreign(heap, block, align, ALLOY_E_NOT_OWNED, 0, "outside the heap's pages");
 #if ALLOY_DEBUG
@@ -155,7 +177,7 @@ static ALLOY_ALWAYS_INLINE alloy_status deallocate(alloy_small_object *heap, all
 #else
   (void)align;
 #endif
-  so_page *page = alloy_so_page_at(heap, offset);
+  so_page *page = alloy_so_descriptor(pages_begin, offset >> heap->page_shift);
   if (ALLOY_UNLIKELY(alloy_so_last.heap_id != heap->id)) return deallocate_unbound(heap, page, ptr);
   so_cache *cache = alloy_so_last.cache;
   if (ALLOY_LIKELY(page->owner == cache)) return free_local(heap, cache, page, ptr);
@@ -205,8 +227,9 @@ alloy_status alloy_small_object_create(const alloy_small_object_config *config, 
   size_t cache_stride = alloy_align_up(sizeof(so_cache), ALLOY_CACHE_LINE);
   size_t heap_bytes = alloy_align_up(sizeof(alloy_small_object), ALLOY_CACHE_LINE);
   size_t page_capacity = c.capacity / c.page_size;
-  size_t descriptors_offset = alloy_align_up(heap_bytes + c.max_threads * cache_stride, alloy_vm_page_size());
-  size_t meta_size = alloy_align_up(descriptors_offset + page_capacity * sizeof(so_page), c.page_size);
+  size_t caches_end = alloy_align_up(heap_bytes + c.max_threads * cache_stride, alloy_vm_page_size());
+  size_t descriptors_reserved = alloy_align_up(page_capacity * sizeof(so_page), alloy_vm_page_size());
+  size_t meta_size = alloy_align_up(caches_end + descriptors_reserved, c.page_size);
   size_t arena_size = meta_size + c.capacity;
 
   void *arena;
@@ -233,7 +256,7 @@ alloy_status alloy_small_object_create(const alloy_small_object_config *config, 
   heap->arena_size = arena_size;
   heap->meta_size = meta_size;
   heap->pages_begin = (char *)arena + meta_size;
-  heap->descriptors = (so_page *)(void *)((char *)arena + descriptors_offset);
+  heap->descriptors_reserved = descriptors_reserved;
   atomic_init(&heap->pages_bytes, (size_t)0);
   heap->page_capacity = page_capacity;
   heap->meta_committed = first_commit;
@@ -305,7 +328,7 @@ static void sum_cache(const alloy_small_object *heap, const so_cache *cache, all
  * a `used` beyond its capacity, and counts nothing live this time. */
 static void sum_pages(const alloy_small_object *heap, alloy_small_object_stats *s, int64_t *live) {
   for (size_t i = 0; i < heap->pages_carved; ++i) {
-    const so_page *page = &heap->descriptors[i];
+    const so_page *page = alloy_so_page_by_index(heap, i);
     uint64_t allocations = alloy_so_counter_read(&page->allocations);
     uint64_t frees = alloy_so_counter_read(&page->frees);
     uint32_t reclaimed = __atomic_load_n(&page->reclaimed, __ATOMIC_RELAXED);

@@ -10,7 +10,21 @@ void alloy_so_cache_init(alloy_small_object *heap, so_cache *cache) {
   memset(cache, 0, sizeof *cache);
   cache->heap = heap;
   for (size_t cls = 0; cls <= SO_BAD_ALIGN; ++cls) cache->classes[cls].current = &heap->empty_page;
+  for (size_t step = 0; step < SO_SIZE_STEPS; ++step) cache->direct[step] = &heap->empty_page;
   alloy_remote_free_inbox_init(&cache->inbox);
+}
+
+/* Makes `page` the current page of class `cls`, in classes[] and in every
+ * size step of direct[] the class serves (a contiguous run ending at the
+ * class's own size). */
+static void set_current(so_cache *cache, size_t cls, so_page *page) {
+  const alloy_small_object *heap = cache->heap;
+  cache->classes[cls].current = page;
+  const uint8_t *row = heap->class_for[SO_DIRECT_ALIGN];
+  for (size_t step = heap->class_sizes[cls] / 8u; row[step] == cls; --step) {
+    cache->direct[step] = page;
+    if (step == 0) break;
+  }
 }
 
 /* ---- Page lists (owner only) --------------------------------------------- */
@@ -206,7 +220,7 @@ alloy_status alloy_so_allocate_slow(alloy_small_object *heap, so_cache *cache, s
   }
   /* 3. Another page of this class with free blocks, else an empty one. */
   if (page != &heap->empty_page) alloy_so_page_set_state(page, SO_PAGE_FULL);
-  cc->current = &heap->empty_page;
+  set_current(cache, cls, &heap->empty_page);
   page = cc->partial;
   if (page != NULL) {
     partial_unlink(cache, page);
@@ -215,7 +229,7 @@ alloy_status alloy_so_allocate_slow(alloy_small_object *heap, so_cache *cache, s
     ALLOY_TRY(fresh_page(heap, cache, cls, &page));
   }
   alloy_so_page_set_state(page, SO_PAGE_CURRENT);
-  cc->current = page;
+  set_current(cache, cls, page);
   alloy_so_hand_out(heap, page, page->free, out);
   return ALLOY_OK;
 }
@@ -268,7 +282,7 @@ static void release_empty_current(so_cache *cache) {
   for (size_t cls = 0; cls < heap->class_count; ++cls) {
     so_page *page = cache->classes[cls].current;
     if (page != &heap->empty_page && alloy_so_page_used(page) == 0) {
-      cache->classes[cls].current = &heap->empty_page;
+      set_current(cache, cls, &heap->empty_page);
       alloy_so_heap_page_release_locked(heap, page);
     }
   }

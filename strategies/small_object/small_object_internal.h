@@ -5,12 +5,15 @@
  *                         thread exit and adoption.
  *
  * Layout of one heap: a single reservation, aligned to the page size,
- *   [ heap struct | max_threads cache slots | page descriptors | pages ... ]
+ *   [ heap struct | max_threads cache slots | ... | page descriptors | pages ... ]
  * Cache slots are committed as caches are created, descriptors and pages as
- * pages are first used. A block's page descriptor is found from the pointer
- * alone: descriptors[(ptr - pages_begin) >> page_shift]. Descriptors live in
- * one dense array rather than at the start of each page: page-aligned
- * headers would all fall into the same few cache sets and evict each other.
+ * pages are first used. The descriptors end where the pages begin and run
+ * downwards, page i's at ((so_page *)pages_begin)[-1 - i], so a block's
+ * descriptor is found from the pointer and pages_begin alone (no base of
+ * its own to load): index (ptr - pages_begin) >> page_shift. Descriptors
+ * live in one dense array rather than at the start of each page:
+ * page-aligned headers would all fall into the same few cache sets and
+ * evict each other.
  *
  * Ownership rules (who may touch what):
  *   - a page's owner-side fields (free, used, state, lists, unbuilt) belong
@@ -50,6 +53,8 @@
 #define SO_SIZE_STEPS (ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE / 8u + 1u) /* table index (size + 7) / 8 */
 #define SO_ROW_SHIFT 8u /* class table rows are 2^8 entries apart: the index is a shift and an add */
 #define SO_TABLE_ALIGNS 17u /* the class table is indexed by the alignment itself, 0 .. 16 */
+#define SO_DIRECT_ALIGN 8u  /* alignments up to this one use so_cache.direct */
+#define SO_DIRECT_ALIGNS ((1u << 1) | (1u << 2) | (1u << 4) | (1u << 8)) /* bit a: a valid such alignment */
 #define SO_NO_CLASS SO_MAX_CLASSES       /* table entry for (size, align) pairs no class serves */
 #define SO_BAD_ALIGN (SO_MAX_CLASSES + 1u) /* table entry for alignments that are not powers of two */
 #define SO_MIN_PAGE_SIZE (16u * 1024u)
@@ -128,6 +133,13 @@ typedef struct so_outgoing {
 } so_outgoing;
 
 struct so_cache {
+  /* direct[(size + 7) / 8]: the current page of the class a request for
+   * `size` bytes aligned to at most 8 maps to (every class's blocks are
+   * 8-aligned, so such alignments need no class of their own), the heap's
+   * empty page above max_size. The allocation fast path's one lookup: no
+   * class number between the size and the page. Mirrors classes[].current;
+   * alloy_so_set_current keeps the two in step. */
+  so_page *direct[SO_SIZE_STEPS];
   so_class_cache classes[SO_MAX_CLASSES + 2]; /* the last two, SO_NO_CLASS and SO_BAD_ALIGN, are always slow */
   alloy_small_object *heap;
   so_page *stash;          /* empty pages kept for reuse */
@@ -149,7 +161,6 @@ struct alloy_small_object {
   size_t max_align;
   unsigned page_shift;     /* log2(page_size) */
   char *pages_begin;
-  so_page *descriptors;    /* one per page of the reservation */
   _Atomic(size_t) pages_bytes; /* committed prefix of the page area: owns() and free check against it */
   uint8_t class_for[SO_TABLE_ALIGNS][1u << SO_ROW_SHIFT]; /* [align][(size + 7) / 8] for align <= 16 */
   /* Configuration. */
@@ -160,6 +171,7 @@ struct alloy_small_object {
   char *arena;
   size_t arena_size;
   size_t meta_size;
+  size_t descriptors_reserved; /* bytes below pages_begin kept for descriptors, whole OS pages */
   alloy_thread_exit_key key;
   /* Everything below is guarded by lock. */
   alloy_spin_lock lock;
@@ -238,19 +250,33 @@ static ALLOY_ALWAYS_INLINE so_cache *alloy_so_cache_of(alloy_small_object *heap)
   return alloy_so_cache_bind(heap);
 }
 
-/* The descriptor of the page at `offset` bytes into the page area. */
-static ALLOY_ALWAYS_INLINE so_page *alloy_so_page_at(const alloy_small_object *heap, size_t offset) {
-  return &heap->descriptors[offset >> heap->page_shift];
+/* The descriptor of page `index` of the page area that starts at
+ * `pages_begin` (see the layout above). */
+static ALLOY_ALWAYS_INLINE so_page *alloy_so_descriptor(char *pages_begin, size_t index) {
+  return (so_page *)(void *)pages_begin - 1 - index;
 }
 
-/* n more, from the writing thread only: no atomic read-modify-write. */
-static ALLOY_ALWAYS_INLINE void alloy_so_add(so_counter *counter, uint64_t n) {
-  __atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+static ALLOY_ALWAYS_INLINE so_page *alloy_so_page_by_index(const alloy_small_object *heap, size_t index) {
+  return alloy_so_descriptor(heap->pages_begin, index);
+}
+
+/* The descriptor of the page at `offset` bytes into the page area. */
+static ALLOY_ALWAYS_INLINE so_page *alloy_so_page_at(const alloy_small_object *heap, size_t offset) {
+  return alloy_so_page_by_index(heap, offset >> heap->page_shift);
+}
+
+/* n more, from the writing thread only: no atomic read-modify-write. Returns
+ * the new value, so a caller that tests it need not load it again (the
+ * compiler does not forward an atomic store to a later load). */
+static ALLOY_ALWAYS_INLINE uint64_t alloy_so_add(so_counter *counter, uint64_t n) {
+  uint64_t value = __atomic_load_n(counter, __ATOMIC_RELAXED) + n;
+  __atomic_store_n(counter, value, __ATOMIC_RELAXED);
+  return value;
 }
 
 /* One more, from the writing thread only; on the fast paths. Relaxed load and
  * store (plain moves on x86) keep get_stats' concurrent read race-free. */
-static ALLOY_ALWAYS_INLINE void alloy_so_count(so_counter *counter) { alloy_so_add(counter, 1); }
+static ALLOY_ALWAYS_INLINE uint64_t alloy_so_count(so_counter *counter) { return alloy_so_add(counter, 1); }
 
 /* One more, from a thread that shares the counter (the orphan cache's). */
 static ALLOY_ALWAYS_INLINE void alloy_so_count_shared(so_counter *counter) {

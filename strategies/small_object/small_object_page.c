@@ -16,18 +16,16 @@ alloy_status alloy_so_meta_commit(alloy_small_object *heap, size_t bytes) {
   return ALLOY_OK;
 }
 
-/* Commits the descriptors of pages [0, count). */
+/* Commits the descriptors of pages [0, count): the `count` descriptors
+ * below pages_begin, a growing run of whole OS pages. */
 static alloy_status commit_descriptors(alloy_small_object *heap, size_t count) {
   size_t bytes = count * sizeof(so_page);
   if (bytes <= heap->descriptors_committed) return ALLOY_OK;
   size_t step = heap->page_size; /* a page's worth of descriptors at a time */
   size_t target = alloy_align_up(bytes, step);
-  char *begin = (char *)heap->descriptors;
-  size_t limit = (size_t)(heap->pages_begin - begin);
-  if (target > limit) target = limit;
-  /* The array starts on an OS page; commit whole OS pages. */
+  if (target > heap->descriptors_reserved) target = heap->descriptors_reserved;
   size_t from = heap->descriptors_committed;
-  ALLOY_TRY(alloy_vm_commit(begin + from, alloy_align_up(target - from, alloy_vm_page_size())));
+  ALLOY_TRY(alloy_vm_commit(heap->pages_begin - target, target - from));
   heap->descriptors_committed = target;
   return ALLOY_OK;
 }
@@ -38,7 +36,7 @@ static alloy_status carve_fresh_page(alloy_small_object *heap, so_page **out) {
   ALLOY_TRY(commit_descriptors(heap, heap->pages_carved + 1));
   char *base = heap->pages_begin + heap->pages_carved * heap->page_size;
   ALLOY_TRY(alloy_vm_commit(base, heap->page_size));
-  so_page *page = &heap->descriptors[heap->pages_carved];
+  so_page *page = alloy_so_page_by_index(heap, heap->pages_carved);
   memset(page, 0, sizeof *page);
   page->base = base;
   page->heap = heap;

@@ -163,6 +163,40 @@ TEST(SmallObject, LargerOrOveralignedRequestsAreUnsupported) {
   EXPECT_EQ(block.ptr, nullptr);
 }
 
+// Every alignment up to a class's own serves a size from the same pages, and
+// the sizes between max_size and the largest class are refused like any
+// other: the steps of one class stay together whichever alignment rolls its
+// current page over.
+TEST(SmallObject, SmallAlignmentsOfOneSizeShareTheClassPages) {
+  alloy_small_object_config config = {};
+  config.max_size = 64;
+  Heap heap(config);
+  const size_t per_page = ALLOY_SMALL_OBJECT_DEFAULT_PAGE_SIZE / 48;
+  const size_t aligns[] = {1, 2, 4, 8, 16};
+  std::vector<std::pair<alloy_block, size_t>> live;
+  for (size_t i = 0; i < 3 * per_page; ++i) {
+    size_t align = aligns[i % 5];
+    alloy_block block = heap.Alloc(41 + i % 8, align);
+    ASSERT_EQ(block.size, 48u);
+    ASSERT_EQ(reinterpret_cast<uintptr_t>(block.ptr) % align, 0u);
+    live.push_back({block, align});
+  }
+  EXPECT_EQ(heap.Stats().pages_committed, 3u);
+  alloy_block refused = {nullptr, 0};
+  for (size_t size : {65, 100, 256, 1024, 1025})
+    for (size_t align : aligns)
+      EXPECT_EQ(alloy_small_object_allocate(heap.get(), size, align, &refused), ALLOY_E_UNSUPPORTED) << size;
+  EXPECT_EQ(refused.ptr, nullptr);
+  for (auto &[block, align] : live) heap.Free(block, align);
+  alloy_small_object_stats s = heap.Stats();
+  EXPECT_EQ(s.live_bytes, 0u);
+  EXPECT_EQ(s.allocations, s.deallocations);
+  // Refilled through the other alignment first: still the same pages.
+  for (size_t i = 0; i < 3 * per_page; ++i) live[i].first = heap.Alloc(48, i < per_page ? 16 : 8);
+  EXPECT_EQ(heap.Stats().pages_committed, 3u);
+  for (auto &[block, align] : live) heap.Free(block, align);
+}
+
 TEST(SmallObject, AlignmentsAboveTheLargestOfASmallHeapAreUnsupported) {
   alloy_small_object_config config = {};
   config.max_size = 8;  // max alignment 8
