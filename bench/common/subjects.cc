@@ -17,6 +17,7 @@
 #include "alloy/tlsf.h"
 #include "bench/common/peer_allocators.h"
 #include "bench/common/resource_allocator.h"
+#include "bench/common/small_object_direct_allocator.h"
 
 namespace alloy_bench {
 namespace {
@@ -35,6 +36,8 @@ struct AlloyEntry {
   std::vector<std::string> only_workloads;  // empty: every workload it serves
   std::function<HeldMemory()> held = nullptr;  // null: resource stats, else RSS delta
   bool baseline = false;
+  // Set: the subject is this adapter rather than `create`'s resource.
+  std::function<std::shared_ptr<Allocator>(const std::string& name)> adapter = nullptr;
 };
 
 HeldMemory GlibcHeld() {
@@ -163,6 +166,9 @@ std::vector<AlloyEntry> AlloySubjects() {
        [] { return Instance{alloy_system_resource(), nullptr}; }, {}, GlibcHeld, true},
       {"alloy/small_object", "default config: 8-256 B classes, 64 KiB pages, thread caches, remote free",
        SmallObject, small},
+      {"alloy/small_object_direct",
+       "the same heap through its typed API (alloy_small_object_allocate/deallocate), no resource ops table",
+       nullptr, small, nullptr, false, MakeSmallObjectDirect},
       {"alloy/pool_64", "pool of 64 B blocks, 64 KiB slabs", [] { return Pool64(); }, {"fixed_64", "fixed_64_latency"}},
       {"alloy/pool_64_concurrent", "pool of 64 B blocks, concurrent_free: the owner allocates, any thread frees",
        [] { return Pool64(true); }, {"fixed_64_latency", "xthread_64", "remote_reclaim"}},
@@ -224,6 +230,11 @@ std::vector<Subject> LoadSubjects(const std::string& filter, bool check_peers) {
     std::string name = entry.name;
     auto create = entry.create;
     auto held = entry.held;
+    if (entry.adapter) {
+      s.make = [name, adapter = entry.adapter] { return adapter(name); };
+      subjects.push_back(std::move(s));
+      continue;
+    }
     s.make = [name, create, held]() -> std::shared_ptr<Allocator> {
       Instance instance = create();
       if (instance.resource == nullptr) return nullptr;
