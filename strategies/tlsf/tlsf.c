@@ -39,9 +39,16 @@ static void insert_free_block(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl, 
   }
   tlsf_block *current = tlsf->blocks[fl][sl];
   TLSF_EXPOSE(&block->next_free, 2 * sizeof(tlsf_block *));
-  if (ALLOY_UNLIKELY(block_is_purged(block)) && current != NULL) {
-    /* Purged blocks go last: resident ones are reused first (invariant 10). */
-    tlsf_block *tail = tlsf->tails[fl][sl];
+  tlsf_block *tail = tlsf->tails[fl][sl];
+  if (current != NULL && (block_is_purged(block) || (block > current && !block_is_purged(tail)))) {
+    /* Purged blocks go last: resident ones are reused first (invariant 10).
+     * A resident block above the head's address goes last too, so that
+     * allocation, which takes the head, leans towards low addresses: the
+     * live blocks pack downwards and the free space above them merges into
+     * fewer, larger holes (the address-ordered effect of Johnstone and
+     * Wilson, for one pointer compare). On bench/tlsf:fragmentation without
+     * purging, 13.0 % -> 12.0-12.6 % over four seeds; fully sorted lists
+     * reach 11.5 % at 1.7x the time per operation. */
     block->next_free = NULL;
     block->prev_free = tail;
     tail->next_free = block;

@@ -37,7 +37,9 @@
  *      (and is not the newest), so "on the list" is read from the links alone.
  *  10. On every free list the resident blocks come first and the PURGED ones
  *      last (tails[fl][sl] is the last block): allocation takes the head, so
- *      it reuses resident pages before it faults purged ones back in.
+ *      it reuses resident pages before it faults purged ones back in. A
+ *      resident block joins at the head when its address is below the
+ *      head's or the list already ends in purged blocks, else at the tail.
  *  11. A pool is marked spare exactly when it is a grown pool that became
  *      empty and was kept; it is then one free block on the free lists and on
  *      the spare list (newest first, so the oldest decays first), and

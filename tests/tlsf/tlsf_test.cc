@@ -151,6 +151,31 @@ TEST_F(Tlsf, FreeCoalescesWithBothNeighbours) {
   EXPECT_EQ(Stats().free_blocks, before);
 }
 
+// Blocks of one size freed in any order are reused lowest address first
+// while they stay resident (the head of a list is the lowest block that
+// joined it), so live blocks pack towards the bottom of the pools.
+TEST_F(Tlsf, EqualFreeBlocksAreReusedLowestAddressFirst) {
+  alloy_block blocks[4], fences[4];
+  for (int i = 0; i < 4; ++i) {
+    blocks[i] = Alloc(1000);
+    fences[i] = Alloc(64);  // keeps the freed blocks apart
+  }
+  for (int order : {2, 0, 3, 1}) EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, blocks[order]), ALLOY_OK);
+  EXPECT_EQ(alloy_tlsf_check(tlsf_), ALLOY_OK);
+  // The lowest block joined last at the head; the higher ones queued behind
+  // the head in the order they were freed.
+  const int expected[] = {0, 2, 3, 1};
+  for (int i : expected) {
+    alloy_block again = Alloc(1000);
+    EXPECT_EQ(again.ptr, blocks[i].ptr) << "block " << i;
+    blocks[i] = again;
+  }
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, blocks[i]), ALLOY_OK);
+    EXPECT_EQ(alloy_tlsf_deallocate(tlsf_, fences[i]), ALLOY_OK);
+  }
+}
+
 TEST_F(Tlsf, ResizeGrowsIntoAFreeNeighbourAndShrinksInPlace) {
   alloy_block a = Alloc(1000);
   alloy_block b = Alloc(4000);
