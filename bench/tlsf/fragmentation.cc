@@ -1,11 +1,9 @@
 // Fragmentation and latency of alloy's TLSF against glibc, mimalloc and
 // jemalloc on one deterministic steady-state trace of medium sizes.
 //
-// The trace: sizes log-uniform in [256 B, 64 KiB]; allocations until the live
-// bytes reach the target, then a steady state in which each step frees a
-// random live block or allocates a new one, keeping live bytes within +-5 %
-// of the target. Every allocator replays the same trace in its own forked
-// process (so no allocator's memory or state leaks into another's figures).
+// The trace is medium_trace.h's. Every allocator replays the same trace in
+// its own forked process (so no allocator's memory or state leaks into
+// another's figures).
 //
 // Fragmentation, as the spec means it:
 //     (bytes the allocator holds - bytes live) / bytes live
@@ -23,10 +21,9 @@
 //   dirty         whole resident pages inside free blocks: what purging can return
 //   (purged)      whole free pages already given back or never touched; not held
 //
-// Usage: fragmentation [live_mib=64] [steady_ops=3000000] [seed=42] [purge_kib=64] [dirty_kib=1024] [only=] [dirty_age=default]
+// Usage: fragmentation [live_mib=64] [steady_ops=3000000] [seed=42] [purge_kib=64] [dirty_kib=1024] [only=] [dirty_age=0]
 // (only: run just the allocators whose name contains it, e.g. "tlsf")
 #include <dlfcn.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,92 +33,19 @@
 
 #include <algorithm>
 #include <cinttypes>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 #include "alloy/tlsf.h"
+#include "bench/tlsf/medium_trace.h"
 
 namespace {
 
-// ---- the trace ------------------------------------------------------------
-
-struct Op {
-  uint32_t slot;
-  uint32_t size;  // 0: free the slot
-};
-
-struct Trace {
-  Op *ops = nullptr;
-  size_t count = 0;
-  size_t ramp = 0;  // ops before the steady state begins
-  size_t slots = 0;
-};
-
-// Memory outside every allocator under test (so glibc's figures see none of it).
-template <typename T>
-T *MapArray(size_t n) {
-  void *p = mmap(nullptr, n * sizeof(T), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) {
-    std::perror("mmap");
-    std::exit(1);
-  }
-  return static_cast<T *>(p);
-}
-
-struct Rng {
-  uint64_t state;
-  uint64_t Next() {  // xorshift64*
-    state ^= state >> 12;
-    state ^= state << 25;
-    state ^= state >> 27;
-    return state * 2685821657736338717ull;
-  }
-  double Unit() { return static_cast<double>(Next() >> 11) * (1.0 / 9007199254740992.0); }
-};
-
-uint32_t MediumSize(Rng &rng) { return static_cast<uint32_t>(256.0 * std::exp2(8.0 * rng.Unit())); }
-
-Trace MakeTrace(size_t target_live, size_t steady_ops, uint64_t seed) {
-  Rng rng{seed * 0x9E3779B97F4A7C15ull + 1};
-  const size_t max_ops = steady_ops + target_live / 256 + 16;
-  const size_t max_slots = target_live / 256 * 2 + 16;
-  Trace trace;
-  trace.ops = MapArray<Op>(max_ops);
-  uint32_t *live = MapArray<uint32_t>(max_slots);   // slots in use
-  uint32_t *sizes = MapArray<uint32_t>(max_slots);  // size per slot
-  uint32_t *free_slots = MapArray<uint32_t>(max_slots);
-  size_t live_count = 0, free_count = 0, next_slot = 0, live_bytes = 0;
-  auto allocate = [&] {
-    uint32_t slot = free_count ? free_slots[--free_count] : static_cast<uint32_t>(next_slot++);
-    uint32_t size = MediumSize(rng);
-    sizes[slot] = size;
-    live[live_count++] = slot;
-    live_bytes += size;
-    trace.ops[trace.count++] = {slot, size};
-  };
-  auto release = [&] {
-    size_t i = rng.Next() % live_count;
-    uint32_t slot = live[i];
-    live[i] = live[--live_count];
-    live_bytes -= sizes[slot];
-    free_slots[free_count++] = slot;
-    trace.ops[trace.count++] = {slot, 0};
-  };
-  while (live_bytes < target_live) allocate();
-  trace.ramp = trace.count;
-  const size_t low = target_live - target_live / 20, high = target_live + target_live / 20;
-  for (size_t i = 0; i < steady_ops; ++i) {
-    if (live_bytes < low) allocate();
-    else if (live_bytes > high) release();
-    else if (rng.Next() & 1) allocate();
-    else release();
-  }
-  trace.slots = next_slot;
-  return trace;
-}
+using alloy_bench::MapArray;
+using Trace = alloy_bench::MediumTrace;
+using Op = alloy_bench::TraceOp;
 
 // ---- the allocators ---------------------------------------------------------
 
@@ -143,8 +67,8 @@ struct Subject {
 };
 
 // alloy TLSF with its default configuration (1 MiB initial pool, growth by
-// 1 MiB pools from the platform, spare pools, free pages unused for
-// dirty_age frees purged; the 7th argument sets dirty_age), then
+// 1 MiB pools from the platform, spare pools, no purging; the 7th argument
+// sets dirty_age), then
 // with the oldest free pages purged past a dirty limit (dirty_limit), then
 // with free pages purged at once on free (purge_threshold).
 alloy_tlsf *g_tlsf;
@@ -483,7 +407,7 @@ int main(int argc, char **argv) {
   constexpr size_t kSubjectCount = sizeof kSubjects / sizeof kSubjects[0];
   constexpr size_t kJemalloc = kSubjectCount - 1;
   const size_t sample_every = steady_ops / 300 ? steady_ops / 300 : 1;
-  const Trace trace = MakeTrace(live_mib << 20, steady_ops, seed);
+  const Trace trace = alloy_bench::MakeMediumTrace(live_mib << 20, steady_ops, seed);
   const double ticks_per_ns = TicksPerNs();
   if (const char *fd_text = std::getenv("ALLOY_BENCH_JEMALLOC_FD")) {  // the re-executed jemalloc run
     Result r = Replay(kSubjects[kJemalloc], trace, sample_every, ticks_per_ns);
@@ -547,10 +471,11 @@ int main(int argc, char **argv) {
                   results[i].ns_per_op / results[0].ns_per_op, results[i].alloc_p99 / results[0].alloc_p99,
                   results[i].free_p99 / results[0].free_p99);
     }
-    std::printf("\nalloy tlsf's default purges only free pages left unused for dirty_age frees (4096; the 7th\n"
-                "argument overrides it for every tlsf row, 0: no purging, no system call, no tracking).\n"
+    std::printf("\nalloy tlsf's default purges nothing: no system call, no tracking (the 7th argument sets\n"
+                "dirty_age for every tlsf row: free pages left unused for that many frees are purged).\n"
                 "Purging trades time for memory: every purged page that is reused costs a page fault.\n"
-                "'partial' is the floor no page-granular policy can go below.\n");
+                "'partial' is the floor no purging policy can go below on TLSF's layout;\n"
+                "//bench/tlsf:placement_floor shows how far a better placement could lower it.\n");
     for (size_t i = 0; i < 3; ++i) {
       if (!results[i].ok) continue;
       std::printf("%s spec target for %s: steady fragmentation < 1.5%% -> %s\n", i == 0 ? "\n" : "",
