@@ -183,7 +183,7 @@ std::vector<AlloyEntry> AlloySubjects() {
        {"xthread"}},
       {"alloy/tlsf_locked", "alloy/tlsf (default config) behind the locked decorator", [] { return Locked(Tlsf()); },
        {"xthread"}},
-      {"alloy/tlsf", "default config: 1 MiB pools (more for big requests), 8 MiB of spares, pages idle 4096 frees purged",
+      {"alloy/tlsf", "default config: 1 MiB pools (more for big requests), 8 MiB of spares, no purging",
        [] { return Tlsf(); }, {"medium_trace", "loading"}},
       // The same TLSF configured for the job: free pages given back at once
       // (less held memory, slower allocation), and an asset heap that grows

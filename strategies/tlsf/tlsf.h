@@ -51,11 +51,13 @@
  * Purging. Without it, what the pools hold beyond the live bytes is almost
  * all free blocks between live ones (external fragmentation; headers and
  * rounding cost 8-23 bytes a block): on bench/tlsf:fragmentation (random
- * 256 B - 64 KiB blocks, 64 MiB live) 12.8 % of the live bytes, the same as
- * glibc, of which 10.0 points are whole free pages and 2.6 points the
- * partial pages at the ends of the ~1600 free blocks. Four ways to give free
- * pages back, each costing a system call per purged block and a page fault
- * per purged page that is reused later:
+ * 256 B - 64 KiB blocks, 64 MiB live) 12.0-12.6 % of the live bytes over
+ * four seeds, 0.2-0.5 points below glibc in the same runs, of which ~9.7
+ * points are whole free pages and 2.5 points the partial pages at the ends
+ * of the ~1600 free blocks. The default purges nothing: allocate and free
+ * make no system call, the bound a TLSF user counts on. Four ways to give
+ * free pages back, each costing a system call per purged block and a page
+ * fault per purged page that is reused later:
  *   - config.dirty_limit: the free blocks holding whole pages are kept on a
  *     list in the order they were freed; a free that leaves more than
  *     dirty_limit bytes of such pages resident purges the oldest ones down
@@ -65,33 +67,31 @@
  *     On the trace above: 4 MiB -> 8.3 % (worst 9.9 % instead of 20.1 %),
  *     1 MiB -> 4.1 %. It bounds the resident free memory of a large heap.
  *   - config.purge_threshold: every free of a block with at least that many
- *     bytes of whole pages purges it at once (64 KiB -> 7.6 %). It is the
+ *     bytes of whole pages purges it at once (64 KiB -> 7.1 %). It is the
  *     wrong tool for loading: a freed asset is purged and every page of the
  *     next one faults in again (report loading, --scale=4, 3 seeds: 64 KiB
  *     to 512 KiB thresholds cut loads per second from 590-690k to 26-46k,
  *     10-18 page faults per load instead of 0.5; 1 MiB, the growth size,
  *     changes nothing on either trace).
- *   - config.dirty_age (default ALLOY_TLSF_DEFAULT_DIRTY_AGE, 4096): a free
- *     block whose pages stayed resident and unused for that many frees is
- *     purged, oldest first, at most 4 per free (the dirty list kept in free
- *     order). Blocks reused soon are never purged, so few purged pages fault
- *     back in. On the trace above (seeds 42 and 7) the defaults hold 11.6-
- *     11.7 % instead of 13.2 % (worst 18.2-19.2 % instead of 20.1-21.3 %;
- *     glibc 12.8-12.9 %, worst 19.3-20.3 %) with ~1 purge per 700 frees;
- *     8192 frees give 12.5-12.8 % with ~1 per 9000. The price: the links of
- *     every free block of a page or more are kept on each free and allocate
- *     (1.1-1.6x the time per operation on that trace, noisy machine, three
- *     runs each; the report's medium allocate P50 40-50 -> 50-61 ns), and
- *     the purges themselves lengthen the free tail (P99.9 ~1 -> 9-12 us).
- *     On the report's medium trace it purges only ~40 blocks per run
- *     (fragmentation unchanged within a point); loading is unchanged. 0
- *     turns it off: no dirty list, no system call.
+ *   - config.dirty_age: a free block whose pages stayed resident and
+ *     unused for that many frees is purged, oldest first, at most 4 per free
+ *     (the dirty list kept in free order). Blocks reused soon are never
+ *     purged. With 4096 the trace above (seeds 42 and 7) holds 11.1-11.2 %
+ *     instead of 12.4-12.6 % (9.5 % instead of 12.3-12.8 % by resident
+ *     pages) with ~1 purge per 900 frees, but at 4.1-4.3x the time per
+ *     operation (120 -> 510 ns; every purged page that is reused faults
+ *     back in: ~46k more faults per 3M operations, each costly in a VM) and
+ *     a free P99.9 of 28-32 us instead of 0.6 us. On the report's medium
+ *     trace it purges ~5 blocks per run. It suits a heap that shrinks for
+ *     good and can afford the faults; 0 (the default) keeps no dirty list.
  *   - alloy_tlsf_trim(): everything, on demand, at a quiet moment.
- * dirty_limit and purge_threshold are 0 by default; with dirty_age 0 too,
- * allocate and free make no system call and track nothing, the trade-off a
- * latency-bound heap wants. Only
- * whole pages can go back, so no policy gets below the partial pages
- * (about 2.7 % on the trace above, where the spec asks for 1.5 %).
+ * dirty_limit, purge_threshold and dirty_age are 0 by default: allocate
+ * and free make no system call and track nothing. Only whole pages can go
+ * back, so no policy gets below the partial pages (2.5 % on the trace
+ * above, where the spec asks for 1.5 %), and no placement either:
+ * bench/tlsf:placement_floor replays that trace on a model in which every
+ * free page is purged at once and each request is placed wherever in any
+ * free block leaves the fewest partial bytes, and still finds ~1.8 %.
  *
  * The report's medium trace (//bench:report medium_trace: 2048 live blocks,
  * half of them 256-512 B, 12 MiB live, random replacement; replayed with a
@@ -167,12 +167,10 @@ typedef struct alloy_tlsf_config {
 #define ALLOY_TLSF_DEFAULT_GROWTH ((size_t)1 << 20)
 #define ALLOY_TLSF_DEFAULT_SPARE ((size_t)8 << 20)
 #define ALLOY_TLSF_DEFAULT_SPARE_DECAY 1024u
-#define ALLOY_TLSF_DEFAULT_DIRTY_AGE 4096u
 #define ALLOY_TLSF_DEFAULT_GROWTH_DIVISOR 16u
 
 /* Platform growth, 1 MiB initial pool, up to ALLOY_TLSF_DEFAULT_SPARE of
- * empty pools kept, free pages unused for ALLOY_TLSF_DEFAULT_DIRTY_AGE frees
- * purged, pools on the calling thread's node. */
+ * empty pools kept, no purging, pools on the calling thread's node. */
 alloy_tlsf_config alloy_tlsf_config_default(void);
 
 /* Creates an instance as configured. ALLOY_E_INVALID_ARGUMENT for a bad config

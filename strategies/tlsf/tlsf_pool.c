@@ -25,7 +25,6 @@ alloy_tlsf_config alloy_tlsf_config_default(void) {
   config.numa_node = ALLOY_TLSF_NUMA_LOCAL;
   config.spare_bytes = ALLOY_TLSF_DEFAULT_SPARE;
   config.spare_decay = ALLOY_TLSF_DEFAULT_SPARE_DECAY;
-  config.dirty_age = ALLOY_TLSF_DEFAULT_DIRTY_AGE;
   config.growth_divisor = ALLOY_TLSF_DEFAULT_GROWTH_DIVISOR;
   return config;
 }
