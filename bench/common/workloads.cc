@@ -447,12 +447,15 @@ LoadingResult RunResourceLoading(Allocator& a, const LoadingOptions& o) {
   size_t live = 0;
   size_t pick = 0;
   bool ok = true;
-  bool timed = false;  // from the first eviction on (see workloads.h)
+  bool timed = false;  // after the warm-up (see workloads.h)
+  size_t warmup_left = o.warmup_loads;
+  bool evicting = false;
   double start = 0;
   size_t timed_loads = 0;
   for (size_t i = 0; timed_loads < o.loads && ok; ++i) {
     uint32_t size = sizes[i & (kTableSize - 1)];
-    if (!timed && live + size > o.budget_bytes) {
+    if (!evicting) evicting = live + size > o.budget_bytes;
+    if (evicting && !timed && warmup_left-- == 0) {
       timed = true;
       start = ThreadSeconds();
     }

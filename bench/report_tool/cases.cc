@@ -326,21 +326,16 @@ void RegisterLoading(const Subject& s, const CaseOptions& o) {
   std::string subject = s.name;
   LoadingOptions lo;
   lo.loads = static_cast<size_t>(static_cast<double>(lo.loads) * o.scale);
-  RegisterOnce("loading/" + subject, [s, subject, lo](benchmark::State& state) {
-    std::shared_ptr<Allocator> a = Create(s, state);
-    if (!a) return;
-    std::unique_ptr<LoadingResult> r;
-    for (auto _ : state) r = std::make_unique<LoadingResult>(RunResourceLoading(*a, lo));
-    if (!r->ok) {
-      state.SkipWithError("loading failed or sizes not served");
-      return;
-    }
+  RegisterOnce("loading/" + subject, [subject, lo](benchmark::State& state) {
+    auto r = std::make_unique<IsolatedResult>();
+    if (!RunIsolatedCase(state, "loading", subject, lo.loads, r.get())) return;
     Results& res = GlobalResults();
     res.Set({"loading", "kloads_per_s"},
             {"loads per CPU second (alloc+write+evict)", "k loads/s", true, true},
-            subject, r->loads_per_second / 1e3);
-    StorePercentiles("loading", "alloc", "allocate", subject, r->allocate);
-    res.SetHistogram("loading_alloc", "resource loading allocate (1 KiB-1 MiB)", subject, r->allocate);
+            subject, r->values["loads_per_second"] / 1e3);
+    const LatencyHistogram& allocate = r->histograms["allocate"];
+    StorePercentiles("loading", "alloc", "allocate", subject, allocate);
+    res.SetHistogram("loading_alloc", "resource loading allocate (1 KiB-1 MiB)", subject, allocate);
   });
 }
 

@@ -46,6 +46,14 @@ int IsolatedCaseMain(const std::string& workload, const std::string& subject, si
     PrintValue("live_bytes", r->live_bytes);
     PrintText("held_method", r->held_method);
     PrintHistogram("allocate", r->allocate);
+  } else if (workload == "loading") {
+    LoadingOptions options;
+    options.loads = length;
+    options.warmup_loads = length;
+    std::unique_ptr<LoadingResult> r(new LoadingResult(RunResourceLoading(*a, options)));
+    if (!r->ok) return 1;
+    PrintValue("loads_per_second", r->loads_per_second);
+    PrintHistogram("allocate", r->allocate);
   } else if (workload == "remote_reclaim") {
     std::unique_ptr<RemoteReclaim> work(new RemoteReclaim(*a));
     // Warm-up: the heap commits its pages and settles into its cycle first.

@@ -3,8 +3,9 @@
 // Some numbers depend on everything a heap served before: memory one workload
 // freed stays cached and a later workload on the same heap reuses it, and
 // alloy/system and glibc even share one heap, so whichever runs second
-// inherits the first one's state. The medium memory trace and the remote-free
-// reclaim rounds therefore run in a fresh copy of this program per subject
+// inherits the first one's state. The medium memory trace, resource loading
+// and the remote-free reclaim rounds therefore run in a fresh copy of this
+// program per subject
 // (re-executed with --isolated_case), whose heaps have served nothing else;
 // the results come back over a pipe as text lines.
 #ifndef ALLOY_BENCH_REPORT_TOOL_ISOLATED_CASE_H_
@@ -23,8 +24,8 @@ struct IsolatedResult {
   std::map<std::string, LatencyHistogram> histograms;
 };
 
-// The workloads that can run isolated: "medium_trace" (`length` = steps) and
-// "remote_reclaim" (`length` = rounds).
+// The workloads that can run isolated: "medium_trace" (`length` = steps),
+// "loading" (`length` = timed loads) and "remote_reclaim" (`length` = rounds).
 bool RunIsolated(const std::string& workload, const std::string& subject, size_t length, IsolatedResult* out,
                  std::string* error);
 
