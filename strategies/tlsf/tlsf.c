@@ -47,8 +47,9 @@ static void insert_free_block(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl, 
      * live blocks pack downwards and the free space above them merges into
      * fewer, larger holes (the address-ordered effect of Johnstone and
      * Wilson, for one pointer compare). On bench/tlsf:fragmentation without
-     * purging, seed 42: 13.0 % -> 12.4 % (12.0-12.6 % over four seeds);
-     * fully sorted lists reach 11.5 % at 1.7x the time per operation. */
+     * purging and spares decaying after 1024 frees, seed 42: 13.0 % ->
+     * 12.4 % (12.0-12.6 % over four seeds); fully sorted lists reach 11.5 %
+     * at 1.7x the time per operation. */
     block->next_free = NULL;
     block->prev_free = tail;
     tail->next_free = block;

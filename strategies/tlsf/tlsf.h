@@ -43,6 +43,15 @@
  * 609-672 -> 703-888 k loads per CPU second, 0.86-0.92x -> 1.27-1.69x
  * glibc's in the same runs. Growing every request by the share instead
  * holds 0.9 points more on bench/tlsf:fragmentation (12.6 % not 11.7 %).
+ * (The figures above are from the loading case as first written, timed
+ * from the first eviction. Timed at the heap's steady state, after as many
+ * evicting loads again, spares decaying after 1024 frees went back and were
+ * mapped again within the timed loads: 454-741 k loads per CPU second,
+ * against 1013-1574 k with the default decay of 16384 frees, 1.5-2.1x, at
+ * --scale=4, three runs alternating; glibc 300-620 k, mimalloc 1832-2659 k
+ * in the same runs. The longer decay holds 0.25 points more on
+ * bench/tlsf:fragmentation, seed 42, and nothing more on the report's medium
+ * trace, seeds 1-3: at most spare_bytes stay, only for longer.)
  *
  * Memory held is what the pools hold minus the whole pages inside free
  * blocks that were never touched or were purged: those pages stay mapped and
@@ -51,13 +60,13 @@
  * Purging. Without it, what the pools hold beyond the live bytes is almost
  * all free blocks between live ones (external fragmentation; headers and
  * rounding cost 8-23 bytes a block): on bench/tlsf:fragmentation (random
- * 256 B - 64 KiB blocks, 64 MiB live) 12.0-12.6 % of the live bytes over
- * four seeds, 0.2-0.5 points below glibc in the same runs, of which ~9.7
- * points are whole free pages and 2.5 points the partial pages at the ends
- * of the ~1600 free blocks. The default purges nothing: allocate and free
- * make no system call, the bound a TLSF user counts on. Four ways to give
- * free pages back, each costing a system call per purged block and a page
- * fault per purged page that is reused later:
+ * 256 B - 64 KiB blocks, 64 MiB live) 12.2-13.0 % of the live bytes over
+ * four seeds, within 0.3 points of glibc's either way (12.2-12.9 %), of
+ * which ~9.9 points are whole free pages and 2.5 points the partial pages
+ * at the ends of the ~1600 free blocks. The default purges nothing:
+ * allocate and free make no system call, the bound a TLSF user counts on.
+ * Four ways to give free pages back, each costing a system call per purged
+ * block and a page fault per purged page that is reused later:
  *   - config.dirty_limit: the free blocks holding whole pages are kept on a
  *     list in the order they were freed; a free that leaves more than
  *     dirty_limit bytes of such pages resident purges the oldest ones down
@@ -77,11 +86,11 @@
  *     unused for that many frees is purged, oldest first, at most 4 per free
  *     (the dirty list kept in free order). Blocks reused soon are never
  *     purged. With 4096 the trace above (seeds 42 and 7) holds 11.1-11.2 %
- *     instead of 12.4-12.6 % (9.5 % instead of 12.3-12.8 % by resident
- *     pages) with ~1 purge per 900 frees, but at 4.1-4.3x the time per
- *     operation (120 -> 510 ns; every purged page that is reused faults
- *     back in: ~46k more faults per 3M operations, each costly in a VM) and
- *     a free P99.9 of 28-32 us instead of 0.6 us. On the report's medium
+ *     instead of 12.6-13.0 % (9.5 % instead of 12.6-12.9 % by resident
+ *     pages) with ~1 purge per 900 frees, but at 2.5-3.3x the time per
+ *     operation (150-200 -> 370-490 ns; every purged page that is reused
+ *     faults back in: ~46k more faults per 3M operations, each costly in a
+ *     VM) and a free P99.9 of 24-28 us instead of 0.7-0.8 us. On the report's medium
  *     trace it purges ~5 blocks per run. It suits a heap that shrinks for
  *     good and can afford the faults; 0 (the default) keeps no dirty list.
  *   - alloy_tlsf_trim(): everything, on demand, at a quiet moment.
@@ -167,7 +176,7 @@ typedef struct alloy_tlsf_config {
 
 #define ALLOY_TLSF_DEFAULT_GROWTH ((size_t)1 << 20)
 #define ALLOY_TLSF_DEFAULT_SPARE ((size_t)8 << 20)
-#define ALLOY_TLSF_DEFAULT_SPARE_DECAY 1024u
+#define ALLOY_TLSF_DEFAULT_SPARE_DECAY 16384u
 #define ALLOY_TLSF_DEFAULT_GROWTH_DIVISOR 16u
 
 /* Platform growth, 1 MiB initial pool, up to ALLOY_TLSF_DEFAULT_SPARE of
