@@ -5,9 +5,8 @@
 // alloy/system and glibc even share one heap, so whichever runs second
 // inherits the first one's state. The medium memory trace, resource loading
 // and the remote-free reclaim rounds therefore run in a fresh copy of this
-// program per subject
-// (re-executed with --isolated_case), whose heaps have served nothing else;
-// the results come back over a pipe as text lines.
+// program per subject (re-executed with --isolated_case), whose heaps have
+// served nothing else; the results come back over a pipe as text lines.
 #ifndef ALLOY_BENCH_REPORT_TOOL_ISOLATED_CASE_H_
 #define ALLOY_BENCH_REPORT_TOOL_ISOLATED_CASE_H_
 
