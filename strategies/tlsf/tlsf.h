@@ -90,9 +90,10 @@
  *     pages) with ~1 purge per 900 frees, but at 2.5-3.3x the time per
  *     operation (150-200 -> 370-490 ns; every purged page that is reused
  *     faults back in: ~46k more faults per 3M operations, each costly in a
- *     VM) and a free P99.9 of 24-28 us instead of 0.7-0.8 us. On the report's medium
- *     trace it purges ~5 blocks per run. It suits a heap that shrinks for
- *     good and can afford the faults; 0 (the default) keeps no dirty list.
+ *     VM) and a free P99.9 of 24-28 us instead of 0.7-0.8 us. On the
+ *     report's medium trace it purges ~5 blocks per run. It suits a heap
+ *     that shrinks for good and can afford the faults; 0 (the default)
+ *     keeps no dirty list.
  *   - alloy_tlsf_trim(): everything, on demand, at a quiet moment.
  * dirty_limit, purge_threshold and dirty_age are 0 by default: allocate
  * and free make no system call and track nothing. Only whole pages can go
