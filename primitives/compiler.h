@@ -32,6 +32,13 @@
 #define ALLOY_UNUSED __attribute__((unused))
 #define ALLOY_PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
 
+/* Marks a function or object that one file of a package offers the package's
+ * other files and nobody else. The one convention for cross-file internals in
+ * every package: declared in that package's `<package>_internal.h`, named
+ * `alloy_<file>_<what>` after the file that defines it, and hidden, so that a
+ * shared library built from alloy exports none of them. */
+#define ALLOY_HIDDEN __attribute__((visibility("hidden")))
+
 /* Large enough to keep two independently written fields off one cache line
  * on every x86-64 and AArch64 part alloy targets. */
 #define ALLOY_CACHE_LINE 64
