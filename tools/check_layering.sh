@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Proves the layering with bazel query: a strategy's dependency closure holds
-# no other strategy and no decorator; a decorator's holds no strategy; the
-# lower layers hold nothing above them.
+# no other strategy and no decorator; a decorator's holds no strategy and no
+# other decorator (decorators/common, their shared internals, aside); no
+# decorator depends on decorators/config, the composition helper above them;
+# the lower layers hold nothing above them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,7 +29,13 @@ for package in strategies/*/; do
 done
 for package in decorators/*/; do
   [[ -f $package/BUILD ]] || continue
-  check "//${package%/}/..." "//strategies/..."
+  name=$(basename "$package")
+  case $name in
+    common) check "//decorators/common/..." "//strategies/... + (//decorators/... except //decorators/common/...)" ;;
+    config) check "//decorators/config/..." "//strategies/..." ;;
+    *) check "//decorators/$name/..." \
+      "//strategies/... + (//decorators/... except (//decorators/$name/... + //decorators/common/...))" ;;
+  esac
 done
 check "//primitives/..." "($lower) except //primitives/..."
 check "//platform/..." "//resource/... + //concurrency/... + //strategies/... + //decorators/..."

@@ -16,16 +16,17 @@ alloy_memory_config alloy_memory_config_defaults(void) {
   config.huge_page_min_size = (size_t)2 << 20;
   config.numa_policy = ALLOY_NUMA_POLICY_DEFAULT;
   config.stats_sample_rate = 1;
-  config.stats_check_every = 4096;
+  config.stats_check_every = ALLOY_STATS_DEFAULT_CHECK_EVERY;
   config.stats_period_ms = 1000;
   config.stats_spike_live_bytes = 0;
   config.stats_spike_allocation_rate = 0;
-  config.debug_canary = true;
-  config.debug_check_on_destroy = ALLOY_WITH_CANARIES != 0;
-  config.debug_fill = true;
-  config.debug_quarantine = 16;
-  config.debug_guard_pages = false;
-  config.leak_depth = ALLOY_MEMORY_CONFIG_DEFAULT_LEAK_DEPTH;
+  const alloy_debug_config debug = alloy_debug_config_default();
+  config.debug_canary = debug.canary;
+  config.debug_check_on_destroy = debug.check_on_destroy;
+  config.debug_fill = debug.fill;
+  config.debug_quarantine = debug.quarantine;
+  config.debug_guard_pages = debug.guard_pages;
+  config.leak_depth = ALLOY_LEAK_DEFAULT_DEPTH;
   return config;
 }
 

@@ -36,8 +36,13 @@
  *
  * Parsing is all or nothing: on an invalid text the struct is left as it was
  * and the call returns ALLOY_E_INVALID_ARGUMENT with a message that names the
- * key and the bad value. The decorators build their own configs from this
- * struct (alloy_stats_config_from_memory_config and the like).
+ * key and the bad value.
+ *
+ * This package composes: it sits above the decorators and turns one
+ * alloy_memory_config into each decorator's own config
+ * (alloy_stats_config_from_memory_config and the like). No decorator depends
+ * on it; each owns its config struct and defaults, and the defaults here are
+ * theirs.
  */
 #ifndef ALLOY_MEMORY_CONFIG_H
 #define ALLOY_MEMORY_CONFIG_H
@@ -47,9 +52,13 @@
 #include <stdint.h>
 
 #include "alloy/compiler.h"
+#include "alloy/debug.h"
+#include "alloy/leak.h"
 #include "alloy/memory_tag.h"
 #include "alloy/options.h"
+#include "alloy/stats.h"
 #include "alloy/status.h"
+#include "alloy/tagged.h"
 
 ALLOY_EXTERN_C_BEGIN
 
@@ -60,15 +69,9 @@ typedef enum alloy_numa_policy {
   ALLOY_NUMA_POLICY_NODE,       /* one fixed node (numa_node) */
 } alloy_numa_policy;
 
-#define ALLOY_MEMORY_CONFIG_MAX_LEAK_DEPTH 32u
-
-/* Frames the leak decorator records by default: all of them when the build
- * asks for leak tracking (ALLOY_WITH_LEAK_TRACKING, alloy/options.h). */
-#if ALLOY_WITH_LEAK_TRACKING
-#define ALLOY_MEMORY_CONFIG_DEFAULT_LEAK_DEPTH ALLOY_MEMORY_CONFIG_MAX_LEAK_DEPTH
-#else
-#define ALLOY_MEMORY_CONFIG_DEFAULT_LEAK_DEPTH 16u
-#endif
+/* leak.depth's range and default are the leak decorator's. */
+#define ALLOY_MEMORY_CONFIG_MAX_LEAK_DEPTH ALLOY_LEAK_MAX_DEPTH
+#define ALLOY_MEMORY_CONFIG_DEFAULT_LEAK_DEPTH ALLOY_LEAK_DEFAULT_DEPTH
 
 typedef struct alloy_memory_config {
   size_t small_object_max_size;
@@ -111,6 +114,21 @@ ALLOY_NODISCARD alloy_status alloy_memory_config_from_env(const char *name, allo
  * small_object.max_size <= medium.max_size. */
 ALLOY_NODISCARD alloy_status alloy_memory_config_validate(const alloy_memory_config *config, char *error,
                                                           size_t error_capacity);
+
+/* Each decorator's part of a memory config. */
+
+/* The sampling rate, the checkpoint interval, the snapshot period and the
+ * spike thresholds (the callback is the caller's to set). */
+alloy_stats_config alloy_stats_config_from_memory_config(const alloy_memory_config *config);
+
+/* The budgets, no alert. */
+alloy_tagged_config alloy_tagged_config_from_memory_config(const alloy_memory_config *config);
+
+/* Canaries, fill, quarantine, guard pages and the check on destroy. */
+alloy_debug_config alloy_debug_config_from_memory_config(const alloy_memory_config *config);
+
+/* The stack depth. */
+alloy_leak_config alloy_leak_config_from_memory_config(const alloy_memory_config *config);
 
 ALLOY_EXTERN_C_END
 

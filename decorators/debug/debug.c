@@ -397,16 +397,6 @@ alloy_debug_config alloy_debug_config_default(void) {
   return config;
 }
 
-alloy_debug_config alloy_debug_config_from_memory_config(const alloy_memory_config *memory) {
-  alloy_debug_config config;
-  config.canary = memory->debug_canary;
-  config.fill = memory->debug_fill;
-  config.quarantine = memory->debug_quarantine;
-  config.guard_pages = memory->debug_guard_pages;
-  config.check_on_destroy = memory->debug_check_on_destroy;
-  return config;
-}
-
 alloy_status alloy_debug_create(alloy_resource *inner, const alloy_debug_config *config, alloy_debug **out) {
   if (inner == NULL || out == NULL) return ALLOY_E_INVALID_ARGUMENT;
   alloy_debug_config chosen = config != NULL ? *config : alloy_debug_config_default();

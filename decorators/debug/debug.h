@@ -44,7 +44,6 @@
 #include <stdint.h>
 
 #include "alloy/compiler.h"
-#include "alloy/memory_config.h"
 #include "alloy/resource.h"
 #include "alloy/status.h"
 
@@ -68,7 +67,6 @@ typedef struct alloy_debug_config {
 /* canary on, fill on, quarantine 16, no guard pages; check_on_destroy only
  * when built with ALLOY_WITH_CANARIES (alloy/options.h). */
 alloy_debug_config alloy_debug_config_default(void);
-alloy_debug_config alloy_debug_config_from_memory_config(const alloy_memory_config *config);
 
 /* config may be NULL (the defaults). */
 ALLOY_NODISCARD alloy_status alloy_debug_create(alloy_resource *inner, const alloy_debug_config *config,

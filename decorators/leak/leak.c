@@ -12,8 +12,6 @@
 #include "alloy/heap.h"
 #include "alloy/pointer_table.h"
 
-/* 16 frames, or 32 when built with ALLOY_WITH_LEAK_TRACKING. */
-#define LEAK_DEFAULT_DEPTH ALLOY_MEMORY_CONFIG_DEFAULT_LEAK_DEPTH
 #define LEAK_NO_RECORD UINT32_MAX
 
 typedef struct leak_record {
@@ -179,16 +177,9 @@ static const alloy_resource_ops leak_ops_without_owns = {
     .get_info = leak_get_info,
 };
 
-alloy_leak_config alloy_leak_config_from_memory_config(const alloy_memory_config *config) {
-  alloy_leak_config leak_config;
-  memset(&leak_config, 0, sizeof leak_config);
-  leak_config.depth = config->leak_depth;
-  return leak_config;
-}
-
 alloy_status alloy_leak_create(alloy_resource *inner, const alloy_leak_config *config, alloy_leak **out) {
   if (inner == NULL || out == NULL) return ALLOY_E_INVALID_ARGUMENT;
-  unsigned depth = config != NULL && config->depth != 0 ? config->depth : LEAK_DEFAULT_DEPTH;
+  unsigned depth = config != NULL && config->depth != 0 ? config->depth : ALLOY_LEAK_DEFAULT_DEPTH;
   if (depth > ALLOY_LEAK_MAX_DEPTH) return ALLOY_E_INVALID_ARGUMENT;
   void *memory;
   ALLOY_TRY(alloy_heap_allocate(sizeof(alloy_leak), ALLOY_CACHE_LINE, &memory));

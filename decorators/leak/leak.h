@@ -24,13 +24,21 @@
 #include <stdio.h>
 
 #include "alloy/compiler.h"
-#include "alloy/memory_config.h"
 #include "alloy/resource.h"
 #include "alloy/status.h"
 
 ALLOY_EXTERN_C_BEGIN
 
 #define ALLOY_LEAK_MAX_DEPTH 32u
+
+/* Frames recorded per block when the config leaves depth at 0: all of them
+ * when the build asks for leak tracking (ALLOY_WITH_LEAK_TRACKING,
+ * alloy/options.h). */
+#if ALLOY_WITH_LEAK_TRACKING
+#define ALLOY_LEAK_DEFAULT_DEPTH ALLOY_LEAK_MAX_DEPTH
+#else
+#define ALLOY_LEAK_DEFAULT_DEPTH 16u
+#endif
 
 typedef struct alloy_leak alloy_leak;
 
@@ -46,8 +54,6 @@ typedef struct alloy_leak_summary {
   size_t bytes;  /* their requested bytes */
   size_t sites;  /* distinct allocating call stacks among them */
 } alloy_leak_summary;
-
-alloy_leak_config alloy_leak_config_from_memory_config(const alloy_memory_config *config);
 
 /* config may be NULL (the default depth, report to stderr on destroy). */
 ALLOY_NODISCARD alloy_status alloy_leak_create(alloy_resource *inner, const alloy_leak_config *config,

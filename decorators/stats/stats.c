@@ -183,17 +183,6 @@ static const alloy_resource_ops stats_ops_without_owns = {
     .rewind = stats_rewind,
 };
 
-alloy_stats_config alloy_stats_config_from_memory_config(const alloy_memory_config *config) {
-  alloy_stats_config stats_config;
-  memset(&stats_config, 0, sizeof stats_config);
-  stats_config.sample_rate = config->stats_sample_rate;
-  stats_config.check_every = config->stats_check_every;
-  stats_config.period_ns = config->stats_period_ms * UINT64_C(1000000);
-  stats_config.live_bytes_threshold = config->stats_spike_live_bytes;
-  stats_config.allocation_rate_threshold = config->stats_spike_allocation_rate;
-  return stats_config;
-}
-
 static void stats_counters_init(stats_counters *c) {
   atomic_init(&c->allocations, 0);
   atomic_init(&c->deallocations, 0);

@@ -51,7 +51,6 @@
 #include <stdio.h>
 
 #include "alloy/compiler.h"
-#include "alloy/memory_config.h"
 #include "alloy/resource.h"
 #include "alloy/status.h"
 
@@ -132,11 +131,6 @@ struct alloy_stats_event {
   double threshold;            /* SPIKE only */
   alloy_stats_snapshot snapshot;    /* both kinds: the counters at the checkpoint */
 };
-
-/* The stats part of a memory config: the sampling rate, the checkpoint
- * interval, the snapshot period and the spike thresholds (the callback is the
- * caller's to set). */
-alloy_stats_config alloy_stats_config_from_memory_config(const alloy_memory_config *config);
 
 /* config may be NULL (count every block). ALLOY_E_INVALID_ARGUMENT for a NULL
  * inner or out; ALLOY_E_OUT_OF_MEMORY when the platform heap refuses. */

@@ -209,13 +209,6 @@ static const alloy_resource_ops tagged_ops_without_owns = {
     .get_info = tagged_get_info,
 };
 
-alloy_tagged_config alloy_tagged_config_from_memory_config(const alloy_memory_config *config) {
-  alloy_tagged_config tagged_config;
-  memset(&tagged_config, 0, sizeof tagged_config);
-  memcpy(tagged_config.budgets, config->budgets, sizeof tagged_config.budgets);
-  return tagged_config;
-}
-
 alloy_status alloy_tagged_create(alloy_resource *inner, const alloy_tagged_config *config, alloy_tagged **out) {
   if (inner == NULL || out == NULL) return ALLOY_E_INVALID_ARGUMENT;
   void *memory;

@@ -28,7 +28,6 @@
 #include <stdint.h>
 
 #include "alloy/compiler.h"
-#include "alloy/memory_config.h"
 #include "alloy/memory_tag.h"
 #include "alloy/resource.h"
 #include "alloy/status.h"
@@ -56,9 +55,6 @@ typedef struct alloy_tag_stats {
   uint64_t deallocations;
   uint64_t budget_refusals;
 } alloy_tag_stats;
-
-/* The budgets of a memory config, no alert. */
-alloy_tagged_config alloy_tagged_config_from_memory_config(const alloy_memory_config *config);
 
 /* config may be NULL (no budgets). */
 ALLOY_NODISCARD alloy_status alloy_tagged_create(alloy_resource *inner, const alloy_tagged_config *config,

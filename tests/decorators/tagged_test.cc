@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "alloy/memory_config.h"
 #include "alloy/stats.h"
 #include "alloy/system.h"
 #include "alloy/tagged.h"
