@@ -81,7 +81,7 @@ static void stats_run_checkpoint(alloy_stats *stats) {
 
 /* One checkpoint at a time: one reached while another thread is still in
  * the callback is skipped rather than queued behind it. */
-ALLOY_NOINLINE void stats_checkpoint(alloy_stats *stats) {
+ALLOY_NOINLINE void alloy_stats_events_checkpoint(alloy_stats *stats) {
   stats_events *e = &stats->events;
   if (atomic_flag_test_and_set_explicit(&e->emitting, memory_order_acquire)) return;
   stats_run_checkpoint(stats);
@@ -90,7 +90,7 @@ ALLOY_NOINLINE void stats_checkpoint(alloy_stats *stats) {
 
 void alloy_stats_poll(alloy_stats *stats) {
   if (stats == NULL || stats->events.on_event == NULL) return;
-  stats_checkpoint(stats);
+  alloy_stats_events_checkpoint(stats);
 }
 
 const char *alloy_stats_spike_name(alloy_stats_spike_kind spike) {
@@ -102,7 +102,7 @@ const char *alloy_stats_spike_name(alloy_stats_spike_kind spike) {
   return "none";
 }
 
-void stats_events_init(alloy_stats *stats, const alloy_stats_config *config) {
+void alloy_stats_events_init(alloy_stats *stats, const alloy_stats_config *config) {
   stats_events *e = &stats->events;
   atomic_flag_clear(&e->emitting);
   stats->check_mask = UINT64_MAX;

@@ -1,5 +1,10 @@
-/* stats_internal.h — the stats decorator's state, shared by the counting
- * fast path (stats.c) and the profiler events' slow path (stats_events.c). */
+/* stats_internal.h — the stats decorator's state, shared by its three files.
+ *
+ * Who calls whom (never back up):
+ *   stats.c           the counting fast path and the lifecycle
+ *     -> stats_events.c   the profiler checkpoint (slow path)
+ *          -> stats_snapshot.c   reading the counters; the dumps
+ */
 #ifndef ALLOY_STATS_INTERNAL_H
 #define ALLOY_STATS_INTERNAL_H
 
@@ -55,10 +60,11 @@ struct alloy_stats {
   stats_events events;
 };
 
-/* Sets up the events from the config (off when it has no callback). */
-void stats_events_init(alloy_stats *stats, const alloy_stats_config *config);
+/* stats_events.c: sets up the events from the config (off when it has no
+ * callback). */
+ALLOY_HIDDEN void alloy_stats_events_init(alloy_stats *stats, const alloy_stats_config *config);
 
-/* Runs one checkpoint unless another thread is inside one. */
-ALLOY_NOINLINE void stats_checkpoint(alloy_stats *stats);
+/* stats_events.c: runs one checkpoint unless another thread is inside one. */
+ALLOY_HIDDEN ALLOY_NOINLINE void alloy_stats_events_checkpoint(alloy_stats *stats);
 
 #endif /* ALLOY_STATS_INTERNAL_H */
