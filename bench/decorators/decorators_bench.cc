@@ -96,6 +96,14 @@ std::vector<Variant> Variants() {
       {"leak", {Decorator::kLeak}, none},
       {"leak_depth_4", {Decorator::kLeak}, [](StackOptions *o) { o->leak.depth = 4; }},
       {"all_five", alloy_test::AllDecorators(), none},
+      // The same concerns without locked: over the thread-unsafe free list,
+      // debug serializes everything below it with its one lock.
+      {"all_but_locked", {Decorator::kStats, Decorator::kTagged, Decorator::kDebug, Decorator::kLeak}, none},
+      // Without leak's backtrace, which costs more than everything else, the
+      // lock that debug saves shows.
+      {"debug_tagged_stats_locked", {Decorator::kLocked, Decorator::kStats, Decorator::kTagged, Decorator::kDebug},
+       none},
+      {"debug_tagged_stats", {Decorator::kStats, Decorator::kTagged, Decorator::kDebug}, none},
   };
 }
 

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "alloy/spin_lock.h"
+#include "alloy/decorator_lock.h"
 #include "alloy/fault.h"
 #include "alloy/heap.h"
 #include "alloy/pointer_table.h"
@@ -34,7 +34,7 @@ struct alloy_debug {
   alloy_debug_config config;
   size_t front_canary; /* 0 or ALLOY_DEBUG_CANARY_SIZE */
   size_t page;
-  alloy_spin_lock lock;
+  alloy_decorator_lock lock;    /* guards what follows; see alloy/decorator_lock.h */
   alloy_pointer_table live;     /* user pointer -> 0 */
   void **quarantine;            /* ring of user pointers, config.quarantine long */
   size_t quarantine_head;
@@ -207,6 +207,8 @@ static alloy_status debug_place_guarded(alloy_debug *debug, size_t size, size_t 
   return ALLOY_OK;
 }
 
+static alloy_status debug_flush_quarantine(alloy_debug *debug);
+
 static alloy_status debug_place_inner(alloy_debug *debug, size_t size, size_t align, alloy_block *out,
                                       debug_header *header) {
   size_t back = debug->config.canary ? ALLOY_DEBUG_CANARY_SIZE : 0;
@@ -220,7 +222,7 @@ static alloy_status debug_place_inner(alloy_debug *debug, size_t size, size_t al
   if (ALLOY_UNLIKELY(status == ALLOY_E_OUT_OF_MEMORY || status == ALLOY_E_CAPACITY) &&
       debug->config.quarantine > 0) {
     /* Memory held back in quarantine is still memory: give it back, retry once. */
-    ALLOY_IGNORE_STATUS(alloy_debug_flush_quarantine(debug));
+    ALLOY_IGNORE_STATUS(debug_flush_quarantine(debug));
     status = alloy_resource_allocate(debug->inner, inner_size, align, &inner);
   }
   if (status != ALLOY_OK) return status;
@@ -243,9 +245,9 @@ static void debug_release_storage(alloy_debug *debug, void *user, const debug_he
         alloy_resource_deallocate(debug->inner, alloy_block_make(start, header->inner_size), header->align));
 }
 
-static alloy_status debug_allocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
-  alloy_debug *debug = debug_of(self);
-  ALLOY_TRY(alloy_request_check(size, align));
+/* The calls below ending in _in run inside a call section
+ * (alloy_decorator_lock_call_enter). */
+static alloy_status debug_allocate_in(alloy_debug *debug, size_t size, size_t align, alloy_block *out) {
   alloy_block block;
   debug_header header;
   if (debug->config.guard_pages)
@@ -253,15 +255,24 @@ static alloy_status debug_allocate(alloy_resource *self, size_t size, size_t ali
   else
     ALLOY_TRY(debug_place_inner(debug, size, align, &block, &header));
   debug_dress_block(debug, block.ptr, &header);
-  alloy_spin_lock_acquire(&debug->lock);
+  alloy_decorator_lock_state_enter(&debug->lock);
   alloy_status status = alloy_pointer_table_insert(&debug->live, block.ptr, 0);
-  alloy_spin_lock_release(&debug->lock);
+  alloy_decorator_lock_state_leave(&debug->lock);
   if (status != ALLOY_OK) {
     debug_release_storage(debug, block.ptr, &header);
     return status;
   }
   *out = block;
   return ALLOY_OK;
+}
+
+static alloy_status debug_allocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
+  alloy_debug *debug = debug_of(self);
+  ALLOY_TRY(alloy_request_check(size, align));
+  alloy_decorator_lock_call_enter(&debug->lock);
+  alloy_status status = debug_allocate_in(debug, size, align, out);
+  alloy_decorator_lock_call_leave(&debug->lock);
+  return status;
 }
 
 /* ---- free and quarantine ------------------------------------------------- */
@@ -307,20 +318,18 @@ static void *quarantine_push(alloy_debug *debug, void *user) {
   return evicted;
 }
 
-static alloy_status debug_deallocate(alloy_resource *self, alloy_block block, size_t align) {
-  alloy_debug *debug = debug_of(self);
-  if (!alloy_is_valid_alignment(align)) return ALLOY_E_INVALID_ARGUMENT;
+static alloy_status debug_deallocate_in(alloy_debug *debug, alloy_block block, size_t align) {
   debug_header header;
   debug_finding finding;
-  alloy_spin_lock_acquire(&debug->lock);
+  alloy_decorator_lock_state_enter(&debug->lock);
   if (ALLOY_UNLIKELY(check_live_block(debug, block, align, &header, &finding) != ALLOY_OK)) {
-    alloy_spin_lock_release(&debug->lock);
+    alloy_decorator_lock_state_leave(&debug->lock);
     return debug_report(debug, &finding);
   }
   (void)alloy_pointer_table_remove(&debug->live, block.ptr, NULL);
   remember_free(debug, block.ptr);
   if (debug->config.guard_pages || debug->config.quarantine == 0) {
-    alloy_spin_lock_release(&debug->lock);
+    alloy_decorator_lock_state_leave(&debug->lock);
     if (debug->config.fill && !debug->config.guard_pages) memset(block.ptr, ALLOY_DEBUG_FREE_BYTE, header.size);
     debug_release_storage(debug, block.ptr, &header);
     return ALLOY_OK;
@@ -330,42 +339,61 @@ static alloy_status debug_deallocate(alloy_resource *self, alloy_block block, si
   if (debug->config.fill) memset(block.ptr, ALLOY_DEBUG_FREE_BYTE, header.size);
   ALLOY_MEM_NOACCESS(block.ptr, header.size);
   void *evicted = quarantine_push(debug, block.ptr);
-  alloy_spin_lock_release(&debug->lock);
+  alloy_decorator_lock_state_leave(&debug->lock);
   return evicted != NULL ? debug_release_quarantined(debug, evicted) : ALLOY_OK;
+}
+
+static alloy_status debug_deallocate(alloy_resource *self, alloy_block block, size_t align) {
+  alloy_debug *debug = debug_of(self);
+  if (!alloy_is_valid_alignment(align)) return ALLOY_E_INVALID_ARGUMENT;
+  alloy_decorator_lock_call_enter(&debug->lock);
+  alloy_status status = debug_deallocate_in(debug, block, align);
+  alloy_decorator_lock_call_leave(&debug->lock);
+  return status;
+}
+
+static alloy_status debug_reallocate_in(alloy_debug *debug, alloy_block block, size_t new_size, size_t align,
+                                        alloy_block *out) {
+  debug_header header;
+  debug_finding finding;
+  alloy_decorator_lock_state_enter(&debug->lock);
+  alloy_status status = check_live_block(debug, block, align, &header, &finding);
+  alloy_decorator_lock_state_leave(&debug->lock);
+  if (ALLOY_UNLIKELY(status != ALLOY_OK)) return debug_report(debug, &finding);
+  /* Always move: a stale pointer to the old block then lands in quarantine. */
+  alloy_block moved;
+  ALLOY_TRY(debug_allocate_in(debug, new_size, align, &moved));
+  memcpy(moved.ptr, block.ptr, header.size < new_size ? header.size : new_size);
+  status = debug_deallocate_in(debug, block, align);
+  *out = moved;
+  return status == ALLOY_E_CORRUPTION ? ALLOY_OK : status; /* an evicted block's verdict was already reported */
 }
 
 static alloy_status debug_reallocate(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
                                      alloy_block *out) {
   alloy_debug *debug = debug_of(self);
   if (block.ptr == NULL) return debug_allocate(self, new_size, align, out);
-  debug_header header;
-  debug_finding finding;
-  alloy_spin_lock_acquire(&debug->lock);
-  alloy_status status = check_live_block(debug, block, align, &header, &finding);
-  alloy_spin_lock_release(&debug->lock);
-  if (ALLOY_UNLIKELY(status != ALLOY_OK)) return debug_report(debug, &finding);
-  /* Always move: a stale pointer to the old block then lands in quarantine. */
-  alloy_block moved;
-  ALLOY_TRY(debug_allocate(self, new_size, align, &moved));
-  memcpy(moved.ptr, block.ptr, header.size < new_size ? header.size : new_size);
-  status = debug_deallocate(self, block, align);
-  *out = moved;
-  return status == ALLOY_E_CORRUPTION ? ALLOY_OK : status; /* an evicted block's verdict was already reported */
+  alloy_decorator_lock_call_enter(&debug->lock);
+  alloy_status status = debug_reallocate_in(debug, block, new_size, align, out);
+  alloy_decorator_lock_call_leave(&debug->lock);
+  return status;
 }
 
 /* ---- queries ------------------------------------------------------------- */
 
 static bool debug_owns(const alloy_resource *self, alloy_block block) {
   alloy_debug *debug = debug_of_const(self);
-  alloy_spin_lock_acquire(&debug->lock);
+  alloy_decorator_lock_query_enter(&debug->lock);
   bool owned = alloy_pointer_table_find(&debug->live, block.ptr, NULL);
-  alloy_spin_lock_release(&debug->lock);
+  alloy_decorator_lock_query_leave(&debug->lock);
   return owned;
 }
 
 static void debug_get_info(const alloy_resource *self, alloy_resource_info *info) {
   alloy_debug *debug = debug_of_const(self);
+  alloy_decorator_lock_call_enter(&debug->lock);
   alloy_resource_get_info(debug->inner, info);
+  alloy_decorator_lock_call_leave(&debug->lock);
   info->name = "debug";
   info->size_class_count = 0; /* header and canaries shift every class */
   info->size_classes = NULL;
@@ -373,6 +401,7 @@ static void debug_get_info(const alloy_resource *self, alloy_resource_info *info
     info->max_alignment = debug->page;
     info->thread_safety = ALLOY_THREAD_SAFE; /* blocks come from the platform, state is locked */
   }
+  if (debug->lock.serializes_inner) info->thread_safety = ALLOY_THREAD_SAFE; /* one lock around each call */
 }
 
 static const alloy_resource_ops debug_ops = {
@@ -424,28 +453,35 @@ alloy_status alloy_debug_create(alloy_resource *inner, const alloy_debug_config 
   debug->config = chosen;
   debug->front_canary = chosen.canary ? ALLOY_DEBUG_CANARY_SIZE : 0;
   debug->page = alloy_vm_page_size();
-  alloy_spin_lock_init(&debug->lock);
+  alloy_decorator_lock_init(&debug->lock, chosen.guard_pages ? NULL : inner);
   alloy_pointer_table_init(&debug->live);
   atomic_init(&debug->faults, 0);
   *out = debug;
   return ALLOY_OK;
 }
 
-alloy_status alloy_debug_flush_quarantine(alloy_debug *debug) {
+static alloy_status debug_flush_quarantine(alloy_debug *debug) {
   alloy_status first = ALLOY_OK;
   for (;;) {
-    alloy_spin_lock_acquire(&debug->lock);
+    alloy_decorator_lock_state_enter(&debug->lock);
     void *user = NULL;
     if (debug->quarantine_count > 0) {
       user = debug->quarantine[debug->quarantine_head];
       debug->quarantine_head = (debug->quarantine_head + 1) % debug->config.quarantine;
       --debug->quarantine_count;
     }
-    alloy_spin_lock_release(&debug->lock);
+    alloy_decorator_lock_state_leave(&debug->lock);
     if (user == NULL) return first;
     alloy_status status = debug_release_quarantined(debug, user);
     if (first == ALLOY_OK) first = status;
   }
+}
+
+alloy_status alloy_debug_flush_quarantine(alloy_debug *debug) {
+  alloy_decorator_lock_call_enter(&debug->lock);
+  alloy_status status = debug_flush_quarantine(debug);
+  alloy_decorator_lock_call_leave(&debug->lock);
+  return status;
 }
 
 typedef struct check_all_context {
@@ -476,7 +512,7 @@ static bool check_one_live(void *context, const void *key, uintptr_t value) {
 
 alloy_status alloy_debug_check_all(alloy_debug *debug) {
   check_all_context context = {debug, ALLOY_OK};
-  alloy_spin_lock_acquire(&debug->lock);
+  alloy_decorator_lock_query_enter(&debug->lock);
   alloy_pointer_table_visit(&debug->live, check_one_live, &context);
   for (size_t i = 0; i < debug->quarantine_count; ++i) {
     void *user = debug->quarantine[(debug->quarantine_head + i) % debug->config.quarantine];
@@ -494,15 +530,15 @@ alloy_status alloy_debug_check_all(alloy_debug *debug) {
       if (context.first == ALLOY_OK) context.first = status;
     }
   }
-  alloy_spin_lock_release(&debug->lock);
+  alloy_decorator_lock_query_leave(&debug->lock);
   return context.first;
 }
 
 void alloy_debug_get_counts(alloy_debug *debug, alloy_debug_counts *out) {
-  alloy_spin_lock_acquire(&debug->lock);
+  alloy_decorator_lock_query_enter(&debug->lock);
   out->live_blocks = debug->live.count;
   out->quarantined_blocks = debug->quarantine_count;
-  alloy_spin_lock_release(&debug->lock);
+  alloy_decorator_lock_query_leave(&debug->lock);
   out->faults = atomic_load_explicit(&debug->faults, memory_order_relaxed);
 }
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloy/spin_lock.h"
+#include "alloy/decorator_lock.h"
 #include "alloy/heap.h"
 #include "alloy/pointer_table.h"
 
@@ -29,7 +29,7 @@ struct alloy_leak {
   unsigned depth;
   bool quiet_on_destroy;
   FILE *report_file;
-  alloy_spin_lock lock;
+  alloy_decorator_lock lock; /* guards what follows; see alloy/decorator_lock.h */
   alloy_pointer_table table; /* block address -> record index */
   leak_record *records;
   uint32_t record_capacity;
@@ -37,7 +37,6 @@ struct alloy_leak {
 };
 
 static alloy_leak *leak_of(alloy_resource *self) { return (alloy_leak *)(void *)self; }
-static const alloy_leak *leak_of_const(const alloy_resource *self) { return (const alloy_leak *)(const void *)self; }
 
 /* The stack of whoever called into the decorator: frames of the capture
  * itself and of the decorator's entry point are skipped. */
@@ -99,34 +98,39 @@ static alloy_status leak_allocate(alloy_resource *self, size_t size, size_t alig
   void *frames[ALLOY_LEAK_MAX_DEPTH];
   uint32_t depth = leak_capture(leak->depth, frames);
   alloy_block block;
-  ALLOY_TRY(alloy_resource_allocate(leak->inner, size, align, &block));
-  alloy_spin_lock_acquire(&leak->lock);
-  alloy_status status = leak_remember(leak, block, size, align, frames, depth);
-  alloy_spin_lock_release(&leak->lock);
-  if (ALLOY_UNLIKELY(status != ALLOY_OK)) {
-    ALLOY_IGNORE_STATUS(alloy_resource_deallocate(leak->inner, block, align));
-    return status;
+  alloy_decorator_lock_call_enter(&leak->lock);
+  alloy_status status = alloy_resource_allocate(leak->inner, size, align, &block);
+  if (ALLOY_LIKELY(status == ALLOY_OK)) {
+    alloy_decorator_lock_state_enter(&leak->lock);
+    status = leak_remember(leak, block, size, align, frames, depth);
+    alloy_decorator_lock_state_leave(&leak->lock);
+    if (ALLOY_UNLIKELY(status != ALLOY_OK))
+      ALLOY_IGNORE_STATUS(alloy_resource_deallocate(leak->inner, block, align));
+    else
+      *out = block;
   }
-  *out = block;
-  return ALLOY_OK;
+  alloy_decorator_lock_call_leave(&leak->lock);
+  return status;
 }
 
 static alloy_status leak_deallocate(alloy_resource *self, alloy_block block, size_t align) {
   alloy_leak *leak = leak_of(self);
   leak_record record;
-  alloy_spin_lock_acquire(&leak->lock);
+  alloy_decorator_lock_call_enter(&leak->lock);
+  alloy_decorator_lock_state_enter(&leak->lock);
   bool known = leak_forget(leak, block.ptr, &record);
-  alloy_spin_lock_release(&leak->lock);
+  alloy_decorator_lock_state_leave(&leak->lock);
   /* An unknown pointer still goes to the inner, whose checks (or the debug
    * decorator's) name the misuse. */
   alloy_status status = alloy_resource_deallocate(leak->inner, block, align);
   if (ALLOY_UNLIKELY(status != ALLOY_OK) && known) {
     /* Refused: the block is still live, so is its record. */
-    alloy_spin_lock_acquire(&leak->lock);
+    alloy_decorator_lock_state_enter(&leak->lock);
     ALLOY_IGNORE_STATUS(leak_remember(leak, alloy_block_make(record.ptr, record.size), record.size, record.align,
                                       record.frames, record.depth));
-    alloy_spin_lock_release(&leak->lock);
+    alloy_decorator_lock_state_leave(&leak->lock);
   }
+  alloy_decorator_lock_call_leave(&leak->lock);
   return status;
 }
 
@@ -137,24 +141,39 @@ static alloy_status leak_reallocate(alloy_resource *self, alloy_block block, siz
   void *frames[ALLOY_LEAK_MAX_DEPTH];
   uint32_t depth = leak_capture(leak->depth, frames);
   alloy_block moved;
-  ALLOY_TRY(alloy_resource_reallocate(leak->inner, block, new_size, align, &moved));
-  alloy_spin_lock_acquire(&leak->lock);
-  leak_forget(leak, block.ptr, NULL);
-  /* Losing only this record to a refused table growth beats failing a
-   * reallocate that already happened. */
-  ALLOY_IGNORE_STATUS(leak_remember(leak, moved, new_size, align, frames, depth));
-  alloy_spin_lock_release(&leak->lock);
-  *out = moved;
-  return ALLOY_OK;
+  alloy_decorator_lock_call_enter(&leak->lock);
+  alloy_status status = alloy_resource_reallocate(leak->inner, block, new_size, align, &moved);
+  if (ALLOY_LIKELY(status == ALLOY_OK)) {
+    alloy_decorator_lock_state_enter(&leak->lock);
+    leak_forget(leak, block.ptr, NULL);
+    /* Losing only this record to a refused table growth beats failing a
+     * reallocate that already happened. */
+    ALLOY_IGNORE_STATUS(leak_remember(leak, moved, new_size, align, frames, depth));
+    alloy_decorator_lock_state_leave(&leak->lock);
+    *out = moved;
+  }
+  alloy_decorator_lock_call_leave(&leak->lock);
+  return status;
 }
 
+/* Queries reach the inner too, so over a thread-unsafe inner they are calls. */
+static alloy_leak *leak_of_query(const alloy_resource *self) { return (alloy_leak *)(void *)(uintptr_t)self; }
+
 static bool leak_owns(const alloy_resource *self, alloy_block block) {
-  return alloy_resource_owns(leak_of_const(self)->inner, block);
+  alloy_leak *leak = leak_of_query(self);
+  alloy_decorator_lock_call_enter(&leak->lock);
+  bool owned = alloy_resource_owns(leak->inner, block);
+  alloy_decorator_lock_call_leave(&leak->lock);
+  return owned;
 }
 
 static void leak_get_info(const alloy_resource *self, alloy_resource_info *info) {
-  alloy_resource_get_info(leak_of_const(self)->inner, info);
+  alloy_leak *leak = leak_of_query(self);
+  alloy_decorator_lock_call_enter(&leak->lock);
+  alloy_resource_get_info(leak->inner, info);
+  alloy_decorator_lock_call_leave(&leak->lock);
   info->name = "leak";
+  if (leak->lock.serializes_inner) info->thread_safety = ALLOY_THREAD_SAFE; /* one lock around each call */
 }
 
 static const alloy_resource_ops leak_ops = {
@@ -191,7 +210,7 @@ alloy_status alloy_leak_create(alloy_resource *inner, const alloy_leak_config *c
   leak->quiet_on_destroy = config != NULL && config->quiet_on_destroy;
   leak->report_file = config != NULL ? config->report_file : NULL;
   leak->free_record = LEAK_NO_RECORD;
-  alloy_spin_lock_init(&leak->lock);
+  alloy_decorator_lock_init(&leak->lock, inner);
   alloy_pointer_table_init(&leak->table);
   /* The first backtrace loads the unwinder (which allocates); do it now, not
    * inside the first allocation. */
@@ -302,9 +321,9 @@ static alloy_status leak_group(const alloy_leak *leak, alloy_leak_summary *summa
 alloy_status alloy_leak_get_summary(alloy_leak *leak, alloy_leak_summary *out) {
   leak_site *sites;
   const leak_record **list;
-  alloy_spin_lock_acquire(&leak->lock);
+  alloy_decorator_lock_query_enter(&leak->lock);
   alloy_status status = leak_group(leak, out, &sites, &list);
-  alloy_spin_lock_release(&leak->lock);
+  alloy_decorator_lock_query_leave(&leak->lock);
   if (sites != NULL) alloy_heap_free(sites);
   if (list != NULL) alloy_heap_free((void *)list);
   return status;
@@ -315,7 +334,7 @@ alloy_status alloy_leak_report(alloy_leak *leak, FILE *file) {
   alloy_leak_summary summary;
   leak_site *sites;
   const leak_record **list;
-  alloy_spin_lock_acquire(&leak->lock);
+  alloy_decorator_lock_query_enter(&leak->lock);
   alloy_status status = leak_group(leak, &summary, &sites, &list);
   if (status == ALLOY_OK) {
     fprintf(file, "alloy leak report for '%s': %zu block%s (%zu bytes) outstanding from %zu call site%s\n",
@@ -329,7 +348,7 @@ alloy_status alloy_leak_report(alloy_leak *leak, FILE *file) {
     }
     fflush(file);
   }
-  alloy_spin_lock_release(&leak->lock);
+  alloy_decorator_lock_query_leave(&leak->lock);
   if (sites != NULL) alloy_heap_free(sites);
   if (list != NULL) alloy_heap_free((void *)list);
   return status;

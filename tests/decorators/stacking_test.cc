@@ -237,16 +237,18 @@ INSTANTIATE_TEST_SUITE_P(Inner, StackingOrder, ::testing::ValuesIn(InnerFactorie
 namespace alloy_test {
 namespace {
 
-// The stack the issue names, shared between threads: locked makes the
-// single-threaded free list safe, and every decorator above keeps its books
-// with atomics or its own lock.
-TEST(SharedStack, LockedAtTheBottomMakesTheWholeStackShareable) {
+// Shares `order` over a single-threaded free list between three threads and
+// checks every decorator's books afterwards.
+void ShareBetweenThreads(const std::vector<Decorator> &order) {
   alloy_resource *inner = CreateFreeList(16 << 20);
   ASSERT_NE(inner, nullptr);
   StackOptions options;
   options.leak.quiet_on_destroy = true;
   DecoratorStack stack;
-  ASSERT_EQ(BuildStack(inner, AllDecorators(), options, &stack), ALLOY_OK);  // leak(debug(tagged(stats(locked))))
+  ASSERT_EQ(BuildStack(inner, order, options, &stack), ALLOY_OK);
+  alloy_resource_info info;
+  alloy_resource_get_info(stack.top, &info);
+  EXPECT_EQ(info.thread_safety, ALLOY_THREAD_SAFE) << stack.Name();
   const size_t rounds = Scaled(1500, 60);
   std::vector<std::thread> threads;
   std::vector<int> errors(3, 0);
@@ -290,6 +292,56 @@ TEST(SharedStack, LockedAtTheBottomMakesTheWholeStackShareable) {
   EXPECT_EQ(snapshot.live_bytes, 0u);
   EXPECT_EQ(snapshot.allocations, 3 * rounds);
   DestroyStack(&stack);
+  EXPECT_EQ(FreeListLiveBlocks(inner), 0u);
+  DestroyFreeList(inner);
+}
+
+// The stack the issue names, shared between threads: locked makes the
+// single-threaded free list safe, and every decorator above keeps its books
+// with atomics or its own lock.
+TEST(SharedStack, LockedAtTheBottomMakesTheWholeStackShareable) {
+  ShareBetweenThreads(AllDecorators());  // leak(debug(tagged(stats(locked))))
+}
+
+// Without locked: debug sees a thread-unsafe inner and holds its one lock
+// around each whole call, so it serializes tagged, stats and the free list
+// below it, and leak above it guards only its own records.
+TEST(SharedStack, DebugSerializesAThreadUnsafeInner) {
+  ShareBetweenThreads({Decorator::kStats, Decorator::kTagged, Decorator::kDebug, Decorator::kLeak});
+}
+
+// leak alone over a thread-unsafe inner serializes it the same way.
+TEST(SharedStack, LeakSerializesAThreadUnsafeInner) {
+  alloy_resource *inner = CreateFreeList(4 << 20);
+  ASSERT_NE(inner, nullptr);
+  alloy_leak_config config = {};
+  config.quiet_on_destroy = true;
+  alloy_leak *leak;
+  ASSERT_EQ(alloy_leak_create(inner, &config, &leak), ALLOY_OK);
+  alloy_resource *top = alloy_leak_resource(leak);
+  alloy_resource_info info;
+  alloy_resource_get_info(top, &info);
+  EXPECT_EQ(info.thread_safety, ALLOY_THREAD_SAFE);
+  const size_t rounds = Scaled(2000, 100);
+  std::vector<std::thread> threads;
+  std::vector<int> errors(3, 0);
+  for (int t = 0; t < 3; ++t)
+    threads.emplace_back([&, t] {
+      for (size_t i = 0; i < rounds; ++i) {
+        alloy_block block;
+        if (alloy_resource_allocate(top, 24 + (i % 7) * 8, 8, &block) != ALLOY_OK) {
+          ++errors[t];
+          continue;
+        }
+        if (alloy_resource_deallocate(top, block, 8) != ALLOY_OK) ++errors[t];
+      }
+    });
+  for (std::thread &thread : threads) thread.join();
+  for (int t = 0; t < 3; ++t) EXPECT_EQ(errors[t], 0) << "thread " << t;
+  alloy_leak_summary summary;
+  ASSERT_EQ(alloy_leak_get_summary(leak, &summary), ALLOY_OK);
+  EXPECT_EQ(summary.blocks, 0u);
+  alloy_leak_destroy(leak);
   EXPECT_EQ(FreeListLiveBlocks(inner), 0u);
   DestroyFreeList(inner);
 }
