@@ -24,6 +24,12 @@
  *     from addresses and metadata only; never reads or writes the block, so a
  *     foreign pointer is safe to ask about.
  *   - mark / rewind: scope markers of LIFO resources (frame, stack).
+ *   - allocate_trusted(size, align): allocate for a caller that has already
+ *     validated the request, so the resource may skip its argument checks.
+ *     A decorator checks a request once, where it enters the stack, and
+ *     passes it (or the request it derives from it) down through its inner's
+ *     allocate_trusted; pass-through decorators forward both kinds as they
+ *     came. Optional: without it, the allocate slot serves.
  *
  * ABI growth: the ops table starts with its own size. New slots are only ever
  * appended; a table built against an older header simply lacks them and the
@@ -78,6 +84,8 @@ typedef struct alloy_marker {
   size_t position;
 } alloy_marker;
 
+typedef alloy_status (*alloy_allocate_fn)(alloy_resource *self, size_t size, size_t align, alloy_block *out);
+
 typedef struct alloy_resource_ops {
   size_t struct_size; /* sizeof(alloy_resource_ops) as the implementation saw it */
   const char *name;
@@ -94,6 +102,7 @@ typedef struct alloy_resource_ops {
   void (*get_info)(const alloy_resource *self, alloy_resource_info *info);
   alloy_status (*mark)(alloy_resource *self, alloy_marker *out);
   alloy_status (*rewind)(alloy_resource *self, alloy_marker marker);
+  alloy_allocate_fn allocate_trusted; /* optional: see the contract above */
 } alloy_resource_ops;
 
 struct alloy_resource {
@@ -113,6 +122,13 @@ ALLOY_NODISCARD static ALLOY_ALWAYS_INLINE alloy_status alloy_resource_allocate(
 static ALLOY_ALWAYS_INLINE alloy_status alloy_resource_deallocate(alloy_resource *resource, alloy_block block,
                                                                   size_t align) {
   return resource->ops->deallocate(resource, block, align);
+}
+
+/* The slot that allocates an already validated request from `resource`:
+ * allocate_trusted when it offers one, else allocate. A decorator looks it
+ * up once, when it is created, and calls it for every request it forwards. */
+static inline alloy_allocate_fn alloy_resource_trusted_allocate_slot(const alloy_resource *resource) {
+  return ALLOY_OPS_HAS(resource->ops, allocate_trusted) ? resource->ops->allocate_trusted : resource->ops->allocate;
 }
 
 /* In place when the resource can, else allocate + copy + free. *out is

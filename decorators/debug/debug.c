@@ -31,6 +31,7 @@ typedef struct debug_header {
 struct alloy_debug {
   alloy_resource resource; /* first: the decorator is a resource */
   alloy_resource *inner;
+  alloy_allocate_fn inner_allocate_trusted; /* the inner's slot for validated requests */
   alloy_debug_config config;
   size_t front_canary; /* 0 or ALLOY_DEBUG_CANARY_SIZE */
   size_t page;
@@ -218,12 +219,12 @@ static alloy_status debug_place_inner(alloy_debug *debug, size_t size, size_t al
       inner_size > ALLOY_MAX_REQUEST)
     return ALLOY_E_UNSUPPORTED; /* valid, but no room for header and canaries */
   alloy_block inner;
-  alloy_status status = alloy_resource_allocate(debug->inner, inner_size, align, &inner);
+  alloy_status status = debug->inner_allocate_trusted(debug->inner, inner_size, align, &inner);
   if (ALLOY_UNLIKELY(status == ALLOY_E_OUT_OF_MEMORY || status == ALLOY_E_CAPACITY) &&
       debug->config.quarantine > 0) {
     /* Memory held back in quarantine is still memory: give it back, retry once. */
     ALLOY_IGNORE_STATUS(debug_flush_quarantine(debug));
-    status = alloy_resource_allocate(debug->inner, inner_size, align, &inner);
+    status = debug->inner_allocate_trusted(debug->inner, inner_size, align, &inner);
   }
   if (status != ALLOY_OK) return status;
   header->size = size;
@@ -266,13 +267,17 @@ static alloy_status debug_allocate_in(alloy_debug *debug, size_t size, size_t al
   return ALLOY_OK;
 }
 
-static alloy_status debug_allocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
+static alloy_status debug_allocate_trusted(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
   alloy_debug *debug = debug_of(self);
-  ALLOY_TRY(alloy_request_check(size, align));
   alloy_decorator_lock_call_enter(&debug->lock);
   alloy_status status = debug_allocate_in(debug, size, align, out);
   alloy_decorator_lock_call_leave(&debug->lock);
   return status;
+}
+
+static alloy_status debug_allocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
+  ALLOY_TRY(alloy_request_check(size, align));
+  return debug_allocate_trusted(self, size, align, out);
 }
 
 /* ---- free and quarantine ------------------------------------------------- */
@@ -412,6 +417,7 @@ static const alloy_resource_ops debug_ops = {
     .reallocate = debug_reallocate,
     .owns = debug_owns,
     .get_info = debug_get_info,
+    .allocate_trusted = debug_allocate_trusted,
 };
 
 /* ---- life cycle ---------------------------------------------------------- */
@@ -450,6 +456,7 @@ alloy_status alloy_debug_create(alloy_resource *inner, const alloy_debug_config 
   }
   debug->resource.ops = &debug_ops;
   debug->inner = inner;
+  debug->inner_allocate_trusted = alloy_resource_trusted_allocate_slot(inner);
   debug->config = chosen;
   debug->front_canary = chosen.canary ? ALLOY_DEBUG_CANARY_SIZE : 0;
   debug->page = alloy_vm_page_size();

@@ -26,6 +26,7 @@ typedef struct leak_record {
 struct alloy_leak {
   alloy_resource resource; /* first: the decorator is a resource */
   alloy_resource *inner;
+  alloy_allocate_fn inner_allocate_trusted; /* the inner's slot for validated requests */
   unsigned depth;
   bool quiet_on_destroy;
   FILE *report_file;
@@ -93,13 +94,15 @@ static bool leak_forget(alloy_leak *leak, const void *ptr, leak_record *out) {
   return true;
 }
 
-static alloy_status leak_allocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
-  alloy_leak *leak = leak_of(self);
+/* `inner_allocate`: the inner's checking or trusted slot, as this call came.
+ * Inlined into both entries, so the recorded stack starts at the same depth. */
+static ALLOY_ALWAYS_INLINE alloy_status leak_allocate_with(alloy_leak *leak, alloy_allocate_fn inner_allocate,
+                                                          size_t size, size_t align, alloy_block *out) {
   void *frames[ALLOY_LEAK_MAX_DEPTH];
   uint32_t depth = leak_capture(leak->depth, frames);
   alloy_block block;
   alloy_decorator_lock_call_enter(&leak->lock);
-  alloy_status status = alloy_resource_allocate(leak->inner, size, align, &block);
+  alloy_status status = inner_allocate(leak->inner, size, align, &block);
   if (ALLOY_LIKELY(status == ALLOY_OK)) {
     alloy_decorator_lock_state_enter(&leak->lock);
     status = leak_remember(leak, block, size, align, frames, depth);
@@ -111,6 +114,16 @@ static alloy_status leak_allocate(alloy_resource *self, size_t size, size_t alig
   }
   alloy_decorator_lock_call_leave(&leak->lock);
   return status;
+}
+
+static alloy_status leak_allocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
+  alloy_leak *leak = leak_of(self);
+  return leak_allocate_with(leak, leak->inner->ops->allocate, size, align, out);
+}
+
+static alloy_status leak_allocate_trusted(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
+  alloy_leak *leak = leak_of(self);
+  return leak_allocate_with(leak, leak->inner_allocate_trusted, size, align, out);
 }
 
 static alloy_status leak_deallocate(alloy_resource *self, alloy_block block, size_t align) {
@@ -184,6 +197,7 @@ static const alloy_resource_ops leak_ops = {
     .reallocate = leak_reallocate,
     .owns = leak_owns,
     .get_info = leak_get_info,
+    .allocate_trusted = leak_allocate_trusted,
 };
 
 /* Over an inner that cannot tell ownership, neither can the decorator. */
@@ -194,6 +208,7 @@ static const alloy_resource_ops leak_ops_without_owns = {
     .deallocate = leak_deallocate,
     .reallocate = leak_reallocate,
     .get_info = leak_get_info,
+    .allocate_trusted = leak_allocate_trusted,
 };
 
 alloy_status alloy_leak_create(alloy_resource *inner, const alloy_leak_config *config, alloy_leak **out) {
@@ -206,6 +221,7 @@ alloy_status alloy_leak_create(alloy_resource *inner, const alloy_leak_config *c
   memset(leak, 0, sizeof *leak);
   leak->resource.ops = alloy_resource_can_tell_ownership(inner) ? &leak_ops : &leak_ops_without_owns;
   leak->inner = inner;
+  leak->inner_allocate_trusted = alloy_resource_trusted_allocate_slot(inner);
   leak->depth = depth;
   leak->quiet_on_destroy = config != NULL && config->quiet_on_destroy;
   leak->report_file = config != NULL ? config->report_file : NULL;

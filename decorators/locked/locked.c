@@ -7,6 +7,7 @@
 struct alloy_locked {
   alloy_resource resource; /* first: the decorator is a resource */
   alloy_resource *inner;
+  alloy_allocate_fn inner_allocate_trusted; /* the inner's slot for validated requests */
   alloy_spin_lock lock;
 };
 
@@ -30,6 +31,12 @@ static alloy_status locked_unlock(alloy_locked *locked, alloy_status status) {
 static alloy_status locked_allocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
   alloy_locked *locked = locked_of(self);
   return locked_unlock(locked, alloy_resource_allocate(locked_lock(locked), size, align, out));
+}
+
+static alloy_status locked_allocate_trusted(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
+  alloy_locked *locked = locked_of(self);
+  alloy_resource *inner = locked_lock(locked);
+  return locked_unlock(locked, locked->inner_allocate_trusted(inner, size, align, out));
 }
 
 static alloy_status locked_deallocate(alloy_resource *self, alloy_block block, size_t align) {
@@ -89,6 +96,7 @@ static const alloy_resource_ops locked_ops = {
     .get_info = locked_get_info,
     .mark = locked_mark,
     .rewind = locked_rewind,
+    .allocate_trusted = locked_allocate_trusted,
 };
 
 /* Over an inner that cannot tell ownership, neither can the decorator. */
@@ -102,6 +110,7 @@ static const alloy_resource_ops locked_ops_without_owns = {
     .get_info = locked_get_info,
     .mark = locked_mark,
     .rewind = locked_rewind,
+    .allocate_trusted = locked_allocate_trusted,
 };
 
 alloy_status alloy_locked_create(alloy_resource *inner, const alloy_locked_config *config, alloy_locked **out) {
@@ -112,6 +121,7 @@ alloy_status alloy_locked_create(alloy_resource *inner, const alloy_locked_confi
   alloy_locked *locked = (alloy_locked *)memory;
   locked->resource.ops = alloy_resource_can_tell_ownership(inner) ? &locked_ops : &locked_ops_without_owns;
   locked->inner = inner;
+  locked->inner_allocate_trusted = alloy_resource_trusted_allocate_slot(inner);
   alloy_spin_lock_init(&locked->lock);
   *out = locked;
   return ALLOY_OK;

@@ -39,10 +39,11 @@ static ALLOY_ALWAYS_INLINE void stats_counted(alloy_stats *stats, uint64_t count
   if (ALLOY_UNLIKELY(((count_before + 1) & stats->check_mask) == 0)) alloy_stats_events_checkpoint(stats);
 }
 
-static alloy_status stats_allocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
-  alloy_stats *stats = stats_of(self);
+/* `inner_allocate`: the inner's checking or trusted slot, as this call came. */
+static ALLOY_ALWAYS_INLINE alloy_status stats_allocate_with(alloy_stats *stats, alloy_allocate_fn inner_allocate,
+                                                           size_t size, size_t align, alloy_block *out) {
   alloy_block block;
-  alloy_status status = alloy_resource_allocate(stats->inner, size, align, &block);
+  alloy_status status = inner_allocate(stats->inner, size, align, &block);
   if (ALLOY_UNLIKELY(status != ALLOY_OK)) return stats_failed(stats, status);
   if (stats_sampled(stats, block.ptr)) {
     uint64_t count = atomic_fetch_add_explicit(&stats->counters.allocations, 1, memory_order_relaxed);
@@ -51,6 +52,16 @@ static alloy_status stats_allocate(alloy_resource *self, size_t size, size_t ali
   }
   *out = alloy_block_make(block.ptr, size);
   return ALLOY_OK;
+}
+
+static alloy_status stats_allocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
+  alloy_stats *stats = stats_of(self);
+  return stats_allocate_with(stats, stats->inner->ops->allocate, size, align, out);
+}
+
+static alloy_status stats_allocate_trusted(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
+  alloy_stats *stats = stats_of(self);
+  return stats_allocate_with(stats, stats->inner_allocate_trusted, size, align, out);
 }
 
 static alloy_status stats_deallocate(alloy_resource *self, alloy_block block, size_t align) {
@@ -135,6 +146,7 @@ static const alloy_resource_ops stats_ops = {
     .get_info = stats_get_info,
     .mark = stats_mark,
     .rewind = stats_rewind,
+    .allocate_trusted = stats_allocate_trusted,
 };
 
 /* Over an inner that cannot tell ownership, neither can the decorator. */
@@ -147,6 +159,7 @@ static const alloy_resource_ops stats_ops_without_owns = {
     .get_info = stats_get_info,
     .mark = stats_mark,
     .rewind = stats_rewind,
+    .allocate_trusted = stats_allocate_trusted,
 };
 
 static void stats_counters_init(stats_counters *c) {
@@ -167,6 +180,7 @@ alloy_status alloy_stats_create(alloy_resource *inner, const alloy_stats_config 
   memset(stats, 0, sizeof *stats);
   stats->resource.ops = alloy_resource_can_tell_ownership(inner) ? &stats_ops : &stats_ops_without_owns;
   stats->inner = inner;
+  stats->inner_allocate_trusted = alloy_resource_trusted_allocate_slot(inner);
   stats->sample_rate = config != NULL && config->sample_rate > 1 ? config->sample_rate : 1;
   stats->sample_threshold = (UINT64_C(1) << 32) / stats->sample_rate;
   if (config != NULL) {

@@ -49,6 +49,7 @@ typedef struct stats_events {
 struct alloy_stats {
   alloy_resource resource; /* first: the decorator is a resource */
   alloy_resource *inner;
+  alloy_allocate_fn inner_allocate_trusted; /* the inner's slot for validated requests */
   uint64_t sample_threshold; /* a block is counted when its address hash is below */
   uint32_t sample_rate;
   /* check_every - 1 (a power of two less one); UINT64_MAX with events off,

@@ -34,6 +34,7 @@ typedef struct tag_counters {
 struct alloy_tagged {
   alloy_resource resource; /* first: the decorator is a resource */
   alloy_resource *inner;
+  alloy_allocate_fn inner_allocate_trusted; /* the inner's slot for validated requests */
   alloy_tagged_alert on_budget_exceeded;
   void *alert_context;
   const char *names[ALLOY_TAG_CAPACITY];
@@ -79,9 +80,9 @@ static ALLOY_ALWAYS_INLINE void tagged_uncharge(alloy_tagged *tagged, alloy_tag 
   alloy_live_bytes_sub(&tagged->tags[tag].live_bytes, size);
 }
 
-alloy_status alloy_tagged_allocate(alloy_tagged *tagged, alloy_tag tag, size_t size, size_t align,
-                                   alloy_block *out) {
-  ALLOY_TRY(alloy_request_check(size, align));
+/* A valid request: what reaches the inner, derived from it, is valid too. */
+static alloy_status tagged_allocate_valid(alloy_tagged *tagged, alloy_tag tag, size_t size, size_t align,
+                                          alloy_block *out) {
   if (ALLOY_UNLIKELY(tag >= ALLOY_TAG_CAPACITY)) return ALLOY_E_INVALID_ARGUMENT;
   const size_t prefix = tagged_prefix(align);
   size_t inner_size;
@@ -89,7 +90,7 @@ alloy_status alloy_tagged_allocate(alloy_tagged *tagged, alloy_tag tag, size_t s
     return ALLOY_E_UNSUPPORTED; /* valid, but no room for the header */
   ALLOY_TRY(tagged_charge(tagged, tag, size));
   alloy_block inner;
-  alloy_status status = alloy_resource_allocate(tagged->inner, inner_size, tagged_inner_align(align), &inner);
+  alloy_status status = tagged->inner_allocate_trusted(tagged->inner, inner_size, tagged_inner_align(align), &inner);
   if (ALLOY_UNLIKELY(status != ALLOY_OK)) {
     tagged_uncharge(tagged, tag, size);
     return status;
@@ -104,8 +105,18 @@ alloy_status alloy_tagged_allocate(alloy_tagged *tagged, alloy_tag tag, size_t s
   return ALLOY_OK;
 }
 
+alloy_status alloy_tagged_allocate(alloy_tagged *tagged, alloy_tag tag, size_t size, size_t align,
+                                   alloy_block *out) {
+  ALLOY_TRY(alloy_request_check(size, align));
+  return tagged_allocate_valid(tagged, tag, size, align, out);
+}
+
 static alloy_status tagged_allocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
   return alloy_tagged_allocate(tagged_of(self), alloy_tag_current(), size, align, out);
+}
+
+static alloy_status tagged_allocate_trusted(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
+  return tagged_allocate_valid(tagged_of(self), alloy_tag_current(), size, align, out);
 }
 
 /* A header that is not ours: report it and leave everything as it is. */
@@ -197,6 +208,7 @@ static const alloy_resource_ops tagged_ops = {
     .reallocate = tagged_reallocate,
     .owns = tagged_owns,
     .get_info = tagged_get_info,
+    .allocate_trusted = tagged_allocate_trusted,
 };
 
 /* Over an inner that cannot tell ownership, neither can the decorator. */
@@ -207,6 +219,7 @@ static const alloy_resource_ops tagged_ops_without_owns = {
     .deallocate = tagged_deallocate,
     .reallocate = tagged_reallocate,
     .get_info = tagged_get_info,
+    .allocate_trusted = tagged_allocate_trusted,
 };
 
 alloy_status alloy_tagged_create(alloy_resource *inner, const alloy_tagged_config *config, alloy_tagged **out) {
@@ -217,6 +230,7 @@ alloy_status alloy_tagged_create(alloy_resource *inner, const alloy_tagged_confi
   memset(tagged, 0, sizeof *tagged);
   tagged->resource.ops = alloy_resource_can_tell_ownership(inner) ? &tagged_ops : &tagged_ops_without_owns;
   tagged->inner = inner;
+  tagged->inner_allocate_trusted = alloy_resource_trusted_allocate_slot(inner);
   for (alloy_tag tag = 0; tag < ALLOY_TAG_CAPACITY; ++tag) {
     tag_counters *c = &tagged->tags[tag];
     atomic_init(&c->live_bytes, 0);

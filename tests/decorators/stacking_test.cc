@@ -5,6 +5,7 @@
 // To cover another strategy, add one line to InnerFactories() in
 // inner_factories.cc.
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -236,6 +237,76 @@ INSTANTIATE_TEST_SUITE_P(Inner, StackingOrder, ::testing::ValuesIn(InnerFactorie
 
 namespace alloy_test {
 namespace {
+
+// An inner that counts which of its two allocation slots each request
+// reached: the checking one, or the one for requests already validated.
+struct SlotCounter {
+  alloy_resource resource;
+  int checked = 0;
+  int trusted = 0;
+  static alloy_status Checked(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
+    reinterpret_cast<SlotCounter *>(self)->checked++;
+    ALLOY_TRY(alloy_request_check(size, align));
+    return Serve(size, align, out);
+  }
+  static alloy_status Trusted(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
+    reinterpret_cast<SlotCounter *>(self)->trusted++;
+    return Serve(size, align, out);
+  }
+  static alloy_status Serve(size_t size, size_t align, alloy_block *out) {
+    void *ptr = aligned_alloc(align < 16 ? 16 : align, alloy_align_up(size == 0 ? 1 : size, align < 16 ? 16 : align));
+    if (ptr == nullptr) return ALLOY_E_OUT_OF_MEMORY;
+    *out = alloy_block_make(ptr, size);
+    return ALLOY_OK;
+  }
+  static alloy_status Free(alloy_resource *, alloy_block block, size_t) {
+    free(block.ptr);
+    return ALLOY_OK;
+  }
+  static const alloy_resource_ops kOps;
+  SlotCounter() { resource.ops = &kOps; }
+};
+const alloy_resource_ops SlotCounter::kOps = {
+    sizeof(alloy_resource_ops), "slot_counter", Checked, Free, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+    nullptr, Trusted};
+
+// A request is validated once, where it enters the stack: a decorator that
+// checks it (debug, tagged) hands it on as trusted, pass-through decorators
+// (stats, locked, leak) forward it as it came, and the inner's checking slot
+// serves only stacks in which nothing above checked.
+TEST(Validation, OnceWhereTheRequestEntersTheStack) {
+  struct Case {
+    std::vector<Decorator> order;
+    int checked, trusted;
+  };
+  const std::vector<Case> cases = {
+      {{}, 1, 0},
+      {{Decorator::kLocked, Decorator::kStats}, 1, 0},
+      {{Decorator::kLocked, Decorator::kStats, Decorator::kLeak}, 1, 0},
+      {{Decorator::kLocked, Decorator::kStats, Decorator::kTagged}, 0, 1},
+      {AllDecorators(), 0, 1},
+      {{Decorator::kStats, Decorator::kTagged, Decorator::kDebug, Decorator::kLeak}, 0, 1},
+  };
+  for (const Case &c : cases) {
+    SlotCounter inner;
+    StackOptions options;
+    options.leak.quiet_on_destroy = true;
+    options.debug.quarantine = 0;
+    DecoratorStack stack;
+    ASSERT_EQ(BuildStack(&inner.resource, c.order, options, &stack), ALLOY_OK);
+    alloy_block block;
+    ASSERT_EQ(alloy_resource_allocate(stack.top, 100, 16, &block), ALLOY_OK) << stack.Name();
+    EXPECT_EQ(inner.checked, c.checked) << stack.Name();
+    EXPECT_EQ(inner.trusted, c.trusted) << stack.Name();
+    EXPECT_EQ(alloy_resource_deallocate(stack.top, alloy_block_make(block.ptr, 100), 16), ALLOY_OK) << stack.Name();
+    // A bad request is refused where it enters, whichever layer that is.
+    EXPECT_EQ(alloy_resource_allocate(stack.top, 100, 24, &block), ALLOY_E_INVALID_ARGUMENT) << stack.Name();
+    EXPECT_EQ(alloy_resource_allocate(stack.top, ALLOY_MAX_REQUEST + 1, 16, &block), ALLOY_E_INVALID_ARGUMENT)
+        << stack.Name();
+    EXPECT_EQ(inner.trusted, c.trusted) << stack.Name() << ": no invalid request reached the trusted slot";
+    DestroyStack(&stack);
+  }
+}
 
 // Shares `order` over a single-threaded free list between three threads and
 // checks every decorator's books afterwards.

@@ -48,7 +48,7 @@ struct Bounded {
   Bounded() { resource.ops = &kOps; }
 };
 const alloy_resource_ops Bounded::kOps = {sizeof(alloy_resource_ops), "bounded", Allocate, Deallocate, nullptr,
-                                          nullptr, nullptr, Owns, nullptr, nullptr, nullptr};
+                                          nullptr, nullptr, Owns, nullptr, nullptr, nullptr, nullptr};
 
 alloy_tlsf *MakeTlsf(size_t bytes) {
   alloy_tlsf_config config = alloy_tlsf_config_default();

@@ -49,7 +49,7 @@ alloy_status ArenaRewind(alloy_resource *self, alloy_marker marker) {
 
 const alloy_resource_ops kArenaOps = {
     sizeof(alloy_resource_ops), "test_arena", ArenaAllocate, ArenaDeallocate, nullptr, nullptr,
-    nullptr, nullptr, nullptr, ArenaMark, ArenaRewind,
+    nullptr, nullptr, nullptr, ArenaMark, ArenaRewind, nullptr,
 };
 
 class Handle : public ::testing::Test {
