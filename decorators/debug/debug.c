@@ -10,6 +10,7 @@
 #include "alloy/fault.h"
 #include "alloy/heap.h"
 #include "alloy/pointer_table.h"
+#include "alloy/recent_frees.h"
 #include "alloy/tool_hooks.h"
 #include "alloy/vm.h"
 
@@ -26,7 +27,6 @@ typedef struct debug_header {
 
 #define DEBUG_MAGIC_LIVE 0xDEB61A7Eu
 #define DEBUG_MAGIC_FREED 0xDEB6F4EEu
-#define DEBUG_RECENT_FREES 256u
 
 struct alloy_debug {
   alloy_resource resource; /* first: the decorator is a resource */
@@ -40,8 +40,7 @@ struct alloy_debug {
   void **quarantine;            /* ring of user pointers, config.quarantine long */
   size_t quarantine_head;
   size_t quarantine_count;
-  const void *recent_frees[DEBUG_RECENT_FREES]; /* for telling a double free from a foreign pointer */
-  size_t recent_next;
+  alloy_recent_frees recent_frees; /* for telling a double free from a foreign pointer */
   atomic_uint_fast64_t faults;
 };
 
@@ -96,8 +95,7 @@ static void finding_init(debug_finding *finding, alloy_status kind, alloy_block 
 }
 
 static bool recently_freed(const alloy_debug *debug, const void *ptr) {
-  for (size_t i = 0; i < DEBUG_RECENT_FREES; ++i)
-    if (debug->recent_frees[i] == ptr) return true;
+  if (alloy_recent_frees_contains(&debug->recent_frees, ptr)) return true;
   for (size_t i = 0; i < debug->quarantine_count; ++i)
     if (debug->quarantine[(debug->quarantine_head + i) % debug->config.quarantine] == ptr) return true;
   return false;
@@ -282,11 +280,6 @@ static alloy_status debug_allocate(alloy_resource *self, size_t size, size_t ali
 
 /* ---- free and quarantine ------------------------------------------------- */
 
-static void remember_free(alloy_debug *debug, const void *ptr) {
-  debug->recent_frees[debug->recent_next] = ptr;
-  debug->recent_next = (debug->recent_next + 1) % DEBUG_RECENT_FREES;
-}
-
 /* A block leaves quarantine: verify it was not written since it was freed,
  * then really free it. The verdict is reported, the memory released anyway. */
 static alloy_status debug_release_quarantined(alloy_debug *debug, void *user) {
@@ -332,7 +325,7 @@ static alloy_status debug_deallocate_in(alloy_debug *debug, alloy_block block, s
     return debug_report(debug, &finding);
   }
   (void)alloy_pointer_table_remove(&debug->live, block.ptr, NULL);
-  remember_free(debug, block.ptr);
+  alloy_recent_frees_remember(&debug->recent_frees, block.ptr);
   if (debug->config.guard_pages || debug->config.quarantine == 0) {
     alloy_decorator_lock_state_leave(&debug->lock);
     if (debug->config.fill && !debug->config.guard_pages) memset(block.ptr, ALLOY_DEBUG_FREE_BYTE, header.size);

@@ -10,7 +10,9 @@
 
 #include "alloy/decorator_lock.h"
 #include "alloy/heap.h"
+#include "alloy/fault.h"
 #include "alloy/pointer_table.h"
+#include "alloy/recent_frees.h"
 
 #define LEAK_NO_RECORD UINT32_MAX
 
@@ -35,6 +37,8 @@ struct alloy_leak {
   leak_record *records;
   uint32_t record_capacity;
   uint32_t free_record;
+  alloy_recent_frees recent_frees; /* for naming a free of an address the table lacks */
+  size_t lost_records;             /* reallocated blocks whose record a full table refused */
 };
 
 static alloy_leak *leak_of(alloy_resource *self) { return (alloy_leak *)(void *)self; }
@@ -126,15 +130,37 @@ static alloy_status leak_allocate_trusted(alloy_resource *self, size_t size, siz
   return leak_allocate_with(leak, leak->inner_allocate_trusted, size, align, out);
 }
 
+/* A free of an address the table lacks. Every block this decorator handed
+ * out is in its table, so the address was freed already or never came from
+ * here; only after a record was lost may it be a live block of the inner's,
+ * which then decides. */
+static ALLOY_COLD alloy_status leak_refuse_unknown(alloy_block block, size_t align, bool freed_before) {
+  alloy_fault fault = {
+      .kind = freed_before ? ALLOY_E_DOUBLE_FREE : ALLOY_E_NOT_OWNED,
+      .resource = "leak",
+      .ptr = block.ptr,
+      .size = block.size,
+      .align = align,
+      .detail = freed_before ? "the block was freed through this leak decorator already"
+                             : "no block at this address was handed out by this leak decorator",
+  };
+  return alloy_fault_report(&fault);
+}
+
 static alloy_status leak_deallocate(alloy_resource *self, alloy_block block, size_t align) {
   alloy_leak *leak = leak_of(self);
   leak_record record;
   alloy_decorator_lock_call_enter(&leak->lock);
   alloy_decorator_lock_state_enter(&leak->lock);
   bool known = leak_forget(leak, block.ptr, &record);
+  bool freed_before = !known && alloy_recent_frees_contains(&leak->recent_frees, block.ptr);
+  bool inner_decides = !known && !freed_before && leak->lost_records != 0;
+  if (known) alloy_recent_frees_remember(&leak->recent_frees, block.ptr);
   alloy_decorator_lock_state_leave(&leak->lock);
-  /* An unknown pointer still goes to the inner, whose checks (or the debug
-   * decorator's) name the misuse. */
+  if (ALLOY_UNLIKELY(!known && !inner_decides)) {
+    alloy_decorator_lock_call_leave(&leak->lock);
+    return leak_refuse_unknown(block, align, freed_before);
+  }
   alloy_status status = alloy_resource_deallocate(leak->inner, block, align);
   if (ALLOY_UNLIKELY(status != ALLOY_OK) && known) {
     /* Refused: the block is still live, so is its record. */
@@ -159,9 +185,11 @@ static alloy_status leak_reallocate(alloy_resource *self, alloy_block block, siz
   if (ALLOY_LIKELY(status == ALLOY_OK)) {
     alloy_decorator_lock_state_enter(&leak->lock);
     leak_forget(leak, block.ptr, NULL);
+    if (moved.ptr != block.ptr) alloy_recent_frees_remember(&leak->recent_frees, block.ptr);
     /* Losing only this record to a refused table growth beats failing a
-     * reallocate that already happened. */
-    ALLOY_IGNORE_STATUS(leak_remember(leak, moved, new_size, align, frames, depth));
+     * reallocate that already happened; frees of unknown addresses then go
+     * to the inner, which may still hold the block. */
+    if (leak_remember(leak, moved, new_size, align, frames, depth) != ALLOY_OK) ++leak->lost_records;
     alloy_decorator_lock_state_leave(&leak->lock);
     *out = moved;
   }

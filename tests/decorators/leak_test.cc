@@ -168,3 +168,48 @@ TEST_F(LeakTest, ManyBlocksAndBadInput) {
 }
 
 }  // namespace
+
+namespace {
+
+// Regression: a pointer the decorator never handed out used to reach the
+// inner heap, which then named it a double free. The decorator knows every
+// block it handed out, so it names the misuse itself and leaves the inner
+// untouched.
+TEST_F(LeakTest, NamesAForeignBlockItself) {
+  alloy_test::FaultRecorder faults;
+  alignas(16) static char foreign[64];
+  EXPECT_EQ(alloy_resource_deallocate(resource_, alloy_block_make(foreign, 64), 16), ALLOY_E_NOT_OWNED);
+  ASSERT_EQ(faults.count(ALLOY_E_NOT_OWNED), 1u);
+  EXPECT_EQ(faults.faults().back().ptr, static_cast<void *>(foreign));
+  EXPECT_STREQ(faults.faults().back().resource, "leak");
+  // The decorator and its inner go on as before.
+  alloy_block block = leak_test_spawn_particle(resource_);
+  ASSERT_NE(block.ptr, nullptr);
+  EXPECT_EQ(alloy_resource_deallocate(resource_, alloy_block_make(block.ptr, 48), 8), ALLOY_OK);
+  EXPECT_EQ(Summary().blocks, 0u);
+}
+
+// A second free of a block it handed out is a double free, named before the
+// inner heap (here the C library's, which would abort) sees it.
+TEST_F(LeakTest, NamesADoubleFreeItself) {
+  alloy_test::FaultRecorder faults;
+  alloy_block block = leak_test_spawn_particle(resource_);
+  ASSERT_NE(block.ptr, nullptr);
+  ASSERT_EQ(alloy_resource_deallocate(resource_, alloy_block_make(block.ptr, 48), 8), ALLOY_OK);
+  EXPECT_EQ(alloy_resource_deallocate(resource_, alloy_block_make(block.ptr, 48), 8), ALLOY_E_DOUBLE_FREE);
+  ASSERT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 1u);
+  EXPECT_EQ(faults.faults().back().ptr, block.ptr);
+  EXPECT_EQ(faults.faults().size(), 1u) << faults.last_message();
+  // A block reallocated away from its address leaves that address freed.
+  alloy_block grown = leak_test_spawn_particle(resource_);
+  ASSERT_NE(grown.ptr, nullptr);
+  alloy_block moved;
+  ASSERT_EQ(alloy_resource_reallocate(resource_, alloy_block_make(grown.ptr, 48), 1 << 20, 8, &moved), ALLOY_OK);
+  if (moved.ptr != grown.ptr) {
+    EXPECT_EQ(alloy_resource_deallocate(resource_, alloy_block_make(grown.ptr, 48), 8), ALLOY_E_DOUBLE_FREE);
+  }
+  EXPECT_EQ(alloy_resource_deallocate(resource_, alloy_block_make(moved.ptr, 1 << 20), 8), ALLOY_OK);
+  EXPECT_EQ(Summary().blocks, 0u);
+}
+
+}  // namespace
