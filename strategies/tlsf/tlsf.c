@@ -6,102 +6,9 @@
 #include "alloy/fault.h"
 #include "alloy/vm.h"
 #include "strategies/tlsf/tlsf_internal.h"
+#include "strategies/tlsf/tlsf_purge.h"
 
-/* ---- free lists ---------------------------------------------------------- */
-
-void tlsf_remove_free_block(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl, unsigned sl) {
-  if (ALLOY_UNLIKELY(block_is_purged(block))) {
-    char *begin;
-    tlsf->purged_bytes -= tlsf_block_interior(block, &begin);
-  }
-  size_t interior;
-  if (ALLOY_UNLIKELY(tlsf->dirty_limit != 0) && tlsf_block_is_tracked(tlsf, block, &interior))
-    tlsf_dirty_unlink(tlsf, block, interior);
-  tlsf_block *prev = block->prev_free;
-  tlsf_block *next = block->next_free;
-  if (next != NULL) next->prev_free = prev;
-  else tlsf->tails[fl][sl] = prev;
-  if (prev != NULL) {
-    prev->next_free = next;
-  } else {
-    tlsf->blocks[fl][sl] = next;
-    if (next == NULL) { /* the list became empty */
-      tlsf->sl_bitmap[fl] &= ~(1u << sl);
-      if (tlsf->sl_bitmap[fl] == 0) tlsf->fl_bitmap &= ~(1u << fl);
-    }
-  }
-}
-
-static void insert_free_block(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl, unsigned sl) {
-  if (ALLOY_UNLIKELY(block_is_purged(block))) {
-    char *begin;
-    tlsf->purged_bytes += tlsf_block_interior(block, &begin);
-  }
-  tlsf_block *current = tlsf->blocks[fl][sl];
-  TLSF_EXPOSE(&block->next_free, 2 * sizeof(tlsf_block *));
-  tlsf_block *tail = tlsf->tails[fl][sl];
-  if (current != NULL && (block_is_purged(block) || (block > current && !block_is_purged(tail)))) {
-    /* Purged blocks go last: resident ones are reused first (invariant 10).
-     * A resident block above the head's address goes last too, so that
-     * allocation, which takes the head, leans towards low addresses: the
-     * live blocks pack downwards and the free space above them merges into
-     * fewer, larger holes (the address-ordered effect of Johnstone and
-     * Wilson, for one pointer compare). On bench/tlsf:fragmentation without
-     * purging and spares decaying after 1024 frees, seed 42: 13.0 % ->
-     * 12.4 % (12.0-12.6 % over four seeds); fully sorted lists reach 11.5 %
-     * at 1.7x the time per operation. */
-    block->next_free = NULL;
-    block->prev_free = tail;
-    tail->next_free = block;
-    tlsf->tails[fl][sl] = block;
-  } else {
-    block->next_free = current;
-    block->prev_free = NULL;
-    if (current != NULL) current->prev_free = block;
-    else tlsf->tails[fl][sl] = block;
-    tlsf->blocks[fl][sl] = block;
-  }
-  tlsf->fl_bitmap |= 1u << fl;
-  tlsf->sl_bitmap[fl] |= 1u << sl;
-  size_t interior;
-  if (ALLOY_UNLIKELY(tlsf->dirty_limit != 0) && tlsf_block_is_tracked(tlsf, block, &interior)) {
-    if (!block_is_purged(block)) {
-      tlsf_dirty_push(tlsf, block, interior);
-    } else {
-      tlsf_dirty_links *links = block_dirty_links(block);
-      TLSF_EXPOSE(links, sizeof *links);
-      links->newer = links->older = NULL;
-    }
-  }
-}
-
-/* Moves a listed block to the end of its list (it was just purged). */
-void tlsf_list_move_to_tail(alloy_tlsf *tlsf, tlsf_block *block) {
-  unsigned fl, sl;
-  mapping_insert(block_size(block), &fl, &sl);
-  tlsf_block *tail = tlsf->tails[fl][sl];
-  if (tail == block) return;
-  tlsf_block *prev = block->prev_free, *next = block->next_free; /* next != NULL: block is not the tail */
-  next->prev_free = prev;
-  if (prev != NULL) prev->next_free = next;
-  else tlsf->blocks[fl][sl] = next;
-  block->next_free = NULL;
-  block->prev_free = tail;
-  tail->next_free = block;
-  tlsf->tails[fl][sl] = block;
-}
-
-void tlsf_block_remove(alloy_tlsf *tlsf, tlsf_block *block) {
-  unsigned fl, sl;
-  mapping_insert(block_size(block), &fl, &sl);
-  tlsf_remove_free_block(tlsf, block, fl, sl);
-}
-
-void tlsf_block_insert(alloy_tlsf *tlsf, tlsf_block *block) {
-  unsigned fl, sl;
-  mapping_insert(block_size(block), &fl, &sl);
-  insert_free_block(tlsf, block, fl, sl);
-}
+/* ---- search ------------------------------------------------------------- */
 
 /* The first non-empty list at or above (fl, sl), or NULL. */
 static tlsf_block *search_suitable_block(const alloy_tlsf *tlsf, unsigned *fli, unsigned *sli) {
@@ -178,7 +85,7 @@ static tlsf_block *block_merge_prev(alloy_tlsf *tlsf, tlsf_block *block) {
   if (block_is_prev_free(block)) {
     tlsf_block *prev = block_prev(block);
     ALLOY_ASSERT(block_is_free(prev));
-    tlsf_block_remove(tlsf, prev);
+    block_remove(tlsf, prev);
     block = block_absorb(prev, block);
   }
   return block;
@@ -188,7 +95,7 @@ static tlsf_block *block_merge_next(alloy_tlsf *tlsf, tlsf_block *block) {
   tlsf_block *next = block_next(block);
   if (block_is_free(next)) {
     ALLOY_ASSERT(!block_is_last(next));
-    tlsf_block_remove(tlsf, next);
+    block_remove(tlsf, next);
     block = block_absorb(block, next);
   }
   return block;
@@ -201,7 +108,7 @@ static void block_trim_free(alloy_tlsf *tlsf, tlsf_block *block, size_t size) {
     tlsf_block *remaining = block_split(block, size);
     block_link_next(block);
     block_set_prev_free(remaining);
-    tlsf_block_insert(tlsf, remaining);
+    block_insert(tlsf, remaining);
   }
 }
 
@@ -212,7 +119,7 @@ static void block_trim_used(alloy_tlsf *tlsf, tlsf_block *block, size_t size) {
     tlsf_block *remaining = block_split(block, size);
     block_set_prev_used(remaining);
     remaining = block_merge_next(tlsf, remaining);
-    tlsf_block_insert(tlsf, remaining);
+    block_insert(tlsf, remaining);
   }
 }
 
@@ -224,7 +131,7 @@ static tlsf_block *block_trim_free_leading(alloy_tlsf *tlsf, tlsf_block *block, 
     remaining = block_split(block, gap - BLOCK_OVERHEAD);
     block_set_prev_free(remaining);
     block_link_next(block);
-    tlsf_block_insert(tlsf, block);
+    block_insert(tlsf, block);
   }
   return remaining;
 }
@@ -237,7 +144,7 @@ static tlsf_block *block_trim_free_leading(alloy_tlsf *tlsf, tlsf_block *block, 
  * looked at only while spare pools exist. */
 static ALLOY_ALWAYS_INLINE tlsf_block *take_free_block(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl,
                                                         unsigned sl) {
-  tlsf_remove_free_block(tlsf, block, fl, sl);
+  block_remove_at(tlsf, block, fl, sl);
   if (ALLOY_UNLIKELY(tlsf->spare_bytes != 0)) {
     tlsf_block *next = block_next(block);
     if (block_is_last(next)) tlsf_spare_reuse(tlsf, next);
@@ -404,13 +311,9 @@ static void free_used_block(alloy_tlsf *tlsf, tlsf_block *block) {
         return;
     }
   }
-  if (tlsf->purge_threshold != 0) tlsf_purge_if_large(tlsf, block);
-  tlsf_block_insert(tlsf, block);
-  /* dirty_bytes stays 0 without a limit. */
-  if (ALLOY_UNLIKELY(tlsf->dirty_bytes > tlsf->dirty_limit)) tlsf_purge_dirty(tlsf);
-  if (ALLOY_UNLIKELY(tlsf->dirty_age != 0) && tlsf->dirty_oldest != NULL &&
-      tlsf->deallocations - block_dirty_links(tlsf->dirty_oldest)->since > tlsf->dirty_age)
-    tlsf_purge_aged(tlsf);
+  if (tlsf->purge_threshold != 0) alloy_tlsf_purge_if_large(tlsf, block);
+  block_insert(tlsf, block);
+  purge_after_free(tlsf);
   /* UINT64_MAX without a spare that can decay. */
   if (ALLOY_UNLIKELY(tlsf->deallocations >= tlsf->spare_deadline)) tlsf_spare_release_oldest(tlsf);
 }
@@ -443,7 +346,7 @@ alloy_status alloy_tlsf_resize(alloy_tlsf *tlsf, alloy_block block, size_t new_s
   } else {
     tlsf_block *next = block_next(header);
     if (!block_is_free(next) || current + block_size(next) + BLOCK_OVERHEAD < adjusted) return ALLOY_E_UNSUPPORTED;
-    tlsf_block_remove(tlsf, next);
+    block_remove(tlsf, next);
     block_absorb(header, next);
     block_mark_as_used(header);
     block_trim_used(tlsf, header, adjusted);
@@ -539,3 +442,14 @@ void tlsf_control_init(alloy_tlsf *tlsf) {
 }
 
 alloy_resource *alloy_tlsf_resource(alloy_tlsf *tlsf) { return &tlsf->resource; }
+
+/* ---- trim ----------------------------------------------------------------- */
+
+size_t alloy_tlsf_trim(alloy_tlsf *tlsf) {
+  size_t released = 0;
+  while (tlsf->spare_oldest != NULL) {
+    released += tlsf->spare_oldest->source_bytes;
+    tlsf_spare_release_oldest(tlsf);
+  }
+  return released + alloy_tlsf_purge_resident(tlsf);
+}

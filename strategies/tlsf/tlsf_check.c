@@ -4,6 +4,7 @@
 #include "alloy/align.h"
 #include "alloy/fault.h"
 #include "strategies/tlsf/tlsf_internal.h"
+#include "strategies/tlsf/tlsf_purge.h"
 
 static ALLOY_COLD alloy_status corruption(const void *where, size_t size, const char *rule) {
   alloy_fault fault = {ALLOY_E_CORRUPTION, "tlsf", where, size, 0, 0, 0, rule};
@@ -62,7 +63,7 @@ static alloy_status check_dirty_list(const alloy_tlsf *tlsf, size_t *count) {
     EXPECT(tlsf_pool_of(tlsf, block_to_ptr(block)) != NULL, block, 0, "dirty list links outside every pool");
     EXPECT(block_is_free(block), block, block_size(block), "used block on the dirty list");
     size_t interior;
-    EXPECT(tlsf_block_is_tracked(tlsf, block, &interior), block, block_size(block), "dirty block has no whole page");
+    EXPECT(alloy_tlsf_purge_is_tracked(tlsf, block, &interior), block, block_size(block), "dirty block has no whole page");
     EXPECT(block_dirty_links(block)->newer == newer, block, block_size(block), "dirty list back link is broken");
     EXPECT(block_dirty_links(block)->since <= tlsf->deallocations &&
                (newer == NULL || block_dirty_links(block)->since <= block_dirty_links(newer)->since),
@@ -96,10 +97,10 @@ static alloy_status check_lists(const alloy_tlsf *tlsf, size_t *listed, size_t *
         EXPECT(f == fl && s == sl, block, block_size(block), "free block is on the wrong list");
         if (block_is_purged(block)) {
           char *begin;
-          *purged += tlsf_block_interior(block, &begin);
+          *purged += alloy_tlsf_purge_block_interior(block, &begin);
         }
         size_t interior;
-        if (tlsf_block_is_tracked(tlsf, block, &interior) && tlsf_dirty_contains(tlsf, block)) {
+        if (alloy_tlsf_purge_is_tracked(tlsf, block, &interior) && alloy_tlsf_purge_dirty_contains(tlsf, block)) {
           EXPECT(!block_is_purged(block), block, block_size(block), "purged block on the dirty list");
           *dirty += interior;
           ++*dirty_listed;
@@ -202,7 +203,7 @@ void alloy_tlsf_get_stats(const alloy_tlsf *tlsf, alloy_tlsf_stats *out) {
       for (const tlsf_block *block = tlsf->blocks[fl][sl]; block != NULL; block = block->next_free) {
         size_t size = block_size(block);
         char *begin;
-        if (!block_is_purged(block)) out->dirty_bytes += tlsf_block_interior(block, &begin);
+        if (!block_is_purged(block)) out->dirty_bytes += alloy_tlsf_purge_block_interior(block, &begin);
         out->free_bytes += size;
         out->free_blocks++;
         if (size > out->largest_free_block) out->largest_free_block = size;

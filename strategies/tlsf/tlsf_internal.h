@@ -291,15 +291,6 @@ static ALLOY_ALWAYS_INLINE tlsf_dirty_links *block_dirty_links(const tlsf_block 
 }
 
 /* Functions shared between the files of the package. */
-size_t tlsf_block_interior(const tlsf_block *block, char **begin);
-int tlsf_block_is_tracked(const alloy_tlsf *tlsf, const tlsf_block *block, size_t *interior);
-int tlsf_dirty_contains(const alloy_tlsf *tlsf, const tlsf_block *block);
-void tlsf_dirty_push(alloy_tlsf *tlsf, tlsf_block *block, size_t interior);
-void tlsf_dirty_unlink(alloy_tlsf *tlsf, tlsf_block *block, size_t interior);
-void tlsf_purge_dirty(alloy_tlsf *tlsf);
-void tlsf_purge_aged(alloy_tlsf *tlsf);
-void tlsf_list_move_to_tail(alloy_tlsf *tlsf, tlsf_block *block);
-void tlsf_purge_if_large(alloy_tlsf *tlsf, tlsf_block *block);
 void tlsf_control_init(alloy_tlsf *tlsf);
 void tlsf_pool_format(alloy_tlsf *tlsf, tlsf_pool *pool, void *memory, size_t source_bytes, size_t bytes,
                       tlsf_origin origin, bool fresh);
@@ -312,8 +303,5 @@ int tlsf_pool_is_empty(const tlsf_pool *pool);
 tlsf_pool *tlsf_pool_of(const alloy_tlsf *tlsf, const void *ptr);
 tlsf_block *tlsf_pool_first_block(const tlsf_pool *pool);
 alloy_status tlsf_grow(alloy_tlsf *tlsf, size_t request, size_t align);
-void tlsf_remove_free_block(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl, unsigned sl);
-void tlsf_block_remove(alloy_tlsf *tlsf, tlsf_block *block);
-void tlsf_block_insert(alloy_tlsf *tlsf, tlsf_block *block);
 
 #endif /* ALLOY_TLSF_INTERNAL_H */

@@ -6,6 +6,7 @@
 #include "alloy/numa.h"
 #include "alloy/vm.h"
 #include "strategies/tlsf/tlsf_internal.h"
+#include "strategies/tlsf/tlsf_purge.h"
 
 #define CONTROL_SIZE ((sizeof(alloy_tlsf) + ALIGN_SIZE - 1) & ~(ALIGN_SIZE - 1))
 #define POOL_BYTES_MIN (POOL_OVERHEAD + BLOCK_SIZE_MIN)
@@ -111,7 +112,7 @@ void tlsf_pool_format(alloy_tlsf *tlsf, tlsf_pool *pool, void *memory, size_t so
   *(tlsf_pool **)block_to_ptr(sentinel) = pool;
   /* Pages the OS just mapped are untouched: they hold no memory yet. */
   if (fresh) block->size |= BLOCK_PURGED;
-  tlsf_block_insert(tlsf, block);
+  block_insert(tlsf, block);
 
   pool->prev = NULL;
   pool->next = tlsf->pools;
@@ -210,7 +211,7 @@ void tlsf_spare_reuse(alloy_tlsf *tlsf, tlsf_block *sentinel) {
 /* Gives the oldest spare pool back (it decayed, or trim asked). */
 void tlsf_spare_release_oldest(alloy_tlsf *tlsf) {
   tlsf_pool *pool = tlsf->spare_oldest;
-  tlsf_block_remove(tlsf, tlsf_pool_first_block(pool));
+  block_remove(tlsf, tlsf_pool_first_block(pool));
   spare_unlink(tlsf, pool);
   release_grown_pool(tlsf, pool);
 }
@@ -453,7 +454,7 @@ alloy_status alloy_tlsf_remove_pool(alloy_tlsf *tlsf, void *memory) {
   for (tlsf_pool *pool = tlsf->pools; pool != NULL; pool = pool->next) {
     if (pool->origin != ORIGIN_CALLER || pool->memory != memory) continue;
     if (!tlsf_pool_is_empty(pool)) return ALLOY_E_UNSUPPORTED;
-    tlsf_block_remove(tlsf, tlsf_pool_first_block(pool));
+    block_remove(tlsf, tlsf_pool_first_block(pool));
     tlsf_pool_unlink(tlsf, pool);
     tlsf_pool_release(tlsf, pool);
     return ALLOY_OK;
