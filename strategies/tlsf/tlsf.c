@@ -1,11 +1,15 @@
-/* TLSF allocate, free and in-place resize: the free lists, split and merge.
- * Pools and growth live in tlsf_pool.c, the integrity walk in tlsf_check.c. */
+/* TLSF: the instance (create, destroy, the resource), allocate, free and
+ * in-place resize (the list search, split and merge), and trim. The top of
+ * the package: it calls the helpers (tlsf_pool.c, tlsf_purge.c, the free
+ * lists) and none of them calls it; the integrity walk is in tlsf_check.c. */
 #include <string.h>
 
 #include "alloy/align.h"
 #include "alloy/fault.h"
+#include "alloy/numa.h"
 #include "alloy/vm.h"
 #include "strategies/tlsf/tlsf_internal.h"
+#include "strategies/tlsf/tlsf_pool.h"
 #include "strategies/tlsf/tlsf_purge.h"
 
 /* ---- search ------------------------------------------------------------- */
@@ -147,7 +151,7 @@ static ALLOY_ALWAYS_INLINE tlsf_block *take_free_block(alloy_tlsf *tlsf, tlsf_bl
   block_remove_at(tlsf, block, fl, sl);
   if (ALLOY_UNLIKELY(tlsf->spare_bytes != 0)) {
     tlsf_block *next = block_next(block);
-    if (block_is_last(next)) tlsf_spare_reuse(tlsf, next);
+    if (block_is_last(next)) alloy_tlsf_pool_spare_reuse(tlsf, next);
   }
   return block;
 }
@@ -200,7 +204,7 @@ static ALLOY_NOINLINE alloy_status locate_or_grow(alloy_tlsf *tlsf, size_t searc
                                                   tlsf_block **out) {
   tlsf_block *block = block_locate_free(tlsf, search);
   if (block == NULL) {
-    ALLOY_TRY(tlsf_grow(tlsf, search, align));
+    ALLOY_TRY(alloy_tlsf_pool_grow(tlsf, search, align));
     block = block_locate_free(tlsf, search);
     if (block == NULL) return ALLOY_E_OUT_OF_MEMORY;
   }
@@ -279,7 +283,7 @@ static alloy_status validate_used_block(const alloy_tlsf *tlsf, alloy_block bloc
                      !alloy_is_aligned(address, ALIGN_SIZE)))
     return report_fault(ALLOY_E_NOT_OWNED, block.ptr, block.size, 0, "pointer is outside every pool");
 #if ALLOY_DEBUG
-  if (tlsf_pool_of(tlsf, block.ptr) == NULL)
+  if (alloy_tlsf_pool_of(tlsf, block.ptr) == NULL)
     return report_fault(ALLOY_E_NOT_OWNED, block.ptr, block.size, 0, "pointer is between pools");
 #endif
   const tlsf_block *header = block_from_ptr(block.ptr);
@@ -304,18 +308,13 @@ static void free_used_block(alloy_tlsf *tlsf, tlsf_block *block) {
   /* A grown pool that is now one free block stays as a spare or goes back. */
   if (!block_is_prev_free(block)) {
     tlsf_block *next = block_next(block);
-    if (ALLOY_UNLIKELY(block_is_last(next))) {
-      tlsf_pool *pool = sentinel_pool(next);
-      if ((pool->origin == ORIGIN_PLATFORM || pool->origin == ORIGIN_PARENT) && tlsf_pool_first_block(pool) == block &&
-          !tlsf_pool_keep_or_release(tlsf, pool))
-        return;
-    }
+    if (ALLOY_UNLIKELY(block_is_last(next)) && !alloy_tlsf_pool_keep_or_release(tlsf, block, next)) return;
   }
   if (tlsf->purge_threshold != 0) alloy_tlsf_purge_if_large(tlsf, block);
   block_insert(tlsf, block);
   purge_after_free(tlsf);
   /* UINT64_MAX without a spare that can decay. */
-  if (ALLOY_UNLIKELY(tlsf->deallocations >= tlsf->spare_deadline)) tlsf_spare_release_oldest(tlsf);
+  if (ALLOY_UNLIKELY(tlsf->deallocations >= tlsf->spare_deadline)) alloy_tlsf_pool_spare_release_oldest(tlsf);
 }
 
 alloy_status alloy_tlsf_deallocate(alloy_tlsf *tlsf, alloy_block block) {
@@ -430,7 +429,7 @@ static const alloy_resource_ops tlsf_ops = {
     .get_info = tlsf_op_get_info,
 };
 
-void tlsf_control_init(alloy_tlsf *tlsf) {
+static void control_init(alloy_tlsf *tlsf) {
   memset(tlsf, 0, sizeof *tlsf);
   tlsf->resource.ops = &tlsf_ops;
   tlsf->span_low = UINTPTR_MAX;
@@ -443,13 +442,120 @@ void tlsf_control_init(alloy_tlsf *tlsf) {
 
 alloy_resource *alloy_tlsf_resource(alloy_tlsf *tlsf) { return &tlsf->resource; }
 
+/* ---- create and destroy --------------------------------------------------- */
+
+size_t alloy_tlsf_control_size(void) { return CONTROL_SIZE; }
+size_t alloy_tlsf_pool_overhead(void) { return POOL_OVERHEAD; }
+
+alloy_tlsf_config alloy_tlsf_config_default(void) {
+  alloy_tlsf_config config;
+  memset(&config, 0, sizeof config);
+  config.initial_pool_size = (size_t)1 << 20;
+  config.growth = ALLOY_TLSF_GROW_PLATFORM;
+  config.growth_size = ALLOY_TLSF_DEFAULT_GROWTH;
+  config.numa_node = ALLOY_TLSF_NUMA_LOCAL;
+  config.spare_bytes = ALLOY_TLSF_DEFAULT_SPARE;
+  config.spare_decay = ALLOY_TLSF_DEFAULT_SPARE_DECAY;
+  config.growth_divisor = ALLOY_TLSF_DEFAULT_GROWTH_DIVISOR;
+  return config;
+}
+
+static alloy_status resolve_numa_node(int requested, int *out) {
+  if (requested == ALLOY_TLSF_NUMA_NONE) {
+    *out = ALLOY_TLSF_NUMA_NONE;
+    return ALLOY_OK;
+  }
+  if (requested == ALLOY_TLSF_NUMA_LOCAL) return alloy_numa_current_node(out);
+  if (requested < 0) return ALLOY_E_INVALID_ARGUMENT;
+  if (requested >= alloy_numa_node_count()) return ALLOY_E_UNAVAILABLE;
+  *out = requested;
+  return ALLOY_OK;
+}
+
+alloy_status alloy_tlsf_create(const alloy_tlsf_config *config, alloy_tlsf **out) {
+  if (config == NULL || out == NULL || (unsigned)config->growth > ALLOY_TLSF_GROW_PARENT)
+    return ALLOY_E_INVALID_ARGUMENT;
+  if (config->growth == ALLOY_TLSF_GROW_PARENT && config->parent == NULL) return ALLOY_E_INVALID_ARGUMENT;
+  int node;
+  ALLOY_TRY(resolve_numa_node(config->numa_node, &node));
+  size_t initial = config->initial_pool_size;
+  if (initial != 0 && initial < POOL_BYTES_MIN) initial = POOL_BYTES_MIN;
+  if (initial > POOL_BYTES_MAX) return ALLOY_E_INVALID_ARGUMENT;
+  initial = alloy_align_up(initial, ALIGN_SIZE);
+  size_t bytes = CONTROL_SIZE + initial;
+  if (config->max_bytes != 0 && bytes > config->max_bytes) return ALLOY_E_INVALID_ARGUMENT;
+
+  const alloy_tlsf_growth source = config->growth == ALLOY_TLSF_GROW_PARENT ? ALLOY_TLSF_GROW_PARENT
+                                                                              : ALLOY_TLSF_GROW_PLATFORM;
+  void *memory;
+  size_t source_bytes;
+  ALLOY_TRY(alloy_tlsf_pool_obtain(source, config->parent, node, bytes, &memory, &source_bytes));
+  char *start = (char *)alloy_ptr_align_up(memory, ALIGN_SIZE);
+  alloy_tlsf *tlsf = (alloy_tlsf *)(void *)start;
+  control_init(tlsf);
+  tlsf->growth = config->growth;
+  tlsf->growth_size = config->growth_size ? config->growth_size : ALLOY_TLSF_DEFAULT_GROWTH;
+  tlsf->growth_divisor = config->growth_divisor;
+  tlsf->max_bytes = config->max_bytes;
+  tlsf->parent = config->parent;
+  tlsf->numa_node = node;
+  tlsf->spare_limit = config->keep_empty_pools ? SIZE_MAX : config->spare_bytes;
+  tlsf->spare_decay = config->keep_empty_pools ? 0 : config->spare_decay;
+  tlsf->purge_threshold = config->purge_threshold;
+  tlsf->dirty_limit = config->dirty_limit;
+  tlsf->dirty_age = config->dirty_age;
+  /* An age alone still needs the dirty list, never its limit. */
+  if (tlsf->dirty_age != 0 && tlsf->dirty_limit == 0) tlsf->dirty_limit = SIZE_MAX;
+  tlsf->control_origin = source == ALLOY_TLSF_GROW_PARENT ? ORIGIN_PARENT : ORIGIN_PLATFORM;
+  tlsf->control_memory = memory;
+  tlsf->control_bytes = source_bytes;
+  tlsf->held_bytes = source_bytes;
+  if (initial != 0) {
+    /* Whatever the rounding to pages added goes to the first pool too. */
+    size_t pool_bytes = alloy_align_down(source_bytes - (size_t)(start - (char *)memory) - CONTROL_SIZE, ALIGN_SIZE);
+    if (pool_bytes > POOL_BYTES_MAX) pool_bytes = POOL_BYTES_MAX;
+    alloy_tlsf_pool_format(tlsf, (tlsf_pool *)(void *)(start + CONTROL_SIZE), start + CONTROL_SIZE, 0, pool_bytes,
+                           ORIGIN_CONTROL, source == ALLOY_TLSF_GROW_PLATFORM);
+  }
+  *out = tlsf;
+  return ALLOY_OK;
+}
+
+alloy_status alloy_tlsf_create_in_place(void *memory, size_t bytes, alloy_tlsf **out) {
+  if (memory == NULL || out == NULL) return ALLOY_E_INVALID_ARGUMENT;
+  char *start = (char *)alloy_ptr_align_up(memory, ALIGN_SIZE);
+  size_t skipped = (size_t)(start - (char *)memory);
+  if (bytes < skipped + CONTROL_SIZE + POOL_BYTES_MIN) return ALLOY_E_INVALID_ARGUMENT;
+  size_t pool_bytes = alloy_align_down(bytes - skipped - CONTROL_SIZE, ALIGN_SIZE);
+  if (pool_bytes > POOL_BYTES_MAX) return ALLOY_E_INVALID_ARGUMENT;
+  alloy_tlsf *tlsf = (alloy_tlsf *)(void *)start;
+  control_init(tlsf);
+  tlsf->growth = ALLOY_TLSF_GROW_NONE;
+  tlsf->control_origin = ORIGIN_CALLER;
+  tlsf->control_memory = memory;
+  tlsf->control_bytes = bytes;
+  tlsf->caller_bytes = CONTROL_SIZE + pool_bytes;
+  alloy_tlsf_pool_format(tlsf, (tlsf_pool *)(void *)(start + CONTROL_SIZE), start + CONTROL_SIZE, 0, pool_bytes,
+                         ORIGIN_CONTROL, false);
+  *out = tlsf;
+  return ALLOY_OK;
+}
+
+void alloy_tlsf_destroy(alloy_tlsf *tlsf) {
+  if (tlsf == NULL) return;
+  alloy_tlsf_pool_release_all(tlsf);
+  const tlsf_origin origin = tlsf->control_origin;
+  alloy_resource *parent = tlsf->parent;
+  void *memory = tlsf->control_memory;
+  const size_t bytes = tlsf->control_bytes;
+  ALLOY_TRACK_POOL_DESTROY(tlsf, tlsf, 0);
+  if (origin == ORIGIN_PLATFORM) alloy_tlsf_pool_give_back(ALLOY_TLSF_GROW_PLATFORM, parent, memory, bytes);
+  else if (origin == ORIGIN_PARENT) alloy_tlsf_pool_give_back(ALLOY_TLSF_GROW_PARENT, parent, memory, bytes);
+}
+
 /* ---- trim ----------------------------------------------------------------- */
 
 size_t alloy_tlsf_trim(alloy_tlsf *tlsf) {
-  size_t released = 0;
-  while (tlsf->spare_oldest != NULL) {
-    released += tlsf->spare_oldest->source_bytes;
-    tlsf_spare_release_oldest(tlsf);
-  }
+  const size_t released = alloy_tlsf_pool_release_spares(tlsf);
   return released + alloy_tlsf_purge_resident(tlsf);
 }

@@ -4,6 +4,7 @@
 #include "alloy/align.h"
 #include "alloy/fault.h"
 #include "strategies/tlsf/tlsf_internal.h"
+#include "strategies/tlsf/tlsf_pool.h"
 #include "strategies/tlsf/tlsf_purge.h"
 
 static ALLOY_COLD alloy_status corruption(const void *where, size_t size, const char *rule) {
@@ -20,7 +21,7 @@ static ALLOY_COLD alloy_status corruption(const void *where, size_t size, const 
 static alloy_status check_pool(const alloy_tlsf *tlsf, const tlsf_pool *pool, size_t *free_blocks,
                                size_t *used_bytes, size_t *used_blocks) {
   (void)tlsf;
-  const tlsf_block *block = tlsf_pool_first_block(pool);
+  const tlsf_block *block = pool_first_block(pool);
   const char *end = (const char *)pool + pool->bytes;
   EXPECT(!block_is_prev_free(block), block, 0, "first block of a pool claims a free predecessor");
   int prev_free = 0;
@@ -60,7 +61,7 @@ static alloy_status check_dirty_list(const alloy_tlsf *tlsf, size_t *count) {
   const tlsf_block *newer = NULL;
   for (const tlsf_block *block = tlsf->dirty_newest; block != NULL; newer = block, block = block_dirty_links(block)->older) {
     EXPECT(tlsf->dirty_limit != 0, tlsf, 0, "dirty list without a dirty limit");
-    EXPECT(tlsf_pool_of(tlsf, block_to_ptr(block)) != NULL, block, 0, "dirty list links outside every pool");
+    EXPECT(alloy_tlsf_pool_of(tlsf, block_to_ptr(block)) != NULL, block, 0, "dirty list links outside every pool");
     EXPECT(block_is_free(block), block, block_size(block), "used block on the dirty list");
     size_t interior;
     EXPECT(alloy_tlsf_purge_is_tracked(tlsf, block, &interior), block, block_size(block), "dirty block has no whole page");
@@ -88,7 +89,7 @@ static alloy_status check_lists(const alloy_tlsf *tlsf, size_t *listed, size_t *
       for (; block != NULL; prev = block, block = block->next_free) {
         EXPECT(prev == NULL || !block_is_purged(prev) || block_is_purged(block), block, block_size(block),
                "resident free block behind a purged one");
-        EXPECT(tlsf_pool_of(tlsf, block_to_ptr(block)) != NULL, block, 0, "free list links outside every pool");
+        EXPECT(alloy_tlsf_pool_of(tlsf, block_to_ptr(block)) != NULL, block, 0, "free list links outside every pool");
         EXPECT(block_is_free(block), block, block_size(block), "used block on a free list");
         EXPECT(block->prev_free == prev, block, block_size(block), "free list back link is broken");
         EXPECT(!block_is_free(block_next(block)), block, block_size(block), "free block followed by a free block");
@@ -141,7 +142,7 @@ alloy_status alloy_tlsf_check(const alloy_tlsf *tlsf) {
     if (pool->spare) { /* invariant 11 */
       EXPECT(pool->origin == ORIGIN_PLATFORM || pool->origin == ORIGIN_PARENT, pool, pool->bytes,
              "spare pool was not grown");
-      EXPECT(tlsf_pool_is_empty(pool), pool, pool->bytes, "spare pool holds a used block");
+      EXPECT(pool_is_empty(pool), pool, pool->bytes, "spare pool holds a used block");
       spare += pool->source_bytes;
     }
     EXPECT(pool->next == NULL || pool->next->prev == pool, pool, 0, "pool list back link is broken");
@@ -151,7 +152,7 @@ alloy_status alloy_tlsf_check(const alloy_tlsf *tlsf) {
     if (pool->index_slot != POOL_INDEX_SLOTS) { /* invariant 12 */
       EXPECT(pool->index_slot < tlsf->indexed_pools, pool, pool->index_slot, "pool index slot out of range");
       const tlsf_pool_range *range = &tlsf->pool_index[pool->index_slot];
-      EXPECT(range->first == (uintptr_t)block_to_ptr(tlsf_pool_first_block(pool)) &&
+      EXPECT(range->first == (uintptr_t)block_to_ptr(pool_first_block(pool)) &&
                  range->end == (uintptr_t)pool + pool->bytes - SENTINEL_SIZE,
              pool, pool->index_slot, "pool index entry does not match its pool");
       ++indexed;
@@ -177,7 +178,7 @@ alloy_status alloy_tlsf_check(const alloy_tlsf *tlsf) {
 
 void alloy_tlsf_walk(const alloy_tlsf *tlsf, alloy_tlsf_visitor visit, void *context) {
   for (const tlsf_pool *pool = tlsf->pools; pool != NULL; pool = pool->next) {
-    for (const tlsf_block *block = tlsf_pool_first_block(pool); !block_is_last(block); block = block_next(block))
+    for (const tlsf_block *block = pool_first_block(pool); !block_is_last(block); block = block_next(block))
       if (!visit(block_to_ptr(block), block_size(block), !block_is_free(block), context)) return;
   }
 }

@@ -171,6 +171,8 @@ typedef struct tlsf_pool_range {
 #define SENTINEL_SIZE (2 * ALIGN_SIZE)
 /* Header, the unused prev_phys of the first block, its size word, the sentinel. */
 #define POOL_OVERHEAD (POOL_HEADER_SIZE + ALIGN_SIZE + SENTINEL_SIZE - BLOCK_OVERHEAD)
+#define POOL_BYTES_MIN (POOL_OVERHEAD + BLOCK_SIZE_MIN)
+#define POOL_BYTES_MAX (POOL_OVERHEAD + BLOCK_SIZE_MAX)
 
 struct alloy_tlsf {
   alloy_resource resource; /* first: the instance is its own resource */
@@ -222,6 +224,9 @@ struct alloy_tlsf {
   uint64_t deallocations;
   uint64_t failures;
 };
+
+/* The control structure, rounded up so that a pool right behind it is aligned. */
+#define CONTROL_SIZE ((sizeof(alloy_tlsf) + ALIGN_SIZE - 1) & ~(ALIGN_SIZE - 1))
 
 /* ---- block header access ---------------------------------------------- */
 
@@ -278,9 +283,19 @@ static ALLOY_ALWAYS_INLINE void mapping_search(size_t size, unsigned *fli, unsig
   mapping_insert(size, fli, sli);
 }
 
+/* ---- pool layout ------------------------------------------------------- */
+
 /* The pool a sentinel block ends. */
 static ALLOY_ALWAYS_INLINE tlsf_pool *sentinel_pool(const tlsf_block *sentinel) {
   return *(tlsf_pool *const *)block_to_ptr(sentinel);
+}
+
+static inline tlsf_block *pool_first_block(const tlsf_pool *pool) { return offset_to_block(pool, POOL_HEADER_SIZE); }
+
+/* Whether every block of the pool is free: it is one free block. */
+static inline bool pool_is_empty(const tlsf_pool *pool) {
+  const tlsf_block *first = pool_first_block(pool);
+  return block_is_free(first) && block_is_last(block_next(first));
 }
 
 /* Makes a word the allocator is about to write addressable to the tools. */
@@ -289,19 +304,5 @@ static ALLOY_ALWAYS_INLINE tlsf_pool *sentinel_pool(const tlsf_block *sentinel) 
 static ALLOY_ALWAYS_INLINE tlsf_dirty_links *block_dirty_links(const tlsf_block *block) {
   return (tlsf_dirty_links *)(void *)((char *)block_to_ptr(block) + 2 * sizeof(tlsf_block *));
 }
-
-/* Functions shared between the files of the package. */
-void tlsf_control_init(alloy_tlsf *tlsf);
-void tlsf_pool_format(alloy_tlsf *tlsf, tlsf_pool *pool, void *memory, size_t source_bytes, size_t bytes,
-                      tlsf_origin origin, bool fresh);
-void tlsf_pool_unlink(alloy_tlsf *tlsf, tlsf_pool *pool);
-void tlsf_pool_release(alloy_tlsf *tlsf, tlsf_pool *pool);
-bool tlsf_pool_keep_or_release(alloy_tlsf *tlsf, tlsf_pool *pool);
-void tlsf_spare_reuse(alloy_tlsf *tlsf, tlsf_block *sentinel);
-void tlsf_spare_release_oldest(alloy_tlsf *tlsf);
-int tlsf_pool_is_empty(const tlsf_pool *pool);
-tlsf_pool *tlsf_pool_of(const alloy_tlsf *tlsf, const void *ptr);
-tlsf_block *tlsf_pool_first_block(const tlsf_pool *pool);
-alloy_status tlsf_grow(alloy_tlsf *tlsf, size_t request, size_t align);
 
 #endif /* ALLOY_TLSF_INTERNAL_H */
