@@ -1,4 +1,5 @@
-/* TLSF introspection: the integrity walk, the block walk, statistics. */
+/* TLSF introspection: the integrity walk, the block walk, statistics. Reads
+ * the pools through tlsf_pool.h and the purge state through tlsf_purge.h. */
 #include <string.h>
 
 #include "alloy/align.h"

@@ -1,5 +1,24 @@
-/* tlsf_internal.h — the TLSF block header, the size mapping and the control
- * structure, shared by the files of the tlsf package.
+/* tlsf_internal.h — the TLSF block and pool layout, the size mapping and
+ * the control structure, shared by the files of the tlsf package: inline
+ * pieces and constants only; no file's functions are declared here.
+ *
+ * The files, top down; each calls only files listed below it, so the calls
+ * form no cycle. Each helper's offer is declared in the header named after
+ * it (tlsf_pool.h, tlsf_purge.h) and marked ALLOY_HIDDEN.
+ *
+ *   file               owns                                            calls
+ *   tlsf.c             the instance, allocate, free, resize, trim,     pool, purge
+ *                      the resource
+ *   tlsf_check.c       the integrity walk, the block walk, statistics  pool, purge
+ *   tlsf_pool.c        memory sources, pools, growth, spare pools,     purge
+ *                      the pool index
+ *   tlsf_purge.c       the purge hook, the dirty list, purging         free lists
+ *   tlsf_free_lists.h  the free lists and their bitmaps (inline)       nobody
+ *   tlsf_internal.h    this file (inline pieces and constants)         nobody
+ *
+ * tlsf.c and tlsf_pool.c put blocks on and off the free lists only through
+ * block_insert / block_remove (tlsf_purge.h): the list work plus the one
+ * purge hook, alloy_tlsf_purge_on_insert / alloy_tlsf_purge_on_remove.
  *
  * Block layout (addresses grow to the right; one row is a 16-byte stride):
  *
@@ -25,7 +44,7 @@
  *      before the pool.
  *   8. PURGED is only set on free blocks and means the whole pages strictly
  *      inside the block (after its links, before the next block's prev_phys:
- *      tlsf_block_interior) hold no memory. purged_bytes is the sum of those
+ *      alloy_tlsf_purge_block_interior) hold no memory. purged_bytes is the sum of those
  *      interiors over the PURGED blocks on the free lists. A split keeps the
  *      flag on both parts (each interior lies inside the old one); a merge
  *      drops it (the other part's pages are resident).
