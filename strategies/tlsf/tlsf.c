@@ -1,107 +1,18 @@
-/* TLSF allocate, free and in-place resize: the free lists, split and merge.
- * Pools and growth live in tlsf_pool.c, the integrity walk in tlsf_check.c. */
+/* TLSF: the instance (create, destroy, the resource), allocate, free and
+ * in-place resize (the list search, split and merge), and trim. The top of
+ * the package: it calls the helpers (tlsf_pool.c, tlsf_purge.c, the free
+ * lists) and none of them calls it; the integrity walk is in tlsf_check.c. */
 #include <string.h>
 
 #include "alloy/align.h"
 #include "alloy/fault.h"
+#include "alloy/numa.h"
 #include "alloy/vm.h"
 #include "strategies/tlsf/tlsf_internal.h"
+#include "strategies/tlsf/tlsf_pool.h"
+#include "strategies/tlsf/tlsf_purge.h"
 
-/* ---- free lists ---------------------------------------------------------- */
-
-void tlsf_remove_free_block(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl, unsigned sl) {
-  if (ALLOY_UNLIKELY(block_is_purged(block))) {
-    char *begin;
-    tlsf->purged_bytes -= tlsf_block_interior(block, &begin);
-  }
-  size_t interior;
-  if (ALLOY_UNLIKELY(tlsf->dirty_limit != 0) && tlsf_block_is_tracked(tlsf, block, &interior))
-    tlsf_dirty_unlink(tlsf, block, interior);
-  tlsf_block *prev = block->prev_free;
-  tlsf_block *next = block->next_free;
-  if (next != NULL) next->prev_free = prev;
-  else tlsf->tails[fl][sl] = prev;
-  if (prev != NULL) {
-    prev->next_free = next;
-  } else {
-    tlsf->blocks[fl][sl] = next;
-    if (next == NULL) { /* the list became empty */
-      tlsf->sl_bitmap[fl] &= ~(1u << sl);
-      if (tlsf->sl_bitmap[fl] == 0) tlsf->fl_bitmap &= ~(1u << fl);
-    }
-  }
-}
-
-static void insert_free_block(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl, unsigned sl) {
-  if (ALLOY_UNLIKELY(block_is_purged(block))) {
-    char *begin;
-    tlsf->purged_bytes += tlsf_block_interior(block, &begin);
-  }
-  tlsf_block *current = tlsf->blocks[fl][sl];
-  TLSF_EXPOSE(&block->next_free, 2 * sizeof(tlsf_block *));
-  tlsf_block *tail = tlsf->tails[fl][sl];
-  if (current != NULL && (block_is_purged(block) || (block > current && !block_is_purged(tail)))) {
-    /* Purged blocks go last: resident ones are reused first (invariant 10).
-     * A resident block above the head's address goes last too, so that
-     * allocation, which takes the head, leans towards low addresses: the
-     * live blocks pack downwards and the free space above them merges into
-     * fewer, larger holes (the address-ordered effect of Johnstone and
-     * Wilson, for one pointer compare). On bench/tlsf:fragmentation without
-     * purging and spares decaying after 1024 frees, seed 42: 13.0 % ->
-     * 12.4 % (12.0-12.6 % over four seeds); fully sorted lists reach 11.5 %
-     * at 1.7x the time per operation. */
-    block->next_free = NULL;
-    block->prev_free = tail;
-    tail->next_free = block;
-    tlsf->tails[fl][sl] = block;
-  } else {
-    block->next_free = current;
-    block->prev_free = NULL;
-    if (current != NULL) current->prev_free = block;
-    else tlsf->tails[fl][sl] = block;
-    tlsf->blocks[fl][sl] = block;
-  }
-  tlsf->fl_bitmap |= 1u << fl;
-  tlsf->sl_bitmap[fl] |= 1u << sl;
-  size_t interior;
-  if (ALLOY_UNLIKELY(tlsf->dirty_limit != 0) && tlsf_block_is_tracked(tlsf, block, &interior)) {
-    if (!block_is_purged(block)) {
-      tlsf_dirty_push(tlsf, block, interior);
-    } else {
-      tlsf_dirty_links *links = block_dirty_links(block);
-      TLSF_EXPOSE(links, sizeof *links);
-      links->newer = links->older = NULL;
-    }
-  }
-}
-
-/* Moves a listed block to the end of its list (it was just purged). */
-void tlsf_list_move_to_tail(alloy_tlsf *tlsf, tlsf_block *block) {
-  unsigned fl, sl;
-  mapping_insert(block_size(block), &fl, &sl);
-  tlsf_block *tail = tlsf->tails[fl][sl];
-  if (tail == block) return;
-  tlsf_block *prev = block->prev_free, *next = block->next_free; /* next != NULL: block is not the tail */
-  next->prev_free = prev;
-  if (prev != NULL) prev->next_free = next;
-  else tlsf->blocks[fl][sl] = next;
-  block->next_free = NULL;
-  block->prev_free = tail;
-  tail->next_free = block;
-  tlsf->tails[fl][sl] = block;
-}
-
-void tlsf_block_remove(alloy_tlsf *tlsf, tlsf_block *block) {
-  unsigned fl, sl;
-  mapping_insert(block_size(block), &fl, &sl);
-  tlsf_remove_free_block(tlsf, block, fl, sl);
-}
-
-void tlsf_block_insert(alloy_tlsf *tlsf, tlsf_block *block) {
-  unsigned fl, sl;
-  mapping_insert(block_size(block), &fl, &sl);
-  insert_free_block(tlsf, block, fl, sl);
-}
+/* ---- search ------------------------------------------------------------- */
 
 /* The first non-empty list at or above (fl, sl), or NULL. */
 static tlsf_block *search_suitable_block(const alloy_tlsf *tlsf, unsigned *fli, unsigned *sli) {
@@ -178,7 +89,7 @@ static tlsf_block *block_merge_prev(alloy_tlsf *tlsf, tlsf_block *block) {
   if (block_is_prev_free(block)) {
     tlsf_block *prev = block_prev(block);
     ALLOY_ASSERT(block_is_free(prev));
-    tlsf_block_remove(tlsf, prev);
+    block_remove(tlsf, prev);
     block = block_absorb(prev, block);
   }
   return block;
@@ -188,7 +99,7 @@ static tlsf_block *block_merge_next(alloy_tlsf *tlsf, tlsf_block *block) {
   tlsf_block *next = block_next(block);
   if (block_is_free(next)) {
     ALLOY_ASSERT(!block_is_last(next));
-    tlsf_block_remove(tlsf, next);
+    block_remove(tlsf, next);
     block = block_absorb(block, next);
   }
   return block;
@@ -201,7 +112,7 @@ static void block_trim_free(alloy_tlsf *tlsf, tlsf_block *block, size_t size) {
     tlsf_block *remaining = block_split(block, size);
     block_link_next(block);
     block_set_prev_free(remaining);
-    tlsf_block_insert(tlsf, remaining);
+    block_insert(tlsf, remaining);
   }
 }
 
@@ -212,7 +123,7 @@ static void block_trim_used(alloy_tlsf *tlsf, tlsf_block *block, size_t size) {
     tlsf_block *remaining = block_split(block, size);
     block_set_prev_used(remaining);
     remaining = block_merge_next(tlsf, remaining);
-    tlsf_block_insert(tlsf, remaining);
+    block_insert(tlsf, remaining);
   }
 }
 
@@ -224,7 +135,7 @@ static tlsf_block *block_trim_free_leading(alloy_tlsf *tlsf, tlsf_block *block, 
     remaining = block_split(block, gap - BLOCK_OVERHEAD);
     block_set_prev_free(remaining);
     block_link_next(block);
-    tlsf_block_insert(tlsf, block);
+    block_insert(tlsf, block);
   }
   return remaining;
 }
@@ -237,10 +148,10 @@ static tlsf_block *block_trim_free_leading(alloy_tlsf *tlsf, tlsf_block *block, 
  * looked at only while spare pools exist. */
 static ALLOY_ALWAYS_INLINE tlsf_block *take_free_block(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl,
                                                         unsigned sl) {
-  tlsf_remove_free_block(tlsf, block, fl, sl);
+  block_remove_at(tlsf, block, fl, sl);
   if (ALLOY_UNLIKELY(tlsf->spare_bytes != 0)) {
     tlsf_block *next = block_next(block);
-    if (block_is_last(next)) tlsf_spare_reuse(tlsf, next);
+    if (block_is_last(next)) alloy_tlsf_pool_spare_reuse(tlsf, next);
   }
   return block;
 }
@@ -293,7 +204,7 @@ static ALLOY_NOINLINE alloy_status locate_or_grow(alloy_tlsf *tlsf, size_t searc
                                                   tlsf_block **out) {
   tlsf_block *block = block_locate_free(tlsf, search);
   if (block == NULL) {
-    ALLOY_TRY(tlsf_grow(tlsf, search, align));
+    ALLOY_TRY(alloy_tlsf_pool_grow(tlsf, search, align));
     block = block_locate_free(tlsf, search);
     if (block == NULL) return ALLOY_E_OUT_OF_MEMORY;
   }
@@ -372,7 +283,7 @@ static alloy_status validate_used_block(const alloy_tlsf *tlsf, alloy_block bloc
                      !alloy_is_aligned(address, ALIGN_SIZE)))
     return report_fault(ALLOY_E_NOT_OWNED, block.ptr, block.size, 0, "pointer is outside every pool");
 #if ALLOY_DEBUG
-  if (tlsf_pool_of(tlsf, block.ptr) == NULL)
+  if (alloy_tlsf_pool_of(tlsf, block.ptr) == NULL)
     return report_fault(ALLOY_E_NOT_OWNED, block.ptr, block.size, 0, "pointer is between pools");
 #endif
   const tlsf_block *header = block_from_ptr(block.ptr);
@@ -397,22 +308,13 @@ static void free_used_block(alloy_tlsf *tlsf, tlsf_block *block) {
   /* A grown pool that is now one free block stays as a spare or goes back. */
   if (!block_is_prev_free(block)) {
     tlsf_block *next = block_next(block);
-    if (ALLOY_UNLIKELY(block_is_last(next))) {
-      tlsf_pool *pool = sentinel_pool(next);
-      if ((pool->origin == ORIGIN_PLATFORM || pool->origin == ORIGIN_PARENT) && tlsf_pool_first_block(pool) == block &&
-          !tlsf_pool_keep_or_release(tlsf, pool))
-        return;
-    }
+    if (ALLOY_UNLIKELY(block_is_last(next)) && !alloy_tlsf_pool_keep_or_release(tlsf, block, next)) return;
   }
-  if (tlsf->purge_threshold != 0) tlsf_purge_if_large(tlsf, block);
-  tlsf_block_insert(tlsf, block);
-  /* dirty_bytes stays 0 without a limit. */
-  if (ALLOY_UNLIKELY(tlsf->dirty_bytes > tlsf->dirty_limit)) tlsf_purge_dirty(tlsf);
-  if (ALLOY_UNLIKELY(tlsf->dirty_age != 0) && tlsf->dirty_oldest != NULL &&
-      tlsf->deallocations - block_dirty_links(tlsf->dirty_oldest)->since > tlsf->dirty_age)
-    tlsf_purge_aged(tlsf);
+  if (tlsf->purge_threshold != 0) alloy_tlsf_purge_if_large(tlsf, block);
+  block_insert(tlsf, block);
+  purge_after_free(tlsf);
   /* UINT64_MAX without a spare that can decay. */
-  if (ALLOY_UNLIKELY(tlsf->deallocations >= tlsf->spare_deadline)) tlsf_spare_release_oldest(tlsf);
+  if (ALLOY_UNLIKELY(tlsf->deallocations >= tlsf->spare_deadline)) alloy_tlsf_pool_spare_release_oldest(tlsf);
 }
 
 alloy_status alloy_tlsf_deallocate(alloy_tlsf *tlsf, alloy_block block) {
@@ -443,7 +345,7 @@ alloy_status alloy_tlsf_resize(alloy_tlsf *tlsf, alloy_block block, size_t new_s
   } else {
     tlsf_block *next = block_next(header);
     if (!block_is_free(next) || current + block_size(next) + BLOCK_OVERHEAD < adjusted) return ALLOY_E_UNSUPPORTED;
-    tlsf_block_remove(tlsf, next);
+    block_remove(tlsf, next);
     block_absorb(header, next);
     block_mark_as_used(header);
     block_trim_used(tlsf, header, adjusted);
@@ -527,7 +429,7 @@ static const alloy_resource_ops tlsf_ops = {
     .get_info = tlsf_op_get_info,
 };
 
-void tlsf_control_init(alloy_tlsf *tlsf) {
+static void control_init(alloy_tlsf *tlsf) {
   memset(tlsf, 0, sizeof *tlsf);
   tlsf->resource.ops = &tlsf_ops;
   tlsf->span_low = UINTPTR_MAX;
@@ -539,3 +441,121 @@ void tlsf_control_init(alloy_tlsf *tlsf) {
 }
 
 alloy_resource *alloy_tlsf_resource(alloy_tlsf *tlsf) { return &tlsf->resource; }
+
+/* ---- create and destroy --------------------------------------------------- */
+
+size_t alloy_tlsf_control_size(void) { return CONTROL_SIZE; }
+size_t alloy_tlsf_pool_overhead(void) { return POOL_OVERHEAD; }
+
+alloy_tlsf_config alloy_tlsf_config_default(void) {
+  alloy_tlsf_config config;
+  memset(&config, 0, sizeof config);
+  config.initial_pool_size = (size_t)1 << 20;
+  config.growth = ALLOY_TLSF_GROW_PLATFORM;
+  config.growth_size = ALLOY_TLSF_DEFAULT_GROWTH;
+  config.numa_node = ALLOY_TLSF_NUMA_LOCAL;
+  config.spare_bytes = ALLOY_TLSF_DEFAULT_SPARE;
+  config.spare_decay = ALLOY_TLSF_DEFAULT_SPARE_DECAY;
+  config.growth_divisor = ALLOY_TLSF_DEFAULT_GROWTH_DIVISOR;
+  return config;
+}
+
+static alloy_status resolve_numa_node(int requested, int *out) {
+  if (requested == ALLOY_TLSF_NUMA_NONE) {
+    *out = ALLOY_TLSF_NUMA_NONE;
+    return ALLOY_OK;
+  }
+  if (requested == ALLOY_TLSF_NUMA_LOCAL) return alloy_numa_current_node(out);
+  if (requested < 0) return ALLOY_E_INVALID_ARGUMENT;
+  if (requested >= alloy_numa_node_count()) return ALLOY_E_UNAVAILABLE;
+  *out = requested;
+  return ALLOY_OK;
+}
+
+alloy_status alloy_tlsf_create(const alloy_tlsf_config *config, alloy_tlsf **out) {
+  if (config == NULL || out == NULL || (unsigned)config->growth > ALLOY_TLSF_GROW_PARENT)
+    return ALLOY_E_INVALID_ARGUMENT;
+  if (config->growth == ALLOY_TLSF_GROW_PARENT && config->parent == NULL) return ALLOY_E_INVALID_ARGUMENT;
+  int node;
+  ALLOY_TRY(resolve_numa_node(config->numa_node, &node));
+  size_t initial = config->initial_pool_size;
+  if (initial != 0 && initial < POOL_BYTES_MIN) initial = POOL_BYTES_MIN;
+  if (initial > POOL_BYTES_MAX) return ALLOY_E_INVALID_ARGUMENT;
+  initial = alloy_align_up(initial, ALIGN_SIZE);
+  size_t bytes = CONTROL_SIZE + initial;
+  if (config->max_bytes != 0 && bytes > config->max_bytes) return ALLOY_E_INVALID_ARGUMENT;
+
+  const alloy_tlsf_growth source = config->growth == ALLOY_TLSF_GROW_PARENT ? ALLOY_TLSF_GROW_PARENT
+                                                                              : ALLOY_TLSF_GROW_PLATFORM;
+  void *memory;
+  size_t source_bytes;
+  ALLOY_TRY(alloy_tlsf_pool_obtain(source, config->parent, node, bytes, &memory, &source_bytes));
+  char *start = (char *)alloy_ptr_align_up(memory, ALIGN_SIZE);
+  alloy_tlsf *tlsf = (alloy_tlsf *)(void *)start;
+  control_init(tlsf);
+  tlsf->growth = config->growth;
+  tlsf->growth_size = config->growth_size ? config->growth_size : ALLOY_TLSF_DEFAULT_GROWTH;
+  tlsf->growth_divisor = config->growth_divisor;
+  tlsf->max_bytes = config->max_bytes;
+  tlsf->parent = config->parent;
+  tlsf->numa_node = node;
+  tlsf->spare_limit = config->keep_empty_pools ? SIZE_MAX : config->spare_bytes;
+  tlsf->spare_decay = config->keep_empty_pools ? 0 : config->spare_decay;
+  tlsf->purge_threshold = config->purge_threshold;
+  tlsf->dirty_limit = config->dirty_limit;
+  tlsf->dirty_age = config->dirty_age;
+  /* An age alone still needs the dirty list, never its limit. */
+  if (tlsf->dirty_age != 0 && tlsf->dirty_limit == 0) tlsf->dirty_limit = SIZE_MAX;
+  tlsf->control_origin = source == ALLOY_TLSF_GROW_PARENT ? ORIGIN_PARENT : ORIGIN_PLATFORM;
+  tlsf->control_memory = memory;
+  tlsf->control_bytes = source_bytes;
+  tlsf->held_bytes = source_bytes;
+  if (initial != 0) {
+    /* Whatever the rounding to pages added goes to the first pool too. */
+    size_t pool_bytes = alloy_align_down(source_bytes - (size_t)(start - (char *)memory) - CONTROL_SIZE, ALIGN_SIZE);
+    if (pool_bytes > POOL_BYTES_MAX) pool_bytes = POOL_BYTES_MAX;
+    alloy_tlsf_pool_format(tlsf, (tlsf_pool *)(void *)(start + CONTROL_SIZE), start + CONTROL_SIZE, 0, pool_bytes,
+                           ORIGIN_CONTROL, source == ALLOY_TLSF_GROW_PLATFORM);
+  }
+  *out = tlsf;
+  return ALLOY_OK;
+}
+
+alloy_status alloy_tlsf_create_in_place(void *memory, size_t bytes, alloy_tlsf **out) {
+  if (memory == NULL || out == NULL) return ALLOY_E_INVALID_ARGUMENT;
+  char *start = (char *)alloy_ptr_align_up(memory, ALIGN_SIZE);
+  size_t skipped = (size_t)(start - (char *)memory);
+  if (bytes < skipped + CONTROL_SIZE + POOL_BYTES_MIN) return ALLOY_E_INVALID_ARGUMENT;
+  size_t pool_bytes = alloy_align_down(bytes - skipped - CONTROL_SIZE, ALIGN_SIZE);
+  if (pool_bytes > POOL_BYTES_MAX) return ALLOY_E_INVALID_ARGUMENT;
+  alloy_tlsf *tlsf = (alloy_tlsf *)(void *)start;
+  control_init(tlsf);
+  tlsf->growth = ALLOY_TLSF_GROW_NONE;
+  tlsf->control_origin = ORIGIN_CALLER;
+  tlsf->control_memory = memory;
+  tlsf->control_bytes = bytes;
+  tlsf->caller_bytes = CONTROL_SIZE + pool_bytes;
+  alloy_tlsf_pool_format(tlsf, (tlsf_pool *)(void *)(start + CONTROL_SIZE), start + CONTROL_SIZE, 0, pool_bytes,
+                         ORIGIN_CONTROL, false);
+  *out = tlsf;
+  return ALLOY_OK;
+}
+
+void alloy_tlsf_destroy(alloy_tlsf *tlsf) {
+  if (tlsf == NULL) return;
+  alloy_tlsf_pool_release_all(tlsf);
+  const tlsf_origin origin = tlsf->control_origin;
+  alloy_resource *parent = tlsf->parent;
+  void *memory = tlsf->control_memory;
+  const size_t bytes = tlsf->control_bytes;
+  ALLOY_TRACK_POOL_DESTROY(tlsf, tlsf, 0);
+  if (origin == ORIGIN_PLATFORM) alloy_tlsf_pool_give_back(ALLOY_TLSF_GROW_PLATFORM, parent, memory, bytes);
+  else if (origin == ORIGIN_PARENT) alloy_tlsf_pool_give_back(ALLOY_TLSF_GROW_PARENT, parent, memory, bytes);
+}
+
+/* ---- trim ----------------------------------------------------------------- */
+
+size_t alloy_tlsf_trim(alloy_tlsf *tlsf) {
+  const size_t released = alloy_tlsf_pool_release_spares(tlsf);
+  return released + alloy_tlsf_purge_resident(tlsf);
+}

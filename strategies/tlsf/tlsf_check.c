@@ -1,9 +1,12 @@
-/* TLSF introspection: the integrity walk, the block walk, statistics. */
+/* TLSF introspection: the integrity walk, the block walk, statistics. Reads
+ * the pools through tlsf_pool.h and the purge state through tlsf_purge.h. */
 #include <string.h>
 
 #include "alloy/align.h"
 #include "alloy/fault.h"
 #include "strategies/tlsf/tlsf_internal.h"
+#include "strategies/tlsf/tlsf_pool.h"
+#include "strategies/tlsf/tlsf_purge.h"
 
 static ALLOY_COLD alloy_status corruption(const void *where, size_t size, const char *rule) {
   alloy_fault fault = {ALLOY_E_CORRUPTION, "tlsf", where, size, 0, 0, 0, rule};
@@ -19,7 +22,7 @@ static ALLOY_COLD alloy_status corruption(const void *where, size_t size, const 
 static alloy_status check_pool(const alloy_tlsf *tlsf, const tlsf_pool *pool, size_t *free_blocks,
                                size_t *used_bytes, size_t *used_blocks) {
   (void)tlsf;
-  const tlsf_block *block = tlsf_pool_first_block(pool);
+  const tlsf_block *block = pool_first_block(pool);
   const char *end = (const char *)pool + pool->bytes;
   EXPECT(!block_is_prev_free(block), block, 0, "first block of a pool claims a free predecessor");
   int prev_free = 0;
@@ -59,10 +62,10 @@ static alloy_status check_dirty_list(const alloy_tlsf *tlsf, size_t *count) {
   const tlsf_block *newer = NULL;
   for (const tlsf_block *block = tlsf->dirty_newest; block != NULL; newer = block, block = block_dirty_links(block)->older) {
     EXPECT(tlsf->dirty_limit != 0, tlsf, 0, "dirty list without a dirty limit");
-    EXPECT(tlsf_pool_of(tlsf, block_to_ptr(block)) != NULL, block, 0, "dirty list links outside every pool");
+    EXPECT(alloy_tlsf_pool_of(tlsf, block_to_ptr(block)) != NULL, block, 0, "dirty list links outside every pool");
     EXPECT(block_is_free(block), block, block_size(block), "used block on the dirty list");
     size_t interior;
-    EXPECT(tlsf_block_is_tracked(tlsf, block, &interior), block, block_size(block), "dirty block has no whole page");
+    EXPECT(alloy_tlsf_purge_is_tracked(tlsf, block, &interior), block, block_size(block), "dirty block has no whole page");
     EXPECT(block_dirty_links(block)->newer == newer, block, block_size(block), "dirty list back link is broken");
     EXPECT(block_dirty_links(block)->since <= tlsf->deallocations &&
                (newer == NULL || block_dirty_links(block)->since <= block_dirty_links(newer)->since),
@@ -87,7 +90,7 @@ static alloy_status check_lists(const alloy_tlsf *tlsf, size_t *listed, size_t *
       for (; block != NULL; prev = block, block = block->next_free) {
         EXPECT(prev == NULL || !block_is_purged(prev) || block_is_purged(block), block, block_size(block),
                "resident free block behind a purged one");
-        EXPECT(tlsf_pool_of(tlsf, block_to_ptr(block)) != NULL, block, 0, "free list links outside every pool");
+        EXPECT(alloy_tlsf_pool_of(tlsf, block_to_ptr(block)) != NULL, block, 0, "free list links outside every pool");
         EXPECT(block_is_free(block), block, block_size(block), "used block on a free list");
         EXPECT(block->prev_free == prev, block, block_size(block), "free list back link is broken");
         EXPECT(!block_is_free(block_next(block)), block, block_size(block), "free block followed by a free block");
@@ -96,10 +99,10 @@ static alloy_status check_lists(const alloy_tlsf *tlsf, size_t *listed, size_t *
         EXPECT(f == fl && s == sl, block, block_size(block), "free block is on the wrong list");
         if (block_is_purged(block)) {
           char *begin;
-          *purged += tlsf_block_interior(block, &begin);
+          *purged += alloy_tlsf_purge_block_interior(block, &begin);
         }
         size_t interior;
-        if (tlsf_block_is_tracked(tlsf, block, &interior) && tlsf_dirty_contains(tlsf, block)) {
+        if (alloy_tlsf_purge_is_tracked(tlsf, block, &interior) && alloy_tlsf_purge_dirty_contains(tlsf, block)) {
           EXPECT(!block_is_purged(block), block, block_size(block), "purged block on the dirty list");
           *dirty += interior;
           ++*dirty_listed;
@@ -140,7 +143,7 @@ alloy_status alloy_tlsf_check(const alloy_tlsf *tlsf) {
     if (pool->spare) { /* invariant 11 */
       EXPECT(pool->origin == ORIGIN_PLATFORM || pool->origin == ORIGIN_PARENT, pool, pool->bytes,
              "spare pool was not grown");
-      EXPECT(tlsf_pool_is_empty(pool), pool, pool->bytes, "spare pool holds a used block");
+      EXPECT(pool_is_empty(pool), pool, pool->bytes, "spare pool holds a used block");
       spare += pool->source_bytes;
     }
     EXPECT(pool->next == NULL || pool->next->prev == pool, pool, 0, "pool list back link is broken");
@@ -150,7 +153,7 @@ alloy_status alloy_tlsf_check(const alloy_tlsf *tlsf) {
     if (pool->index_slot != POOL_INDEX_SLOTS) { /* invariant 12 */
       EXPECT(pool->index_slot < tlsf->indexed_pools, pool, pool->index_slot, "pool index slot out of range");
       const tlsf_pool_range *range = &tlsf->pool_index[pool->index_slot];
-      EXPECT(range->first == (uintptr_t)block_to_ptr(tlsf_pool_first_block(pool)) &&
+      EXPECT(range->first == (uintptr_t)block_to_ptr(pool_first_block(pool)) &&
                  range->end == (uintptr_t)pool + pool->bytes - SENTINEL_SIZE,
              pool, pool->index_slot, "pool index entry does not match its pool");
       ++indexed;
@@ -176,7 +179,7 @@ alloy_status alloy_tlsf_check(const alloy_tlsf *tlsf) {
 
 void alloy_tlsf_walk(const alloy_tlsf *tlsf, alloy_tlsf_visitor visit, void *context) {
   for (const tlsf_pool *pool = tlsf->pools; pool != NULL; pool = pool->next) {
-    for (const tlsf_block *block = tlsf_pool_first_block(pool); !block_is_last(block); block = block_next(block))
+    for (const tlsf_block *block = pool_first_block(pool); !block_is_last(block); block = block_next(block))
       if (!visit(block_to_ptr(block), block_size(block), !block_is_free(block), context)) return;
   }
 }
@@ -202,7 +205,7 @@ void alloy_tlsf_get_stats(const alloy_tlsf *tlsf, alloy_tlsf_stats *out) {
       for (const tlsf_block *block = tlsf->blocks[fl][sl]; block != NULL; block = block->next_free) {
         size_t size = block_size(block);
         char *begin;
-        if (!block_is_purged(block)) out->dirty_bytes += tlsf_block_interior(block, &begin);
+        if (!block_is_purged(block)) out->dirty_bytes += alloy_tlsf_purge_block_interior(block, &begin);
         out->free_bytes += size;
         out->free_blocks++;
         if (size > out->largest_free_block) out->largest_free_block = size;

@@ -1,5 +1,24 @@
-/* tlsf_internal.h — the TLSF block header, the size mapping and the control
- * structure, shared by the files of the tlsf package.
+/* tlsf_internal.h — the TLSF block and pool layout, the size mapping and
+ * the control structure, shared by the files of the tlsf package: inline
+ * pieces and constants only; no file's functions are declared here.
+ *
+ * The files, top down; each calls only files listed below it, so the calls
+ * form no cycle. Each helper's offer is declared in the header named after
+ * it (tlsf_pool.h, tlsf_purge.h) and marked ALLOY_HIDDEN.
+ *
+ *   file               owns                                            calls
+ *   tlsf.c             the instance, allocate, free, resize, trim,     pool, purge
+ *                      the resource
+ *   tlsf_check.c       the integrity walk, the block walk, statistics  pool, purge
+ *   tlsf_pool.c        memory sources, pools, growth, spare pools,     purge
+ *                      the pool index
+ *   tlsf_purge.c       the purge hook, the dirty list, purging         free lists
+ *   tlsf_free_lists.h  the free lists and their bitmaps (inline)       nobody
+ *   tlsf_internal.h    this file (inline pieces and constants)         nobody
+ *
+ * tlsf.c and tlsf_pool.c put blocks on and off the free lists only through
+ * block_insert / block_remove (tlsf_purge.h): the list work plus the one
+ * purge hook, alloy_tlsf_purge_on_insert / alloy_tlsf_purge_on_remove.
  *
  * Block layout (addresses grow to the right; one row is a 16-byte stride):
  *
@@ -25,7 +44,7 @@
  *      before the pool.
  *   8. PURGED is only set on free blocks and means the whole pages strictly
  *      inside the block (after its links, before the next block's prev_phys:
- *      tlsf_block_interior) hold no memory. purged_bytes is the sum of those
+ *      alloy_tlsf_purge_block_interior) hold no memory. purged_bytes is the sum of those
  *      interiors over the PURGED blocks on the free lists. A split keeps the
  *      flag on both parts (each interior lies inside the old one); a merge
  *      drops it (the other part's pages are resident).
@@ -171,6 +190,8 @@ typedef struct tlsf_pool_range {
 #define SENTINEL_SIZE (2 * ALIGN_SIZE)
 /* Header, the unused prev_phys of the first block, its size word, the sentinel. */
 #define POOL_OVERHEAD (POOL_HEADER_SIZE + ALIGN_SIZE + SENTINEL_SIZE - BLOCK_OVERHEAD)
+#define POOL_BYTES_MIN (POOL_OVERHEAD + BLOCK_SIZE_MIN)
+#define POOL_BYTES_MAX (POOL_OVERHEAD + BLOCK_SIZE_MAX)
 
 struct alloy_tlsf {
   alloy_resource resource; /* first: the instance is its own resource */
@@ -222,6 +243,9 @@ struct alloy_tlsf {
   uint64_t deallocations;
   uint64_t failures;
 };
+
+/* The control structure, rounded up so that a pool right behind it is aligned. */
+#define CONTROL_SIZE ((sizeof(alloy_tlsf) + ALIGN_SIZE - 1) & ~(ALIGN_SIZE - 1))
 
 /* ---- block header access ---------------------------------------------- */
 
@@ -278,9 +302,19 @@ static ALLOY_ALWAYS_INLINE void mapping_search(size_t size, unsigned *fli, unsig
   mapping_insert(size, fli, sli);
 }
 
+/* ---- pool layout ------------------------------------------------------- */
+
 /* The pool a sentinel block ends. */
 static ALLOY_ALWAYS_INLINE tlsf_pool *sentinel_pool(const tlsf_block *sentinel) {
   return *(tlsf_pool *const *)block_to_ptr(sentinel);
+}
+
+static inline tlsf_block *pool_first_block(const tlsf_pool *pool) { return offset_to_block(pool, POOL_HEADER_SIZE); }
+
+/* Whether every block of the pool is free: it is one free block. */
+static inline bool pool_is_empty(const tlsf_pool *pool) {
+  const tlsf_block *first = pool_first_block(pool);
+  return block_is_free(first) && block_is_last(block_next(first));
 }
 
 /* Makes a word the allocator is about to write addressable to the tools. */
@@ -289,31 +323,5 @@ static ALLOY_ALWAYS_INLINE tlsf_pool *sentinel_pool(const tlsf_block *sentinel) 
 static ALLOY_ALWAYS_INLINE tlsf_dirty_links *block_dirty_links(const tlsf_block *block) {
   return (tlsf_dirty_links *)(void *)((char *)block_to_ptr(block) + 2 * sizeof(tlsf_block *));
 }
-
-/* Functions shared between the files of the package. */
-size_t tlsf_block_interior(const tlsf_block *block, char **begin);
-int tlsf_block_is_tracked(const alloy_tlsf *tlsf, const tlsf_block *block, size_t *interior);
-int tlsf_dirty_contains(const alloy_tlsf *tlsf, const tlsf_block *block);
-void tlsf_dirty_push(alloy_tlsf *tlsf, tlsf_block *block, size_t interior);
-void tlsf_dirty_unlink(alloy_tlsf *tlsf, tlsf_block *block, size_t interior);
-void tlsf_purge_dirty(alloy_tlsf *tlsf);
-void tlsf_purge_aged(alloy_tlsf *tlsf);
-void tlsf_list_move_to_tail(alloy_tlsf *tlsf, tlsf_block *block);
-void tlsf_purge_if_large(alloy_tlsf *tlsf, tlsf_block *block);
-void tlsf_control_init(alloy_tlsf *tlsf);
-void tlsf_pool_format(alloy_tlsf *tlsf, tlsf_pool *pool, void *memory, size_t source_bytes, size_t bytes,
-                      tlsf_origin origin, bool fresh);
-void tlsf_pool_unlink(alloy_tlsf *tlsf, tlsf_pool *pool);
-void tlsf_pool_release(alloy_tlsf *tlsf, tlsf_pool *pool);
-bool tlsf_pool_keep_or_release(alloy_tlsf *tlsf, tlsf_pool *pool);
-void tlsf_spare_reuse(alloy_tlsf *tlsf, tlsf_block *sentinel);
-void tlsf_spare_release_oldest(alloy_tlsf *tlsf);
-int tlsf_pool_is_empty(const tlsf_pool *pool);
-tlsf_pool *tlsf_pool_of(const alloy_tlsf *tlsf, const void *ptr);
-tlsf_block *tlsf_pool_first_block(const tlsf_pool *pool);
-alloy_status tlsf_grow(alloy_tlsf *tlsf, size_t request, size_t align);
-void tlsf_remove_free_block(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl, unsigned sl);
-void tlsf_block_remove(alloy_tlsf *tlsf, tlsf_block *block);
-void tlsf_block_insert(alloy_tlsf *tlsf, tlsf_block *block);
 
 #endif /* ALLOY_TLSF_INTERNAL_H */

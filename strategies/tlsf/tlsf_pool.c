@@ -1,43 +1,19 @@
-/* TLSF pools: creating the instance, adding, growing, removing and giving
- * back pools, NUMA placement of platform memory, and ownership by address. */
-#include <string.h>
+/* TLSF pools: memory from the configured source (NUMA placement of platform
+ * memory), laying out, adding, growing, removing and giving back pools, the
+ * spare pools, and ownership by address through the pool index. Lists and
+ * unlists pool blocks through tlsf_purge.h; calls no other file. */
+#include "strategies/tlsf/tlsf_pool.h"
 
 #include "alloy/align.h"
 #include "alloy/numa.h"
 #include "alloy/vm.h"
 #include "strategies/tlsf/tlsf_internal.h"
+#include "strategies/tlsf/tlsf_purge.h"
 
-#define CONTROL_SIZE ((sizeof(alloy_tlsf) + ALIGN_SIZE - 1) & ~(ALIGN_SIZE - 1))
-#define POOL_BYTES_MIN (POOL_OVERHEAD + BLOCK_SIZE_MIN)
-#define POOL_BYTES_MAX (POOL_OVERHEAD + BLOCK_SIZE_MAX)
 /* Requests above growth_size / this grow by config.growth_divisor. */
 #define LARGE_REQUEST_PART_OF_GROWTH 8u
 
-size_t alloy_tlsf_control_size(void) { return CONTROL_SIZE; }
-size_t alloy_tlsf_pool_overhead(void) { return POOL_OVERHEAD; }
-
-alloy_tlsf_config alloy_tlsf_config_default(void) {
-  alloy_tlsf_config config;
-  memset(&config, 0, sizeof config);
-  config.initial_pool_size = (size_t)1 << 20;
-  config.growth = ALLOY_TLSF_GROW_PLATFORM;
-  config.growth_size = ALLOY_TLSF_DEFAULT_GROWTH;
-  config.numa_node = ALLOY_TLSF_NUMA_LOCAL;
-  config.spare_bytes = ALLOY_TLSF_DEFAULT_SPARE;
-  config.spare_decay = ALLOY_TLSF_DEFAULT_SPARE_DECAY;
-  config.growth_divisor = ALLOY_TLSF_DEFAULT_GROWTH_DIVISOR;
-  return config;
-}
-
-tlsf_block *tlsf_pool_first_block(const tlsf_pool *pool) {
-  return offset_to_block(pool, POOL_HEADER_SIZE);
-}
-
-int tlsf_pool_is_empty(const tlsf_pool *pool) {
-  const tlsf_block *first = tlsf_pool_first_block(pool);
-  return block_is_free(first) && block_is_last(block_next(first));
-}
-
+/* [span_low, span_high) over the pools left. */
 static void update_span(alloy_tlsf *tlsf) {
   tlsf->span_low = UINTPTR_MAX;
   tlsf->span_high = 0;
@@ -51,7 +27,7 @@ static void update_span(alloy_tlsf *tlsf) {
 /* ---- the pool index (invariant 12) ------------------------------------------ */
 
 static tlsf_pool_range pool_range(const tlsf_pool *pool) {
-  tlsf_pool_range range = {(uintptr_t)block_to_ptr(tlsf_pool_first_block(pool)),
+  tlsf_pool_range range = {(uintptr_t)block_to_ptr(pool_first_block(pool)),
                            (uintptr_t)pool + pool->bytes - SENTINEL_SIZE};
   return range;
 }
@@ -89,9 +65,10 @@ static void index_remove(alloy_tlsf *tlsf, const tlsf_pool *pool) {
   }
 }
 
-/* Lays a pool out over [pool, pool + bytes): header, one free block, sentinel. */
-void tlsf_pool_format(alloy_tlsf *tlsf, tlsf_pool *pool, void *memory, size_t source_bytes, size_t bytes,
-                      tlsf_origin origin, bool fresh) {
+/* ---- laying pools out and giving them back ------------------------------------ */
+
+void alloy_tlsf_pool_format(alloy_tlsf *tlsf, tlsf_pool *pool, void *memory, size_t source_bytes, size_t bytes,
+                            tlsf_origin origin, bool fresh) {
   ALLOY_MEM_NOACCESS(pool, bytes);
   TLSF_EXPOSE(pool, POOL_HEADER_SIZE);
   pool->memory = memory;
@@ -100,7 +77,7 @@ void tlsf_pool_format(alloy_tlsf *tlsf, tlsf_pool *pool, void *memory, size_t so
   pool->origin = origin;
   pool->spare = false;
 
-  tlsf_block *block = tlsf_pool_first_block(pool);
+  tlsf_block *block = pool_first_block(pool);
   TLSF_EXPOSE(block, BLOCK_START_OFFSET);
   block->size = (bytes - POOL_OVERHEAD) | BLOCK_FREE; /* first block: PREV_FREE never set */
   tlsf_block *sentinel = block_next(block);
@@ -111,7 +88,7 @@ void tlsf_pool_format(alloy_tlsf *tlsf, tlsf_pool *pool, void *memory, size_t so
   *(tlsf_pool **)block_to_ptr(sentinel) = pool;
   /* Pages the OS just mapped are untouched: they hold no memory yet. */
   if (fresh) block->size |= BLOCK_PURGED;
-  tlsf_block_insert(tlsf, block);
+  block_insert(tlsf, block);
 
   pool->prev = NULL;
   pool->next = tlsf->pools;
@@ -124,7 +101,7 @@ void tlsf_pool_format(alloy_tlsf *tlsf, tlsf_pool *pool, void *memory, size_t so
   if (end > tlsf->span_high) tlsf->span_high = end;
 }
 
-void tlsf_pool_unlink(alloy_tlsf *tlsf, tlsf_pool *pool) {
+static void pool_unlink(alloy_tlsf *tlsf, tlsf_pool *pool) {
   if (pool->prev != NULL) pool->prev->next = pool->next;
   else tlsf->pools = pool->next;
   if (pool->next != NULL) pool->next->prev = pool->prev;
@@ -134,7 +111,7 @@ void tlsf_pool_unlink(alloy_tlsf *tlsf, tlsf_pool *pool) {
 }
 
 /* Gives an unlinked pool's memory back to its source. */
-void tlsf_pool_release(alloy_tlsf *tlsf, tlsf_pool *pool) {
+static void pool_release(alloy_tlsf *tlsf, tlsf_pool *pool) {
   const tlsf_origin origin = pool->origin;
   void *memory = pool->memory;
   const size_t source_bytes = pool->source_bytes, bytes = pool->bytes;
@@ -157,6 +134,14 @@ void tlsf_pool_release(alloy_tlsf *tlsf, tlsf_pool *pool) {
   }
 }
 
+void alloy_tlsf_pool_release_all(alloy_tlsf *tlsf) {
+  while (tlsf->pools != NULL) {
+    tlsf_pool *pool = tlsf->pools;
+    pool_unlink(tlsf, pool);
+    pool_release(tlsf, pool);
+  }
+}
+
 /* ---- spare pools (invariant 11) ------------------------------------------- */
 
 static void spare_update_deadline(alloy_tlsf *tlsf) {
@@ -175,19 +160,13 @@ static void spare_unlink(alloy_tlsf *tlsf, tlsf_pool *pool) {
 }
 
 static void release_grown_pool(alloy_tlsf *tlsf, tlsf_pool *pool) {
-  tlsf_pool_unlink(tlsf, pool);
-  tlsf_pool_release(tlsf, pool);
+  pool_unlink(tlsf, pool);
+  pool_release(tlsf, pool);
   tlsf->pools_released++;
 }
 
-/* A grown pool whose every block was just freed (its one free block not on
- * the lists yet): kept as the newest spare while the spares stay within the
- * limit, else unlinked and given back. Returns whether it was kept. */
-bool tlsf_pool_keep_or_release(alloy_tlsf *tlsf, tlsf_pool *pool) {
-  if (pool->source_bytes > tlsf->spare_limit - tlsf->spare_bytes) {
-    release_grown_pool(tlsf, pool);
-    return false;
-  }
+/* Adds an empty grown pool as the newest spare. */
+static void spare_push(alloy_tlsf *tlsf, tlsf_pool *pool) {
   pool->spare = true;
   pool->spare_until = tlsf->deallocations + tlsf->spare_decay;
   pool->spare_newer = NULL;
@@ -197,25 +176,50 @@ bool tlsf_pool_keep_or_release(alloy_tlsf *tlsf, tlsf_pool *pool) {
   tlsf->spare_newest = pool;
   tlsf->spare_bytes += pool->source_bytes;
   spare_update_deadline(tlsf);
+}
+
+/* The free path's question about a block just before a sentinel. Only a
+ * grown pool whose every block was just freed (its one free block not on the
+ * lists yet) is kept as a spare or given back: a caller's pool, or the one
+ * sharing the control structure's memory, stays as it is. */
+bool alloy_tlsf_pool_keep_or_release(alloy_tlsf *tlsf, tlsf_block *block, tlsf_block *sentinel) {
+  tlsf_pool *pool = sentinel_pool(sentinel);
+  if ((pool->origin != ORIGIN_PLATFORM && pool->origin != ORIGIN_PARENT) || pool_first_block(pool) != block)
+    return true;
+  if (pool->source_bytes > tlsf->spare_limit - tlsf->spare_bytes) {
+    release_grown_pool(tlsf, pool);
+    return false;
+  }
+  spare_push(tlsf, pool);
   return true;
 }
 
-/* The block before `sentinel` was just taken for an allocation: if it was a
- * spare pool's whole block, the pool is in use again. */
-void tlsf_spare_reuse(alloy_tlsf *tlsf, tlsf_block *sentinel) {
+void alloy_tlsf_pool_spare_reuse(alloy_tlsf *tlsf, tlsf_block *sentinel) {
   tlsf_pool *pool = sentinel_pool(sentinel);
   if (pool->spare) spare_unlink(tlsf, pool);
 }
 
-/* Gives the oldest spare pool back (it decayed, or trim asked). */
-void tlsf_spare_release_oldest(alloy_tlsf *tlsf) {
+/* Also when growth needs the memory the spares hold. */
+void alloy_tlsf_pool_spare_release_oldest(alloy_tlsf *tlsf) {
   tlsf_pool *pool = tlsf->spare_oldest;
-  tlsf_block_remove(tlsf, tlsf_pool_first_block(pool));
+  block_remove(tlsf, pool_first_block(pool));
   spare_unlink(tlsf, pool);
   release_grown_pool(tlsf, pool);
 }
 
-tlsf_pool *tlsf_pool_of(const alloy_tlsf *tlsf, const void *ptr) {
+/* alloy_tlsf_trim's first half. */
+size_t alloy_tlsf_pool_release_spares(alloy_tlsf *tlsf) {
+  size_t released = 0;
+  while (tlsf->spare_oldest != NULL) {
+    released += tlsf->spare_oldest->source_bytes;
+    alloy_tlsf_pool_spare_release_oldest(tlsf);
+  }
+  return released;
+}
+
+/* ---- ownership -------------------------------------------------------------- */
+
+tlsf_pool *alloy_tlsf_pool_of(const alloy_tlsf *tlsf, const void *ptr) {
   uintptr_t address = (uintptr_t)ptr;
   if (address < tlsf->span_low || address >= tlsf->span_high) return NULL;
   for (unsigned i = 0; i < tlsf->indexed_pools; ++i) {
@@ -231,11 +235,12 @@ tlsf_pool *tlsf_pool_of(const alloy_tlsf *tlsf, const void *ptr) {
   return NULL;
 }
 
-bool alloy_tlsf_owns(const alloy_tlsf *tlsf, const void *ptr) { return tlsf_pool_of(tlsf, ptr) != NULL; }
+bool alloy_tlsf_owns(const alloy_tlsf *tlsf, const void *ptr) { return alloy_tlsf_pool_of(tlsf, ptr) != NULL; }
 
-/* Memory for a pool or the control structure from the configured source. */
-static alloy_status obtain(alloy_tlsf_growth source, alloy_resource *parent, int numa_node, size_t bytes,
-                           void **memory, size_t *source_bytes) {
+/* ---- memory sources ------------------------------------------------------- */
+
+alloy_status alloy_tlsf_pool_obtain(alloy_tlsf_growth source, alloy_resource *parent, int numa_node, size_t bytes,
+                                    void **memory, size_t *source_bytes) {
   if (source == ALLOY_TLSF_GROW_PARENT) {
     alloy_block block;
     ALLOY_TRY(alloy_resource_allocate(parent, bytes, ALIGN_SIZE, &block));
@@ -260,12 +265,14 @@ static alloy_status obtain(alloy_tlsf_growth source, alloy_resource *parent, int
   return ALLOY_OK;
 }
 
-static void give_back(alloy_tlsf_growth source, alloy_resource *parent, void *memory, size_t source_bytes) {
+void alloy_tlsf_pool_give_back(alloy_tlsf_growth source, alloy_resource *parent, void *memory, size_t source_bytes) {
   if (source == ALLOY_TLSF_GROW_PARENT)
     ALLOY_IGNORE_STATUS(alloy_resource_deallocate(parent, alloy_block_make(memory, source_bytes), ALIGN_SIZE));
   else
     ALLOY_IGNORE_STATUS(alloy_vm_release(memory, source_bytes));
 }
+
+/* ---- growth ---------------------------------------------------------------- */
 
 /* Pool bytes whose first block serves a `search`-byte request (rounded up as
  * mapping_search rounds, so the new block lands in a list the search visits). */
@@ -282,7 +289,7 @@ static size_t cap_room(const alloy_tlsf *tlsf) {
   return tlsf->growth == ALLOY_TLSF_GROW_PLATFORM ? alloy_align_down(room, alloy_vm_page_size()) : room;
 }
 
-alloy_status tlsf_grow(alloy_tlsf *tlsf, size_t search, size_t align) {
+alloy_status alloy_tlsf_pool_grow(alloy_tlsf *tlsf, size_t search, size_t align) {
   (void)align; /* already part of `search` */
   if (tlsf->growth == ALLOY_TLSF_GROW_NONE) return ALLOY_E_CAPACITY;
   size_t needed;
@@ -303,7 +310,7 @@ alloy_status tlsf_grow(alloy_tlsf *tlsf, size_t search, size_t align) {
      * search before growing would have found it): they go back first. */
     size_t room = cap_room(tlsf);
     while (room < bytes && tlsf->spare_oldest != NULL) {
-      tlsf_spare_release_oldest(tlsf);
+      alloy_tlsf_pool_spare_release_oldest(tlsf);
       room = cap_room(tlsf);
     }
     if (bytes > room) bytes = room;
@@ -311,11 +318,11 @@ alloy_status tlsf_grow(alloy_tlsf *tlsf, size_t search, size_t align) {
   }
   void *memory;
   size_t source_bytes;
-  alloy_status status = obtain(tlsf->growth, tlsf->parent, tlsf->numa_node, bytes, &memory, &source_bytes);
+  alloy_status status = alloy_tlsf_pool_obtain(tlsf->growth, tlsf->parent, tlsf->numa_node, bytes, &memory, &source_bytes);
   if (status == ALLOY_E_OUT_OF_MEMORY && tlsf->spare_oldest != NULL) {
     /* The source is short: the spares' memory may be what it lacks. */
-    while (tlsf->spare_oldest != NULL) tlsf_spare_release_oldest(tlsf);
-    status = obtain(tlsf->growth, tlsf->parent, tlsf->numa_node, bytes, &memory, &source_bytes);
+    while (tlsf->spare_oldest != NULL) alloy_tlsf_pool_spare_release_oldest(tlsf);
+    status = alloy_tlsf_pool_obtain(tlsf->growth, tlsf->parent, tlsf->numa_node, bytes, &memory, &source_bytes);
   }
   ALLOY_TRY(status);
   char *start = (char *)alloy_ptr_align_up(memory, ALIGN_SIZE);
@@ -323,108 +330,13 @@ alloy_status tlsf_grow(alloy_tlsf *tlsf, size_t search, size_t align) {
   if (usable > POOL_BYTES_MAX) usable = POOL_BYTES_MAX;
   tlsf->held_bytes += source_bytes;
   tlsf->pools_grown++;
-  tlsf_pool_format(tlsf, (tlsf_pool *)(void *)start, memory, source_bytes, usable,
-                   tlsf->growth == ALLOY_TLSF_GROW_PARENT ? ORIGIN_PARENT : ORIGIN_PLATFORM,
-                   tlsf->growth == ALLOY_TLSF_GROW_PLATFORM);
+  alloy_tlsf_pool_format(tlsf, (tlsf_pool *)(void *)start, memory, source_bytes, usable,
+                         tlsf->growth == ALLOY_TLSF_GROW_PARENT ? ORIGIN_PARENT : ORIGIN_PLATFORM,
+                         tlsf->growth == ALLOY_TLSF_GROW_PLATFORM);
   return ALLOY_OK;
 }
 
-static alloy_status resolve_numa_node(int requested, int *out) {
-  if (requested == ALLOY_TLSF_NUMA_NONE) {
-    *out = ALLOY_TLSF_NUMA_NONE;
-    return ALLOY_OK;
-  }
-  if (requested == ALLOY_TLSF_NUMA_LOCAL) return alloy_numa_current_node(out);
-  if (requested < 0) return ALLOY_E_INVALID_ARGUMENT;
-  if (requested >= alloy_numa_node_count()) return ALLOY_E_UNAVAILABLE;
-  *out = requested;
-  return ALLOY_OK;
-}
-
-alloy_status alloy_tlsf_create(const alloy_tlsf_config *config, alloy_tlsf **out) {
-  if (config == NULL || out == NULL || (unsigned)config->growth > ALLOY_TLSF_GROW_PARENT)
-    return ALLOY_E_INVALID_ARGUMENT;
-  if (config->growth == ALLOY_TLSF_GROW_PARENT && config->parent == NULL) return ALLOY_E_INVALID_ARGUMENT;
-  int node;
-  ALLOY_TRY(resolve_numa_node(config->numa_node, &node));
-  size_t initial = config->initial_pool_size;
-  if (initial != 0 && initial < POOL_BYTES_MIN) initial = POOL_BYTES_MIN;
-  if (initial > POOL_BYTES_MAX) return ALLOY_E_INVALID_ARGUMENT;
-  initial = alloy_align_up(initial, ALIGN_SIZE);
-  size_t bytes = CONTROL_SIZE + initial;
-  if (config->max_bytes != 0 && bytes > config->max_bytes) return ALLOY_E_INVALID_ARGUMENT;
-
-  const alloy_tlsf_growth source = config->growth == ALLOY_TLSF_GROW_PARENT ? ALLOY_TLSF_GROW_PARENT
-                                                                              : ALLOY_TLSF_GROW_PLATFORM;
-  void *memory;
-  size_t source_bytes;
-  ALLOY_TRY(obtain(source, config->parent, node, bytes, &memory, &source_bytes));
-  char *start = (char *)alloy_ptr_align_up(memory, ALIGN_SIZE);
-  alloy_tlsf *tlsf = (alloy_tlsf *)(void *)start;
-  tlsf_control_init(tlsf);
-  tlsf->growth = config->growth;
-  tlsf->growth_size = config->growth_size ? config->growth_size : ALLOY_TLSF_DEFAULT_GROWTH;
-  tlsf->growth_divisor = config->growth_divisor;
-  tlsf->max_bytes = config->max_bytes;
-  tlsf->parent = config->parent;
-  tlsf->numa_node = node;
-  tlsf->spare_limit = config->keep_empty_pools ? SIZE_MAX : config->spare_bytes;
-  tlsf->spare_decay = config->keep_empty_pools ? 0 : config->spare_decay;
-  tlsf->purge_threshold = config->purge_threshold;
-  tlsf->dirty_limit = config->dirty_limit;
-  tlsf->dirty_age = config->dirty_age;
-  /* An age alone still needs the dirty list, never its limit. */
-  if (tlsf->dirty_age != 0 && tlsf->dirty_limit == 0) tlsf->dirty_limit = SIZE_MAX;
-  tlsf->control_origin = source == ALLOY_TLSF_GROW_PARENT ? ORIGIN_PARENT : ORIGIN_PLATFORM;
-  tlsf->control_memory = memory;
-  tlsf->control_bytes = source_bytes;
-  tlsf->held_bytes = source_bytes;
-  if (initial != 0) {
-    /* Whatever the rounding to pages added goes to the first pool too. */
-    size_t pool_bytes = alloy_align_down(source_bytes - (size_t)(start - (char *)memory) - CONTROL_SIZE, ALIGN_SIZE);
-    if (pool_bytes > POOL_BYTES_MAX) pool_bytes = POOL_BYTES_MAX;
-    tlsf_pool_format(tlsf, (tlsf_pool *)(void *)(start + CONTROL_SIZE), start + CONTROL_SIZE, 0, pool_bytes,
-                     ORIGIN_CONTROL, source == ALLOY_TLSF_GROW_PLATFORM);
-  }
-  *out = tlsf;
-  return ALLOY_OK;
-}
-
-alloy_status alloy_tlsf_create_in_place(void *memory, size_t bytes, alloy_tlsf **out) {
-  if (memory == NULL || out == NULL) return ALLOY_E_INVALID_ARGUMENT;
-  char *start = (char *)alloy_ptr_align_up(memory, ALIGN_SIZE);
-  size_t skipped = (size_t)(start - (char *)memory);
-  if (bytes < skipped + CONTROL_SIZE + POOL_BYTES_MIN) return ALLOY_E_INVALID_ARGUMENT;
-  size_t pool_bytes = alloy_align_down(bytes - skipped - CONTROL_SIZE, ALIGN_SIZE);
-  if (pool_bytes > POOL_BYTES_MAX) return ALLOY_E_INVALID_ARGUMENT;
-  alloy_tlsf *tlsf = (alloy_tlsf *)(void *)start;
-  tlsf_control_init(tlsf);
-  tlsf->growth = ALLOY_TLSF_GROW_NONE;
-  tlsf->control_origin = ORIGIN_CALLER;
-  tlsf->control_memory = memory;
-  tlsf->control_bytes = bytes;
-  tlsf->caller_bytes = CONTROL_SIZE + pool_bytes;
-  tlsf_pool_format(tlsf, (tlsf_pool *)(void *)(start + CONTROL_SIZE), start + CONTROL_SIZE, 0, pool_bytes,
-                   ORIGIN_CONTROL, false);
-  *out = tlsf;
-  return ALLOY_OK;
-}
-
-void alloy_tlsf_destroy(alloy_tlsf *tlsf) {
-  if (tlsf == NULL) return;
-  while (tlsf->pools != NULL) {
-    tlsf_pool *pool = tlsf->pools;
-    tlsf_pool_unlink(tlsf, pool);
-    tlsf_pool_release(tlsf, pool);
-  }
-  const tlsf_origin origin = tlsf->control_origin;
-  alloy_resource *parent = tlsf->parent;
-  void *memory = tlsf->control_memory;
-  const size_t bytes = tlsf->control_bytes;
-  ALLOY_TRACK_POOL_DESTROY(tlsf, tlsf, 0);
-  if (origin == ORIGIN_PLATFORM) give_back(ALLOY_TLSF_GROW_PLATFORM, parent, memory, bytes);
-  else if (origin == ORIGIN_PARENT) give_back(ALLOY_TLSF_GROW_PARENT, parent, memory, bytes);
-}
+/* ---- caller pools ------------------------------------------------------------ */
 
 static bool overlaps_a_pool(const alloy_tlsf *tlsf, uintptr_t start, uintptr_t end) {
   for (const tlsf_pool *pool = tlsf->pools; pool != NULL; pool = pool->next) {
@@ -444,7 +356,7 @@ alloy_status alloy_tlsf_add_pool(alloy_tlsf *tlsf, void *memory, size_t bytes) {
   if (pool_bytes > POOL_BYTES_MAX) return ALLOY_E_INVALID_ARGUMENT;
   if (overlaps_a_pool(tlsf, (uintptr_t)start, (uintptr_t)start + pool_bytes)) return ALLOY_E_INVALID_ARGUMENT;
   tlsf->caller_bytes += pool_bytes;
-  tlsf_pool_format(tlsf, (tlsf_pool *)(void *)start, memory, bytes, pool_bytes, ORIGIN_CALLER, false);
+  alloy_tlsf_pool_format(tlsf, (tlsf_pool *)(void *)start, memory, bytes, pool_bytes, ORIGIN_CALLER, false);
   return ALLOY_OK;
 }
 
@@ -452,10 +364,10 @@ alloy_status alloy_tlsf_remove_pool(alloy_tlsf *tlsf, void *memory) {
   if (tlsf == NULL || memory == NULL) return ALLOY_E_INVALID_ARGUMENT;
   for (tlsf_pool *pool = tlsf->pools; pool != NULL; pool = pool->next) {
     if (pool->origin != ORIGIN_CALLER || pool->memory != memory) continue;
-    if (!tlsf_pool_is_empty(pool)) return ALLOY_E_UNSUPPORTED;
-    tlsf_block_remove(tlsf, tlsf_pool_first_block(pool));
-    tlsf_pool_unlink(tlsf, pool);
-    tlsf_pool_release(tlsf, pool);
+    if (!pool_is_empty(pool)) return ALLOY_E_UNSUPPORTED;
+    block_remove(tlsf, pool_first_block(pool));
+    pool_unlink(tlsf, pool);
+    pool_release(tlsf, pool);
     return ALLOY_OK;
   }
   return ALLOY_E_NOT_OWNED;

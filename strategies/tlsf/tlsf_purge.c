@@ -1,16 +1,20 @@
-/* TLSF purging: giving the whole pages inside free blocks back to the OS, at
- * once (purge_threshold), on demand (alloy_tlsf_trim, which gives the spare
- * pools back first), or oldest first once the resident free pages exceed a
- * limit (dirty_limit) or have stayed unused too long (dirty_age; both keep
- * the dirty list, invariant 9). */
+/* TLSF purging: the purge hook that keeps purged_bytes (invariant 8) and the
+ * dirty list (invariant 9) in step with the free lists, and giving the whole
+ * pages inside free blocks back to the OS: at once (purge_threshold), on
+ * demand (alloy_tlsf_trim), or oldest first once the resident free pages
+ * exceed a limit (dirty_limit) or have stayed unused too long (dirty_age;
+ * both keep the dirty list). Calls only the free lists (tlsf_free_lists.h). */
+#include "strategies/tlsf/tlsf_purge.h"
+
 #include "alloy/align.h"
 #include "alloy/vm.h"
+#include "strategies/tlsf/tlsf_free_lists.h"
 #include "strategies/tlsf/tlsf_internal.h"
 
 /* The whole pages strictly inside a block: after the words a free block
  * keeps (FREE_BLOCK_WORDS_BYTES), before the next block's prev_phys word.
  * Their length, 0 when there are none. */
-size_t tlsf_block_interior(const tlsf_block *block, char **begin) {
+size_t alloy_tlsf_purge_block_interior(const tlsf_block *block, char **begin) {
   const size_t page = alloy_vm_page_size();
   const uintptr_t start = alloy_align_up((uintptr_t)block_to_ptr(block) + FREE_BLOCK_WORDS_BYTES, page);
   const uintptr_t stop = alloy_align_down((uintptr_t)block_next(block), page);
@@ -22,19 +26,19 @@ size_t tlsf_block_interior(const tlsf_block *block, char **begin) {
 /* ---- the dirty list --------------------------------------------------------- */
 
 /* Whether a free block carries dirty links (invariant 9); its interior. */
-int tlsf_block_is_tracked(const alloy_tlsf *tlsf, const tlsf_block *block, size_t *interior) {
-  if (tlsf->dirty_limit == 0 || block_size(block) < tlsf->page_size) return 0;
+bool alloy_tlsf_purge_is_tracked(const alloy_tlsf *tlsf, const tlsf_block *block, size_t *interior) {
+  if (tlsf->dirty_limit == 0 || block_size(block) < tlsf->page_size) return false;
   char *begin;
-  *interior = tlsf_block_interior(block, &begin);
+  *interior = alloy_tlsf_purge_block_interior(block, &begin);
   return *interior != 0;
 }
 
-int tlsf_dirty_contains(const alloy_tlsf *tlsf, const tlsf_block *block) {
+bool alloy_tlsf_purge_dirty_contains(const alloy_tlsf *tlsf, const tlsf_block *block) {
   return tlsf->dirty_newest == block || block_dirty_links(block)->newer != NULL;
 }
 
 /* Adds a tracked free block as the newest dirty one. */
-void tlsf_dirty_push(alloy_tlsf *tlsf, tlsf_block *block, size_t interior) {
+static void dirty_push(alloy_tlsf *tlsf, tlsf_block *block, size_t interior) {
   tlsf_dirty_links *links = block_dirty_links(block);
   TLSF_EXPOSE(links, sizeof *links);
   links->newer = NULL;
@@ -47,8 +51,8 @@ void tlsf_dirty_push(alloy_tlsf *tlsf, tlsf_block *block, size_t interior) {
 }
 
 /* Takes a tracked free block off the dirty list if it is on it. */
-void tlsf_dirty_unlink(alloy_tlsf *tlsf, tlsf_block *block, size_t interior) {
-  if (!tlsf_dirty_contains(tlsf, block)) return;
+static void dirty_unlink(alloy_tlsf *tlsf, tlsf_block *block, size_t interior) {
+  if (!alloy_tlsf_purge_dirty_contains(tlsf, block)) return;
   tlsf_dirty_links *links = block_dirty_links(block);
   if (links->newer != NULL) block_dirty_links(links->newer)->older = links->older;
   else tlsf->dirty_newest = links->older;
@@ -58,13 +62,48 @@ void tlsf_dirty_unlink(alloy_tlsf *tlsf, tlsf_block *block, size_t interior) {
   tlsf->dirty_bytes -= interior;
 }
 
+/* ---- the hook: blocks entering and leaving the free lists --------------------- */
+
+/* Called by block_insert (tlsf_purge.h) only for a purged block or while a
+ * dirty list is kept: counts a purged block's interior (invariant 8), and
+ * puts a resident tracked block on the dirty list as its newest (invariant
+ * 9) or gives a purged one empty dirty links. */
+void alloy_tlsf_purge_on_insert(alloy_tlsf *tlsf, tlsf_block *block) {
+  if (block_is_purged(block)) {
+    char *begin;
+    tlsf->purged_bytes += alloy_tlsf_purge_block_interior(block, &begin);
+  }
+  size_t interior;
+  if (alloy_tlsf_purge_is_tracked(tlsf, block, &interior)) {
+    if (!block_is_purged(block)) {
+      dirty_push(tlsf, block, interior);
+    } else {
+      tlsf_dirty_links *links = block_dirty_links(block);
+      TLSF_EXPOSE(links, sizeof *links);
+      links->newer = links->older = NULL;
+    }
+  }
+}
+
+/* Called by block_remove (tlsf_purge.h) under the same condition: undoes
+ * what alloy_tlsf_purge_on_insert counted and linked. */
+void alloy_tlsf_purge_on_remove(alloy_tlsf *tlsf, tlsf_block *block) {
+  if (block_is_purged(block)) {
+    char *begin;
+    tlsf->purged_bytes -= alloy_tlsf_purge_block_interior(block, &begin);
+  }
+  size_t interior;
+  if (alloy_tlsf_purge_is_tracked(tlsf, block, &interior))
+    dirty_unlink(tlsf, block, interior);
+}
+
 /* ---- purging ------------------------------------------------------------------ */
 
 /* Purges a free block; sets PURGED and returns its interior on success, 0
  * when there is nothing to purge or the OS refused (the pages stay resident). */
 static size_t purge_block(alloy_tlsf *tlsf, tlsf_block *block, size_t minimum) {
   char *begin;
-  const size_t length = tlsf_block_interior(block, &begin);
+  const size_t length = alloy_tlsf_purge_block_interior(block, &begin);
   if (length == 0 || length < minimum) return 0;
   tlsf->purge_calls++;
   if (alloy_vm_purge(begin, length) != ALLOY_OK) return 0;
@@ -75,17 +114,17 @@ static size_t purge_block(alloy_tlsf *tlsf, tlsf_block *block, size_t minimum) {
 }
 
 /* A free block off the free lists (so not on the dirty list either). */
-void tlsf_purge_if_large(alloy_tlsf *tlsf, tlsf_block *block) {
+void alloy_tlsf_purge_if_large(alloy_tlsf *tlsf, tlsf_block *block) {
   if (!block_is_purged(block)) purge_block(tlsf, block, tlsf->purge_threshold);
 }
 
 /* Purges a listed free block in place (its size and list do not change). */
 static size_t purge_listed_block(alloy_tlsf *tlsf, tlsf_block *block) {
   size_t interior;
-  if (tlsf_block_is_tracked(tlsf, block, &interior)) tlsf_dirty_unlink(tlsf, block, interior);
+  if (alloy_tlsf_purge_is_tracked(tlsf, block, &interior)) dirty_unlink(tlsf, block, interior);
   const size_t purged = purge_block(tlsf, block, 1);
   tlsf->purged_bytes += purged;
-  if (purged != 0) tlsf_list_move_to_tail(tlsf, block); /* invariant 10 */
+  if (purged != 0) free_list_move_to_tail(tlsf, block); /* invariant 10 */
   return purged;
 }
 
@@ -95,7 +134,7 @@ static size_t purge_listed_block(alloy_tlsf *tlsf, tlsf_block *block) {
  * dirty bytes are down to three quarters of the limit, at most
  * PURGE_BATCH_BLOCKS of them. Free blocks are never adjacent (immediate
  * coalescing), so each interior is already one maximal range: one call each. */
-void tlsf_purge_dirty(alloy_tlsf *tlsf) {
+void alloy_tlsf_purge_dirty(alloy_tlsf *tlsf) {
   const size_t target = tlsf->dirty_limit - tlsf->dirty_limit / 4;
   for (unsigned n = 0; n < PURGE_BATCH_BLOCKS && tlsf->dirty_bytes > target && tlsf->dirty_oldest != NULL; ++n)
     purge_listed_block(tlsf, tlsf->dirty_oldest);
@@ -107,19 +146,15 @@ void tlsf_purge_dirty(alloy_tlsf *tlsf) {
  * order, so the rest wait for the next frees). Pages free for that long are
  * mostly those a heap below its peak no longer needs; pages reused soon
  * after their free are never purged, so few purged pages fault back in. */
-void tlsf_purge_aged(alloy_tlsf *tlsf) {
+void alloy_tlsf_purge_aged(alloy_tlsf *tlsf) {
   for (unsigned n = 0; n < PURGE_BATCH_BLOCKS && tlsf->dirty_oldest != NULL &&
                        tlsf->deallocations - block_dirty_links(tlsf->dirty_oldest)->since > tlsf->dirty_age;
        ++n)
     purge_listed_block(tlsf, tlsf->dirty_oldest);
 }
 
-size_t alloy_tlsf_trim(alloy_tlsf *tlsf) {
-  size_t released = 0;
-  while (tlsf->spare_oldest != NULL) {
-    released += tlsf->spare_oldest->source_bytes;
-    tlsf_spare_release_oldest(tlsf);
-  }
+/* alloy_tlsf_trim's second half, after the spare pools went back. */
+size_t alloy_tlsf_purge_resident(alloy_tlsf *tlsf) {
   const size_t before = tlsf->purged_bytes;
   for (unsigned fl = 0; fl < FL_INDEX_COUNT; ++fl) {
     if (!(tlsf->fl_bitmap & (1u << fl))) continue;
@@ -133,5 +168,5 @@ size_t alloy_tlsf_trim(alloy_tlsf *tlsf) {
       }
     }
   }
-  return released + tlsf->purged_bytes - before;
+  return tlsf->purged_bytes - before;
 }
