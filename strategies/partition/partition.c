@@ -85,12 +85,12 @@ static void slab_assign(alloy_partition *partition, partition_slab *slab, partit
 /* A brand-new slot, committed and formatted. */
 static alloy_status slab_create(alloy_partition *partition, partition_slab **out) {
   if (!within_budget(partition, partition->usable)) return ALLOY_E_CAPACITY;
-  char *base = partition_root_take_slot(partition->root, partition);
+  char *base = alloy_partition_root_take_slot(partition->root, partition);
   if (base == NULL) return ALLOY_E_CAPACITY;
   alloy_status status = commit_range(partition, base, partition->usable);
   if (status != ALLOY_OK) {
     /* Slots never change hands: the one that could not be committed is retired. */
-    partition_root_retire_slot(partition->root, base);
+    alloy_partition_root_retire_slot(partition->root, base);
     return status;
   }
   ALLOY_MEM_NOACCESS(base, partition->usable - SLAB_HEADER_SIZE);
@@ -242,7 +242,7 @@ static ALLOY_COLD alloy_status report_foreign(const alloy_partition *partition, 
   char detail[96];
   if (owner == NULL)
     return report(partition, ALLOY_E_NOT_OWNED, block, 0, "block is not from this partition root");
-  if (owner == partition_retired)
+  if (owner == alloy_partition_root_retired)
     return report(partition, ALLOY_E_NOT_OWNED, block, 0, "block is from a destroyed partition");
   /* The detail names the partition that does own the block. */
   size_t n = strlen("block belongs to partition ");
@@ -256,7 +256,7 @@ static ALLOY_COLD alloy_status report_foreign(const alloy_partition *partition, 
 
 alloy_status alloy_partition_deallocate(alloy_partition *partition, alloy_block block) {
   if (block.ptr == NULL) return ALLOY_OK;
-  alloy_partition *owner = partition_root_owner(partition->root, block.ptr);
+  alloy_partition *owner = alloy_partition_root_owner(partition->root, block.ptr);
   if (ALLOY_UNLIKELY(owner != partition)) return report_foreign(partition, owner, block);
   char *base = slab_base_of(partition, block.ptr);
   partition_slab *slab = slab_header(partition, base);
@@ -303,7 +303,7 @@ static alloy_status op_resize(alloy_resource *self, alloy_block block, size_t ne
                               alloy_block *out) {
   alloy_partition *partition = (alloy_partition *)self;
   (void)align;
-  if (partition_root_owner(partition->root, block.ptr) != partition) return ALLOY_E_UNSUPPORTED;
+  if (alloy_partition_root_owner(partition->root, block.ptr) != partition) return ALLOY_E_UNSUPPORTED;
   partition_slab *slab = slab_header(partition, slab_base_of(partition, block.ptr));
   if (slab->bucket == NULL || new_size > slab->bucket->object_size) return ALLOY_E_UNSUPPORTED;
   *out = alloy_block_make(block.ptr, slab->bucket->object_size);
@@ -312,7 +312,7 @@ static alloy_status op_resize(alloy_resource *self, alloy_block block, size_t ne
 
 static bool op_owns(const alloy_resource *self, alloy_block block) {
   const alloy_partition *partition = (const alloy_partition *)self;
-  return partition_root_owner(partition->root, block.ptr) == partition;
+  return alloy_partition_root_owner(partition->root, block.ptr) == partition;
 }
 
 static void op_get_info(const alloy_resource *self, alloy_resource_info *info) {
@@ -398,7 +398,7 @@ alloy_status alloy_partition_create(alloy_partition_root *root, const char *name
     bucket->bitmap_bytes = (uint32_t)bitmap;
   }
   ALLOY_TRACK_POOL_CREATE(partition, partition, 0);
-  partition_root_link(root, partition);
+  alloy_partition_root_link(root, partition);
   *out = partition;
   return ALLOY_OK;
 }
@@ -410,16 +410,24 @@ void alloy_partition_destroy(alloy_partition *partition) {
     char *base = slab_base(partition, slab);
     /* Committed bytes leave the tools' books before the pages go. */
     ALLOY_MEM_UNDEFINED(base, partition->usable);
-    partition_root_retire_slot(partition->root, base);
+    alloy_partition_root_retire_slot(partition->root, base);
     ALLOY_IGNORE_STATUS(alloy_vm_decommit(base, partition->usable));
     slab = next;
   }
   ALLOY_TRACK_POOL_DESTROY(partition, partition, 0);
-  partition_root_unlink(partition->root, partition);
+  alloy_partition_root_unlink(partition->root, partition);
   ALLOY_IGNORE_STATUS(alloy_vm_release(partition, partition->self_bytes));
 }
 
 alloy_resource *alloy_partition_resource(alloy_partition *partition) { return &partition->resource; }
+
+/* Here rather than in partition_root.c, which calls nothing in this file:
+ * the root's partitions are destroyed first, then the root. */
+void alloy_partition_root_destroy(alloy_partition_root *root) {
+  if (root == NULL) return;
+  while (root->partitions != NULL) alloy_partition_destroy(root->partitions);
+  alloy_partition_root_unmap(root);
+}
 
 const char *alloy_partition_name(const alloy_partition *partition) { return partition->name; }
 

@@ -1,5 +1,18 @@
 /* partition_internal.h — the root's slot table, partitions, buckets and slab
- * headers, shared by partition_root.c and partition.c.
+ * headers, shared by the package's two sources. Calls go one way:
+ *
+ *   partition.c       the public API of partitions (create, allocate, free,
+ *                     stats, destroy) and alloy_partition_root_destroy,
+ *                     which destroys the root's partitions first.
+ *                     Calls partition_root.c.
+ *   partition_root.c  the root: one reservation cut into slab slots, the
+ *                     table naming each slot's owner, the list of
+ *                     partitions; root creation and alloy_partition_of.
+ *                     Calls no other file of the package.
+ *
+ * What partition_root.c offers partition.c is declared below, marked
+ * ALLOY_HIDDEN and named alloy_partition_root_<what>; the static inline
+ * pieces here (layouts, the slot owner lookup) are both files'.
  *
  * Slab slot layout (slab_size bytes, aligned to slab_size):
  *
@@ -27,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alloy/compiler.h"
 #include "alloy/partition.h"
 
 #define PARTITION_NAME_MAX 32
@@ -87,17 +101,21 @@ struct alloy_partition {
   partition_bucket buckets[]; /* one per size class up to max_bucket_size */
 };
 
+/* partition_root.c: slots, their owners and the list of partitions. */
+
 /* The owner recorded for slots of a destroyed partition. */
-extern alloy_partition *const partition_retired;
+extern ALLOY_HIDDEN alloy_partition *const alloy_partition_root_retired;
 
 /* Takes a fresh slot for `partition` (recording it as owner): its base, or NULL when the root is full. */
-char *partition_root_take_slot(alloy_partition_root *root, alloy_partition *partition);
-void partition_root_link(alloy_partition_root *root, alloy_partition *partition);
-void partition_root_unlink(alloy_partition_root *root, alloy_partition *partition);
-void partition_root_retire_slot(alloy_partition_root *root, const void *slot_base);
+ALLOY_HIDDEN char *alloy_partition_root_take_slot(alloy_partition_root *root, alloy_partition *partition);
+ALLOY_HIDDEN void alloy_partition_root_retire_slot(alloy_partition_root *root, const void *slot_base);
+ALLOY_HIDDEN void alloy_partition_root_link(alloy_partition_root *root, alloy_partition *partition);
+ALLOY_HIDDEN void alloy_partition_root_unlink(alloy_partition_root *root, alloy_partition *partition);
+/* Gives the root's reservation and its own mapping back (no partition is left). */
+ALLOY_HIDDEN void alloy_partition_root_unmap(alloy_partition_root *root);
 
 /* Slot owner of `ptr`, or NULL when it lies outside the root (no dereference of ptr). */
-static inline alloy_partition *partition_root_owner(const alloy_partition_root *root, const void *ptr) {
+static inline alloy_partition *alloy_partition_root_owner(const alloy_partition_root *root, const void *ptr) {
   uintptr_t offset = (uintptr_t)ptr - (uintptr_t)root->base;
   if ((uintptr_t)ptr < (uintptr_t)root->base || offset >= root->next_slot << root->slab_shift) return NULL;
   return root->slot_owner[offset >> root->slab_shift];

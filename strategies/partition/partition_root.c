@@ -1,5 +1,7 @@
-/* The partition root: one reservation cut into slab slots, and the table
- * naming the partition that owns each slot. */
+/* The partition root: one reservation cut into slab slots, the table naming
+ * the partition that owns each slot, and the list of partitions. The bottom
+ * of the package: calls nothing in partition.c (the root's destroy, which
+ * destroys partitions, lives there). */
 #include <string.h>
 
 #include "alloy/align.h"
@@ -7,7 +9,7 @@
 #include "strategies/partition/partition_internal.h"
 
 static const char retired_marker;
-alloy_partition *const partition_retired = (alloy_partition *)(uintptr_t)&retired_marker;
+alloy_partition *const alloy_partition_root_retired = (alloy_partition *)(uintptr_t)&retired_marker;
 
 alloy_partition_root_config alloy_partition_root_config_default(void) {
   alloy_partition_root_config config;
@@ -46,39 +48,37 @@ alloy_status alloy_partition_root_create(const alloy_partition_root_config *conf
   return ALLOY_OK;
 }
 
-void alloy_partition_root_destroy(alloy_partition_root *root) {
-  if (root == NULL) return;
-  while (root->partitions != NULL) alloy_partition_destroy(root->partitions);
+void alloy_partition_root_unmap(alloy_partition_root *root) {
   ALLOY_IGNORE_STATUS(alloy_vm_release(root->base, root->reserve_bytes));
   ALLOY_IGNORE_STATUS(alloy_vm_release(root, root->self_bytes));
 }
 
-char *partition_root_take_slot(alloy_partition_root *root, alloy_partition *partition) {
+char *alloy_partition_root_take_slot(alloy_partition_root *root, alloy_partition *partition) {
   if (root->next_slot == root->slot_count) return NULL;
   size_t slot = root->next_slot++;
   root->slot_owner[slot] = partition;
   return root->base + (slot << root->slab_shift);
 }
 
-void partition_root_retire_slot(alloy_partition_root *root, const void *slot_base) {
+void alloy_partition_root_retire_slot(alloy_partition_root *root, const void *slot_base) {
   size_t slot = (size_t)((const char *)slot_base - root->base) >> root->slab_shift;
-  root->slot_owner[slot] = partition_retired;
+  root->slot_owner[slot] = alloy_partition_root_retired;
 }
 
-void partition_root_link(alloy_partition_root *root, alloy_partition *partition) {
+void alloy_partition_root_link(alloy_partition_root *root, alloy_partition *partition) {
   partition->prev = NULL;
   partition->next = root->partitions;
   if (root->partitions != NULL) root->partitions->prev = partition;
   root->partitions = partition;
 }
 
-void partition_root_unlink(alloy_partition_root *root, alloy_partition *partition) {
+void alloy_partition_root_unlink(alloy_partition_root *root, alloy_partition *partition) {
   if (partition->prev != NULL) partition->prev->next = partition->next;
   else root->partitions = partition->next;
   if (partition->next != NULL) partition->next->prev = partition->prev;
 }
 
 alloy_partition *alloy_partition_of(const alloy_partition_root *root, const void *ptr) {
-  alloy_partition *owner = partition_root_owner(root, ptr);
-  return owner == partition_retired ? NULL : owner;
+  alloy_partition *owner = alloy_partition_root_owner(root, ptr);
+  return owner == alloy_partition_root_retired ? NULL : owner;
 }

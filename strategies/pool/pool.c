@@ -1,13 +1,14 @@
-/* The pool strategy: slabs (taken, committed, prewarmed, bound to a node),
- * carving, the single-threaded fast paths and the stats. Layout and
- * invariants: pool_internal.h. */
+/* The pool strategy: the public API, configuration and layout, the
+ * single-threaded fast paths, the resource ops and the stats. Slabs live in
+ * pool_slab.c, misuse reports in pool_check.c, the owner/remote-free mode in
+ * pool_concurrent.c; none of them calls back into this file. Layout,
+ * invariants and the call graph: pool_internal.h. */
 #include "alloy/pool.h"
 
 #include <string.h>
 
 #include "alloy/align.h"
 #include "alloy/bits.h"
-#include "alloy/numa.h"
 #include "alloy/vm.h"
 #include "pool_internal.h"
 
@@ -24,8 +25,6 @@ static inline alloy_pool *pool_of(alloy_resource *resource) { return (alloy_pool
 static inline const alloy_pool *const_pool_of(const alloy_resource *resource) {
   return (const alloy_pool *)resource;
 }
-static inline uintptr_t *pool_registry(const alloy_pool *pool) { return (uintptr_t *)(void *)pool->meta.base; }
-const uintptr_t *alloy_pool_registry(const alloy_pool *pool) { return pool_registry(pool); }
 static inline bool pool_tags_frees(const alloy_pool *pool) { return alloy_pool_tags_frees(pool); }
 
 alloy_pool_config alloy_pool_config_default(size_t block_size) {
@@ -88,12 +87,6 @@ static bool pool_layout(const alloy_pool_config *config, alloy_pool *layout) {
   return true;
 }
 
-static void pool_return_slab(alloy_pool *pool, void *slab);
-
-/* Takes, commits and touches the slabs for `blocks` blocks (the first
- * becomes the current slab, the others wait on the spare list). */
-static alloy_status pool_prewarm(alloy_pool *pool, size_t blocks);
-
 alloy_status alloy_pool_create(const alloy_pool_config *config, alloy_pool **out) {
   if (config == NULL || out == NULL) return ALLOY_E_INVALID_ARGUMENT;
   alloy_pool layout;
@@ -121,7 +114,7 @@ alloy_status alloy_pool_create(const alloy_pool_config *config, alloy_pool **out
   size_t prewarm = config->prewarm_blocks;
   if (pool->max_blocks != 0 && prewarm > pool->max_blocks) prewarm = pool->max_blocks;
   if (prewarm != 0) {
-    alloy_status status = pool_prewarm(pool, prewarm);
+    alloy_status status = alloy_pool_slab_prewarm(pool, prewarm);
     if (status != ALLOY_OK) {
       alloy_pool_destroy(pool);
       return status;
@@ -138,201 +131,14 @@ alloy_pool *alloy_pool_of_block(const void *ptr, size_t slab_size) {
   return slab->pool;
 }
 
-/* Index of the first registry entry >= slab. */
-static size_t pool_registry_lower_bound(const alloy_pool *pool, uintptr_t slab) {
-  const uintptr_t *registry = pool_registry(pool);
-  size_t low = 0, high = pool->slab_count;
-  while (low < high) {
-    size_t mid = low + (high - low) / 2;
-    if (registry[mid] < slab)
-      low = mid + 1;
-    else
-      high = mid;
-  }
-  return low;
-}
-
-/* Whether ptr is the start of a block in one of our slabs. Reads only our metadata. */
-static bool pool_is_block_start(const alloy_pool *pool, const void *ptr) {
-  const uintptr_t p = (uintptr_t)ptr;
-  if (p - pool->span_low >= pool->span_size) return false;
-  const uintptr_t slab = p & ~(uintptr_t)(pool->slab_size - 1);
-  const size_t index = pool_registry_lower_bound(pool, slab);
-  if (index == pool->slab_count || pool_registry(pool)[index] != slab) return false;
-  const uintptr_t offset = p - slab;
-  return offset >= pool->first_block_offset && (offset - pool->first_block_offset) % pool->head.block_size == 0 &&
-         (offset - pool->first_block_offset) / pool->head.block_size < pool->blocks_per_slab;
-}
-
-/* A slab's memory: from the parent, or mapped whole (batched), or reserved
- * with its first `initial` bytes committed (lazy); bound to the NUMA node
- * before anything touches it. */
-static alloy_status pool_take_slab(alloy_pool *pool, size_t initial, void **out) {
-  if (pool->parent != NULL) {
-    alloy_block block;
-    ALLOY_TRY(alloy_resource_allocate(pool->parent, pool->slab_size, pool->slab_size, &block));
-    if (!alloy_ptr_is_aligned(block.ptr, pool->slab_size)) { /* a parent breaking its contract */
-      ALLOY_IGNORE_STATUS(alloy_resource_deallocate(pool->parent, block, pool->slab_size));
-      return ALLOY_E_UNSUPPORTED;
-    }
-    *out = block.ptr;
-    return ALLOY_OK;
-  }
-  void *memory;
-  if (pool->commit_chunk != 0)
-    ALLOY_TRY(alloy_vm_reserve(pool->slab_size, pool->slab_size, &memory));
-  else
-    ALLOY_TRY(alloy_vm_map(pool->slab_size, pool->slab_size, &memory));
-  alloy_status status = ALLOY_OK;
-  if (pool->numa_node >= 0) status = alloy_numa_bind(memory, pool->slab_size, pool->numa_node);
-  if (status == ALLOY_OK && pool->commit_chunk != 0) status = alloy_vm_commit(memory, initial);
-  if (status != ALLOY_OK) {
-    ALLOY_IGNORE_STATUS(alloy_vm_release(memory, pool->slab_size));
-    return status;
-  }
-  *out = memory;
-  return ALLOY_OK;
-}
-
-static void pool_return_slab(alloy_pool *pool, void *slab) {
-  ALLOY_ASAN_UNPOISON(slab, pool->slab_size); /* the memory goes on living elsewhere */
-  if (pool->parent != NULL)
-    ALLOY_IGNORE_STATUS(alloy_resource_deallocate(pool->parent, alloy_block_make(slab, pool->slab_size),
-                                                  pool->slab_size));
-  else
-    ALLOY_IGNORE_STATUS(alloy_vm_release(slab, pool->slab_size));
-}
-
-/* Bytes from the slab start that cover the header and `blocks` blocks,
- * rounded to what a lazy slab commits. */
-static size_t pool_commit_span(const alloy_pool *pool, size_t blocks) {
-  size_t bytes = pool->first_block_offset + blocks * pool->head.block_size;
-  if (pool->commit_chunk == 0) return pool->slab_size;
-  bytes = alloy_align_up(bytes, pool->commit_chunk);
-  return bytes < pool->slab_size ? bytes : pool->slab_size;
-}
-
-/* Takes a slab whose first `blocks` blocks are committed, lists it in the
- * registry and widens the span. The slab is neither carved nor spare yet.
- * With `prefault`, those blocks are touched before the tools poison them. */
-static ALLOY_COLD alloy_status pool_new_slab(alloy_pool *pool, size_t blocks, bool prefault, pool_slab **out) {
-  if (pool->slab_count == pool->max_slabs) return ALLOY_E_CAPACITY;
-  void *entry;
-  ALLOY_TRY(alloy_vm_arena_grow(&pool->meta, sizeof(uintptr_t), sizeof(uintptr_t), &entry));
-  ALLOY_MEM_UNDEFINED(entry, sizeof(uintptr_t));
-  const size_t committed = pool_commit_span(pool, blocks);
-  void *memory = NULL; /* set by pool_take_slab on success */
-  alloy_status status = pool_take_slab(pool, committed, &memory);
-  if (status != ALLOY_OK) {
-    alloy_vm_arena_rewind(&pool->meta, entry);
-    return status;
-  }
-  if (prefault) {
-    const size_t touched = alloy_align_up(pool->first_block_offset + blocks * pool->head.block_size,
-                                          alloy_vm_page_size());
-    alloy_vm_prefault(memory, touched < committed ? touched : committed);
-  }
-
-  pool_slab *slab = memory;
-  slab->pool = pool;
-  slab->block_count = pool->blocks_per_slab;
-  slab->commit_end = (char *)memory + committed;
-  slab->next_spare = NULL;
-  alloy_remote_free_source_init(&slab->remote);
-  char *first = (char *)memory + pool->first_block_offset;
-  ALLOY_MEM_NOACCESS(first, (size_t)((char *)memory + pool->slab_size - first));
-  pool->committed_bytes += committed;
-
-  uintptr_t *registry = pool_registry(pool);
-  const uintptr_t address = (uintptr_t)memory;
-  const size_t index = pool_registry_lower_bound(pool, address);
-  memmove(&registry[index + 1], &registry[index], (pool->slab_count - index) * sizeof(uintptr_t));
-  registry[index] = address;
-  pool->slab_count++;
-  const uintptr_t low = registry[0];
-  pool->span_low = low;
-  pool->span_size = registry[pool->slab_count - 1] + pool->slab_size - low;
-  if (pool->concurrent) {
-    alloy_pool_concurrent_slab_added(pool);
-  } else {
-    pool->head.span_low = pool->span_low;
-    pool->head.span_size = pool->span_size;
-  }
-  *out = slab;
-  return ALLOY_OK;
-}
-
-static void pool_start_carving(alloy_pool *pool, pool_slab *slab) {
-  pool->current = slab;
-  pool->carve = (char *)slab + pool->first_block_offset;
-  pool->carve_end = pool->carve + pool->blocks_per_slab * pool->head.block_size;
-}
-
-static alloy_status pool_prewarm(alloy_pool *pool, size_t blocks) {
-  pool_slab *last = NULL;
-  while (blocks != 0) {
-    const size_t share = blocks < pool->blocks_per_slab ? blocks : pool->blocks_per_slab;
-    pool_slab *slab;
-    ALLOY_TRY(pool_new_slab(pool, share, true, &slab));
-    if (pool->current == NULL)
-      pool_start_carving(pool, slab);
-    else if (last == NULL)
-      pool->spare = slab;
-    else
-      last->next_spare = slab;
-    if (pool->current != slab) last = slab;
-    blocks -= share;
-  }
-  return ALLOY_OK;
-}
-
-/* Lazy slabs: commits the chunks the next block reaches into. */
-static ALLOY_COLD alloy_status pool_commit_more(alloy_pool *pool, char *block_end) {
-  pool_slab *slab = pool->current;
-  char *slab_end = (char *)slab + pool->slab_size;
-  char *new_end = (char *)slab + alloy_align_up((size_t)(block_end - (char *)slab), pool->commit_chunk);
-  if (new_end > slab_end) new_end = slab_end;
-  const size_t grown = (size_t)(new_end - slab->commit_end);
-  ALLOY_TRY(alloy_vm_commit(slab->commit_end, grown));
-  ALLOY_MEM_NOACCESS(slab->commit_end, grown); /* committed, not handed out */
-  slab->commit_end = new_end;
-  pool->committed_bytes += grown;
-  return ALLOY_OK;
-}
-
-alloy_status alloy_pool_carve(alloy_pool *pool, alloy_block *out) {
-  if (pool->max_blocks != 0 && pool->carved_blocks >= pool->max_blocks) return ALLOY_E_CAPACITY;
-  if (pool->carve == pool->carve_end) {
-    pool_slab *slab = pool->spare;
-    if (slab != NULL) {
-      pool->spare = slab->next_spare;
-    } else {
-      ALLOY_TRY(pool_new_slab(pool, 1, false, &slab));
-    }
-    pool_start_carving(pool, slab);
-  }
-  char *block_end = pool->carve + pool->head.block_size;
-  if (ALLOY_UNLIKELY(block_end > pool->current->commit_end)) ALLOY_TRY(pool_commit_more(pool, block_end));
-  pool_free_block *block = (pool_free_block *)(void *)pool->carve;
-  pool->carve = block_end;
-  pool->carved_blocks++;
-  alloy_pool_hand_out(pool, block, out);
-  return ALLOY_OK;
-}
-
-alloy_status alloy_pool_reject(size_t size, size_t align) {
-  ALLOY_TRY(alloy_request_check(size, align));
-  return ALLOY_E_UNSUPPORTED; /* larger than a block or more aligned than the blocks */
-}
-
 static ALLOY_COLD alloy_status pool_reject(const alloy_pool *pool, size_t size, size_t align) {
   (void)pool;
-  return alloy_pool_reject(size, align);
+  return alloy_pool_check_reject(size, align);
 }
 
 static ALLOY_NOINLINE alloy_status pool_allocate_slow(alloy_pool *pool, size_t size, size_t align, alloy_block *out) {
   if (ALLOY_UNLIKELY(pool->concurrent)) return alloy_pool_concurrent_allocate(pool, size, align, out);
-  return alloy_pool_carve(pool, out);
+  return alloy_pool_slab_carve(pool, out);
 }
 
 static ALLOY_ALWAYS_INLINE alloy_status pool_allocate_inline(alloy_pool *pool, size_t size, size_t align,
@@ -357,38 +163,11 @@ static alloy_status pool_allocate(alloy_resource *self, size_t size, size_t alig
   return pool_allocate_inline(pool_of(self), size, align, out);
 }
 
-alloy_status alloy_pool_report(alloy_status kind, const alloy_pool *pool, alloy_block block, size_t align,
-                               const char *detail) {
-  alloy_fault fault = {kind,  "pool", block.ptr, block.size, pool->head.block_size,
-                       align, pool->head.block_align, detail};
-  return alloy_fault_report(&fault);
-}
-
-/* The debug build's checks of a free: exact ownership, size, alignment, double free. */
-alloy_status alloy_pool_check_free(alloy_pool *pool, alloy_block block, size_t align) {
-  if (!pool_is_block_start(pool, block.ptr))
-    return alloy_pool_report(ALLOY_E_NOT_OWNED, pool, block, align, "the block is not a block of this pool");
-  if (block.size > pool->head.block_size)
-    return alloy_pool_report(ALLOY_E_SIZE_MISMATCH, pool, block, align, "larger than the pool's blocks");
-  if (!alloy_is_valid_alignment(align) || align > pool->head.block_align)
-    return alloy_pool_report(ALLOY_E_ALIGN_MISMATCH, pool, block, align, "the pool never served this alignment");
-  if (pool_tags_frees(pool)) {
-    pool_free_block *freed = block.ptr;
-    ALLOY_MEM_DEFINED(freed, sizeof *freed);
-    const bool already_free = freed->free_tag == ((uintptr_t)freed ^ POOL_FREE_TAG);
-    if (already_free) {
-      ALLOY_MEM_NOACCESS(freed, sizeof *freed);
-      return alloy_pool_report(ALLOY_E_DOUBLE_FREE, pool, block, align, "the block is already on the free list");
-    }
-  }
-  return ALLOY_OK;
-}
-
 /* A free the span test turned away: NULL, a concurrent pool, or foreign. */
 static ALLOY_NOINLINE alloy_status pool_free_off_span(alloy_pool *pool, alloy_block block, size_t align) {
   if (pool->concurrent) return alloy_pool_concurrent_free(pool, block, align);
   if (block.ptr == NULL) return ALLOY_OK;
-  return alloy_pool_report(ALLOY_E_NOT_OWNED, pool, block, align, "the block is outside every slab of this pool");
+  return alloy_pool_check_report(ALLOY_E_NOT_OWNED, pool, block, align, "the block is outside every slab of this pool");
 }
 
 static ALLOY_ALWAYS_INLINE alloy_status pool_free_inline(alloy_pool *pool, alloy_block block, size_t align) {
@@ -429,7 +208,7 @@ static alloy_status pool_resize(alloy_resource *self, alloy_block block, size_t 
 
 static bool pool_owns(const alloy_resource *self, alloy_block block) {
   const alloy_pool *pool = const_pool_of(self);
-  return block.size <= pool->head.block_size && pool_is_block_start(pool, block.ptr);
+  return block.size <= pool->head.block_size && alloy_pool_slab_is_block_start(pool, block.ptr);
 }
 
 static size_t pool_capacity_blocks(const alloy_pool *pool) {
@@ -442,7 +221,8 @@ static size_t pool_capacity_blocks(const alloy_pool *pool) {
  * only. Concurrent pools count on their slow owner paths instead. */
 static size_t pool_live_blocks(const alloy_pool *pool) {
   if (pool->concurrent)
-    return (size_t)(pool->allocations - pool->local_frees - pool->remote_reclaimed - alloy_pool_remote_pending(pool));
+    return (size_t)(pool->allocations - pool->local_frees - pool->remote_reclaimed -
+                    alloy_pool_concurrent_remote_pending(pool));
   size_t free_blocks = 0;
   for (pool_free_block *block = (pool_free_block *)pool->head.free_list; block != NULL;) {
     ALLOY_MEM_DEFINED(&block->next, sizeof block->next);
@@ -466,7 +246,7 @@ void alloy_pool_get_stats(const alloy_pool *pool, alloy_pool_stats *out) {
   out->max_blocks = pool->max_blocks;
   out->committed_bytes = pool->committed_bytes;
   if (pool->concurrent) {
-    const uint64_t pending = alloy_pool_remote_pending(pool);
+    const uint64_t pending = alloy_pool_concurrent_remote_pending(pool);
     out->allocations = pool->allocations;
     out->local_frees = pool->local_frees;
     out->remote_frees = pool->remote_reclaimed + pending;
@@ -490,8 +270,7 @@ static void pool_get_info(const alloy_resource *self, alloy_resource_info *info)
 
 void alloy_pool_destroy(alloy_pool *pool) {
   if (pool == NULL) return;
-  const uintptr_t *registry = pool_registry(pool);
-  for (size_t i = 0; i < pool->slab_count; ++i) pool_return_slab(pool, (void *)registry[i]);
+  alloy_pool_slab_release_all(pool);
   ALLOY_VG_POOL_DESTROY(pool);
   alloy_vm_arena meta = pool->meta; /* the pool lives inside it */
   alloy_vm_arena_destroy(&meta);

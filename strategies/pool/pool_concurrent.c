@@ -16,6 +16,10 @@
  * Who may read what: other threads read `owner` (atomic: alloy_pool_adopt
  * may change it), the span bounds (`shared_low`/`shared_high`, atomic) and
  * fields fixed at creation (block and slab sizes). Counters are owner-only.
+ *
+ * Called by pool.c (creation, the dispatch of a concurrent pool's calls,
+ * stats); calls only pool_slab.c and pool_check.c. Also defines the
+ * concurrent mode's own public calls, alloy_pool_adopt and alloy_pool_collect.
  */
 #include <stdatomic.h>
 
@@ -41,20 +45,13 @@ void alloy_pool_concurrent_init(alloy_pool *pool) {
   alloy_remote_free_inbox_init(&pool->inbox);
 }
 
-void alloy_pool_concurrent_slab_added(alloy_pool *pool) {
-  /* Low only falls and high only rises: whatever pair another thread reads
-   * covers every slab that existed when its block was handed to it. */
-  atomic_store_explicit(&pool->shared_low, pool->span_low, memory_order_relaxed);
-  atomic_store_explicit(&pool->shared_high, pool->span_low + pool->span_size, memory_order_relaxed);
-}
-
 alloy_status alloy_pool_adopt(alloy_pool *pool) {
   if (!pool->concurrent) return ALLOY_E_UNSUPPORTED;
   atomic_store_explicit((_Atomic(uintptr_t) *)&pool->owner, alloy_thread_id(), memory_order_relaxed);
   return ALLOY_OK;
 }
 
-uint64_t alloy_pool_remote_pending(const alloy_pool *pool) {
+uint64_t alloy_pool_concurrent_remote_pending(const alloy_pool *pool) {
   const uintptr_t *registry = alloy_pool_registry(pool);
   uint64_t pending = 0;
   for (size_t i = 0; i < pool->slab_count; ++i)
@@ -111,7 +108,7 @@ static ALLOY_NOINLINE alloy_status allocate_slow(alloy_pool *pool, alloy_block *
     seal_links(pool->local_free);
     alloy_pool_hand_out(pool, block, out);
   } else {
-    ALLOY_TRY(alloy_pool_carve(pool, out));
+    ALLOY_TRY(alloy_pool_slab_carve(pool, out));
   }
   pool->allocations++;
   return ALLOY_OK;
@@ -120,7 +117,7 @@ static ALLOY_NOINLINE alloy_status allocate_slow(alloy_pool *pool, alloy_block *
 alloy_status alloy_pool_concurrent_allocate(alloy_pool *pool, size_t size, size_t align, alloy_block *out) {
   if (ALLOY_UNLIKELY(size > pool->head.block_size || align - 1 >= pool->head.block_align ||
                      (align & (align - 1)) != 0))
-    return alloy_pool_reject(size, align);
+    return alloy_pool_check_reject(size, align);
   if (ALLOY_UNLIKELY(alloy_thread_id() != owner_of(pool))) return ALLOY_E_UNSUPPORTED; /* owner only */
   pool_free_block *block = pool->local_free;
   if (ALLOY_UNLIKELY(block == NULL)) return allocate_slow(pool, out);
@@ -134,7 +131,8 @@ static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_pool *pool, alloy_block
   pool_free_block *freed = block.ptr;
   if (ALLOY_UNLIKELY((uintptr_t)freed - pool->span_low >= pool->span_size)) {
     if (freed == NULL) return ALLOY_OK;
-    return alloy_pool_report(ALLOY_E_NOT_OWNED, pool, block, align, "the block is outside every slab of this pool");
+    return alloy_pool_check_report(ALLOY_E_NOT_OWNED, pool, block, align,
+                                   "the block is outside every slab of this pool");
   }
   if (ALLOY_DEBUG) ALLOY_TRY(alloy_pool_check_free(pool, block, align));
   freed->next = pool->local_free;
@@ -152,11 +150,11 @@ static ALLOY_COLD alloy_status check_remote_free(alloy_pool *pool, alloy_block b
   const uintptr_t offset = p & (uintptr_t)(pool->slab_size - 1);
   if (offset < pool->first_block_offset || (offset - pool->first_block_offset) % pool->head.block_size != 0 ||
       (offset - pool->first_block_offset) / pool->head.block_size >= pool->blocks_per_slab)
-    return alloy_pool_report(ALLOY_E_NOT_OWNED, pool, block, align, "not at a block boundary of this pool");
+    return alloy_pool_check_report(ALLOY_E_NOT_OWNED, pool, block, align, "not at a block boundary of this pool");
   if (block.size > pool->head.block_size)
-    return alloy_pool_report(ALLOY_E_SIZE_MISMATCH, pool, block, align, "larger than the pool's blocks");
+    return alloy_pool_check_report(ALLOY_E_SIZE_MISMATCH, pool, block, align, "larger than the pool's blocks");
   if (!alloy_is_valid_alignment(align) || align > pool->head.block_align)
-    return alloy_pool_report(ALLOY_E_ALIGN_MISMATCH, pool, block, align, "the pool never served this alignment");
+    return alloy_pool_check_report(ALLOY_E_ALIGN_MISMATCH, pool, block, align, "the pool never served this alignment");
   return ALLOY_OK;
 }
 
@@ -166,7 +164,8 @@ static ALLOY_NOINLINE alloy_status free_remote(alloy_pool *pool, alloy_block blo
   if (ALLOY_UNLIKELY(p < atomic_load_explicit(&pool->shared_low, memory_order_relaxed) ||
                      p >= atomic_load_explicit(&pool->shared_high, memory_order_relaxed))) {
     if (freed == NULL) return ALLOY_OK;
-    return alloy_pool_report(ALLOY_E_NOT_OWNED, pool, block, align, "the block is outside every slab of this pool");
+    return alloy_pool_check_report(ALLOY_E_NOT_OWNED, pool, block, align,
+                                   "the block is outside every slab of this pool");
   }
   if (ALLOY_DEBUG) ALLOY_TRY(check_remote_free(pool, block, align));
   pool_slab *slab = (pool_slab *)(p & ~(uintptr_t)(pool->slab_size - 1));

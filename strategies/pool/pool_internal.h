@@ -1,6 +1,21 @@
-/* Internals of the pool, shared by its two sources:
- *   pool.c             slabs, commit, the single-threaded fast paths, stats;
- *   pool_concurrent.c  the owner/remote split of a concurrent_free pool.
+/* Internals of the pool, shared by its four sources. Calls go down this
+ * list only; no file calls a function defined in a file above it:
+ *
+ *   pool.c             the public API: configuration and layout, creation,
+ *                      the single-threaded fast paths, the resource ops, the
+ *                      stats. Calls every file below.
+ *   pool_concurrent.c  the owner/remote split of a concurrent_free pool
+ *                      (and its public calls alloy_pool_adopt and
+ *                      alloy_pool_collect). Calls pool_check.c, pool_slab.c.
+ *   pool_check.c       refused requests, misuse reports, the debug build's
+ *                      checks of a free. Calls pool_slab.c.
+ *   pool_slab.c        slabs: taking, committing, prewarming, the registry,
+ *                      carving, giving back. Calls no other file.
+ *
+ * What a file offers the files above it is declared below, marked
+ * ALLOY_HIDDEN and named alloy_<file>_<what> after the file defining it; the
+ * static inline pieces here (free block and slab layout, the registry, the
+ * hand-out fast path) are everybody's.
  *
  * Slab layout (slab_size bytes, aligned to slab_size):
  *
@@ -41,8 +56,6 @@
 #include "alloy/remote_free.h"
 #include "alloy/tool_hooks.h"
 #include "alloy/vm_arena.h"
-
-#define POOL_INTERNAL __attribute__((visibility("hidden")))
 
 /* Marks a free block in debug builds (second word = address ^ tag). */
 #define POOL_FREE_TAG ((uintptr_t)0x9E3779B97F4A7C15ull)
@@ -100,6 +113,9 @@ struct alloy_pool {
   alignas(ALLOY_CACHE_LINE) alloy_remote_free_inbox inbox; /* written by other threads */
 };
 
+/* The slab registry: sorted slab addresses, in the metadata arena. */
+static inline uintptr_t *alloy_pool_registry(const alloy_pool *pool) { return (uintptr_t *)(void *)pool->meta.base; }
+
 static inline bool alloy_pool_tags_frees(const alloy_pool *pool) {
   return ALLOY_DEBUG && pool->head.block_size >= sizeof(pool_free_block);
 }
@@ -114,21 +130,23 @@ static ALLOY_ALWAYS_INLINE void alloy_pool_hand_out(alloy_pool *pool, pool_free_
   *out = alloy_block_make(block, pool->head.block_size);
 }
 
-/* pool.c */
-POOL_INTERNAL alloy_status alloy_pool_carve(alloy_pool *pool, alloy_block *out);
-POOL_INTERNAL alloy_status alloy_pool_report(alloy_status kind, const alloy_pool *pool, alloy_block block,
-                                             size_t align, const char *detail);
-POOL_INTERNAL alloy_status alloy_pool_check_free(alloy_pool *pool, alloy_block block, size_t align);
-POOL_INTERNAL alloy_status alloy_pool_reject(size_t size, size_t align);
-POOL_INTERNAL const uintptr_t *alloy_pool_registry(const alloy_pool *pool);
+/* pool_concurrent.c: a concurrent pool's owner and remote sides. */
+ALLOY_HIDDEN void alloy_pool_concurrent_init(alloy_pool *pool);
+ALLOY_HIDDEN alloy_status alloy_pool_concurrent_allocate(alloy_pool *pool, size_t size, size_t align,
+                                                         alloy_block *out);
+ALLOY_HIDDEN alloy_status alloy_pool_concurrent_free(alloy_pool *pool, alloy_block block, size_t align);
+ALLOY_HIDDEN uint64_t alloy_pool_concurrent_remote_pending(const alloy_pool *pool);
 
-/* pool_concurrent.c */
-POOL_INTERNAL extern const alloy_resource_ops alloy_pool_concurrent_ops;
-POOL_INTERNAL alloy_status alloy_pool_concurrent_allocate(alloy_pool *pool, size_t size, size_t align,
-                                                          alloy_block *out);
-POOL_INTERNAL alloy_status alloy_pool_concurrent_free(alloy_pool *pool, alloy_block block, size_t align);
-POOL_INTERNAL void alloy_pool_concurrent_init(alloy_pool *pool);
-POOL_INTERNAL void alloy_pool_concurrent_slab_added(alloy_pool *pool);
-POOL_INTERNAL uint64_t alloy_pool_remote_pending(const alloy_pool *pool);
+/* pool_check.c: refusals and misuse, through the fault handler. */
+ALLOY_HIDDEN alloy_status alloy_pool_check_reject(size_t size, size_t align);
+ALLOY_HIDDEN alloy_status alloy_pool_check_report(alloy_status kind, const alloy_pool *pool, alloy_block block,
+                                                  size_t align, const char *detail);
+ALLOY_HIDDEN alloy_status alloy_pool_check_free(alloy_pool *pool, alloy_block block, size_t align);
+
+/* pool_slab.c: slabs and the registry. */
+ALLOY_HIDDEN alloy_status alloy_pool_slab_carve(alloy_pool *pool, alloy_block *out);
+ALLOY_HIDDEN alloy_status alloy_pool_slab_prewarm(alloy_pool *pool, size_t blocks);
+ALLOY_HIDDEN bool alloy_pool_slab_is_block_start(const alloy_pool *pool, const void *ptr);
+ALLOY_HIDDEN void alloy_pool_slab_release_all(alloy_pool *pool);
 
 #endif /* ALLOY_POOL_INTERNAL_H */

@@ -1,6 +1,7 @@
 /* The small-object heap: public API, the allocate and free fast paths, the
- * resource ops. Slow paths live in small_object_cache.c and
- * small_object_page.c (see small_object_internal.h for the layout). */
+ * resource ops, statistics and trim. Slow paths live in small_object_cache.c
+ * and small_object_page.c, which never call back into this file (see
+ * small_object_internal.h for the call graph and the layout). */
 #include <string.h>
 
 #include "alloy/align.h"
@@ -8,8 +9,6 @@
 #include "alloy/small_object.h"
 #include "alloy/vm.h"
 #include "small_object_internal.h"
-
-ALLOY_THREAD_LOCAL so_thread_slot alloy_so_last __attribute__((tls_model("initial-exec")));
 
 /* Heap ids only identify heaps in the thread-local slot; 0 means none. */
 static _Atomic(uint64_t) next_heap_id = 1;
@@ -48,7 +47,7 @@ static ALLOY_ALWAYS_INLINE alloy_status allocate_class(alloy_small_object *heap,
   so_class_cache *cc = &cache->classes[cls];
   so_page *page = cc->current;
   void *block = page->free;
-  if (ALLOY_UNLIKELY(block == NULL)) return alloy_so_allocate_slow(heap, cache, cls, out);
+  if (ALLOY_UNLIKELY(block == NULL)) return alloy_small_object_cache_allocate_slow(heap, cache, cls, out);
   alloy_so_hand_out(heap, page, block, out);
   return ALLOY_OK;
 }
@@ -65,7 +64,7 @@ static ALLOY_NOINLINE alloy_status allocate_general(alloy_small_object *heap, si
 /* The current page of the size step ran dry (or the step is above max_size). */
 static ALLOY_NOINLINE alloy_status allocate_direct_slow(alloy_small_object *heap, so_cache *cache, size_t step,
                                                        alloy_block *out) {
-  return alloy_so_allocate_slow(heap, cache, heap->class_for[SO_DIRECT_ALIGN][step], out);
+  return alloy_small_object_cache_allocate_slow(heap, cache, heap->class_for[SO_DIRECT_ALIGN][step], out);
 }
 
 /* Alignments 1, 2, 4 and 8 (`align` at most SO_DIRECT_ALIGN): one bit test. */
@@ -81,10 +80,10 @@ static ALLOY_ALWAYS_INLINE bool is_direct_align(size_t align) {
 static ALLOY_ALWAYS_INLINE alloy_status allocate(alloy_small_object *heap, size_t size, size_t align,
                                                 alloy_block *out) {
   if (ALLOY_UNLIKELY((size > ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE) | (align > SO_DIRECT_ALIGN) |
-                     (alloy_so_last.heap_id != heap->id)))
+                     (alloy_small_object_cache_last.heap_id != heap->id)))
     return allocate_general(heap, size, align, out);
   if (ALLOY_UNLIKELY(!is_direct_align(align))) return allocate_general(heap, size, align, out);
-  so_cache *cache = alloy_so_last.cache;
+  so_cache *cache = alloy_small_object_cache_last.cache;
   size_t step = (size + 7) >> 3;
   so_page *page = cache->direct[step];
   void *block = page->free;
@@ -118,7 +117,8 @@ static alloy_status check_free(const alloy_small_object *heap, alloy_block block
     return report_foreign(heap, block, align, ALLOY_E_SIZE_MISMATCH, page->block_size, NULL);
   if (!alloy_is_valid_alignment(align) || !alloy_ptr_is_aligned(block.ptr, align))
     return report_foreign(heap, block, align, ALLOY_E_ALIGN_MISMATCH, 0, NULL);
-  if (page->owner == alloy_so_last.cache && alloy_so_last.heap_id == heap->id && page->free == block.ptr)
+  if (page->owner == alloy_small_object_cache_last.cache && alloy_small_object_cache_last.heap_id == heap->id &&
+      page->free == block.ptr)
     return report_foreign(heap, block, align, ALLOY_E_DOUBLE_FREE, page->block_size, NULL);
   return ALLOY_OK;
 }
@@ -136,7 +136,7 @@ static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_small_object *heap, so_
   (void)heap;
   page->free = ptr;
   uint64_t frees = alloy_so_count(&page->frees);
-  if (ALLOY_UNLIKELY((uint32_t)frees == page->slow_at)) return alloy_so_local_free_slow(cache, page);
+  if (ALLOY_UNLIKELY((uint32_t)frees == page->slow_at)) return alloy_small_object_cache_local_free_slow(cache, page);
   return ALLOY_OK;
 }
 
@@ -148,7 +148,7 @@ static ALLOY_ALWAYS_INLINE alloy_status free_remote(alloy_small_object *heap, so
   size_t cls = page->size_class;
   so_outgoing *out = &cache->out[cls];
   if (ALLOY_UNLIKELY(out->page != page || out->count + 1 >= ALLOY_SMALL_OBJECT_REMOTE_BATCH))
-    return alloy_so_free_remote_slow(heap, cache, page, ptr);
+    return alloy_small_object_cache_remote_free_slow(heap, cache, page, ptr);
   ALLOY_TRACK_FREE(heap, ptr, page->block_size);
   ALLOY_MEM_UNDEFINED(ptr, sizeof(void *)); /* the link travels with the block */
   (void)heap;
@@ -160,9 +160,9 @@ static ALLOY_ALWAYS_INLINE alloy_status free_remote(alloy_small_object *heap, so
 }
 
 static ALLOY_NOINLINE alloy_status deallocate_unbound(alloy_small_object *heap, so_page *page, void *ptr) {
-  so_cache *cache = alloy_so_cache_bind(heap);
+  so_cache *cache = alloy_small_object_cache_bind(heap);
   if (page->owner == cache) return free_local(heap, cache, page, ptr);
-  return alloy_so_free_remote_slow(heap, cache, page, ptr);
+  return alloy_small_object_cache_remote_free_slow(heap, cache, page, ptr);
 }
 
 static ALLOY_ALWAYS_INLINE alloy_status deallocate(alloy_small_object *heap, alloy_block block, size_t align) {
@@ -178,8 +178,8 @@ static ALLOY_ALWAYS_INLINE alloy_status deallocate(alloy_small_object *heap, all
   (void)align;
 #endif
   so_page *page = alloy_so_descriptor(pages_begin, offset >> heap->page_shift);
-  if (ALLOY_UNLIKELY(alloy_so_last.heap_id != heap->id)) return deallocate_unbound(heap, page, ptr);
-  so_cache *cache = alloy_so_last.cache;
+  if (ALLOY_UNLIKELY(alloy_small_object_cache_last.heap_id != heap->id)) return deallocate_unbound(heap, page, ptr);
+  so_cache *cache = alloy_small_object_cache_last.cache;
   if (ALLOY_LIKELY(page->owner == cache)) return free_local(heap, cache, page, ptr);
   return free_remote(heap, cache, page, ptr);
 }
@@ -265,9 +265,9 @@ alloy_status alloy_small_object_create(const alloy_small_object_config *config, 
   alloy_spin_lock_init(&heap->lock);
   alloy_remote_free_source_init(&heap->empty_page.remote);
   heap->empty_page.heap = heap;
-  alloy_so_cache_init(heap, &heap->orphan);
+  alloy_small_object_cache_init(heap, &heap->orphan);
 
-  status = alloy_thread_exit_key_create(&heap->key, alloy_so_thread_exit);
+  status = alloy_thread_exit_key_create(&heap->key, alloy_small_object_cache_thread_exit);
   if (status != ALLOY_OK) {
     ALLOY_IGNORE_STATUS(alloy_vm_release(arena, arena_size));
     return status;
@@ -280,9 +280,9 @@ alloy_status alloy_small_object_create(const alloy_small_object_config *config, 
 void alloy_small_object_destroy(alloy_small_object *heap) {
   if (heap == NULL) return;
   alloy_thread_exit_key_delete(&heap->key);
-  if (alloy_so_last.heap_id == heap->id) {
-    alloy_so_last.heap_id = 0;
-    alloy_so_last.cache = NULL;
+  if (alloy_small_object_cache_last.heap_id == heap->id) {
+    alloy_small_object_cache_last.heap_id = 0;
+    alloy_small_object_cache_last.cache = NULL;
   }
   char *arena = heap->arena;
   size_t arena_size = heap->arena_size;
@@ -297,14 +297,23 @@ alloy_resource *alloy_small_object_resource(alloy_small_object *heap) { return &
 
 void alloy_small_object_collect(alloy_small_object *heap) {
   so_cache *cache = alloy_so_cache_of(heap);
-  if (cache != &heap->orphan) alloy_so_cache_collect(cache);
+  if (cache != &heap->orphan) alloy_small_object_cache_collect(cache);
 }
 
 void alloy_small_object_thread_detach(alloy_small_object *heap) {
   so_cache *cache = alloy_thread_exit_get(&heap->key);
   if (cache == NULL) return;
   ALLOY_IGNORE_STATUS(alloy_thread_exit_set(&heap->key, NULL));
-  alloy_so_cache_release(cache);
+  alloy_small_object_cache_release(cache);
+}
+
+/* Collecting abandoned caches first: their thread left, but remote frees may
+ * have emptied pages of theirs since, which then join the recycler. */
+void alloy_small_object_trim(alloy_small_object *heap) {
+  alloy_spin_lock_acquire(&heap->lock);
+  alloy_small_object_cache_collect_abandoned(heap);
+  alloy_small_object_page_decommit_recycled(heap);
+  alloy_spin_lock_release(&heap->lock);
 }
 
 /* ---- Stats --------------------------------------------------------------- */

@@ -1,12 +1,19 @@
 /* Thread caches of the small-object heap: binding a thread to its cache,
  * the allocation slow path, remote frees in and out, thread exit and
- * adoption of abandoned caches. */
+ * adoption of abandoned caches. Called by small_object.c; calls only
+ * small_object_page.c. */
 #include <string.h>
 
 #include "alloy/fault.h"
 #include "small_object_internal.h"
 
-void alloy_so_cache_init(alloy_small_object *heap, so_cache *cache) {
+/* Defined beside the binding that writes it; the fast paths in
+ * small_object.c read it through the initial-exec declaration in
+ * small_object_internal.h, which a static link turns into one
+ * thread-pointer-relative load. */
+ALLOY_THREAD_LOCAL so_thread_slot alloy_small_object_cache_last __attribute__((tls_model("initial-exec")));
+
+void alloy_small_object_cache_init(alloy_small_object *heap, so_cache *cache) {
   memset(cache, 0, sizeof *cache);
   cache->heap = heap;
   for (size_t cls = 0; cls <= SO_BAD_ALIGN; ++cls) cache->classes[cls].current = &heap->empty_page;
@@ -52,14 +59,14 @@ static void retire_page(so_cache *cache, so_page *page) {
   alloy_small_object *heap = cache->heap;
   if (page->state == SO_PAGE_PARTIAL) partial_unlink(cache, page);
   if (cache->abandoned) {
-    alloy_so_heap_page_release_locked(heap, page);
+    alloy_small_object_page_release_locked(heap, page);
   } else if (cache->stash_count < SO_STASH_MAX) {
     alloy_so_page_set_state(page, SO_PAGE_STASHED);
     page->next = cache->stash;
     cache->stash = page;
     cache->stash_count++;
   } else {
-    alloy_so_heap_page_release(heap, page);
+    alloy_small_object_page_release(heap, page);
   }
 }
 
@@ -69,7 +76,7 @@ static void page_gained_free(so_cache *cache, so_page *page) {
   else if (page->state == SO_PAGE_FULL) partial_push(cache, page);
 }
 
-alloy_status alloy_so_local_free_slow(so_cache *cache, so_page *page) {
+alloy_status alloy_small_object_cache_local_free_slow(so_cache *cache, so_page *page) {
   page_gained_free(cache, page);
   return ALLOY_OK;
 }
@@ -147,7 +154,8 @@ static void flush_outgoing(so_cache *cache) {
 /* Everything but appending to the open batch of the block's page (which the
  * fast path in small_object.c does): a block of an empty page, a thread
  * without a cache, a batch for another page, a full batch. */
-alloy_status alloy_so_free_remote_slow(alloy_small_object *heap, so_cache *cache, so_page *page, void *block) {
+alloy_status alloy_small_object_cache_remote_free_slow(alloy_small_object *heap, so_cache *cache, so_page *page,
+                                                       void *block) {
   if (ALLOY_UNLIKELY(page->owner == NULL)) {
     /* Its page is empty and unowned: every block of it was freed already. */
     alloy_fault fault = {ALLOY_E_DOUBLE_FREE, "small_object", block, 0, 0, 0, 0, "the block's page is empty"};
@@ -180,21 +188,38 @@ alloy_status alloy_so_free_remote_slow(alloy_small_object *heap, so_cache *cache
 
 /* ---- Allocation slow path ------------------------------------------------ */
 
+/* An empty page from the heap: a recycled one, else one abandoned caches
+ * give back once collected, else a never-used one. */
+static alloy_status acquire_page(alloy_small_object *heap, so_page **out) {
+  alloy_spin_lock_acquire(&heap->lock);
+  so_page *page;
+  alloy_status status = alloy_small_object_page_take_recycled(heap, &page);
+  if (status == ALLOY_OK && page == NULL && heap->abandoned != NULL) {
+    alloy_small_object_cache_collect_abandoned(heap);
+    status = alloy_small_object_page_take_recycled(heap, &page);
+  }
+  if (status == ALLOY_OK && page == NULL) status = alloy_small_object_page_carve_fresh(heap, &page);
+  alloy_spin_lock_release(&heap->lock);
+  if (status == ALLOY_OK) *out = page;
+  return status;
+}
+
 static alloy_status fresh_page(alloy_small_object *heap, so_cache *cache, size_t cls, so_page **out) {
   so_page *page = cache->stash;
   if (page != NULL) {
     cache->stash = page->next;
     cache->stash_count--;
   } else {
-    ALLOY_TRY(alloy_so_heap_page_acquire(heap, &page));
+    ALLOY_TRY(acquire_page(heap, &page));
   }
-  alloy_so_page_init(heap, page, cache, cls);
-  alloy_so_page_carve(page);
+  alloy_small_object_page_init(heap, page, cache, cls);
+  alloy_small_object_page_carve(page);
   *out = page;
   return ALLOY_OK;
 }
 
-alloy_status alloy_so_allocate_slow(alloy_small_object *heap, so_cache *cache, size_t cls, alloy_block *out) {
+alloy_status alloy_small_object_cache_allocate_slow(alloy_small_object *heap, so_cache *cache, size_t cls,
+                                                    alloy_block *out) {
   if (cls == SO_NO_CLASS) return ALLOY_E_UNSUPPORTED;
   if (cls == SO_BAD_ALIGN) return ALLOY_E_INVALID_ARGUMENT;
   if (cache == &heap->orphan) return ALLOY_E_CAPACITY; /* no thread cache could be had */
@@ -207,7 +232,7 @@ alloy_status alloy_so_allocate_slow(alloy_small_object *heap, so_cache *cache, s
     return ALLOY_OK;
   }
   if (page->unbuilt < page->end) {
-    alloy_so_page_carve(page);
+    alloy_small_object_page_carve(page);
     alloy_so_hand_out(heap, page, page->free, out);
     return ALLOY_OK;
   }
@@ -251,8 +276,8 @@ static so_cache *acquire_cache(alloy_small_object *heap) {
   } else if (heap->caches_created < heap->max_caches) {
     so_cache *slot = &heap->caches[heap->caches_created];
     size_t needed = (size_t)((char *)(slot + 1) - heap->arena);
-    if (alloy_so_meta_commit(heap, needed) == ALLOY_OK) {
-      alloy_so_cache_init(heap, slot);
+    if (alloy_small_object_page_commit_meta(heap, needed) == ALLOY_OK) {
+      alloy_small_object_cache_init(heap, slot);
       heap->caches_created++;
       cache = slot;
     }
@@ -261,18 +286,18 @@ static so_cache *acquire_cache(alloy_small_object *heap) {
   return cache;
 }
 
-so_cache *alloy_so_cache_bind(alloy_small_object *heap) {
+so_cache *alloy_small_object_cache_bind(alloy_small_object *heap) {
   so_cache *cache = alloy_thread_exit_get(&heap->key);
   if (cache == NULL) {
     cache = acquire_cache(heap);
     if (cache == NULL) return &heap->orphan;
     if (alloy_thread_exit_set(&heap->key, cache) != ALLOY_OK) {
-      alloy_so_cache_release(cache);
+      alloy_small_object_cache_release(cache);
       return &heap->orphan;
     }
   }
-  alloy_so_last.heap_id = heap->id;
-  alloy_so_last.cache = cache;
+  alloy_small_object_cache_last.heap_id = heap->id;
+  alloy_small_object_cache_last.cache = cache;
   return cache;
 }
 
@@ -283,18 +308,25 @@ static void release_empty_current(so_cache *cache) {
     so_page *page = cache->classes[cls].current;
     if (page != &heap->empty_page && alloy_so_page_used(page) == 0) {
       set_current(cache, cls, &heap->empty_page);
-      alloy_so_heap_page_release_locked(heap, page);
+      alloy_small_object_page_release_locked(heap, page);
     }
   }
 }
 
-void alloy_so_cache_collect(so_cache *cache) {
+void alloy_small_object_cache_collect(so_cache *cache) {
   flush_outgoing(cache);
   reclaim_remote(cache);
   if (cache->abandoned) release_empty_current(cache);
 }
 
-void alloy_so_cache_release(so_cache *cache) {
+/* Abandoned caches may have become owners of empty pages since their thread
+ * left (remote frees arrived); give those pages back (lock held). */
+void alloy_small_object_cache_collect_abandoned(alloy_small_object *heap) {
+  for (so_cache *cache = heap->abandoned; cache != NULL; cache = cache->next_abandoned)
+    alloy_small_object_cache_collect(cache);
+}
+
+void alloy_small_object_cache_release(so_cache *cache) {
   alloy_small_object *heap = cache->heap;
   flush_outgoing(cache);
   reclaim_remote(cache);
@@ -302,7 +334,7 @@ void alloy_so_cache_release(so_cache *cache) {
   while (cache->stash != NULL) {
     so_page *page = cache->stash;
     cache->stash = page->next;
-    alloy_so_heap_page_release_locked(heap, page);
+    alloy_small_object_page_release_locked(heap, page);
   }
   cache->stash_count = 0;
   cache->abandoned = true;
@@ -311,10 +343,10 @@ void alloy_so_cache_release(so_cache *cache) {
   heap->abandoned = cache;
   heap->abandoned_count++;
   alloy_spin_lock_release(&heap->lock);
-  if (alloy_so_last.cache == cache) {
-    alloy_so_last.heap_id = 0;
-    alloy_so_last.cache = NULL;
+  if (alloy_small_object_cache_last.cache == cache) {
+    alloy_small_object_cache_last.heap_id = 0;
+    alloy_small_object_cache_last.cache = NULL;
   }
 }
 
-void alloy_so_thread_exit(void *cache) { alloy_so_cache_release((so_cache *)cache); }
+void alloy_small_object_cache_thread_exit(void *cache) { alloy_small_object_cache_release((so_cache *)cache); }

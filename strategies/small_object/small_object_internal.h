@@ -1,8 +1,22 @@
-/* Internals of the small-object heap, shared by its three sources:
- *   small_object.c        the public API and the fast paths;
- *   small_object_page.c   the arena, page supply, central recycler;
- *   small_object_cache.c  thread caches: binding, slow path, remote reclaim,
- *                         thread exit and adoption.
+/* Internals of the small-object heap, shared by its three sources. Calls go
+ * down this list only; no file calls a function defined in a file above it:
+ *
+ *   small_object.c        the public API, the allocate and free fast paths,
+ *                         the resource ops, statistics, trim.
+ *                         Calls small_object_cache.c and small_object_page.c.
+ *   small_object_cache.c  thread caches: the thread's binding
+ *                         (alloy_small_object_cache_last), the allocation
+ *                         slow path, remote frees in and out, thread exit,
+ *                         adoption, collecting abandoned caches.
+ *                         Calls small_object_page.c.
+ *   small_object_page.c   the reservation, page supply, the central
+ *                         recycler, page initialisation and carving.
+ *                         Calls no other file of the package.
+ *
+ * What a file offers the files above it is declared below, marked
+ * ALLOY_HIDDEN and named alloy_<file>_<what> after the file defining it; the
+ * static inline pieces here (descriptors, counters, the hand-out fast path)
+ * are everybody's.
  *
  * Layout of one heap: a single reservation, aligned to the page size,
  *   [ heap struct | max_threads cache slots | ... | page descriptors | pages ... ]
@@ -46,8 +60,6 @@
 #include "alloy/spin_lock.h"
 #include "alloy/thread_exit.h"
 #include "alloy/tool_hooks.h"
-
-#define SO_INTERNAL __attribute__((visibility("hidden")))
 
 #define SO_MAX_CLASSES 40u                                  /* alloy_size_class_count(1024) */
 #define SO_SIZE_STEPS (ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE / 8u + 1u) /* table index (size + 7) / 8 */
@@ -138,7 +150,7 @@ struct so_cache {
    * 8-aligned, so such alignments need no class of their own), the heap's
    * empty page above max_size. The allocation fast path's one lookup: no
    * class number between the size and the page. Mirrors classes[].current;
-   * alloy_so_set_current keeps the two in step. */
+   * set_current (small_object_cache.c) keeps the two in step. */
   so_page *direct[SO_SIZE_STEPS];
   so_class_cache classes[SO_MAX_CLASSES + 2]; /* the last two, SO_NO_CLASS and SO_BAD_ALIGN, are always slow */
   alloy_small_object *heap;
@@ -200,27 +212,34 @@ typedef struct so_thread_slot {
   so_cache *cache;
 } so_thread_slot;
 
-extern ALLOY_THREAD_LOCAL so_thread_slot alloy_so_last SO_INTERNAL __attribute__((tls_model("initial-exec")));
+/* small_object_cache.c: the calling thread's binding, and its caches. */
+extern ALLOY_THREAD_LOCAL so_thread_slot alloy_small_object_cache_last ALLOY_HIDDEN
+    __attribute__((tls_model("initial-exec")));
+ALLOY_HIDDEN ALLOY_NOINLINE so_cache *alloy_small_object_cache_bind(alloy_small_object *heap);
+ALLOY_HIDDEN ALLOY_NOINLINE alloy_status alloy_small_object_cache_allocate_slow(alloy_small_object *heap,
+                                                                                so_cache *cache, size_t cls,
+                                                                                alloy_block *out);
+ALLOY_HIDDEN ALLOY_NOINLINE alloy_status alloy_small_object_cache_local_free_slow(so_cache *cache, so_page *page);
+ALLOY_HIDDEN ALLOY_NOINLINE alloy_status alloy_small_object_cache_remote_free_slow(alloy_small_object *heap,
+                                                                                   so_cache *cache, so_page *page,
+                                                                                   void *block);
+ALLOY_HIDDEN void alloy_small_object_cache_collect(so_cache *cache);
+ALLOY_HIDDEN void alloy_small_object_cache_collect_abandoned(alloy_small_object *heap); /* lock held */
+ALLOY_HIDDEN void alloy_small_object_cache_release(so_cache *cache);
+ALLOY_HIDDEN void alloy_small_object_cache_thread_exit(void *cache);
+ALLOY_HIDDEN void alloy_small_object_cache_init(alloy_small_object *heap, so_cache *cache);
 
-/* small_object_cache.c */
-SO_INTERNAL ALLOY_NOINLINE so_cache *alloy_so_cache_bind(alloy_small_object *heap);
-SO_INTERNAL ALLOY_NOINLINE alloy_status alloy_so_allocate_slow(alloy_small_object *heap, so_cache *cache, size_t cls,
-                                                               alloy_block *out);
-SO_INTERNAL ALLOY_NOINLINE alloy_status alloy_so_local_free_slow(so_cache *cache, so_page *page);
-SO_INTERNAL ALLOY_NOINLINE alloy_status alloy_so_free_remote_slow(alloy_small_object *heap, so_cache *cache,
-                                                                  so_page *page, void *block);
-SO_INTERNAL void alloy_so_cache_collect(so_cache *cache);
-SO_INTERNAL void alloy_so_cache_release(so_cache *cache);
-SO_INTERNAL void alloy_so_thread_exit(void *cache);
-SO_INTERNAL void alloy_so_cache_init(alloy_small_object *heap, so_cache *cache);
-
-/* small_object_page.c */
-SO_INTERNAL alloy_status alloy_so_heap_page_acquire(alloy_small_object *heap, so_page **out);
-SO_INTERNAL void alloy_so_heap_page_release_locked(alloy_small_object *heap, so_page *page);
-SO_INTERNAL void alloy_so_heap_page_release(alloy_small_object *heap, so_page *page);
-SO_INTERNAL void alloy_so_page_init(alloy_small_object *heap, so_page *page, so_cache *owner, size_t cls);
-SO_INTERNAL void alloy_so_page_carve(so_page *page);
-SO_INTERNAL alloy_status alloy_so_meta_commit(alloy_small_object *heap, size_t bytes);
+/* small_object_page.c: pages and the reservation. */
+/* With the heap lock held: */
+ALLOY_HIDDEN alloy_status alloy_small_object_page_take_recycled(alloy_small_object *heap, so_page **out);
+ALLOY_HIDDEN alloy_status alloy_small_object_page_carve_fresh(alloy_small_object *heap, so_page **out);
+ALLOY_HIDDEN void alloy_small_object_page_decommit_recycled(alloy_small_object *heap);
+ALLOY_HIDDEN void alloy_small_object_page_release_locked(alloy_small_object *heap, so_page *page);
+/* Without it: */
+ALLOY_HIDDEN void alloy_small_object_page_release(alloy_small_object *heap, so_page *page);
+ALLOY_HIDDEN void alloy_small_object_page_init(alloy_small_object *heap, so_page *page, so_cache *owner, size_t cls);
+ALLOY_HIDDEN void alloy_small_object_page_carve(so_page *page);
+ALLOY_HIDDEN alloy_status alloy_small_object_page_commit_meta(alloy_small_object *heap, size_t bytes);
 
 /* Blocks of the page handed out and not reclaimed by the owner (owner only). */
 static ALLOY_ALWAYS_INLINE uint32_t alloy_so_page_used(const so_page *page) {
@@ -246,8 +265,8 @@ static ALLOY_ALWAYS_INLINE void alloy_so_page_set_state(so_page *page, so_page_s
 
 /* The cache of the calling thread for `heap` (the orphan cache if none can exist). */
 static ALLOY_ALWAYS_INLINE so_cache *alloy_so_cache_of(alloy_small_object *heap) {
-  if (ALLOY_LIKELY(alloy_so_last.heap_id == heap->id)) return alloy_so_last.cache;
-  return alloy_so_cache_bind(heap);
+  if (ALLOY_LIKELY(alloy_small_object_cache_last.heap_id == heap->id)) return alloy_small_object_cache_last.cache;
+  return alloy_small_object_cache_bind(heap);
 }
 
 /* The descriptor of page `index` of the page area that starts at

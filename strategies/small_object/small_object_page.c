@@ -1,5 +1,6 @@
 /* Page supply of the small-object heap: the reservation, the central
- * recycler of empty pages, page initialisation and carving. */
+ * recycler of empty pages, page initialisation and carving. The bottom of
+ * the package: calls no other file of it. */
 #include <string.h>
 
 #include "alloy/align.h"
@@ -7,7 +8,7 @@
 #include "alloy/vm.h"
 #include "small_object_internal.h"
 
-alloy_status alloy_so_meta_commit(alloy_small_object *heap, size_t bytes) {
+alloy_status alloy_small_object_page_commit_meta(alloy_small_object *heap, size_t bytes) {
   if (bytes <= heap->meta_committed) return ALLOY_OK;
   size_t target = alloy_align_up(bytes, alloy_vm_page_size());
   if (target > heap->meta_size) return ALLOY_E_CAPACITY;
@@ -31,7 +32,7 @@ static alloy_status commit_descriptors(alloy_small_object *heap, size_t count) {
 }
 
 /* Takes a never-used page from the reservation (lock held). */
-static alloy_status carve_fresh_page(alloy_small_object *heap, so_page **out) {
+alloy_status alloy_small_object_page_carve_fresh(alloy_small_object *heap, so_page **out) {
   if (heap->pages_carved == heap->page_capacity) return ALLOY_E_CAPACITY;
   ALLOY_TRY(commit_descriptors(heap, heap->pages_carved + 1));
   char *base = heap->pages_begin + heap->pages_carved * heap->page_size;
@@ -50,8 +51,9 @@ static alloy_status carve_fresh_page(alloy_small_object *heap, so_page **out) {
   return ALLOY_OK;
 }
 
-/* The first recycled page, committed again if trim gave it back (lock held). */
-static alloy_status take_recycled(alloy_small_object *heap, so_page **out) {
+/* The first recycled page, committed again if trim gave it back, or NULL
+ * when the recycler is empty (lock held). */
+alloy_status alloy_small_object_page_take_recycled(alloy_small_object *heap, so_page **out) {
   so_page *page = heap->recycled;
   *out = NULL;
   if (page == NULL) return ALLOY_OK;
@@ -67,38 +69,16 @@ static alloy_status take_recycled(alloy_small_object *heap, so_page **out) {
   return ALLOY_OK;
 }
 
-/* Abandoned caches may have become owners of empty pages since their thread
- * left (remote frees arrived); give those pages back (lock held). */
-static void collect_abandoned(alloy_small_object *heap) {
-  for (so_cache *cache = heap->abandoned; cache != NULL; cache = cache->next_abandoned) alloy_so_cache_collect(cache);
-}
-
-void alloy_small_object_trim(alloy_small_object *heap) {
-  alloy_spin_lock_acquire(&heap->lock);
-  collect_abandoned(heap);
+/* Gives the memory of every recycled page back to the OS (lock held). */
+void alloy_small_object_page_decommit_recycled(alloy_small_object *heap) {
   for (so_page *page = heap->recycled; page != NULL; page = page->next) {
     if (page->decommitted || alloy_vm_decommit(page->base, heap->page_size) != ALLOY_OK) continue;
     page->decommitted = true;
     heap->decommitted_count++;
   }
-  alloy_spin_lock_release(&heap->lock);
 }
 
-alloy_status alloy_so_heap_page_acquire(alloy_small_object *heap, so_page **out) {
-  alloy_spin_lock_acquire(&heap->lock);
-  so_page *page;
-  alloy_status status = take_recycled(heap, &page);
-  if (status == ALLOY_OK && page == NULL && heap->abandoned != NULL) {
-    collect_abandoned(heap);
-    status = take_recycled(heap, &page);
-  }
-  if (status == ALLOY_OK && page == NULL) status = carve_fresh_page(heap, &page);
-  alloy_spin_lock_release(&heap->lock);
-  if (status == ALLOY_OK) *out = page;
-  return status;
-}
-
-void alloy_so_heap_page_release_locked(alloy_small_object *heap, so_page *page) {
+void alloy_small_object_page_release_locked(alloy_small_object *heap, so_page *page) {
   ALLOY_ASSERT(alloy_so_page_used(page) == 0);
   page->owner = NULL;
   alloy_so_page_set_state(page, SO_PAGE_RECYCLED);
@@ -108,13 +88,13 @@ void alloy_so_heap_page_release_locked(alloy_small_object *heap, so_page *page) 
   heap->recycled_count++;
 }
 
-void alloy_so_heap_page_release(alloy_small_object *heap, so_page *page) {
+void alloy_small_object_page_release(alloy_small_object *heap, so_page *page) {
   alloy_spin_lock_acquire(&heap->lock);
-  alloy_so_heap_page_release_locked(heap, page);
+  alloy_small_object_page_release_locked(heap, page);
   alloy_spin_lock_release(&heap->lock);
 }
 
-void alloy_so_page_init(alloy_small_object *heap, so_page *page, so_cache *owner, size_t cls) {
+void alloy_small_object_page_init(alloy_small_object *heap, so_page *page, so_cache *owner, size_t cls) {
   size_t block_size = heap->class_sizes[cls];
   size_t capacity = heap->page_size / block_size;
   page->free = NULL;
@@ -130,7 +110,7 @@ void alloy_so_page_init(alloy_small_object *heap, so_page *page, so_cache *owner
 
 /* Turns the next few never-used blocks into the free list (free is empty).
  * Carving a bit at a time touches memory only as it is needed. */
-void alloy_so_page_carve(so_page *page) {
+void alloy_small_object_page_carve(so_page *page) {
   size_t block_size = page->block_size;
   size_t count = SO_CARVE_BYTES / block_size;
   size_t left = (size_t)(page->end - page->unbuilt) / block_size;
