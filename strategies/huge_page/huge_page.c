@@ -68,15 +68,36 @@ static bool arena_contains(const alloy_huge_page_arena *arena, const void *ptr) 
   return alloy_range_contains(arena->base, arena->top, ptr, 0) && (const char *)ptr < arena->base + arena->top;
 }
 
+/* A block the used range does not hold. Inside the mapping but at or above
+ * the top, it was handed out once and given back since: freed already as the
+ * top block, or by a reset. Elsewhere it never came from this arena. */
+static ALLOY_COLD alloy_status arena_refuse(const alloy_huge_page_arena *arena, alloy_block block) {
+  const bool in_mapping = alloy_range_contains(arena->base, arena->capacity, block.ptr, 0);
+  alloy_fault fault = {
+      .resource = "huge_page",
+      .ptr = block.ptr,
+      .size = block.size,
+  };
+  if (!in_mapping) {
+    fault.kind = ALLOY_E_NOT_OWNED;
+    fault.detail = "block is outside the arena's mapping";
+  } else if ((const char *)block.ptr >= arena->base + arena->top) {
+    fault.kind = ALLOY_E_DOUBLE_FREE;
+    fault.detail = "block lies above the arena's top: freed already, or by a reset or rewind";
+  } else {
+    fault.kind = ALLOY_E_SIZE_MISMATCH;
+    fault.expected_size = arena->top - (size_t)((const char *)block.ptr - arena->base);
+    fault.detail = "block runs past the arena's top: the size given is larger than the block";
+  }
+  return alloy_fault_report(&fault);
+}
+
 alloy_status alloy_huge_page_arena_deallocate(alloy_huge_page_arena *arena, alloy_block block) {
   if (block.ptr == NULL) return ALLOY_OK;
   const size_t used = block.size ? block.size : 1;
   if (ALLOY_UNLIKELY(!arena_contains(arena, block.ptr) ||
-                     used > arena->top - (size_t)((char *)block.ptr - arena->base))) {
-    alloy_fault fault = {ALLOY_E_NOT_OWNED, "huge_page", block.ptr, block.size, 0, 0, 0,
-                         "block is outside the arena's used range"};
-    return alloy_fault_report(&fault);
-  }
+                     used > arena->top - (size_t)((char *)block.ptr - arena->base)))
+    return arena_refuse(arena, block);
   ALLOY_TRACK_FREE(arena, block.ptr, used);
   arena->deallocations++;
   /* The most recent block gives its bytes back at once. */

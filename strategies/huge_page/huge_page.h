@@ -16,8 +16,18 @@
  * stays used until a reset or rewind. Freeing any other block only tells the
  * tools it is dead, and its bytes come back with
  * alloy_huge_page_arena_reset() or a rewind to a marker (mark/rewind of the
- * resource contract). Reallocate grows the top block in place. A pointer
- * outside the arena is reported as ALLOY_E_NOT_OWNED. Not thread-safe.
+ * resource contract). Reallocate grows the top block in place. Not
+ * thread-safe.
+ *
+ * Bad frees, reported through alloy_fault_report in every build (the checks
+ * are the range test every free makes anyway):
+ *   free of an address outside the mapping            ALLOY_E_NOT_OWNED
+ *   free at or above the top (the top block freed
+ *     twice, or a block a reset or rewind freed)      ALLOY_E_DOUBLE_FREE
+ *   a size that runs past the top                     ALLOY_E_SIZE_MISMATCH
+ *   a second free of a block below the top, an
+ *     interior pointer below the top                  not detected (such frees
+ *                                                     only tell the tools)
  *
  * The whole mapping is committed at creation, but the OS still backs each
  * page (or transparent huge page) on first touch. config.prewarm_bytes

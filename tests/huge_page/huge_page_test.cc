@@ -208,7 +208,7 @@ TEST_F(Arena, MarkersRewindAndTopBlocksGrowInPlace) {
   EXPECT_EQ(alloy_rewind(a, marker), ALLOY_OK);
   EXPECT_EQ(alloy_huge_page_arena_used(arena_), marker.position);
   alloy_test::FaultRecorder faults;
-  EXPECT_EQ(alloy_huge_page_arena_deallocate(arena_, top), ALLOY_E_NOT_OWNED) << "rewound past it";
+  EXPECT_EQ(alloy_huge_page_arena_deallocate(arena_, top), ALLOY_E_DOUBLE_FREE) << "the rewind freed it";
   alloy_marker stale = {marker.position + 4096};
   EXPECT_EQ(alloy_rewind(a, stale), ALLOY_E_OUT_OF_ORDER);
   EXPECT_EQ(alloy_free(a, keep, 16), ALLOY_OK);
@@ -224,6 +224,36 @@ TEST_F(Arena, LimitsAreStatuses) {
   int on_stack;
   EXPECT_EQ(alloy_huge_page_arena_deallocate(arena_, alloy_block_make(&on_stack, 4)), ALLOY_E_NOT_OWNED);
   EXPECT_EQ(faults.count(ALLOY_E_NOT_OWNED), 1u);
+}
+
+// Regression: a second free of the top block was reported as a foreign block
+// ("outside the arena's used range"). It is a double free; a size that runs
+// past the top is a size mismatch; an address outside the mapping is foreign.
+// The arena goes on allocating and freeing after each.
+TEST_F(Arena, Regression_DoubleFreeIsNamedADoubleFree) {
+  alloy_test::FaultRecorder faults;
+  alloy_block first, second;
+  ASSERT_EQ(alloy_huge_page_arena_allocate(arena_, 256, 16, &first), ALLOY_OK);
+  ASSERT_EQ(alloy_huge_page_arena_allocate(arena_, 512, 16, &second), ALLOY_OK);
+  ASSERT_EQ(alloy_huge_page_arena_deallocate(arena_, second), ALLOY_OK);
+  EXPECT_EQ(alloy_huge_page_arena_deallocate(arena_, second), ALLOY_E_DOUBLE_FREE);
+  ASSERT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 1u);
+  EXPECT_EQ(faults.faults().back().ptr, second.ptr);
+  EXPECT_EQ(alloy_huge_page_arena_deallocate(arena_, alloy_block_make(first.ptr, 4096)), ALLOY_E_SIZE_MISMATCH);
+  ASSERT_EQ(faults.count(ALLOY_E_SIZE_MISMATCH), 1u);
+  EXPECT_GE(faults.faults().back().expected_size, first.size);
+  EXPECT_LT(faults.faults().back().expected_size, 4096u);
+  int on_stack;
+  EXPECT_EQ(alloy_huge_page_arena_deallocate(arena_, alloy_block_make(&on_stack, 4)), ALLOY_E_NOT_OWNED);
+  EXPECT_EQ(faults.faults().size(), 3u);
+  // Nothing was given back by the refused frees: the arena still holds `first`.
+  EXPECT_GE(alloy_huge_page_arena_used(arena_), first.size);
+  ASSERT_EQ(alloy_huge_page_arena_allocate(arena_, 512, 16, &second), ALLOY_OK);
+  alloy_test::Fill(second.ptr, 512, 7);
+  EXPECT_TRUE(alloy_test::Check(second.ptr, 512, 7));
+  EXPECT_EQ(alloy_huge_page_arena_deallocate(arena_, second), ALLOY_OK);
+  EXPECT_EQ(alloy_huge_page_arena_deallocate(arena_, first), ALLOY_OK);
+  EXPECT_EQ(alloy_huge_page_arena_used(arena_), 0u);
 }
 
 TEST(HugePageArena, BadConfigsAndRefusals) {
