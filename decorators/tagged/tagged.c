@@ -127,8 +127,29 @@ static ALLOY_COLD alloy_status tagged_bad_header(alloy_block block, size_t align
       .ptr = block.ptr,
       .size = block.size,
       .align = align,
-      .detail = header->magic == TAG_MAGIC_FREED ? "tag header says the block was freed"
-                                                 : "no tag header in front of the block",
+      .detail = header->magic == TAG_MAGIC_FREED
+                    ? "tag header says the block was freed"
+                    : "no live tag header in front of the block: a foreign block, or one freed already "
+                      "whose header the inner resource reused (an inner that tells ownership names which)",
+  };
+  return alloy_fault_report(&fault);
+}
+
+/* A block without a live header, handed to an inner that knows its blocks.
+ * If the inner takes it back, it was live and its header overwritten: the
+ * block is gone, but its tag cannot be told any more, so that is reported. */
+static ALLOY_COLD alloy_status tagged_let_inner_decide(alloy_tagged *tagged, alloy_block block, alloy_block inner,
+                                                       size_t align) {
+  alloy_status status = alloy_resource_deallocate(tagged->inner, inner, tagged_inner_align(align));
+  if (status != ALLOY_OK) return status;
+  alloy_fault fault = {
+      .kind = ALLOY_E_CORRUPTION,
+      .resource = "tagged",
+      .ptr = block.ptr,
+      .size = block.size,
+      .align = align,
+      .detail = "the tag header in front of a live block was overwritten; the block was freed, "
+                "its bytes stay counted against a tag that cannot be told",
   };
   return alloy_fault_report(&fault);
 }
@@ -140,10 +161,12 @@ static alloy_status tagged_deallocate(alloy_resource *self, alloy_block block, s
   const size_t prefix = tagged_prefix(align);
   alloy_block inner = alloy_block_make((char *)block.ptr - prefix, block.size + prefix);
   if (ALLOY_UNLIKELY(header->magic != TAG_MAGIC_LIVE || header->tag >= ALLOY_TAG_CAPACITY)) {
-    /* An inner that tracks its blocks (the debug decorator) names the misuse
-     * more precisely than a smashed header can. */
-    if (alloy_resource_can_tell_ownership(tagged->inner) && !alloy_resource_owns(tagged->inner, inner))
-      return alloy_resource_deallocate(tagged->inner, inner, tagged_inner_align(align));
+    /* The inner's free usually reuses the bytes of a freed block's header, so
+     * a missing header alone cannot tell a double free from a foreign block.
+     * An inner that tells ownership knows its blocks: it names the misuse
+     * (a double free, an interior pointer, a foreign block) and refuses it. */
+    if (header->magic != TAG_MAGIC_FREED && alloy_resource_can_tell_ownership(tagged->inner))
+      return tagged_let_inner_decide(tagged, block, inner, align);
     return tagged_bad_header(block, align, header);
   }
   const alloy_tag tag = header->tag;

@@ -12,6 +12,7 @@
 #include "alloy/stats.h"
 #include "alloy/system.h"
 #include "alloy/tagged.h"
+#include "alloy/tlsf.h"
 #include "tests/decorators/test_free_list.h"
 #include "tests/support/support.h"
 
@@ -193,6 +194,46 @@ TEST_F(TaggedTest, ForeignAndDoubleFreesAreReportedNotFollowed) {
   EXPECT_EQ(faults.count(ALLOY_E_NOT_OWNED), 1u);
   EXPECT_EQ(TagStats(ALLOY_TAG_UI).live_bytes, 40u);
   EXPECT_EQ(alloy_resource_deallocate(resource_, block, 8), ALLOY_OK);
+}
+
+// Regression: a double free through tagged was reported as a foreign block
+// ("no tag header in front of the block"): the inner's free had reused the
+// header's bytes. Over an inner that knows its blocks, that inner names the
+// misuse; a live block whose header was overwritten is reported as such.
+TEST_F(TaggedTest, Regression_DoubleFreeIsNamedByAnInnerThatKnowsItsBlocks) {
+  alloy_tlsf_config tlsf_config = alloy_tlsf_config_default();
+  tlsf_config.initial_pool_size = 1 << 20;
+  alloy_tlsf *tlsf = nullptr;
+  ASSERT_EQ(alloy_tlsf_create(&tlsf_config, &tlsf), ALLOY_OK);
+  Create(alloy_tlsf_resource(tlsf), nullptr);
+  alloy_test::FaultRecorder faults;
+  alloy_block a, b;
+  ASSERT_EQ(alloy_tagged_allocate(tagged_, ALLOY_TAG_UI, 40, 8, &a), ALLOY_OK);
+  ASSERT_EQ(alloy_tagged_allocate(tagged_, ALLOY_TAG_UI, 40, 8, &b), ALLOY_OK);
+  ASSERT_EQ(alloy_resource_deallocate(resource_, a, 8), ALLOY_OK);
+  ASSERT_EQ(alloy_resource_deallocate(resource_, b, 8), ALLOY_OK);
+  if (!alloy_test::kAsan && !alloy_test::UnderValgrind()) {  // the header of a freed block is poisoned there
+    EXPECT_EQ(alloy_resource_deallocate(resource_, a, 8), ALLOY_E_DOUBLE_FREE);
+    EXPECT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 1u) << faults.last_message();
+    EXPECT_EQ(faults.count(ALLOY_E_NOT_OWNED), 0u) << faults.last_message();
+  }
+  // A block that was never handed out is foreign.
+  alignas(16) static char foreign[64] = {};
+  EXPECT_EQ(alloy_resource_deallocate(resource_, alloy_block_make(foreign + 32, 16), 8), ALLOY_E_NOT_OWNED);
+  // A live block whose header an underrun overwrote: freed, and reported.
+  alloy_block c;
+  ASSERT_EQ(alloy_tagged_allocate(tagged_, ALLOY_TAG_UI, 40, 8, &c), ALLOY_OK);
+  std::memset(static_cast<char *>(c.ptr) - 16, 0x5A, 16);
+  EXPECT_EQ(alloy_resource_deallocate(resource_, c, 8), ALLOY_E_CORRUPTION);
+  EXPECT_EQ(faults.count(ALLOY_E_CORRUPTION), 1u);
+  // The stack goes on working.
+  alloy_block d;
+  ASSERT_EQ(alloy_tagged_allocate(tagged_, ALLOY_TAG_AUDIO, 100, 16, &d), ALLOY_OK);
+  EXPECT_EQ(alloy_resource_deallocate(resource_, d, 16), ALLOY_OK);
+  EXPECT_EQ(TagStats(ALLOY_TAG_AUDIO).live_bytes, 0u);
+  alloy_tagged_destroy(tagged_);
+  tagged_ = nullptr;
+  alloy_tlsf_destroy(tlsf);
 }
 
 TEST_F(TaggedTest, BudgetHoldsUnderConcurrentAllocation) {
