@@ -1,5 +1,7 @@
-/* concurrent_pool_allocator_test — the concurrent pool under a sustained
- * producer/consumer load (5 s by default).
+/* concurrent_pool_allocator_stress — the spec's ConcurrentPoolAllocatorTest
+ * at full length: the concurrent pool under a sustained producer/consumer
+ * load (5 s by default). //tests/pool:concurrent_pool_allocator_test runs the
+ * same stress, shortened, in the test suite.
  *
  * Producers own their pools and allocate; consumers verify every block's
  * 0xDEADBEEF pattern and free it from their own thread, so nearly every
@@ -7,14 +9,14 @@
  * At the end every pool must account for every block (no leak, stats equal
  * to the threads' atomic counts); any inconsistency exits non-zero.
  *
- *   concurrent_pool_allocator_test [--seconds=S] [--producers=N] [--consumers=N] [--affinity]
+ *   bazel run //tests/pool:concurrent_pool_allocator_stress -- [--seconds=S] [--producers=N] [--consumers=N] [--affinity]
  *   ALLOY_STRESS_SECONDS=S overrides the default duration too.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloy/concurrent_pool_stress.h"
+#include "tests/pool/concurrent_pool_stress.h"
 
 int main(int argc, char **argv) {
   pool_stress_config config = {3, 3, 5.0, 64, false};

@@ -1,6 +1,6 @@
-/* alloy/concurrent_pool_stress.h — the producer/consumer stress of the
- * concurrent pool, shared by the sample (5 s by default) and the test
- * (short).
+/* tests/pool/concurrent_pool_stress.h — the producer/consumer stress of the
+ * concurrent pool (the spec's ConcurrentPoolAllocatorTest), shared by the
+ * full-length program (5 s by default) and the test (short).
  *
  * Each producer thread owns a concurrent pool: it allocates blocks, writes
  * the 0xDEADBEEF pattern and a sequence number in them, and hands them to
@@ -12,8 +12,8 @@
  * barrier, and each producer reclaims what is pending (alloy_pool_collect)
  * and checks its pool's stats against the counts the threads kept.
  */
-#ifndef ALLOY_CONCURRENT_POOL_STRESS_H
-#define ALLOY_CONCURRENT_POOL_STRESS_H
+#ifndef ALLOY_TESTS_POOL_CONCURRENT_POOL_STRESS_H
+#define ALLOY_TESTS_POOL_CONCURRENT_POOL_STRESS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -54,4 +54,4 @@ int pool_stress_run(const pool_stress_config *config, pool_stress_result *result
 }
 #endif
 
-#endif /* ALLOY_CONCURRENT_POOL_STRESS_H */
+#endif /* ALLOY_TESTS_POOL_CONCURRENT_POOL_STRESS_H */

@@ -1,6 +1,6 @@
 /* The producer/consumer stress of the concurrent pool (see the header). */
 #define _GNU_SOURCE
-#include "alloy/concurrent_pool_stress.h"
+#include "tests/pool/concurrent_pool_stress.h"
 
 #include <pthread.h>
 #include <sched.h>
