@@ -32,8 +32,8 @@
 #include <benchmark/benchmark.h>
 
 #include "alloy/small_object.h"
-#include "bench/strategy_support/percentile.h"
-#include "bench/strategy_support/producer_consumer.h"
+#include "bench/support/percentile.h"
+#include "bench/support/producer_consumer.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// bench/common/allocator.h — what a benchmark subject looks like to the workloads.
+// bench/support/allocator.h — what a benchmark subject looks like to the workloads.
 //
 // Every subject — a peer malloc loaded with dlopen or any alloy_resource — is
 // reached through this one interface, so every subject pays the same one
@@ -6,8 +6,8 @@
 // or an ops table). Sizes and alignments are passed back on free so that sized
 // frees (alloy's contract, sdallocx, tc_free_sized, mi_free_size) are used
 // wherever the subject has one.
-#ifndef ALLOY_BENCH_COMMON_ALLOCATOR_H_
-#define ALLOY_BENCH_COMMON_ALLOCATOR_H_
+#ifndef ALLOY_BENCH_SUPPORT_ALLOCATOR_H
+#define ALLOY_BENCH_SUPPORT_ALLOCATOR_H
 
 #include <cstddef>
 #include <string>
@@ -56,4 +56,4 @@ size_t ProcessResidentBytes();
 
 }  // namespace alloy_bench
 
-#endif  // ALLOY_BENCH_COMMON_ALLOCATOR_H_
+#endif  // ALLOY_BENCH_SUPPORT_ALLOCATOR_H

@@ -1,4 +1,4 @@
-#include "bench/strategy_support/baton.h"
+#include "bench/support/baton.h"
 
 namespace alloy_bench {
 

@@ -1,8 +1,8 @@
 // Hand-off between a producer and a consumer thread (two buffers filled and
 // emptied in turn). Waiting blocks instead of spinning, so an oversubscribed
 // machine measures the allocator, not the scheduler.
-#ifndef ALLOY_BENCH_STRATEGY_SUPPORT_BATON_H
-#define ALLOY_BENCH_STRATEGY_SUPPORT_BATON_H
+#ifndef ALLOY_BENCH_SUPPORT_BATON_H
+#define ALLOY_BENCH_SUPPORT_BATON_H
 
 #include <condition_variable>
 #include <mutex>
@@ -23,4 +23,4 @@ class Baton {
 
 }  // namespace alloy_bench
 
-#endif  // ALLOY_BENCH_STRATEGY_SUPPORT_BATON_H
+#endif  // ALLOY_BENCH_SUPPORT_BATON_H

@@ -1,12 +1,12 @@
-// bench/common/cycle_clock.h — the cycle counter and its conversion to nanoseconds.
+// bench/support/cycle_clock.h — the cycle counter and its conversion to nanoseconds.
 //
 // Per-operation latency is read with rdtsc before and rdtscp after the
 // operation (fenced so neither moves across it). A pair of reads costs about
 // 20 ns on a virtual machine and ticks in steps of several ns, so the measured
 // overhead of an empty pair is reported next to every histogram and subtracted
 // from each sample; throughput is measured separately in batches.
-#ifndef ALLOY_BENCH_COMMON_CYCLE_CLOCK_H_
-#define ALLOY_BENCH_COMMON_CYCLE_CLOCK_H_
+#ifndef ALLOY_BENCH_SUPPORT_CYCLE_CLOCK_H
+#define ALLOY_BENCH_SUPPORT_CYCLE_CLOCK_H
 
 #include <cstdint>
 
@@ -59,4 +59,4 @@ const CycleClock& GetCycleClock(int window_ms = 50);
 
 }  // namespace alloy_bench
 
-#endif  // ALLOY_BENCH_COMMON_CYCLE_CLOCK_H_
+#endif  // ALLOY_BENCH_SUPPORT_CYCLE_CLOCK_H

@@ -1,4 +1,4 @@
-#include "tests/decorators/decorator_stack.h"
+#include "bench/support/decorator_stack.h"
 
 namespace alloy_test {
 

@@ -1,7 +1,7 @@
 // Builds a stack of decorators over an inner resource in a given order, for
 // the stacking, contract and benchmark targets.
-#ifndef ALLOY_TESTS_DECORATORS_DECORATOR_STACK_H
-#define ALLOY_TESTS_DECORATORS_DECORATOR_STACK_H
+#ifndef ALLOY_BENCH_SUPPORT_DECORATOR_STACK_H
+#define ALLOY_BENCH_SUPPORT_DECORATOR_STACK_H
 
 #include <string>
 #include <vector>
@@ -49,4 +49,4 @@ void DestroyStack(DecoratorStack *stack);
 
 }  // namespace alloy_test
 
-#endif  // ALLOY_TESTS_DECORATORS_DECORATOR_STACK_H
+#endif  // ALLOY_BENCH_SUPPORT_DECORATOR_STACK_H

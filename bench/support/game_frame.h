@@ -2,8 +2,8 @@
 // measurement of the first such frame on a fresh arena, where the page
 // faults are: the frame and huge page benchmarks compare commit and pre-warm
 // policies with it.
-#ifndef ALLOY_BENCH_STRATEGY_SUPPORT_GAME_FRAME_H
-#define ALLOY_BENCH_STRATEGY_SUPPORT_GAME_FRAME_H
+#ifndef ALLOY_BENCH_SUPPORT_GAME_FRAME_H
+#define ALLOY_BENCH_SUPPORT_GAME_FRAME_H
 
 #include <chrono>
 #include <cstddef>
@@ -15,7 +15,7 @@
 
 #include "alloy/block.h"
 #include "alloy/status.h"
-#include "bench/strategy_support/process_clocks.h"
+#include "bench/support/process_clocks.h"
 
 namespace alloy_bench {
 
@@ -70,4 +70,4 @@ void MeasureFirstFrames(benchmark::State &state, Create create, Frame frame, Des
 
 }  // namespace alloy_bench
 
-#endif  // ALLOY_BENCH_STRATEGY_SUPPORT_GAME_FRAME_H
+#endif  // ALLOY_BENCH_SUPPORT_GAME_FRAME_H

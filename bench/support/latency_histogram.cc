@@ -1,5 +1,5 @@
-// bench/common/latency_histogram.cc — quantiles over the log-linear buckets.
-#include "bench/common/latency_histogram.h"
+// bench/support/latency_histogram.cc — quantiles over the log-linear buckets.
+#include "bench/support/latency_histogram.h"
 
 #include <cmath>
 #include <sstream>

@@ -1,11 +1,11 @@
-// bench/common/latency_histogram.h — a log-linear (HDR-style) histogram of cycle counts.
+// bench/support/latency_histogram.h — a log-linear (HDR-style) histogram of cycle counts.
 //
 // Values below 64 get a bucket each; above, every power of two is split into
 // 32 equal buckets, so any percentile is within about 3 % of the true value
 // over the whole 64-bit range, with a fixed 15 KiB of counters and O(1) adds
 // that never allocate (the histogram must not disturb the allocator it times).
-#ifndef ALLOY_BENCH_COMMON_LATENCY_HISTOGRAM_H_
-#define ALLOY_BENCH_COMMON_LATENCY_HISTOGRAM_H_
+#ifndef ALLOY_BENCH_SUPPORT_LATENCY_HISTOGRAM_H
+#define ALLOY_BENCH_SUPPORT_LATENCY_HISTOGRAM_H
 
 #include <array>
 #include <cstdint>
@@ -56,4 +56,4 @@ class LatencyHistogram {
 
 }  // namespace alloy_bench
 
-#endif  // ALLOY_BENCH_COMMON_LATENCY_HISTOGRAM_H_
+#endif  // ALLOY_BENCH_SUPPORT_LATENCY_HISTOGRAM_H

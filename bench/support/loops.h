@@ -2,8 +2,8 @@
 // state over a live set with the sizes drawn from a fixed xorshift sequence
 // (the same in every run and every binary, so alloy and its peers see the
 // same requests).
-#ifndef ALLOY_BENCH_STRATEGY_SUPPORT_LOOPS_H
-#define ALLOY_BENCH_STRATEGY_SUPPORT_LOOPS_H
+#ifndef ALLOY_BENCH_SUPPORT_LOOPS_H
+#define ALLOY_BENCH_SUPPORT_LOOPS_H
 
 #include <cmath>
 #include <cstddef>
@@ -93,4 +93,4 @@ void RunSteadyReplacements(benchmark::State &state, size_t live, Replace replace
 
 }  // namespace alloy_bench
 
-#endif  // ALLOY_BENCH_STRATEGY_SUPPORT_LOOPS_H
+#endif  // ALLOY_BENCH_SUPPORT_LOOPS_H

@@ -1,5 +1,5 @@
-// bench/common/peer_allocators.cc — dlopen'ed peers behind the Allocator interface.
-#include "bench/common/peer_allocators.h"
+// bench/support/peer_allocators.cc — dlopen'ed peers behind the Allocator interface.
+#include "bench/support/peer_allocators.h"
 
 #include <dlfcn.h>
 #include <malloc.h>

@@ -1,4 +1,4 @@
-// bench/common/peer_allocators.h — the peers (glibc, mimalloc, jemalloc, tcmalloc) in one process.
+// bench/support/peer_allocators.h — the peers (glibc, mimalloc, jemalloc, tcmalloc) in one process.
 //
 // glibc is the process's own malloc. The others are Debian's shared libraries
 // opened with dlopen(RTLD_NOW | RTLD_LOCAL): their entry points are looked up
@@ -6,13 +6,13 @@
 // run side by side in the same run. Each peer is checked in a forked child
 // (a million blocks allocated and freed from two threads, plus cross-thread
 // frees) before it is used; a peer that fails is skipped with the reason.
-#ifndef ALLOY_BENCH_COMMON_PEER_ALLOCATORS_H_
-#define ALLOY_BENCH_COMMON_PEER_ALLOCATORS_H_
+#ifndef ALLOY_BENCH_SUPPORT_PEER_ALLOCATORS_H
+#define ALLOY_BENCH_SUPPORT_PEER_ALLOCATORS_H
 
 #include <memory>
 #include <string>
 
-#include "bench/common/allocator.h"
+#include "bench/support/allocator.h"
 
 namespace alloy_bench {
 
@@ -43,4 +43,4 @@ std::string CheckInChild(Allocator& allocator);
 
 }  // namespace alloy_bench
 
-#endif  // ALLOY_BENCH_COMMON_PEER_ALLOCATORS_H_
+#endif  // ALLOY_BENCH_SUPPORT_PEER_ALLOCATORS_H

@@ -2,16 +2,16 @@
 // owner) allocates chunks of blocks, a consumer thread frees every block of
 // a chunk, so each free is remote. Two buffers go back and forth through
 // Batons, so waiting blocks instead of spinning.
-#ifndef ALLOY_BENCH_STRATEGY_SUPPORT_PRODUCER_CONSUMER_H
-#define ALLOY_BENCH_STRATEGY_SUPPORT_PRODUCER_CONSUMER_H
+#ifndef ALLOY_BENCH_SUPPORT_PRODUCER_CONSUMER_H
+#define ALLOY_BENCH_SUPPORT_PRODUCER_CONSUMER_H
 
 #include <cstddef>
 #include <thread>
 
 #include <benchmark/benchmark.h>
 
-#include "bench/strategy_support/baton.h"
-#include "bench/strategy_support/process_clocks.h"
+#include "bench/support/baton.h"
+#include "bench/support/process_clocks.h"
 
 namespace alloy_bench {
 
@@ -61,4 +61,4 @@ void RunProducerConsumer(benchmark::State &state, Allocate allocate, Release rel
 
 }  // namespace alloy_bench
 
-#endif  // ALLOY_BENCH_STRATEGY_SUPPORT_PRODUCER_CONSUMER_H
+#endif  // ALLOY_BENCH_SUPPORT_PRODUCER_CONSUMER_H

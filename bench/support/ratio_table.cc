@@ -1,4 +1,4 @@
-#include "bench/strategy_support/ratio_table.h"
+#include "bench/support/ratio_table.h"
 
 namespace alloy_bench {
 

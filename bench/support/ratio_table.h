@@ -1,8 +1,8 @@
 // Ratios between benchmarks of one run: a reporter that keeps each run's
 // time per item (from items_per_second) under its name, so that main() can
 // print a table of variants against a baseline once everything has run.
-#ifndef ALLOY_BENCH_STRATEGY_SUPPORT_RATIO_TABLE_H
-#define ALLOY_BENCH_STRATEGY_SUPPORT_RATIO_TABLE_H
+#ifndef ALLOY_BENCH_SUPPORT_RATIO_TABLE_H
+#define ALLOY_BENCH_SUPPORT_RATIO_TABLE_H
 
 #include <map>
 #include <string>
@@ -29,4 +29,4 @@ class RatioReporter : public benchmark::ConsoleReporter {
 
 }  // namespace alloy_bench
 
-#endif  // ALLOY_BENCH_STRATEGY_SUPPORT_RATIO_TABLE_H
+#endif  // ALLOY_BENCH_SUPPORT_RATIO_TABLE_H

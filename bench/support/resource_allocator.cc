@@ -1,5 +1,5 @@
-// bench/common/resource_allocator.cc — the alloy_resource adapter.
-#include "bench/common/resource_allocator.h"
+// bench/support/resource_allocator.cc — the alloy_resource adapter.
+#include "bench/support/resource_allocator.h"
 
 #include <utility>
 

@@ -1,17 +1,17 @@
-// bench/common/resource_allocator.h — any alloy_resource as a benchmark subject.
+// bench/support/resource_allocator.h — any alloy_resource as a benchmark subject.
 //
 // Goes through alloy/resource.h exactly as a user would: allocate/deallocate
 // through the ops table, mark/rewind for frame-style resources, and
 // get_info for thread safety, the largest size and the stats used to measure
 // held memory.
-#ifndef ALLOY_BENCH_COMMON_RESOURCE_ALLOCATOR_H_
-#define ALLOY_BENCH_COMMON_RESOURCE_ALLOCATOR_H_
+#ifndef ALLOY_BENCH_SUPPORT_RESOURCE_ALLOCATOR_H
+#define ALLOY_BENCH_SUPPORT_RESOURCE_ALLOCATOR_H
 
 #include <functional>
 #include <string>
 
 #include "alloy/resource.h"
-#include "bench/common/allocator.h"
+#include "bench/support/allocator.h"
 
 namespace alloy_bench {
 
@@ -54,4 +54,4 @@ class ResourceAllocator final : public Allocator {
 
 }  // namespace alloy_bench
 
-#endif  // ALLOY_BENCH_COMMON_RESOURCE_ALLOCATOR_H_
+#endif  // ALLOY_BENCH_SUPPORT_RESOURCE_ALLOCATOR_H

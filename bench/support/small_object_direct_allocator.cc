@@ -1,5 +1,5 @@
-// bench/common/small_object_direct_allocator.cc — the small-object heap's typed-API adapter.
-#include "bench/common/small_object_direct_allocator.h"
+// bench/support/small_object_direct_allocator.cc — the small-object heap's typed-API adapter.
+#include "bench/support/small_object_direct_allocator.h"
 
 #include <utility>
 

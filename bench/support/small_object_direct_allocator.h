@@ -1,18 +1,18 @@
-// bench/common/small_object_direct_allocator.h — the small-object heap
+// bench/support/small_object_direct_allocator.h — the small-object heap
 // through its own typed API.
 //
 // What a user who depends only on //strategies/small_object writes:
 // alloy_small_object_allocate / alloy_small_object_deallocate on the heap,
 // no ops table in between. Next to alloy/small_object (the same heap behind
 // alloy_resource) it shows what the resource interface's indirect call costs.
-#ifndef ALLOY_BENCH_COMMON_SMALL_OBJECT_DIRECT_ALLOCATOR_H_
-#define ALLOY_BENCH_COMMON_SMALL_OBJECT_DIRECT_ALLOCATOR_H_
+#ifndef ALLOY_BENCH_SUPPORT_SMALL_OBJECT_DIRECT_ALLOCATOR_H
+#define ALLOY_BENCH_SUPPORT_SMALL_OBJECT_DIRECT_ALLOCATOR_H
 
 #include <memory>
 #include <string>
 
 #include "alloy/small_object.h"
-#include "bench/common/allocator.h"
+#include "bench/support/allocator.h"
 
 namespace alloy_bench {
 
@@ -45,4 +45,4 @@ std::shared_ptr<Allocator> MakeSmallObjectDirect(const std::string& name);
 
 }  // namespace alloy_bench
 
-#endif  // ALLOY_BENCH_COMMON_SMALL_OBJECT_DIRECT_ALLOCATOR_H_
+#endif  // ALLOY_BENCH_SUPPORT_SMALL_OBJECT_DIRECT_ALLOCATOR_H

@@ -1,5 +1,5 @@
-// bench/common/subjects.cc — alloy's subjects (one line each) and the peers.
-#include "bench/common/subjects.h"
+// bench/support/subjects.cc — alloy's subjects (one line each) and the peers.
+#include "bench/support/subjects.h"
 
 #include <algorithm>
 #include <sstream>
@@ -15,9 +15,9 @@
 #include "alloy/stack.h"
 #include "alloy/system.h"
 #include "alloy/tlsf.h"
-#include "bench/common/peer_allocators.h"
-#include "bench/common/resource_allocator.h"
-#include "bench/common/small_object_direct_allocator.h"
+#include "bench/support/peer_allocators.h"
+#include "bench/support/resource_allocator.h"
+#include "bench/support/small_object_direct_allocator.h"
 
 namespace alloy_bench {
 namespace {

@@ -1,19 +1,19 @@
-// bench/common/subjects.h — the table of everything the report measures.
+// bench/support/subjects.h — the table of everything the report measures.
 //
 // Peers are fixed (glibc, mimalloc, jemalloc, tcmalloc). alloy's subjects are
 // one line each in AlloySubjects() (subjects.cc): a name and a factory that
 // builds the resource and says how to destroy it. Every workload creates its
 // own fresh instance through the factory, so stats and held memory start
 // from zero.
-#ifndef ALLOY_BENCH_COMMON_SUBJECTS_H_
-#define ALLOY_BENCH_COMMON_SUBJECTS_H_
+#ifndef ALLOY_BENCH_SUPPORT_SUBJECTS_H
+#define ALLOY_BENCH_SUPPORT_SUBJECTS_H
 
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "bench/common/allocator.h"
+#include "bench/support/allocator.h"
 
 namespace alloy_bench {
 
@@ -45,4 +45,4 @@ std::vector<Subject> LoadSubjects(const std::string& filter, bool check_peers = 
 
 }  // namespace alloy_bench
 
-#endif  // ALLOY_BENCH_COMMON_SUBJECTS_H_
+#endif  // ALLOY_BENCH_SUPPORT_SUBJECTS_H

@@ -1,4 +1,4 @@
-#include "tests/decorators/test_free_list.h"
+#include "bench/support/test_free_list.h"
 
 #include <cstring>
 

@@ -4,8 +4,8 @@
 // state on purpose, so ThreadSanitizer reports any unsynchronised sharing,
 // and it answers owns(), size classes and stats, so decorators that forward
 // them can be checked.
-#ifndef ALLOY_TESTS_DECORATORS_TEST_FREE_LIST_H
-#define ALLOY_TESTS_DECORATORS_TEST_FREE_LIST_H
+#ifndef ALLOY_BENCH_SUPPORT_TEST_FREE_LIST_H
+#define ALLOY_BENCH_SUPPORT_TEST_FREE_LIST_H
 
 #include <cstddef>
 #include <cstdint>
@@ -27,4 +27,4 @@ size_t FreeListLiveBlocks(const alloy_resource *resource);
 
 }  // namespace alloy_test
 
-#endif  // ALLOY_TESTS_DECORATORS_TEST_FREE_LIST_H
+#endif  // ALLOY_BENCH_SUPPORT_TEST_FREE_LIST_H

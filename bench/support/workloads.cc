@@ -1,8 +1,5 @@
-// bench/common/workloads.cc — the shared workloads.
-#include "bench/common/workloads.h"
-
-#include <sys/resource.h>
-#include <time.h>
+// bench/support/workloads.cc — the shared workloads.
+#include "bench/support/workloads.h"
 
 #include <algorithm>
 #include <cstring>
@@ -10,7 +7,9 @@
 
 #include "absl/random/distributions.h"
 #include "absl/random/random.h"
-#include "bench/common/cycle_clock.h"
+#include "bench/support/cycle_clock.h"
+#include "bench/support/percentile.h"
+#include "bench/support/process_clocks.h"
 
 namespace alloy_bench {
 namespace {
@@ -18,30 +17,16 @@ namespace {
 constexpr size_t kPage = 4096;
 constexpr size_t kTableSize = 1 << 16;  // random tables wrap with a mask
 
-double NowSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-// CPU time of the calling thread, user and system (page faults included):
-// the fixed traces run once, and on a shared machine the wall clock would
-// mostly measure the other work's time slices.
-double ThreadSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-// What reading ThreadSeconds twice costs (the median of a few pairs).
-double ThreadSecondsOverhead() {
+// What reading ThreadCpuSeconds twice costs (the median of a few pairs). The
+// fixed traces run once and are timed in the thread's CPU time: on a shared
+// machine the wall clock would mostly measure the other work's time slices.
+double ThreadCpuSecondsOverhead() {
   std::vector<double> pairs;
   for (int i = 0; i < 64; ++i) {
-    double t0 = ThreadSeconds();
-    pairs.push_back(ThreadSeconds() - t0);
+    double t0 = ThreadCpuSeconds();
+    pairs.push_back(ThreadCpuSeconds() - t0);
   }
-  std::sort(pairs.begin(), pairs.end());
-  return pairs[pairs.size() / 2];
+  return Median(pairs);
 }
 
 uint64_t Overhead() { return static_cast<uint64_t>(GetCycleClock().overhead_cycles); }
@@ -57,12 +42,6 @@ inline void TouchPages(void* p, size_t size) {
   volatile char* c = static_cast<char*>(p);
   for (size_t off = 0; off < size; off += kPage) c[off] = 1;
   if (size != 0) c[size - 1] = 1;
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 }  // namespace
@@ -256,15 +235,6 @@ void ProducerConsumer::Stop() {
 
 // ---- remote-free batch reclaim ------------------------------------------------
 
-namespace {
-// Times the calling thread was descheduled against its will so far.
-long InvoluntarySwitches() {
-  rusage usage;
-  if (getrusage(RUSAGE_THREAD, &usage) != 0) return 0;
-  return usage.ru_nivcsw;
-}
-}  // namespace
-
 RemoteReclaim::RemoteReclaim(Allocator& allocator) : a_(allocator), overhead_(Overhead()) {
   remote_ = std::thread([this] { Free(); });
 }
@@ -353,7 +323,7 @@ MediumTraceResult RunMediumTrace(Allocator& a, const MediumTraceOptions& o) {
     live_bytes += size;
     return true;
   };
-  double start = NowSeconds();
+  double start = MonotonicSeconds();
   bool ok = true;
   for (size_t i = 0; i < o.live && ok; ++i) ok = allocate(i);
   std::vector<double> frags, held_samples, live_samples;
@@ -372,7 +342,7 @@ MediumTraceResult RunMediumTrace(Allocator& a, const MediumTraceOptions& o) {
       frags.push_back((held - static_cast<double>(live_bytes)) / static_cast<double>(live_bytes));
     }
   }
-  r.seconds = NowSeconds() - start;
+  r.seconds = MonotonicSeconds() - start;
   for (size_t i = 0; i < o.live; ++i)
     if (ptrs[i] != nullptr) a.Free(ptrs[i], live_sizes[i], 16);
   if (!ok || frags.empty() || !base.known) return r;
@@ -395,11 +365,11 @@ FrameResult RunFrames(Allocator& a, size_t records, int frames) {
   for (auto& s : sizes) s &= ~7u;  // records are multiples of 8 B
   r.true_reset = a.can_reset();
   std::vector<double> build, reset;
-  const double clock_pair = ThreadSecondsOverhead();
+  const double clock_pair = ThreadCpuSecondsOverhead();
   const uint64_t overhead = Overhead();
   for (int f = 0; f < frames; ++f) {
     if (r.true_reset && !a.Mark()) return r;
-    double t0 = ThreadSeconds();
+    double t0 = ThreadCpuSeconds();
     for (size_t i = 0; i < records; ++i) {
       uint32_t size = sizes[i & (kTableSize - 1)];
       void* p = a.Allocate(size, 8);
@@ -409,7 +379,7 @@ FrameResult RunFrames(Allocator& a, size_t records, int frames) {
       rec[1] = size;
       ptrs[i] = p;
     }
-    double t1 = ThreadSeconds();
+    double t1 = ThreadCpuSeconds();
     build.push_back(std::max(0.0, t1 - t0 - clock_pair) * 1e9 / static_cast<double>(records));
     if (r.true_reset) {
       // One call: the cycle counter resolves it (a clock read costs more).
@@ -420,7 +390,7 @@ FrameResult RunFrames(Allocator& a, size_t records, int frames) {
       reset.push_back(GetCycleClock().ToNs(static_cast<double>(Net(c0, c1, overhead))) / 1e3);
     } else {
       for (size_t i = 0; i < records; ++i) a.Free(ptrs[i], sizes[i & (kTableSize - 1)], 8);
-      reset.push_back(std::max(0.0, ThreadSeconds() - t1 - clock_pair) * 1e6);
+      reset.push_back(std::max(0.0, ThreadCpuSeconds() - t1 - clock_pair) * 1e6);
     }
   }
   r.build_ns_per_record = Median(build);
@@ -457,7 +427,7 @@ LoadingResult RunResourceLoading(Allocator& a, const LoadingOptions& o) {
     if (!evicting) evicting = live + size > o.budget_bytes;
     if (evicting && !timed && warmup_left-- == 0) {
       timed = true;
-      start = ThreadSeconds();
+      start = ThreadCpuSeconds();
     }
     while (live + size > o.budget_bytes && !ptrs.empty()) {
       size_t victim = picks[pick++ & (kTableSize - 1)] % ptrs.size();
@@ -483,7 +453,7 @@ LoadingResult RunResourceLoading(Allocator& a, const LoadingOptions& o) {
     live += size;
     if (timed) ++timed_loads;
   }
-  double seconds = ThreadSeconds() - start;
+  double seconds = ThreadCpuSeconds() - start;
   for (size_t i = 0; i < ptrs.size(); ++i) a.Free(ptrs[i], live_sizes[i], 16);
   if (!ok) return r;
   r.loads_per_second = static_cast<double>(o.loads) / seconds;

@@ -1,4 +1,4 @@
-// bench/common/workloads.h — the allocation patterns every subject is measured on.
+// bench/support/workloads.h — the allocation patterns every subject is measured on.
 //
 // Each workload is parameterised only by an Allocator, so peers and alloy
 // resources run exactly the same code. Random sizes and indices come from
@@ -10,8 +10,8 @@
 // sit inside a Google Benchmark loop, which chooses how many times to run
 // them; fixed traces (medium, frame, loading) run to completion and return
 // their own numbers.
-#ifndef ALLOY_BENCH_COMMON_WORKLOADS_H_
-#define ALLOY_BENCH_COMMON_WORKLOADS_H_
+#ifndef ALLOY_BENCH_SUPPORT_WORKLOADS_H
+#define ALLOY_BENCH_SUPPORT_WORKLOADS_H
 
 #include <atomic>
 #include <cstddef>
@@ -20,8 +20,8 @@
 #include <thread>
 #include <vector>
 
-#include "bench/common/allocator.h"
-#include "bench/common/latency_histogram.h"
+#include "bench/support/allocator.h"
+#include "bench/support/latency_histogram.h"
 
 namespace alloy_bench {
 
@@ -221,4 +221,4 @@ LoadingResult RunResourceLoading(Allocator& allocator, const LoadingOptions& opt
 
 }  // namespace alloy_bench
 
-#endif  // ALLOY_BENCH_COMMON_WORKLOADS_H_
+#endif  // ALLOY_BENCH_SUPPORT_WORKLOADS_H

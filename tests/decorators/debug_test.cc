@@ -13,7 +13,7 @@
 #include "alloy/debug.h"
 #include "alloy/fault_injection.h"
 #include "alloy/system.h"
-#include "tests/decorators/test_free_list.h"
+#include "bench/support/test_free_list.h"
 #include "tests/support/support.h"
 
 namespace {

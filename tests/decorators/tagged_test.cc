@@ -11,7 +11,7 @@
 #include "alloy/stats.h"
 #include "alloy/system.h"
 #include "alloy/tagged.h"
-#include "tests/decorators/test_free_list.h"
+#include "bench/support/test_free_list.h"
 #include "tests/support/support.h"
 
 namespace {
