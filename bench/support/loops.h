@@ -1,7 +1,9 @@
 // The loops most strategy benchmarks time: allocate/free pairs, and steady
 // state over a live set with the sizes drawn from a fixed xorshift sequence
 // (the same in every run and every binary, so alloy and its peers see the
-// same requests).
+// same requests). They take the allocator as lambdas, inside a Google
+// Benchmark loop; the report's workloads, which take any subject through the
+// Allocator interface, are in workloads.h.
 #ifndef ALLOY_BENCH_SUPPORT_LOOPS_H
 #define ALLOY_BENCH_SUPPORT_LOOPS_H
 
