@@ -3,7 +3,9 @@
 # no other strategy and no decorator; a decorator's holds no strategy and no
 # other decorator (decorators/common, their shared internals, aside); no
 # decorator depends on decorators/config, the composition helper above them;
-# the lower layers hold nothing above them.
+# the lower layers hold nothing above them; bench holds no test and no
+# sample, tests hold no sample; and every benchmark binary carries the
+# `benchmark` tag.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,8 +43,22 @@ check "//primitives/..." "($lower) except //primitives/..."
 check "//platform/..." "//resource/... + //concurrency/... + //strategies/... + //decorators/..."
 check "//resource/..." "//platform/... + //concurrency/... + //strategies/... + //decorators/..."
 check "//concurrency/..." "//resource/... + //strategies/... + //decorators/..."
+check "//bench/..." "//tests/... + //samples/..."
+check "//tests/..." "//samples/..."
+
+# Every binary under //bench is a benchmark and says so.
+untagged=$(bazel query --keep_going --noshow_progress \
+  'kind(cc_binary, //bench/...) except attr(tags, "\bbenchmark\b", //bench/...)' 2>/dev/null)
+code=$?
+if [[ $code -ne 0 && $code -ne 3 ]]; then
+  echo "layering: bazel query failed for the benchmark tags (exit $code)"
+  violations=$((violations + 1))
+elif [[ -n $untagged ]]; then
+  echo "layering: benchmark binaries without the benchmark tag:"; echo "$untagged" | sed 's/^/    /'
+  violations=$((violations + 1))
+fi
 
 if [[ $violations -eq 0 ]]; then
-  echo "layering: every strategy, decorator and lower layer depends only on what it may"
+  echo "layering: every strategy, decorator, lower layer, test and benchmark depends only on what it may"
 fi
 [[ $violations -eq 0 ]]

@@ -17,9 +17,9 @@
 #include <benchmark/benchmark.h>
 
 #include "alloy/system.h"
-#include "bench/strategy_support/ratio_table.h"
-#include "tests/decorators/decorator_stack.h"
-#include "tests/decorators/test_free_list.h"
+#include "bench/support/decorator_stack.h"
+#include "bench/support/ratio_table.h"
+#include "bench/support/test_free_list.h"
 
 namespace {
 

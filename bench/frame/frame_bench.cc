@@ -18,10 +18,10 @@
 
 #include "alloy/allocator.h"
 #include "alloy/frame.h"
-#include "bench/strategy_support/game_frame.h"
-#include "bench/strategy_support/loops.h"
-#include "bench/strategy_support/percentile.h"
-#include "bench/strategy_support/process_clocks.h"
+#include "bench/support/game_frame.h"
+#include "bench/support/loops.h"
+#include "bench/support/percentile.h"
+#include "bench/support/process_clocks.h"
 
 namespace {
 

@@ -13,7 +13,7 @@
 
 #include "alloy/huge_page.h"
 #include "alloy/huge_pages.h"
-#include "bench/strategy_support/game_frame.h"
+#include "bench/support/game_frame.h"
 
 namespace {
 

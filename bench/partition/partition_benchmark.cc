@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "alloy/partition.h"
-#include "bench/strategy_support/loops.h"
+#include "bench/support/loops.h"
 
 namespace {
 

@@ -12,8 +12,8 @@
 
 #include "alloy/allocator.h"
 #include "alloy/pool.h"
-#include "bench/strategy_support/loops.h"
-#include "bench/strategy_support/producer_consumer.h"
+#include "bench/support/loops.h"
+#include "bench/support/producer_consumer.h"
 
 namespace {
 

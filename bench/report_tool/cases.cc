@@ -1,18 +1,18 @@
 // bench/report_tool/cases.cc — workload x subject benchmark cases.
 #include "bench/report_tool/cases.h"
 
-#include <time.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <memory>
 
 #include "absl/strings/str_format.h"
-#include "bench/common/cycle_clock.h"
-#include "bench/common/workloads.h"
 #include "bench/report_tool/isolated_case.h"
 #include "bench/report_tool/results.h"
+#include "bench/support/cycle_clock.h"
+#include "bench/support/percentile.h"
+#include "bench/support/process_clocks.h"
+#include "bench/support/workloads.h"
 
 namespace alloy_bench {
 namespace {
@@ -41,8 +41,7 @@ double MedianOfLongest(const std::string& name, int repetitions) {
   if (static_cast<int>(v.size()) > repetitions) v.resize(static_cast<size_t>(repetitions));
   std::vector<double> values;
   for (const auto& e : v) values.push_back(e.second);
-  std::sort(values.begin(), values.end());
-  return values.empty() ? 0 : values[values.size() / 2];
+  return Median(values);
 }
 
 void StorePercentiles(const std::string& workload, const std::string& prefix, const std::string& what,
@@ -428,14 +427,6 @@ void RegisterCases(const std::vector<Subject>& subjects, const CaseOptions& o) {
     if (serves(s, LoadingOptions{}.max_size)) RegisterLoading(s, o);
   });
 }
-
-namespace {
-double MonotonicSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-}  // namespace
 
 bool RunReporter::ReportContext(const Context& context) {
   (void)context;

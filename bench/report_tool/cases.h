@@ -15,7 +15,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "bench/common/subjects.h"
+#include "bench/support/subjects.h"
 
 namespace alloy_bench {
 

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
-#include "bench/common/subjects.h"
-#include "bench/common/workloads.h"
+#include "bench/support/subjects.h"
+#include "bench/support/workloads.h"
 
 namespace alloy_bench {
 namespace {

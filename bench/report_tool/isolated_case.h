@@ -13,7 +13,7 @@
 #include <map>
 #include <string>
 
-#include "bench/common/latency_histogram.h"
+#include "bench/support/latency_histogram.h"
 
 namespace alloy_bench {
 

@@ -21,14 +21,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "bench/common/cycle_clock.h"
-#include "bench/common/peer_allocators.h"
-#include "bench/common/subjects.h"
 #include "bench/report_tool/cases.h"
 #include "bench/report_tool/isolated_case.h"
 #include "bench/report_tool/report_writer.h"
 #include "bench/report_tool/results.h"
 #include "bench/report_tool/slo.h"
+#include "bench/support/cycle_clock.h"
+#include "bench/support/peer_allocators.h"
+#include "bench/support/subjects.h"
 
 ABSL_FLAG(std::string, out_dir, "bench-out", "Directory the report files are written into.");
 ABSL_FLAG(std::string, subjects, "", "Comma-separated subjects to run (default: all), e.g. alloy/system,mimalloc.");

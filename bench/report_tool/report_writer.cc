@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "absl/strings/str_format.h"
-#include "bench/common/cycle_clock.h"
+#include "bench/support/cycle_clock.h"
 
 namespace alloy_bench {
 namespace {

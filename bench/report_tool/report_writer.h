@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "bench/common/subjects.h"
 #include "bench/report_tool/results.h"
 #include "bench/report_tool/slo.h"
+#include "bench/support/subjects.h"
 
 namespace alloy_bench {
 

@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "bench/common/latency_histogram.h"
-#include "bench/common/subjects.h"
+#include "bench/support/latency_histogram.h"
+#include "bench/support/subjects.h"
 
 namespace alloy_bench {
 

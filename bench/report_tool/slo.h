@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "bench/common/subjects.h"
 #include "bench/report_tool/results.h"
+#include "bench/support/subjects.h"
 
 namespace alloy_bench {
 

@@ -19,10 +19,8 @@
 //
 //   bazel run //bench/small_object:small_object_bench -- --benchmark_repetitions=5
 #include <dlfcn.h>
-#include <x86intrin.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -32,10 +30,14 @@
 #include <benchmark/benchmark.h>
 
 #include "alloy/small_object.h"
-#include "bench/strategy_support/percentile.h"
-#include "bench/strategy_support/producer_consumer.h"
+#include "bench/support/cycle_clock.h"
+#include "bench/support/percentile.h"
+#include "bench/support/producer_consumer.h"
 
 namespace {
+
+using alloy_bench::CyclesBegin;
+using alloy_bench::GetCycleClock;
 
 // ---- The allocators under test ---------------------------------------------
 
@@ -175,25 +177,6 @@ void ThreadLocalPairs(benchmark::State &state) {
                                                                              benchmark::Counter::kInvert);
 }
 
-double TicksPerNs() {
-  static const double ticks_per_ns = [] {
-    auto t0 = std::chrono::steady_clock::now();
-    uint64_t c0 = __rdtsc();
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    uint64_t c1 = __rdtsc();
-    auto t1 = std::chrono::steady_clock::now();
-    return static_cast<double>(c1 - c0) / static_cast<double>(std::chrono::nanoseconds(t1 - t0).count());
-  }();
-  return ticks_per_ns;
-}
-
-static inline uint64_t Ticks() {
-  _mm_lfence();
-  uint64_t t = __rdtsc();
-  _mm_lfence();
-  return t;
-}
-
 // Per-operation percentiles over a live set of 64 objects (each step frees
 // the oldest and allocates a new one): timed one operation at a time (the
 // timer costs ~20 ns and ticks in ~10 ns steps here, so these are coarse),
@@ -212,8 +195,8 @@ void Latency(benchmark::State &state) {
   size_t i = kLive;
   uint64_t empty = UINT64_MAX;  // the timer's own cost
   for (int k = 0; k < 1000; ++k) {
-    uint64_t t0 = Ticks();
-    uint64_t t1 = Ticks();
+    uint64_t t0 = CyclesBegin();
+    uint64_t t1 = CyclesBegin();
     empty = std::min(empty, t1 - t0);
   }
   std::vector<uint32_t> batch_ticks;  // 64 free + allocate pairs, one timer pair
@@ -222,11 +205,11 @@ void Latency(benchmark::State &state) {
     for (int k = 0; k < 64; ++k, ++i) {
       size_t slot = i & (kLive - 1);
       size_t size = sizes[i & (kSizeCount - 1)];
-      uint64_t t0 = Ticks();
+      uint64_t t0 = CyclesBegin();
       A::Free(live[slot], live_size[slot]);
-      uint64_t t1 = Ticks();
+      uint64_t t1 = CyclesBegin();
       void *p = A::Alloc(size);
-      uint64_t t2 = Ticks();
+      uint64_t t2 = CyclesBegin();
       live[slot] = p;
       live_size[slot] = size;
       if (free_ticks.size() < (1 << 20)) {
@@ -234,7 +217,7 @@ void Latency(benchmark::State &state) {
         alloc_ticks.push_back(static_cast<uint32_t>(t2 - t1));
       }
     }
-    uint64_t b0 = Ticks();
+    uint64_t b0 = CyclesBegin();
     for (int k = 0; k < 64; ++k, ++i) {
       size_t slot = i & (kLive - 1);
       size_t size = sizes[i & (kSizeCount - 1)];
@@ -242,24 +225,24 @@ void Latency(benchmark::State &state) {
       live[slot] = A::Alloc(size);
       live_size[slot] = size;
     }
-    uint64_t b1 = Ticks();
+    uint64_t b1 = CyclesBegin();
     if (batch_ticks.size() < (1 << 16)) batch_ticks.push_back(static_cast<uint32_t>(b1 - b0));
   }
   for (size_t k = 0; k < kLive; ++k) A::Free(live[k], live_size[k]);
   // Timed one at a time: the timer's own cost comes off each sample.
   auto percentile_ns = [&](std::vector<uint32_t> &v, double q) {
     const double ticks = alloy_bench::Percentile(v, q) - static_cast<double>(empty);
-    return (ticks < 0 ? 0 : ticks) / TicksPerNs();
+    return GetCycleClock().ToNs(ticks < 0 ? 0 : ticks);
   };
   state.counters["alloc_p50_ns"] = percentile_ns(alloc_ticks, 0.50);
   state.counters["alloc_p99_ns"] = percentile_ns(alloc_ticks, 0.99);
   state.counters["free_p50_ns"] = percentile_ns(free_ticks, 0.50);
   state.counters["free_p99_ns"] = percentile_ns(free_ticks, 0.99);
-  state.counters["timer_ns"] = static_cast<double>(empty) / TicksPerNs();
+  state.counters["timer_ns"] = GetCycleClock().ToNs(static_cast<double>(empty));
   // Per operation from batches of 128 operations: fine-grained, but a slow
   // operation is averaged with its batch.
-  state.counters["batch_p50_ns"] = alloy_bench::Percentile(batch_ticks, 0.50) / 128.0 / TicksPerNs();
-  state.counters["batch_p99_ns"] = alloy_bench::Percentile(batch_ticks, 0.99) / 128.0 / TicksPerNs();
+  state.counters["batch_p50_ns"] = GetCycleClock().ToNs(alloy_bench::Percentile(batch_ticks, 0.50)) / 128.0;
+  state.counters["batch_p99_ns"] = GetCycleClock().ToNs(alloy_bench::Percentile(batch_ticks, 0.99)) / 128.0;
 }
 
 template <class A>
@@ -314,10 +297,10 @@ void BatchReclaim(benchmark::State &state) {
       alloy_small_object_collect(alloy_heap);  // sends the last outgoing batch
     }).join();
     state.ResumeTiming();
-    uint64_t t0 = Ticks();
+    uint64_t t0 = CyclesBegin();
     alloy_small_object_collect(alloy_heap);
-    uint64_t t1 = Ticks();
-    total_ns += static_cast<double>(t1 - t0) / TicksPerNs();
+    uint64_t t1 = CyclesBegin();
+    total_ns += GetCycleClock().ToNs(static_cast<double>(t1 - t0));
   }
   state.counters["reclaim_ns"] = total_ns / static_cast<double>(state.iterations());
   state.counters["ns_per_block"] = total_ns / static_cast<double>(state.iterations()) / static_cast<double>(batch);

@@ -1,4 +1,4 @@
-// A plain driver of the steady-state kernel (bench/common/workloads.cc) for
+// A plain driver of the steady-state kernel (bench/support/workloads.cc) for
 // one subject, without the benchmark harness, so that valgrind's cache and
 // branch simulators can compare alloy with a peer on exactly the same calls:
 //   valgrind --tool=callgrind --cache-sim=yes --branch-sim=yes
@@ -9,9 +9,9 @@
 #include <cstdlib>
 #include <string>
 
-#include "bench/common/subjects.h"
-#include "bench/common/workloads.h"
-#include "bench/strategy_support/process_clocks.h"
+#include "bench/support/process_clocks.h"
+#include "bench/support/subjects.h"
+#include "bench/support/workloads.h"
 
 int main(int argc, char** argv) {
   if (argc < 3) {

@@ -5,7 +5,7 @@
 
 #include "alloy/allocator.h"
 #include "alloy/stack.h"
-#include "bench/strategy_support/loops.h"
+#include "bench/support/loops.h"
 
 namespace {
 

@@ -25,7 +25,6 @@
 // (only: run just the allocators whose name contains it, e.g. "tlsf")
 #include <dlfcn.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <x86intrin.h>
 
@@ -39,6 +38,9 @@
 #include <cstring>
 
 #include "alloy/tlsf.h"
+#include "bench/support/cycle_clock.h"
+#include "bench/support/percentile.h"
+#include "bench/support/process_clocks.h"
 #include "bench/tlsf/medium_trace.h"
 
 namespace {
@@ -234,25 +236,8 @@ struct Result {
   double free_p50, free_p99, free_p999, free_max;
 };
 
-double NowNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-double TicksPerNs() {
-  double t0 = NowNs();
-  uint64_t c0 = __rdtsc();
-  while (NowNs() - t0 < 2e7) {
-  }
-  return static_cast<double>(__rdtsc() - c0) / (NowNs() - t0);
-}
-
 double Percentile(uint32_t *ticks, size_t n, double p, double ticks_per_ns) {
-  if (n == 0) return 0;
-  size_t k = static_cast<size_t>(p * static_cast<double>(n - 1));
-  std::nth_element(ticks, ticks + k, ticks + n);
-  return ticks[k] / ticks_per_ns;
+  return alloy_bench::Percentile(ticks, ticks + n, p) / ticks_per_ns;
 }
 
 // Resident bytes of the whole process (/proc/self/statm), the one measure
@@ -286,13 +271,13 @@ Result Replay(const Subject &subject, const Trace &trace, size_t sample_every, d
   size_t live = 0;
   double fragmentation_sum = 0, worst = 0, held_sum = 0, live_sum = 0;
   size_t samples = 0;
-  double start = 0, sampling_ns = 0;
+  double start = 0, sampling_seconds = 0;
   uint64_t purge_calls_at_start = 0;
   Breakdown breakdown_sum = {};
   for (size_t i = 0; i < trace.count; ++i) {
     if (i == trace.ramp) {
       if (subject.purge_calls) purge_calls_at_start = subject.purge_calls();
-      start = NowNs();
+      start = alloy_bench::MonotonicSeconds();
     }
     const Op op = trace.ops[i];
     const bool timed = i >= trace.ramp && (i & 3) == 0;
@@ -313,7 +298,7 @@ Result Replay(const Subject &subject, const Trace &trace, size_t sample_every, d
       live -= sizes[op.slot];
     }
     if (i >= trace.ramp && (i - trace.ramp) % sample_every == sample_every - 1) {
-      const double sample_start = NowNs();
+      const double sample_start = alloy_bench::MonotonicSeconds();
       if (subject.breakdown) {
         const Breakdown b = subject.breakdown(live);
         breakdown_sum.header_round += b.header_round;
@@ -332,10 +317,10 @@ Result Replay(const Subject &subject, const Trace &trace, size_t sample_every, d
       const double rss = static_cast<double>(ResidentBytes() - rss_baseline);
       rss_sum += (rss - live) / static_cast<double>(live);
       ++samples;
-      sampling_ns += NowNs() - sample_start;
+      sampling_seconds += alloy_bench::MonotonicSeconds() - sample_start;
     }
   }
-  result.ns_per_op = (NowNs() - start - sampling_ns) / static_cast<double>(steady);
+  result.ns_per_op = (alloy_bench::MonotonicSeconds() - start - sampling_seconds) * 1e9 / static_cast<double>(steady);
   if (subject.purge_calls) result.purge_calls = subject.purge_calls() - purge_calls_at_start;
   if (subject.breakdown && samples > 0) {
     result.has_breakdown = true;
@@ -408,7 +393,7 @@ int main(int argc, char **argv) {
   constexpr size_t kJemalloc = kSubjectCount - 1;
   const size_t sample_every = steady_ops / 300 ? steady_ops / 300 : 1;
   const Trace trace = alloy_bench::MakeMediumTrace(live_mib << 20, steady_ops, seed);
-  const double ticks_per_ns = TicksPerNs();
+  const double ticks_per_ns = 1.0 / alloy_bench::GetCycleClock().ns_per_cycle;
   if (const char *fd_text = std::getenv("ALLOY_BENCH_JEMALLOC_FD")) {  // the re-executed jemalloc run
     Result r = Replay(kSubjects[kJemalloc], trace, sample_every, ticks_per_ns);
     ssize_t written = write(std::atoi(fd_text), &r, sizeof r);

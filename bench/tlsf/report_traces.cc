@@ -27,9 +27,6 @@
 // free blocks: what purging could return). "live below its peak": how far
 // the live bytes are below the most they ever were, the part of the dirty
 // pages no allocator that keeps its pages could avoid.
-#include <sys/resource.h>
-#include <time.h>
-
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
@@ -41,6 +38,7 @@
 #include <cmath>
 
 #include "alloy/tlsf.h"
+#include "bench/support/process_clocks.h"
 
 namespace {
 
@@ -88,18 +86,6 @@ std::vector<uint32_t> Indices(size_t count, size_t bound, uint64_t seed) {
   std::vector<uint32_t> indices(count);
   for (auto &i : indices) i = static_cast<uint32_t>(rng.Next() % bound);
   return indices;
-}
-
-double ThreadSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-long MinorFaults() {
-  rusage usage;
-  getrusage(RUSAGE_THREAD, &usage);
-  return usage.ru_minflt;
 }
 
 void TouchPages(void *p, size_t size) {
@@ -188,14 +174,14 @@ void Medium(const Options &o) {
   double sum = 0, worst = 0, sample_seconds = 0;
   Breakdown acc;
   int taken = 0;
-  const double start = ThreadSeconds();
+  const double start = alloy_bench::ThreadCpuSeconds();
   for (size_t s = 0; s < steps; ++s) {
     size_t slot = indices[s & (kTable - 1)];
     Free(tlsf, ptrs[slot], live_sizes[slot]);
     live -= live_sizes[slot];
     allocate(slot);
     if (s >= steps / 2 && (s - steps / 2) % every == every - 1 && taken < samples) {
-      const double t0 = ThreadSeconds();
+      const double t0 = alloy_bench::ThreadCpuSeconds();
       const double held = static_cast<double>(Committed(tlsf)) - base;
       const double f = (held - static_cast<double>(live)) / static_cast<double>(live);
       sum += f;
@@ -208,10 +194,10 @@ void Medium(const Options &o) {
       acc.free_blocks += b.free_blocks;
       acc.below_peak += b.below_peak / static_cast<double>(live);
       ++taken;
-      sample_seconds += ThreadSeconds() - t0;
+      sample_seconds += alloy_bench::ThreadCpuSeconds() - t0;
     }
   }
-  const double seconds = ThreadSeconds() - start - sample_seconds;
+  const double seconds = alloy_bench::ThreadCpuSeconds() - start - sample_seconds;
   alloy_tlsf_stats stats;
   alloy_tlsf_get_stats(tlsf, &stats);
   const double n = taken;
@@ -239,8 +225,8 @@ void Loading(const Options &o) {
   ptrs.reserve(budget / 1024 + 1);
   live_sizes.reserve(budget / 1024 + 1);
   size_t live = 0, pick = 0, peak_pools = 0;
-  const long faults = MinorFaults();
-  const double start = ThreadSeconds();
+  const long faults = alloy_bench::MinorFaults();
+  const double start = alloy_bench::ThreadCpuSeconds();
   for (size_t i = 0; i < loads; ++i) {
     uint32_t size = sizes[i & (kTable - 1)];
     while (live + size > budget && !ptrs.empty()) {
@@ -265,8 +251,8 @@ void Loading(const Options &o) {
       peak_pools = std::max(peak_pools, stats.pool_count);
     }
   }
-  const double seconds = ThreadSeconds() - start;
-  const long faulted = MinorFaults() - faults;
+  const double seconds = alloy_bench::ThreadCpuSeconds() - start;
+  const long faulted = alloy_bench::MinorFaults() - faults;
   alloy_tlsf_stats stats;
   alloy_tlsf_get_stats(tlsf, &stats);
   std::printf("loading: %.1f k loads/s  %.1f page faults per load | pools now %zu (peak ~%zu), held %.1f MiB,"

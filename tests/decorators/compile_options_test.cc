@@ -12,7 +12,7 @@
 #include "alloy/memory_config.h"
 #include "alloy/options.h"
 #include "alloy/system.h"
-#include "tests/decorators/test_free_list.h"
+#include "bench/support/test_free_list.h"
 #include "tests/support/support.h"
 
 // A call stack deeper than any leak depth, each frame a real, distinct

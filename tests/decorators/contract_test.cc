@@ -8,8 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "bench/support/decorator_stack.h"
 #include "tests/contract/contract_suite.h"
-#include "tests/decorators/decorator_stack.h"
 #include "tests/decorators/inner_factories.h"
 
 namespace alloy_test {

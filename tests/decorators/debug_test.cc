@@ -14,7 +14,7 @@
 #include "alloy/fault_injection.h"
 #include "alloy/memory_config.h"
 #include "alloy/system.h"
-#include "tests/decorators/test_free_list.h"
+#include "bench/support/test_free_list.h"
 #include "tests/support/support.h"
 
 namespace {

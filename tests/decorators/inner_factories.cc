@@ -1,7 +1,7 @@
 #include "tests/decorators/inner_factories.h"
 
 #include "alloy/system.h"
-#include "tests/decorators/test_free_list.h"
+#include "bench/support/test_free_list.h"
 
 namespace alloy_test {
 

@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "alloy/locked.h"
-#include "tests/decorators/test_free_list.h"
+#include "bench/support/test_free_list.h"
 #include "tests/support/support.h"
 
 namespace {

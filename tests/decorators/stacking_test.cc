@@ -12,9 +12,9 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/decorators/decorator_stack.h"
+#include "bench/support/decorator_stack.h"
+#include "bench/support/test_free_list.h"
 #include "tests/decorators/inner_factories.h"
-#include "tests/decorators/test_free_list.h"
 #include "tests/support/support.h"
 
 namespace alloy_test {

@@ -11,7 +11,7 @@
 #include "alloy/memory_config.h"
 #include "alloy/stats.h"
 #include "alloy/system.h"
-#include "tests/decorators/test_free_list.h"
+#include "bench/support/test_free_list.h"
 #include "tests/support/support.h"
 
 namespace {

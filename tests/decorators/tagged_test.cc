@@ -13,7 +13,7 @@
 #include "alloy/system.h"
 #include "alloy/tagged.h"
 #include "alloy/tlsf.h"
-#include "tests/decorators/test_free_list.h"
+#include "bench/support/test_free_list.h"
 #include "tests/support/support.h"
 
 namespace {

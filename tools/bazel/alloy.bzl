@@ -61,17 +61,19 @@ def alloy_binary(name, srcs, deps = [], copts = [], **kwargs):
         **kwargs
     )
 
-def alloy_benchmark(name, srcs, deps = [], copts = [], own_main = False, **kwargs):
+def alloy_benchmark(name, srcs, deps = [], copts = [], tags = [], own_main = False, **kwargs):
     """A per-strategy Google Benchmark (C++) with the shared loops and clocks.
 
+    Tagged `benchmark`, as every benchmark binary is.
     own_main: the program defines main() itself (e.g. to print ratio tables).
     """
     native.cc_binary(
         name = name,
         srcs = srcs,
         copts = ALLOY_CXX_COPTS + copts,
+        tags = tags + ([] if "benchmark" in tags else ["benchmark"]),
         deps = deps + [
-            "//bench/strategy_support",
+            "//bench/support",
             "@com_google_benchmark//:benchmark",
         ] + ([] if own_main else ["@com_google_benchmark//:benchmark_main"]),
         **kwargs
