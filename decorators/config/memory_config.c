@@ -6,15 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SMALL_OBJECT_LIMIT 65536u
-
 alloy_memory_config alloy_memory_config_defaults(void) {
   alloy_memory_config config;
   memset(&config, 0, sizeof config);
-  config.small_object_max_size = 256;
-  config.medium_max_size = (size_t)1 << 20;
-  config.huge_page_min_size = (size_t)2 << 20;
-  config.numa_policy = ALLOY_NUMA_POLICY_DEFAULT;
   config.stats_sample_rate = 1;
   config.stats_check_every = ALLOY_STATS_DEFAULT_CHECK_EVERY;
   config.stats_period_ms = 1000;
@@ -104,27 +98,6 @@ static bool parse_bool(slice value, bool *out) {
   return false;
 }
 
-static alloy_status set_numa(alloy_memory_config *config, slice key, slice value, char *error, size_t capacity) {
-  const char *expected = "default, local, interleave or node:<n>";
-  if (slice_is(value, "default")) {
-    config->numa_policy = ALLOY_NUMA_POLICY_DEFAULT;
-  } else if (slice_is(value, "local")) {
-    config->numa_policy = ALLOY_NUMA_POLICY_LOCAL;
-  } else if (slice_is(value, "interleave")) {
-    config->numa_policy = ALLOY_NUMA_POLICY_INTERLEAVE;
-  } else if (slice_starts_with(value, "node:")) {
-    slice number = {value.text + 5, value.length - 5};
-    size_t node;
-    if (!parse_size(number, &node) || number.text[number.length - 1] > '9' || node > 1023)
-      return bad_value(error, capacity, key, value, expected);
-    config->numa_policy = ALLOY_NUMA_POLICY_NODE;
-    config->numa_node = (int)node;
-  } else {
-    return bad_value(error, capacity, key, value, expected);
-  }
-  return ALLOY_OK;
-}
-
 /* Range-checked plain number (no suffix). */
 static bool parse_count(slice value, size_t minimum, size_t maximum, size_t *out) {
   size_t n;
@@ -137,17 +110,7 @@ static bool parse_count(slice value, size_t minimum, size_t maximum, size_t *out
 static alloy_status set_key(alloy_memory_config *config, slice key, slice value, char *error, size_t capacity) {
   size_t n;
   bool flag;
-  if (slice_is(key, "small_object.max_size")) {
-    if (!parse_size(value, &n) || n < 8 || n > SMALL_OBJECT_LIMIT)
-      return bad_value(error, capacity, key, value, "a size from 8 to 64K");
-    config->small_object_max_size = n;
-  } else if (slice_is(key, "medium.max_size")) {
-    if (!parse_size(value, &n) || n == 0) return bad_value(error, capacity, key, value, "a non-zero size");
-    config->medium_max_size = n;
-  } else if (slice_is(key, "huge_page.min_size")) {
-    if (!parse_size(value, &n) || n == 0) return bad_value(error, capacity, key, value, "a non-zero size");
-    config->huge_page_min_size = n;
-  } else if (slice_starts_with(key, "budget.")) {
+  if (slice_starts_with(key, "budget.")) {
     alloy_tag tag;
     if (!alloy_tag_from_name(key.text + 7, key.length - 7, &tag))
       return fail(error, capacity,
@@ -156,8 +119,6 @@ static alloy_status set_key(alloy_memory_config *config, slice key, slice value,
                   (int)key.length, key.text, ALLOY_TAG_CAPACITY);
     if (!parse_size(value, &n)) return bad_value(error, capacity, key, value, "a size such as 64M (0 = unlimited)");
     config->budgets[tag] = n;
-  } else if (slice_is(key, "numa")) {
-    return set_numa(config, key, value, error, capacity);
   } else if (slice_is(key, "stats.sample")) {
     if (!parse_count(value, 1, UINT32_MAX, &n))
       return bad_value(error, capacity, key, value, "a whole number from 1 (every operation) to 4294967295");
@@ -204,22 +165,10 @@ static alloy_status set_key(alloy_memory_config *config, slice key, slice value,
 }
 
 alloy_status alloy_memory_config_validate(const alloy_memory_config *config, char *error, size_t capacity) {
-  if (config->small_object_max_size < 8 || config->small_object_max_size > SMALL_OBJECT_LIMIT)
-    return fail(error, capacity, "alloy_memory_config: small_object.max_size %zu is outside 8..65536",
-                config->small_object_max_size);
-  if (config->medium_max_size < config->small_object_max_size)
-    return fail(error, capacity, "alloy_memory_config: medium.max_size %zu is below small_object.max_size %zu",
-                config->medium_max_size, config->small_object_max_size);
-  if (config->huge_page_min_size == 0)
-    return fail(error, capacity, "alloy_memory_config: huge_page.min_size must not be 0");
   if (config->stats_sample_rate == 0)
     return fail(error, capacity, "alloy_memory_config: stats.sample must be at least 1");
   if (config->stats_check_every == 0)
     return fail(error, capacity, "alloy_memory_config: stats.check_every must be at least 1");
-  if ((unsigned)config->numa_policy > ALLOY_NUMA_POLICY_NODE ||
-      (config->numa_policy == ALLOY_NUMA_POLICY_NODE && config->numa_node < 0))
-    return fail(error, capacity, "alloy_memory_config: numa policy %d node %d is not valid", (int)config->numa_policy,
-                config->numa_node);
   if (config->debug_quarantine > (1u << 20))
     return fail(error, capacity, "alloy_memory_config: debug.quarantine %zu is above 1048576",
                 config->debug_quarantine);

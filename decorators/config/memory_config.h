@@ -1,21 +1,17 @@
 /* alloy/memory_config.h — alloy_memory_config, the runtime configuration.
  *
- * One plain struct holds what a program may want to change without
- * rebuilding: size-class thresholds, per-tag budgets, the NUMA policy, the
- * statistics sampling rate and the debug options. Set its fields from code,
+ * One plain struct holds what a program may want to change in the decorators
+ * without rebuilding: per-tag budgets, the statistics sampling rate and
+ * profiler events, the debug options and the leak stack depth. Every key
+ * acts on the decorator config it names; there are no others. Set its fields from code,
  * or parse a text of `key=value` pairs separated by ';' (or newlines), for
  * example from the environment:
  *
- *   ALLOY_MEMORY_CONFIG="small_object.max_size=256;budget.graphics=64M;numa=local;
- *                        stats.sample=100;debug.canary=1;debug.quarantine=64"
+ *   ALLOY_MEMORY_CONFIG="budget.graphics=64M;stats.sample=100;debug.canary=1;debug.quarantine=64"
  *
  * Keys:
- *   small_object.max_size   size   largest request of the small-object heap (8..65536; default 256)
- *   medium.max_size         size   largest request of the variable-size heap (default 1M)
- *   huge_page.min_size      size   smallest request given its own huge pages (default 2M)
  *   budget.<tag>            size   live-byte budget of a tag (graphics, audio, physics, ui,
  *                                  tooling, userN or a tag number); 0 = unlimited (default)
- *   numa                    policy default | local | interleave | node:<n>
  *   stats.sample            count  1 in N operations are counted (1 = all; default 1)
  *   stats.check_every       count  allocations (or frees) between profiler-event checkpoints,
  *                                  rounded up to a power of two (default 4096)
@@ -62,24 +58,12 @@
 
 ALLOY_EXTERN_C_BEGIN
 
-typedef enum alloy_numa_policy {
-  ALLOY_NUMA_POLICY_DEFAULT,    /* leave placement to the kernel */
-  ALLOY_NUMA_POLICY_LOCAL,      /* the node of the allocating thread */
-  ALLOY_NUMA_POLICY_INTERLEAVE, /* pages spread over every node */
-  ALLOY_NUMA_POLICY_NODE,       /* one fixed node (numa_node) */
-} alloy_numa_policy;
-
 /* leak.depth's range and default are the leak decorator's. */
 #define ALLOY_MEMORY_CONFIG_MAX_LEAK_DEPTH ALLOY_LEAK_MAX_DEPTH
 #define ALLOY_MEMORY_CONFIG_DEFAULT_LEAK_DEPTH ALLOY_LEAK_DEFAULT_DEPTH
 
 typedef struct alloy_memory_config {
-  size_t small_object_max_size;
-  size_t medium_max_size;
-  size_t huge_page_min_size;
   size_t budgets[ALLOY_TAG_CAPACITY]; /* bytes; 0 = unlimited */
-  alloy_numa_policy numa_policy;
-  int numa_node; /* for ALLOY_NUMA_POLICY_NODE */
   uint32_t stats_sample_rate;
   uint64_t stats_check_every;
   uint64_t stats_period_ms;
@@ -110,8 +94,7 @@ ALLOY_NODISCARD alloy_status alloy_memory_config_set(alloy_memory_config *config
 ALLOY_NODISCARD alloy_status alloy_memory_config_from_env(const char *name, alloy_memory_config *config, char *error,
                                                           size_t error_capacity);
 
-/* Checks a struct filled in by code: the ranges above and
- * small_object.max_size <= medium.max_size. */
+/* Checks a struct filled in by code against the ranges above. */
 ALLOY_NODISCARD alloy_status alloy_memory_config_validate(const alloy_memory_config *config, char *error,
                                                           size_t error_capacity);
 
