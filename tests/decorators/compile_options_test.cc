@@ -33,6 +33,19 @@ namespace {
 constexpr bool kWithCanaries = ALLOY_WITH_CANARIES != 0;
 constexpr bool kWithLeakTracking = ALLOY_WITH_LEAK_TRACKING != 0;
 
+#ifdef ALLOY_DEBUG
+constexpr bool kDebugBuild = ALLOY_DEBUG != 0;
+#else
+constexpr bool kDebugBuild = false;
+#endif
+
+// The debug build promises canaries: --config=debug brings the canaries
+// option with it, so the behaviour the tests below check is on there.
+TEST(CompileOptions, TheDebugBuildHasCanaries) {
+  if (kDebugBuild) EXPECT_TRUE(kWithCanaries) << "--config=debug must turn on --define=alloy_canaries=1";
+  if (kDebugBuild) EXPECT_TRUE(alloy_debug_config_default().check_on_destroy);
+}
+
 TEST(CompileOptions, CanariesSetTheDebugDefaults) {
   EXPECT_EQ(alloy_debug_config_default().check_on_destroy, kWithCanaries);
   alloy_memory_config memory = alloy_memory_config_defaults();
