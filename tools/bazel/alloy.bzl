@@ -61,6 +61,23 @@ def alloy_binary(name, srcs, deps = [], copts = [], **kwargs):
         **kwargs
     )
 
+def alloy_sample(name, srcs, expect, deps = [], copts = [], linkopts = [], size = "small", **kwargs):
+    """A sample program, and `<name>_test`, which runs it and checks its output.
+
+    expect: extended regular expressions, each of which some line of the
+    sample's output must match; the sample must also exit 0.
+    """
+    alloy_binary(name = name, srcs = srcs, deps = deps, copts = copts, linkopts = linkopts, **kwargs)
+    native.sh_test(
+        name = name + "_test",
+        size = size,
+        srcs = ["//samples:run_sample.sh"],
+        # Bazel splits args like a shell and expands "$": quote each
+        # expression whole and double its "$".
+        args = ["$(rootpath :%s)" % name] + ["'%s'" % e.replace("$", "$$") for e in expect],
+        data = [":" + name],
+    )
+
 def alloy_benchmark(name, srcs, deps = [], copts = [], tags = [], own_main = False, **kwargs):
     """A per-strategy Google Benchmark (C++) with the shared loops and clocks.
 
