@@ -45,10 +45,21 @@ TEST(HugePages, TransparentWhenTheKernelAllowsIt) {
   EXPECT_EQ(mapping.kind, ALLOY_PAGES_TRANSPARENT_HUGE);
   EXPECT_TRUE(alloy_ptr_is_aligned(mapping.base, kHuge));
   std::memset(mapping.base, 1, mapping.size);
-  // The kernel may still decline (fragmented memory); report what it did.
+  // What the kernel says backs the range (AnonHugePages in smaps): whole huge
+  // pages, at least one of them, since the range was advised and touched.
   size_t backed = alloy_huge_pages_thp_backed_bytes(mapping.base, mapping.size);
   std::printf("THP backing after touch: %zu of %zu bytes\n", backed, mapping.size);
+  EXPECT_GE(backed, kHuge) << "the kernel backed none of an advised, touched range with huge pages";
   EXPECT_LE(backed, mapping.size);
+  EXPECT_EQ(backed % kHuge, 0u);
+  // A range of normal pages next to it reports none.
+  alloy_huge_mapping normal = {};
+  ASSERT_EQ(alloy_huge_pages_map_kind(kHuge, ALLOY_PAGES_NORMAL, &normal), ALLOY_OK);
+  std::memset(normal.base, 1, normal.size);
+  if (mode != ALLOY_THP_ALWAYS) {
+    EXPECT_EQ(alloy_huge_pages_thp_backed_bytes(normal.base, normal.size), 0u);
+  }
+  EXPECT_EQ(alloy_huge_pages_unmap(&normal), ALLOY_OK);
   EXPECT_EQ(alloy_huge_pages_unmap(&mapping), ALLOY_OK);
 }
 
