@@ -42,8 +42,9 @@ constexpr bool kDebugBuild = false;
 // The debug build promises canaries: --config=debug brings the canaries
 // option with it, so the behaviour the tests below check is on there.
 TEST(CompileOptions, TheDebugBuildHasCanaries) {
-  if (kDebugBuild) EXPECT_TRUE(kWithCanaries) << "--config=debug must turn on --define=alloy_canaries=1";
-  if (kDebugBuild) EXPECT_TRUE(alloy_debug_config_default().check_on_destroy);
+  if (!kDebugBuild) GTEST_SKIP() << "not the debug build";
+  EXPECT_TRUE(kWithCanaries) << "--config=debug must turn on --define=alloy_canaries=1";
+  EXPECT_TRUE(alloy_debug_config_default().check_on_destroy);
 }
 
 TEST(CompileOptions, CanariesSetTheDebugDefaults) {
