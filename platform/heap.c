@@ -9,14 +9,14 @@
 #include <string.h>
 
 #include "alloy/align.h"
-#include "alloy/fault_injection.h"
+#include "alloy/fault_seam.h"
 
 /* What malloc already guarantees without posix_memalign. */
 #define HEAP_NATURAL_ALIGNMENT alignof(max_align_t)
 
 alloy_status alloy_heap_allocate(size_t size, size_t alignment, void **out) {
   ALLOY_TRY(alloy_request_check(size, alignment));
-  if (alloy_platform_should_fail(ALLOY_PLATFORM_HEAP)) return ALLOY_E_OUT_OF_MEMORY;
+  if (alloy_fault_seam_refuses(ALLOY_PLATFORM_HEAP)) return ALLOY_E_OUT_OF_MEMORY;
   if (size == 0) size = 1;
   void *ptr;
   if (alignment <= HEAP_NATURAL_ALIGNMENT) {
@@ -32,7 +32,7 @@ alloy_status alloy_heap_allocate(size_t size, size_t alignment, void **out) {
 
 alloy_status alloy_heap_reallocate(void **ptr, size_t old_size, size_t new_size, size_t alignment) {
   ALLOY_TRY(alloy_request_check(new_size, alignment));
-  if (alloy_platform_should_fail(ALLOY_PLATFORM_HEAP)) return ALLOY_E_OUT_OF_MEMORY;
+  if (alloy_fault_seam_refuses(ALLOY_PLATFORM_HEAP)) return ALLOY_E_OUT_OF_MEMORY;
   if (new_size == 0) new_size = 1;
   if (alignment <= HEAP_NATURAL_ALIGNMENT) {
     void *moved = realloc(*ptr, new_size);

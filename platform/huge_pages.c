@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 
 #include "alloy/align.h"
-#include "alloy/fault_injection.h"
+#include "alloy/fault_seam.h"
 #include "alloy/vm.h"
 
 #define DEFAULT_HUGE_PAGE_SIZE ((size_t)2 << 20)
@@ -72,7 +72,7 @@ const char *alloy_page_kind_name(alloy_page_kind kind) {
 
 static alloy_status map_explicit(size_t size, void **base) {
   if (!alloy_huge_pages_enabled()) return ALLOY_E_UNAVAILABLE;
-  if (alloy_platform_should_fail(ALLOY_PLATFORM_RESERVE)) return ALLOY_E_OUT_OF_MEMORY;
+  if (alloy_fault_seam_refuses(ALLOY_PLATFORM_RESERVE)) return ALLOY_E_OUT_OF_MEMORY;
   int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB;
   void *mapped = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, -1, 0);
   if (mapped == MAP_FAILED) return ALLOY_E_UNAVAILABLE; /* none reserved, or no hugetlb */

@@ -4,6 +4,10 @@
  * degrades to one node, 0: binding to node 0 succeeds and does nothing,
  * queries answer 0. A node that does not exist is ALLOY_E_UNAVAILABLE; a
  * negative node is ALLOY_E_INVALID_ARGUMENT.
+ *
+ * //platform:numa is the one platform target that links libnuma; vm_arena,
+ * numa_replica and the strategies that place pages on a node reach it
+ * through this target, everything else in alloy builds without libnuma.
  */
 #ifndef ALLOY_NUMA_H
 #define ALLOY_NUMA_H

@@ -5,7 +5,9 @@
  * includes the tools' headers; everything else calls these macros, which
  * compile to nothing unless the build enables a tool:
  *   - AddressSanitizer: detected from the compiler (-fsanitize=address).
- *   - Valgrind memcheck: -DALLOY_WITH_VALGRIND=1 (the `valgrind` config).
+ *   - Valgrind memcheck: ALLOY_WITH_VALGRIND=1, which //platform:tool_hooks
+ *     defines for its dependents under --define=alloy_valgrind=1 (the
+ *     `valgrind` config), together with the dependency on Valgrind's headers.
  *
  * A "pool" is memcheck's name for a region a strategy manages (its anchor is
  * any stable address, usually the strategy object). Blocks handed out are

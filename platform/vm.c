@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "alloy/align.h"
-#include "alloy/fault_injection.h"
+#include "alloy/fault_seam.h"
 
 static atomic_size_t cached_page_size;
 
@@ -42,7 +42,7 @@ static alloy_status map_aligned(size_t size, size_t alignment, int protection, v
   if (!alloy_align_up_checked(size, page, &rounded) || !alloy_size_add(rounded, alignment - page, &padded) ||
       padded > ALLOY_MAX_REQUEST)
     return ALLOY_E_INVALID_ARGUMENT;
-  if (alloy_platform_should_fail(ALLOY_PLATFORM_RESERVE)) return ALLOY_E_OUT_OF_MEMORY;
+  if (alloy_fault_seam_refuses(ALLOY_PLATFORM_RESERVE)) return ALLOY_E_OUT_OF_MEMORY;
 
   int flags = MAP_PRIVATE | MAP_ANONYMOUS | (protection == PROT_NONE ? MAP_NORESERVE : 0);
   char *raw = mmap(NULL, padded, protection, flags, -1, 0);
@@ -69,7 +69,7 @@ alloy_status alloy_vm_map(size_t size, size_t alignment, void **out_base) {
 
 alloy_status alloy_vm_commit(void *addr, size_t size) {
   if (!is_page_range(addr, size)) return ALLOY_E_INVALID_ARGUMENT;
-  if (alloy_platform_should_fail(ALLOY_PLATFORM_COMMIT)) return ALLOY_E_OUT_OF_MEMORY;
+  if (alloy_fault_seam_refuses(ALLOY_PLATFORM_COMMIT)) return ALLOY_E_OUT_OF_MEMORY;
   if (mprotect(addr, size, PROT_READ | PROT_WRITE) != 0) return status_from_errno(errno);
   return ALLOY_OK;
 }

@@ -16,7 +16,9 @@
  *                            the leak decorator's defaults (NULL config, depth 0, leak.depth of
  *                            alloy_memory_config_defaults) record 32 stack frames per block, not 16.
  *   ALLOY_DEBUG              0 | 1    config debug: alloy's internal contract checks (ALLOY_ASSERT).
- *   ALLOY_WITH_VALGRIND      0 | 1    config valgrind: strategies describe their memory to memcheck.
+ *   ALLOY_WITH_VALGRIND      0 | 1    --define=alloy_valgrind=1 (config valgrind), attached to
+ *                            //platform:tool_hooks with Valgrind's headers:
+ *                            strategies describe their memory to memcheck.
  *   AddressSanitizer         config asan: detected from the compiler; strategies poison freed memory.
  */
 #ifndef ALLOY_OPTIONS_H

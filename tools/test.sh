@@ -8,9 +8,12 @@
 #   2. the layering check: no strategy pulls in another strategy or a
 #      decorator, no decorator pulls in a strategy;
 #   3. the consumer check: a separate workspace that names only
-#      @alloy//strategies/system builds and runs.
+#      @alloy//strategies/system builds and runs;
+#   4. the closure check: from that workspace, every strategy target builds
+#      and pulls in only primitives, resource, the platform and concurrency
+#      targets it uses, and itself (tests/consumer/check_closure.sh).
 # Prints one line per check and ends with "N passed, M failed", counting test
-# targets per config plus the two checks.
+# targets per config plus the three checks.
 #
 # ALLOY_CONFIGS="default asan" narrows the configs (default: all of them).
 set -uo pipefail
@@ -63,6 +66,9 @@ else
   tail -n 30 "$log_dir/consumer.log"
   record fail consumer
 fi
+
+echo "== closure check (each @alloy//strategies/<name> pulls in only what it uses)"
+if tests/consumer/check_closure.sh; then record ok closure; else record fail closure; fi
 (cd tests/consumer && bazel shutdown >/dev/null 2>&1) || true
 
 echo "== test suite took $(($(date +%s) - started)) s"

@@ -7,18 +7,33 @@ holding `LIBS[module]`, the linker flags `pkg-config --libs module` reports on
 this machine. Headers stay where the package manager put them, on the
 compiler's default search path. A consumer on a modern Bazel replaces the
 repository with the upstream archive under the same name and label set.
+
+A module pkg-config does not know does not fail the fetch: the error (what to
+install) comes when a package of the repository is loaded, that is only for a
+target that needs the library. Targets that do not (//strategies/system on a
+machine without libnuma) keep building, and so do fetches and queries that
+merely reach the repository.
 """
+
+def _pkg_config_bzl(libs, missing):
+    """//:pkg_config.bzl: LIBS, or, when a module is missing, an error raised
+    only when a package of the repository is loaded."""
+    if not missing:
+        return "LIBS = %s\n" % repr(libs)
+    return "fail(%s)\n" % repr("\n".join(missing))
 
 def _system_library_impl(ctx):
     libs = {}
+    missing = []
     for module in ctx.attr.pkg_config:
         result = ctx.execute(["pkg-config", "--libs", module])
         if result.return_code != 0:
-            fail("pkg-config does not know '%s'; install it with ./setup.sh (%s)" %
-                 (module, result.stderr.strip()))
+            missing.append("pkg-config does not know '%s'; install it with ./setup.sh (%s)" %
+                           (module, result.stderr.strip()))
+            continue
         libs[module] = result.stdout.strip().split(" ")
     ctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % ctx.name)
-    ctx.file("pkg_config.bzl", "LIBS = %s\n" % repr(libs))
+    ctx.file("pkg_config.bzl", _pkg_config_bzl(libs, missing))
     for build_file, package in ctx.attr.build_files.items():
         path = package + "/BUILD" if package else "BUILD"
         ctx.file(path, ctx.read(build_file))
