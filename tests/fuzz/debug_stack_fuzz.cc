@@ -90,7 +90,7 @@ bool IsInitial(void *state, const char **why) {
   return snapshot.live_blocks == 0 && snapshot.live_bytes == 0 && tlsf.used_blocks == 0 && tlsf.live_bytes == 0;
 }
 
-const alloy_fuzz::Subject kSubject = [] {
+alloy_fuzz::Subject MakeSubject() {
   alloy_fuzz::Subject s;
   s.name = "debug_stack";
   s.typical_size = 4096;
@@ -102,11 +102,8 @@ const alloy_fuzz::Subject kSubject = [] {
   s.observe = Observe;
   s.is_initial = IsInitial;
   return s;
-}();
+}
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  alloy_fuzz::RunShadow(kSubject, data, size);
-  return 0;
-}
+ALLOY_SHADOW_FUZZ_TARGET(MakeSubject)

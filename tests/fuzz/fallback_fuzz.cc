@@ -48,7 +48,7 @@ bool IsInitial(void *state, const char **why) {
   return pool.live_blocks == 0 && tlsf.used_blocks == 0 && tlsf.live_bytes == 0;
 }
 
-const alloy_fuzz::Subject kSubject = [] {
+alloy_fuzz::Subject MakeSubject() {
   alloy_fuzz::Subject s;
   s.name = "fallback";
   s.typical_size = 4096;
@@ -63,11 +63,8 @@ const alloy_fuzz::Subject kSubject = [] {
   s.check = [](void *state) { return alloy_tlsf_check(Of(state)->tlsf); };
   s.is_initial = IsInitial;
   return s;
-}();
+}
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  alloy_fuzz::RunShadow(kSubject, data, size);
-  return 0;
-}
+ALLOY_SHADOW_FUZZ_TARGET(MakeSubject)

@@ -20,7 +20,7 @@ bool IsInitial(void *state, const char **why) {
   return alloy_huge_page_arena_used(Arena(state)) == 0;
 }
 
-const alloy_fuzz::Subject kSubject = [] {
+alloy_fuzz::Subject MakeSubject() {
   alloy_fuzz::Subject s;
   s.name = "huge_page";
   s.typical_size = 8192;
@@ -31,11 +31,8 @@ const alloy_fuzz::Subject kSubject = [] {
   s.reset = [](void *state) { alloy_huge_page_arena_reset(Arena(state)); };
   s.is_initial = IsInitial;
   return s;
-}();
+}
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  alloy_fuzz::RunShadow(kSubject, data, size);
-  return 0;
-}
+ALLOY_SHADOW_FUZZ_TARGET(MakeSubject)

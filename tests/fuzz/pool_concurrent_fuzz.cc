@@ -2,8 +2,4 @@
 // thread) allocates, the input picks which of three threads frees each block.
 #include "tests/fuzz/pool_subject.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static const alloy_fuzz::Subject subject = alloy_fuzz::PoolSubject(true);
-  alloy_fuzz::RunShadow(subject, data, size);
-  return 0;
-}
+ALLOY_SHADOW_FUZZ_TARGET([] { return alloy_fuzz::PoolSubject(true); })

@@ -38,12 +38,22 @@ size_t ReplayDirectory(const char *directory) {
 
 }  // namespace
 
+// Arguments: corpus directories, and --generated=N for the number of
+// generated inputs (3000 by default; targets whose every input is costly
+// ask for fewer).
 int main(int argc, char **argv) {
-  size_t replayed = 0;
-  for (int i = 1; i < argc; ++i) replayed += ReplayDirectory(argv[i]);
-  if (argc > 1) std::printf("replayed %zu corpus inputs\n", replayed);
-
+  size_t replayed = 0, directories = 0;
   size_t inputs = 3000;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--generated=", 12) == 0) {
+      inputs = std::strtoul(argv[i] + 12, nullptr, 10);
+      continue;
+    }
+    replayed += ReplayDirectory(argv[i]);
+    ++directories;
+  }
+  if (directories > 0) std::printf("replayed %zu corpus inputs\n", replayed);
+
   if (const char *scale = std::getenv("ALLOY_TEST_SCALE")) inputs = static_cast<size_t>(inputs * std::atof(scale));
   if (const char *valgrind = std::getenv("ALLOY_UNDER_VALGRIND"); valgrind && std::strcmp(valgrind, "0") != 0)
     inputs /= 10;

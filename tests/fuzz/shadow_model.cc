@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "alloy/align.h"
+#include "tests/fuzz/input_reader.h"
 #include "tests/fuzz/lockstep_threads.h"
 
 namespace alloy_fuzz {
@@ -29,18 +30,6 @@ struct Marker {
   uint64_t seq;  // blocks placed at or after this are freed by a rewind to it
 };
 
-class Reader {
- public:
-  Reader(const uint8_t *data, size_t size) : data_(data), size_(size) {}
-  bool empty() const { return offset_ >= size_; }
-  uint8_t Byte() { return offset_ < size_ ? data_[offset_++] : 0; }
-  uint16_t Word() { return static_cast<uint16_t>(Byte() | (Byte() << 8)); }
-
- private:
-  const uint8_t *data_;
-  size_t size_;
-  size_t offset_ = 0;
-};
 
 // A request drawn from the input: most are ordinary, some are zero, huge,
 // invalid or over-aligned, which must fail with the documented status.
@@ -142,8 +131,8 @@ class Interpreter {
     const uint8_t op = in.Byte() % 16;
     if (op < 6) return Allocate(in);
     if (op < 9) return Free(in);
-    if (op < 11) return Reallocate(in);
-    if (op == 11) return Resize(in);
+    if (op < 11) return Reshape(in, false);
+    if (op == 11) return Reshape(in, true);
     if (op == 12) return MarkOrRewind(in);
     if (op == 13) return Reset();
     if (op == 14) {
@@ -163,7 +152,8 @@ class Interpreter {
     Live entry = {block, request.size, request.align, next_tag_++, seq_++, false};
     Trace("allocate", block, request.size, request.align, status);
     if (status != ALLOY_OK) {
-      if (block.ptr != sentinel.ptr || block.size != sentinel.size) Fail(s_, "a failed allocate wrote its output", &entry);
+      if (block.ptr != sentinel.ptr || block.size != sentinel.size)
+        Fail(s_, "a failed allocate wrote its output", &entry);
       if (request.invalid && status != ALLOY_E_INVALID_ARGUMENT)
         Fail(s_, "an invalid request did not fail with ALLOY_E_INVALID_ARGUMENT", &entry);
       if (!request.invalid && !IsExpectedRefusal(status))
@@ -212,47 +202,31 @@ class Interpreter {
     while (!markers_.empty() && markers_.back().seq > seq) markers_.pop_back();
   }
 
-  void Reallocate(Reader &in) {
+  // Reallocate (may move) or resize (in place only) a live block.
+  void Reshape(Reader &in, bool in_place) {
     const ptrdiff_t index = Pick(in);
     if (index < 0) return;
     Live &entry = live_[static_cast<size_t>(index)];
     const size_t new_size = DrawSize(in, s_.typical_size, s_.huge_requests);
     const alloy_block before = entry.block;
-    alloy_block moved = {nullptr, 0};
-    const alloy_status status = alloy_resource_reallocate(resource_, entry.block, new_size, entry.align, &moved);
-    Trace("realloc", entry.block, new_size, entry.align, status);
-    Trace("  to", moved, new_size, entry.align, status);
+    alloy_block out = {nullptr, 0};
+    const alloy_status status = in_place
+                                    ? alloy_resource_resize(resource_, entry.block, new_size, entry.align, &out)
+                                    : alloy_resource_reallocate(resource_, entry.block, new_size, entry.align, &out);
+    Trace(in_place ? "resize" : "realloc", entry.block, new_size, entry.align, status);
+    Trace("  to", out, new_size, entry.align, status);
     if (status != ALLOY_OK) {
-      if (!IsExpectedRefusal(status)) Fail(s_, "reallocate failed with a status the contract does not allow", &entry);
-      if (!PatternIntact(entry, true)) Fail(s_, "a failed reallocate changed the block", &entry);
+      if (!IsExpectedRefusal(status))
+        Fail(s_, "reallocate or resize failed with a status the contract does not allow", &entry);
+      if (!PatternIntact(entry, true)) Fail(s_, "a failed reallocate or resize changed the block", &entry);
       if (can_tell_ && entry.block.size > 0 && !alloy_resource_owns(resource_, entry.block))
-        Fail(s_, "a failed reallocate gave the block away", &entry);
+        Fail(s_, "a failed reallocate or resize gave the block away", &entry);
       return;
     }
+    if (in_place && out.ptr != before.ptr) Fail(s_, "resize moved the block", &entry);
     ForgetMarkersAfter(entry.seq);
-    Placed(entry, moved, new_size, before);
-    entry.resized = false;
-  }
-
-  void Resize(Reader &in) {
-    const ptrdiff_t index = Pick(in);
-    if (index < 0) return;
-    Live &entry = live_[static_cast<size_t>(index)];
-    const size_t new_size = DrawSize(in, s_.typical_size, s_.huge_requests);
-    const alloy_block before = entry.block;
-    alloy_block resized = {nullptr, 0};
-    const alloy_status status = alloy_resource_resize(resource_, entry.block, new_size, entry.align, &resized);
-    Trace("resize", entry.block, new_size, entry.align, status);
-    Trace("  to", resized, new_size, entry.align, status);
-    if (status != ALLOY_OK) {
-      if (!IsExpectedRefusal(status)) Fail(s_, "resize failed with a status the contract does not allow", &entry);
-      if (!PatternIntact(entry, true)) Fail(s_, "a failed resize changed the block", &entry);
-      return;
-    }
-    if (resized.ptr != before.ptr) Fail(s_, "resize moved the block", &entry);
-    ForgetMarkersAfter(entry.seq);
-    Placed(entry, resized, new_size, before);
-    entry.resized = true;
+    Placed(entry, out, new_size, before);
+    entry.resized = in_place;
   }
 
   // A successful reallocate or resize: the kept prefix must have survived.

@@ -58,4 +58,12 @@ void RunShadow(const Subject &subject, const uint8_t *data, size_t size);
 
 }  // namespace alloy_fuzz
 
+// The libFuzzer entry point of a target that runs the subject `make_subject()` returns.
+#define ALLOY_SHADOW_FUZZ_TARGET(make_subject)                              \
+  extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) { \
+    static const alloy_fuzz::Subject subject = (make_subject)();             \
+    alloy_fuzz::RunShadow(subject, data, size);                              \
+    return 0;                                                                \
+  }
+
 #endif  // ALLOY_TESTS_FUZZ_SHADOW_MODEL_H

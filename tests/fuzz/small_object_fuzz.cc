@@ -25,7 +25,7 @@ bool IsInitial(void *state, const char **why) {
   return stats.live_bytes == 0;
 }
 
-const alloy_fuzz::Subject kSubject = [] {
+alloy_fuzz::Subject MakeSubject() {
   alloy_fuzz::Subject s;
   s.name = "small_object";
   s.typical_size = 512;
@@ -39,11 +39,8 @@ const alloy_fuzz::Subject kSubject = [] {
   s.thread_done = [](void *state) { alloy_small_object_thread_detach(Heap(state)); };
   s.is_initial = IsInitial;
   return s;
-}();
+}
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  alloy_fuzz::RunShadow(kSubject, data, size);
-  return 0;
-}
+ALLOY_SHADOW_FUZZ_TARGET(MakeSubject)

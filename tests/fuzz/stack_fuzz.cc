@@ -20,7 +20,7 @@ bool IsInitial(void *state, const char **why) {
   return stats.used == 0;
 }
 
-const alloy_fuzz::Subject kSubject = [] {
+alloy_fuzz::Subject MakeSubject() {
   alloy_fuzz::Subject s;
   s.name = "stack";
   s.typical_size = 4096;
@@ -32,11 +32,8 @@ const alloy_fuzz::Subject kSubject = [] {
   s.reset = [](void *state) { alloy_stack_reset(static_cast<alloy_stack *>(state)); };
   s.is_initial = IsInitial;
   return s;
-}();
+}
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  alloy_fuzz::RunShadow(kSubject, data, size);
-  return 0;
-}
+ALLOY_SHADOW_FUZZ_TARGET(MakeSubject)

@@ -33,7 +33,7 @@ bool IsInitial(void *state, const char **why) {
   return stats.live_bytes == 0 && stats.used_blocks == 0 && stats.allocations == stats.deallocations;
 }
 
-const alloy_fuzz::Subject kSubject = [] {
+alloy_fuzz::Subject MakeSubject() {
   alloy_fuzz::Subject s;
   s.name = "tlsf";
   s.typical_size = 8192;
@@ -45,11 +45,8 @@ const alloy_fuzz::Subject kSubject = [] {
   s.observe = Observe;
   s.is_initial = IsInitial;
   return s;
-}();
+}
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  alloy_fuzz::RunShadow(kSubject, data, size);
-  return 0;
-}
+ALLOY_SHADOW_FUZZ_TARGET(MakeSubject)

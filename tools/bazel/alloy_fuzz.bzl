@@ -1,13 +1,16 @@
 """Fuzz targets that are libFuzzer binaries under --config=fuzz and replay tests elsewhere."""
 
-def alloy_fuzz_test(name, srcs, deps = [], corpus = None, **kwargs):
+def alloy_fuzz_test(name, srcs, deps = [], corpus = None, generated_inputs = None, **kwargs):
     """A fuzz target; `corpus` names a directory of seed inputs (checked in).
 
     Outside the fuzz config the replay main runs every file of the corpus,
-    then a deterministic stream of generated inputs.
+    then a deterministic stream of generated inputs (`generated_inputs` of
+    them when set, else the replay main's default).
     """
     corpus_data = native.glob([corpus + "/**"]) if corpus else []
     corpus_args = ["%s/%s" % (native.package_name(), corpus)] if corpus else []
+    if generated_inputs != None:
+        corpus_args.append("--generated=%d" % generated_inputs)
     native.cc_test(
         name = name,
         srcs = srcs,
