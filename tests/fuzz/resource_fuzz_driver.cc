@@ -24,7 +24,6 @@ struct Live {
   std::abort();
 }
 
-
 void Verify(const Live &live) {
   const auto *bytes = static_cast<const uint8_t *>(live.block.ptr);
   for (size_t i = 0; i < live.size; ++i)
