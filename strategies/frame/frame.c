@@ -105,11 +105,25 @@ static ALLOY_COLD alloy_status frame_report_dead_block(const alloy_frame *frame,
   return alloy_fault_report(&fault);
 }
 
+/* A zero-size block sits at the top it was given; freeing the block below
+ * it rolls the top back under it while it is still live. It covers no
+ * byte, so its own free has nothing to release and it can only stay empty. */
+static bool frame_is_zero_size_above_top(const alloy_frame *frame, alloy_block block) {
+  const alloy_vm_arena *arena = &frame->head.arena;
+  return block.size == 0 && (char *)block.ptr > arena->top && (char *)block.ptr <= arena->limit;
+}
+
+/* Its free has nothing to release. */
+static alloy_status frame_free_outside_top(alloy_frame *frame, alloy_block block, size_t align) {
+  if (frame_is_zero_size_above_top(frame, block)) return ALLOY_OK;
+  return frame_report_dead_block(frame, block, align);
+}
+
 static alloy_status frame_deallocate(alloy_resource *self, alloy_block block, size_t align) {
   alloy_frame *frame = frame_of(self);
   if (block.ptr == NULL) return ALLOY_OK;
   if (ALLOY_UNLIKELY(!alloy_vm_arena_holds(&frame->head.arena, block.ptr, block.size)))
-    return frame_report_dead_block(frame, block, align);
+    return frame_free_outside_top(frame, block, align);
   char *ptr = block.ptr;
   if (ptr + block.size == frame->head.arena.top) {
     alloy_vm_arena_rewind(&frame->head.arena, ptr); /* the most recent block: reclaim it */
@@ -124,8 +138,12 @@ static alloy_status frame_resize(alloy_resource *self, alloy_block block, size_t
   alloy_frame *frame = frame_of(self);
   alloy_vm_arena *arena = &frame->head.arena;
   if (block.ptr == NULL || !alloy_ptr_is_aligned(block.ptr, align)) return ALLOY_E_UNSUPPORTED;
-  if (ALLOY_UNLIKELY(!alloy_vm_arena_holds(arena, block.ptr, block.size)))
-    return frame_report_dead_block(frame, block, align);
+  if (ALLOY_UNLIKELY(!alloy_vm_arena_holds(arena, block.ptr, block.size))) {
+    if (!frame_is_zero_size_above_top(frame, block)) return frame_report_dead_block(frame, block, align);
+    if (new_size > 0) return ALLOY_E_UNSUPPORTED; /* the bytes after it may be another block's */
+    *out = block;
+    return ALLOY_OK;
+  }
   char *ptr = block.ptr;
   if (ptr + block.size == arena->top) { /* the top block moves its end freely */
     if (new_size > (size_t)(arena->limit - ptr)) return ALLOY_E_CAPACITY;

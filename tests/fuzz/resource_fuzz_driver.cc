@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "alloy/align.h"
+#include "tests/fuzz/input_reader.h"
 
 namespace alloy_fuzz {
 namespace {
@@ -22,19 +23,6 @@ struct Live {
                live ? live->block.ptr : nullptr, live ? live->size : 0, live ? live->align : 0);
   std::abort();
 }
-
-class Reader {
- public:
-  Reader(const uint8_t *data, size_t size) : data_(data), size_(size) {}
-  bool empty() const { return offset_ >= size_; }
-  uint8_t Byte() { return offset_ < size_ ? data_[offset_++] : 0; }
-  uint16_t Word() { return static_cast<uint16_t>(Byte() | (Byte() << 8)); }
-
- private:
-  const uint8_t *data_;
-  size_t size_;
-  size_t offset_ = 0;
-};
 
 void Verify(const Live &live) {
   const auto *bytes = static_cast<const uint8_t *>(live.block.ptr);
