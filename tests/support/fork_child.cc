@@ -1,0 +1,54 @@
+#include "tests/support/fork_child.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "tests/support/support.h"
+
+namespace alloy_test {
+
+std::string ChildOutcome::describe() const {
+  if (!forked) return "fork() failed";
+  if (hung) return "the child hung (killed after the deadline)";
+  if (signal != 0) return "the child died of signal " + std::to_string(signal);
+  return "the child exited with " + std::to_string(exit_code);
+}
+
+int ChildTimeoutMs() {
+  if (UnderValgrind()) return 60000;
+  if (kAsan || kTsan) return 20000;
+  return 5000;
+}
+
+ChildOutcome RunInChild(int (*body)(void *), void *context, int timeout_ms) {
+  ChildOutcome outcome;
+  pid_t pid = fork();
+  if (pid < 0) return outcome;
+  if (pid == 0) _exit(body(context));
+  outcome.forked = true;
+  const struct timespec tick = {0, 1000000};  // 1 ms
+  for (int waited_us = 0;; waited_us += 1000) {
+    int status = 0;
+    pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid) {
+      if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
+      if (WIFSIGNALED(status)) outcome.signal = WTERMSIG(status);
+      return outcome;
+    }
+    if (done < 0 && errno != EINTR) return outcome;
+    if (waited_us / 1000 >= timeout_ms) break;
+    nanosleep(&tick, nullptr);
+  }
+  outcome.hung = true;
+  kill(pid, SIGKILL);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return outcome;
+}
+
+}  // namespace alloy_test
