@@ -64,18 +64,19 @@ alloy_resource *Leak(Stack *stack, alloy_resource *inner) {
 struct StackKind {
   const char *name;
   alloy_resource *(*build)(Stack *);
+  bool inner_is_c_heap;  // the child calls malloc on every allocation
 };
 
 const StackKind kKinds[] = {
-    {"Locked", [](Stack *s) { return Locked(s, FreeList(s)); }},
+    {"Locked", [](Stack *s) { return Locked(s, FreeList(s)); }, false},
     // Over a thread-unsafe inner the decorator's lock covers the whole call.
-    {"DebugSerializingItsInner", [](Stack *s) { return Debug(s, FreeList(s)); }},
-    {"LeakSerializingItsInner", [](Stack *s) { return Leak(s, FreeList(s)); }},
+    {"DebugSerializingItsInner", [](Stack *s) { return Debug(s, FreeList(s)); }, false},
+    {"LeakSerializingItsInner", [](Stack *s) { return Leak(s, FreeList(s)); }, false},
     // Over a thread-safe inner it guards the decorator's own state only.
-    {"DebugOverAThreadSafeInner", [](Stack *s) { return Debug(s, alloy_system_resource()); }},
-    {"LeakOverAThreadSafeInner", [](Stack *s) { return Leak(s, alloy_system_resource()); }},
+    {"DebugOverAThreadSafeInner", [](Stack *s) { return Debug(s, alloy_system_resource()); }, true},
+    {"LeakOverAThreadSafeInner", [](Stack *s) { return Leak(s, alloy_system_resource()); }, true},
     // Nested: locked holds its lock across leak's and debug's.
-    {"LockedOverLeakOverDebug", [](Stack *s) { return Locked(s, Leak(s, Debug(s, FreeList(s)))); }},
+    {"LockedOverLeakOverDebug", [](Stack *s) { return Locked(s, Leak(s, Debug(s, FreeList(s)))); }, false},
 };
 
 int ChildBody(void *context) {
@@ -95,6 +96,11 @@ int ChildBody(void *context) {
 class DecoratorFork : public ::testing::TestWithParam<StackKind> {};
 
 TEST_P(DecoratorFork, ChildAllocatesWhileOtherThreadsHeldTheLock) {
+  if (alloy_test::kAsan && GetParam().inner_is_c_heap)
+    GTEST_SKIP() << "gcc 12's AddressSanitizer runtime does not hold its own allocator's locks across fork(): "
+                    "a child of a multi-threaded program can wait forever in malloc on a size-class lock "
+                    "another thread held (SizeClassAllocator64::GetFromAllocator), and this stack's inner "
+                    "is the C heap. The decorator's own lock is covered by the cases over the free list.";
   Stack stack;
   alloy_resource *resource = GetParam().build(&stack);
   ASSERT_NE(resource, nullptr);

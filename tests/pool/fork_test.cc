@@ -36,15 +36,12 @@ struct Handoff {
 // batches and frees all of them back.
 int ChildBody(void *context) {
   auto *pool = static_cast<alloy_pool *>(context);
-  std::vector<alloy_block> blocks;
-  blocks.reserve(4096);
+  static alloy_block blocks[4096];  // the child does not touch the C heap
   for (size_t i = 0; i < 4096; ++i) {
-    alloy_block block;
-    if (alloy_pool_allocate(pool, kBlockSize, 8, &block) != ALLOY_OK) return 2;
-    alloy_test::Fill(block.ptr, kBlockSize, static_cast<uint32_t>(i));
-    blocks.push_back(block);
+    if (alloy_pool_allocate(pool, kBlockSize, 8, &blocks[i]) != ALLOY_OK) return 2;
+    alloy_test::Fill(blocks[i].ptr, kBlockSize, static_cast<uint32_t>(i));
   }
-  for (size_t i = 0; i < blocks.size(); ++i) {
+  for (size_t i = 0; i < 4096; ++i) {
     if (!alloy_test::Check(blocks[i].ptr, kBlockSize, static_cast<uint32_t>(i))) return 3;
     if (alloy_pool_free(pool, blocks[i], 8) != ALLOY_OK) return 4;
   }
