@@ -16,6 +16,12 @@
  * touches only the decorator's state (a report, a count, owns) takes the
  * lock with query_enter / query_leave in either mode.
  *
+ * fork(): the lock is registered with //concurrency:fork_guard from
+ * alloy_decorator_lock_init to alloy_decorator_lock_destroy, in both modes
+ * (allocation takes it in both), so a child never inherits it held. The
+ * guard takes it before the inner's locks, the order a serialized call
+ * nests them in (the decorator is created after its inner).
+ *
  * Internal to //decorators.
  */
 #ifndef ALLOY_DECORATOR_LOCK_H
@@ -24,15 +30,18 @@
 #include <stdbool.h>
 
 #include "alloy/compiler.h"
+#include "alloy/fork_guard.h"
 #include "alloy/resource.h"
 #include "alloy/spin_lock.h"
 
 typedef struct alloy_decorator_lock {
   alloy_spin_lock lock;
   bool serializes_inner;
+  alloy_fork_guard fork_guard;
 } alloy_decorator_lock;
 
-/* `inner` NULL: the decorator's calls never reach an inner (guard pages). */
+/* `inner` NULL: the decorator's calls never reach an inner (guard pages).
+ * The lock must stay where it is until alloy_decorator_lock_destroy. */
 static inline void alloy_decorator_lock_init(alloy_decorator_lock *lock, const alloy_resource *inner) {
   alloy_spin_lock_init(&lock->lock);
   lock->serializes_inner = false;
@@ -41,6 +50,12 @@ static inline void alloy_decorator_lock_init(alloy_decorator_lock *lock, const a
     alloy_resource_get_info(inner, &info);
     lock->serializes_inner = info.thread_safety == ALLOY_THREAD_UNSAFE;
   }
+  alloy_fork_guard_register_lock(&lock->fork_guard, &lock->lock);
+}
+
+/* From the decorator's destroy, while no thread uses it. */
+static inline void alloy_decorator_lock_destroy(alloy_decorator_lock *lock) {
+  alloy_fork_guard_unregister(&lock->fork_guard);
 }
 
 static ALLOY_ALWAYS_INLINE void alloy_decorator_lock_call_enter(alloy_decorator_lock *lock) {

@@ -546,6 +546,7 @@ void alloy_debug_destroy(alloy_debug *debug) {
   if (debug == NULL) return;
   if (debug->config.check_on_destroy) ALLOY_IGNORE_STATUS(alloy_debug_check_all(debug));
   ALLOY_IGNORE_STATUS(alloy_debug_flush_quarantine(debug));
+  alloy_decorator_lock_destroy(&debug->lock);
   alloy_pointer_table_destroy(&debug->live);
   if (debug->quarantine != NULL) alloy_heap_free(debug->quarantine);
   alloy_heap_free(debug);

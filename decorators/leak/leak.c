@@ -402,6 +402,7 @@ void alloy_leak_destroy(alloy_leak *leak) {
   if (leak == NULL) return;
   if (!leak->quiet_on_destroy && leak->table.count > 0)
     ALLOY_IGNORE_STATUS(alloy_leak_report(leak, leak->report_file != NULL ? leak->report_file : stderr));
+  alloy_decorator_lock_destroy(&leak->lock);
   alloy_pointer_table_destroy(&leak->table);
   if (leak->records != NULL) alloy_heap_free(leak->records);
   alloy_heap_free(leak);

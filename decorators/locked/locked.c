@@ -1,14 +1,17 @@
-/* The locked decorator: every inner call under one lock. */
+/* The locked decorator: every inner call under one lock, which fork_guard
+ * holds across fork() so a child never inherits it held. */
 #include "alloy/locked.h"
 
-#include "alloy/spin_lock.h"
+#include "alloy/fork_guard.h"
 #include "alloy/heap.h"
+#include "alloy/spin_lock.h"
 
 struct alloy_locked {
   alloy_resource resource; /* first: the decorator is a resource */
   alloy_resource *inner;
   alloy_allocate_fn inner_allocate_trusted; /* the inner's slot for validated requests */
   alloy_spin_lock lock;
+  alloy_fork_guard fork_guard; /* holds `lock` across fork(), before the inner's locks */
 };
 
 static alloy_locked *locked_of(alloy_resource *self) { return (alloy_locked *)(void *)self; }
@@ -123,12 +126,15 @@ alloy_status alloy_locked_create(alloy_resource *inner, const alloy_locked_confi
   locked->inner = inner;
   locked->inner_allocate_trusted = alloy_resource_trusted_allocate_slot(inner);
   alloy_spin_lock_init(&locked->lock);
+  alloy_fork_guard_register_lock(&locked->fork_guard, &locked->lock);
   *out = locked;
   return ALLOY_OK;
 }
 
 void alloy_locked_destroy(alloy_locked *locked) {
-  if (locked != NULL) alloy_heap_free(locked);
+  if (locked == NULL) return;
+  alloy_fork_guard_unregister(&locked->fork_guard);
+  alloy_heap_free(locked);
 }
 
 alloy_resource *alloy_locked_resource(alloy_locked *locked) { return &locked->resource; }

@@ -29,7 +29,8 @@
  * Sizes above the partition's max_bucket_size, and alignments above the page
  * size or above the request's bucket size, are ALLOY_E_UNSUPPORTED: compose a
  * partition with tlsf or system in a fallback chain for large blocks. Not
- * thread-safe (wrap in the locked decorator).
+ * thread-safe (wrap in the locked decorator, whose lock is also the one held
+ * across fork(): a partition takes no lock of its own).
  */
 #ifndef ALLOY_PARTITION_H
 #define ALLOY_PARTITION_H

@@ -54,6 +54,12 @@
  * reach it through the plain pool's slow branch (one call more), which
  * keeps the plain pool's fast paths exactly as they were.
  *
+ * fork(): no mode of the pool takes a lock, so there is none to hold across
+ * the fork (a plain pool shared through the locked decorator is covered by
+ * that decorator's lock). A concurrent pool forked by its owner thread keeps
+ * working in the child; frees another thread was sending at that moment may
+ * stay pending in their slab there, never lost in the parent.
+ *
  * The pool object lives in memory from the platform layer (no heap).
  */
 #ifndef ALLOY_POOL_H

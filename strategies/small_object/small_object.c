@@ -272,6 +272,7 @@ alloy_status alloy_small_object_create(const alloy_small_object_config *config, 
     ALLOY_IGNORE_STATUS(alloy_vm_release(arena, arena_size));
     return status;
   }
+  alloy_fork_guard_register_lock(&heap->fork_guard, &heap->lock);
   ALLOY_VG_POOL_CREATE(heap);
   *out = heap;
   return ALLOY_OK;
@@ -279,6 +280,7 @@ alloy_status alloy_small_object_create(const alloy_small_object_config *config, 
 
 void alloy_small_object_destroy(alloy_small_object *heap) {
   if (heap == NULL) return;
+  alloy_fork_guard_unregister(&heap->fork_guard);
   alloy_thread_exit_key_delete(&heap->key);
   if (alloy_small_object_cache_last.heap_id == heap->id) {
     alloy_small_object_cache_last.heap_id = 0;

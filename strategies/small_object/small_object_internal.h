@@ -43,6 +43,21 @@
  *     keeps over all its lives. The fast paths move one of them each, and
  *     the heap's statistics are summed from them on query, so an allocation
  *     or a free stores no statistics counter of its own.
+ *
+ * fork(): the heap lock is the one lock allocation and free can take; it is
+ * registered with //concurrency:fork_guard from create to destroy, so no
+ * thread holds it at the fork and the child finds it free. In the child,
+ * the caches of the parent's other threads stay as they were: those threads
+ * may have stopped halfway through a fast path on their own cache (a list
+ * splice, a batch half built), which no lock covers, so the child neither
+ * adopts nor collects them, and their pages are stranded like any memory a
+ * vanished thread held. Everything the child's thread needs is consistent:
+ * its own cache (it was in fork(), not in the heap), the abandoned caches
+ * and the recycler (only touched under the lock), fresh pages and cache
+ * slots. So it allocates every size (from its cache, an adopted abandoned
+ * cache, or a new one while max_threads allows), frees its own blocks
+ * locally, and frees blocks of the vanished threads' pages through their
+ * remote channels (lock-free; they are never reclaimed in the child).
  */
 #ifndef ALLOY_SMALL_OBJECT_INTERNAL_H
 #define ALLOY_SMALL_OBJECT_INTERNAL_H
@@ -54,6 +69,7 @@
 #include <stdint.h>
 
 #include "alloy/compiler.h"
+#include "alloy/fork_guard.h"
 #include "alloy/remote_free.h"
 #include "alloy/size_class.h"
 #include "alloy/small_object.h"
@@ -185,6 +201,7 @@ struct alloy_small_object {
   size_t meta_size;
   size_t descriptors_reserved; /* bytes below pages_begin kept for descriptors, whole OS pages */
   alloy_thread_exit_key key;
+  alloy_fork_guard fork_guard; /* holds `lock` across fork() (see the note above) */
   /* Everything below is guarded by lock. */
   alloy_spin_lock lock;
   size_t meta_committed;

@@ -1,0 +1,108 @@
+// fork() while other threads allocate and free through partitions. A
+// partition is not thread-safe and takes no lock of its own; shared through
+// the locked decorator, that lock is held across the fork, so the child's
+// only thread allocates and frees every bucket size without waiting on it.
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "alloy/locked.h"
+#include "alloy/partition.h"
+#include "tests/support/fork_child.h"
+#include "tests/support/support.h"
+
+namespace {
+
+constexpr size_t kMaxBucket = 8192;
+
+struct Shared {
+  alloy_resource *resources[2];
+};
+
+int ChildBody(void *context) {
+  auto *shared = static_cast<Shared *>(context);
+  for (alloy_resource *resource : shared->resources) {
+    for (size_t size = 1; size <= kMaxBucket; size = size < 64 ? size + 7 : size * 2 - 3) {
+      alloy_block blocks[4];
+      for (alloy_block &block : blocks) {
+        if (alloy_resource_allocate(resource, size, 8, &block) != ALLOY_OK) return 2;
+        alloy_test::Fill(block.ptr, size, static_cast<uint32_t>(size));
+      }
+      for (alloy_block &block : blocks) {
+        if (!alloy_test::Check(block.ptr, size, static_cast<uint32_t>(size))) return 3;
+        if (alloy_resource_deallocate(resource, block, 8) != ALLOY_OK) return 4;
+      }
+    }
+  }
+  return 0;
+}
+
+TEST(PartitionFork, LockedPartitionsChildAllocatesWhileOtherThreadsHeldTheLock) {
+  alloy_partition_root_config root_config = alloy_partition_root_config_default();
+  alloy_partition_config config = alloy_partition_config_default();
+  alloy_partition_root *root = nullptr;
+  ASSERT_EQ(alloy_partition_root_create(&root_config, &root), ALLOY_OK);
+  alloy_partition *partitions[2] = {nullptr, nullptr};
+  alloy_locked *locked[2] = {nullptr, nullptr};
+  Shared shared;
+  const char *names[2] = {"fork_a", "fork_b"};
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(alloy_partition_create(root, names[i], &config, &partitions[i]), ALLOY_OK);
+    ASSERT_EQ(alloy_locked_create(alloy_partition_resource(partitions[i]), nullptr, &locked[i]), ALLOY_OK);
+    shared.resources[i] = alloy_locked_resource(locked[i]);
+  }
+  std::atomic<bool> stop{false};
+  std::mutex handoff_mutex;
+  std::vector<std::pair<int, alloy_block>> handoff;  // freed by another thread
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t)
+    threads.emplace_back([&, t] {
+      size_t size = 1 + static_cast<size_t>(t) * 51;
+      while (!stop.load(std::memory_order_relaxed)) {
+        alloy_block block;
+        int which = static_cast<int>(size & 1);
+        size = size * 7 % kMaxBucket + 1;
+        if (alloy_resource_allocate(shared.resources[which], size, 8, &block) != ALLOY_OK) continue;
+        std::lock_guard<std::mutex> lock(handoff_mutex);
+        if (handoff.size() < 256) {
+          handoff.emplace_back(which, block);
+        } else {
+          EXPECT_EQ(alloy_resource_deallocate(shared.resources[which], block, 8), ALLOY_OK);
+        }
+      }
+    });
+  threads.emplace_back([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      std::thread short_lived([&] {
+        std::vector<std::pair<int, alloy_block>> taken;
+        {
+          std::lock_guard<std::mutex> lock(handoff_mutex);
+          taken.swap(handoff);
+        }
+        for (auto &entry : taken)
+          EXPECT_EQ(alloy_resource_deallocate(shared.resources[entry.first], entry.second, 8), ALLOY_OK);
+      });
+      short_lived.join();
+    }
+  });
+
+  const size_t forks = alloy_test::Scaled(40, 5);
+  for (size_t i = 0; i < forks; ++i) {
+    alloy_test::ChildOutcome outcome = alloy_test::RunInChild(ChildBody, &shared, alloy_test::ChildTimeoutMs());
+    ASSERT_TRUE(outcome.ok()) << "fork " << i << " of " << forks << ": " << outcome.describe();
+  }
+  stop = true;
+  for (std::thread &thread : threads) thread.join();
+  for (auto &entry : handoff)
+    EXPECT_EQ(alloy_resource_deallocate(shared.resources[entry.first], entry.second, 8), ALLOY_OK);
+  for (int i = 0; i < 2; ++i) {
+    alloy_locked_destroy(locked[i]);
+    alloy_partition_destroy(partitions[i]);
+  }
+  alloy_partition_root_destroy(root);
+}
+
+}  // namespace
