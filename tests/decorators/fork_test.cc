@@ -16,7 +16,7 @@
 #include "alloy/leak.h"
 #include "alloy/locked.h"
 #include "alloy/system.h"
-#include "tests/decorators/test_free_list.h"
+#include "bench/support/test_free_list.h"
 #include "tests/support/fork_child.h"
 #include "tests/support/support.h"
 
