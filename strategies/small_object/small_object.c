@@ -104,7 +104,8 @@ static ALLOY_COLD alloy_status report_foreign(const alloy_small_object *heap, al
 }
 
 #if ALLOY_DEBUG
-/* Everything a debug build can check about a block without trusting it. */
+/* Everything a debug build can check about a block without trusting it, on
+ * top of the every-build checks below. */
 static alloy_status check_free(const alloy_small_object *heap, alloy_block block, size_t align) {
   const so_page *page = alloy_so_page_at(heap, (size_t)((char *)block.ptr - heap->pages_begin));
   size_t offset = (size_t)((const char *)block.ptr - page->base);
@@ -117,23 +118,43 @@ static alloy_status check_free(const alloy_small_object *heap, alloy_block block
     return report_foreign(heap, block, align, ALLOY_E_SIZE_MISMATCH, page->block_size, NULL);
   if (!alloy_is_valid_alignment(align) || !alloy_ptr_is_aligned(block.ptr, align))
     return report_foreign(heap, block, align, ALLOY_E_ALIGN_MISMATCH, 0, NULL);
+  /* The whole free and deferred lists, not only the head: the 8-byte class
+   * has no key, and a key overwritten after the free hides nothing here. */
   if (page->owner == alloy_small_object_cache_last.cache && alloy_small_object_cache_last.heap_id == heap->id &&
-      page->free == block.ptr)
+      alloy_small_object_check_is_free(page, block.ptr))
     return report_foreign(heap, block, align, ALLOY_E_DOUBLE_FREE, page->block_size, NULL);
   return ALLOY_OK;
 }
 #endif
+
+/* The every-build checks every free makes, before it touches the block: the
+ * pointer is a whole number of blocks into its page and before the page's
+ * last whole block, and the size fits the block (see so_class_check). */
+static ALLOY_ALWAYS_INLINE bool is_bad_free(const so_class_check *check, size_t in_page, size_t size) {
+  uint32_t n = (uint32_t)in_page;
+  return ((uint32_t)(n * check->magic) >= check->magic) | (n >= check->end) | (size > check->block_size);
+}
+
+/* Whether a block about to be freed holds the key a free leaves (the tools
+ * see its word as the program left it: defined). */
+static ALLOY_ALWAYS_INLINE bool holds_key(const alloy_small_object *heap, uint64_t *slot) {
+  ALLOY_MEM_DEFINED(slot, sizeof *slot);
+  return *slot == heap->free_key;
+}
 
 /* The owner's free: push onto the page's free list and count it in the
  * page's `frees`, which keeps both its `used` and the heap's statistics. One
  * compare against slow_at catches every page-state change a local free can
  * cause. */
 static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_small_object *heap, so_cache *cache, so_page *page,
-                                                  void *ptr) {
+                                                  alloy_block block, size_t align, size_t block_size) {
+  void *ptr = block.ptr;
+  uint64_t *slot = alloy_so_key_slot(ptr, block_size);
+  if (ALLOY_UNLIKELY(holds_key(heap, slot))) ALLOY_TRY(alloy_small_object_check_local_key(page, block, align));
+  *slot = heap->free_key;
   void *old = page->free;
+  ALLOY_TRACK_FREE(heap, ptr, block_size);
   *(void **)ptr = old;
-  ALLOY_TRACK_FREE(heap, ptr, page->block_size);
-  (void)heap;
   page->free = ptr;
   uint64_t frees = alloy_so_count(&page->frees);
   if (ALLOY_UNLIKELY((uint32_t)frees == page->slow_at)) return alloy_small_object_cache_local_free_slow(cache, page);
@@ -144,14 +165,18 @@ static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_small_object *heap, so_
  * block's page (the page has blocks in that batch, so it is live and its
  * owner stable); everything else is the slow path. */
 static ALLOY_ALWAYS_INLINE alloy_status free_remote(alloy_small_object *heap, so_cache *cache, so_page *page,
-                                                   void *ptr) {
+                                                   alloy_block block, size_t align, size_t block_size) {
+  void *ptr = block.ptr;
   size_t cls = page->size_class;
   so_outgoing *out = &cache->out[cls];
   if (ALLOY_UNLIKELY(out->page != page || out->count + 1 >= ALLOY_SMALL_OBJECT_REMOTE_BATCH))
-    return alloy_small_object_cache_remote_free_slow(heap, cache, page, ptr);
-  ALLOY_TRACK_FREE(heap, ptr, page->block_size);
+    return alloy_small_object_cache_remote_free_slow(heap, cache, page, block, align);
+  /* The page has blocks in the open batch: it is live, its memory there. */
+  uint64_t *slot = alloy_so_key_slot(ptr, block_size);
+  if (ALLOY_UNLIKELY(holds_key(heap, slot))) return alloy_small_object_check_remote_key(page, block, align);
+  *slot = heap->free_key;
+  ALLOY_TRACK_FREE(heap, ptr, block_size);
   ALLOY_MEM_UNDEFINED(ptr, sizeof(void *)); /* the link travels with the block */
-  (void)heap;
   *(void **)ptr = out->first;
   out->first = ptr;
   out->count++;
@@ -159,10 +184,11 @@ static ALLOY_ALWAYS_INLINE alloy_status free_remote(alloy_small_object *heap, so
   return ALLOY_OK;
 }
 
-static ALLOY_NOINLINE alloy_status deallocate_unbound(alloy_small_object *heap, so_page *page, void *ptr) {
+static ALLOY_NOINLINE alloy_status deallocate_unbound(alloy_small_object *heap, so_page *page, alloy_block block,
+                                                      size_t align, size_t block_size) {
   so_cache *cache = alloy_small_object_cache_bind(heap);
-  if (page->owner == cache) return free_local(heap, cache, page, ptr);
-  return alloy_small_object_cache_remote_free_slow(heap, cache, page, ptr);
+  if (page->owner == cache) return free_local(heap, cache, page, block, align, block_size);
+  return alloy_small_object_cache_remote_free_slow(heap, cache, page, block, align);
 }
 
 static ALLOY_ALWAYS_INLINE alloy_status deallocate(alloy_small_object *heap, alloy_block block, size_t align) {
@@ -174,14 +200,19 @@ static ALLOY_ALWAYS_INLINE alloy_status deallocate(alloy_small_object *heap, all
     return report_foreign(heap, block, align, ALLOY_E_NOT_OWNED, 0, "outside the heap's pages");
 #if ALLOY_DEBUG
   ALLOY_TRY(check_free(heap, block, align));
-#else
-  (void)align;
 #endif
-  so_page *page = alloy_so_descriptor(pages_begin, offset >> heap->page_shift);
-  if (ALLOY_UNLIKELY(alloy_small_object_cache_last.heap_id != heap->id)) return deallocate_unbound(heap, page, ptr);
+  unsigned page_shift = heap->page_shift;
+  size_t index = offset >> page_shift;
+  so_page *page = alloy_so_descriptor(pages_begin, index);
+  const so_class_check *check = &heap->class_checks[page->size_class];
+  if (ALLOY_UNLIKELY(is_bad_free(check, offset - (index << page_shift), block.size)))
+    return alloy_small_object_check_bad_free(heap, page, block, align);
+  size_t block_size = check->block_size;
+  if (ALLOY_UNLIKELY(alloy_small_object_cache_last.heap_id != heap->id))
+    return deallocate_unbound(heap, page, block, align, block_size);
   so_cache *cache = alloy_small_object_cache_last.cache;
-  if (ALLOY_LIKELY(page->owner == cache)) return free_local(heap, cache, page, ptr);
-  return free_remote(heap, cache, page, ptr);
+  if (ALLOY_LIKELY(page->owner == cache)) return free_local(heap, cache, page, block, align, block_size);
+  return free_remote(heap, cache, page, block, align, block_size);
 }
 
 alloy_status alloy_small_object_deallocate(alloy_small_object *heap, alloy_block block, size_t align) {
@@ -218,6 +249,37 @@ static void build_class_table(alloy_small_object *heap) {
   }
 }
 
+/* class_checks[c]: see so_class_check. Classes beyond class_count keep the
+ * first class's entry: a never-initialised descriptor says class 0. */
+static void build_class_checks(alloy_small_object *heap) {
+  for (size_t cls = 0; cls < SO_MAX_CLASSES; ++cls) {
+    uint32_t size = (uint32_t)heap->class_sizes[cls < heap->class_count ? cls : 0];
+    so_class_check *check = &heap->class_checks[cls];
+    check->block_size = size;
+    check->magic = UINT32_MAX / size + 1;
+    check->end = (uint32_t)(heap->page_size / size * size);
+  }
+}
+
+/* The freed-block key: the cycle counter and the heap's address through a
+ * 64-bit mixer (splitmix64's finaliser); the top bit set keeps it apart from
+ * every user-space pointer and from 0. */
+static uint64_t make_free_key(const alloy_small_object *heap) {
+  uint64_t x = (uint64_t)(uintptr_t)heap ^ ((uint64_t)heap->id << 32);
+#if defined(__x86_64__) || defined(__i386__)
+  x ^= __builtin_ia32_rdtsc();
+#elif defined(__aarch64__)
+  uint64_t ticks;
+  __asm__ volatile("mrs %0, cntvct_el0" : "=r"(ticks));
+  x ^= ticks;
+#endif
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  x ^= x >> 31;
+  return x | ((uint64_t)1 << 63);
+}
+
 alloy_status alloy_small_object_create(const alloy_small_object_config *config, alloy_small_object **out) {
   if (out == NULL) return ALLOY_E_INVALID_ARGUMENT;
   alloy_small_object_config c;
@@ -252,6 +314,8 @@ alloy_status alloy_small_object_create(const alloy_small_object_config *config, 
   heap->class_count = alloy_size_class_count(c.max_size);
   for (size_t cls = 0; cls < heap->class_count; ++cls) heap->class_sizes[cls] = alloy_size_class_size(cls);
   build_class_table(heap);
+  build_class_checks(heap);
+  heap->free_key = make_free_key(heap);
   heap->arena = arena;
   heap->arena_size = arena_size;
   heap->meta_size = meta_size;

@@ -155,13 +155,19 @@ static void flush_outgoing(so_cache *cache) {
  * fast path in small_object.c does): a block of an empty page, a thread
  * without a cache, a batch for another page, a full batch. */
 alloy_status alloy_small_object_cache_remote_free_slow(alloy_small_object *heap, so_cache *cache, so_page *page,
-                                                       void *block) {
+                                                       alloy_block freed, size_t align) {
+  void *block = freed.ptr;
   if (ALLOY_UNLIKELY(page->owner == NULL)) {
     /* Its page is empty and unowned: every block of it was freed already. */
     alloy_fault fault = {ALLOY_E_DOUBLE_FREE, "small_object", block, 0, 0, 0, 0, "the block's page is empty"};
     return alloy_fault_report(&fault);
   }
   size_t cls = page->size_class;
+  /* The page is owned, so its memory is there: a block freed already holds the key. */
+  uint64_t *slot = alloy_so_key_slot(block, heap->class_checks[cls].block_size);
+  ALLOY_MEM_DEFINED(slot, sizeof *slot);
+  if (ALLOY_UNLIKELY(*slot == heap->free_key)) return alloy_small_object_check_remote_key(page, freed, align);
+  *slot = heap->free_key;
   ALLOY_TRACK_FREE(heap, block, page->block_size);
   ALLOY_MEM_UNDEFINED(block, sizeof(void *)); /* the link travels with the block */
   if (ALLOY_UNLIKELY(cache == &heap->orphan)) {

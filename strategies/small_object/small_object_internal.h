@@ -1,17 +1,21 @@
-/* Internals of the small-object heap, shared by its three sources. Calls go
+/* Internals of the small-object heap, shared by its four sources. Calls go
  * down this list only; no file calls a function defined in a file above it:
  *
  *   small_object.c        the public API, the allocate and free fast paths,
  *                         the resource ops, statistics, trim.
- *                         Calls small_object_cache.c and small_object_page.c.
+ *                         Calls small_object_cache.c, small_object_page.c
+ *                         and small_object_check.c.
  *   small_object_cache.c  thread caches: the thread's binding
  *                         (alloy_small_object_cache_last), the allocation
  *                         slow path, remote frees in and out, thread exit,
  *                         adoption, collecting abandoned caches.
- *                         Calls small_object_page.c.
+ *                         Calls small_object_page.c and small_object_check.c.
  *   small_object_page.c   the reservation, page supply, the central
  *                         recycler, page initialisation and carving.
  *                         Calls no other file of the package.
+ *   small_object_check.c  the slow halves of the misuse checks: reports,
+ *                         confirming scans. Calls no other file of the
+ *                         package.
  *
  * What a file offers the files above it is declared below, marked
  * ALLOY_HIDDEN and named alloy_<file>_<what> after the file defining it; the
@@ -43,6 +47,16 @@
  *     keeps over all its lives. The fast paths move one of them each, and
  *     the heap's statistics are summed from them on query, so an allocation
  *     or a free stores no statistics counter of its own.
+ *
+ * Misuse checks of every build (small_object.c, reports in
+ * small_object_check.c): a block freed by its owner gets the heap's random
+ * `free_key` in its second word (so_key_slot; the 8-byte class has none), which
+ * hand-out clears again, so a free that finds the key there is a double free
+ * unless a scan of the page's lists says otherwise; a remote free writes the
+ * key too. The in-page offset of a freed pointer must be a whole number of
+ * blocks below the last whole block (so_class_check: a multiply and two
+ * compares, no divide), and the size given must fit the block. Hand-out
+ * checks that the link it follows stays inside the block's page.
  */
 #ifndef ALLOY_SMALL_OBJECT_INTERNAL_H
 #define ALLOY_SMALL_OBJECT_INTERNAL_H
@@ -79,6 +93,17 @@ ALLOY_STATIC_ASSERT(SO_MAX_CLASSES <= 64u, "outgoing batches are tracked in a 64
 ALLOY_STATIC_ASSERT(SO_MAX_PAGE_SIZE / 8u <= ALLOY_REMOTE_FREE_MAX_PENDING, "a page's blocks must fit the channel");
 
 typedef struct so_cache so_cache;
+
+/* What a free checks of a pointer's offset n into its page, per class:
+ * n is a multiple of the block size d iff (uint32_t)(n * magic) < magic,
+ * with magic = 2^32 / d rounded up (exact for n < 2^18 >= every page size
+ * and d <= 1 KiB: Lemire, Kaser and Kurz, "Faster remainder by direct
+ * computation", 2019); n < end keeps out the tail no whole block fills. */
+typedef struct so_class_check {
+  uint32_t magic;
+  uint32_t end;
+  uint32_t block_size;
+} so_class_check;
 
 /* A counter one thread writes and get_stats reads from any thread
  * (alloy_so_counter_read). Every access goes through the __atomic builtins
@@ -174,7 +199,9 @@ struct alloy_small_object {
   unsigned page_shift;     /* log2(page_size) */
   char *pages_begin;
   _Atomic(size_t) pages_bytes; /* committed prefix of the page area: owns() and free check against it */
+  uint64_t free_key;       /* random, never 0, top bit set (no user-space pointer): marks freed blocks */
   uint8_t class_for[SO_TABLE_ALIGNS][1u << SO_ROW_SHIFT]; /* [align][(size + 7) / 8] for align <= 16 */
+  so_class_check class_checks[SO_MAX_CLASSES];
   /* Configuration. */
   size_t page_size;
   size_t class_count;
@@ -222,7 +249,7 @@ ALLOY_HIDDEN ALLOY_NOINLINE alloy_status alloy_small_object_cache_allocate_slow(
 ALLOY_HIDDEN ALLOY_NOINLINE alloy_status alloy_small_object_cache_local_free_slow(so_cache *cache, so_page *page);
 ALLOY_HIDDEN ALLOY_NOINLINE alloy_status alloy_small_object_cache_remote_free_slow(alloy_small_object *heap,
                                                                                    so_cache *cache, so_page *page,
-                                                                                   void *block);
+                                                                                   alloy_block block, size_t align);
 ALLOY_HIDDEN void alloy_small_object_cache_collect(so_cache *cache);
 ALLOY_HIDDEN void alloy_small_object_cache_collect_abandoned(alloy_small_object *heap); /* lock held */
 ALLOY_HIDDEN void alloy_small_object_cache_release(so_cache *cache);
@@ -240,6 +267,18 @@ ALLOY_HIDDEN void alloy_small_object_page_release(alloy_small_object *heap, so_p
 ALLOY_HIDDEN void alloy_small_object_page_init(alloy_small_object *heap, so_page *page, so_cache *owner, size_t cls);
 ALLOY_HIDDEN void alloy_small_object_page_carve(so_page *page);
 ALLOY_HIDDEN alloy_status alloy_small_object_page_commit_meta(alloy_small_object *heap, size_t bytes);
+
+/* small_object_check.c: the slow halves of the misuse checks (reports and
+ * confirming scans). Calls no other file of the package. */
+ALLOY_HIDDEN ALLOY_COLD alloy_status alloy_small_object_check_bad_free(const alloy_small_object *heap,
+                                                                       const so_page *page, alloy_block block,
+                                                                       size_t align);
+ALLOY_HIDDEN ALLOY_COLD bool alloy_small_object_check_is_free(const so_page *page, const void *block);
+ALLOY_HIDDEN ALLOY_COLD alloy_status alloy_small_object_check_local_key(const so_page *page, alloy_block block,
+                                                                        size_t align);
+ALLOY_HIDDEN ALLOY_COLD alloy_status alloy_small_object_check_remote_key(const so_page *page, alloy_block block,
+                                                                         size_t align);
+ALLOY_HIDDEN ALLOY_COLD void alloy_small_object_check_bad_link(so_page *page, void *block, void *next);
 
 /* Blocks of the page handed out and not reclaimed by the owner (owner only). */
 static ALLOY_ALWAYS_INLINE uint32_t alloy_so_page_used(const so_page *page) {
@@ -313,15 +352,34 @@ static ALLOY_ALWAYS_INLINE void *alloy_so_link_read(void *block) {
   return next;
 }
 
-/* Hands out `block` of `page`: the tools see it allocated. */
+/* Where a freed block of `block_size` bytes keeps the heap's key: its second
+ * word; an 8-byte block's only word, which its link overwrites (no key). */
+static ALLOY_ALWAYS_INLINE uint64_t *alloy_so_key_slot(void *block, size_t block_size) {
+  return (uint64_t *)(void *)((char *)block + (block_size > 8 ? 8 : 0));
+}
+
+/* Whether a free list's link leaves the page of the block holding it. */
+static ALLOY_ALWAYS_INLINE bool alloy_so_link_escapes(const void *block, const void *next, unsigned page_shift) {
+  return next != NULL && (((uintptr_t)next ^ (uintptr_t)block) >> page_shift) != 0;
+}
+
+/* Hands out `block` of `page`: the tools see it allocated. A link a write
+ * into the freed block sent outside the page is reported and the rest of
+ * the list dropped; the block itself was free and goes out. */
 static ALLOY_ALWAYS_INLINE void alloy_so_hand_out(alloy_small_object *heap, so_page *page, void *block,
                                                   alloy_block *out) {
-  page->free = alloy_so_link_read(block);
+  void *next = alloy_so_link_read(block);
+  size_t block_size = page->block_size;
+  page->free = next;
+  if (ALLOY_UNLIKELY(alloy_so_link_escapes(block, next, heap->page_shift)))
+    alloy_small_object_check_bad_link(page, block, next);
   alloy_so_count(&page->allocations);
-  ALLOY_TRACK_ALLOC(heap, block, page->block_size);
-  (void)heap;
+  ALLOY_TRACK_ALLOC(heap, block, block_size);
+  uint64_t *slot = alloy_so_key_slot(block, block_size);
+  *slot = 0; /* not a freed block any more */
+  ALLOY_VG_UNDEFINED(slot, sizeof *slot);
   out->ptr = block;
-  out->size = page->block_size;
+  out->size = block_size;
 }
 
 #endif /* ALLOY_SMALL_OBJECT_INTERNAL_H */
