@@ -547,6 +547,150 @@ TEST(SmallObject, DebugBuildsCatchWrongSizesAndDoubleFrees) {
   EXPECT_EQ(alloy_small_object_deallocate(heap.get(), block, 8), ALLOY_E_DOUBLE_FREE);
 }
 
+// ---- Every-build misuse checks (regressions) -------------------------------
+
+// After a reported bad free the heap still hands out distinct blocks of its
+// own and takes them back.
+void ExpectHeapStillWorks(Heap &heap, size_t size) {
+  std::set<void *> seen;
+  std::vector<alloy_block> blocks;
+  for (int i = 0; i < 300; ++i) {
+    blocks.push_back(heap.Alloc(size));
+    EXPECT_TRUE(seen.insert(blocks.back().ptr).second) << "handed out twice: " << blocks.back().ptr;
+    EXPECT_TRUE(alloy_resource_owns(alloy_small_object_resource(heap.get()), blocks.back()));
+  }
+  for (alloy_block b : blocks) heap.Free(b);
+}
+
+TEST(SmallObject, Regression_DoubleFreeRightAfterTheFreeIsCaught) {
+  Heap heap;
+  alloy_test::FaultRecorder faults;
+  alloy_block a = heap.Alloc(64);
+  heap.Free(a);
+  EXPECT_EQ(alloy_small_object_deallocate(heap.get(), a, 8), ALLOY_E_DOUBLE_FREE);
+  EXPECT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 1u);
+  ExpectHeapStillWorks(heap, 64);
+}
+
+TEST(SmallObject, Regression_DoubleFreeAfterOtherFreesIsCaught) {
+  for (size_t size : {16, 24, 64, 80, 256}) {
+    Heap heap;
+    alloy_test::FaultRecorder faults;
+    alloy_block a = heap.Alloc(size);
+    alloy_block b = heap.Alloc(size);
+    heap.Free(a);
+    heap.Free(b);
+    EXPECT_EQ(alloy_small_object_deallocate(heap.get(), a, 8), ALLOY_E_DOUBLE_FREE) << size;
+    EXPECT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 1u) << size;
+    EXPECT_NE(faults.last_message().find("small_object"), std::string::npos);
+    alloy_block first = heap.Alloc(size);
+    alloy_block second = heap.Alloc(size);
+    EXPECT_NE(first.ptr, second.ptr) << "the same block handed out twice, size " << size;
+    heap.Free(first);
+    heap.Free(second);
+    ExpectHeapStillWorks(heap, size);
+  }
+}
+
+TEST(SmallObject, Regression_BlockDataLikeAFreeListIsNoDoubleFree) {
+  // A live block whose second word holds what a free list would (a pointer
+  // into the same page, or zero) frees normally.
+  Heap heap;
+  alloy_test::FaultRecorder faults;
+  alloy_block a = heap.Alloc(32);
+  alloy_block b = heap.Alloc(32);
+  static_cast<void **>(a.ptr)[0] = b.ptr;
+  static_cast<void **>(a.ptr)[1] = b.ptr;
+  std::memset(b.ptr, 0, b.size);
+  heap.Free(a);
+  heap.Free(b);
+  EXPECT_TRUE(faults.faults().empty());
+}
+
+TEST(SmallObject, Regression_InteriorPointerFreeIsCaught) {
+  for (size_t size : {64, 48, 80, 192}) {
+    Heap heap;
+    alloy_test::FaultRecorder faults;
+    alloy_block block = heap.Alloc(size);
+    char *p = static_cast<char *>(block.ptr);
+    EXPECT_EQ(alloy_small_object_deallocate(heap.get(), alloy_block_make(p + 16, 8), 8), ALLOY_E_NOT_OWNED) << size;
+    EXPECT_EQ(alloy_small_object_deallocate(heap.get(), alloy_block_make(p + 8, 8), 8), ALLOY_E_NOT_OWNED) << size;
+    EXPECT_EQ(faults.count(ALLOY_E_NOT_OWNED), 2u) << size;
+    heap.Free(block);
+    ExpectHeapStillWorks(heap, size);
+  }
+}
+
+TEST(SmallObject, Regression_FreePastTheLastWholeBlockIsCaught) {
+  // 48-byte blocks leave a tail of 16 bytes at the end of a 64 KiB page; the
+  // tail's start is a multiple of 48 from the page, yet no block.
+  Heap heap;
+  alloy_test::FaultRecorder faults;
+  alloy_block block = heap.Alloc(48);
+  const size_t page = ALLOY_SMALL_OBJECT_DEFAULT_PAGE_SIZE;
+  char *base = reinterpret_cast<char *>(reinterpret_cast<uintptr_t>(block.ptr) & ~(uintptr_t)(page - 1));
+  char *tail = base + page / 48 * 48;
+  EXPECT_EQ(alloy_small_object_deallocate(heap.get(), alloy_block_make(tail, 8), 8), ALLOY_E_NOT_OWNED);
+  EXPECT_EQ(faults.count(ALLOY_E_NOT_OWNED), 1u);
+  heap.Free(block);
+  ExpectHeapStillWorks(heap, 48);
+}
+
+TEST(SmallObject, Regression_WrongSizeFreeIsCaught) {
+  Heap heap;
+  alloy_test::FaultRecorder faults;
+  alloy_block block = heap.Alloc(64);
+  EXPECT_EQ(alloy_small_object_deallocate(heap.get(), alloy_block_make(block.ptr, 4096), 8), ALLOY_E_SIZE_MISMATCH);
+  EXPECT_EQ(alloy_small_object_deallocate(heap.get(), alloy_block_make(block.ptr, 65), 8), ALLOY_E_SIZE_MISMATCH);
+  EXPECT_EQ(faults.count(ALLOY_E_SIZE_MISMATCH), 2u);
+  ASSERT_FALSE(faults.faults().empty());
+  EXPECT_EQ(faults.faults().back().expected_size, 64u);
+  heap.Free(alloy_block_make(block.ptr, 64));
+  ExpectHeapStillWorks(heap, 64);
+}
+
+TEST(SmallObject, Regression_RemoteDoubleAndInteriorFreesAreCaught) {
+  Heap heap;
+  alloy_test::FaultRecorder faults;
+  alloy_block a = heap.Alloc(64);
+  alloy_block b = heap.Alloc(64);
+  alloy_block c = heap.Alloc(64);
+  heap.Free(c);  // c is in its page's free list
+  std::thread([&] {
+    EXPECT_EQ(alloy_small_object_deallocate(heap.get(), alloy_block_make(static_cast<char *>(b.ptr) + 16, 8), 8),
+              ALLOY_E_NOT_OWNED);
+    EXPECT_EQ(alloy_small_object_deallocate(heap.get(), a, 8), ALLOY_OK);
+    EXPECT_EQ(alloy_small_object_deallocate(heap.get(), a, 8), ALLOY_E_DOUBLE_FREE) << "twice from one thread";
+    EXPECT_EQ(alloy_small_object_deallocate(heap.get(), c, 8), ALLOY_E_DOUBLE_FREE) << "freed by its owner before";
+    alloy_small_object_collect(heap.get());
+  }).join();
+  EXPECT_EQ(faults.count(ALLOY_E_NOT_OWNED), 1u);
+  EXPECT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 2u);
+  alloy_small_object_collect(heap.get());  // a comes back
+  EXPECT_EQ(alloy_small_object_deallocate(heap.get(), a, 8), ALLOY_E_DOUBLE_FREE) << "sent back by another thread";
+  heap.Free(b);
+  ExpectHeapStillWorks(heap, 64);
+}
+
+TEST(SmallObject, Regression_UseAfterFreeWriteIsReportedNotHandedOut) {
+  if (alloy_test::kAsan || alloy_test::UnderValgrind()) GTEST_SKIP() << "writes into freed (poisoned) memory";
+  Heap heap;
+  alloy_test::FaultRecorder faults;
+  alloy_resource *resource = alloy_small_object_resource(heap.get());
+  alloy_block a = heap.Alloc(64);
+  alloy_block b = heap.Alloc(64);
+  heap.Free(b);
+  heap.Free(a);  // the list: a, b, ...
+  static_cast<volatile uintptr_t *>(a.ptr)[0] = 0x4141414141414141u;  // a wild link
+  for (int i = 0; i < 2000; ++i) {
+    alloy_block next = heap.Alloc(64);
+    ASSERT_TRUE(alloy_resource_owns(resource, next)) << next.ptr;
+  }
+  EXPECT_EQ(faults.count(ALLOY_E_CORRUPTION), 1u);
+  // Blocks keep coming from the heap's own pages afterwards, freed or new.
+  ExpectHeapStillWorks(heap, 64);
+}
+
 TEST(SmallObject, DestroyWithLiveBlocksReleasesEverything) {
   // Destroy is an arena-style release: live blocks go with it, nothing leaks
   // (LeakSanitizer and memcheck check this process at exit).
