@@ -48,8 +48,7 @@ static ALLOY_ALWAYS_INLINE alloy_status allocate_class(alloy_small_object *heap,
   so_page *page = cc->current;
   void *block = page->free;
   if (ALLOY_UNLIKELY(block == NULL)) return alloy_small_object_cache_allocate_slow(heap, cache, cls, out);
-  alloy_so_hand_out(heap, page, block, out);
-  return ALLOY_OK;
+  return alloy_so_hand_out(heap, page, block, out);
 }
 
 /* Kept out of line so the fast path makes only tail calls and needs no frame:
@@ -88,8 +87,7 @@ static ALLOY_ALWAYS_INLINE alloy_status allocate(alloy_small_object *heap, size_
   so_page *page = cache->direct[step];
   void *block = page->free;
   if (ALLOY_UNLIKELY(block == NULL)) return allocate_direct_slow(heap, cache, step, out);
-  alloy_so_hand_out(heap, page, block, out);
-  return ALLOY_OK;
+  return alloy_so_hand_out(heap, page, block, out);
 }
 
 alloy_status alloy_small_object_allocate(alloy_small_object *heap, size_t size, size_t align, alloy_block *out) {
@@ -130,9 +128,23 @@ static alloy_status check_free(const alloy_small_object *heap, alloy_block block
 /* The every-build checks every free makes, before it touches the block: the
  * pointer is a whole number of blocks into its page and before the page's
  * last whole block, and the size fits the block (see so_class_check). */
-static ALLOY_ALWAYS_INLINE bool is_bad_free(const so_class_check *check, size_t in_page, size_t size) {
-  uint32_t n = (uint32_t)in_page;
-  return ((uint32_t)(n * check->magic) >= check->magic) | (n >= check->end) | (size > check->block_size);
+static ALLOY_ALWAYS_INLINE bool is_bad_free(uint32_t magic, uint32_t n, bool past_end, size_t size,
+                                            size_t block_size) {
+  return ((uint32_t)(n * magic) >= magic) | past_end | (size > block_size);
+}
+
+/* The same checks from the heap's table of classes: for another thread's
+ * page, whose owner-side line (a copy of the class's entry) this thread
+ * should not pull away from its owner. */
+static ALLOY_ALWAYS_INLINE bool is_bad_free_by_class(const alloy_small_object *heap, const so_page *page,
+                                                     uint32_t n, size_t size) {
+  const so_class_check *check = &heap->class_checks[page->size_class];
+  return is_bad_free(check->magic, n, n >= check->end, size, check->block_size);
+}
+
+/* On the owner's page: the copy on the line the free writes anyway. */
+static ALLOY_ALWAYS_INLINE bool is_bad_free_by_page(const so_page *page, uint32_t n, const void *ptr, size_t size) {
+  return is_bad_free(page->magic, n, (const char *)ptr >= page->end, size, page->block_size);
 }
 
 /* Whether a block about to be freed holds the key a free leaves (the tools
@@ -145,37 +157,50 @@ static ALLOY_ALWAYS_INLINE bool holds_key(const alloy_small_object *heap, uint64
 /* The owner's free: push onto the page's free list and count it in the
  * page's `frees`, which keeps both its `used` and the heap's statistics. One
  * compare against slow_at catches every page-state change a local free can
- * cause. */
-static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_small_object *heap, so_cache *cache, so_page *page,
-                                                  alloy_block block, size_t align, size_t block_size) {
-  void *ptr = block.ptr;
-  uint64_t *slot = alloy_so_key_slot(ptr, block_size);
-  if (ALLOY_UNLIKELY(holds_key(heap, slot))) ALLOY_TRY(alloy_small_object_check_local_key(page, block, align));
+ * cause. The block gets the key first (see holds_key). */
+static ALLOY_ALWAYS_INLINE alloy_status push_local(alloy_small_object *heap, so_cache *cache, so_page *page, void *ptr,
+                                                  uint64_t *slot) {
   *slot = heap->free_key;
   void *old = page->free;
-  ALLOY_TRACK_FREE(heap, ptr, block_size);
   *(void **)ptr = old;
+  ALLOY_TRACK_FREE(heap, ptr, page->block_size);
   page->free = ptr;
   uint64_t frees = alloy_so_count(&page->frees);
   if (ALLOY_UNLIKELY((uint32_t)frees == page->slow_at)) return alloy_small_object_cache_local_free_slow(cache, page);
   return ALLOY_OK;
 }
 
+/* A block holding the key: freed already if its page's lists say so, else
+ * the program's data equals the key and the free goes on. Out of line and
+ * reached by a tail call, so the fast path needs no frame. */
+static ALLOY_COLD ALLOY_NOINLINE alloy_status free_local_holding_key(alloy_small_object *heap, so_cache *cache,
+                                                                    so_page *page, alloy_block block, size_t align) {
+  ALLOY_TRY(alloy_small_object_check_local_key(page, block, align));
+  return push_local(heap, cache, page, block.ptr, alloy_so_key_slot(block.ptr, page->block_size));
+}
+
+static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_small_object *heap, so_cache *cache, so_page *page,
+                                                  alloy_block block, size_t align) {
+  uint64_t *slot = (uint64_t *)(void *)((char *)block.ptr + page->key_offset);
+  if (ALLOY_UNLIKELY(holds_key(heap, slot))) return free_local_holding_key(heap, cache, page, block, align);
+  return push_local(heap, cache, page, block.ptr, slot);
+}
+
 /* Another thread's block: append it to this thread's open batch for the
  * block's page (the page has blocks in that batch, so it is live and its
  * owner stable); everything else is the slow path. */
 static ALLOY_ALWAYS_INLINE alloy_status free_remote(alloy_small_object *heap, so_cache *cache, so_page *page,
-                                                   alloy_block block, size_t align, size_t block_size) {
+                                                   alloy_block block, size_t align) {
   void *ptr = block.ptr;
   size_t cls = page->size_class;
   so_outgoing *out = &cache->out[cls];
   if (ALLOY_UNLIKELY(out->page != page || out->count + 1 >= ALLOY_SMALL_OBJECT_REMOTE_BATCH))
     return alloy_small_object_cache_remote_free_slow(heap, cache, page, block, align);
   /* The page has blocks in the open batch: it is live, its memory there. */
-  uint64_t *slot = alloy_so_key_slot(ptr, block_size);
+  uint64_t *slot = (uint64_t *)(void *)((char *)ptr + heap->class_checks[cls].key_offset);
   if (ALLOY_UNLIKELY(holds_key(heap, slot))) return alloy_small_object_check_remote_key(page, block, align);
   *slot = heap->free_key;
-  ALLOY_TRACK_FREE(heap, ptr, block_size);
+  ALLOY_TRACK_FREE(heap, ptr, page->block_size);
   ALLOY_MEM_UNDEFINED(ptr, sizeof(void *)); /* the link travels with the block */
   *(void **)ptr = out->first;
   out->first = ptr;
@@ -185,12 +210,14 @@ static ALLOY_ALWAYS_INLINE alloy_status free_remote(alloy_small_object *heap, so
 }
 
 static ALLOY_NOINLINE alloy_status deallocate_unbound(alloy_small_object *heap, so_page *page, alloy_block block,
-                                                      size_t align, size_t block_size) {
+                                                      size_t align) {
   so_cache *cache = alloy_small_object_cache_bind(heap);
-  if (page->owner == cache) return free_local(heap, cache, page, block, align, block_size);
+  if (page->owner == cache) return free_local(heap, cache, page, block, align);
   return alloy_small_object_cache_remote_free_slow(heap, cache, page, block, align);
 }
 
+/* The every-build checks (see is_bad_free) come before the block is touched:
+ * on the owner's page from the page's line, else from the class table. */
 static ALLOY_ALWAYS_INLINE alloy_status deallocate(alloy_small_object *heap, alloy_block block, size_t align) {
   void *ptr = block.ptr;
   char *pages_begin = heap->pages_begin; /* once: the atomic load below would make the compiler read it again */
@@ -201,18 +228,19 @@ static ALLOY_ALWAYS_INLINE alloy_status deallocate(alloy_small_object *heap, all
 #if ALLOY_DEBUG
   ALLOY_TRY(check_free(heap, block, align));
 #endif
-  unsigned page_shift = heap->page_shift;
-  size_t index = offset >> page_shift;
-  so_page *page = alloy_so_descriptor(pages_begin, index);
-  const so_class_check *check = &heap->class_checks[page->size_class];
-  if (ALLOY_UNLIKELY(is_bad_free(check, offset - (index << page_shift), block.size)))
-    return alloy_small_object_check_bad_free(heap, page, block, align);
-  size_t block_size = check->block_size;
-  if (ALLOY_UNLIKELY(alloy_small_object_cache_last.heap_id != heap->id))
-    return deallocate_unbound(heap, page, block, align, block_size);
+  so_page *page = alloy_so_descriptor(pages_begin, offset >> heap->page_shift);
+  uint32_t in_page = (uint32_t)offset & heap->page_mask;
   so_cache *cache = alloy_small_object_cache_last.cache;
-  if (ALLOY_LIKELY(page->owner == cache)) return free_local(heap, cache, page, block, align, block_size);
-  return free_remote(heap, cache, page, block, align, block_size);
+  if (ALLOY_LIKELY(alloy_small_object_cache_last.heap_id == heap->id && page->owner == cache)) {
+    if (ALLOY_UNLIKELY(is_bad_free_by_page(page, in_page, ptr, block.size)))
+      return alloy_small_object_check_bad_free(heap, page, block, align);
+    return free_local(heap, cache, page, block, align);
+  }
+  if (ALLOY_UNLIKELY(is_bad_free_by_class(heap, page, in_page, block.size)))
+    return alloy_small_object_check_bad_free(heap, page, block, align);
+  if (ALLOY_UNLIKELY(alloy_small_object_cache_last.heap_id != heap->id))
+    return deallocate_unbound(heap, page, block, align);
+  return free_remote(heap, cache, page, block, align);
 }
 
 alloy_status alloy_small_object_deallocate(alloy_small_object *heap, alloy_block block, size_t align) {
@@ -258,6 +286,7 @@ static void build_class_checks(alloy_small_object *heap) {
     check->block_size = size;
     check->magic = UINT32_MAX / size + 1;
     check->end = (uint32_t)(heap->page_size / size * size);
+    check->key_offset = (uint32_t)alloy_so_key_offset(size);
   }
 }
 
@@ -311,6 +340,7 @@ alloy_status alloy_small_object_create(const alloy_small_object_config *config, 
   heap->max_align = max_align;
   heap->page_size = c.page_size;
   heap->page_shift = alloy_log2_floor(c.page_size);
+  heap->page_mask = (uint32_t)(c.page_size - 1);
   heap->class_count = alloy_size_class_count(c.max_size);
   for (size_t cls = 0; cls < heap->class_count; ++cls) heap->class_sizes[cls] = alloy_size_class_size(cls);
   build_class_table(heap);

@@ -164,7 +164,7 @@ alloy_status alloy_small_object_cache_remote_free_slow(alloy_small_object *heap,
   }
   size_t cls = page->size_class;
   /* The page is owned, so its memory is there: a block freed already holds the key. */
-  uint64_t *slot = alloy_so_key_slot(block, heap->class_checks[cls].block_size);
+  uint64_t *slot = (uint64_t *)(void *)((char *)block + heap->class_checks[cls].key_offset);
   ALLOY_MEM_DEFINED(slot, sizeof *slot);
   if (ALLOY_UNLIKELY(*slot == heap->free_key)) return alloy_small_object_check_remote_key(page, freed, align);
   *slot = heap->free_key;
@@ -234,20 +234,17 @@ alloy_status alloy_small_object_cache_allocate_slow(alloy_small_object *heap, so
 
   /* 1. More of the current page: blocks reclaimed earlier, or never used. */
   if (take_deferred(page)) {
-    alloy_so_hand_out(heap, page, page->free, out);
-    return ALLOY_OK;
+    return alloy_so_hand_out(heap, page, page->free, out);
   }
   if (page->unbuilt < page->end) {
     alloy_small_object_page_carve(page);
-    alloy_so_hand_out(heap, page, page->free, out);
-    return ALLOY_OK;
+    return alloy_so_hand_out(heap, page, page->free, out);
   }
   /* 2. What other threads sent back (and what this thread owes them). */
   flush_outgoing(cache);
   reclaim_remote(cache);
   if (page->free != NULL) {
-    alloy_so_hand_out(heap, page, page->free, out);
-    return ALLOY_OK;
+    return alloy_so_hand_out(heap, page, page->free, out);
   }
   /* 3. Another page of this class with free blocks, else an empty one. */
   if (page != &heap->empty_page) alloy_so_page_set_state(page, SO_PAGE_FULL);
@@ -261,8 +258,7 @@ alloy_status alloy_small_object_cache_allocate_slow(alloy_small_object *heap, so
   }
   alloy_so_page_set_state(page, SO_PAGE_CURRENT);
   set_current(cache, cls, page);
-  alloy_so_hand_out(heap, page, page->free, out);
-  return ALLOY_OK;
+  return alloy_so_hand_out(heap, page, page->free, out);
 }
 
 /* ---- Thread lifecycle ---------------------------------------------------- */

@@ -68,8 +68,9 @@ alloy_status alloy_small_object_check_remote_key(const so_page *page, alloy_bloc
  * after it was freed. The block goes out (it was free); the rest of the
  * list is dropped rather than followed (its blocks come back when the page
  * is reused). */
-void alloy_small_object_check_bad_link(so_page *page, void *block, void *next) {
+alloy_status alloy_small_object_check_hand_out_torn(alloy_small_object *heap, so_page *page, void *block,
+                                                    alloy_block *out) {
   page->free = NULL;
-  (void)report(ALLOY_E_CORRUPTION, block, 0, page->block_size, 0,
-               next == NULL ? "free list link overwritten" : "free list link leaves the page (use after free?)");
+  (void)report(ALLOY_E_CORRUPTION, block, 0, page->block_size, 0, "a freed block's free-list link leaves its page");
+  return alloy_so_hand_out_block(heap, page, block, out);
 }

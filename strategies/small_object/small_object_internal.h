@@ -103,6 +103,7 @@ typedef struct so_class_check {
   uint32_t magic;
   uint32_t end;
   uint32_t block_size;
+  uint32_t key_offset; /* where a freed block keeps the key (see alloy_so_key_slot) */
 } so_class_check;
 
 /* A counter one thread writes and get_stats reads from any thread
@@ -134,6 +135,8 @@ typedef struct so_page {
   uint32_t block_size;
   uint8_t state;       /* so_page_state; set with alloy_so_page_set_state */
   bool decommitted;    /* recycled and given back to the OS by trim */
+  uint8_t key_offset;  /* the class's so_class_check, copied where the owner's free reads */
+  uint32_t magic;      /* (its block_size and end are the fields above and below) */
   void *deferred;      /* blocks reclaimed from other threads while free was not empty */
   char *unbuilt;       /* first block never carved into the free list */
   char *end;           /* end of the last whole block */
@@ -197,6 +200,7 @@ struct alloy_small_object {
   size_t max_size;
   size_t max_align;
   unsigned page_shift;     /* log2(page_size) */
+  uint32_t page_mask;      /* page_size - 1: a pointer's offset into its page (pages are aligned) */
   char *pages_begin;
   _Atomic(size_t) pages_bytes; /* committed prefix of the page area: owns() and free check against it */
   uint64_t free_key;       /* random, never 0, top bit set (no user-space pointer): marks freed blocks */
@@ -278,7 +282,8 @@ ALLOY_HIDDEN ALLOY_COLD alloy_status alloy_small_object_check_local_key(const so
                                                                         size_t align);
 ALLOY_HIDDEN ALLOY_COLD alloy_status alloy_small_object_check_remote_key(const so_page *page, alloy_block block,
                                                                          size_t align);
-ALLOY_HIDDEN ALLOY_COLD void alloy_small_object_check_bad_link(so_page *page, void *block, void *next);
+ALLOY_HIDDEN ALLOY_COLD alloy_status alloy_small_object_check_hand_out_torn(alloy_small_object *heap, so_page *page,
+                                                                            void *block, alloy_block *out);
 
 /* Blocks of the page handed out and not reclaimed by the owner (owner only). */
 static ALLOY_ALWAYS_INLINE uint32_t alloy_so_page_used(const so_page *page) {
@@ -354,8 +359,10 @@ static ALLOY_ALWAYS_INLINE void *alloy_so_link_read(void *block) {
 
 /* Where a freed block of `block_size` bytes keeps the heap's key: its second
  * word; an 8-byte block's only word, which its link overwrites (no key). */
+static ALLOY_ALWAYS_INLINE size_t alloy_so_key_offset(size_t block_size) { return block_size > 8 ? 8 : 0; }
+
 static ALLOY_ALWAYS_INLINE uint64_t *alloy_so_key_slot(void *block, size_t block_size) {
-  return (uint64_t *)(void *)((char *)block + (block_size > 8 ? 8 : 0));
+  return (uint64_t *)(void *)((char *)block + alloy_so_key_offset(block_size));
 }
 
 /* Whether a free list's link leaves the page of the block holding it. */
@@ -363,23 +370,33 @@ static ALLOY_ALWAYS_INLINE bool alloy_so_link_escapes(const void *block, const v
   return next != NULL && (((uintptr_t)next ^ (uintptr_t)block) >> page_shift) != 0;
 }
 
-/* Hands out `block` of `page`: the tools see it allocated. A link a write
- * into the freed block sent outside the page is reported and the rest of
- * the list dropped; the block itself was free and goes out. */
-static ALLOY_ALWAYS_INLINE void alloy_so_hand_out(alloy_small_object *heap, so_page *page, void *block,
-                                                  alloy_block *out) {
-  void *next = alloy_so_link_read(block);
+/* The part of a hand-out after the free list moved on: the tools see the
+ * block allocated, and it holds no key any more. */
+static ALLOY_ALWAYS_INLINE alloy_status alloy_so_hand_out_block(alloy_small_object *heap, so_page *page, void *block,
+                                                                alloy_block *out) {
   size_t block_size = page->block_size;
-  page->free = next;
-  if (ALLOY_UNLIKELY(alloy_so_link_escapes(block, next, heap->page_shift)))
-    alloy_small_object_check_bad_link(page, block, next);
   alloy_so_count(&page->allocations);
   ALLOY_TRACK_ALLOC(heap, block, block_size);
-  uint64_t *slot = alloy_so_key_slot(block, block_size);
-  *slot = 0; /* not a freed block any more */
+  (void)heap;
+  uint64_t *slot = (uint64_t *)(void *)((char *)block + page->key_offset);
+  *slot = 0;
   ALLOY_VG_UNDEFINED(slot, sizeof *slot);
   out->ptr = block;
   out->size = block_size;
+  return ALLOY_OK;
+}
+
+/* Hands out `block`, the head of `page`'s free list. A link that leaves the
+ * page (a write into the freed block) goes to the cold path, which reports
+ * it and drops the rest of the list; the block itself was free and goes out.
+ * Always ALLOY_OK: callers return it, so the fast paths stay tail calls. */
+static ALLOY_ALWAYS_INLINE alloy_status alloy_so_hand_out(alloy_small_object *heap, so_page *page, void *block,
+                                                          alloy_block *out) {
+  void *next = alloy_so_link_read(block);
+  if (ALLOY_UNLIKELY(alloy_so_link_escapes(block, next, heap->page_shift)))
+    return alloy_small_object_check_hand_out_torn(heap, page, block, out);
+  page->free = next;
+  return alloy_so_hand_out_block(heap, page, block, out);
 }
 
 #endif /* ALLOY_SMALL_OBJECT_INTERNAL_H */

@@ -102,6 +102,8 @@ void alloy_small_object_page_init(alloy_small_object *heap, so_page *page, so_ca
   __atomic_store_n(&page->block_size, (uint32_t)block_size, __ATOMIC_RELAXED); /* get_stats reads it */
   page->owner = owner;
   page->size_class = (uint8_t)cls;
+  page->magic = heap->class_checks[cls].magic;
+  page->key_offset = (uint8_t)heap->class_checks[cls].key_offset;
   alloy_so_page_set_state(page, SO_PAGE_CURRENT);
   page->unbuilt = page->base;
   page->end = page->unbuilt + capacity * block_size;
