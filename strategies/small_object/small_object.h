@@ -26,10 +26,40 @@
  *
  * Requests above max_size, or aligned beyond the largest power of two not
  * above max_size, return ALLOY_E_UNSUPPORTED (a fallback chain routes them).
- * deallocate relies on the block coming from this heap; a pointer outside
- * the heap's pages is reported as ALLOY_E_NOT_OWNED through the fault
- * handler, and ALLOY_DEBUG builds also check the page, the size and the
- * block boundary.
+ * Bad frees. Every build checks each free with a load and a compare or two
+ * (a freed block keeps a random per-heap key in its second word, which
+ * hand-out clears; the offset into the page must be a whole number of
+ * blocks; the size must fit the block) and reports what it finds through
+ * the fault handler (alloy/fault.h); the free then returns that status and
+ * changes nothing, so the heap stays usable. What each build detects:
+ *
+ *   bad free                          release          ALLOY_DEBUG      asan
+ *   double free right after the free  yes (1)(2)       yes (2)          as release
+ *   double free after other frees     yes (1)(2)       yes (2)          as release
+ *   interior pointer                  yes: NOT_OWNED   yes: NOT_OWNED   yes: NOT_OWNED
+ *   wrong size                        larger than the block's class: SIZE_MISMATCH, all builds;
+ *                                     a smaller size is accepted (the block keeps its class);
+ *                                     ALLOY_DEBUG also checks the alignment (ALIGN_MISMATCH)
+ *   foreign pointer                   outside this heap's pages (another heap's, the stack,
+ *                                     NULL): NOT_OWNED, all builds
+ *   use-after-free write into a       a link sent out of the page:     the write itself is
+ *   freed block                       CORRUPTION at hand-out, the      reported (use-after-
+ *                                     rest of that list dropped;       poison); Valgrind too
+ *                                     other writes are not detected
+ *
+ *   (1) ALLOY_E_DOUBLE_FREE for blocks of 16 B and more: a free by the
+ *       block's owner that finds the key confirms it by walking its page's
+ *       free and deferred lists (so program data equal to the key is no
+ *       false report); a free by another thread, which may not walk the
+ *       owner's lists, reports the key itself (hand-out clears it: only a
+ *       program that copied the heap's random key into a live block is
+ *       misreported). 8-byte blocks have no room for the key: release
+ *       builds miss their double frees. Not caught either: an owner's free
+ *       of a block another thread freed whose batch has not reached the
+ *       owner yet. A free into a page whose blocks are all free already is
+ *       ALLOY_E_DOUBLE_FREE in every build.
+ *   (2) ALLOY_DEBUG builds also walk the page's lists on every free by the
+ *       owner, so they catch the 8-byte class and overwritten keys too.
  *
  * Memory comes from the platform layer only: one address-space reservation
  * per heap (config.capacity), committed a page at a time. Destroying the
