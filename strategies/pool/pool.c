@@ -25,7 +25,14 @@ static inline alloy_pool *pool_of(alloy_resource *resource) { return (alloy_pool
 static inline const alloy_pool *const_pool_of(const alloy_resource *resource) {
   return (const alloy_pool *)resource;
 }
-static inline bool pool_tags_frees(const alloy_pool *pool) { return alloy_pool_tags_frees(pool); }
+
+/* The inverse of an odd number modulo 2^64 (Newton's iteration: each step
+ * doubles the correct low bits; odd * odd == 1 mod 8 gives the first 3). */
+static uint64_t pool_odd_inverse(uint64_t odd) {
+  uint64_t inverse = odd;
+  for (int i = 0; i < 5; ++i) inverse *= 2 - odd * inverse;
+  return inverse;
+}
 
 alloy_pool_config alloy_pool_config_default(size_t block_size) {
   alloy_pool_config config;
@@ -79,10 +86,14 @@ static bool pool_layout(const alloy_pool_config *config, alloy_pool *layout) {
   layout->head.block_size = stride;
   layout->head.block_align = align;
   layout->slab_size = slab;
-  layout->first_block_offset = offset;
-  layout->blocks_per_slab = (slab - offset) / stride;
+  layout->head.first_block_offset = offset;
+  layout->head.blocks_per_slab = (slab - offset) / stride;
+  layout->head.slab_mask = slab - 1;
+  layout->head.index_shift = (unsigned)__builtin_ctzll((unsigned long long)stride);
+  layout->head.index_inverse = pool_odd_inverse((uint64_t)stride >> layout->head.index_shift);
+  layout->head.mark_offset = stride >= 2 * sizeof(uintptr_t) ? sizeof(uintptr_t) : 0;
   layout->max_blocks = config->max_blocks;
-  layout->max_slabs = config->max_blocks ? (config->max_blocks + layout->blocks_per_slab - 1) / layout->blocks_per_slab
+  layout->max_slabs = config->max_blocks ? (config->max_blocks + layout->head.blocks_per_slab - 1) / layout->head.blocks_per_slab
                                          : POOL_DEFAULT_MAX_SLABS;
   return true;
 }
@@ -109,6 +120,7 @@ alloy_status alloy_pool_create(const alloy_pool_config *config, alloy_pool **out
   pool->head.span_size = 0;
   pool->parent = config->parent;
   pool->meta = meta;
+  alloy_pool_check_arm(pool);
   alloy_pool_concurrent_init(pool);
   ALLOY_VG_POOL_CREATE(pool);
   size_t prewarm = config->prewarm_blocks;
@@ -136,8 +148,15 @@ static ALLOY_COLD alloy_status pool_reject(const alloy_pool *pool, size_t size, 
   return alloy_pool_check_reject(size, align);
 }
 
+/* The free list is empty or yielded a block outside the span: a link
+ * overwritten after its block was freed. That list is reported and dropped
+ * (its blocks are lost, never handed out), and a new block is carved. */
 static ALLOY_NOINLINE alloy_status pool_allocate_slow(alloy_pool *pool, size_t size, size_t align, alloy_block *out) {
   if (ALLOY_UNLIKELY(pool->concurrent)) return alloy_pool_concurrent_allocate(pool, size, align, out);
+  if (ALLOY_UNLIKELY(pool->head.free_list != NULL)) {
+    alloy_pool_check_corrupt_link(pool, pool->head.free_list);
+    pool->head.free_list = NULL;
+  }
   return alloy_pool_slab_carve(pool, out);
 }
 
@@ -148,9 +167,10 @@ static ALLOY_ALWAYS_INLINE alloy_status pool_allocate_inline(alloy_pool *pool, s
                      (align & (align - 1)) != 0))
     return pool_reject(pool, size, align);
   pool_free_block *block = (pool_free_block *)pool->head.free_list;
-  if (ALLOY_UNLIKELY(block == NULL)) return pool_allocate_slow(pool, size, align, out);
+  if (ALLOY_UNLIKELY(!alloy_pool_in_span(pool->head.span_low, pool->head.span_size, block)))
+    return pool_allocate_slow(pool, size, align, out);
   ALLOY_MEM_DEFINED(&block->next, sizeof block->next);
-  pool->head.free_list = block->next;
+  pool->head.free_list = (void *)((uintptr_t)block->next ^ pool->head.key);
   alloy_pool_hand_out(pool, block, out);
   return ALLOY_OK;
 }
@@ -175,8 +195,9 @@ static ALLOY_ALWAYS_INLINE alloy_status pool_free_inline(alloy_pool *pool, alloy
   if (ALLOY_UNLIKELY((uintptr_t)freed - pool->head.span_low >= pool->head.span_size))
     return pool_free_off_span(pool, block, align);
   if (ALLOY_DEBUG) ALLOY_TRY(alloy_pool_check_free(pool, block, align));
-  freed->next = (pool_free_block *)pool->head.free_list;
-  if (pool_tags_frees(pool)) freed->free_tag = (uintptr_t)freed ^ POOL_FREE_TAG;
+  if (ALLOY_UNLIKELY(!alloy_pool_free_looks_right(pool, block)))
+    ALLOY_TRY(alloy_pool_check_suspect_free(pool, block, align, pool->head.free_list, true));
+  alloy_pool_mark_free(pool, freed, pool->head.free_list);
   pool->head.free_list = freed;
   ALLOY_TRACK_FREE(pool, freed, pool->head.block_size);
   return ALLOY_OK;
@@ -212,7 +233,7 @@ static bool pool_owns(const alloy_resource *self, alloy_block block) {
 }
 
 static size_t pool_capacity_blocks(const alloy_pool *pool) {
-  size_t capacity = pool->slab_count * pool->blocks_per_slab;
+  size_t capacity = pool->slab_count * pool->head.blocks_per_slab;
   return pool->max_blocks != 0 && capacity > pool->max_blocks ? pool->max_blocks : capacity;
 }
 
@@ -224,9 +245,10 @@ static size_t pool_live_blocks(const alloy_pool *pool) {
     return (size_t)(pool->allocations - pool->local_frees - pool->remote_reclaimed -
                     alloy_pool_concurrent_remote_pending(pool));
   size_t free_blocks = 0;
-  for (pool_free_block *block = (pool_free_block *)pool->head.free_list; block != NULL;) {
+  for (pool_free_block *block = (pool_free_block *)pool->head.free_list;
+       alloy_pool_in_span(pool->head.span_low, pool->head.span_size, block) && free_blocks < pool->carved_blocks;) {
     ALLOY_MEM_DEFINED(&block->next, sizeof block->next);
-    pool_free_block *next = block->next;
+    pool_free_block *next = (pool_free_block *)((uintptr_t)block->next ^ pool->head.key);
     ALLOY_MEM_NOACCESS(&block->next, sizeof block->next);
     block = next;
     ++free_blocks;
@@ -239,7 +261,7 @@ void alloy_pool_get_stats(const alloy_pool *pool, alloy_pool_stats *out) {
   out->block_size = pool->head.block_size;
   out->block_align = pool->head.block_align;
   out->slab_size = pool->slab_size;
-  out->blocks_per_slab = pool->blocks_per_slab;
+  out->blocks_per_slab = pool->head.blocks_per_slab;
   out->slab_count = pool->slab_count;
   out->live_blocks = pool_live_blocks(pool);
   out->capacity_blocks = pool_capacity_blocks(pool);

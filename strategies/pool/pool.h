@@ -15,11 +15,45 @@
  * (ALLOY_E_CAPACITY). Slabs are returned when the pool is destroyed.
  *
  * Checks: ownership (owns()) is answered from the pool's own registry of
- * slab addresses, never by reading the block. A free of a pointer outside
- * every slab's address span is reported as ALLOY_E_NOT_OWNED in every
- * build; debug builds (ALLOY_DEBUG) also check the exact slab, the size and
- * double frees. Freed blocks are poisoned for ASan and described to
- * memcheck as a mempool, so a use after free is reported by both tools.
+ * slab addresses, never by reading the block. Every build checks each free
+ * for the price of a few compares: the pointer must lie in the slabs' span
+ * and be a block start (exact, from the block size through a precomputed
+ * inverse, no divide), the size must fit the block, and the block must not
+ * carry the pool's free mark (a random per-pool key a free block holds in
+ * its second word; a match is confirmed by a walk of the free list before
+ * it is called a double free). Free-list links are stored xor the key
+ * (plain pools), and a block is handed out only if it lies in the span: a
+ * use-after-free write into a free block's link yields ALLOY_E_CORRUPTION
+ * and the rest of that list is dropped, never a wild pointer. Debug builds
+ * (ALLOY_DEBUG) also check the exact slab through the registry and the
+ * alignment. Freed blocks are poisoned for ASan and described to memcheck
+ * as a mempool, so a use after free is reported by both tools. Every misuse
+ * goes through the fault handler; the free then returns the status and
+ * changes nothing.
+ *
+ *   bad free                             release          ALLOY_DEBUG      asan
+ *   double free right after the free     DOUBLE_FREE      DOUBLE_FREE      DOUBLE_FREE
+ *   double free after other frees        DOUBLE_FREE      DOUBLE_FREE      DOUBLE_FREE
+ *   interior pointer (p + 16)            INTERIOR_POINTER NOT_OWNED (1)    INTERIOR_POINTER
+ *   wrong size (4096 for a 64 B block)   SIZE_MISMATCH    SIZE_MISMATCH    SIZE_MISMATCH
+ *   foreign pointer, outside the span    NOT_OWNED        NOT_OWNED        NOT_OWNED
+ *   foreign pointer, in a gap of the span not detected (2) NOT_OWNED       not detected (2)
+ *   use-after-free write into a free     CORRUPTION (3)   CORRUPTION (3)   reported by ASan
+ *   block's link
+ *
+ *   (1) the registry check comes first in debug builds and names it so.
+ *   (2) memory between the pool's slabs that is not the pool's: the block
+ *       start check is all the fast path does there.
+ *   (3) plain pools, when the block would be handed out. Concurrent pools
+ *       keep plain links (other threads' frees arrive linked by the
+ *       remote-free channel): a wild link outside the span is CORRUPTION, a
+ *       link overwritten with the address of another block of the pool is
+ *       not detected. A double free is detected for blocks of two words or
+ *       more (one-word blocks hold only the link: only a double free of the
+ *       list's last block is caught). A concurrent pool's owner confirms a
+ *       double free after reclaiming the pending remote frees; another
+ *       thread cannot walk the owner's lists, so its double free is
+ *       reported on the mark alone.
  *
  * Hot loops that know they hold a pool call alloy_pool_allocate_fast and
  * alloy_pool_free_fast (below), which inline the pop and the push.
@@ -156,12 +190,36 @@ alloy_pool *alloy_pool_of_block(const void *ptr, size_t slab_size);
  * paths always take the call there. */
 typedef struct alloy_pool_head {
   alloy_resource resource;
-  void *free_list;    /* first free block; its first word links to the next */
+  void *free_list;    /* first free block; its first word links to the next, xor key */
   size_t block_size;  /* usable size: the stride between blocks */
   size_t block_align;
   uintptr_t span_low; /* every slab lies in [span_low, span_low + span_size) */
   size_t span_size;
+  /* The every-build free checks; fixed at creation. */
+  uintptr_t key;             /* random, never 0: links are stored xor key; a free block's mark */
+  size_t mark_offset;        /* where a free block holds the key: the second word (the first for one-word blocks) */
+  uintptr_t slab_mask;       /* slab_size - 1 */
+  size_t first_block_offset; /* of block 0 from its slab's start */
+  uint64_t index_inverse;    /* the inverse of block_size's odd part, modulo 2^64 */
+  unsigned index_shift;      /* block_size's trailing zero bits */
+  size_t blocks_per_slab;
 } alloy_pool_head;
+
+/* The index of the block `ptr` starts, for a pointer in the pool's span;
+ * a value >= blocks_per_slab when `ptr` is not a block start (inside a
+ * block, in the slab header or its tail). Exact division by the odd part's
+ * inverse: a multiple of block_size comes out as the quotient, anything else
+ * above every quotient (Granlund and Montgomery's divisibility test). */
+static ALLOY_ALWAYS_INLINE uint64_t alloy_pool_block_index(const alloy_pool_head *head, uintptr_t ptr) {
+  const uint64_t offset = (uint64_t)((ptr & head->slab_mask) - head->first_block_offset);
+  const uint64_t scaled = offset * head->index_inverse;
+  return (scaled >> head->index_shift) | (scaled << ((64u - head->index_shift) & 63u));
+}
+
+/* The word of a free block that holds the pool's key. */
+static ALLOY_ALWAYS_INLINE uintptr_t *alloy_pool_mark_of(const alloy_pool_head *head, void *block) {
+  return (uintptr_t *)(void *)((char *)block + head->mark_offset);
+}
 
 /* alloy_pool_allocate with the free-list pop inlined into the caller. Same
  * contract; anything but a pop (empty list, bad request) takes the call.
@@ -170,10 +228,12 @@ ALLOY_NODISCARD static ALLOY_ALWAYS_INLINE alloy_status alloy_pool_allocate_fast
                                                                                   size_t align, alloy_block *out) {
 #if ALLOY_INLINE_FAST_PATHS
   alloy_pool_head *head = (alloy_pool_head *)(void *)pool;
-  void **block = (void **)head->free_list;
-  if (ALLOY_LIKELY(block != NULL && size <= head->block_size && align - 1 < head->block_align &&
-                   (align & (align - 1)) == 0)) {
-    head->free_list = *block;
+  uintptr_t *block = (uintptr_t *)head->free_list;
+  /* The span test also turns away NULL (an empty list) and a wild link. */
+  if (ALLOY_LIKELY((uintptr_t)block - head->span_low < head->span_size && size <= head->block_size &&
+                   align - 1 < head->block_align && (align & (align - 1)) == 0)) {
+    head->free_list = (void *)(*block ^ head->key);
+    *alloy_pool_mark_of(head, block) = 0; /* a live block must not look free */
     *out = alloy_block_make(block, head->block_size);
     return ALLOY_OK;
   }
@@ -182,13 +242,17 @@ ALLOY_NODISCARD static ALLOY_ALWAYS_INLINE alloy_status alloy_pool_allocate_fast
 }
 
 /* alloy_pool_free with the free-list push inlined into the caller. Same
- * contract and the same always-on check that the block lies within the
- * pool's slabs. */
+ * contract and the same always-on checks: in the span, a block start, a
+ * size that fits, not marked free; anything else takes the call. */
 static ALLOY_ALWAYS_INLINE alloy_status alloy_pool_free_fast(alloy_pool *pool, alloy_block block, size_t align) {
 #if ALLOY_INLINE_FAST_PATHS
   alloy_pool_head *head = (alloy_pool_head *)(void *)pool;
-  if (ALLOY_LIKELY((uintptr_t)block.ptr - head->span_low < head->span_size)) {
-    *(void **)block.ptr = head->free_list;
+  const uintptr_t ptr = (uintptr_t)block.ptr;
+  if (ALLOY_LIKELY(ptr - head->span_low < head->span_size &&
+                   alloy_pool_block_index(head, ptr) < head->blocks_per_slab && block.size <= head->block_size &&
+                   *alloy_pool_mark_of(head, block.ptr) != head->key)) {
+    *alloy_pool_mark_of(head, block.ptr) = head->key;
+    *(uintptr_t *)block.ptr = (uintptr_t)head->free_list ^ head->key;
     head->free_list = block.ptr;
     return ALLOY_OK;
   }

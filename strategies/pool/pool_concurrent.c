@@ -15,7 +15,16 @@
  *
  * Who may read what: other threads read `owner` (atomic: alloy_pool_adopt
  * may change it), the span bounds (`shared_low`/`shared_high`, atomic) and
- * fields fixed at creation (block and slab sizes). Counters are owner-only.
+ * fields fixed at creation (block and slab sizes, the head's check fields).
+ * Counters are owner-only.
+ *
+ * The owner is a thread serial number (alloy_thread_serial), never reused:
+ * a thread started after the owner exited is never taken for it, even when
+ * it gets the owner's thread-local storage.
+ *
+ * Every-build checks: frees from any thread are checked for a block start,
+ * the size and the free mark (pool_internal.h); the lists keep plain links,
+ * and the owner hands out a block only if it lies in the span.
  *
  * Called by pool.c (creation, the dispatch of a concurrent pool's calls,
  * stats); calls only pool_slab.c and pool_check.c. Also defines the
@@ -28,12 +37,18 @@
 #include "pool_internal.h"
 
 /* `owner` is written by adopt while others may read it. */
-static ALLOY_ALWAYS_INLINE uintptr_t owner_of(const alloy_pool *pool) {
-  return atomic_load_explicit((_Atomic(uintptr_t) *)&pool->owner, memory_order_relaxed);
+static ALLOY_ALWAYS_INLINE uint64_t owner_of(const alloy_pool *pool) {
+  return atomic_load_explicit((_Atomic(uint64_t) *)&pool->owner, memory_order_relaxed);
+}
+
+/* Whether the calling thread owns the pool. The owner took its serial when
+ * it became the owner, so a thread without one is not the owner. */
+static ALLOY_ALWAYS_INLINE bool caller_owns(const alloy_pool *pool) {
+  return alloy_thread_serial_if_taken() == owner_of(pool);
 }
 
 void alloy_pool_concurrent_init(alloy_pool *pool) {
-  atomic_init((_Atomic(uintptr_t) *)&pool->owner, alloy_thread_id());
+  atomic_init((_Atomic(uint64_t) *)&pool->owner, alloy_thread_serial());
   pool->local_free = NULL;
   pool->received = NULL;
   pool->allocations = 0;
@@ -47,7 +62,7 @@ void alloy_pool_concurrent_init(alloy_pool *pool) {
 
 alloy_status alloy_pool_adopt(alloy_pool *pool) {
   if (!pool->concurrent) return ALLOY_E_UNSUPPORTED;
-  atomic_store_explicit((_Atomic(uintptr_t) *)&pool->owner, alloy_thread_id(), memory_order_relaxed);
+  atomic_store_explicit((_Atomic(uint64_t) *)&pool->owner, alloy_thread_serial(), memory_order_relaxed);
   return ALLOY_OK;
 }
 
@@ -101,6 +116,10 @@ static pool_free_block *take_batch(alloy_pool *pool, size_t *out_count) {
 }
 
 static ALLOY_NOINLINE alloy_status allocate_slow(alloy_pool *pool, alloy_block *out) {
+  if (ALLOY_UNLIKELY(pool->local_free != NULL)) { /* a wild link: report, drop that list */
+    alloy_pool_check_corrupt_link(pool, pool->local_free);
+    pool->local_free = NULL;
+  }
   size_t count;
   pool_free_block *block = take_batch(pool, &count);
   if (block != NULL) {
@@ -118,13 +137,24 @@ alloy_status alloy_pool_concurrent_allocate(alloy_pool *pool, size_t size, size_
   if (ALLOY_UNLIKELY(size > pool->head.block_size || align - 1 >= pool->head.block_align ||
                      (align & (align - 1)) != 0))
     return alloy_pool_check_reject(size, align);
-  if (ALLOY_UNLIKELY(alloy_thread_id() != owner_of(pool))) return ALLOY_E_UNSUPPORTED; /* owner only */
+  if (ALLOY_UNLIKELY(!caller_owns(pool))) return ALLOY_E_UNSUPPORTED; /* owner only */
   pool_free_block *block = pool->local_free;
-  if (ALLOY_UNLIKELY(block == NULL)) return allocate_slow(pool, out);
+  if (ALLOY_UNLIKELY(!alloy_pool_in_span(pool->span_low, pool->span_size, block))) return allocate_slow(pool, out);
   pool->local_free = link_read(block);
   pool->allocations++;
   alloy_pool_hand_out(pool, block, out);
   return ALLOY_OK;
+}
+
+/* The owner's suspect free. A block marked free is on the local list or
+ * pending in its slab's remote-free source, which the owner may not walk
+ * (senders push onto it): with nothing pending there, the walk of the local
+ * list decides; otherwise the mark does. */
+static ALLOY_COLD alloy_status confirm_local_free(alloy_pool *pool, alloy_block block, size_t align) {
+  const pool_slab *slab = (const pool_slab *)((uintptr_t)block.ptr & ~(uintptr_t)(pool->slab_size - 1));
+  const bool walk_decides = alloy_pool_block_index(&pool->head, (uintptr_t)block.ptr) >= pool->head.blocks_per_slab ||
+                            alloy_remote_free_pending(&slab->remote) == 0;
+  return alloy_pool_check_suspect_free(pool, block, align, pool->local_free, walk_decides);
 }
 
 static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_pool *pool, alloy_block block, size_t align) {
@@ -135,8 +165,8 @@ static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_pool *pool, alloy_block
                                    "the block is outside every slab of this pool");
   }
   if (ALLOY_DEBUG) ALLOY_TRY(alloy_pool_check_free(pool, block, align));
-  freed->next = pool->local_free;
-  if (alloy_pool_tags_frees(pool)) freed->free_tag = (uintptr_t)freed ^ POOL_FREE_TAG;
+  if (ALLOY_UNLIKELY(!alloy_pool_free_looks_right(pool, block))) ALLOY_TRY(confirm_local_free(pool, block, align));
+  alloy_pool_mark_free(pool, freed, pool->local_free);
   pool->local_free = freed;
   pool->local_frees++;
   ALLOY_TRACK_FREE(pool, freed, pool->head.block_size);
@@ -148,8 +178,8 @@ static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_pool *pool, alloy_block
 static ALLOY_COLD alloy_status check_remote_free(alloy_pool *pool, alloy_block block, size_t align) {
   const uintptr_t p = (uintptr_t)block.ptr;
   const uintptr_t offset = p & (uintptr_t)(pool->slab_size - 1);
-  if (offset < pool->first_block_offset || (offset - pool->first_block_offset) % pool->head.block_size != 0 ||
-      (offset - pool->first_block_offset) / pool->head.block_size >= pool->blocks_per_slab)
+  if (offset < pool->head.first_block_offset || (offset - pool->head.first_block_offset) % pool->head.block_size != 0 ||
+      (offset - pool->head.first_block_offset) / pool->head.block_size >= pool->head.blocks_per_slab)
     return alloy_pool_check_report(ALLOY_E_NOT_OWNED, pool, block, align, "not at a block boundary of this pool");
   if (block.size > pool->head.block_size)
     return alloy_pool_check_report(ALLOY_E_SIZE_MISMATCH, pool, block, align, "larger than the pool's blocks");
@@ -168,25 +198,23 @@ static ALLOY_NOINLINE alloy_status free_remote(alloy_pool *pool, alloy_block blo
                                    "the block is outside every slab of this pool");
   }
   if (ALLOY_DEBUG) ALLOY_TRY(check_remote_free(pool, block, align));
+  if (ALLOY_UNLIKELY(!alloy_pool_free_looks_right(pool, block)))
+    ALLOY_TRY(alloy_pool_check_suspect_free(pool, block, align, NULL, false));
   pool_slab *slab = (pool_slab *)(p & ~(uintptr_t)(pool->slab_size - 1));
+  *alloy_pool_mark_of(&pool->head, freed) = pool->head.key;
   ALLOY_TRACK_FREE(pool, freed, pool->head.block_size);
-  if (alloy_pool_tags_frees(pool)) {
-    ALLOY_MEM_UNDEFINED(freed, sizeof *freed);
-    freed->free_tag = p ^ POOL_FREE_TAG;
-  } else {
-    ALLOY_MEM_UNDEFINED(&freed->next, sizeof freed->next); /* the link travels with the block */
-  }
+  ALLOY_MEM_UNDEFINED(&freed->next, sizeof freed->next); /* the link travels with the block */
   alloy_remote_free_send(&pool->inbox, &slab->remote, freed, freed, 1);
   return ALLOY_OK;
 }
 
 alloy_status alloy_pool_concurrent_free(alloy_pool *pool, alloy_block block, size_t align) {
-  if (ALLOY_LIKELY(alloy_thread_id() == owner_of(pool))) return free_local(pool, block, align);
+  if (ALLOY_LIKELY(caller_owns(pool))) return free_local(pool, block, align);
   return free_remote(pool, block, align);
 }
 
 size_t alloy_pool_collect(alloy_pool *pool) {
-  if (!pool->concurrent || alloy_thread_id() != owner_of(pool)) return 0;
+  if (!pool->concurrent || !caller_owns(pool)) return 0;
   size_t total = 0, count;
   pool_free_block *batch;
   while ((batch = take_batch(pool, &count)) != NULL) {

@@ -24,8 +24,11 @@
  * Invariants:
  *   - every block lies in a slab listed in the registry, a sorted array of
  *     slab addresses kept in the metadata arena after the pool object;
- *   - a free block's first word links to the next free block (its tool state
- *     is no-access except while the pool reads or writes that word);
+ *   - a free block's first word links to the next free block, xor the
+ *     pool's key on plain pools (its tool state is no-access except while
+ *     the pool reads or writes that word), and its word at mark_offset holds
+ *     the key; a block handed out has 0 there, so only a block whose owner
+ *     wrote the key itself looks free without being free;
  *   - blocks of the current slab past `carve` were never handed out and are
  *     not on any free list (lazy carving); prewarmed slabs wait on `spare`;
  *   - [span_low, span_low + span_size) covers every slab, so a pointer outside it is
@@ -57,12 +60,11 @@
 #include "alloy/tool_hooks.h"
 #include "alloy/vm_arena.h"
 
-/* Marks a free block in debug builds (second word = address ^ tag). */
-#define POOL_FREE_TAG ((uintptr_t)0x9E3779B97F4A7C15ull)
-
+/* A free block: its first word is the link (xor key on plain pools); the
+ * key itself sits at head.mark_offset (the second word, or the first for
+ * one-word blocks). */
 typedef struct pool_free_block {
   struct pool_free_block *next;
-  uintptr_t free_tag; /* debug builds, blocks of two words or more */
 } pool_free_block;
 
 typedef struct pool_slab {
@@ -105,9 +107,7 @@ struct alloy_pool {
    * it shared a line with the counters above, every remote free missed:
    * 200-290 ns at P50 on the report's xthread_64). */
   alignas(ALLOY_CACHE_LINE) size_t slab_size;
-  size_t first_block_offset;
-  size_t blocks_per_slab;
-  uintptr_t owner; /* concurrent pools: alloy_thread_id() of the owner */
+  uint64_t owner; /* concurrent pools: alloy_thread_serial() of the owner */
   _Atomic(uintptr_t) shared_low;
   _Atomic(uintptr_t) shared_high;
   alignas(ALLOY_CACHE_LINE) alloy_remote_free_inbox inbox; /* written by other threads */
@@ -116,17 +116,46 @@ struct alloy_pool {
 /* The slab registry: sorted slab addresses, in the metadata arena. */
 static inline uintptr_t *alloy_pool_registry(const alloy_pool *pool) { return (uintptr_t *)(void *)pool->meta.base; }
 
-static inline bool alloy_pool_tags_frees(const alloy_pool *pool) {
-  return ALLOY_DEBUG && pool->head.block_size >= sizeof(pool_free_block);
+/* Free-list links: stored xor the key on plain pools; a concurrent pool's
+ * lists keep plain links (batches from other threads arrive linked by the
+ * remote-free channel and are spliced as they come). */
+static ALLOY_ALWAYS_INLINE uintptr_t alloy_pool_link_key(const alloy_pool *pool) {
+  return pool->concurrent ? 0 : pool->head.key;
 }
 
-/* Tools: a block leaves the free list for the caller. */
+/* Whether a block the free list yields may be handed out: in the span
+ * (which also turns away NULL). */
+static ALLOY_ALWAYS_INLINE bool alloy_pool_in_span(uintptr_t span_low, size_t span_size, const void *block) {
+  return (uintptr_t)block - span_low < span_size;
+}
+
+/* Whether a free may go ahead without a closer look: a block start, a size
+ * that fits, no free mark. Reads the mark only at a block start. */
+static ALLOY_ALWAYS_INLINE bool alloy_pool_free_looks_right(const alloy_pool *pool, alloy_block block) {
+  const alloy_pool_head *head = &pool->head;
+  if (ALLOY_UNLIKELY(alloy_pool_block_index(head, (uintptr_t)block.ptr) >= head->blocks_per_slab ||
+                     block.size > head->block_size))
+    return false;
+  uintptr_t *mark = alloy_pool_mark_of(head, block.ptr);
+  ALLOY_MEM_DEFINED(mark, sizeof *mark); /* tools: the block may be free already */
+  return *mark != head->key;
+}
+
+/* Makes `block` free: the mark, then the link (one-word blocks: the link
+ * overwrites the mark). */
+static ALLOY_ALWAYS_INLINE void alloy_pool_mark_free(alloy_pool *pool, pool_free_block *block, void *next) {
+  *alloy_pool_mark_of(&pool->head, block) = pool->head.key;
+  block->next = (pool_free_block *)((uintptr_t)next ^ alloy_pool_link_key(pool));
+}
+
+/* Tools: a block leaves the free list for the caller, its mark cleared (a
+ * live block must not look free). */
 static ALLOY_ALWAYS_INLINE void alloy_pool_hand_out(alloy_pool *pool, pool_free_block *block, alloy_block *out) {
-  if (alloy_pool_tags_frees(pool)) {
-    ALLOY_MEM_DEFINED(block, sizeof *block);
-    block->free_tag = 0; /* a live block must not look free */
-  }
+  uintptr_t *mark = alloy_pool_mark_of(&pool->head, block);
+  ALLOY_MEM_UNDEFINED(mark, sizeof *mark);
+  *mark = 0;
   ALLOY_TRACK_ALLOC(pool, block, pool->head.block_size);
+  ALLOY_MEM_DEFINED(mark, sizeof *mark);
   *out = alloy_block_make(block, pool->head.block_size);
 }
 
@@ -138,10 +167,14 @@ ALLOY_HIDDEN alloy_status alloy_pool_concurrent_free(alloy_pool *pool, alloy_blo
 ALLOY_HIDDEN uint64_t alloy_pool_concurrent_remote_pending(const alloy_pool *pool);
 
 /* pool_check.c: refusals and misuse, through the fault handler. */
+ALLOY_HIDDEN void alloy_pool_check_arm(alloy_pool *pool);
 ALLOY_HIDDEN alloy_status alloy_pool_check_reject(size_t size, size_t align);
 ALLOY_HIDDEN alloy_status alloy_pool_check_report(alloy_status kind, const alloy_pool *pool, alloy_block block,
                                                   size_t align, const char *detail);
 ALLOY_HIDDEN alloy_status alloy_pool_check_free(alloy_pool *pool, alloy_block block, size_t align);
+ALLOY_HIDDEN ALLOY_COLD alloy_status alloy_pool_check_suspect_free(alloy_pool *pool, alloy_block block, size_t align,
+                                                                   const pool_free_block *free_list, bool confirm);
+ALLOY_HIDDEN ALLOY_COLD void alloy_pool_check_corrupt_link(const alloy_pool *pool, const void *link);
 
 /* pool_slab.c: slabs and the registry. */
 ALLOY_HIDDEN alloy_status alloy_pool_slab_carve(alloy_pool *pool, alloy_block *out);

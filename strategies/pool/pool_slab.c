@@ -31,8 +31,8 @@ bool alloy_pool_slab_is_block_start(const alloy_pool *pool, const void *ptr) {
   const size_t index = pool_registry_lower_bound(pool, slab);
   if (index == pool->slab_count || alloy_pool_registry(pool)[index] != slab) return false;
   const uintptr_t offset = p - slab;
-  return offset >= pool->first_block_offset && (offset - pool->first_block_offset) % pool->head.block_size == 0 &&
-         (offset - pool->first_block_offset) / pool->head.block_size < pool->blocks_per_slab;
+  return offset >= pool->head.first_block_offset && (offset - pool->head.first_block_offset) % pool->head.block_size == 0 &&
+         (offset - pool->head.first_block_offset) / pool->head.block_size < pool->head.blocks_per_slab;
 }
 
 /* A slab's memory: from the parent, or mapped whole (batched), or reserved
@@ -77,7 +77,7 @@ static void pool_return_slab(alloy_pool *pool, void *slab) {
 /* Bytes from the slab start that cover the header and `blocks` blocks,
  * rounded to what a lazy slab commits. */
 static size_t pool_commit_span(const alloy_pool *pool, size_t blocks) {
-  size_t bytes = pool->first_block_offset + blocks * pool->head.block_size;
+  size_t bytes = pool->head.first_block_offset + blocks * pool->head.block_size;
   if (pool->commit_chunk == 0) return pool->slab_size;
   bytes = alloy_align_up(bytes, pool->commit_chunk);
   return bytes < pool->slab_size ? bytes : pool->slab_size;
@@ -114,18 +114,18 @@ static ALLOY_COLD alloy_status pool_new_slab(alloy_pool *pool, size_t blocks, bo
     return status;
   }
   if (prefault) {
-    const size_t touched = alloy_align_up(pool->first_block_offset + blocks * pool->head.block_size,
+    const size_t touched = alloy_align_up(pool->head.first_block_offset + blocks * pool->head.block_size,
                                           alloy_vm_page_size());
     alloy_vm_prefault(memory, touched < committed ? touched : committed);
   }
 
   pool_slab *slab = memory;
   slab->pool = pool;
-  slab->block_count = pool->blocks_per_slab;
+  slab->block_count = pool->head.blocks_per_slab;
   slab->commit_end = (char *)memory + committed;
   slab->next_spare = NULL;
   alloy_remote_free_source_init(&slab->remote);
-  char *first = (char *)memory + pool->first_block_offset;
+  char *first = (char *)memory + pool->head.first_block_offset;
   ALLOY_MEM_NOACCESS(first, (size_t)((char *)memory + pool->slab_size - first));
   pool->committed_bytes += committed;
 
@@ -145,8 +145,8 @@ static ALLOY_COLD alloy_status pool_new_slab(alloy_pool *pool, size_t blocks, bo
 
 static void pool_start_carving(alloy_pool *pool, pool_slab *slab) {
   pool->current = slab;
-  pool->carve = (char *)slab + pool->first_block_offset;
-  pool->carve_end = pool->carve + pool->blocks_per_slab * pool->head.block_size;
+  pool->carve = (char *)slab + pool->head.first_block_offset;
+  pool->carve_end = pool->carve + pool->head.blocks_per_slab * pool->head.block_size;
 }
 
 /* Takes, commits and touches the slabs for `blocks` blocks (the first
@@ -154,7 +154,7 @@ static void pool_start_carving(alloy_pool *pool, pool_slab *slab) {
 alloy_status alloy_pool_slab_prewarm(alloy_pool *pool, size_t blocks) {
   pool_slab *last = NULL;
   while (blocks != 0) {
-    const size_t share = blocks < pool->blocks_per_slab ? blocks : pool->blocks_per_slab;
+    const size_t share = blocks < pool->head.blocks_per_slab ? blocks : pool->head.blocks_per_slab;
     pool_slab *slab;
     ALLOY_TRY(pool_new_slab(pool, share, true, &slab));
     if (pool->current == NULL)
