@@ -15,6 +15,7 @@
 #include "alloy/numa.h"
 #include "alloy/pool.h"
 #include "alloy/system.h"
+#include "alloy/thread.h"
 #include "alloy/vm.h"
 #include "tests/support/support.h"
 
@@ -442,6 +443,125 @@ TEST(PoolPrewarm, PrewarmIsBoundedByMaxBlocksAndWorksOnAConcurrentPool) {
   }).join();
   ASSERT_EQ(alloy_pool_allocate(pool, 64, 8, &extra), ALLOY_OK) << "at capacity, remote frees come back first";
   EXPECT_EQ(alloy_pool_free(pool, extra, 8), ALLOY_OK);
+  alloy_pool_destroy(pool);
+}
+
+// Every-build misuse checks on a concurrent pool, from the owner and from
+// other threads.
+TEST_F(ConcurrentPoolTest, Regression_DoubleFreeAfterOtherFreesIsCaught) {
+  alloy_test::FaultRecorder faults;
+  std::vector<alloy_block> blocks = Allocate(2);
+  ASSERT_EQ(alloy_pool_free(pool_, blocks[0], 8), ALLOY_OK);
+  ASSERT_EQ(alloy_pool_free(pool_, blocks[1], 8), ALLOY_OK);
+  EXPECT_EQ(alloy_pool_free(pool_, blocks[0], 8), ALLOY_E_DOUBLE_FREE) << "the owner's own list";
+  alloy_status remote = ALLOY_OK;
+  std::thread([&] { remote = alloy_pool_free(pool_, blocks[0], 8); }).join();
+  EXPECT_EQ(remote, ALLOY_E_DOUBLE_FREE) << "another thread, on the mark";
+  EXPECT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 2u);
+  EXPECT_EQ(Stats().remote_pending, 0u) << "nothing was sent";
+  std::vector<alloy_block> again = Allocate(2);
+  EXPECT_NE(again[0].ptr, again[1].ptr) << "a block handed out twice";
+  for (auto &block : again) EXPECT_EQ(alloy_pool_free(pool_, block, 8), ALLOY_OK);
+  EXPECT_EQ(faults.faults().size(), 2u);
+}
+
+TEST_F(ConcurrentPoolTest, Regression_DoubleFreeOfARemoteFreeIsCaught) {
+  alloy_test::FaultRecorder faults;
+  std::vector<alloy_block> blocks = Allocate(3);
+  FreeFromAnotherThread({blocks[0]});
+  alloy_status twice = ALLOY_OK;
+  std::thread([&] { twice = alloy_pool_free(pool_, blocks[0], 8); }).join();
+  EXPECT_EQ(twice, ALLOY_E_DOUBLE_FREE) << "pending in the channel, freed again by another thread";
+  EXPECT_EQ(alloy_pool_free(pool_, blocks[0], 8), ALLOY_E_DOUBLE_FREE) << "pending, freed again by the owner";
+  EXPECT_EQ(Stats().remote_pending, 1u);
+  EXPECT_EQ(alloy_pool_collect(pool_), 1u);
+  EXPECT_EQ(alloy_pool_free(pool_, blocks[0], 8), ALLOY_E_DOUBLE_FREE) << "reclaimed, freed again by the owner";
+  EXPECT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 3u);
+  std::set<void *> distinct;
+  std::vector<alloy_block> again = Allocate(8);
+  for (auto &block : again) EXPECT_TRUE(distinct.insert(block.ptr).second) << "handed out twice";
+  for (auto &block : again) EXPECT_EQ(alloy_pool_free(pool_, block, 8), ALLOY_OK);
+  EXPECT_EQ(alloy_pool_free(pool_, blocks[1], 8), ALLOY_OK);
+  EXPECT_EQ(alloy_pool_free(pool_, blocks[2], 8), ALLOY_OK);
+}
+
+TEST_F(ConcurrentPoolTest, Regression_InteriorPointerFreeIsCaught) {
+  alloy_test::FaultRecorder faults;
+  std::vector<alloy_block> blocks = Allocate(2);
+  const alloy_block inside = alloy_block_make(static_cast<char *>(blocks[0].ptr) + 16, 8);
+  // Debug builds' exact checks come first and name it a foreign block.
+  const alloy_status expected = ALLOY_DEBUG ? ALLOY_E_NOT_OWNED : ALLOY_E_INTERIOR_POINTER;
+  EXPECT_EQ(alloy_pool_free(pool_, inside, 8), expected);
+  alloy_status remote = ALLOY_OK;
+  std::thread([&] { remote = alloy_pool_free(pool_, inside, 8); }).join();
+  EXPECT_EQ(remote, expected);
+  EXPECT_EQ(faults.count(expected), 2u);
+  EXPECT_EQ(Stats().live_blocks, 2u);
+  for (auto &block : blocks) EXPECT_EQ(alloy_pool_free(pool_, block, 8), ALLOY_OK);
+  EXPECT_EQ(faults.faults().size(), 2u);
+}
+
+TEST_F(ConcurrentPoolTest, Regression_WrongSizeFreeIsCaught) {
+  alloy_test::FaultRecorder faults;
+  std::vector<alloy_block> blocks = Allocate(1);
+  EXPECT_EQ(alloy_pool_free(pool_, alloy_block_make(blocks[0].ptr, 4096), 8), ALLOY_E_SIZE_MISMATCH);
+  alloy_status remote = ALLOY_OK;
+  std::thread([&] { remote = alloy_pool_free(pool_, alloy_block_make(blocks[0].ptr, 4096), 8); }).join();
+  EXPECT_EQ(remote, ALLOY_E_SIZE_MISMATCH);
+  EXPECT_EQ(faults.count(ALLOY_E_SIZE_MISMATCH), 2u);
+  EXPECT_EQ(Stats().live_blocks, 1u);
+  EXPECT_EQ(alloy_pool_free(pool_, blocks[0], 8), ALLOY_OK);
+}
+
+TEST_F(ConcurrentPoolTest, Regression_UseAfterFreeWriteNeverYieldsAWildPointer) {
+  if (alloy_test::kAsan || alloy_test::UnderValgrind()) GTEST_SKIP() << "the tools report the write itself";
+  alloy_test::FaultRecorder faults;
+  std::vector<alloy_block> blocks = Allocate(16);
+  for (auto &block : blocks) ASSERT_EQ(alloy_pool_free(pool_, block, 8), ALLOY_OK);
+  static_cast<uintptr_t *>(blocks[7].ptr)[0] = 0x4141414141414141u;
+  std::set<void *> handed_out;
+  for (size_t i = 0; i < blocks.size() + 4; ++i) {
+    alloy_block block;
+    ASSERT_EQ(alloy_pool_allocate(pool_, 64, 8, &block), ALLOY_OK);
+    EXPECT_TRUE(alloy_resource_owns(alloy_pool_resource(pool_), block)) << "a wild pointer: " << block.ptr;
+    EXPECT_TRUE(handed_out.insert(block.ptr).second);
+  }
+  EXPECT_EQ(faults.count(ALLOY_E_CORRUPTION), 1u);
+}
+
+// The owner was recognised by the address of a thread-local byte: a thread
+// started after the owner exited often gets the same address, and its frees
+// were taken for the owner's (local pushes racing with nobody, counted as
+// local). The owner is now a serial number no thread ever gets again.
+TEST(ConcurrentPoolOwner, Regression_NewThreadOnADeadOwnersStorageIsNotTheOwner) {
+  constexpr size_t kThreads = 6, kPerThread = 50;
+  alloy_pool *pool = nullptr;
+  std::vector<alloy_block> blocks(kThreads * kPerThread);
+  uintptr_t dead_owner_id = 0;
+  std::thread([&] {
+    alloy_pool_config config = ConcurrentConfig(64);
+    ASSERT_EQ(alloy_pool_create(&config, &pool), ALLOY_OK);
+    for (auto &block : blocks) ASSERT_EQ(alloy_pool_allocate(pool, 64, 8, &block), ALLOY_OK);
+    dead_owner_id = alloy_thread_id();
+  }).join();
+  ASSERT_NE(pool, nullptr);
+  size_t reused = 0;
+  for (size_t t = 0; t < kThreads; ++t) {
+    std::thread([&, t] {
+      if (alloy_thread_id() == dead_owner_id) ++reused;  // the storage the old check was fooled by
+      alloy_block refused = alloy_block_null();
+      EXPECT_EQ(alloy_pool_allocate(pool, 64, 8, &refused), ALLOY_E_UNSUPPORTED) << "not the owner";
+      EXPECT_EQ(alloy_pool_collect(pool), 0u) << "not the owner";
+      for (size_t i = 0; i < kPerThread; ++i) EXPECT_EQ(alloy_pool_free(pool, blocks[t * kPerThread + i], 8), ALLOY_OK);
+    }).join();
+  }
+  ASSERT_EQ(alloy_pool_adopt(pool), ALLOY_OK);
+  alloy_pool_stats stats;
+  alloy_pool_get_stats(pool, &stats);
+  EXPECT_EQ(stats.local_frees, 0u) << "threads on a dead owner's storage (" << reused << " of " << kThreads
+                                   << " here) were taken for the owner";
+  EXPECT_EQ(stats.remote_frees, blocks.size());
+  EXPECT_EQ(stats.live_blocks, 0u);
   alloy_pool_destroy(pool);
 }
 

@@ -365,4 +365,150 @@ TEST_F(PoolTest, NeverCarvedBlocksAreNotAddressable) {
   ExpectToolsReport(static_cast<char *>(block.ptr) + 64);
 }
 
+// Every-build misuse checks (alloy/pool.h's table): each bad free is
+// reported, returns its status, changes nothing, and the pool goes on
+// serving distinct blocks.
+
+// Allocates and frees `n` blocks and checks they are distinct and inside the pool.
+void ExpectPoolStillServes(alloy_pool *pool, size_t n) {
+  std::vector<alloy_block> blocks(n);
+  std::set<void *> distinct;
+  for (auto &block : blocks) {
+    ASSERT_EQ(alloy_pool_allocate(pool, 64, 8, &block), ALLOY_OK);
+    EXPECT_TRUE(alloy_resource_owns(alloy_pool_resource(pool), block));
+    EXPECT_TRUE(distinct.insert(block.ptr).second) << "handed out twice: " << block.ptr;
+    std::memset(block.ptr, 0x5A, block.size);
+  }
+  for (auto &block : blocks) EXPECT_EQ(alloy_pool_free(pool, block, 8), ALLOY_OK);
+}
+
+TEST_F(PoolTest, Regression_DoubleFreeRightAfterTheFreeIsCaught) {
+  alloy_test::FaultRecorder faults;
+  alloy_block a;
+  ASSERT_EQ(alloy_pool_allocate(pool_, 64, 8, &a), ALLOY_OK);
+  ASSERT_EQ(alloy_pool_free(pool_, a, 8), ALLOY_OK);
+  EXPECT_EQ(alloy_pool_free(pool_, a, 8), ALLOY_E_DOUBLE_FREE);
+  EXPECT_EQ(alloy_pool_free_fast(pool_, a, 8), ALLOY_E_DOUBLE_FREE) << "the inline path checks too";
+  EXPECT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 2u);
+  EXPECT_NE(faults.last_message().find("pool"), std::string::npos);
+  EXPECT_EQ(Stats().live_blocks, 0u);
+  ExpectPoolStillServes(pool_, 100);
+}
+
+TEST_F(PoolTest, Regression_DoubleFreeAfterOtherFreesIsCaught) {
+  alloy_test::FaultRecorder faults;
+  alloy_block a, b;
+  ASSERT_EQ(alloy_pool_allocate(pool_, 64, 8, &a), ALLOY_OK);
+  ASSERT_EQ(alloy_pool_allocate(pool_, 64, 8, &b), ALLOY_OK);
+  ASSERT_EQ(alloy_pool_free(pool_, a, 8), ALLOY_OK);
+  ASSERT_EQ(alloy_pool_free(pool_, b, 8), ALLOY_OK);
+  EXPECT_EQ(alloy_pool_free(pool_, a, 8), ALLOY_E_DOUBLE_FREE);
+  ASSERT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 1u);
+  EXPECT_EQ(faults.faults()[0].ptr, a.ptr) << "the report names the block";
+  alloy_block first, second;
+  ASSERT_EQ(alloy_pool_allocate(pool_, 64, 8, &first), ALLOY_OK);
+  ASSERT_EQ(alloy_pool_allocate(pool_, 64, 8, &second), ALLOY_OK);
+  EXPECT_NE(first.ptr, second.ptr) << "A handed out twice";
+  EXPECT_EQ(faults.faults().size(), 1u);
+  EXPECT_EQ(alloy_pool_free(pool_, first, 8), ALLOY_OK);
+  EXPECT_EQ(alloy_pool_free(pool_, second, 8), ALLOY_OK);
+  ExpectPoolStillServes(pool_, 100);
+}
+
+TEST_F(PoolTest, Regression_ABlockHoldingTheKeyIsNotADoubleFree) {
+  alloy_test::FaultRecorder faults;
+  alloy_block a;
+  ASSERT_EQ(alloy_pool_allocate(pool_, 64, 8, &a), ALLOY_OK);
+  const alloy_pool_head *head = reinterpret_cast<const alloy_pool_head *>(pool_);
+  for (size_t i = 0; i < a.size / sizeof(uintptr_t); ++i) static_cast<uintptr_t *>(a.ptr)[i] = head->key;
+  EXPECT_EQ(alloy_pool_free(pool_, a, 8), ALLOY_OK) << "user data equal to the key; the walk clears it";
+  EXPECT_EQ(faults.faults().size(), 0u);
+  EXPECT_EQ(Stats().live_blocks, 0u);
+}
+
+TEST_F(PoolTest, Regression_InteriorPointerFreeIsCaught) {
+  alloy_test::FaultRecorder faults;
+  alloy_block a, b;
+  ASSERT_EQ(alloy_pool_allocate(pool_, 64, 8, &a), ALLOY_OK);
+  ASSERT_EQ(alloy_pool_allocate(pool_, 64, 8, &b), ALLOY_OK);
+  alloy_test::Fill(b.ptr, b.size, 7);
+  // Debug builds' registry check comes first and names it a foreign block.
+  const alloy_status expected = ALLOY_DEBUG ? ALLOY_E_NOT_OWNED : ALLOY_E_INTERIOR_POINTER;
+  EXPECT_EQ(alloy_pool_free(pool_, alloy_block_make(static_cast<char *>(a.ptr) + 16, 8), 8), expected);
+  EXPECT_EQ(alloy_pool_free_fast(pool_, alloy_block_make(static_cast<char *>(a.ptr) + 16, 8), 8), expected);
+  EXPECT_EQ(alloy_pool_free(pool_, alloy_block_make(static_cast<char *>(a.ptr) + 40, 8), 8), expected);
+  EXPECT_EQ(faults.count(expected), 3u);
+  EXPECT_TRUE(alloy_test::Check(b.ptr, b.size, 7)) << "the neighbour was overwritten";
+  EXPECT_EQ(Stats().live_blocks, 2u);
+  ExpectPoolStillServes(pool_, 100);
+  EXPECT_EQ(alloy_pool_free(pool_, a, 8), ALLOY_OK);
+  EXPECT_EQ(alloy_pool_free(pool_, b, 8), ALLOY_OK);
+}
+
+TEST_F(PoolTest, Regression_InteriorPointerFreeIsCaughtForOddBlockSizes) {
+  alloy_test::FaultRecorder faults;
+  alloy_pool_config config = alloy_pool_config_default(48);  // a stride of 48: 16 * 3
+  config.block_align = 16;
+  Create(config);
+  std::vector<alloy_block> blocks(40);
+  for (auto &block : blocks) ASSERT_EQ(alloy_pool_allocate(pool_, 48, 16, &block), ALLOY_OK);
+  size_t reported = 0;
+  for (const alloy_block &block : blocks)
+    for (size_t offset = 16; offset < 48; offset += 16, ++reported)
+      EXPECT_NE(alloy_pool_free(pool_, alloy_block_make(static_cast<char *>(block.ptr) + offset, 8), 16), ALLOY_OK);
+  EXPECT_EQ(faults.faults().size(), reported);
+  for (const alloy_block &block : blocks) EXPECT_EQ(alloy_pool_free(pool_, block, 16), ALLOY_OK);
+  EXPECT_EQ(faults.faults().size(), reported);
+  EXPECT_EQ(Stats().live_blocks, 0u);
+}
+
+TEST_F(PoolTest, Regression_WrongSizeFreeIsCaught) {
+  alloy_test::FaultRecorder faults;
+  alloy_block a;
+  ASSERT_EQ(alloy_pool_allocate(pool_, 64, 8, &a), ALLOY_OK);
+  EXPECT_EQ(alloy_pool_free(pool_, alloy_block_make(a.ptr, 4096), 8), ALLOY_E_SIZE_MISMATCH);
+  EXPECT_EQ(alloy_pool_free_fast(pool_, alloy_block_make(a.ptr, 4096), 8), ALLOY_E_SIZE_MISMATCH);
+  EXPECT_EQ(faults.count(ALLOY_E_SIZE_MISMATCH), 2u);
+  EXPECT_EQ(Stats().live_blocks, 1u);
+  EXPECT_EQ(alloy_pool_free(pool_, a, 8), ALLOY_OK);
+  ExpectPoolStillServes(pool_, 100);
+}
+
+TEST_F(PoolTest, Regression_UseAfterFreeWriteNeverYieldsAWildPointer) {
+  if (alloy_test::kAsan || alloy_test::UnderValgrind()) GTEST_SKIP() << "the tools report the write itself";
+  alloy_test::FaultRecorder faults;
+  std::vector<alloy_block> blocks(16);
+  for (auto &block : blocks) ASSERT_EQ(alloy_pool_allocate(pool_, 64, 8, &block), ALLOY_OK);
+  for (auto &block : blocks) ASSERT_EQ(alloy_pool_free(pool_, block, 8), ALLOY_OK);
+  // The eighth freed block is in the middle of the list: a write through a stale pointer.
+  static_cast<uintptr_t *>(blocks[7].ptr)[0] = 0x4141414141414141u;
+  static_cast<uintptr_t *>(blocks[7].ptr)[1] = 0x4242424242424242u;
+  std::set<void *> handed_out;
+  for (size_t i = 0; i < blocks.size() + 4; ++i) {
+    alloy_block block;
+    ASSERT_EQ(alloy_pool_allocate(pool_, 64, 8, &block), ALLOY_OK);
+    EXPECT_TRUE(alloy_resource_owns(alloy_pool_resource(pool_), block)) << "a wild pointer: " << block.ptr;
+    EXPECT_TRUE(handed_out.insert(block.ptr).second);
+  }
+  EXPECT_EQ(faults.count(ALLOY_E_CORRUPTION), 1u);
+  EXPECT_EQ(faults.faults().size(), 1u);
+}
+
+TEST_F(PoolTest, Regression_UseAfterFreeWriteOnTheInlinePathNeverYieldsAWildPointer) {
+  if (alloy_test::kAsan || alloy_test::UnderValgrind()) GTEST_SKIP() << "the tools report the write itself";
+  alloy_test::FaultRecorder faults;
+  std::vector<alloy_block> blocks(16);
+  for (auto &block : blocks) ASSERT_EQ(alloy_pool_allocate_fast(pool_, 64, 8, &block), ALLOY_OK);
+  for (auto &block : blocks) ASSERT_EQ(alloy_pool_free_fast(pool_, block, 8), ALLOY_OK);
+  static_cast<uintptr_t *>(blocks[3].ptr)[0] = reinterpret_cast<uintptr_t>(blocks[12].ptr);  // a plausible pointer
+  std::set<void *> handed_out;
+  for (size_t i = 0; i < blocks.size() + 4; ++i) {
+    alloy_block block;
+    ASSERT_EQ(alloy_pool_allocate_fast(pool_, 64, 8, &block), ALLOY_OK);
+    EXPECT_TRUE(alloy_resource_owns(alloy_pool_resource(pool_), block)) << "a wild pointer: " << block.ptr;
+    EXPECT_TRUE(handed_out.insert(block.ptr).second) << "handed out twice: " << block.ptr;
+  }
+  EXPECT_EQ(faults.count(ALLOY_E_CORRUPTION), 1u);
+}
+
 }  // namespace
