@@ -197,7 +197,7 @@ static ALLOY_ALWAYS_INLINE alloy_status pool_free_inline(alloy_pool *pool, alloy
   if (ALLOY_DEBUG) ALLOY_TRY(alloy_pool_check_free(pool, block, align));
   if (ALLOY_UNLIKELY(!alloy_pool_free_looks_right(pool, block)))
     ALLOY_TRY(alloy_pool_check_suspect_free(pool, block, align, pool->head.free_list, true));
-  alloy_pool_mark_free(pool, freed, pool->head.free_list);
+  alloy_pool_mark_free(pool, freed, pool->head.free_list, pool->head.key);
   pool->head.free_list = freed;
   ALLOY_TRACK_FREE(pool, freed, pool->head.block_size);
   return ALLOY_OK;

@@ -166,7 +166,7 @@ static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_pool *pool, alloy_block
   }
   if (ALLOY_DEBUG) ALLOY_TRY(alloy_pool_check_free(pool, block, align));
   if (ALLOY_UNLIKELY(!alloy_pool_free_looks_right(pool, block))) ALLOY_TRY(confirm_local_free(pool, block, align));
-  alloy_pool_mark_free(pool, freed, pool->local_free);
+  alloy_pool_mark_free(pool, freed, pool->local_free, 0);
   pool->local_free = freed;
   pool->local_frees++;
   ALLOY_TRACK_FREE(pool, freed, pool->head.block_size);

@@ -141,11 +141,13 @@ static ALLOY_ALWAYS_INLINE bool alloy_pool_free_looks_right(const alloy_pool *po
   return *mark != head->key;
 }
 
-/* Makes `block` free: the mark, then the link (one-word blocks: the link
- * overwrites the mark). */
-static ALLOY_ALWAYS_INLINE void alloy_pool_mark_free(alloy_pool *pool, pool_free_block *block, void *next) {
+/* Makes `block` free: the mark, then the link xor `link_key` (one-word
+ * blocks: the link overwrites the mark). The callers know which kind of
+ * pool they serve, so the key comes from them, not from `concurrent`. */
+static ALLOY_ALWAYS_INLINE void alloy_pool_mark_free(alloy_pool *pool, pool_free_block *block, void *next,
+                                                     uintptr_t link_key) {
   *alloy_pool_mark_of(&pool->head, block) = pool->head.key;
-  block->next = (pool_free_block *)((uintptr_t)next ^ alloy_pool_link_key(pool));
+  block->next = (pool_free_block *)((uintptr_t)next ^ link_key);
 }
 
 /* Tools: a block leaves the free list for the caller, its mark cleared (a
