@@ -190,16 +190,28 @@ static ALLOY_NOINLINE alloy_status pool_free_off_span(alloy_pool *pool, alloy_bl
   return alloy_pool_check_report(ALLOY_E_NOT_OWNED, pool, block, align, "the block is outside every slab of this pool");
 }
 
+static ALLOY_ALWAYS_INLINE void pool_push(alloy_pool *pool, pool_free_block *freed) {
+  alloy_pool_mark_free(pool, freed, pool->head.free_list, pool->head.key);
+  pool->head.free_list = freed;
+  ALLOY_TRACK_FREE(pool, freed, pool->head.block_size);
+}
+
+/* A free the fast checks found suspect: a closer look, then the push if it
+ * was a good free after all. Out of line and reached by a tail call, so the
+ * fast path needs no stack frame. */
+static ALLOY_NOINLINE alloy_status pool_free_suspect(alloy_pool *pool, alloy_block block, size_t align) {
+  ALLOY_TRY(alloy_pool_check_suspect_free(pool, block, align, pool->head.free_list, true));
+  pool_push(pool, block.ptr);
+  return ALLOY_OK;
+}
+
 static ALLOY_ALWAYS_INLINE alloy_status pool_free_inline(alloy_pool *pool, alloy_block block, size_t align) {
   pool_free_block *freed = block.ptr;
   if (ALLOY_UNLIKELY((uintptr_t)freed - pool->head.span_low >= pool->head.span_size))
     return pool_free_off_span(pool, block, align);
   if (ALLOY_DEBUG) ALLOY_TRY(alloy_pool_check_free(pool, block, align));
-  if (ALLOY_UNLIKELY(!alloy_pool_free_looks_right(pool, block)))
-    ALLOY_TRY(alloy_pool_check_suspect_free(pool, block, align, pool->head.free_list, true));
-  alloy_pool_mark_free(pool, freed, pool->head.free_list, pool->head.key);
-  pool->head.free_list = freed;
-  ALLOY_TRACK_FREE(pool, freed, pool->head.block_size);
+  if (ALLOY_UNLIKELY(!alloy_pool_free_looks_right(pool, block))) return pool_free_suspect(pool, block, align);
+  pool_push(pool, freed);
   return ALLOY_OK;
 }
 

@@ -157,6 +157,21 @@ static ALLOY_COLD alloy_status confirm_local_free(alloy_pool *pool, alloy_block 
   return alloy_pool_check_suspect_free(pool, block, align, pool->local_free, walk_decides);
 }
 
+static ALLOY_ALWAYS_INLINE void push_local(alloy_pool *pool, pool_free_block *freed) {
+  alloy_pool_mark_free(pool, freed, pool->local_free, 0);
+  pool->local_free = freed;
+  pool->local_frees++;
+  ALLOY_TRACK_FREE(pool, freed, pool->head.block_size);
+}
+
+/* The owner's free that the fast checks found suspect (a tail call: the
+ * fast path needs no stack frame). */
+static ALLOY_NOINLINE alloy_status free_local_suspect(alloy_pool *pool, alloy_block block, size_t align) {
+  ALLOY_TRY(confirm_local_free(pool, block, align));
+  push_local(pool, block.ptr);
+  return ALLOY_OK;
+}
+
 static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_pool *pool, alloy_block block, size_t align) {
   pool_free_block *freed = block.ptr;
   if (ALLOY_UNLIKELY((uintptr_t)freed - pool->span_low >= pool->span_size)) {
@@ -165,11 +180,8 @@ static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_pool *pool, alloy_block
                                    "the block is outside every slab of this pool");
   }
   if (ALLOY_DEBUG) ALLOY_TRY(alloy_pool_check_free(pool, block, align));
-  if (ALLOY_UNLIKELY(!alloy_pool_free_looks_right(pool, block))) ALLOY_TRY(confirm_local_free(pool, block, align));
-  alloy_pool_mark_free(pool, freed, pool->local_free, 0);
-  pool->local_free = freed;
-  pool->local_frees++;
-  ALLOY_TRACK_FREE(pool, freed, pool->head.block_size);
+  if (ALLOY_UNLIKELY(!alloy_pool_free_looks_right(pool, block))) return free_local_suspect(pool, block, align);
+  push_local(pool, freed);
   return ALLOY_OK;
 }
 
