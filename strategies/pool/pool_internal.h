@@ -7,8 +7,11 @@
  *   pool_concurrent.c  the owner/remote split of a concurrent_free pool
  *                      (and its public calls alloy_pool_adopt and
  *                      alloy_pool_collect). Calls pool_check.c, pool_slab.c.
- *   pool_check.c       refused requests, misuse reports, the debug build's
- *                      checks of a free. Calls pool_slab.c.
+ *   pool_check.c       refused requests, the per-pool key, misuse reports:
+ *                      the closer look at a free the fast checks found
+ *                      suspect (with the confirming walk of a free list), a
+ *                      corrupted link, the debug build's checks of a free.
+ *                      Calls pool_slab.c.
  *   pool_slab.c        slabs: taking, committing, prewarming, the registry,
  *                      carving, giving back. Calls no other file.
  *
