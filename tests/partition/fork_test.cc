@@ -43,14 +43,17 @@ int ChildBody(void *context) {
 TEST(PartitionFork, LockedPartitionsChildAllocatesWhileOtherThreadsHeldTheLock) {
   alloy_partition_root_config root_config = alloy_partition_root_config_default();
   alloy_partition_config config = alloy_partition_config_default();
-  alloy_partition_root *root = nullptr;
-  ASSERT_EQ(alloy_partition_root_create(&root_config, &root), ALLOY_OK);
+  // One root each: partitions of one root share its slot table, which no
+  // partition's own lock guards, so two locked partitions of one root are not
+  // safe to use from two threads at once.
+  alloy_partition_root *roots[2] = {nullptr, nullptr};
   alloy_partition *partitions[2] = {nullptr, nullptr};
   alloy_locked *locked[2] = {nullptr, nullptr};
   Shared shared;
   const char *names[2] = {"fork_a", "fork_b"};
   for (int i = 0; i < 2; ++i) {
-    ASSERT_EQ(alloy_partition_create(root, names[i], &config, &partitions[i]), ALLOY_OK);
+    ASSERT_EQ(alloy_partition_root_create(&root_config, &roots[i]), ALLOY_OK);
+    ASSERT_EQ(alloy_partition_create(roots[i], names[i], &config, &partitions[i]), ALLOY_OK);
     ASSERT_EQ(alloy_locked_create(alloy_partition_resource(partitions[i]), nullptr, &locked[i]), ALLOY_OK);
     shared.resources[i] = alloy_locked_resource(locked[i]);
   }
@@ -101,8 +104,8 @@ TEST(PartitionFork, LockedPartitionsChildAllocatesWhileOtherThreadsHeldTheLock) 
   for (int i = 0; i < 2; ++i) {
     alloy_locked_destroy(locked[i]);
     alloy_partition_destroy(partitions[i]);
+    alloy_partition_root_destroy(roots[i]);
   }
-  alloy_partition_root_destroy(root);
 }
 
 }  // namespace
