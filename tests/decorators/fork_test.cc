@@ -96,6 +96,11 @@ int ChildBody(void *context) {
 class DecoratorFork : public ::testing::TestWithParam<StackKind> {};
 
 TEST_P(DecoratorFork, ChildAllocatesWhileOtherThreadsHeldTheLock) {
+  if (alloy_test::UnderValgrind())
+    GTEST_SKIP() << "under memcheck, four threads that take leak's backtraces and build stacks of their own "
+                    "leave a forked child too slow to finish in the test's time; the fork guard is covered "
+                    "under memcheck by //tests/concurrency:fork_guard_test and the small_object, pool and "
+                    "partition fork tests";
   if (alloy_test::kAsan && GetParam().inner_is_c_heap)
     GTEST_SKIP() << "gcc 12's AddressSanitizer runtime does not hold its own allocator's locks across fork(): "
                     "a child of a multi-threaded program can wait forever in malloc on a size-class lock "
