@@ -18,7 +18,7 @@ declare -A uses=(
           concurrency:remote_free concurrency:mpsc_queue concurrency:atomic_field"
   [small_object]="platform:vm platform:thread platform:tool_hooks platform:fault_seam
           concurrency:remote_free concurrency:mpsc_queue concurrency:atomic_field concurrency:spin_lock
-          concurrency:thread_exit"
+          concurrency:thread_exit concurrency:fork_guard"
   [tlsf]="platform:vm platform:numa platform:tool_hooks platform:fault_seam"
   [partition]="platform:vm platform:numa platform:tool_hooks platform:fault_seam"
   [huge_page]="platform:huge_pages platform:vm platform:numa platform:tool_hooks platform:fault_seam"
