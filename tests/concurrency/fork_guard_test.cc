@@ -26,7 +26,7 @@ int TakeBoth(void *context) {
   return 0;
 }
 
-size_t Forks() { return alloy_test::Scaled(40, 8); }
+size_t Forks() { return alloy_test::ForksWhileThreadsRun(40, 8); }
 
 TEST(ForkGuard, RegisterAndUnregisterCount) {
   size_t before = alloy_fork_guard_count();
@@ -58,6 +58,7 @@ TEST(ForkGuard, ChildTakesLocksOtherThreadsHeldAtTheFork) {
   for (int t = 0; t < 2; ++t)
     threads.emplace_back([&] {
       while (!stop.load(std::memory_order_relaxed)) {
+        alloy_test::LetOthersRunUnderValgrind();
         TakeBoth(&locks);
         alloy_spin_lock_acquire(&locks.inner);  // the inner one alone, too
         alloy_spin_lock_release(&locks.inner);
@@ -83,7 +84,10 @@ TEST(ForkGuard, OneGuardTakesItsLocksInTheGivenOrder) {
   alloy_fork_guard_register(&guard, order, 2);
   std::atomic<bool> stop{false};
   std::thread user([&] {
-    while (!stop.load(std::memory_order_relaxed)) TakeBoth(&locks);
+    while (!stop.load(std::memory_order_relaxed)) {
+      alloy_test::LetOthersRunUnderValgrind();
+      TakeBoth(&locks);
+    }
   });
   for (size_t i = 0; i < Forks(); ++i) {
     alloy_test::ChildOutcome child = alloy_test::RunInChild(TakeBoth, &locks, alloy_test::ChildTimeoutMs());
@@ -102,6 +106,7 @@ TEST(ForkGuard, RegistrationsRacingWithForkNeitherHangNorCrash) {
   for (int t = 0; t < 2; ++t)
     threads.emplace_back([&] {
       while (!stop.load(std::memory_order_relaxed)) {
+        alloy_test::LetOthersRunUnderValgrind();
         auto *lock = new alloy_spin_lock;
         alloy_spin_lock_init(lock);
         auto *guard = new alloy_fork_guard();

@@ -96,11 +96,6 @@ int ChildBody(void *context) {
 class DecoratorFork : public ::testing::TestWithParam<StackKind> {};
 
 TEST_P(DecoratorFork, ChildAllocatesWhileOtherThreadsHeldTheLock) {
-  if (alloy_test::UnderValgrind())
-    GTEST_SKIP() << "under memcheck, four threads that take leak's backtraces and build stacks of their own "
-                    "leave a forked child too slow to finish in the test's time; the fork guard is covered "
-                    "under memcheck by //tests/concurrency:fork_guard_test and the small_object, pool and "
-                    "partition fork tests";
   if (alloy_test::kAsan && GetParam().inner_is_c_heap)
     GTEST_SKIP() << "gcc 12's AddressSanitizer runtime does not hold its own allocator's locks across fork(): "
                     "a child of a multi-threaded program can wait forever in malloc on a size-class lock "
@@ -117,6 +112,7 @@ TEST_P(DecoratorFork, ChildAllocatesWhileOtherThreadsHeldTheLock) {
     threads.emplace_back([&, t] {
       size_t i = static_cast<size_t>(t);
       while (!stop.load(std::memory_order_relaxed)) {
+        alloy_test::LetOthersRunUnderValgrind();
         alloy_block block;
         size_t size = kSizes[i++ % (sizeof kSizes / sizeof kSizes[0])];
         if (alloy_resource_allocate(resource, size, 16, &block) != ALLOY_OK) continue;
@@ -130,6 +126,7 @@ TEST_P(DecoratorFork, ChildAllocatesWhileOtherThreadsHeldTheLock) {
     });
   threads.emplace_back([&] {
     while (!stop.load(std::memory_order_relaxed)) {
+      alloy_test::LetOthersRunUnderValgrind();
       std::vector<alloy_block> taken;
       {
         std::lock_guard<std::mutex> lock(handoff_mutex);
@@ -142,6 +139,7 @@ TEST_P(DecoratorFork, ChildAllocatesWhileOtherThreadsHeldTheLock) {
   // Threads that come and go, each with a short-lived stack of its own.
   threads.emplace_back([&] {
     while (!stop.load(std::memory_order_relaxed)) {
+      alloy_test::LetOthersRunUnderValgrind();
       std::thread short_lived([&] {
         Stack own;
         alloy_resource *mine = GetParam().build(&own);
@@ -154,7 +152,7 @@ TEST_P(DecoratorFork, ChildAllocatesWhileOtherThreadsHeldTheLock) {
     }
   });
 
-  const size_t forks = alloy_test::Scaled(40, 5);
+  const size_t forks = alloy_test::ForksWhileThreadsRun(40, 5);
   for (size_t i = 0; i < forks; ++i) {
     alloy_test::ChildOutcome outcome = alloy_test::RunInChild(ChildBody, resource, alloy_test::ChildTimeoutMs());
     ASSERT_TRUE(outcome.ok()) << GetParam().name << ", fork " << i << " of " << forks << ": " << outcome.describe();

@@ -65,6 +65,7 @@ TEST(PartitionFork, LockedPartitionsChildAllocatesWhileOtherThreadsHeldTheLock) 
     threads.emplace_back([&, t] {
       size_t size = 1 + static_cast<size_t>(t) * 51;
       while (!stop.load(std::memory_order_relaxed)) {
+        alloy_test::LetOthersRunUnderValgrind();
         alloy_block block;
         int which = static_cast<int>(size & 1);
         size = size * 7 % kMaxBucket + 1;
@@ -79,6 +80,7 @@ TEST(PartitionFork, LockedPartitionsChildAllocatesWhileOtherThreadsHeldTheLock) 
     });
   threads.emplace_back([&] {
     while (!stop.load(std::memory_order_relaxed)) {
+      alloy_test::LetOthersRunUnderValgrind();
       std::thread short_lived([&] {
         std::vector<std::pair<int, alloy_block>> taken;
         {
@@ -92,7 +94,7 @@ TEST(PartitionFork, LockedPartitionsChildAllocatesWhileOtherThreadsHeldTheLock) 
     }
   });
 
-  const size_t forks = alloy_test::Scaled(40, 5);
+  const size_t forks = alloy_test::ForksWhileThreadsRun(40, 5);
   for (size_t i = 0; i < forks; ++i) {
     alloy_test::ChildOutcome outcome = alloy_test::RunInChild(ChildBody, &shared, alloy_test::ChildTimeoutMs());
     ASSERT_TRUE(outcome.ok()) << "fork " << i << " of " << forks << ": " << outcome.describe();

@@ -60,12 +60,14 @@ TEST(PoolFork, ConcurrentPoolChildAllocatesWhileOtherThreadsFreedRemotely) {
   // Remote freers, one long-lived and a stream of short-lived ones.
   threads.emplace_back([&] {
     while (!stop.load(std::memory_order_relaxed)) {
+      alloy_test::LetOthersRunUnderValgrind();
       for (alloy_block block : handoff.TakeAll()) EXPECT_EQ(alloy_pool_free(pool, block, 8), ALLOY_OK);
       std::this_thread::yield();
     }
   });
   threads.emplace_back([&] {
     while (!stop.load(std::memory_order_relaxed)) {
+      alloy_test::LetOthersRunUnderValgrind();
       std::thread short_lived([&] {
         for (alloy_block block : handoff.TakeAll()) EXPECT_EQ(alloy_pool_free(pool, block, 8), ALLOY_OK);
       });
@@ -73,7 +75,7 @@ TEST(PoolFork, ConcurrentPoolChildAllocatesWhileOtherThreadsFreedRemotely) {
     }
   });
 
-  const size_t forks = alloy_test::Scaled(40, 5);
+  const size_t forks = alloy_test::ForksWhileThreadsRun(40, 5);
   for (size_t i = 0; i < forks; ++i) {
     for (size_t n = 0; n < 512; ++n) {
       alloy_block block;

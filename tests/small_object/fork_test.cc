@@ -92,6 +92,7 @@ TEST(SmallObjectFork, Regression_ForkWhileAnotherThreadDetachesDoesNotHangTheChi
     threads.emplace_back([&, t] {
       size_t size = 1 + static_cast<size_t>(t) * 37;
       while (!stop.load(std::memory_order_relaxed)) {
+        alloy_test::LetOthersRunUnderValgrind();
         alloy_block block;
         if (alloy_small_object_allocate(heap, size, 8, &block) != ALLOY_OK) continue;
         size = size * 7 % kMaxSize + 1;
@@ -103,6 +104,7 @@ TEST(SmallObjectFork, Regression_ForkWhileAnotherThreadDetachesDoesNotHangTheChi
   // The remote freer.
   threads.emplace_back([&] {
     while (!stop.load(std::memory_order_relaxed)) {
+      alloy_test::LetOthersRunUnderValgrind();
       alloy_block block;
       if (exchange.Pop(&block)) {
         EXPECT_EQ(alloy_small_object_deallocate(heap, block, 8), ALLOY_OK);
@@ -115,6 +117,7 @@ TEST(SmallObjectFork, Regression_ForkWhileAnotherThreadDetachesDoesNotHangTheChi
   threads.emplace_back([&] {
     std::vector<alloy_block> blocks;
     while (!stop.load(std::memory_order_relaxed)) {
+      alloy_test::LetOthersRunUnderValgrind();
       for (size_t size = 8; size <= kMaxSize; size += 120) {
         alloy_block block;
         if (alloy_small_object_allocate(heap, size, 8, &block) == ALLOY_OK) blocks.push_back(block);
@@ -126,6 +129,7 @@ TEST(SmallObjectFork, Regression_ForkWhileAnotherThreadDetachesDoesNotHangTheChi
   // Threads that come and go: a cache abandoned at each exit, adopted by the next.
   threads.emplace_back([&] {
     while (!stop.load(std::memory_order_relaxed)) {
+      alloy_test::LetOthersRunUnderValgrind();
       std::thread short_lived([&] {
         std::vector<alloy_block> blocks;
         for (size_t size = 16; size <= kMaxSize; size += 200) {
@@ -138,7 +142,7 @@ TEST(SmallObjectFork, Regression_ForkWhileAnotherThreadDetachesDoesNotHangTheChi
     }
   });
 
-  const size_t forks = alloy_test::Scaled(40, 5);
+  const size_t forks = alloy_test::ForksWhileThreadsRun(40, 5);
   for (size_t i = 0; i < forks; ++i) {
     Child child = {heap, {nullptr, 0}};
     while (!exchange.Pop(&child.foreign)) std::this_thread::yield();

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <thread>
 
 #include "tests/support/support.h"
 
@@ -32,6 +33,14 @@ int ChildTimeoutMs() {
   if (UnderValgrind()) return 60000;
   if (kAsan || kTsan) return 10000;
   return 5000;
+}
+
+size_t ForksWhileThreadsRun(size_t native, size_t minimum) {
+  return UnderValgrind() ? 3 : Scaled(native, minimum);
+}
+
+void LetOthersRunUnderValgrind() {
+  if (UnderValgrind()) std::this_thread::yield();
 }
 
 ChildOutcome RunInChild(int (*body)(void *), void *context, int timeout_ms) {

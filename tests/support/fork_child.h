@@ -4,6 +4,7 @@
 #ifndef ALLOY_TESTS_FORK_CHILD_H
 #define ALLOY_TESTS_FORK_CHILD_H
 
+#include <cstddef>
 #include <string>
 
 namespace alloy_test {
@@ -26,6 +27,18 @@ ChildOutcome RunInChild(int (*body)(void *), void *context, int timeout_ms);
 // under Valgrind and the sanitizers (which slow the child's work, not a
 // deadlock).
 int ChildTimeoutMs();
+
+// How many times a test that forks while other threads work should fork:
+// `native` (scaled), but only a few under memcheck. There the threads run one
+// at a time in long slices, so each fork waits for whole slices of the
+// others; the interleavings are covered natively and under TSan.
+size_t ForksWhileThreadsRun(size_t native, size_t minimum);
+
+// Called once per round by a thread that loops over a lock while another
+// forks: under memcheck it gives up the CPU, so that a loop taking a lock
+// thousands of times per slice does not keep the forking thread (or the
+// forked child's helpers) waiting for whole slices. Natively it does nothing.
+void LetOthersRunUnderValgrind();
 
 }  // namespace alloy_test
 
