@@ -29,6 +29,23 @@ TEST(Thread, IdsAreStablePerThreadAndDistinctAcrossLiveThreads) {
   EXPECT_EQ(unique.size(), ids.size() + 1);
 }
 
+TEST(Thread, SerialsAreNeverReusedEvenAfterAThreadExits) {
+  const uint64_t mine = alloy_thread_serial();
+  EXPECT_NE(mine, 0u);
+  EXPECT_EQ(mine, alloy_thread_serial());
+  EXPECT_EQ(mine, alloy_thread_serial_if_taken());
+  std::set<uint64_t> serials{mine};
+  for (int i = 0; i < 8; ++i) {  // one after another: each may reuse the last one's thread-local storage
+    uint64_t before = 1, serial = 0;
+    std::thread([&] {
+      before = alloy_thread_serial_if_taken();
+      serial = alloy_thread_serial();
+    }).join();
+    EXPECT_EQ(before, 0u) << "a new thread starts without a serial";
+    EXPECT_TRUE(serials.insert(serial).second) << "serial " << serial << " was handed out twice";
+  }
+}
+
 TEST(FaultInjection, IsPerThread) {
   alloy_platform_fail_next(ALLOY_PLATFORM_RESERVE, 0, 1);
   void *other = nullptr;
