@@ -17,6 +17,10 @@
  * may change it), the span bounds (`shared_low`/`shared_high`, atomic) and
  * fields fixed at creation (block and slab sizes). Counters are owner-only.
  *
+ * The owner is a thread serial number (alloy_thread_serial), never reused:
+ * a thread started after the owner exited is never taken for it, even when
+ * it gets the owner's thread-local storage.
+ *
  * Called by pool.c (creation, the dispatch of a concurrent pool's calls,
  * stats); calls only pool_slab.c and pool_check.c. Also defines the
  * concurrent mode's own public calls, alloy_pool_adopt and alloy_pool_collect.
@@ -28,12 +32,18 @@
 #include "pool_internal.h"
 
 /* `owner` is written by adopt while others may read it. */
-static ALLOY_ALWAYS_INLINE uintptr_t owner_of(const alloy_pool *pool) {
-  return atomic_load_explicit((_Atomic(uintptr_t) *)&pool->owner, memory_order_relaxed);
+static ALLOY_ALWAYS_INLINE uint64_t owner_of(const alloy_pool *pool) {
+  return atomic_load_explicit((_Atomic(uint64_t) *)&pool->owner, memory_order_relaxed);
+}
+
+/* Whether the calling thread owns the pool. The owner took its serial when
+ * it became the owner, so a thread without one is not the owner. */
+static ALLOY_ALWAYS_INLINE bool caller_owns(const alloy_pool *pool) {
+  return alloy_thread_serial_if_taken() == owner_of(pool);
 }
 
 void alloy_pool_concurrent_init(alloy_pool *pool) {
-  atomic_init((_Atomic(uintptr_t) *)&pool->owner, alloy_thread_id());
+  atomic_init((_Atomic(uint64_t) *)&pool->owner, alloy_thread_serial());
   pool->local_free = NULL;
   pool->received = NULL;
   pool->allocations = 0;
@@ -47,7 +57,7 @@ void alloy_pool_concurrent_init(alloy_pool *pool) {
 
 alloy_status alloy_pool_adopt(alloy_pool *pool) {
   if (!pool->concurrent) return ALLOY_E_UNSUPPORTED;
-  atomic_store_explicit((_Atomic(uintptr_t) *)&pool->owner, alloy_thread_id(), memory_order_relaxed);
+  atomic_store_explicit((_Atomic(uint64_t) *)&pool->owner, alloy_thread_serial(), memory_order_relaxed);
   return ALLOY_OK;
 }
 
@@ -118,7 +128,7 @@ alloy_status alloy_pool_concurrent_allocate(alloy_pool *pool, size_t size, size_
   if (ALLOY_UNLIKELY(size > pool->head.block_size || align - 1 >= pool->head.block_align ||
                      (align & (align - 1)) != 0))
     return alloy_pool_check_reject(size, align);
-  if (ALLOY_UNLIKELY(alloy_thread_id() != owner_of(pool))) return ALLOY_E_UNSUPPORTED; /* owner only */
+  if (ALLOY_UNLIKELY(!caller_owns(pool))) return ALLOY_E_UNSUPPORTED; /* owner only */
   pool_free_block *block = pool->local_free;
   if (ALLOY_UNLIKELY(block == NULL)) return allocate_slow(pool, out);
   pool->local_free = link_read(block);
@@ -181,12 +191,12 @@ static ALLOY_NOINLINE alloy_status free_remote(alloy_pool *pool, alloy_block blo
 }
 
 alloy_status alloy_pool_concurrent_free(alloy_pool *pool, alloy_block block, size_t align) {
-  if (ALLOY_LIKELY(alloy_thread_id() == owner_of(pool))) return free_local(pool, block, align);
+  if (ALLOY_LIKELY(caller_owns(pool))) return free_local(pool, block, align);
   return free_remote(pool, block, align);
 }
 
 size_t alloy_pool_collect(alloy_pool *pool) {
-  if (!pool->concurrent || alloy_thread_id() != owner_of(pool)) return 0;
+  if (!pool->concurrent || !caller_owns(pool)) return 0;
   size_t total = 0, count;
   pool_free_block *batch;
   while ((batch = take_batch(pool, &count)) != NULL) {

@@ -107,7 +107,7 @@ struct alloy_pool {
   alignas(ALLOY_CACHE_LINE) size_t slab_size;
   size_t first_block_offset;
   size_t blocks_per_slab;
-  uintptr_t owner; /* concurrent pools: alloy_thread_id() of the owner */
+  uint64_t owner; /* concurrent pools: alloy_thread_serial() of the owner */
   _Atomic(uintptr_t) shared_low;
   _Atomic(uintptr_t) shared_high;
   alignas(ALLOY_CACHE_LINE) alloy_remote_free_inbox inbox; /* written by other threads */

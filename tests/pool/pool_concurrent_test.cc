@@ -15,6 +15,7 @@
 #include "alloy/numa.h"
 #include "alloy/pool.h"
 #include "alloy/system.h"
+#include "alloy/thread.h"
 #include "alloy/vm.h"
 #include "tests/support/support.h"
 
@@ -442,6 +443,42 @@ TEST(PoolPrewarm, PrewarmIsBoundedByMaxBlocksAndWorksOnAConcurrentPool) {
   }).join();
   ASSERT_EQ(alloy_pool_allocate(pool, 64, 8, &extra), ALLOY_OK) << "at capacity, remote frees come back first";
   EXPECT_EQ(alloy_pool_free(pool, extra, 8), ALLOY_OK);
+  alloy_pool_destroy(pool);
+}
+
+// The owner was recognised by the address of a thread-local byte: a thread
+// started after the owner exited often gets the same address, and its frees
+// were taken for the owner's (local pushes racing with nobody, counted as
+// local). The owner is now a serial number no thread ever gets again.
+TEST(ConcurrentPoolOwner, Regression_NewThreadOnADeadOwnersStorageIsNotTheOwner) {
+  constexpr size_t kThreads = 6, kPerThread = 50;
+  alloy_pool *pool = nullptr;
+  std::vector<alloy_block> blocks(kThreads * kPerThread);
+  uintptr_t dead_owner_id = 0;
+  std::thread([&] {
+    alloy_pool_config config = ConcurrentConfig(64);
+    ASSERT_EQ(alloy_pool_create(&config, &pool), ALLOY_OK);
+    for (auto &block : blocks) ASSERT_EQ(alloy_pool_allocate(pool, 64, 8, &block), ALLOY_OK);
+    dead_owner_id = alloy_thread_id();
+  }).join();
+  ASSERT_NE(pool, nullptr);
+  size_t reused = 0;
+  for (size_t t = 0; t < kThreads; ++t) {
+    std::thread([&, t] {
+      if (alloy_thread_id() == dead_owner_id) ++reused;  // the storage the old check was fooled by
+      alloy_block refused = alloy_block_null();
+      EXPECT_EQ(alloy_pool_allocate(pool, 64, 8, &refused), ALLOY_E_UNSUPPORTED) << "not the owner";
+      EXPECT_EQ(alloy_pool_collect(pool), 0u) << "not the owner";
+      for (size_t i = 0; i < kPerThread; ++i) EXPECT_EQ(alloy_pool_free(pool, blocks[t * kPerThread + i], 8), ALLOY_OK);
+    }).join();
+  }
+  ASSERT_EQ(alloy_pool_adopt(pool), ALLOY_OK);
+  alloy_pool_stats stats;
+  alloy_pool_get_stats(pool, &stats);
+  EXPECT_EQ(stats.local_frees, 0u) << "threads on a dead owner's storage (" << reused << " of " << kThreads
+                                   << " here) were taken for the owner";
+  EXPECT_EQ(stats.remote_frees, blocks.size());
+  EXPECT_EQ(stats.live_blocks, 0u);
   alloy_pool_destroy(pool);
 }
 
