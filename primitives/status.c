@@ -22,6 +22,7 @@ static const status_text status_texts[ALLOY_STATUS_COUNT] = {
     [ALLOY_E_ALIGN_MISMATCH] = {"ALLOY_E_ALIGN_MISMATCH", "freed with the wrong alignment"},
     [ALLOY_E_OUT_OF_ORDER] = {"ALLOY_E_OUT_OF_ORDER", "freed out of LIFO order"},
     [ALLOY_E_CORRUPTION] = {"ALLOY_E_CORRUPTION", "memory corruption detected"},
+    [ALLOY_E_INTERIOR_POINTER] = {"ALLOY_E_INTERIOR_POINTER", "freed a pointer into the middle of a block"},
 };
 
 static const status_text *status_lookup(alloy_status status) {

@@ -29,6 +29,7 @@ typedef enum alloy_status {
   ALLOY_E_ALIGN_MISMATCH,   /* freed with an alignment other than the one allocated */
   ALLOY_E_OUT_OF_ORDER,     /* a LIFO resource was freed out of order */
   ALLOY_E_CORRUPTION,       /* a canary or the resource's metadata was overwritten */
+  ALLOY_E_INTERIOR_POINTER, /* freed a pointer into a block, not the block's start */
   ALLOY_STATUS_COUNT
 } alloy_status;
 
