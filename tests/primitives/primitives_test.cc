@@ -8,6 +8,7 @@
 #include "alloy/align.h"
 #include "alloy/bits.h"
 #include "alloy/block.h"
+#include "alloy/divisor.h"
 #include "alloy/fault.h"
 #include "alloy/size_class.h"
 #include "alloy/status.h"
@@ -69,6 +70,26 @@ TEST(Bits, PowersOfTwo) {
   p = 5;
   EXPECT_FALSE(alloy_next_power_of_two((size_t{1} << 63) + 1, &p));
   EXPECT_EQ(p, 5u);
+}
+
+// Every divisor a block stride can be, against plain division: exact
+// quotients on multiples, and above every quotient elsewhere.
+TEST(Divisor, ExactQuotientAndAboveEveryQuotientOffBoundary) {
+  const uint64_t divisors[] = {1, 2, 3, 7, 8, 16, 24, 48, 56, 64, 80, 96, 112, 144, 4096, 4104, 12288, 65535, 1u << 20};
+  for (uint64_t divisor : divisors) {
+    const alloy_divisor d = alloy_divisor_make(divisor);
+    const uint64_t largest_quotient = UINT64_MAX / divisor;
+    for (uint64_t x = 0; x < 4 * divisor + 70000; x += (x < 3 * divisor ? 1 : 13)) {
+      const uint64_t q = alloy_divisor_exact_quotient(d, x);
+      if (x % divisor == 0) {
+        EXPECT_EQ(q, x / divisor) << "divisor " << divisor << ", x " << x;
+      } else {
+        EXPECT_GT(q, largest_quotient) << "divisor " << divisor << ", x " << x;
+      }
+    }
+    // Offsets below the block area wrap to huge values: never an index.
+    EXPECT_GT(alloy_divisor_exact_quotient(d, uint64_t{0} - 16), uint64_t{1} << 32) << divisor;
+  }
 }
 
 TEST(Align, UpDownAndChecks) {
