@@ -15,11 +15,41 @@
  * (ALLOY_E_CAPACITY). Slabs are returned when the pool is destroyed.
  *
  * Checks: ownership (owns()) is answered from the pool's own registry of
- * slab addresses, never by reading the block. A free of a pointer outside
- * every slab's address span is reported as ALLOY_E_NOT_OWNED in every
- * build; debug builds (ALLOY_DEBUG) also check the exact slab, the size and
- * double frees. Freed blocks are poisoned for ASan and described to
- * memcheck as a mempool, so a use after free is reported by both tools.
+ * slab addresses, never by reading the block. Freed blocks are poisoned for
+ * ASan and described to memcheck as a mempool, so a use after free is
+ * reported by both tools.
+ *
+ * Misuse. Every build checks each free by arithmetic on the pointer alone
+ * (the freed block is never read on the free path): inside the pool's
+ * span, at a block start (the offset's exact quotient by the stride, through
+ * a precomputed inverse: no divide), no larger than a block. A free block
+ * carries the pool's random key in its second word (blocks of two words or
+ * more); the pop, which reads that line for the link anyway, checks and
+ * clears it, so a block met on the list a second time without a free in
+ * between, which only a double free can cause, is never handed out twice.
+ * Each misuse is reported through the fault handler and changes nothing
+ * the pool would hand out again: a bad free returns its status; a bad list
+ * entry is reported at the pop, the rest of that list is dropped (its free
+ * blocks are leaked, never reused) and the pool carves on.
+ *
+ *   misuse                             release            ALLOY_DEBUG      ASan / memcheck
+ *   pointer outside every slab's span  at the free        at the free      at the free
+ *   in the span, in no slab of ours    no                 at the free      no
+ *   interior pointer (p + 16)          at the free        at the free      at the free
+ *   size larger than a block           at the free        at the free      at the free
+ *   double free, right after the free  at the 2nd pop *   at the free      at the free (tool)
+ *   double free after other frees      at the 2nd pop *   at the free      at the free (tool)
+ *   write after free into the link     at the pop **      at the pop **    at the write (tool)
+ *   write after free into the mark     at the pop *       at the pop *     at the write (tool)
+ *   alignment the pool never served    no                 at the free      no
+ *
+ *   *  blocks of two words or more (one-word blocks have no room for the
+ *      mark: there a double free is caught in debug builds only);
+ *   ** when the written link points outside the span, or at a block whose
+ *      mark is not the key.
+ *   At the 2nd pop: the free returns ALLOY_OK; the block is handed out once,
+ *   and where it would come off the list again ALLOY_E_DOUBLE_FREE is
+ *   reported (the mark is gone: the block was handed out already).
  *
  * Hot loops that know they hold a pool call alloy_pool_allocate_fast and
  * alloy_pool_free_fast (below), which inline the pop and the push.
@@ -71,6 +101,7 @@
 
 #include "alloy/block.h"
 #include "alloy/compiler.h"
+#include "alloy/divisor.h"
 #include "alloy/resource.h"
 #include "alloy/status.h"
 #include "alloy/vm_arena.h"
@@ -167,19 +198,58 @@ typedef struct alloy_pool_head {
   size_t block_align;
   uintptr_t span_low; /* every slab lies in [span_low, span_low + span_size) */
   size_t span_size;
+  /* The every-build checks (see "Misuse" above). */
+  uint64_t free_key;           /* a listed block's second word; 0: one-word blocks, not marked */
+  uintptr_t slab_mask;         /* slab_size - 1 */
+  alloy_divisor stride;        /* block_size, for the block-start test */
+  uint32_t first_block_offset; /* of block 0 from its slab's start */
+  uint32_t blocks_per_slab;
 } alloy_pool_head;
 
+/* Whether a free can be a plain push: inside the span, at a block start
+ * (the exact quotient of its offset by the stride is a block index) and no
+ * larger than a block. Pure arithmetic on the pointer and the head: the
+ * freed block is never read. */
+static ALLOY_ALWAYS_INLINE bool alloy_pool_head_free_is_plain(const alloy_pool_head *head, alloy_block block) {
+  const uintptr_t p = (uintptr_t)block.ptr;
+  const uint64_t index = alloy_divisor_exact_quotient(head->stride, (p & head->slab_mask) - head->first_block_offset);
+  return ((p - head->span_low < head->span_size) & (index < head->blocks_per_slab) &
+          (block.size <= head->block_size)) != 0;
+}
+
+/* Whether the list's first block can be handed out: inside the span (a link
+ * overwritten after a free points elsewhere) and marked free (a block met a
+ * second time on the list was freed twice). Reads only the line the pop
+ * reads for the link anyway. */
+static ALLOY_ALWAYS_INLINE bool alloy_pool_head_can_pop(const alloy_pool_head *head, const void *block) {
+  if (ALLOY_UNLIKELY((uintptr_t)block - head->span_low >= head->span_size)) return false;
+  return head->free_key == 0 || ((const uint64_t *)block)[1] == head->free_key;
+}
+
+/* A block leaves the list: its mark goes, so a live block never looks free. */
+static ALLOY_ALWAYS_INLINE void alloy_pool_head_unmark(const alloy_pool_head *head, void *block) {
+  if (head->free_key != 0) ((uint64_t *)block)[1] = 0;
+}
+
+/* A freed block joins the list: link, then mark. */
+static ALLOY_ALWAYS_INLINE void alloy_pool_head_push(alloy_pool_head *head, void *block) {
+  *(void **)block = head->free_list;
+  if (head->free_key != 0) ((uint64_t *)block)[1] = head->free_key;
+  head->free_list = block;
+}
+
 /* alloy_pool_allocate with the free-list pop inlined into the caller. Same
- * contract; anything but a pop (empty list, bad request) takes the call.
- * See ALLOY_INLINE_FAST_PATHS. */
+ * contract; anything but a pop (empty list, a block that fails the checks,
+ * a bad request) takes the call. See ALLOY_INLINE_FAST_PATHS. */
 ALLOY_NODISCARD static ALLOY_ALWAYS_INLINE alloy_status alloy_pool_allocate_fast(alloy_pool *pool, size_t size,
                                                                                   size_t align, alloy_block *out) {
 #if ALLOY_INLINE_FAST_PATHS
   alloy_pool_head *head = (alloy_pool_head *)(void *)pool;
   void **block = (void **)head->free_list;
-  if (ALLOY_LIKELY(block != NULL && size <= head->block_size && align - 1 < head->block_align &&
-                   (align & (align - 1)) == 0)) {
+  if (ALLOY_LIKELY(size <= head->block_size && align - 1 < head->block_align && (align & (align - 1)) == 0 &&
+                   alloy_pool_head_can_pop(head, block))) {
     head->free_list = *block;
+    alloy_pool_head_unmark(head, block);
     *out = alloy_block_make(block, head->block_size);
     return ALLOY_OK;
   }
@@ -188,14 +258,12 @@ ALLOY_NODISCARD static ALLOY_ALWAYS_INLINE alloy_status alloy_pool_allocate_fast
 }
 
 /* alloy_pool_free with the free-list push inlined into the caller. Same
- * contract and the same always-on check that the block lies within the
- * pool's slabs. */
+ * contract and the same every-build checks. */
 static ALLOY_ALWAYS_INLINE alloy_status alloy_pool_free_fast(alloy_pool *pool, alloy_block block, size_t align) {
 #if ALLOY_INLINE_FAST_PATHS
   alloy_pool_head *head = (alloy_pool_head *)(void *)pool;
-  if (ALLOY_LIKELY((uintptr_t)block.ptr - head->span_low < head->span_size)) {
-    *(void **)block.ptr = head->free_list;
-    head->free_list = block.ptr;
+  if (ALLOY_LIKELY(alloy_pool_head_free_is_plain(head, block))) {
+    alloy_pool_head_push(head, block.ptr);
     return ALLOY_OK;
   }
 #endif

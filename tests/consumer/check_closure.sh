@@ -14,9 +14,9 @@ cd "$(dirname "$0")"
 declare -A uses=(
   [frame]="platform:vm_arena platform:vm platform:numa platform:tool_hooks platform:fault_seam"
   [stack]="platform:vm_arena platform:vm platform:numa platform:tool_hooks platform:fault_seam"
-  [pool]="platform:vm_arena platform:vm platform:numa platform:thread platform:tool_hooks platform:fault_seam
+  [pool]="platform:vm_arena platform:vm platform:numa platform:random platform:thread platform:tool_hooks platform:fault_seam
           concurrency:remote_free concurrency:mpsc_queue concurrency:atomic_field"
-  [small_object]="platform:vm platform:thread platform:tool_hooks platform:fault_seam
+  [small_object]="platform:vm platform:random platform:thread platform:tool_hooks platform:fault_seam
           concurrency:remote_free concurrency:mpsc_queue concurrency:atomic_field concurrency:spin_lock
           concurrency:thread_exit concurrency:fork_guard"
   [tlsf]="platform:vm platform:numa platform:tool_hooks platform:fault_seam"
