@@ -9,6 +9,7 @@
 
 #include "alloy/align.h"
 #include "alloy/bits.h"
+#include "alloy/random.h"
 #include "alloy/vm.h"
 #include "pool_internal.h"
 
@@ -25,7 +26,6 @@ static inline alloy_pool *pool_of(alloy_resource *resource) { return (alloy_pool
 static inline const alloy_pool *const_pool_of(const alloy_resource *resource) {
   return (const alloy_pool *)resource;
 }
-static inline bool pool_tags_frees(const alloy_pool *pool) { return alloy_pool_tags_frees(pool); }
 
 alloy_pool_config alloy_pool_config_default(size_t block_size) {
   alloy_pool_config config;
@@ -81,6 +81,10 @@ static bool pool_layout(const alloy_pool_config *config, alloy_pool *layout) {
   layout->slab_size = slab;
   layout->first_block_offset = offset;
   layout->blocks_per_slab = (slab - offset) / stride;
+  layout->head.slab_mask = slab - 1;
+  layout->head.stride = alloy_divisor_make(stride);
+  layout->head.first_block_offset = offset;
+  layout->head.blocks_per_slab = layout->blocks_per_slab;
   layout->max_blocks = config->max_blocks;
   layout->max_slabs = config->max_blocks ? (config->max_blocks + layout->blocks_per_slab - 1) / layout->blocks_per_slab
                                          : POOL_DEFAULT_MAX_SLABS;
@@ -107,6 +111,7 @@ alloy_status alloy_pool_create(const alloy_pool_config *config, alloy_pool **out
   pool->head.free_list = NULL;
   pool->head.span_low = 0;
   pool->head.span_size = 0;
+  pool->head.free_key = pool->head.block_size >= sizeof(pool_free_block) ? alloy_random_key(pool) : 0;
   pool->parent = config->parent;
   pool->meta = meta;
   alloy_pool_concurrent_init(pool);
@@ -136,8 +141,14 @@ static ALLOY_COLD alloy_status pool_reject(const alloy_pool *pool, size_t size, 
   return alloy_pool_check_reject(size, align);
 }
 
+/* The list is empty, or its first block failed the checks: then that is
+ * reported and the list dropped (its free blocks are never handed out). */
 static ALLOY_NOINLINE alloy_status pool_allocate_slow(alloy_pool *pool, size_t size, size_t align, alloy_block *out) {
   if (ALLOY_UNLIKELY(pool->concurrent)) return alloy_pool_concurrent_allocate(pool, size, align, out);
+  if (ALLOY_UNLIKELY(pool->head.free_list != NULL)) {
+    alloy_pool_check_unsound_block(pool, pool->head.free_list, pool->span_low, pool->span_size);
+    pool->head.free_list = NULL;
+  }
   return alloy_pool_slab_carve(pool, out);
 }
 
@@ -148,9 +159,9 @@ static ALLOY_ALWAYS_INLINE alloy_status pool_allocate_inline(alloy_pool *pool, s
                      (align & (align - 1)) != 0))
     return pool_reject(pool, size, align);
   pool_free_block *block = (pool_free_block *)pool->head.free_list;
-  if (ALLOY_UNLIKELY(block == NULL)) return pool_allocate_slow(pool, size, align, out);
-  ALLOY_MEM_DEFINED(&block->next, sizeof block->next);
-  pool->head.free_list = block->next;
+  if (ALLOY_UNLIKELY(!alloy_pool_listed_block_is_sound(&pool->head, pool->head.span_low, pool->head.span_size, block)))
+    return pool_allocate_slow(pool, size, align, out);
+  pool->head.free_list = alloy_pool_unlist(&pool->head, block);
   alloy_pool_hand_out(pool, block, out);
   return ALLOY_OK;
 }
@@ -163,22 +174,19 @@ static alloy_status pool_allocate(alloy_resource *self, size_t size, size_t alig
   return pool_allocate_inline(pool_of(self), size, align, out);
 }
 
-/* A free the span test turned away: NULL, a concurrent pool, or foreign. */
-static ALLOY_NOINLINE alloy_status pool_free_off_span(alloy_pool *pool, alloy_block block, size_t align) {
+/* A free the every-build test turned away: NULL, a concurrent pool (whose
+ * head spans nothing), or misuse. */
+static ALLOY_NOINLINE alloy_status pool_free_refused(alloy_pool *pool, alloy_block block, size_t align) {
   if (pool->concurrent) return alloy_pool_concurrent_free(pool, block, align);
   if (block.ptr == NULL) return ALLOY_OK;
-  return alloy_pool_check_report(ALLOY_E_NOT_OWNED, pool, block, align, "the block is outside every slab of this pool");
+  return alloy_pool_check_refused_free(pool, block, align, pool->span_low, pool->span_size);
 }
 
 static ALLOY_ALWAYS_INLINE alloy_status pool_free_inline(alloy_pool *pool, alloy_block block, size_t align) {
-  pool_free_block *freed = block.ptr;
-  if (ALLOY_UNLIKELY((uintptr_t)freed - pool->head.span_low >= pool->head.span_size))
-    return pool_free_off_span(pool, block, align);
+  if (ALLOY_UNLIKELY(!alloy_pool_head_free_is_plain(&pool->head, block))) return pool_free_refused(pool, block, align);
   if (ALLOY_DEBUG) ALLOY_TRY(alloy_pool_check_free(pool, block, align));
-  freed->next = (pool_free_block *)pool->head.free_list;
-  if (pool_tags_frees(pool)) freed->free_tag = (uintptr_t)freed ^ POOL_FREE_TAG;
-  pool->head.free_list = freed;
-  ALLOY_TRACK_FREE(pool, freed, pool->head.block_size);
+  alloy_pool_list_push(&pool->head, &pool->head.free_list, block.ptr);
+  ALLOY_TRACK_FREE(pool, block.ptr, pool->head.block_size);
   return ALLOY_OK;
 }
 
@@ -223,8 +231,12 @@ static size_t pool_live_blocks(const alloy_pool *pool) {
   if (pool->concurrent)
     return (size_t)(pool->allocations - pool->local_frees - pool->remote_reclaimed -
                     alloy_pool_concurrent_remote_pending(pool));
+  /* A double free can make the list cycle and a write after free can send
+   * it anywhere: the walk stops at a link outside the span and after as
+   * many blocks as were ever carved. */
   size_t free_blocks = 0;
-  for (pool_free_block *block = (pool_free_block *)pool->head.free_list; block != NULL;) {
+  for (pool_free_block *block = (pool_free_block *)pool->head.free_list;
+       block != NULL && free_blocks < pool->carved_blocks && (uintptr_t)block - pool->span_low < pool->span_size;) {
     ALLOY_MEM_DEFINED(&block->next, sizeof block->next);
     pool_free_block *next = block->next;
     ALLOY_MEM_NOACCESS(&block->next, sizeof block->next);

@@ -48,8 +48,10 @@
  *   ** when the written link points outside the span, or at a block whose
  *      mark is not the key.
  *   At the 2nd pop: the free returns ALLOY_OK; the block is handed out once,
- *   and where it would come off the list again ALLOY_E_DOUBLE_FREE is
- *   reported (the mark is gone: the block was handed out already).
+ *   and where it would come off the list again the pop reports it:
+ *   ALLOY_E_DOUBLE_FREE while the mark is still cleared, ALLOY_E_CORRUPTION
+ *   once the block's user has written over it (a double free then looks
+ *   like a write after free, and is named as either).
  *
  * Hot loops that know they hold a pool call alloy_pool_allocate_fast and
  * alloy_pool_free_fast (below), which inline the pop and the push.
@@ -202,19 +204,22 @@ typedef struct alloy_pool_head {
   uint64_t free_key;           /* a listed block's second word; 0: one-word blocks, not marked */
   uintptr_t slab_mask;         /* slab_size - 1 */
   alloy_divisor stride;        /* block_size, for the block-start test */
-  uint32_t first_block_offset; /* of block 0 from its slab's start */
-  uint32_t blocks_per_slab;
+  size_t first_block_offset;   /* of block 0 from its slab's start */
+  size_t blocks_per_slab;
 } alloy_pool_head;
 
-/* Whether a free can be a plain push: inside the span, at a block start
- * (the exact quotient of its offset by the stride is a block index) and no
- * larger than a block. Pure arithmetic on the pointer and the head: the
- * freed block is never read. */
-static ALLOY_ALWAYS_INLINE bool alloy_pool_head_free_is_plain(const alloy_pool_head *head, alloy_block block) {
+/* Whether a freed block is at a block start (the exact quotient of its
+ * offset by the stride is a block index) and no larger than a block: pure
+ * arithmetic on the pointer and the head, the block is never read. */
+static ALLOY_ALWAYS_INLINE bool alloy_pool_head_is_block_shaped(const alloy_pool_head *head, alloy_block block) {
   const uintptr_t p = (uintptr_t)block.ptr;
   const uint64_t index = alloy_divisor_exact_quotient(head->stride, (p & head->slab_mask) - head->first_block_offset);
-  return ((p - head->span_low < head->span_size) & (index < head->blocks_per_slab) &
-          (block.size <= head->block_size)) != 0;
+  return ((index < head->blocks_per_slab) & (block.size <= head->block_size)) != 0;
+}
+
+/* Whether a free can be a plain push: inside the span and block-shaped. */
+static ALLOY_ALWAYS_INLINE bool alloy_pool_head_free_is_plain(const alloy_pool_head *head, alloy_block block) {
+  return (((uintptr_t)block.ptr - head->span_low < head->span_size) & alloy_pool_head_is_block_shaped(head, block)) != 0;
 }
 
 /* Whether the list's first block can be handed out: inside the span (a link

@@ -1,7 +1,8 @@
-/* Misuse and refusals of the pool: requests no block can serve, and the
- * checks a free gets in debug builds (exact ownership through the slab
- * registry, size, alignment, double free), all reported through the fault
- * handler. Calls only pool_slab.c. */
+/* Misuse and refusals of the pool: requests no block can serve, the frees
+ * and listed blocks the every-build checks turned away (named here, off the
+ * fast paths), and the checks a free gets in debug builds (exact ownership
+ * through the slab registry, size, alignment, double free), all reported
+ * through the fault handler. Calls only pool_slab.c. */
 #include "alloy/align.h"
 #include "pool_internal.h"
 
@@ -18,6 +19,49 @@ alloy_status alloy_pool_check_report(alloy_status kind, const alloy_pool *pool, 
   return alloy_fault_report(&fault);
 }
 
+/* A free that failed the every-build test (outside the span, not a block
+ * start, or larger than a block): which of them, reported. */
+alloy_status alloy_pool_check_refused_free(alloy_pool *pool, alloy_block block, size_t align, uintptr_t span_low,
+                                           size_t span_size) {
+  const uintptr_t p = (uintptr_t)block.ptr;
+  if (p - span_low >= span_size)
+    return alloy_pool_check_report(ALLOY_E_NOT_OWNED, pool, block, align, "the block is outside every slab of this pool");
+  const size_t offset = (size_t)(p & pool->head.slab_mask);
+  const size_t area_end = pool->head.first_block_offset + pool->head.blocks_per_slab * pool->head.block_size;
+  if (alloy_divisor_exact_quotient(pool->head.stride, offset - pool->head.first_block_offset) >=
+      pool->head.blocks_per_slab) {
+    if (offset < pool->head.first_block_offset || offset >= area_end)
+      return alloy_pool_check_report(ALLOY_E_NOT_OWNED, pool, block, align, "not in the block area of a slab");
+    return alloy_pool_check_report(ALLOY_E_INTERIOR_POINTER, pool, block, align,
+                                   "inside a block, not at its start");
+  }
+  return alloy_pool_check_report(ALLOY_E_SIZE_MISMATCH, pool, block, align, "larger than the pool's blocks");
+}
+
+/* The first block of a list failed alloy_pool_listed_block_is_sound: a link
+ * written after its block was freed, or a block met on the list a second
+ * time (its mark went when it was handed out). */
+void alloy_pool_check_unsound_block(const alloy_pool *pool, const void *block, uintptr_t span_low, size_t span_size) {
+  const alloy_block listed = alloy_block_make((void *)(uintptr_t)block, pool->head.block_size);
+  if ((uintptr_t)block - span_low >= span_size) {
+    alloy_pool_check_report(ALLOY_E_CORRUPTION, pool, listed, pool->head.block_align,
+                            "a free-list link points outside the pool: a block was written after its free");
+    return;
+  }
+  const uint64_t mark = ((const pool_free_block *)block)->mark;
+  ALLOY_MEM_NOACCESS((void *)(uintptr_t)block, sizeof(pool_free_block));
+  if (mark == 0) {
+    alloy_pool_check_report(ALLOY_E_DOUBLE_FREE, pool, listed, pool->head.block_align,
+                            "the block is on the free list again after it was handed out: it was freed twice");
+    return;
+  }
+  /* Handed out and written by its user since, or written while free: the
+   * two cannot be told apart once the user's data covers the mark. */
+  alloy_pool_check_report(ALLOY_E_CORRUPTION, pool, listed, pool->head.block_align,
+                          "a block on the free list is not marked free: it was freed twice and written in between, "
+                          "or written after its free");
+}
+
 /* The debug build's checks of a free: exact ownership, size, alignment, double free. */
 alloy_status alloy_pool_check_free(alloy_pool *pool, alloy_block block, size_t align) {
   if (!alloy_pool_slab_is_block_start(pool, block.ptr))
@@ -27,11 +71,10 @@ alloy_status alloy_pool_check_free(alloy_pool *pool, alloy_block block, size_t a
   if (!alloy_is_valid_alignment(align) || align > pool->head.block_align)
     return alloy_pool_check_report(ALLOY_E_ALIGN_MISMATCH, pool, block, align,
                                    "the pool never served this alignment");
-  if (alloy_pool_tags_frees(pool)) {
+  if (pool->head.free_key != 0) {
     pool_free_block *freed = block.ptr;
     ALLOY_MEM_DEFINED(freed, sizeof *freed);
-    const bool already_free = freed->free_tag == ((uintptr_t)freed ^ POOL_FREE_TAG);
-    if (already_free) {
+    if (freed->mark == pool->head.free_key) {
       ALLOY_MEM_NOACCESS(freed, sizeof *freed);
       return alloy_pool_check_report(ALLOY_E_DOUBLE_FREE, pool, block, align,
                                      "the block is already on the free list");

@@ -75,17 +75,18 @@ static ALLOY_ALWAYS_INLINE pool_free_block *link_read(pool_free_block *block) {
   return block->next;
 }
 
-/* A batch's links were written by the senders and left addressable; make
- * them no-access again so a use after free of a link is reported. */
-static void seal_links(pool_free_block *block) {
+/* A batch's links and marks were written by the senders and left
+ * addressable; make them no-access again so a use after free of them is
+ * reported. `count` bounds the walk: a double free can make a list cycle. */
+static void seal_links(const alloy_pool *pool, pool_free_block *block, size_t count) {
 #if ALLOY_HAS_ASAN || (defined(ALLOY_WITH_VALGRIND) && ALLOY_WITH_VALGRIND)
-  while (block != NULL) {
+  for (; block != NULL && count > 0 && (uintptr_t)block - pool->span_low < pool->span_size; --count) {
     pool_free_block *next = link_read(block);
-    ALLOY_MEM_NOACCESS(&block->next, sizeof block->next);
+    ALLOY_MEM_NOACCESS(block, alloy_pool_list_words(&pool->head));
     block = next;
   }
 #else
-  (void)block;
+  (void)pool, (void)block, (void)count;
 #endif
 }
 
@@ -110,15 +111,29 @@ static pool_free_block *take_batch(alloy_pool *pool, size_t *out_count) {
   }
 }
 
+/* The local list is empty, or its first block failed the checks (then that
+ * is reported and the list dropped: its blocks are never handed out). Takes
+ * back a slab batch of other threads' frees, else carves. */
 static ALLOY_NOINLINE alloy_status allocate_slow(alloy_pool *pool, alloy_block *out) {
-  size_t count;
-  pool_free_block *block = take_batch(pool, &count);
-  if (block != NULL) {
-    pool->local_free = link_read(block);
-    seal_links(pool->local_free);
-    alloy_pool_hand_out(pool, block, out);
-  } else {
-    ALLOY_TRY(alloy_pool_slab_carve(pool, out));
+  for (;;) {
+    pool_free_block *block = pool->local_free;
+    if (block != NULL) {
+      if (alloy_pool_listed_block_is_sound(&pool->head, pool->span_low, pool->span_size, block)) {
+        pool->local_free = alloy_pool_unlist(&pool->head, block);
+        alloy_pool_hand_out(pool, block, out);
+        break;
+      }
+      alloy_pool_check_unsound_block(pool, block, pool->span_low, pool->span_size);
+      pool->local_free = NULL;
+    }
+    size_t count;
+    pool_free_block *batch = take_batch(pool, &count);
+    if (batch == NULL) {
+      ALLOY_TRY(alloy_pool_slab_carve(pool, out));
+      break;
+    }
+    seal_links(pool, batch, count);
+    pool->local_free = batch;
   }
   pool->allocations++;
   return ALLOY_OK;
@@ -130,8 +145,9 @@ alloy_status alloy_pool_concurrent_allocate(alloy_pool *pool, size_t size, size_
     return alloy_pool_check_reject(size, align);
   if (ALLOY_UNLIKELY(!caller_owns(pool))) return ALLOY_E_UNSUPPORTED; /* owner only */
   pool_free_block *block = pool->local_free;
-  if (ALLOY_UNLIKELY(block == NULL)) return allocate_slow(pool, out);
-  pool->local_free = link_read(block);
+  if (ALLOY_UNLIKELY(!alloy_pool_listed_block_is_sound(&pool->head, pool->span_low, pool->span_size, block)))
+    return allocate_slow(pool, out);
+  pool->local_free = alloy_pool_unlist(&pool->head, block);
   pool->allocations++;
   alloy_pool_hand_out(pool, block, out);
   return ALLOY_OK;
@@ -139,30 +155,21 @@ alloy_status alloy_pool_concurrent_allocate(alloy_pool *pool, size_t size, size_
 
 static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_pool *pool, alloy_block block, size_t align) {
   pool_free_block *freed = block.ptr;
-  if (ALLOY_UNLIKELY((uintptr_t)freed - pool->span_low >= pool->span_size)) {
+  if (ALLOY_UNLIKELY(((uintptr_t)freed - pool->span_low >= pool->span_size) |
+                     !alloy_pool_head_is_block_shaped(&pool->head, block))) {
     if (freed == NULL) return ALLOY_OK;
-    return alloy_pool_check_report(ALLOY_E_NOT_OWNED, pool, block, align,
-                                   "the block is outside every slab of this pool");
+    return alloy_pool_check_refused_free(pool, block, align, pool->span_low, pool->span_size);
   }
   if (ALLOY_DEBUG) ALLOY_TRY(alloy_pool_check_free(pool, block, align));
-  freed->next = pool->local_free;
-  if (alloy_pool_tags_frees(pool)) freed->free_tag = (uintptr_t)freed ^ POOL_FREE_TAG;
-  pool->local_free = freed;
+  alloy_pool_list_push(&pool->head, &pool->local_free, freed);
   pool->local_frees++;
   ALLOY_TRACK_FREE(pool, freed, pool->head.block_size);
   return ALLOY_OK;
 }
 
-/* What a non-owner can check without the registry (which the owner edits):
- * the span, and in debug builds the block boundary, size and alignment. */
+/* What a non-owner can check without the registry (which the owner edits)
+ * beyond the every-build checks: in debug builds, the alignment. */
 static ALLOY_COLD alloy_status check_remote_free(alloy_pool *pool, alloy_block block, size_t align) {
-  const uintptr_t p = (uintptr_t)block.ptr;
-  const uintptr_t offset = p & (uintptr_t)(pool->slab_size - 1);
-  if (offset < pool->first_block_offset || (offset - pool->first_block_offset) % pool->head.block_size != 0 ||
-      (offset - pool->first_block_offset) / pool->head.block_size >= pool->blocks_per_slab)
-    return alloy_pool_check_report(ALLOY_E_NOT_OWNED, pool, block, align, "not at a block boundary of this pool");
-  if (block.size > pool->head.block_size)
-    return alloy_pool_check_report(ALLOY_E_SIZE_MISMATCH, pool, block, align, "larger than the pool's blocks");
   if (!alloy_is_valid_alignment(align) || align > pool->head.block_align)
     return alloy_pool_check_report(ALLOY_E_ALIGN_MISMATCH, pool, block, align, "the pool never served this alignment");
   return ALLOY_OK;
@@ -171,21 +178,17 @@ static ALLOY_COLD alloy_status check_remote_free(alloy_pool *pool, alloy_block b
 static ALLOY_NOINLINE alloy_status free_remote(alloy_pool *pool, alloy_block block, size_t align) {
   pool_free_block *freed = block.ptr;
   const uintptr_t p = (uintptr_t)freed;
-  if (ALLOY_UNLIKELY(p < atomic_load_explicit(&pool->shared_low, memory_order_relaxed) ||
-                     p >= atomic_load_explicit(&pool->shared_high, memory_order_relaxed))) {
+  const uintptr_t low = atomic_load_explicit(&pool->shared_low, memory_order_relaxed);
+  const uintptr_t high = atomic_load_explicit(&pool->shared_high, memory_order_relaxed);
+  if (ALLOY_UNLIKELY((p < low) | (p >= high) | !alloy_pool_head_is_block_shaped(&pool->head, block))) {
     if (freed == NULL) return ALLOY_OK;
-    return alloy_pool_check_report(ALLOY_E_NOT_OWNED, pool, block, align,
-                                   "the block is outside every slab of this pool");
+    return alloy_pool_check_refused_free(pool, block, align, low, high - low);
   }
   if (ALLOY_DEBUG) ALLOY_TRY(check_remote_free(pool, block, align));
   pool_slab *slab = (pool_slab *)(p & ~(uintptr_t)(pool->slab_size - 1));
   ALLOY_TRACK_FREE(pool, freed, pool->head.block_size);
-  if (alloy_pool_tags_frees(pool)) {
-    ALLOY_MEM_UNDEFINED(freed, sizeof *freed);
-    freed->free_tag = p ^ POOL_FREE_TAG;
-  } else {
-    ALLOY_MEM_UNDEFINED(&freed->next, sizeof freed->next); /* the link travels with the block */
-  }
+  ALLOY_MEM_UNDEFINED(freed, alloy_pool_list_words(&pool->head)); /* the link and mark travel with the block */
+  if (pool->head.free_key != 0) freed->mark = pool->head.free_key;
   alloy_remote_free_send(&pool->inbox, &slab->remote, freed, freed, 1);
   return ALLOY_OK;
 }
@@ -202,7 +205,7 @@ size_t alloy_pool_collect(alloy_pool *pool) {
   while ((batch = take_batch(pool, &count)) != NULL) {
     pool_free_block *tail = batch;
     for (size_t i = 1; i < count; ++i) tail = link_read(tail);
-    seal_links(batch);
+    seal_links(pool, batch, count);
     ALLOY_MEM_DEFINED(&tail->next, sizeof tail->next);
     tail->next = pool->local_free;
     ALLOY_MEM_NOACCESS(&tail->next, sizeof tail->next);

@@ -24,8 +24,10 @@
  * Invariants:
  *   - every block lies in a slab listed in the registry, a sorted array of
  *     slab addresses kept in the metadata arena after the pool object;
- *   - a free block's first word links to the next free block (its tool state
- *     is no-access except while the pool reads or writes that word);
+ *   - a free block's first word links to the next free block, and its second
+ *     word holds head.free_key when the blocks have one (its tool state is
+ *     no-access except while the pool reads or writes those words); a block
+ *     off the lists never holds the key there, as far as the pool wrote it;
  *   - blocks of the current slab past `carve` were never handed out and are
  *     not on any free list (lazy carving); prewarmed slabs wait on `spare`;
  *   - [span_low, span_low + span_size) covers every slab, so a pointer outside it is
@@ -57,12 +59,9 @@
 #include "alloy/tool_hooks.h"
 #include "alloy/vm_arena.h"
 
-/* Marks a free block in debug builds (second word = address ^ tag). */
-#define POOL_FREE_TAG ((uintptr_t)0x9E3779B97F4A7C15ull)
-
 typedef struct pool_free_block {
   struct pool_free_block *next;
-  uintptr_t free_tag; /* debug builds, blocks of two words or more */
+  uint64_t mark; /* head.free_key while listed (blocks of two words or more) */
 } pool_free_block;
 
 typedef struct pool_slab {
@@ -116,16 +115,37 @@ struct alloy_pool {
 /* The slab registry: sorted slab addresses, in the metadata arena. */
 static inline uintptr_t *alloy_pool_registry(const alloy_pool *pool) { return (uintptr_t *)(void *)pool->meta.base; }
 
-static inline bool alloy_pool_tags_frees(const alloy_pool *pool) {
-  return ALLOY_DEBUG && pool->head.block_size >= sizeof(pool_free_block);
+/* The words of a free block the pool reads and writes: the link, and the
+ * mark when the blocks have room for it. */
+static inline size_t alloy_pool_list_words(const alloy_pool_head *head) {
+  return head->free_key != 0 ? sizeof(pool_free_block) : sizeof(void *);
 }
 
-/* Tools: a block leaves the free list for the caller. */
+/* Whether a listed block may be handed out (alloy_pool_head_can_pop, with
+ * the span the caller's list lives in and the tools told before the read). */
+static ALLOY_ALWAYS_INLINE bool alloy_pool_listed_block_is_sound(const alloy_pool_head *head, uintptr_t span_low,
+                                                                 size_t span_size, pool_free_block *block) {
+  if (ALLOY_UNLIKELY((uintptr_t)block - span_low >= span_size)) return false;
+  ALLOY_MEM_DEFINED(block, alloy_pool_list_words(head));
+  return head->free_key == 0 || block->mark == head->free_key;
+}
+
+/* Takes the sound first block off a list: returns the next one. */
+static ALLOY_ALWAYS_INLINE void *alloy_pool_unlist(const alloy_pool_head *head, pool_free_block *block) {
+  void *next = block->next;
+  alloy_pool_head_unmark(head, block);
+  return next;
+}
+
+/* A block's push onto a list: link, and mark. */
+static ALLOY_ALWAYS_INLINE void alloy_pool_list_push(const alloy_pool_head *head, void **list, pool_free_block *block) {
+  block->next = (pool_free_block *)*list;
+  if (head->free_key != 0) block->mark = head->free_key;
+  *list = block;
+}
+
+/* Tools: a block goes to the caller. */
 static ALLOY_ALWAYS_INLINE void alloy_pool_hand_out(alloy_pool *pool, pool_free_block *block, alloy_block *out) {
-  if (alloy_pool_tags_frees(pool)) {
-    ALLOY_MEM_DEFINED(block, sizeof *block);
-    block->free_tag = 0; /* a live block must not look free */
-  }
   ALLOY_TRACK_ALLOC(pool, block, pool->head.block_size);
   *out = alloy_block_make(block, pool->head.block_size);
 }
@@ -142,6 +162,10 @@ ALLOY_HIDDEN alloy_status alloy_pool_check_reject(size_t size, size_t align);
 ALLOY_HIDDEN alloy_status alloy_pool_check_report(alloy_status kind, const alloy_pool *pool, alloy_block block,
                                                   size_t align, const char *detail);
 ALLOY_HIDDEN alloy_status alloy_pool_check_free(alloy_pool *pool, alloy_block block, size_t align);
+ALLOY_HIDDEN alloy_status alloy_pool_check_refused_free(alloy_pool *pool, alloy_block block, size_t align,
+                                                        uintptr_t span_low, size_t span_size);
+ALLOY_HIDDEN void alloy_pool_check_unsound_block(const alloy_pool *pool, const void *block, uintptr_t span_low,
+                                                 size_t span_size);
 
 /* pool_slab.c: slabs and the registry. */
 ALLOY_HIDDEN alloy_status alloy_pool_slab_carve(alloy_pool *pool, alloy_block *out);

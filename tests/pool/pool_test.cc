@@ -302,7 +302,7 @@ TEST_F(PoolTest, DebugBuildsCatchDoubleFreesAndMisplacedPointers) {
   alloy_block a, b;
   ASSERT_EQ(alloy_alloc(a_, 64, 8, &a), ALLOY_OK);
   ASSERT_EQ(alloy_alloc(a_, 64, 8, &b), ALLOY_OK);
-  EXPECT_EQ(alloy_free(a_, alloy_block_make(static_cast<char *>(a.ptr) + 8, 8), 8), ALLOY_E_NOT_OWNED)
+  EXPECT_EQ(alloy_free(a_, alloy_block_make(static_cast<char *>(a.ptr) + 8, 8), 8), ALLOY_E_INTERIOR_POINTER)
       << "inside a slab but not a block start";
   EXPECT_EQ(alloy_free(a_, alloy_block_make(a.ptr, 100), 8), ALLOY_E_SIZE_MISMATCH);
   EXPECT_EQ(alloy_free(a_, a, 64), ALLOY_E_ALIGN_MISMATCH);
@@ -363,6 +363,188 @@ TEST_F(PoolTest, NeverCarvedBlocksAreNotAddressable) {
   alloy_block block;
   ASSERT_EQ(alloy_alloc(a_, 64, 8, &block), ALLOY_OK);
   ExpectToolsReport(static_cast<char *>(block.ptr) + 64);
+}
+
+// Every-build misuse checks (alloy/pool.h's table): each bad free is
+// reported, returns its status, changes nothing, and the pool goes on
+// serving distinct blocks. Release builds catch a double free where the
+// block would come off the list a second time; debug builds at the free.
+
+// Allocates and frees `n` blocks and checks they are distinct and inside the pool.
+void ExpectPoolStillServes(alloy_pool *pool, size_t n) {
+  std::vector<alloy_block> blocks(n);
+  std::set<void *> distinct;
+  for (auto &block : blocks) {
+    ASSERT_EQ(alloy_pool_allocate(pool, 64, 8, &block), ALLOY_OK);
+    EXPECT_TRUE(alloy_resource_owns(alloy_pool_resource(pool), block));
+    EXPECT_TRUE(distinct.insert(block.ptr).second) << "handed out twice: " << block.ptr;
+    std::memset(block.ptr, 0x5A, block.size);
+  }
+  for (auto &block : blocks) EXPECT_EQ(alloy_pool_free(pool, block, 8), ALLOY_OK);
+}
+
+// The second free's status: refused at the free in debug builds; accepted
+// in release builds, where the list catches it later.
+constexpr alloy_status kSecondFree = ALLOY_DEBUG ? ALLOY_E_DOUBLE_FREE : ALLOY_OK;
+
+// Outside debug builds the pool's own push writes into the freed block, and
+// ASan and memcheck report that write first (they catch the double free).
+bool ToolsCatchTheSecondFree() { return !ALLOY_DEBUG && (alloy_test::kAsan || alloy_test::UnderValgrind()); }
+
+// Allocates `n` blocks while live; none may be handed out twice.
+std::vector<alloy_block> AllocateDistinct(alloy_pool *pool, size_t n, bool inline_path) {
+  std::vector<alloy_block> blocks(n);
+  std::set<void *> distinct;
+  for (auto &block : blocks) {
+    const alloy_status status =
+        inline_path ? alloy_pool_allocate_fast(pool, 64, 8, &block) : alloy_pool_allocate(pool, 64, 8, &block);
+    EXPECT_EQ(status, ALLOY_OK);
+    EXPECT_TRUE(distinct.insert(block.ptr).second) << "handed out twice while live: " << block.ptr;
+  }
+  return blocks;
+}
+
+TEST_F(PoolTest, Regression_DoubleFreeRightAfterTheFreeIsCaught) {
+  if (ToolsCatchTheSecondFree()) GTEST_SKIP() << "ASan and memcheck report the second free themselves";
+  for (bool inline_path : {false, true}) {
+    alloy_test::FaultRecorder faults;
+    alloy_block a;
+    ASSERT_EQ(alloy_pool_allocate(pool_, 64, 8, &a), ALLOY_OK);
+    ASSERT_EQ(alloy_pool_free(pool_, a, 8), ALLOY_OK);
+    EXPECT_EQ(inline_path ? alloy_pool_free_fast(pool_, a, 8) : alloy_pool_free(pool_, a, 8), kSecondFree);
+    std::vector<alloy_block> live = AllocateDistinct(pool_, 3, inline_path);
+    ASSERT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 1u) << (inline_path ? "inline path" : "call path");
+    EXPECT_EQ(faults.faults()[0].ptr, a.ptr) << "the report names the block";
+    EXPECT_NE(faults.last_message().find("pool"), std::string::npos);
+    for (auto &block : live) EXPECT_EQ(alloy_pool_free(pool_, block, 8), ALLOY_OK);
+    ExpectPoolStillServes(pool_, 100);
+    EXPECT_EQ(faults.faults().size(), 1u);
+  }
+}
+
+TEST_F(PoolTest, Regression_DoubleFreeAfterOtherFreesIsCaught) {
+  if (ToolsCatchTheSecondFree()) GTEST_SKIP() << "ASan and memcheck report the second free themselves";
+  alloy_test::FaultRecorder faults;
+  alloy_block a, b;
+  ASSERT_EQ(alloy_pool_allocate(pool_, 64, 8, &a), ALLOY_OK);
+  ASSERT_EQ(alloy_pool_allocate(pool_, 64, 8, &b), ALLOY_OK);
+  ASSERT_EQ(alloy_pool_free(pool_, a, 8), ALLOY_OK);
+  ASSERT_EQ(alloy_pool_free(pool_, b, 8), ALLOY_OK);
+  EXPECT_EQ(alloy_pool_free(pool_, a, 8), kSecondFree);
+  // Without the check the list is A, B, A, B, ...: A would come out twice.
+  std::vector<alloy_block> live = AllocateDistinct(pool_, 4, false);
+  ASSERT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 1u);
+  EXPECT_EQ(faults.faults()[0].ptr, a.ptr) << "the report names the block";
+  EXPECT_EQ(faults.faults().size(), 1u);
+  for (auto &block : live) EXPECT_EQ(alloy_pool_free(pool_, block, 8), ALLOY_OK);
+  ExpectPoolStillServes(pool_, 100);
+}
+
+TEST_F(PoolTest, Regression_UserDataEqualToAnythingIsNeverADoubleFree) {
+  alloy_test::FaultRecorder faults;
+  // Blocks handed out and freed untouched, or filled with any pattern: no report.
+  for (int round = 0; round < 3; ++round) {
+    std::vector<alloy_block> live = AllocateDistinct(pool_, 200, false);
+    for (size_t i = 0; i < live.size(); ++i)
+      if (round == 1) std::memset(live[i].ptr, static_cast<int>(i), live[i].size);
+    for (auto &block : live) EXPECT_EQ(alloy_pool_free(pool_, block, 8), ALLOY_OK);
+  }
+  EXPECT_EQ(faults.faults().size(), 0u);
+  EXPECT_EQ(Stats().live_blocks, 0u);
+}
+
+TEST_F(PoolTest, Regression_InteriorPointerFreeIsCaught) {
+  alloy_test::FaultRecorder faults;
+  alloy_block a, b;
+  ASSERT_EQ(alloy_pool_allocate(pool_, 64, 8, &a), ALLOY_OK);
+  ASSERT_EQ(alloy_pool_allocate(pool_, 64, 8, &b), ALLOY_OK);
+  alloy_test::Fill(b.ptr, b.size, 7);
+  char *const start = static_cast<char *>(a.ptr);
+  EXPECT_EQ(alloy_pool_free(pool_, alloy_block_make(start + 16, 8), 8), ALLOY_E_INTERIOR_POINTER);
+  EXPECT_EQ(alloy_pool_free_fast(pool_, alloy_block_make(start + 16, 8), 8), ALLOY_E_INTERIOR_POINTER);
+  EXPECT_EQ(alloy_pool_free(pool_, alloy_block_make(start + 40, 8), 8), ALLOY_E_INTERIOR_POINTER);
+  EXPECT_EQ(alloy_pool_free(pool_, alloy_block_make(start + 1, 8), 8), ALLOY_E_INTERIOR_POINTER);
+  EXPECT_EQ(faults.count(ALLOY_E_INTERIOR_POINTER), 4u);
+  EXPECT_TRUE(alloy_test::Check(b.ptr, b.size, 7)) << "the neighbour was overwritten";
+  EXPECT_EQ(Stats().live_blocks, 2u);
+  ExpectPoolStillServes(pool_, 100);
+  EXPECT_EQ(alloy_pool_free(pool_, a, 8), ALLOY_OK);
+  EXPECT_EQ(alloy_pool_free(pool_, b, 8), ALLOY_OK);
+  EXPECT_EQ(faults.faults().size(), 4u);
+}
+
+TEST_F(PoolTest, Regression_InteriorPointerFreeIsCaughtForOddBlockSizes) {
+  for (size_t size : {24, 48, 80, 112, 200}) {
+    alloy_test::FaultRecorder faults;
+    alloy_pool_config config = alloy_pool_config_default(size);
+    config.block_align = 8;
+    Create(config);
+    std::vector<alloy_block> blocks(40);
+    for (auto &block : blocks) ASSERT_EQ(alloy_pool_allocate(pool_, size, 8, &block), ALLOY_OK);
+    size_t reported = 0;
+    for (const alloy_block &block : blocks)
+      for (size_t offset = 8; offset < size; offset += 8, ++reported)
+        EXPECT_EQ(alloy_pool_free(pool_, alloy_block_make(static_cast<char *>(block.ptr) + offset, 8), 8),
+                  ALLOY_E_INTERIOR_POINTER)
+            << "block size " << size << ", offset " << offset;
+    EXPECT_EQ(faults.count(ALLOY_E_INTERIOR_POINTER), reported);
+    for (const alloy_block &block : blocks) EXPECT_EQ(alloy_pool_free(pool_, block, 8), ALLOY_OK);
+    EXPECT_EQ(faults.faults().size(), reported);
+    EXPECT_EQ(Stats().live_blocks, 0u);
+  }
+}
+
+TEST_F(PoolTest, Regression_WrongSizeFreeIsCaught) {
+  alloy_test::FaultRecorder faults;
+  alloy_block a;
+  ASSERT_EQ(alloy_pool_allocate(pool_, 64, 8, &a), ALLOY_OK);
+  EXPECT_EQ(alloy_pool_free(pool_, alloy_block_make(a.ptr, 4096), 8), ALLOY_E_SIZE_MISMATCH);
+  EXPECT_EQ(alloy_pool_free_fast(pool_, alloy_block_make(a.ptr, 4096), 8), ALLOY_E_SIZE_MISMATCH);
+  EXPECT_EQ(alloy_pool_free(pool_, alloy_block_make(a.ptr, 65), 8), ALLOY_E_SIZE_MISMATCH);
+  EXPECT_EQ(faults.count(ALLOY_E_SIZE_MISMATCH), 3u);
+  EXPECT_EQ(Stats().live_blocks, 1u);
+  EXPECT_EQ(alloy_pool_free(pool_, a, 8), ALLOY_OK);
+  ExpectPoolStillServes(pool_, 100);
+}
+
+// A write through a stale pointer into a freed block: never a pointer
+// outside the pool, never a block twice, and the corruption reported.
+TEST_F(PoolTest, Regression_UseAfterFreeWriteNeverYieldsAWildPointer) {
+  if (alloy_test::kAsan || alloy_test::UnderValgrind()) GTEST_SKIP() << "the tools report the write itself";
+  for (bool inline_path : {false, true}) {
+    alloy_test::FaultRecorder faults;
+    std::vector<alloy_block> blocks = AllocateDistinct(pool_, 16, inline_path);
+    for (auto &block : blocks) ASSERT_EQ(alloy_pool_free(pool_, block, 8), ALLOY_OK);
+    static_cast<uintptr_t *>(blocks[7].ptr)[0] = 0x4141414141414141u;  // a wild link
+    static_cast<uintptr_t *>(blocks[3].ptr)[1] = 0x4242424242424242u;  // a mark overwritten
+    std::set<void *> handed_out;
+    for (size_t i = 0; i < blocks.size() + 4; ++i) {
+      alloy_block block;
+      ASSERT_EQ(inline_path ? alloy_pool_allocate_fast(pool_, 64, 8, &block) : alloy_pool_allocate(pool_, 64, 8, &block),
+                ALLOY_OK);
+      EXPECT_TRUE(alloy_resource_owns(alloy_pool_resource(pool_), block)) << "a wild pointer: " << block.ptr;
+      EXPECT_TRUE(handed_out.insert(block.ptr).second) << "handed out twice: " << block.ptr;
+    }
+    EXPECT_EQ(faults.count(ALLOY_E_CORRUPTION), 1u) << "the list is dropped at the first bad block";
+    EXPECT_EQ(faults.faults().size(), 1u);
+    for (void *ptr : handed_out) EXPECT_EQ(alloy_pool_free(pool_, alloy_block_make(ptr, 64), 8), ALLOY_OK);
+    Create(alloy_pool_config_default(64));
+  }
+}
+
+// One-word blocks have no room for the mark: the size and interior checks
+// still hold, and a double free is a debug-build catch only (the table).
+TEST_F(PoolTest, OneWordBlocksStillGetTheShapeChecks) {
+  alloy_test::FaultRecorder faults;
+  alloy_pool_config config = alloy_pool_config_default(8);
+  config.block_align = 8;
+  Create(config);
+  alloy_block a;
+  ASSERT_EQ(alloy_pool_allocate(pool_, 8, 8, &a), ALLOY_OK);
+  EXPECT_EQ(alloy_pool_free(pool_, alloy_block_make(static_cast<char *>(a.ptr) + 4, 4), 8), ALLOY_E_INTERIOR_POINTER);
+  EXPECT_EQ(alloy_pool_free(pool_, alloy_block_make(a.ptr, 16), 8), ALLOY_E_SIZE_MISMATCH);
+  EXPECT_EQ(alloy_pool_free(pool_, a, 8), ALLOY_OK);
+  EXPECT_EQ(faults.faults().size(), 2u);
 }
 
 }  // namespace
