@@ -110,9 +110,10 @@ static ALLOY_COLD alloy_status report_foreign(const alloy_small_object *heap, al
 /* The free's one check failed (see deallocate): works out which fault it
  * was. A pointer that is no block start is an interior pointer, named with
  * the start of the block it points into; else the size was too large. */
-static ALLOY_COLD ALLOY_NOINLINE alloy_status report_bad_free(const alloy_small_object *heap, const so_page *page,
-                                                              alloy_block block, size_t align) {
+static ALLOY_COLD ALLOY_NOINLINE alloy_status report_bad_free(const alloy_small_object *heap, alloy_block block,
+                                                              size_t align) {
   static ALLOY_THREAD_LOCAL char detail[96]; /* read by the handler before this thread's next report */
+  const so_page *page = alloy_so_page_at(heap, (size_t)((char *)block.ptr - heap->pages_begin));
   size_t block_size = page->free_size_max;
   if (page->block_count == 0)
     return report_foreign(heap, block, align, ALLOY_E_NOT_OWNED, 0, "in a page that holds no blocks yet");
@@ -152,7 +153,7 @@ static alloy_status check_free(const alloy_small_object *heap, alloy_block block
 static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_small_object *heap, so_cache *cache, so_page *page,
                                                   void *ptr) {
   void *old = page->free;
-  alloy_so_mark_free(ptr, old, page->free_size_max, heap->free_key);
+  alloy_so_mark_free_at(ptr, old, page->mark_offset, heap->free_key);
   ALLOY_TRACK_FREE(heap, ptr, page->free_size_max);
   page->free = ptr;
   uint64_t frees = alloy_so_count(&page->frees);
@@ -162,19 +163,18 @@ static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_small_object *heap, so_
 
 /* Another thread's block: append it to this thread's open batch for the
  * block's page (the page has blocks in that batch, so it is live and its
- * owner stable); everything else is the slow path, which also refuses the
- * batch's newest block freed again. */
+ * owner stable); everything else is the slow path. A block freed twice into
+ * a batch is found when the owner takes the batch (check_batch). */
 static ALLOY_ALWAYS_INLINE alloy_status free_remote(alloy_small_object *heap, so_cache *cache, so_page *page,
                                                    void *ptr) {
   size_t cls = page->size_class;
   so_outgoing *out = &cache->out[cls];
-  void *first = out->first;
-  if (ALLOY_UNLIKELY(out->page != page || out->count + 1 >= ALLOY_SMALL_OBJECT_REMOTE_BATCH || first == ptr))
+  if (ALLOY_UNLIKELY(out->page != page || out->count + 1 >= ALLOY_SMALL_OBJECT_REMOTE_BATCH))
     return alloy_small_object_cache_remote_free_slow(heap, cache, page, ptr);
   size_t block_size = page->free_size_max;
   ALLOY_TRACK_FREE(heap, ptr, block_size);
   ALLOY_MEM_UNDEFINED(ptr, alloy_so_free_bytes(block_size)); /* the link and mark travel with the block */
-  alloy_so_mark_free(ptr, first, block_size, heap->free_key);
+  alloy_so_mark_free(ptr, out->first, block_size, heap->free_key);
   out->first = ptr;
   out->count++;
   alloy_so_count(&cache->classes[cls].remote_sent);
@@ -201,7 +201,7 @@ static ALLOY_ALWAYS_INLINE alloy_status deallocate(alloy_small_object *heap, all
   alloy_divisor divisor = {page->block_inverse, page->block_shift};
   uint64_t index = alloy_divisor_exact_quotient(divisor, (uint64_t)((char *)ptr - page->base));
   if (ALLOY_UNLIKELY((index >= page->block_count) | (block.size > page->free_size_max)))
-    return report_bad_free(heap, page, block, align);
+    return report_bad_free(heap, block, align);
 #if ALLOY_DEBUG
   ALLOY_TRY(check_free(heap, block, align));
 #else

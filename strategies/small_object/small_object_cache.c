@@ -210,12 +210,6 @@ alloy_status alloy_small_object_cache_remote_free_slow(alloy_small_object *heap,
   }
   size_t cls = page->size_class;
   so_outgoing *out = &cache->out[cls];
-  if (ALLOY_UNLIKELY(out->page == page && out->first == block)) {
-    /* The newest block of this thread's open batch: freed just before. */
-    alloy_fault fault = {ALLOY_E_DOUBLE_FREE, "small_object", block, 0, page->free_size_max, 0, 0,
-                         "freed twice in a row by the same thread"};
-    return alloy_fault_report(&fault);
-  }
   size_t block_size = page->free_size_max;
   uint64_t key = heap->free_key;
   ALLOY_TRACK_FREE(heap, block, block_size);

@@ -146,7 +146,8 @@ typedef struct so_page {
   uint8_t block_shift;
   uint8_t size_class;
   uint16_t block_count;  /* whole blocks in the page (at most 256 KiB / 8) */
-  uint32_t free_size_max; /* the block size */
+  uint16_t free_size_max; /* the block size */
+  uint8_t mark_offset;    /* where a free block's mark goes: 8, or 0 for 8-byte blocks (see alloy_so_mark_free_at) */
   alloy_remote_free_source remote; /* other threads push freed blocks here */
 } so_page;
 
@@ -363,7 +364,19 @@ static ALLOY_ALWAYS_INLINE size_t alloy_so_free_bytes(size_t block_size) {
 /* Writes the link and the mark of a block going onto a free list. */
 static ALLOY_ALWAYS_INLINE void alloy_so_mark_free(void *block, void *next, size_t block_size, uint64_t key) {
   *(void **)block = next;
-  if (alloy_so_has_mark(block_size)) ((uint64_t *)block)[1] = key;
+  if (ALLOY_LIKELY(alloy_so_has_mark(block_size))) ((uint64_t *)block)[1] = key;
+}
+
+/* The same for the free fast paths, without a branch: the mark goes to
+ * `mark_offset` (alloy_so_mark_offset) before the link, which overwrites
+ * it in an 8-byte block. */
+static ALLOY_ALWAYS_INLINE size_t alloy_so_mark_offset(size_t block_size) {
+  return alloy_so_has_mark(block_size) ? sizeof(void *) : 0;
+}
+
+static ALLOY_ALWAYS_INLINE void alloy_so_mark_free_at(void *block, void *next, size_t mark_offset, uint64_t key) {
+  *(uint64_t *)(void *)((char *)block + mark_offset) = key;
+  *(void **)block = next;
 }
 
 /* Free-list links live in the blocks, which the tools see as freed memory. */

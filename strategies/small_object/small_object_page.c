@@ -106,7 +106,8 @@ void alloy_small_object_page_init(alloy_small_object *heap, so_page *page, so_ca
   page->block_inverse = divisor.odd_inverse;
   page->block_shift = (uint8_t)divisor.shift;
   page->block_count = (uint16_t)capacity;
-  page->free_size_max = (uint32_t)block_size;
+  page->free_size_max = (uint16_t)block_size;
+  page->mark_offset = (uint8_t)alloy_so_mark_offset(block_size);
   page->suspect = false;
   alloy_so_page_set_state(page, SO_PAGE_CURRENT);
   page->unbuilt = page->base;
