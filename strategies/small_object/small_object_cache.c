@@ -70,11 +70,60 @@ static void retire_page(so_cache *cache, so_page *page) {
   }
 }
 
+/* Reports a double free or a corrupted free block found by the heap (not
+ * at a free): the page becomes suspect, so it is never retired. */
+static void report_found(so_page *page, void *block, alloy_status kind, const char *detail) {
+  page->suspect = true;
+  alloy_fault fault = {kind, "small_object", block, 0, page->block_size, 0, 0, detail};
+  ALLOY_IGNORE_STATUS(alloy_fault_report(&fault));
+}
+
+/* Whether a page whose counters say it is empty really is: its free and
+ * deferred lists hold every block carved from it, each marked free. A double
+ * free counts a block twice, so `used` can reach 0 while a block is live
+ * (and the list may cycle): such a page is reported and kept, suspect,
+ * rather than reused under the live block. Each walk is bounded by the
+ * number of blocks carved; it runs once per page emptied. */
+static bool page_is_empty(alloy_small_object *heap, so_page *page) {
+  size_t block_size = page->block_size;
+  size_t free_bytes = alloy_so_free_bytes(block_size);
+  size_t carved = (size_t)(page->unbuilt - page->base) / block_size;
+  uint64_t key = heap->free_key;
+  size_t seen = 0;
+  void *lists[2] = {page->free, page->deferred};
+  for (size_t i = 0; i < 2; ++i) {
+    for (void *block = lists[i]; block != NULL; ++seen) {
+      if (seen == carved) {
+        report_found(page, block, ALLOY_E_DOUBLE_FREE, "a free list holds a block twice: freed twice");
+        return false;
+      }
+      ALLOY_MEM_DEFINED(block, free_bytes);
+      void *next = *(void **)block;
+      uint64_t mark = alloy_so_has_mark(block_size) ? ((const uint64_t *)block)[1] : key;
+      ALLOY_MEM_NOACCESS(block, free_bytes);
+      if (mark != key) {
+        report_found(page, block, mark == 0 ? ALLOY_E_DOUBLE_FREE : ALLOY_E_CORRUPTION,
+                     mark == 0 ? "a live block is on a free list: freed twice"
+                               : "a free block was overwritten (use after free)");
+        return false;
+      }
+      block = next;
+    }
+  }
+  if (seen == carved) return true;
+  report_found(page, page->free, ALLOY_E_DOUBLE_FREE, "the page looks empty with blocks still live: freed twice");
+  return false;
+}
+
 /* The page just gained free blocks. A suspect page never retires: a double
  * free into it counted a block as free that may still be live. */
 static void page_gained_free(so_cache *cache, so_page *page) {
-  if (alloy_so_page_used(page) == 0 && page->state != SO_PAGE_CURRENT && !page->suspect) retire_page(cache, page);
-  else if (page->state == SO_PAGE_FULL) partial_push(cache, page);
+  if (alloy_so_page_used(page) == 0 && page->state != SO_PAGE_CURRENT && !page->suspect &&
+      page_is_empty(cache->heap, page)) {
+    retire_page(cache, page);
+    return;
+  }
+  if (page->state == SO_PAGE_FULL) partial_push(cache, page);
 }
 
 alloy_status alloy_small_object_cache_local_free_slow(so_cache *cache, so_page *page) {
@@ -83,14 +132,6 @@ alloy_status alloy_small_object_cache_local_free_slow(so_cache *cache, so_page *
 }
 
 /* ---- Remote frees -------------------------------------------------------- */
-
-/* Reports a double free or a corrupted free block found by the heap (not
- * at a free): the page becomes suspect, so it is never retired. */
-static void report_found(so_page *page, void *block, alloy_status kind, const char *detail) {
-  page->suspect = true;
-  alloy_fault fault = {kind, "small_object", block, 0, page->block_size, 0, 0, detail};
-  ALLOY_IGNORE_STATUS(alloy_fault_report(&fault));
-}
 
 /* The free list of `page` starts with a block whose mark says it is not
  * free: handed out already (a double free put it on the list again) or
@@ -365,7 +406,7 @@ static void release_empty_current(so_cache *cache) {
   alloy_small_object *heap = cache->heap;
   for (size_t cls = 0; cls < heap->class_count; ++cls) {
     so_page *page = cache->classes[cls].current;
-    if (page != &heap->empty_page && alloy_so_page_used(page) == 0 && !page->suspect) {
+    if (page != &heap->empty_page && alloy_so_page_used(page) == 0 && !page->suspect && page_is_empty(heap, page)) {
       set_current(cache, cls, &heap->empty_page);
       alloy_small_object_page_release_locked(heap, page);
     }

@@ -640,6 +640,30 @@ TEST(SmallObject, Regression_DoubleFreeOfAReusedBlockIsCaught) {
   ExpectHeapStillWorks(heap, 48);
 }
 
+TEST(SmallObject, Regression_DoubleFreeCannotEmptyAPageUnderALiveBlock) {
+  // A double free counts one free too many: on a page that is not the
+  // current one, the count says empty while a block is still live. The page
+  // is checked before it is reused, and kept.
+  if (ToolsCatchDoubleFrees()) GTEST_SKIP() << "the tools report the double free first";
+  Heap heap;
+  alloy_test::FaultRecorder faults;
+  const size_t per_page = ALLOY_SMALL_OBJECT_DEFAULT_PAGE_SIZE / 256;
+  std::vector<alloy_block> first_page = AllocDistinct(heap, 256, static_cast<int>(per_page));
+  alloy_block next_page = heap.Alloc(256);  // the first page is full: another one is current
+  alloy_block x = first_page[0], y = first_page[1], z = first_page[2];
+  for (size_t i = 3; i < per_page; ++i) heap.Free(first_page[i]);
+  heap.Free(x);
+  heap.Free(z);
+  (void)alloy_small_object_deallocate(heap.get(), x, 8);  // the page's count reaches 0 with y live
+  EXPECT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 1u);
+  std::vector<alloy_block> blocks = AllocDistinct(heap, 256, 1000);
+  for (alloy_block block : blocks) EXPECT_NE(block.ptr, y.ptr) << "a live block handed out again";
+  for (alloy_block block : blocks) heap.Free(block);
+  heap.Free(y);
+  heap.Free(next_page);
+  ExpectHeapStillWorks(heap, 256);
+}
+
 TEST(SmallObject, Regression_BlockDataLikeAFreeListIsNoDoubleFree) {
   // Live blocks whose words hold what a free list would (a pointer into the
   // same page, or zero) free and come back normally.
