@@ -2,7 +2,9 @@
  * resource ops, statistics and trim. Slow paths live in small_object_cache.c
  * and small_object_page.c, which never call back into this file (see
  * small_object_internal.h for the call graph and the layout). */
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloy/align.h"
 #include "alloy/fault.h"
@@ -48,7 +50,8 @@ static ALLOY_ALWAYS_INLINE alloy_status allocate_class(alloy_small_object *heap,
   so_page *page = cc->current;
   void *block = page->free;
   if (ALLOY_UNLIKELY(block == NULL)) return alloy_small_object_cache_allocate_slow(heap, cache, cls, out);
-  alloy_so_hand_out(heap, page, block, out);
+  if (ALLOY_UNLIKELY(!alloy_so_hand_out(heap, page, block, out)))
+    return alloy_small_object_cache_allocate_slow(heap, cache, cls, out); /* refuses the list */
   return ALLOY_OK;
 }
 
@@ -61,7 +64,8 @@ static ALLOY_NOINLINE alloy_status allocate_general(alloy_small_object *heap, si
   return allocate_class(heap, alloy_so_cache_of(heap), cls, out);
 }
 
-/* The current page of the size step ran dry (or the step is above max_size). */
+/* The current page of the size step ran dry (or the step is above max_size),
+ * or its first free block was refused. */
 static ALLOY_NOINLINE alloy_status allocate_direct_slow(alloy_small_object *heap, so_cache *cache, size_t step,
                                                        alloy_block *out) {
   return alloy_small_object_cache_allocate_slow(heap, cache, heap->class_for[SO_DIRECT_ALIGN][step], out);
@@ -88,7 +92,7 @@ static ALLOY_ALWAYS_INLINE alloy_status allocate(alloy_small_object *heap, size_
   so_page *page = cache->direct[step];
   void *block = page->free;
   if (ALLOY_UNLIKELY(block == NULL)) return allocate_direct_slow(heap, cache, step, out);
-  alloy_so_hand_out(heap, page, block, out);
+  if (ALLOY_UNLIKELY(!alloy_so_hand_out(heap, page, block, out))) return allocate_direct_slow(heap, cache, step, out);
   return ALLOY_OK;
 }
 
@@ -103,18 +107,36 @@ static ALLOY_COLD alloy_status report_foreign(const alloy_small_object *heap, al
   return alloy_fault_report(&fault);
 }
 
+/* The free's one check failed (see deallocate): works out which fault it
+ * was. A pointer that is no block start is an interior pointer, named with
+ * the start of the block it points into; else the size was too large. */
+static ALLOY_COLD ALLOY_NOINLINE alloy_status report_bad_free(const alloy_small_object *heap, alloy_block block,
+                                                              size_t align) {
+  static ALLOY_THREAD_LOCAL char detail[96]; /* read by the handler before this thread's next report */
+  const so_page *page = alloy_so_page_at(heap, (size_t)((char *)block.ptr - heap->pages_begin));
+  size_t block_size = page->free_size_max;
+  if (page->block_count == 0)
+    return report_foreign(heap, block, align, ALLOY_E_NOT_OWNED, 0, "in a page that holds no blocks yet");
+  size_t offset = (size_t)((const char *)block.ptr - page->base);
+  size_t index = offset / block_size;
+  if (index >= page->block_count)
+    return report_foreign(heap, block, align, ALLOY_E_INTERIOR_POINTER, block_size, "past the page's last whole block");
+  if (offset % block_size != 0) {
+    snprintf(detail, sizeof detail, "%zu bytes into the block at %p", offset % block_size,
+             (void *)(page->base + index * block_size));
+    return report_foreign(heap, block, align, ALLOY_E_INTERIOR_POINTER, block_size, detail);
+  }
+  return report_foreign(heap, block, align, ALLOY_E_SIZE_MISMATCH, block_size, NULL);
+}
+
 #if ALLOY_DEBUG
-/* Everything a debug build can check about a block without trusting it. */
+/* What a debug build checks besides the every-build checks (the block's
+ * start and size are checked already). */
 static alloy_status check_free(const alloy_small_object *heap, alloy_block block, size_t align) {
   const so_page *page = alloy_so_page_at(heap, (size_t)((char *)block.ptr - heap->pages_begin));
-  size_t offset = (size_t)((const char *)block.ptr - page->base);
   if (page->heap != heap) return report_foreign(heap, block, align, ALLOY_E_NOT_OWNED, 0, "not a block of this heap");
   if (page->owner == NULL)
     return report_foreign(heap, block, align, ALLOY_E_DOUBLE_FREE, 0, "the block's page is empty");
-  if (offset % page->block_size != 0 || (const char *)block.ptr >= page->end)
-    return report_foreign(heap, block, align, ALLOY_E_NOT_OWNED, page->block_size, "not at a block boundary");
-  if (block.size > page->block_size)
-    return report_foreign(heap, block, align, ALLOY_E_SIZE_MISMATCH, page->block_size, NULL);
   if (!alloy_is_valid_alignment(align) || !alloy_ptr_is_aligned(block.ptr, align))
     return report_foreign(heap, block, align, ALLOY_E_ALIGN_MISMATCH, 0, NULL);
   if (page->owner == alloy_small_object_cache_last.cache && alloy_small_object_cache_last.heap_id == heap->id &&
@@ -124,16 +146,15 @@ static alloy_status check_free(const alloy_small_object *heap, alloy_block block
 }
 #endif
 
-/* The owner's free: push onto the page's free list and count it in the
- * page's `frees`, which keeps both its `used` and the heap's statistics. One
- * compare against slow_at catches every page-state change a local free can
- * cause. */
+/* The owner's free: push onto the page's free list (the link and the mark,
+ * stores only) and count it in the page's `frees`, which keeps both its
+ * `used` and the heap's statistics. One compare against slow_at catches
+ * every page-state change a local free can cause. */
 static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_small_object *heap, so_cache *cache, so_page *page,
                                                   void *ptr) {
   void *old = page->free;
-  *(void **)ptr = old;
-  ALLOY_TRACK_FREE(heap, ptr, page->block_size);
-  (void)heap;
+  alloy_so_mark_free_at(ptr, old, page->mark_offset, heap->free_key);
+  ALLOY_TRACK_FREE(heap, ptr, page->free_size_max);
   page->free = ptr;
   uint64_t frees = alloy_so_count(&page->frees);
   if (ALLOY_UNLIKELY((uint32_t)frees == page->slow_at)) return alloy_small_object_cache_local_free_slow(cache, page);
@@ -142,17 +163,18 @@ static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_small_object *heap, so_
 
 /* Another thread's block: append it to this thread's open batch for the
  * block's page (the page has blocks in that batch, so it is live and its
- * owner stable); everything else is the slow path. */
+ * owner stable); everything else is the slow path. A block freed twice into
+ * a batch is found when the owner takes the batch (check_batch). */
 static ALLOY_ALWAYS_INLINE alloy_status free_remote(alloy_small_object *heap, so_cache *cache, so_page *page,
                                                    void *ptr) {
   size_t cls = page->size_class;
   so_outgoing *out = &cache->out[cls];
   if (ALLOY_UNLIKELY(out->page != page || out->count + 1 >= ALLOY_SMALL_OBJECT_REMOTE_BATCH))
     return alloy_small_object_cache_remote_free_slow(heap, cache, page, ptr);
-  ALLOY_TRACK_FREE(heap, ptr, page->block_size);
-  ALLOY_MEM_UNDEFINED(ptr, sizeof(void *)); /* the link travels with the block */
-  (void)heap;
-  *(void **)ptr = out->first;
+  size_t block_size = page->free_size_max;
+  ALLOY_TRACK_FREE(heap, ptr, block_size);
+  ALLOY_MEM_UNDEFINED(ptr, alloy_so_free_bytes(block_size)); /* the link and mark travel with the block */
+  alloy_so_mark_free(ptr, out->first, block_size, heap->free_key);
   out->first = ptr;
   out->count++;
   alloy_so_count(&cache->classes[cls].remote_sent);
@@ -172,12 +194,19 @@ static ALLOY_ALWAYS_INLINE alloy_status deallocate(alloy_small_object *heap, all
   size_t offset = (size_t)((char *)ptr - pages_begin);
   if (ALLOY_UNLIKELY(offset >= atomic_load_explicit(&heap->pages_bytes, memory_order_relaxed)))
     return report_foreign(heap, block, align, ALLOY_E_NOT_OWNED, 0, "outside the heap's pages");
+  so_page *page = alloy_so_descriptor(pages_begin, offset >> heap->page_shift);
+  /* From the descriptor line every free reads: a block start (one multiply,
+   * rotate and compare: on a boundary and inside the block area) of a size
+   * at least the one given. Never the block itself. */
+  alloy_divisor divisor = {page->block_inverse, page->block_shift};
+  uint64_t index = alloy_divisor_exact_quotient(divisor, (uint64_t)((char *)ptr - page->base));
+  if (ALLOY_UNLIKELY((index >= page->block_count) | (block.size > page->free_size_max)))
+    return report_bad_free(heap, block, align);
 #if ALLOY_DEBUG
   ALLOY_TRY(check_free(heap, block, align));
 #else
   (void)align;
 #endif
-  so_page *page = alloy_so_descriptor(pages_begin, offset >> heap->page_shift);
   if (ALLOY_UNLIKELY(alloy_small_object_cache_last.heap_id != heap->id)) return deallocate_unbound(heap, page, ptr);
   so_cache *cache = alloy_small_object_cache_last.cache;
   if (ALLOY_LIKELY(page->owner == cache)) return free_local(heap, cache, page, ptr);
@@ -189,6 +218,24 @@ alloy_status alloy_small_object_deallocate(alloy_small_object *heap, alloy_block
 }
 
 /* ---- Creation ------------------------------------------------------------ */
+
+/* The mark of free blocks (see small_object_internal.h): not secret against
+ * an attacker who reads the heap, only unlikely for program data to equal.
+ * The clock, the time-stamp counter and two addresses (ASLR) through a
+ * 64-bit mixer (splitmix64's finaliser); never 0, the mark of a live block. */
+static uint64_t make_free_key(const alloy_small_object *heap) {
+  uint64_t x = (uint64_t)(uintptr_t)heap ^ (heap->id * 0x9E3779B97F4A7C15u);
+  struct timespec now;
+  if (timespec_get(&now, TIME_UTC) == TIME_UTC) x ^= (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+#if defined(__x86_64__) || defined(__i386__)
+  x ^= (uint64_t)__builtin_ia32_rdtsc() << 17;
+#endif
+  x ^= (uint64_t)(uintptr_t)&now << 29;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9u;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBu;
+  x ^= x >> 31;
+  return x != 0 ? x : 0x9E3779B97F4A7C15u;
+}
 
 static alloy_status resolve_config(const alloy_small_object_config *config, alloy_small_object_config *out) {
   alloy_small_object_config c = {0, 0, 0, 0};
@@ -245,6 +292,7 @@ alloy_status alloy_small_object_create(const alloy_small_object_config *config, 
   memset(heap, 0, sizeof *heap);
   heap->resource.ops = &small_object_ops;
   heap->id = atomic_fetch_add_explicit(&next_heap_id, 1, memory_order_relaxed);
+  heap->free_key = make_free_key(heap);
   heap->max_size = c.max_size;
   heap->max_align = max_align;
   heap->page_size = c.page_size;

@@ -26,10 +26,56 @@
  *
  * Requests above max_size, or aligned beyond the largest power of two not
  * above max_size, return ALLOY_E_UNSUPPORTED (a fallback chain routes them).
- * deallocate relies on the block coming from this heap; a pointer outside
- * the heap's pages is reported as ALLOY_E_NOT_OWNED through the fault
- * handler, and ALLOY_DEBUG builds also check the page, the size and the
- * block boundary.
+ *
+ * Bad frees. Every build checks each free from the page descriptor it loads
+ * anyway, never reading the block (a block start: one multiply, rotate and
+ * compare; a size no larger than the block's), and marks each free block:
+ * a random per-heap key in its second word, written with the free-list link
+ * and checked and cleared when the block is handed out. A bad free found at
+ * the free is reported through the fault handler (alloy/fault.h) and
+ * returns its status with nothing changed. A double free is found later,
+ * when its block would be handed out a second time: it is reported, the rest
+ * of that page's free list is dropped (those free blocks leak), the page is
+ * never reused, and the allocation gets another block, so no block is ever
+ * handed out twice. What each build detects:
+ *
+ *   bad free                  release                    ALLOY_DEBUG          asan / valgrind
+ *   double free right after   DOUBLE_FREE at the later   at the free, by the  the tool reports the
+ *   the free (A, A)           hand-out (1)(2)            owner (A heads its   free itself (a write
+ *                                                        page's list); else   into freed memory)
+ *                                                        as release
+ *   double free after other   DOUBLE_FREE at the later   as release           as above
+ *   frees (A, B, A)           hand-out (1)(2)
+ *   interior pointer          INTERIOR_POINTER at the free, naming the       as release
+ *                             block's start (or past the last whole block)
+ *   wrong size                larger than the block: SIZE_MISMATCH at the    as release
+ *                             free; a smaller size is accepted (the block
+ *                             keeps its class). ALLOY_DEBUG: also the
+ *                             alignment (ALIGN_MISMATCH)
+ *   foreign pointer           outside this heap's pages (another heap's,     as release
+ *                             the stack, NULL): NOT_OWNED at the free
+ *   use-after-free write      over the mark (the second  as release           the tool reports
+ *   into a freed block        word): CORRUPTION at the                        the write itself
+ *                             hand-out (1), the list
+ *                             dropped; over the link
+ *                             alone: not detected (the
+ *                             heap follows it); beyond
+ *                             16 bytes: harmless, unseen
+ *
+ *   (1) Blocks of 16 B and more. 8-byte blocks have no room for the mark:
+ *       their double frees and overwritten links are not detected at hand-out
+ *       (only by the empty-page check of (2) and the batch count of (3)).
+ *   (2) A double free can make a page's count say "empty" while one of its
+ *       blocks is live: an emptied page's lists are walked (bounded by its
+ *       block count) before it is reused, and a page whose lists do not hold
+ *       every block, each marked free, is reported (DOUBLE_FREE) and kept.
+ *       A free into a page whose blocks are all free already is DOUBLE_FREE
+ *       at the free.
+ *   (3) Frees by other threads travel in batches; the owner checks each
+ *       batch when it takes it (count and marks): a block freed twice into
+ *       batches, or freed by its owner and by another thread, is reported
+ *       there (or at the later hand-out) and the batch dropped (its blocks
+ *       leak).
  *
  * Memory comes from the platform layer only: one address-space reservation
  * per heap (config.capacity), committed a page at a time. Destroying the

@@ -70,10 +70,60 @@ static void retire_page(so_cache *cache, so_page *page) {
   }
 }
 
-/* The page just gained free blocks. */
+/* Reports a double free or a corrupted free block found by the heap (not
+ * at a free): the page becomes suspect, so it is never retired. */
+static void report_found(so_page *page, void *block, alloy_status kind, const char *detail) {
+  page->suspect = true;
+  alloy_fault fault = {kind, "small_object", block, 0, page->block_size, 0, 0, detail};
+  ALLOY_IGNORE_STATUS(alloy_fault_report(&fault));
+}
+
+/* Whether a page whose counters say it is empty really is: its free and
+ * deferred lists hold every block carved from it, each marked free. A double
+ * free counts a block twice, so `used` can reach 0 while a block is live
+ * (and the list may cycle): such a page is reported and kept, suspect,
+ * rather than reused under the live block. Each walk is bounded by the
+ * number of blocks carved; it runs once per page emptied. */
+static bool page_is_empty(alloy_small_object *heap, so_page *page) {
+  size_t block_size = page->block_size;
+  size_t free_bytes = alloy_so_free_bytes(block_size);
+  size_t carved = (size_t)(page->unbuilt - page->base) / block_size;
+  uint64_t key = heap->free_key;
+  size_t seen = 0;
+  void *lists[2] = {page->free, page->deferred};
+  for (size_t i = 0; i < 2; ++i) {
+    for (void *block = lists[i]; block != NULL; ++seen) {
+      if (seen == carved) {
+        report_found(page, block, ALLOY_E_DOUBLE_FREE, "a free list holds a block twice: freed twice");
+        return false;
+      }
+      ALLOY_MEM_DEFINED(block, free_bytes);
+      void *next = *(void **)block;
+      uint64_t mark = alloy_so_has_mark(block_size) ? ((const uint64_t *)block)[1] : key;
+      ALLOY_MEM_NOACCESS(block, free_bytes);
+      if (mark != key) {
+        report_found(page, block, mark == 0 ? ALLOY_E_DOUBLE_FREE : ALLOY_E_CORRUPTION,
+                     mark == 0 ? "a live block is on a free list: freed twice"
+                               : "a free block was overwritten (use after free)");
+        return false;
+      }
+      block = next;
+    }
+  }
+  if (seen == carved) return true;
+  report_found(page, page->free, ALLOY_E_DOUBLE_FREE, "the page looks empty with blocks still live: freed twice");
+  return false;
+}
+
+/* The page just gained free blocks. A suspect page never retires: a double
+ * free into it counted a block as free that may still be live. */
 static void page_gained_free(so_cache *cache, so_page *page) {
-  if (alloy_so_page_used(page) == 0 && page->state != SO_PAGE_CURRENT) retire_page(cache, page);
-  else if (page->state == SO_PAGE_FULL) partial_push(cache, page);
+  if (alloy_so_page_used(page) == 0 && page->state != SO_PAGE_CURRENT && !page->suspect &&
+      page_is_empty(cache->heap, page)) {
+    retire_page(cache, page);
+    return;
+  }
+  if (page->state == SO_PAGE_FULL) partial_push(cache, page);
 }
 
 alloy_status alloy_small_object_cache_local_free_slow(so_cache *cache, so_page *page) {
@@ -83,34 +133,71 @@ alloy_status alloy_small_object_cache_local_free_slow(so_cache *cache, so_page *
 
 /* ---- Remote frees -------------------------------------------------------- */
 
-/* Tools only: links of blocks that arrived from other threads were left
- * addressable by their senders; make them inaccessible again. */
-static void seal_links(void *first) {
-#if ALLOY_HAS_ASAN || ALLOY_WITH_VALGRIND
-  for (void *block = first; block != NULL;) {
-    void *next = alloy_so_link_read(block);
-    ALLOY_MEM_NOACCESS(block, sizeof(void *));
-    block = next;
-  }
-#else
-  (void)first;
-#endif
+/* The free list of `page` starts with a block whose mark says it is not
+ * free: handed out already (a double free put it on the list again) or
+ * written after its free. Reports it and drops the rest of the list: those
+ * blocks leak, none is handed out on a suspect link. */
+void alloy_small_object_cache_refuse_list(alloy_small_object *heap, so_page *page) {
+  void *block = page->free;
+  uint64_t mark = ((const uint64_t *)block)[1];
+  page->free = NULL;
+  if (mark == 0)
+    report_found(page, block, ALLOY_E_DOUBLE_FREE, "handed out twice: freed twice");
+  else
+    report_found(page, block, ALLOY_E_CORRUPTION, "a free block was overwritten (use after free)");
+  (void)heap;
 }
 
-/* Splices a batch of `count` blocks freed by other threads into the page,
- * in O(1) unless both the free and the deferred list are non-empty. */
-static void absorb(so_cache *cache, so_page *page, void *first, size_t count) {
+/* Checks a batch of `count` blocks freed by other threads before it joins
+ * the page's lists: `count` blocks, each marked free, ending the chain. A
+ * double free in a batch breaks the count (the channel rewrote a cycle's
+ * link); a block handed out since its free has no mark. The walk reads the
+ * blocks the owner is about to hand out, and is bounded by `count`. Returns
+ * the last block, or NULL when the batch must be dropped. Under the tools it
+ * also makes the links the senders left addressable inaccessible again. */
+static void *check_batch(alloy_small_object *heap, so_page *page, void *first, size_t count) {
+  size_t block_size = page->block_size;
+  size_t free_bytes = alloy_so_free_bytes(block_size);
+  uint64_t key = heap->free_key;
+  void *block = first, *last = NULL;
+  size_t seen = 0;
+  for (; block != NULL && seen < count; ++seen) {
+    ALLOY_MEM_DEFINED(block, free_bytes);
+    void *next = *(void **)block;
+    uint64_t mark = alloy_so_has_mark(block_size) ? ((const uint64_t *)block)[1] : key;
+    ALLOY_MEM_NOACCESS(block, free_bytes);
+    if (ALLOY_UNLIKELY(mark != key)) {
+      report_found(page, block, mark == 0 ? ALLOY_E_DOUBLE_FREE : ALLOY_E_CORRUPTION,
+                   mark == 0 ? "freed by another thread after it was handed out again: freed twice"
+                             : "a block freed by another thread was overwritten (use after free)");
+      return NULL;
+    }
+    last = block;
+    block = next;
+  }
+  if (ALLOY_UNLIKELY(seen != count || block != NULL)) {
+    report_found(page, first, ALLOY_E_DOUBLE_FREE, "a batch of remote frees holds a block twice");
+    return NULL;
+  }
+  return last;
+}
+
+/* Splices a batch of `count` blocks freed by other threads into the page
+ * (after check_batch). A batch that fails the check is dropped: its blocks
+ * leak and stay counted in `used`, and the page, now suspect, never retires. */
+static void absorb(alloy_small_object *heap, so_cache *cache, so_page *page, void *first, size_t count) {
+  void *last = check_batch(heap, page, first, count);
+  if (ALLOY_UNLIKELY(last == NULL)) return;
   if (page->free == NULL) {
     page->free = first;
   } else if (page->deferred == NULL) {
     page->deferred = first;
   } else {
-    void *tail = first;
-    for (void *next; (next = alloy_so_link_read(tail)) != NULL;) tail = next;
-    *(void **)tail = page->deferred;
+    ALLOY_MEM_UNDEFINED(last, sizeof(void *));
+    *(void **)last = page->deferred;
+    ALLOY_MEM_NOACCESS(last, sizeof(void *));
     page->deferred = first;
   }
-  seal_links(first);
   __atomic_store_n(&page->reclaimed, page->reclaimed + (uint32_t)count, __ATOMIC_RELAXED);
   alloy_so_add(&cache->classes[page->size_class].remote_reclaimed, count);
   alloy_so_page_set_state(page, (so_page_state)page->state); /* `used` moved: so does slow_at */
@@ -126,12 +213,13 @@ static ALLOY_ALWAYS_INLINE bool take_deferred(so_page *page) {
 }
 
 static void reclaim_remote(so_cache *cache) {
+  alloy_small_object *heap = cache->heap;
   alloy_remote_free_source *source = alloy_remote_free_receive(&cache->inbox);
   while (source != NULL) {
     alloy_remote_free_source *next = alloy_remote_free_source_next(source);
     size_t count;
     void *blocks = alloy_remote_free_take(source, &count);
-    if (blocks != NULL) absorb(cache, ALLOY_CONTAINER_OF(source, so_page, remote), blocks, count);
+    if (blocks != NULL) absorb(heap, cache, ALLOY_CONTAINER_OF(source, so_page, remote), blocks, count);
     source = next;
   }
 }
@@ -162,24 +250,27 @@ alloy_status alloy_small_object_cache_remote_free_slow(alloy_small_object *heap,
     return alloy_fault_report(&fault);
   }
   size_t cls = page->size_class;
-  ALLOY_TRACK_FREE(heap, block, page->block_size);
-  ALLOY_MEM_UNDEFINED(block, sizeof(void *)); /* the link travels with the block */
+  so_outgoing *out = &cache->out[cls];
+  size_t block_size = page->free_size_max;
+  uint64_t key = heap->free_key;
+  ALLOY_TRACK_FREE(heap, block, block_size);
+  ALLOY_MEM_UNDEFINED(block, alloy_so_free_bytes(block_size)); /* the link and mark travel with the block */
   if (ALLOY_UNLIKELY(cache == &heap->orphan)) {
     /* A thread without a cache: no batching, counters shared. */
     alloy_so_count_shared(&cache->classes[cls].remote_sent);
+    alloy_so_mark_free(block, NULL, block_size, key);
     alloy_remote_free_send(&page->owner->inbox, &page->remote, block, block, 1);
     return ALLOY_OK;
   }
   alloy_so_count(&cache->classes[cls].remote_sent);
-  so_outgoing *out = &cache->out[cls];
   if (out->page != page) {
     if (out->page != NULL) send_outgoing(cache, cls);
     out->page = page;
     out->last = block;
-    *(void **)block = NULL;
+    alloy_so_mark_free(block, NULL, block_size, key);
     cache->out_pending |= (uint64_t)1 << cls;
   } else {
-    *(void **)block = out->first;
+    alloy_so_mark_free(block, out->first, block_size, key);
   }
   out->first = block;
   if (++out->count >= ALLOY_SMALL_OBJECT_REMOTE_BATCH) send_outgoing(cache, cls);
@@ -213,50 +304,59 @@ static alloy_status fresh_page(alloy_small_object *heap, so_cache *cache, size_t
     ALLOY_TRY(acquire_page(heap, &page));
   }
   alloy_small_object_page_init(heap, page, cache, cls);
-  alloy_small_object_page_carve(page);
+  alloy_small_object_page_carve(heap, page);
   *out = page;
   return ALLOY_OK;
 }
 
+/* Makes sure the current page of class `cls` has free blocks, the current
+ * page changing if need be. A partial page may have only deferred blocks, or
+ * none at all once its list was refused (it still counts live blocks). */
+static alloy_status refill(alloy_small_object *heap, so_cache *cache, size_t cls) {
+  so_class_cache *cc = &cache->classes[cls];
+  so_page *page = cc->current;
+
+  /* 1. More of the current page: blocks reclaimed earlier, or never used. */
+  if (take_deferred(page)) return ALLOY_OK;
+  if (alloy_so_page_has_unbuilt(page)) {
+    alloy_small_object_page_carve(heap, page);
+    return ALLOY_OK;
+  }
+  /* 2. What other threads sent back (and what this thread owes them). */
+  flush_outgoing(cache);
+  reclaim_remote(cache);
+  if (page->free != NULL) return ALLOY_OK;
+  /* 3. Another page of this class with free blocks, else an empty one. */
+  if (page != &heap->empty_page) alloy_so_page_set_state(page, SO_PAGE_FULL);
+  set_current(cache, cls, &heap->empty_page);
+  for (page = cc->partial; page != NULL; page = cc->partial) {
+    partial_unlink(cache, page);
+    if (page->free != NULL || take_deferred(page)) break;
+    alloy_so_page_set_state(page, SO_PAGE_FULL); /* a refused list left it nothing to hand out */
+  }
+  if (page == NULL) ALLOY_TRY(fresh_page(heap, cache, cls, &page));
+  alloy_so_page_set_state(page, SO_PAGE_CURRENT);
+  set_current(cache, cls, page);
+  return ALLOY_OK;
+}
+
+/* The current page of `cls` has no free block, or its first free block was
+ * refused by the fast path's hand-out (its mark is wrong): the hand-out is
+ * tried again here, and a refused list is dropped before the refill. */
 alloy_status alloy_small_object_cache_allocate_slow(alloy_small_object *heap, so_cache *cache, size_t cls,
                                                     alloy_block *out) {
   if (cls == SO_NO_CLASS) return ALLOY_E_UNSUPPORTED;
   if (cls == SO_BAD_ALIGN) return ALLOY_E_INVALID_ARGUMENT;
   if (cache == &heap->orphan) return ALLOY_E_CAPACITY; /* no thread cache could be had */
   so_class_cache *cc = &cache->classes[cls];
-  so_page *page = cc->current;
-
-  /* 1. More of the current page: blocks reclaimed earlier, or never used. */
-  if (take_deferred(page)) {
-    alloy_so_hand_out(heap, page, page->free, out);
-    return ALLOY_OK;
+  for (;;) {
+    so_page *page = cc->current;
+    if (page->free != NULL) {
+      if (alloy_so_hand_out(heap, page, page->free, out)) return ALLOY_OK;
+      alloy_small_object_cache_refuse_list(heap, page);
+    }
+    ALLOY_TRY(refill(heap, cache, cls));
   }
-  if (page->unbuilt < page->end) {
-    alloy_small_object_page_carve(page);
-    alloy_so_hand_out(heap, page, page->free, out);
-    return ALLOY_OK;
-  }
-  /* 2. What other threads sent back (and what this thread owes them). */
-  flush_outgoing(cache);
-  reclaim_remote(cache);
-  if (page->free != NULL) {
-    alloy_so_hand_out(heap, page, page->free, out);
-    return ALLOY_OK;
-  }
-  /* 3. Another page of this class with free blocks, else an empty one. */
-  if (page != &heap->empty_page) alloy_so_page_set_state(page, SO_PAGE_FULL);
-  set_current(cache, cls, &heap->empty_page);
-  page = cc->partial;
-  if (page != NULL) {
-    partial_unlink(cache, page);
-    if (page->free == NULL) take_deferred(page);
-  } else {
-    ALLOY_TRY(fresh_page(heap, cache, cls, &page));
-  }
-  alloy_so_page_set_state(page, SO_PAGE_CURRENT);
-  set_current(cache, cls, page);
-  alloy_so_hand_out(heap, page, page->free, out);
-  return ALLOY_OK;
 }
 
 /* ---- Thread lifecycle ---------------------------------------------------- */
@@ -306,7 +406,7 @@ static void release_empty_current(so_cache *cache) {
   alloy_small_object *heap = cache->heap;
   for (size_t cls = 0; cls < heap->class_count; ++cls) {
     so_page *page = cache->classes[cls].current;
-    if (page != &heap->empty_page && alloy_so_page_used(page) == 0) {
+    if (page != &heap->empty_page && alloy_so_page_used(page) == 0 && !page->suspect && page_is_empty(heap, page)) {
       set_current(cache, cls, &heap->empty_page);
       alloy_small_object_page_release_locked(heap, page);
     }

@@ -69,6 +69,7 @@
 #include <stdint.h>
 
 #include "alloy/compiler.h"
+#include "alloy/divisor.h"
 #include "alloy/fork_guard.h"
 #include "alloy/remote_free.h"
 #include "alloy/size_class.h"
@@ -125,22 +126,33 @@ typedef struct so_page {
   uint32_t block_size;
   uint8_t state;       /* so_page_state; set with alloy_so_page_set_state */
   bool decommitted;    /* recycled and given back to the OS by trim */
+  bool suspect;        /* a double free was found here: `used` cannot be trusted, so the page never retires */
+  uint32_t reclaimed;  /* blocks taken back from other threads, over all lives, modulo 2^32 */
   void *deferred;      /* blocks reclaimed from other threads while free was not empty */
   char *unbuilt;       /* first block never carved into the free list */
-  char *end;           /* end of the last whole block */
+  struct so_page *prev; /* partial list */
   /* Second line: read by every free, written in the owner's slow paths;
    * and the one word other threads write. */
   alignas(ALLOY_CACHE_LINE) so_cache *owner; /* the cache whose thread allocates here (NULL when empty and unowned) */
   alloy_small_object *heap;
   char *base;          /* the page's memory */
-  struct so_page *prev; /* partial list, stash, recycler */
-  struct so_page *next;
-  uint32_t reclaimed;  /* blocks taken back from other threads, over all lives, modulo 2^32 */
+  struct so_page *next; /* partial list, stash, recycler */
+  /* What every free checks, set when the page gets its class: the block
+   * size as an alloy_divisor (block_inverse, block_shift), so that
+   * alloy_divisor_exact_quotient(ptr - base) below block_count means a block
+   * start; and the block size again, so that a free by another thread need
+   * not touch the owner's first line for the size check. */
+  uint64_t block_inverse;
+  uint8_t block_shift;
   uint8_t size_class;
+  uint16_t block_count;  /* whole blocks in the page (at most 256 KiB / 8) */
+  uint16_t free_size_max; /* the block size */
+  uint8_t mark_offset;    /* where a free block's mark goes: 8, or 0 for 8-byte blocks (see alloy_so_mark_free_at) */
   alloy_remote_free_source remote; /* other threads push freed blocks here */
 } so_page;
 
 ALLOY_STATIC_ASSERT(sizeof(so_page) == 2 * ALLOY_CACHE_LINE, "a page descriptor is two cache lines");
+ALLOY_STATIC_ASSERT(SO_MAX_PAGE_SIZE / 8u <= UINT16_MAX, "a page's block count fits block_count");
 
 /* Per-class state of a thread cache; the fast path touches one entry. */
 typedef struct so_class_cache {
@@ -190,6 +202,7 @@ struct alloy_small_object {
   unsigned page_shift;     /* log2(page_size) */
   char *pages_begin;
   _Atomic(size_t) pages_bytes; /* committed prefix of the page area: owns() and free check against it */
+  uint64_t free_key;       /* random, never 0: the mark of a free block (see alloy_so_mark_free) */
   uint8_t class_for[SO_TABLE_ALIGNS][1u << SO_ROW_SHIFT]; /* [align][(size + 7) / 8] for align <= 16 */
   /* Configuration. */
   size_t page_size;
@@ -245,6 +258,7 @@ ALLOY_HIDDEN void alloy_small_object_cache_collect_abandoned(alloy_small_object 
 ALLOY_HIDDEN void alloy_small_object_cache_release(so_cache *cache);
 ALLOY_HIDDEN void alloy_small_object_cache_thread_exit(void *cache);
 ALLOY_HIDDEN void alloy_small_object_cache_init(alloy_small_object *heap, so_cache *cache);
+ALLOY_HIDDEN ALLOY_COLD void alloy_small_object_cache_refuse_list(alloy_small_object *heap, so_page *page);
 
 /* small_object_page.c: pages and the reservation. */
 /* With the heap lock held: */
@@ -255,8 +269,14 @@ ALLOY_HIDDEN void alloy_small_object_page_release_locked(alloy_small_object *hea
 /* Without it: */
 ALLOY_HIDDEN void alloy_small_object_page_release(alloy_small_object *heap, so_page *page);
 ALLOY_HIDDEN void alloy_small_object_page_init(alloy_small_object *heap, so_page *page, so_cache *owner, size_t cls);
-ALLOY_HIDDEN void alloy_small_object_page_carve(so_page *page);
+ALLOY_HIDDEN void alloy_small_object_page_carve(alloy_small_object *heap, so_page *page);
 ALLOY_HIDDEN alloy_status alloy_small_object_page_commit_meta(alloy_small_object *heap, size_t bytes);
+
+/* Whether the page has blocks never carved into its free list (never for
+ * the heap's empty page, which has no memory). */
+static ALLOY_ALWAYS_INLINE bool alloy_so_page_has_unbuilt(const so_page *page) {
+  return page->unbuilt != NULL && page->unbuilt < page->base + (size_t)page->block_count * page->block_size;
+}
 
 /* Blocks of the page handed out and not reclaimed by the owner (owner only). */
 static ALLOY_ALWAYS_INLINE uint32_t alloy_so_page_used(const so_page *page) {
@@ -323,6 +343,42 @@ static ALLOY_ALWAYS_INLINE uint64_t alloy_so_counter_read(const so_counter *coun
   return __atomic_load_n(counter, __ATOMIC_RELAXED);
 }
 
+/* Free blocks and their mark.
+ *
+ * A block on any free list (the page's free and deferred lists, an outgoing
+ * batch, a remote channel) holds the link in its first word and, when it has
+ * room (16 B and more), the heap's free_key in its second: every path that
+ * puts a block on a list writes both, in the one line it writes anyway, and
+ * never reads the block. Hand-out, which loads that line for the link,
+ * checks the mark and clears it, so a block handed out again without a free
+ * in between (a double free made the list cycle) or overwritten after its
+ * free is refused instead (alloy_small_object_cache_refuse_list). A list
+ * may cycle after a double free: every walk of one is bounded by a count. */
+static ALLOY_ALWAYS_INLINE bool alloy_so_has_mark(size_t block_size) { return block_size > sizeof(void *); }
+
+/* The bytes of a free block the heap writes (for the tools). */
+static ALLOY_ALWAYS_INLINE size_t alloy_so_free_bytes(size_t block_size) {
+  return alloy_so_has_mark(block_size) ? 2 * sizeof(void *) : sizeof(void *);
+}
+
+/* Writes the link and the mark of a block going onto a free list. */
+static ALLOY_ALWAYS_INLINE void alloy_so_mark_free(void *block, void *next, size_t block_size, uint64_t key) {
+  *(void **)block = next;
+  if (ALLOY_LIKELY(alloy_so_has_mark(block_size))) ((uint64_t *)block)[1] = key;
+}
+
+/* The same for the free fast paths, without a branch: the mark goes to
+ * `mark_offset` (alloy_so_mark_offset) before the link, which overwrites
+ * it in an 8-byte block. */
+static ALLOY_ALWAYS_INLINE size_t alloy_so_mark_offset(size_t block_size) {
+  return alloy_so_has_mark(block_size) ? sizeof(void *) : 0;
+}
+
+static ALLOY_ALWAYS_INLINE void alloy_so_mark_free_at(void *block, void *next, size_t mark_offset, uint64_t key) {
+  *(uint64_t *)(void *)((char *)block + mark_offset) = key;
+  *(void **)block = next;
+}
+
 /* Free-list links live in the blocks, which the tools see as freed memory. */
 static ALLOY_ALWAYS_INLINE void *alloy_so_link_read(void *block) {
   ALLOY_MEM_DEFINED(block, sizeof(void *));
@@ -330,15 +386,25 @@ static ALLOY_ALWAYS_INLINE void *alloy_so_link_read(void *block) {
   return next;
 }
 
-/* Hands out `block` of `page`: the tools see it allocated. */
-static ALLOY_ALWAYS_INLINE void alloy_so_hand_out(alloy_small_object *heap, so_page *page, void *block,
+/* Hands out `block`, the head of `page`'s free list: the tools see it
+ * allocated. False, with nothing changed, when its mark says it is not a
+ * free block (the caller's slow path refuses the list). */
+static ALLOY_ALWAYS_INLINE bool alloy_so_hand_out(alloy_small_object *heap, so_page *page, void *block,
                                                   alloy_block *out) {
-  page->free = alloy_so_link_read(block);
+  uint32_t block_size = page->block_size;
+  ALLOY_MEM_DEFINED(block, alloy_so_free_bytes(block_size));
+  void *next = *(void **)block;
+  if (ALLOY_LIKELY(alloy_so_has_mark(block_size))) {
+    uint64_t *mark = (uint64_t *)block + 1;
+    if (ALLOY_UNLIKELY(*mark != heap->free_key)) return false;
+    *mark = 0; /* a live block must not look free */
+  }
+  page->free = next;
   alloy_so_count(&page->allocations);
-  ALLOY_TRACK_ALLOC(heap, block, page->block_size);
-  (void)heap;
+  ALLOY_TRACK_ALLOC(heap, block, block_size);
   out->ptr = block;
-  out->size = page->block_size;
+  out->size = block_size;
+  return true;
 }
 
 #endif /* ALLOY_SMALL_OBJECT_INTERNAL_H */

@@ -97,36 +97,46 @@ void alloy_small_object_page_release(alloy_small_object *heap, so_page *page) {
 void alloy_small_object_page_init(alloy_small_object *heap, so_page *page, so_cache *owner, size_t cls) {
   size_t block_size = heap->class_sizes[cls];
   size_t capacity = heap->page_size / block_size;
+  alloy_divisor divisor = alloy_divisor_make(block_size);
   page->free = NULL;
   page->deferred = NULL;
   __atomic_store_n(&page->block_size, (uint32_t)block_size, __ATOMIC_RELAXED); /* get_stats reads it */
   page->owner = owner;
   page->size_class = (uint8_t)cls;
+  page->block_inverse = divisor.odd_inverse;
+  page->block_shift = (uint8_t)divisor.shift;
+  page->block_count = (uint16_t)capacity;
+  page->free_size_max = (uint16_t)block_size;
+  page->mark_offset = (uint8_t)alloy_so_mark_offset(block_size);
+  page->suspect = false;
   alloy_so_page_set_state(page, SO_PAGE_CURRENT);
   page->unbuilt = page->base;
-  page->end = page->unbuilt + capacity * block_size;
   page->prev = page->next = NULL;
 }
 
-/* Turns the next few never-used blocks into the free list (free is empty).
- * Carving a bit at a time touches memory only as it is needed. */
-void alloy_small_object_page_carve(so_page *page) {
+/* Turns the next few never-used blocks into the free list (free is empty),
+ * each marked free like a freed block. Carving a bit at a time touches
+ * memory only as it is needed. */
+void alloy_small_object_page_carve(alloy_small_object *heap, so_page *page) {
   size_t block_size = page->block_size;
+  size_t free_bytes = alloy_so_free_bytes(block_size);
+  uint64_t key = heap->free_key;
   size_t count = SO_CARVE_BYTES / block_size;
-  size_t left = (size_t)(page->end - page->unbuilt) / block_size;
+  char *end = page->base + (size_t)page->block_count * block_size;
+  size_t left = (size_t)(end - page->unbuilt) / block_size;
   if (count > left) count = left;
   if (count == 0) count = left < 1 ? 0 : 1;
   char *first = page->unbuilt;
   char *block = first;
   for (size_t i = 1; i < count; ++i, block += block_size) {
-    ALLOY_MEM_UNDEFINED(block, sizeof(void *));
-    *(void **)block = block + block_size;
-    ALLOY_MEM_NOACCESS(block, sizeof(void *));
+    ALLOY_MEM_UNDEFINED(block, free_bytes);
+    alloy_so_mark_free(block, block + block_size, block_size, key);
+    ALLOY_MEM_NOACCESS(block, free_bytes);
   }
   if (count > 0) {
-    ALLOY_MEM_UNDEFINED(block, sizeof(void *));
-    *(void **)block = page->free;
-    ALLOY_MEM_NOACCESS(block, sizeof(void *));
+    ALLOY_MEM_UNDEFINED(block, free_bytes);
+    alloy_so_mark_free(block, page->free, block_size, key);
+    ALLOY_MEM_NOACCESS(block, free_bytes);
     page->free = first;
     page->unbuilt = block + block_size;
   }

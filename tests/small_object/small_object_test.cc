@@ -542,9 +542,308 @@ TEST(SmallObject, DebugBuildsCatchWrongSizesAndDoubleFrees) {
   alloy_block block = heap.Alloc(32);
   EXPECT_EQ(alloy_small_object_deallocate(heap.get(), alloy_block_make(block.ptr, 200), 8), ALLOY_E_SIZE_MISMATCH);
   EXPECT_EQ(alloy_small_object_deallocate(heap.get(), alloy_block_make(static_cast<char *>(block.ptr) + 8, 8), 8),
-            ALLOY_E_NOT_OWNED);
+            ALLOY_E_INTERIOR_POINTER);
   heap.Free(block);
   EXPECT_EQ(alloy_small_object_deallocate(heap.get(), block, 8), ALLOY_E_DOUBLE_FREE);
+}
+
+// ---- Every-build misuse checks (regressions) -------------------------------
+
+// After a reported bad free the heap still hands out distinct blocks of its
+// own and takes them back.
+void ExpectHeapStillWorks(Heap &heap, size_t size) {
+  std::set<void *> seen;
+  std::vector<alloy_block> blocks;
+  for (int i = 0; i < 300; ++i) {
+    blocks.push_back(heap.Alloc(size));
+    EXPECT_TRUE(seen.insert(blocks.back().ptr).second) << "handed out twice: " << blocks.back().ptr;
+    EXPECT_TRUE(alloy_resource_owns(alloy_small_object_resource(heap.get()), blocks.back()));
+  }
+  for (alloy_block b : blocks) heap.Free(b);
+}
+
+// Allocates `count` blocks of `size`, keeping them all live: a double free is
+// caught when its block would be handed out the second time, so no pointer
+// may come out twice.
+std::vector<alloy_block> AllocDistinct(Heap &heap, size_t size, int count) {
+  std::set<void *> live;
+  std::vector<alloy_block> blocks;
+  for (int i = 0; i < count; ++i) {
+    blocks.push_back(heap.Alloc(size));
+    EXPECT_TRUE(live.insert(blocks.back().ptr).second) << "live block handed out twice: " << blocks.back().ptr;
+  }
+  return blocks;
+}
+
+// Double frees write into freed memory, which ASan and memcheck report
+// themselves (first).
+bool ToolsCatchDoubleFrees() { return alloy_test::kAsan || alloy_test::UnderValgrind(); }
+
+TEST(SmallObject, Regression_DoubleFreeAfterOtherFreesIsCaught) {
+  if (ToolsCatchDoubleFrees()) GTEST_SKIP() << "the tools report the double free first";
+  for (size_t size : {16, 24, 64, 80, 256}) {
+    Heap heap;
+    alloy_test::FaultRecorder faults;
+    alloy_block a = heap.Alloc(size);
+    alloy_block b = heap.Alloc(size);
+    heap.Free(a);
+    heap.Free(b);
+    alloy_status again = alloy_small_object_deallocate(heap.get(), a, 8);
+    EXPECT_TRUE(again == ALLOY_OK || again == ALLOY_E_DOUBLE_FREE) << alloy_status_name(again);
+    std::vector<alloy_block> blocks = AllocDistinct(heap, size, 8);
+    EXPECT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 1u) << size;
+    EXPECT_NE(faults.last_message().find("small_object"), std::string::npos);
+    for (alloy_block block : blocks) heap.Free(block);
+    ExpectHeapStillWorks(heap, size);
+  }
+}
+
+TEST(SmallObject, Regression_DoubleFreeRightAfterTheFreeIsCaught) {
+  if (ToolsCatchDoubleFrees()) GTEST_SKIP() << "the tools report the double free first";
+  for (size_t size : {16, 64, 200}) {
+    Heap heap;
+    alloy_test::FaultRecorder faults;
+    alloy_block a = heap.Alloc(size);
+    heap.Free(a);
+    alloy_status again = alloy_small_object_deallocate(heap.get(), a, 8);
+    EXPECT_TRUE(again == ALLOY_OK || again == ALLOY_E_DOUBLE_FREE) << alloy_status_name(again);
+    std::vector<alloy_block> blocks = AllocDistinct(heap, size, 4);
+    EXPECT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 1u) << size;
+    for (alloy_block block : blocks) heap.Free(block);
+    ExpectHeapStillWorks(heap, size);
+  }
+}
+
+TEST(SmallObject, Regression_DoubleFreeOfAReusedBlockIsCaught) {
+  // A, B, A with A's first life handed out again in between: the list still
+  // never yields a live block.
+  if (ToolsCatchDoubleFrees()) GTEST_SKIP() << "the tools report the double free first";
+  Heap heap;
+  alloy_test::FaultRecorder faults;
+  alloy_block a = heap.Alloc(48);
+  alloy_block b = heap.Alloc(48);
+  heap.Free(a);
+  heap.Free(b);
+  (void)alloy_small_object_deallocate(heap.get(), a, 8);
+  std::vector<alloy_block> first = AllocDistinct(heap, 48, 2);
+  // A free of one of them: legitimate, though ALLOY_DEBUG builds, which find
+  // that block at the head of the free list (the list still holds it),
+  // refuse it.
+  (void)alloy_small_object_deallocate(heap.get(), first[0], 8);
+  std::vector<alloy_block> more = AllocDistinct(heap, 48, 6);
+  std::set<void *> live;
+  for (alloy_block block : more) live.insert(block.ptr);
+  EXPECT_EQ(live.count(first[1].ptr), 0u) << "a live block handed out again";
+  EXPECT_GE(faults.count(ALLOY_E_DOUBLE_FREE), 1u);
+  heap.Free(first[1]);
+  for (alloy_block block : more) heap.Free(block);
+  ExpectHeapStillWorks(heap, 48);
+}
+
+TEST(SmallObject, Regression_DoubleFreeCannotEmptyAPageUnderALiveBlock) {
+  // A double free counts one free too many: on a page that is not the
+  // current one, the count says empty while a block is still live. The page
+  // is checked before it is reused, and kept.
+  if (ToolsCatchDoubleFrees()) GTEST_SKIP() << "the tools report the double free first";
+  Heap heap;
+  alloy_test::FaultRecorder faults;
+  const size_t per_page = ALLOY_SMALL_OBJECT_DEFAULT_PAGE_SIZE / 256;
+  std::vector<alloy_block> first_page = AllocDistinct(heap, 256, static_cast<int>(per_page));
+  alloy_block next_page = heap.Alloc(256);  // the first page is full: another one is current
+  alloy_block x = first_page[0], y = first_page[1], z = first_page[2];
+  for (size_t i = 3; i < per_page; ++i) heap.Free(first_page[i]);
+  heap.Free(x);
+  heap.Free(z);
+  (void)alloy_small_object_deallocate(heap.get(), x, 8);  // the page's count reaches 0 with y live
+  EXPECT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 1u);
+  std::vector<alloy_block> blocks = AllocDistinct(heap, 256, 1000);
+  for (alloy_block block : blocks) EXPECT_NE(block.ptr, y.ptr) << "a live block handed out again";
+  for (alloy_block block : blocks) heap.Free(block);
+  heap.Free(y);
+  heap.Free(next_page);
+  ExpectHeapStillWorks(heap, 256);
+}
+
+TEST(SmallObject, Regression_BlockDataLikeAFreeListIsNoDoubleFree) {
+  // Live blocks whose words hold what a free list would (a pointer into the
+  // same page, or zero) free and come back normally.
+  Heap heap;
+  alloy_test::FaultRecorder faults;
+  alloy_block a = heap.Alloc(32);
+  alloy_block b = heap.Alloc(32);
+  static_cast<void **>(a.ptr)[0] = b.ptr;
+  static_cast<void **>(a.ptr)[1] = b.ptr;
+  std::memset(b.ptr, 0, b.size);
+  heap.Free(a);
+  heap.Free(b);
+  std::vector<alloy_block> blocks = AllocDistinct(heap, 32, 4);
+  EXPECT_TRUE(faults.faults().empty());
+  for (alloy_block block : blocks) heap.Free(block);
+}
+
+TEST(SmallObject, Regression_InteriorPointerFreeIsCaught) {
+  for (size_t size : {64, 48, 80, 192, 24}) {
+    Heap heap;
+    alloy_test::FaultRecorder faults;
+    alloy_block block = heap.Alloc(size);
+    alloy_small_object_stats before = heap.Stats();
+    char *p = static_cast<char *>(block.ptr);
+    EXPECT_EQ(alloy_small_object_deallocate(heap.get(), alloy_block_make(p + 16, 8), 8), ALLOY_E_INTERIOR_POINTER)
+        << size;
+    EXPECT_EQ(alloy_small_object_deallocate(heap.get(), alloy_block_make(p + 8, 8), 8), ALLOY_E_INTERIOR_POINTER)
+        << size;
+    EXPECT_EQ(faults.count(ALLOY_E_INTERIOR_POINTER), 2u) << size;
+    ASSERT_FALSE(faults.faults().empty());
+    EXPECT_EQ(faults.faults().back().expected_size, block.size);
+    EXPECT_NE(faults.last_message().find("small_object"), std::string::npos);
+    alloy_small_object_stats after = heap.Stats();
+    EXPECT_EQ(after.deallocations, before.deallocations) << "a refused free changed nothing";
+    EXPECT_EQ(after.live_bytes, before.live_bytes);
+    heap.Free(block);
+    ExpectHeapStillWorks(heap, size);
+  }
+}
+
+TEST(SmallObject, Regression_FreePastTheLastWholeBlockIsCaught) {
+  // 48-byte blocks leave a tail of 16 bytes at the end of a 64 KiB page; the
+  // tail's start is a multiple of 48 from the page, yet no block.
+  Heap heap;
+  alloy_test::FaultRecorder faults;
+  alloy_block block = heap.Alloc(48);
+  const size_t page = ALLOY_SMALL_OBJECT_DEFAULT_PAGE_SIZE;
+  char *base = reinterpret_cast<char *>(reinterpret_cast<uintptr_t>(block.ptr) & ~(uintptr_t)(page - 1));
+  char *tail = base + page / 48 * 48;
+  EXPECT_EQ(alloy_small_object_deallocate(heap.get(), alloy_block_make(tail, 8), 8), ALLOY_E_INTERIOR_POINTER);
+  EXPECT_EQ(faults.count(ALLOY_E_INTERIOR_POINTER), 1u);
+  heap.Free(block);
+  ExpectHeapStillWorks(heap, 48);
+}
+
+TEST(SmallObject, Regression_WrongSizeFreeIsCaught) {
+  Heap heap;
+  alloy_test::FaultRecorder faults;
+  alloy_block block = heap.Alloc(64);
+  alloy_small_object_stats before = heap.Stats();
+  EXPECT_EQ(alloy_small_object_deallocate(heap.get(), alloy_block_make(block.ptr, 4096), 8), ALLOY_E_SIZE_MISMATCH);
+  EXPECT_EQ(alloy_small_object_deallocate(heap.get(), alloy_block_make(block.ptr, 65), 8), ALLOY_E_SIZE_MISMATCH);
+  EXPECT_EQ(faults.count(ALLOY_E_SIZE_MISMATCH), 2u);
+  ASSERT_FALSE(faults.faults().empty());
+  EXPECT_EQ(faults.faults().back().expected_size, 64u);
+  EXPECT_EQ(heap.Stats().deallocations, before.deallocations);
+  heap.Free(alloy_block_make(block.ptr, 64));
+  ExpectHeapStillWorks(heap, 64);
+}
+
+TEST(SmallObject, Regression_RemoteBadFreesAreCaught) {
+  Heap heap;
+  alloy_test::FaultRecorder faults;
+  alloy_block a = heap.Alloc(64);
+  alloy_block b = heap.Alloc(64);
+  alloy_status interior = ALLOY_OK, oversized = ALLOY_OK;
+  std::thread([&] {
+    interior = alloy_small_object_deallocate(heap.get(), alloy_block_make(static_cast<char *>(b.ptr) + 16, 8), 8);
+    oversized = alloy_small_object_deallocate(heap.get(), alloy_block_make(b.ptr, 4096), 8);
+    alloy_small_object_collect(heap.get());
+  }).join();
+  EXPECT_EQ(interior, ALLOY_E_INTERIOR_POINTER);
+  EXPECT_EQ(oversized, ALLOY_E_SIZE_MISMATCH);
+  heap.Free(a);
+  heap.Free(b);
+  ExpectHeapStillWorks(heap, 64);
+}
+
+TEST(SmallObject, Regression_RemoteDoubleFreeRightAfterTheFreeIsCaught) {
+  if (ToolsCatchDoubleFrees()) GTEST_SKIP() << "the tools report the double free first";
+  Heap heap;
+  alloy_test::FaultRecorder faults;
+  alloy_block a = heap.Alloc(64);
+  alloy_block keep = heap.Alloc(64);
+  alloy_status second = ALLOY_OK;
+  std::thread([&] {
+    EXPECT_EQ(alloy_small_object_deallocate(heap.get(), a, 8), ALLOY_OK);
+    second = alloy_small_object_deallocate(heap.get(), a, 8);
+    alloy_small_object_collect(heap.get());
+  }).join();
+  EXPECT_TRUE(second == ALLOY_OK || second == ALLOY_E_DOUBLE_FREE) << alloy_status_name(second);
+  alloy_small_object_collect(heap.get());  // the owner takes the batch: A is in it twice
+  std::vector<alloy_block> blocks = AllocDistinct(heap, 64, 300);
+  EXPECT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 1u);
+  for (alloy_block block : blocks) heap.Free(block);
+  heap.Free(keep);
+  ExpectHeapStillWorks(heap, 64);
+}
+
+TEST(SmallObject, Regression_RemoteDoubleFreeAfterOtherFreesIsCaught) {
+  // Another thread frees A, B, A in one batch; then A again in a later batch,
+  // and the owner frees B again: the owner never hands a block out twice.
+  if (ToolsCatchDoubleFrees()) GTEST_SKIP() << "the tools report the double free first";
+  Heap heap;
+  alloy_test::FaultRecorder faults;
+  alloy_block a = heap.Alloc(64);
+  alloy_block b = heap.Alloc(64);
+  std::vector<alloy_block> keep = AllocDistinct(heap, 64, 4);
+  std::thread([&] {
+    EXPECT_EQ(alloy_small_object_deallocate(heap.get(), a, 8), ALLOY_OK);
+    EXPECT_EQ(alloy_small_object_deallocate(heap.get(), b, 8), ALLOY_OK);
+    (void)alloy_small_object_deallocate(heap.get(), a, 8);
+    alloy_small_object_collect(heap.get());
+  }).join();
+  alloy_small_object_collect(heap.get());
+  std::vector<alloy_block> blocks = AllocDistinct(heap, 64, 300);
+  EXPECT_GE(faults.count(ALLOY_E_DOUBLE_FREE), 1u);
+  for (alloy_block block : blocks) heap.Free(block);
+  for (alloy_block block : keep) heap.Free(block);
+  ExpectHeapStillWorks(heap, 64);
+}
+
+TEST(SmallObject, Regression_RemoteDoubleFreeInLaterBatchesIsCaught) {
+  if (ToolsCatchDoubleFrees()) GTEST_SKIP() << "the tools report the double free first";
+  Heap heap;
+  alloy_test::FaultRecorder faults;
+  alloy_block a = heap.Alloc(64);
+  std::vector<alloy_block> keep = AllocDistinct(heap, 64, 4);
+  heap.Free(a);  // freed by its owner ...
+  std::thread([&] {
+    (void)alloy_small_object_deallocate(heap.get(), a, 8);  // ... and again by another thread
+    alloy_small_object_collect(heap.get());
+  }).join();
+  std::vector<alloy_block> blocks = AllocDistinct(heap, 64, 300);  // reclaims the batch on the way
+  alloy_small_object_collect(heap.get());
+  std::vector<alloy_block> more = AllocDistinct(heap, 64, 300);
+  std::set<void *> live;
+  for (alloy_block block : blocks) live.insert(block.ptr);
+  for (alloy_block block : more) EXPECT_EQ(live.count(block.ptr), 0u) << "a live block handed out again";
+  EXPECT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 1u);
+  for (alloy_block block : blocks) heap.Free(block);
+  for (alloy_block block : more) heap.Free(block);
+  for (alloy_block block : keep) heap.Free(block);
+  ExpectHeapStillWorks(heap, 64);
+}
+
+TEST(SmallObject, Regression_UseAfterFreeWriteIsReportedNotHandedOut) {
+  if (ToolsCatchDoubleFrees()) GTEST_SKIP() << "writes into freed (poisoned) memory";
+  for (size_t size : {16, 64, 256}) {
+    Heap heap;
+    alloy_test::FaultRecorder faults;
+    alloy_resource *resource = alloy_small_object_resource(heap.get());
+    alloy_block a = heap.Alloc(size);
+    alloy_block b = heap.Alloc(size);
+    heap.Free(b);
+    heap.Free(a);  // the list: a, b, ...
+    static_cast<volatile uintptr_t *>(a.ptr)[0] = 0x4141414141414141u;  // a wild link
+    static_cast<volatile uintptr_t *>(a.ptr)[1] = 0x4242424242424242u;  // and whatever follows it
+    std::set<void *> live;
+    std::vector<alloy_block> blocks;
+    for (int i = 0; i < 2000; ++i) {
+      blocks.push_back(heap.Alloc(size));
+      ASSERT_TRUE(alloy_resource_owns(resource, blocks.back())) << blocks.back().ptr;
+      EXPECT_TRUE(live.insert(blocks.back().ptr).second) << blocks.back().ptr;
+    }
+    EXPECT_EQ(faults.count(ALLOY_E_CORRUPTION), 1u) << size;
+    EXPECT_EQ(live.count(a.ptr), 0u) << "the overwritten block is not handed out";
+    for (alloy_block block : blocks) heap.Free(block);
+    ExpectHeapStillWorks(heap, size);
+  }
 }
 
 TEST(SmallObject, DestroyWithLiveBlocksReleasesEverything) {
