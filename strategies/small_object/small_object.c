@@ -4,10 +4,10 @@
  * small_object_internal.h for the call graph and the layout). */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "alloy/align.h"
 #include "alloy/fault.h"
+#include "alloy/random.h"
 #include "alloy/small_object.h"
 #include "alloy/vm.h"
 #include "small_object_internal.h"
@@ -219,24 +219,6 @@ alloy_status alloy_small_object_deallocate(alloy_small_object *heap, alloy_block
 
 /* ---- Creation ------------------------------------------------------------ */
 
-/* The mark of free blocks (see small_object_internal.h): not secret against
- * an attacker who reads the heap, only unlikely for program data to equal.
- * The clock, the time-stamp counter and two addresses (ASLR) through a
- * 64-bit mixer (splitmix64's finaliser); never 0, the mark of a live block. */
-static uint64_t make_free_key(const alloy_small_object *heap) {
-  uint64_t x = (uint64_t)(uintptr_t)heap ^ (heap->id * 0x9E3779B97F4A7C15u);
-  struct timespec now;
-  if (timespec_get(&now, TIME_UTC) == TIME_UTC) x ^= (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-#if defined(__x86_64__) || defined(__i386__)
-  x ^= (uint64_t)__builtin_ia32_rdtsc() << 17;
-#endif
-  x ^= (uint64_t)(uintptr_t)&now << 29;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9u;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBu;
-  x ^= x >> 31;
-  return x != 0 ? x : 0x9E3779B97F4A7C15u;
-}
-
 static alloy_status resolve_config(const alloy_small_object_config *config, alloy_small_object_config *out) {
   alloy_small_object_config c = {0, 0, 0, 0};
   if (config != NULL) c = *config;
@@ -292,7 +274,7 @@ alloy_status alloy_small_object_create(const alloy_small_object_config *config, 
   memset(heap, 0, sizeof *heap);
   heap->resource.ops = &small_object_ops;
   heap->id = atomic_fetch_add_explicit(&next_heap_id, 1, memory_order_relaxed);
-  heap->free_key = make_free_key(heap);
+  heap->free_key = alloy_random_key(heap); /* never 0, the mark of a live block */
   heap->max_size = c.max_size;
   heap->max_align = max_align;
   heap->page_size = c.page_size;
