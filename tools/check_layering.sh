@@ -4,8 +4,8 @@
 # other decorator (decorators/common, their shared internals, aside); no
 # decorator depends on decorators/config, the composition helper above them;
 # the lower layers hold nothing above them; no C library depends on the C++
-# face (the header-only .hpp targets composed above it); bench holds no test and no
-# sample, tests hold no sample; and every benchmark binary carries the
+# face (the header-only .hpp targets composed above it); bench holds no test
+# and no sample, tests hold no sample; and every benchmark binary carries the
 # `benchmark` tag.
 set -uo pipefail
 cd "$(dirname "$0")/.."
