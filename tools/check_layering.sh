@@ -3,8 +3,9 @@
 # no other strategy and no decorator; a decorator's holds no strategy and no
 # other decorator (decorators/common, their shared internals, aside); no
 # decorator depends on decorators/config, the composition helper above them;
-# the lower layers hold nothing above them; bench holds no test and no
-# sample, tests hold no sample; and every benchmark binary carries the
+# the lower layers hold nothing above them; no C library depends on the C++
+# face (the header-only .hpp targets composed above it); bench holds no test
+# and no sample, tests hold no sample; and every benchmark binary carries the
 # `benchmark` tag.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +44,9 @@ check "//primitives/..." "($lower) except //primitives/..."
 check "//platform/..." "//resource/... + //concurrency/... + //strategies/... + //decorators/..."
 check "//resource/..." "//platform/... + //concurrency/... + //strategies/... + //decorators/..."
 check "//concurrency/..." "//resource/... + //strategies/... + //decorators/..."
+# The C++ face: every library with .hpp headers. Only users stand on it.
+cxx_face='attr(hdrs, "[.]hpp", //resource/... + //strategies/... + //decorators/...)'
+check "($lower + //strategies/... + //decorators/...) except $cxx_face" "$cxx_face"
 check "//bench/..." "//tests/... + //samples/..."
 check "//tests/..." "//samples/..."
 

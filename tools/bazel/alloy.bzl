@@ -1,7 +1,8 @@
 """Rules every alloy package uses, so that flags and include style live in one place.
 
 Public headers are included as "alloy/<name>.h" whatever package they live in:
-`alloy_library` maps `<package>/<name>.h` to `alloy/<name>.h`.
+`alloy_library` maps `<package>/<name>.h` to `alloy/<name>.h`, and
+`alloy_cxx_library` does the same for the C++ face's `alloy/<name>.hpp`.
 """
 
 ALLOY_C_COPTS = [
@@ -36,6 +37,22 @@ def alloy_library(name, hdrs = [], srcs = [], deps = [], copts = [], **kwargs):
         **kwargs
     )
 
+def alloy_cxx_library(name, hdrs = [], srcs = [], deps = [], copts = [], **kwargs):
+    """A C++17 library whose public headers are included as "alloy/<file>"."""
+    native.cc_library(
+        name = name,
+        hdrs = hdrs,
+        srcs = srcs,
+        deps = deps,
+        include_prefix = "alloy",
+        strip_include_prefix = "/" + native.package_name(),
+        copts = ALLOY_CXX_COPTS + copts,
+        **kwargs
+    )
+
+def _is_cxx(srcs):
+    return [s for s in srcs if s.endswith(".cc")] != []
+
 def alloy_test(name, srcs, deps = [], size = "small", copts = [], **kwargs):
     """A GoogleTest suite (C++) that exercises the C API."""
     native.cc_test(
@@ -52,12 +69,12 @@ def alloy_test(name, srcs, deps = [], size = "small", copts = [], **kwargs):
     )
 
 def alloy_binary(name, srcs, deps = [], copts = [], **kwargs):
-    """A C11 program (samples)."""
+    """A C11 program (samples), or a C++17 one when its sources are .cc files."""
     native.cc_binary(
         name = name,
         srcs = srcs,
         deps = deps,
-        copts = ALLOY_C_COPTS + copts,
+        copts = (ALLOY_CXX_COPTS if _is_cxx(srcs) else ALLOY_C_COPTS) + copts,
         **kwargs
     )
 
