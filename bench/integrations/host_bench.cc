@@ -134,7 +134,7 @@ template <typename Better>
 const Measurement *BestPeer(const std::vector<Measurement> &row, Better better) {
   const Measurement *best = nullptr;
   for (const Measurement &m : row) {
-    if (!m.ok || m.subject == "glibc" || m.subject.rfind("alloy", 0) == 0) continue;
+    if (!m.ok || (m.subject != "mimalloc" && m.subject != "jemalloc")) continue;
     if (best == nullptr || better(m, *best)) best = &m;
   }
   return best;
@@ -145,19 +145,19 @@ const char *Verdict(bool met) { return met ? "met" : "MISSED"; }
 }  // namespace
 
 std::string ComparisonTable(const std::string &title, const std::vector<std::string> &workloads,
-                            const std::vector<std::vector<Measurement>> &rows) {
+                            const std::vector<std::vector<Measurement>> &rows, const std::string &stock_name) {
   std::ostringstream text;
   char line[512];
   text << title << "\n";
   std::snprintf(line, sizeof line, "  %-14s %-10s %10s %12s %12s %10s\n", "workload", "subject", "time ms",
-                "peak RSS MiB", "growth MiB", "vs glibc");
+                "peak RSS MiB", "growth MiB", ("vs " + stock_name).c_str());
   text << line;
   double log_stock = 0, log_peer = 0, log_rss = 0;
   int counted = 0;
   std::ostringstream verdicts;
   for (size_t w = 0; w < workloads.size(); ++w) {
     const std::vector<Measurement> &row = rows[w];
-    const Measurement *stock = Find(row, "glibc");
+    const Measurement *stock = Find(row, stock_name);
     for (const Measurement &m : row) {
       if (!m.ok) {
         std::snprintf(line, sizeof line, "  %-14s %-10s skipped: %s\n", workloads[w].c_str(), m.subject.c_str(),
@@ -178,9 +178,9 @@ std::string ComparisonTable(const std::string &title, const std::vector<std::str
     const double vs_peer = fastest->seconds / alloy->seconds;
     const double rss = alloy->growth_mib / std::max(leanest->growth_mib, 1e-3);
     std::snprintf(line, sizeof line,
-                  "  %-14s alloy time %.2fx glibc (>= 1.2x: %s), %.2fx best peer %s (>= 1x: %s); "
+                  "  %-14s alloy time %.2fx %s (>= 1.2x: %s), %.2fx best peer %s (>= 1x: %s); "
                   "RSS growth %.2fx best peer %s (<= 1x: %s)\n",
-                  workloads[w].c_str(), vs_stock, Verdict(vs_stock >= 1.2), vs_peer, fastest->subject.c_str(),
+                  workloads[w].c_str(), vs_stock, stock_name.c_str(), Verdict(vs_stock >= 1.2), vs_peer, fastest->subject.c_str(),
                   Verdict(vs_peer >= 1.0), rss, leanest->subject.c_str(), Verdict(rss <= 1.0));
     verdicts << line;
     log_stock += std::log(vs_stock);
@@ -192,9 +192,9 @@ std::string ComparisonTable(const std::string &title, const std::vector<std::str
   if (counted > 0) {
     const double n = counted;
     std::snprintf(line, sizeof line,
-                  "  geometric mean: alloy time %.2fx glibc (>= 1.2x: %s), %.2fx best peer (>= 1x: %s); "
+                  "  geometric mean: alloy time %.2fx %s (>= 1.2x: %s), %.2fx best peer (>= 1x: %s); "
                   "RSS growth %.2fx best peer (<= 1x: %s)\n",
-                  std::exp(log_stock / n), Verdict(std::exp(log_stock / n) >= 1.2), std::exp(log_peer / n),
+                  std::exp(log_stock / n), stock_name.c_str(), Verdict(std::exp(log_stock / n) >= 1.2), std::exp(log_peer / n),
                   Verdict(std::exp(log_peer / n) >= 1.0), std::exp(log_rss / n), Verdict(std::exp(log_rss / n) <= 1.0));
     text << line;
   }

@@ -66,10 +66,10 @@ struct Measurement {
 
 // Prints the workloads' table and, per workload and overall (geometric
 // means), alloy's ratios against the targets: time >= 1.2x the stock
-// allocator ("glibc") and >= the best peer; peak RSS growth <= the best peer.
-// Returns the text.
+// allocator (the subject called `stock`) and >= the best peer (mimalloc,
+// jemalloc); peak RSS growth <= the best peer. Returns the text.
 std::string ComparisonTable(const std::string &title, const std::vector<std::string> &workloads,
-                            const std::vector<std::vector<Measurement>> &rows);
+                            const std::vector<std::vector<Measurement>> &rows, const std::string &stock = "glibc");
 
 // The median of `values` (not empty).
 double Median(std::vector<double> values);
