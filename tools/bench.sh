@@ -23,12 +23,12 @@ command_line="tools/bench.sh"
 out="bench-out"
 run_flags=(--min_time=0.1 --scale=1)
 host_flags=(--runs=3)
-lua_scale=1
+lua_scale=4
 extra=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --out) out="$2"; shift 2 ;;
-    --long) run_flags=(--min_time=1 --scale=4); host_flags=(--runs=5); lua_scale=4; shift ;;
+    --long) run_flags=(--min_time=1 --scale=4); host_flags=(--runs=5); lua_scale=16; shift ;;
     --) shift; extra=("$@"); break ;;
     -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "tools/bench.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;

@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -63,6 +65,12 @@ bool LoadMallocFamily(const std::string &name, MallocFamily *out, std::string *w
   if (name == "jemalloc") return LoadDlopened("libjemalloc.so.2", "", out, why);
   *why = "unknown malloc family " + name;
   return false;
+}
+
+double ProcessCpuSeconds() {
+  struct timespec now;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
 }
 
 size_t ResidentBytes() {
@@ -149,7 +157,7 @@ std::string ComparisonTable(const std::string &title, const std::vector<std::str
   std::ostringstream text;
   char line[512];
   text << title << "\n";
-  std::snprintf(line, sizeof line, "  %-14s %-10s %10s %12s %12s %10s\n", "workload", "subject", "time ms",
+  std::snprintf(line, sizeof line, "  %-14s %-10s %10s %12s %12s %10s\n", "workload", "subject", "CPU ms",
                 "peak RSS MiB", "growth MiB", ("vs " + stock_name).c_str());
   text << line;
   double log_stock = 0, log_peer = 0, log_rss = 0;

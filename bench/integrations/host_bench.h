@@ -39,6 +39,9 @@ inline void FreeSized(const MallocFamily &family, void *ptr, size_t size) {
   }
 }
 
+// This process's CPU time (user + system), in seconds.
+double ProcessCpuSeconds();
+
 // This process's resident bytes now (VmRSS).
 size_t ResidentBytes();
 
@@ -58,7 +61,7 @@ struct Measurement {
   std::string subject;
   bool ok = false;
   std::string note;          // the failure, when !ok
-  double seconds = 0;
+  double seconds = 0;        // CPU time of the workload
   double peak_rss_mib = 0;   // the whole process
   double growth_mib = 0;     // peak minus resident before the workload
   std::string digest;        // the workload's result, the same for every subject
