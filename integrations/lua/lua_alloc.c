@@ -17,8 +17,8 @@ struct alloy_lua_alloc {
   alloy_fallback chain; /* the own heap as a resource, for the tagged decorator */
 };
 
-/* The hook's type must stay lua_Alloc. */
-static const lua_Alloc alloy_lua_alloc_hook_check = alloy_lua_alloc_fn;
+_Static_assert(__builtin_types_compatible_p(__typeof__(&alloy_lua_alloc_fn), lua_Alloc),
+               "the hook's type must stay lua_Alloc");
 
 static bool config_is_valid(const alloy_lua_alloc_config *c) {
   if (c->small_max > ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE || c->tag >= ALLOY_TAG_CAPACITY) return false;
@@ -56,7 +56,6 @@ static alloy_status set_up(alloy_lua_alloc *adapter, const alloy_lua_alloc_confi
 }
 
 alloy_status alloy_lua_alloc_create(const alloy_lua_alloc_config *config, alloy_lua_alloc **out) {
-  (void)alloy_lua_alloc_hook_check;
   alloy_lua_alloc_config c = {NULL, 0, 0, 0};
   if (config != NULL) c = *config;
   if (out == NULL || !config_is_valid(&c)) return ALLOY_E_INVALID_ARGUMENT;
