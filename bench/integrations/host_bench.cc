@@ -5,9 +5,8 @@
 #include <malloc.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <unistd.h>
-
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -178,7 +177,8 @@ std::string ComparisonTable(const std::string &title, const std::vector<std::str
       text << line;
     }
     const Measurement *alloy = Find(row, "alloy");
-    const Measurement *fastest = BestPeer(row, [](const Measurement &a, const Measurement &b) { return a.seconds < b.seconds; });
+    const Measurement *fastest =
+        BestPeer(row, [](const Measurement &a, const Measurement &b) { return a.seconds < b.seconds; });
     const Measurement *leanest =
         BestPeer(row, [](const Measurement &a, const Measurement &b) { return a.growth_mib < b.growth_mib; });
     if (alloy == nullptr || stock == nullptr || fastest == nullptr || leanest == nullptr) continue;
@@ -188,8 +188,9 @@ std::string ComparisonTable(const std::string &title, const std::vector<std::str
     std::snprintf(line, sizeof line,
                   "  %-14s alloy time %.2fx %s (>= 1.2x: %s), %.2fx best peer %s (>= 1x: %s); "
                   "RSS growth %.2fx best peer %s (<= 1x: %s)\n",
-                  workloads[w].c_str(), vs_stock, stock_name.c_str(), Verdict(vs_stock >= 1.2), vs_peer, fastest->subject.c_str(),
-                  Verdict(vs_peer >= 1.0), rss, leanest->subject.c_str(), Verdict(rss <= 1.0));
+                  workloads[w].c_str(), vs_stock, stock_name.c_str(), Verdict(vs_stock >= 1.2), vs_peer,
+                  fastest->subject.c_str(), Verdict(vs_peer >= 1.0), rss, leanest->subject.c_str(),
+                  Verdict(rss <= 1.0));
     verdicts << line;
     log_stock += std::log(vs_stock);
     log_peer += std::log(vs_peer);
@@ -202,8 +203,9 @@ std::string ComparisonTable(const std::string &title, const std::vector<std::str
     std::snprintf(line, sizeof line,
                   "  geometric mean: alloy time %.2fx %s (>= 1.2x: %s), %.2fx best peer (>= 1x: %s); "
                   "RSS growth %.2fx best peer (<= 1x: %s)\n",
-                  std::exp(log_stock / n), stock_name.c_str(), Verdict(std::exp(log_stock / n) >= 1.2), std::exp(log_peer / n),
-                  Verdict(std::exp(log_peer / n) >= 1.0), std::exp(log_rss / n), Verdict(std::exp(log_rss / n) <= 1.0));
+                  std::exp(log_stock / n), stock_name.c_str(), Verdict(std::exp(log_stock / n) >= 1.2),
+                  std::exp(log_peer / n), Verdict(std::exp(log_peer / n) >= 1.0), std::exp(log_rss / n),
+                  Verdict(std::exp(log_rss / n) <= 1.0));
     text << line;
   }
   return text.str();

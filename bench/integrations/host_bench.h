@@ -47,9 +47,9 @@ size_t ResidentBytes();
 
 struct ChildRun {
   bool ok = false;
-  std::string output;     // what the child wrote to stdout
-  std::string error;      // why it failed
-  size_t peak_rss = 0;    // bytes (ru_maxrss)
+  std::string output;   // what the child wrote to stdout
+  std::string error;    // why it failed
+  size_t peak_rss = 0;  // bytes (ru_maxrss)
 };
 
 // Runs this program again with `args` (after argv[0]) in a fresh process,
@@ -60,11 +60,11 @@ ChildRun RunFreshProcess(const std::vector<std::string> &args);
 struct Measurement {
   std::string subject;
   bool ok = false;
-  std::string note;          // the failure, when !ok
-  double seconds = 0;        // CPU time of the workload
-  double peak_rss_mib = 0;   // the whole process
-  double growth_mib = 0;     // peak minus resident before the workload
-  std::string digest;        // the workload's result, the same for every subject
+  std::string note;         // the failure, when !ok
+  double seconds = 0;       // CPU time of the workload
+  double peak_rss_mib = 0;  // the whole process
+  double growth_mib = 0;    // peak minus resident before the workload
+  std::string digest;       // the workload's result, the same for every subject
 };
 
 // Prints the workloads' table and, per workload and overall (geometric

@@ -54,7 +54,7 @@ int Child(const std::string &subject, int rows) {
       std::fprintf(stderr, "%s\n", why.c_str());
       return 4;
     }
-    static sqlite3_mem_methods methods = {FamilyMalloc, FamilyFree,     FamilyRealloc, FamilySize,
+    static sqlite3_mem_methods methods = {FamilyMalloc,  FamilyFree, FamilyRealloc,  FamilySize,
                                           FamilyRoundup, FamilyInit, FamilyShutdown, nullptr};
     if (sqlite3_config(SQLITE_CONFIG_MALLOC, &methods) != SQLITE_OK) return 3;
   }
@@ -131,7 +131,8 @@ int main(int argc, char **argv) {
   std::vector<std::vector<Measurement>> rows_measured(1);
   for (const std::string &subject : subjects) {
     Measurement m = Measure(subject, rows, runs);
-    if (m.ok && !rows_measured[0].empty() && rows_measured[0].front().ok && m.digest != rows_measured[0].front().digest) {
+    if (m.ok && !rows_measured[0].empty() && rows_measured[0].front().ok &&
+        m.digest != rows_measured[0].front().digest) {
       m.ok = false;
       m.note = "answered otherwise than " + rows_measured[0].front().subject;
     }
@@ -139,7 +140,8 @@ int main(int argc, char **argv) {
   }
   char title[256];
   std::snprintf(title, sizeof title,
-                "SQLite (%d rows: insert in one transaction, index, queries, delete, update, VACUUM; CPU time and peak RSS, median of %d "
+                "SQLite (%d rows: insert in one transaction, index, queries, delete, update, VACUUM; CPU time and peak "
+                "RSS, median of %d "
                 "runs, each in a fresh process; \"sqlite\" is SQLite's own default allocator, the others serve its "
                 "sqlite3_mem_methods)",
                 rows, runs);

@@ -84,9 +84,10 @@ static ALLOY_NOINLINE void *through_resource(alloy_lua_alloc *adapter, void *ptr
   alloy_block block;
   if (ptr == NULL) {
     if (nsize == 0) return NULL;
-    alloy_status status = adapter->budget != NULL
-                              ? alloy_tagged_allocate(adapter->budget, adapter->tag, nsize, ALLOY_SIZED_HEAP_ALIGN, &block)
-                              : alloy_resource_allocate(adapter->resource, nsize, ALLOY_SIZED_HEAP_ALIGN, &block);
+    alloy_status status =
+        adapter->budget != NULL
+            ? alloy_tagged_allocate(adapter->budget, adapter->tag, nsize, ALLOY_SIZED_HEAP_ALIGN, &block)
+            : alloy_resource_allocate(adapter->resource, nsize, ALLOY_SIZED_HEAP_ALIGN, &block);
     return status == ALLOY_OK ? block.ptr : NULL;
   }
   if (nsize == 0) {

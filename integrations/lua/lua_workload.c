@@ -78,8 +78,9 @@ int alloy_lua_workload_run(lua_Alloc alloc, void *ud, const alloy_lua_workload *
   int status = lua_pcall(state, 3, 0, 0);
   if (status != LUA_OK) {
     const char *message = lua_tostring(state, -1);
+    if (message == NULL) message = "(error object is not a string)";
     sink.length = 0;
-    sink_append(&sink, message != NULL ? message : "(error object is not a string)", strlen(message != NULL ? message : "(error object is not a string)"));
+    sink_append(&sink, message, strlen(message));
   }
   lua_close(state);
   return status;

@@ -20,7 +20,7 @@ extern "C" {
 #endif
 
 typedef struct alloy_lua_workload {
-  const char *name;   /* the script's file name without ".lua" */
+  const char *name; /* the script's file name without ".lua" */
   const char *source;
 } alloy_lua_workload;
 

@@ -93,8 +93,8 @@ static void *sqlite_realloc(void *payload, int requested) {
   if (ALLOY_UNLIKELY(requested < 0)) return NULL;
   const size_t size = (size_t)requested;
   if (ALLOY_UNLIKELY(adapter->resource != NULL)) return resource_realloc(adapter, payload, size);
-  void *base = alloy_sized_heap_reallocate(&adapter->heap, base_of(payload), size_of(payload) + ALLOY_SQLITE_HEADER_SIZE,
-                                           size + ALLOY_SQLITE_HEADER_SIZE);
+  void *base = alloy_sized_heap_reallocate(
+      &adapter->heap, base_of(payload), size_of(payload) + ALLOY_SQLITE_HEADER_SIZE, size + ALLOY_SQLITE_HEADER_SIZE);
   return base != NULL ? payload_of(base, size) : NULL;
 }
 
@@ -133,7 +133,8 @@ alloy_status alloy_sqlite_alloc_create(const alloy_sqlite_alloc_config *config, 
   alloy_sqlite_alloc *adapter = (alloy_sqlite_alloc *)memory;
   *adapter = (alloy_sqlite_alloc){.resource = c.resource};
   if (c.resource == NULL) {
-    alloy_status status = alloy_sized_heap_init(&adapter->heap, c.small_max != 0 ? c.small_max : SQLITE_OWN_SMALL_MAX, 0);
+    alloy_status status =
+        alloy_sized_heap_init(&adapter->heap, c.small_max != 0 ? c.small_max : SQLITE_OWN_SMALL_MAX, 0);
     if (status != ALLOY_OK) {
       alloy_heap_free(adapter);
       return status;
@@ -153,8 +154,16 @@ void alloy_sqlite_alloc_destroy(alloy_sqlite_alloc *adapter) {
 }
 
 void alloy_sqlite_alloc_methods(alloy_sqlite_alloc *adapter, sqlite3_mem_methods *out) {
-  *out = (sqlite3_mem_methods){sqlite_malloc, sqlite_free,     sqlite_realloc,  sqlite_size,
-                               sqlite_roundup, sqlite_init, sqlite_shutdown, adapter};
+  *out = (sqlite3_mem_methods){
+      .xMalloc = sqlite_malloc,
+      .xFree = sqlite_free,
+      .xRealloc = sqlite_realloc,
+      .xSize = sqlite_size,
+      .xRoundup = sqlite_roundup,
+      .xInit = sqlite_init,
+      .xShutdown = sqlite_shutdown,
+      .pAppData = adapter,
+  };
 }
 
 alloy_status alloy_sqlite_alloc_install(alloy_sqlite_alloc *adapter) {

@@ -2,18 +2,19 @@
 // C library's allocator, on the adapter's own heap and under the debug and
 // leak decorators (no fault, nothing outstanding after lua_close); Lua's
 // allocator conventions; budgets that make Lua raise a clean memory error.
+#include "alloy/lua_alloc.h"
+
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
-#include <gtest/gtest.h>
-
 #include "alloy/debug.h"
 #include "alloy/fallback.h"
 #include "alloy/leak.h"
-#include "alloy/lua_alloc.h"
 #include "alloy/lua_workload.h"
 #include "alloy/small_object.h"
 #include "alloy/system.h"
@@ -58,9 +59,7 @@ long long BinaryTreesTotal(int max_depth) {
   return total;
 }
 
-int BinaryTreesDepth(double scale) {
-  return std::max(6, static_cast<int>(std::floor(12 + std::log2(scale))));
-}
+int BinaryTreesDepth(double scale) { return std::max(6, static_cast<int>(std::floor(12 + std::log2(scale)))); }
 
 // small_object for small blocks, the system heap for the rest: the own
 // heap's layout, as a resource that decorators can wrap.

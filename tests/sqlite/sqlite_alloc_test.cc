@@ -3,16 +3,17 @@
 // debug and leak decorators (no fault, nothing outstanding after
 // sqlite3_shutdown); the methods' conventions (sizes from the header,
 // roundup, reallocation across heaps).
-#include <cstdint>
-#include <string>
+#include "alloy/sqlite_alloc.h"
 
 #include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
 
 #include "alloy/debug.h"
 #include "alloy/fallback.h"
 #include "alloy/leak.h"
 #include "alloy/small_object.h"
-#include "alloy/sqlite_alloc.h"
 #include "alloy/sqlite_workload.h"
 #include "alloy/system.h"
 #include "sqlite3.h"
