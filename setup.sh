@@ -15,6 +15,7 @@ packages=(
   libgtest-dev libgmock-dev  # tests
   libbenchmark-dev libabsl-dev  # benchmarks
   libnuma-dev                # NUMA placement
+  liblua5.4-dev libsqlite3-dev  # the Lua and SQLite integrations
   valgrind                   # the valgrind config; client-request headers
   clang libclang-rt-14-dev   # sanitizer and fuzzer runtimes
   libmimalloc-dev libjemalloc-dev libgoogle-perftools-dev  # peers in the benchmark report

@@ -4,9 +4,12 @@
 # other decorator (decorators/common, their shared internals, aside); no
 # decorator depends on decorators/config, the composition helper above them;
 # the lower layers hold nothing above them; no C library depends on the C++
-# face (the header-only .hpp targets composed above it); bench holds no test
-# and no sample, tests hold no sample; and every benchmark binary carries the
-# `benchmark` tag.
+# face (the header-only .hpp targets composed above it); an integration
+# (integrations/*, user layer) holds strategies, decorators and what lies
+# below them, but no other integration (integrations/common, their shared
+# internals, aside), no test, sample or benchmark; nothing in the library
+# holds an integration; bench holds no test and no sample, tests hold no
+# sample; and every benchmark binary carries the `benchmark` tag.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,22 +31,33 @@ check() { # check <target> <forbidden query expression>
 lower="//primitives/... + //platform/... + //resource/... + //concurrency/..."
 for package in strategies/*/; do
   name=$(basename "$package")
-  check "//strategies/$name/..." "(//strategies/... except //strategies/$name/...) + //decorators/..."
+  check "//strategies/$name/..." "(//strategies/... except //strategies/$name/...) + //decorators/... + //integrations/..."
 done
 for package in decorators/*/; do
   [[ -f $package/BUILD ]] || continue
   name=$(basename "$package")
   case $name in
-    common) check "//decorators/common/..." "//strategies/... + (//decorators/... except //decorators/common/...)" ;;
-    config) check "//decorators/config/..." "//strategies/..." ;;
+    common) check "//decorators/common/..." \
+      "//strategies/... + (//decorators/... except //decorators/common/...) + //integrations/..." ;;
+    config) check "//decorators/config/..." "//strategies/... + //integrations/..." ;;
     *) check "//decorators/$name/..." \
-      "//strategies/... + (//decorators/... except (//decorators/$name/... + //decorators/common/...))" ;;
+      "//strategies/... + (//decorators/... except (//decorators/$name/... + //decorators/common/...)) + //integrations/..." ;;
   esac
 done
-check "//primitives/..." "($lower) except //primitives/..."
-check "//platform/..." "//resource/... + //concurrency/... + //strategies/... + //decorators/..."
-check "//resource/..." "//platform/... + //concurrency/... + //strategies/... + //decorators/..."
-check "//concurrency/..." "//resource/... + //strategies/... + //decorators/..."
+check "//primitives/..." "(($lower) except //primitives/...) + //integrations/..."
+check "//platform/..." "//resource/... + //concurrency/... + //strategies/... + //decorators/... + //integrations/..."
+check "//resource/..." "//platform/... + //concurrency/... + //strategies/... + //decorators/... + //integrations/..."
+check "//concurrency/..." "//resource/... + //strategies/... + //decorators/... + //integrations/..."
+for package in integrations/*/; do
+  [[ -f $package/BUILD ]] || continue
+  name=$(basename "$package")
+  user="//tests/... + //samples/... + //bench/..."
+  case $name in
+    common) check "//integrations/common/..." "(//integrations/... except //integrations/common/...) + $user" ;;
+    *) check "//integrations/$name/..." \
+      "(//integrations/... except (//integrations/$name/... + //integrations/common/...)) + $user" ;;
+  esac
+done
 # The C++ face: every library with .hpp headers. Only users stand on it.
 cxx_face='attr(hdrs, "[.]hpp", //resource/... + //strategies/... + //decorators/...)'
 check "($lower + //strategies/... + //decorators/...) except $cxx_face" "$cxx_face"
@@ -63,6 +77,6 @@ elif [[ -n $untagged ]]; then
 fi
 
 if [[ $violations -eq 0 ]]; then
-  echo "layering: every strategy, decorator, lower layer, test and benchmark depends only on what it may"
+  echo "layering: every strategy, decorator, lower layer, integration, test and benchmark depends only on what it may"
 fi
 [[ $violations -eq 0 ]]

@@ -22,6 +22,19 @@ def alloy_dependencies():
         build_files = {Label("//tools/bazel/third_party:valgrind.BUILD"): ""},
     )
 
+    # Only the integrations (//integrations/lua, //integrations/sqlite) load these.
+    _maybe(
+        name = "lua",
+        build_files = {Label("//tools/bazel/third_party:lua.BUILD"): ""},
+        headers = {"/usr/include/lua5.4": "include"},
+        pkg_config = ["lua5.4"],
+    )
+    _maybe(
+        name = "sqlite3",
+        build_files = {Label("//tools/bazel/third_party:sqlite3.BUILD"): ""},
+        pkg_config = ["sqlite3"],
+    )
+
 def alloy_dev_dependencies():
     """What alloy's own tests and benchmarks need; consumers do not."""
     _maybe(

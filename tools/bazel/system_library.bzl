@@ -5,7 +5,9 @@ library like Abseil keeps its upstream labels such as
 `@com_google_absl//absl/flags:flag`) and a generated `//:pkg_config.bzl`
 holding `LIBS[module]`, the linker flags `pkg-config --libs module` reports on
 this machine. Headers stay where the package manager put them, on the
-compiler's default search path. A consumer on a modern Bazel replaces the
+compiler's default search path, or, for a library that keeps them in a
+directory of its own (Lua's /usr/include/lua5.4), are linked into the
+repository by `headers` so that its BUILD file can export them. A consumer on a modern Bazel replaces the
 repository with the upstream archive under the same name and label set.
 
 A module pkg-config does not know does not fail the fetch: the error (what to
@@ -32,6 +34,11 @@ def _system_library_impl(ctx):
                            (module, result.stderr.strip()))
             continue
         libs[module] = result.stdout.strip().split(" ")
+    for system_dir, link in ctx.attr.headers.items():
+        if not ctx.path(system_dir).exists:
+            missing.append("%s is missing; install it with ./setup.sh" % system_dir)
+            continue
+        ctx.symlink(system_dir, link)
     ctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % ctx.name)
     ctx.file("pkg_config.bzl", _pkg_config_bzl(libs, missing))
     for build_file, package in ctx.attr.build_files.items():
@@ -48,6 +55,9 @@ system_library = repository_rule(
             allow_files = True,
         ),
         "pkg_config": attr.string_list(doc = "pkg-config modules whose --libs are exposed."),
+        "headers": attr.string_dict(
+            doc = "System header directory -> the path it is linked at inside the repository.",
+        ),
     },
     local = True,
 )
