@@ -211,4 +211,57 @@ std::string ComparisonTable(const std::string &title, const std::vector<std::str
   return text.str();
 }
 
+unsigned long long Digest(const std::string &text) {
+  unsigned long long hash = 14695981039346656037ull;
+  for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
+  return hash;
+}
+
+void PrintChildResult(double seconds, size_t rss_before, const std::string &output) {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf("%.9f %zu %zu %llu\n", seconds, rss_before, static_cast<size_t>(usage.ru_maxrss) * 1024,
+              Digest(output));
+}
+
+Measurement MeasureInFreshProcesses(const std::string &subject, const std::vector<std::string> &args, int runs) {
+  Measurement m;
+  m.subject = subject;
+  std::vector<double> seconds, peaks, growths;
+  for (int run = 0; run < runs; ++run) {
+    ChildRun child = RunFreshProcess(args);
+    double s = 0;
+    size_t before = 0, peak = 0;
+    unsigned long long digest = 0;
+    if (!child.ok || std::sscanf(child.output.c_str(), "%lf %zu %zu %llu", &s, &before, &peak, &digest) != 4) {
+      m.note = child.ok ? "unreadable child output" : child.error;
+      return m;
+    }
+    seconds.push_back(s);
+    peaks.push_back(peak / 1048576.0);
+    growths.push_back((peak - std::min(peak, before)) / 1048576.0);
+    m.digest = std::to_string(digest);
+  }
+  m.ok = true;
+  m.seconds = Median(seconds);
+  m.peak_rss_mib = Median(peaks);
+  m.growth_mib = Median(growths);
+  return m;
+}
+
+std::string Flag(int argc, char **argv, const char *name, const std::string &fallback) {
+  const size_t length = std::strlen(name);
+  for (int i = 1; i < argc; ++i)
+    if (std::strncmp(argv[i], name, length) == 0 && argv[i][length] == '=') return argv[i] + length + 1;
+  return fallback;
+}
+
+std::vector<std::string> Split(const std::string &list) {
+  std::vector<std::string> items;
+  std::stringstream stream(list);
+  std::string item;
+  while (std::getline(stream, item, ',')) items.push_back(item);
+  return items;
+}
+
 }  // namespace alloy_host_bench

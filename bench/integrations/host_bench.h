@@ -77,6 +77,24 @@ std::string ComparisonTable(const std::string &title, const std::vector<std::str
 // The median of `values` (not empty).
 double Median(std::vector<double> values);
 
+// A workload's result as one number (FNV-1a of its printed output), so every
+// subject can be checked to compute the same thing.
+unsigned long long Digest(const std::string &text);
+
+// The child's last word: prints "seconds rss_before peak digest" for the
+// parent (peak: this process's ru_maxrss).
+void PrintChildResult(double seconds, size_t rss_before, const std::string &output);
+
+// Runs the child `runs` times (each RunFreshProcess(args)), reads what
+// PrintChildResult printed and keeps the medians.
+Measurement MeasureInFreshProcesses(const std::string &subject, const std::vector<std::string> &args, int runs);
+
+// The value of `--name=value` among the arguments, or `fallback`.
+std::string Flag(int argc, char **argv, const char *name, const std::string &fallback);
+
+// "a,b,c" as its items.
+std::vector<std::string> Split(const std::string &list);
+
 }  // namespace alloy_host_bench
 
 #endif  // ALLOY_BENCH_INTEGRATIONS_HOST_BENCH_H

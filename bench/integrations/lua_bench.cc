@@ -27,8 +27,10 @@
 
 namespace {
 
+using alloy_host_bench::Flag;
 using alloy_host_bench::MallocFamily;
 using alloy_host_bench::Measurement;
+using alloy_host_bench::Split;
 
 MallocFamily family;
 
@@ -39,12 +41,6 @@ void *FamilyAlloc(void *, void *ptr, size_t osize, size_t nsize) {
   }
   if (ptr == nullptr) return family.malloc(nsize);
   return family.realloc(ptr, nsize);
-}
-
-unsigned long long Digest(const std::string &text) {
-  unsigned long long hash = 14695981039346656037ull;
-  for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
-  return hash;
 }
 
 // The child: one workload on one subject; prints "seconds rss_before peak digest".
@@ -74,57 +70,13 @@ int Child(const std::string &subject, const std::string &workload_name, double s
   const double start = alloy_host_bench::ProcessCpuSeconds();
   int status = alloy_lua_workload_run(hook, ud, workload, scale, output.data(), output.size());
   const double seconds = alloy_host_bench::ProcessCpuSeconds() - start;
-  struct rusage usage;
-  getrusage(RUSAGE_SELF, &usage);
   alloy_lua_alloc_destroy(adapter);
   if (status != LUA_OK) {
     std::fprintf(stderr, "lua error %d: %s\n", status, output.data());
     return 5;
   }
-  std::printf("%.9f %zu %zu %llu\n", seconds, rss_before, static_cast<size_t>(usage.ru_maxrss) * 1024,
-              Digest(output.data()));
+  alloy_host_bench::PrintChildResult(seconds, rss_before, output.data());
   return 0;
-}
-
-Measurement Measure(const std::string &subject, const std::string &workload, double scale, int runs) {
-  Measurement m;
-  m.subject = subject;
-  std::vector<double> seconds, peaks, growths;
-  for (int run = 0; run < runs; ++run) {
-    alloy_host_bench::ChildRun child = alloy_host_bench::RunFreshProcess(
-        {"--child=" + subject, "--workload=" + workload, "--scale=" + std::to_string(scale)});
-    double s = 0;
-    size_t before = 0, peak = 0;
-    unsigned long long digest = 0;
-    if (!child.ok || std::sscanf(child.output.c_str(), "%lf %zu %zu %llu", &s, &before, &peak, &digest) != 4) {
-      m.note = child.ok ? "unreadable child output" : child.error;
-      return m;
-    }
-    seconds.push_back(s);
-    peaks.push_back(peak / 1048576.0);
-    growths.push_back((peak - std::min(peak, before)) / 1048576.0);
-    m.digest = std::to_string(digest);
-  }
-  m.ok = true;
-  m.seconds = alloy_host_bench::Median(seconds);
-  m.peak_rss_mib = alloy_host_bench::Median(peaks);
-  m.growth_mib = alloy_host_bench::Median(growths);
-  return m;
-}
-
-std::string Flag(int argc, char **argv, const char *name, const std::string &fallback) {
-  const size_t length = std::strlen(name);
-  for (int i = 1; i < argc; ++i)
-    if (std::strncmp(argv[i], name, length) == 0 && argv[i][length] == '=') return argv[i] + length + 1;
-  return fallback;
-}
-
-std::vector<std::string> Split(const std::string &list) {
-  std::vector<std::string> items;
-  std::stringstream stream(list);
-  std::string item;
-  while (std::getline(stream, item, ',')) items.push_back(item);
-  return items;
 }
 
 }  // namespace
@@ -141,7 +93,8 @@ int main(int argc, char **argv) {
     workloads.push_back(alloy_lua_workloads[w].name);
     rows.emplace_back();
     for (const std::string &subject : subjects) {
-      Measurement m = Measure(subject, workloads.back(), scale, runs);
+      Measurement m = alloy_host_bench::MeasureInFreshProcesses(
+          subject, {"--child=" + subject, "--workload=" + workloads.back(), "--scale=" + std::to_string(scale)}, runs);
       if (m.ok && !rows.back().empty() && rows.back().front().ok && m.digest != rows.back().front().digest) {
         m.ok = false;
         m.note = "printed other results than " + rows.back().front().subject;

@@ -23,8 +23,10 @@
 
 namespace {
 
+using alloy_host_bench::Flag;
 using alloy_host_bench::MallocFamily;
 using alloy_host_bench::Measurement;
+using alloy_host_bench::Split;
 
 MallocFamily family;
 
@@ -35,12 +37,6 @@ int FamilySize(void *ptr) { return ptr != nullptr ? static_cast<int>(family.usab
 int FamilyRoundup(int n) { return (n + 7) & ~7; }
 int FamilyInit(void *) { return SQLITE_OK; }
 void FamilyShutdown(void *) {}
-
-unsigned long long Digest(const std::string &text) {
-  unsigned long long hash = 14695981039346656037ull;
-  for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
-  return hash;
-}
 
 // The child: the workload on one subject; prints "seconds rss_before peak digest".
 int Child(const std::string &subject, int rows) {
@@ -66,57 +62,13 @@ int Child(const std::string &subject, int rows) {
   const double start = alloy_host_bench::ProcessCpuSeconds();
   int failed = alloy_sqlite_workload_run(rows, report.data(), report.size());
   const double seconds = alloy_host_bench::ProcessCpuSeconds() - start;
-  struct rusage usage;
-  getrusage(RUSAGE_SELF, &usage);
   sqlite3_shutdown();
   if (failed) {
     std::fprintf(stderr, "workload failed: %s\n", report.data());
     return 5;
   }
-  std::printf("%.9f %zu %zu %llu\n", seconds, rss_before, static_cast<size_t>(usage.ru_maxrss) * 1024,
-              Digest(report.data()));
+  alloy_host_bench::PrintChildResult(seconds, rss_before, report.data());
   return 0;  // the adapter stays: SQLite keeps its methods until exit
-}
-
-Measurement Measure(const std::string &subject, int rows, int runs) {
-  Measurement m;
-  m.subject = subject;
-  std::vector<double> seconds, peaks, growths;
-  for (int run = 0; run < runs; ++run) {
-    alloy_host_bench::ChildRun child =
-        alloy_host_bench::RunFreshProcess({"--child=" + subject, "--rows=" + std::to_string(rows)});
-    double s = 0;
-    size_t before = 0, peak = 0;
-    unsigned long long digest = 0;
-    if (!child.ok || std::sscanf(child.output.c_str(), "%lf %zu %zu %llu", &s, &before, &peak, &digest) != 4) {
-      m.note = child.ok ? "unreadable child output" : child.error;
-      return m;
-    }
-    seconds.push_back(s);
-    peaks.push_back(peak / 1048576.0);
-    growths.push_back((peak - std::min(peak, before)) / 1048576.0);
-    m.digest = std::to_string(digest);
-  }
-  m.ok = true;
-  m.seconds = alloy_host_bench::Median(seconds);
-  m.peak_rss_mib = alloy_host_bench::Median(peaks);
-  m.growth_mib = alloy_host_bench::Median(growths);
-  return m;
-}
-
-std::string Flag(int argc, char **argv, const char *name, const std::string &fallback) {
-  const size_t length = std::strlen(name);
-  for (int i = 1; i < argc; ++i)
-    if (std::strncmp(argv[i], name, length) == 0 && argv[i][length] == '=') return argv[i] + length + 1;
-  return fallback;
-}
-
-std::vector<std::string> Split(const std::string &list) {
-  std::vector<std::string> items;
-  std::stringstream stream(list);
-  std::string item;
-  while (std::getline(stream, item, ',')) items.push_back(item);
-  return items;
 }
 
 }  // namespace
@@ -130,7 +82,8 @@ int main(int argc, char **argv) {
       Split(Flag(argc, argv, "--subjects", "sqlite,glibc,mimalloc,jemalloc,alloy"));
   std::vector<std::vector<Measurement>> rows_measured(1);
   for (const std::string &subject : subjects) {
-    Measurement m = Measure(subject, rows, runs);
+    Measurement m = alloy_host_bench::MeasureInFreshProcesses(
+        subject, {"--child=" + subject, "--rows=" + std::to_string(rows)}, runs);
     if (m.ok && !rows_measured[0].empty() && rows_measured[0].front().ok &&
         m.digest != rows_measured[0].front().digest) {
       m.ok = false;
