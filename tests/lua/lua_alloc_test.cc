@@ -21,6 +21,7 @@
 #include "alloy/tagged.h"
 #include "lauxlib.h"
 #include "lualib.h"
+#include "tests/support/checked_heap.h"
 #include "tests/support/support.h"
 
 namespace {
@@ -61,56 +62,10 @@ long long BinaryTreesTotal(int max_depth) {
 
 int BinaryTreesDepth(double scale) { return std::max(6, static_cast<int>(std::floor(12 + std::log2(scale)))); }
 
-// small_object for small blocks, the system heap for the rest: the own
-// heap's layout, as a resource that decorators can wrap.
-class Chain {
- public:
-  Chain() {
-    EXPECT_EQ(alloy_small_object_create(nullptr, &small_), ALLOY_OK);
-    alloy_resource *members[2] = {alloy_small_object_resource(small_), alloy_system_resource()};
-    EXPECT_EQ(alloy_fallback_init(&chain_, members, 2), ALLOY_OK);
-  }
-  ~Chain() { alloy_small_object_destroy(small_); }
-  alloy_resource *resource() { return alloy_fallback_resource(&chain_); }
-
- private:
-  alloy_small_object *small_ = nullptr;
-  alloy_fallback chain_;
-};
-
-// leak(debug(chain)): every block checked (canaries, size and alignment on
-// free, quarantine) and recorded until freed.
-class Decorated {
- public:
-  Decorated() {
-    EXPECT_EQ(alloy_debug_create(chain_.resource(), nullptr, &debug_), ALLOY_OK);
-    alloy_leak_config config = {};
-    config.depth = 4;
-    config.quiet_on_destroy = false;
-    EXPECT_EQ(alloy_leak_create(alloy_debug_resource(debug_), &config, &leak_), ALLOY_OK);
-  }
-  ~Decorated() {
-    alloy_leak_destroy(leak_);
-    alloy_debug_destroy(debug_);
-  }
-  alloy_resource *resource() { return alloy_leak_resource(leak_); }
-  alloy_leak_summary Outstanding() {
-    alloy_leak_summary summary = {};
-    EXPECT_EQ(alloy_leak_get_summary(leak_, &summary), ALLOY_OK);
-    return summary;
-  }
-  uint64_t DebugFaults() {
-    EXPECT_EQ(alloy_debug_check_all(debug_), ALLOY_OK);
-    alloy_debug_counts counts = {};
-    alloy_debug_get_counts(debug_, &counts);
-    return counts.faults;
-  }
-
- private:
-  Chain chain_;
-  alloy_debug *debug_ = nullptr;
-  alloy_leak *leak_ = nullptr;
-};
+// leak(debug(small_object, then system)): the own heap's layout, every
+// block checked (canaries, size and alignment on free, quarantine) and
+// recorded until freed.
+using Decorated = alloy_test::CheckedHeap;
 
 class Adapter {
  public:

@@ -17,6 +17,7 @@
 #include "alloy/sqlite_workload.h"
 #include "alloy/system.h"
 #include "sqlite3.h"
+#include "tests/support/checked_heap.h"
 #include "tests/support/support.h"
 
 namespace {
@@ -59,42 +60,8 @@ class Adapter {
   alloy_sqlite_alloc *adapter_ = nullptr;
 };
 
-// leak(debug(small_object, then system)).
-class Decorated {
- public:
-  Decorated() {
-    EXPECT_EQ(alloy_small_object_create(nullptr, &small_), ALLOY_OK);
-    alloy_resource *members[2] = {alloy_small_object_resource(small_), alloy_system_resource()};
-    EXPECT_EQ(alloy_fallback_init(&chain_, members, 2), ALLOY_OK);
-    EXPECT_EQ(alloy_debug_create(alloy_fallback_resource(&chain_), nullptr, &debug_), ALLOY_OK);
-    alloy_leak_config config = {};
-    config.depth = 4;
-    EXPECT_EQ(alloy_leak_create(alloy_debug_resource(debug_), &config, &leak_), ALLOY_OK);
-  }
-  ~Decorated() {
-    alloy_leak_destroy(leak_);
-    alloy_debug_destroy(debug_);
-    alloy_small_object_destroy(small_);
-  }
-  alloy_resource *resource() { return alloy_leak_resource(leak_); }
-  alloy_leak_summary Outstanding() {
-    alloy_leak_summary summary = {};
-    EXPECT_EQ(alloy_leak_get_summary(leak_, &summary), ALLOY_OK);
-    return summary;
-  }
-  uint64_t DebugFaults() {
-    EXPECT_EQ(alloy_debug_check_all(debug_), ALLOY_OK);
-    alloy_debug_counts counts = {};
-    alloy_debug_get_counts(debug_, &counts);
-    return counts.faults;
-  }
-
- private:
-  alloy_small_object *small_ = nullptr;
-  alloy_fallback chain_;
-  alloy_debug *debug_ = nullptr;
-  alloy_leak *leak_ = nullptr;
-};
+// leak(debug(small_object, then system)), every block checked and recorded.
+using Decorated = alloy_test::CheckedHeap;
 
 // Each test starts and ends on SQLite's own allocator, shut down.
 class SqliteOnAlloy : public ::testing::Test {
