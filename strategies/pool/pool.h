@@ -217,9 +217,14 @@ static ALLOY_ALWAYS_INLINE bool alloy_pool_head_is_block_shaped(const alloy_pool
   return ((index < head->blocks_per_slab) & (block.size <= head->block_size)) != 0;
 }
 
-/* Whether a free can be a plain push: inside the span and block-shaped. */
+/* Whether a free can be a plain push: inside the span and block-shaped.
+ * One branch for the three tests (each computed without one). */
 static ALLOY_ALWAYS_INLINE bool alloy_pool_head_free_is_plain(const alloy_pool_head *head, alloy_block block) {
-  return (((uintptr_t)block.ptr - head->span_low < head->span_size) & alloy_pool_head_is_block_shaped(head, block)) != 0;
+  const uintptr_t p = (uintptr_t)block.ptr;
+  const uint64_t index = alloy_divisor_exact_quotient(head->stride, (p & head->slab_mask) - head->first_block_offset);
+  const unsigned misshapen = (unsigned)(p - head->span_low >= head->span_size) |
+                             (unsigned)(index >= head->blocks_per_slab) | (unsigned)(block.size > head->block_size);
+  return misshapen == 0;
 }
 
 /* Whether the list's first block can be handed out: inside the span (a link
@@ -228,18 +233,18 @@ static ALLOY_ALWAYS_INLINE bool alloy_pool_head_free_is_plain(const alloy_pool_h
  * reads for the link anyway. */
 static ALLOY_ALWAYS_INLINE bool alloy_pool_head_can_pop(const alloy_pool_head *head, const void *block) {
   if (ALLOY_UNLIKELY((uintptr_t)block - head->span_low >= head->span_size)) return false;
-  return head->free_key == 0 || ((const uint64_t *)block)[1] == head->free_key;
+  return ALLOY_UNLIKELY(head->free_key == 0) || ((const uint64_t *)block)[1] == head->free_key;
 }
 
 /* A block leaves the list: its mark goes, so a live block never looks free. */
 static ALLOY_ALWAYS_INLINE void alloy_pool_head_unmark(const alloy_pool_head *head, void *block) {
-  if (head->free_key != 0) ((uint64_t *)block)[1] = 0;
+  if (ALLOY_LIKELY(head->free_key != 0)) ((uint64_t *)block)[1] = 0;
 }
 
 /* A freed block joins the list: link, then mark. */
 static ALLOY_ALWAYS_INLINE void alloy_pool_head_push(alloy_pool_head *head, void *block) {
   *(void **)block = head->free_list;
-  if (head->free_key != 0) ((uint64_t *)block)[1] = head->free_key;
+  if (ALLOY_LIKELY(head->free_key != 0)) ((uint64_t *)block)[1] = head->free_key;
   head->free_list = block;
 }
 
