@@ -217,6 +217,16 @@ alloy_status alloy_small_object_deallocate(alloy_small_object *heap, alloy_block
   return deallocate(heap, block, align);
 }
 
+size_t alloy_small_object_block_size(const alloy_small_object *heap, const void *ptr) {
+  size_t offset = (size_t)((const char *)ptr - heap->pages_begin);
+  if (offset >= atomic_load_explicit(&((alloy_small_object *)heap)->pages_bytes, memory_order_acquire)) return 0;
+  const so_page *page = alloy_so_page_at(heap, offset);
+  alloy_divisor divisor = {page->block_inverse, page->block_shift};
+  uint64_t index = alloy_divisor_exact_quotient(divisor, (uint64_t)((const char *)ptr - page->base));
+  if (index >= page->block_count) return 0;
+  return page->free_size_max;
+}
+
 /* ---- Creation ------------------------------------------------------------ */
 
 static alloy_status resolve_config(const alloy_small_object_config *config, alloy_small_object_config *out) {

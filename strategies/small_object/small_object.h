@@ -147,6 +147,14 @@ ALLOY_NODISCARD alloy_status alloy_small_object_allocate(alloy_small_object *hea
                                                          alloy_block *out);
 alloy_status alloy_small_object_deallocate(alloy_small_object *heap, alloy_block block, size_t align);
 
+/* The size of the block of `heap` that starts at `ptr`, or 0 when `ptr` is
+ * not a block start inside the heap's pages (NULL and foreign pointers
+ * included). O(1) from any thread: one compare and the page descriptor,
+ * never the block, so it does not tell a live block from a free one. For a
+ * pointer-only free: the result is the size alloy_small_object_deallocate
+ * takes, and the block's usable size. */
+size_t alloy_small_object_block_size(const alloy_small_object *heap, const void *ptr);
+
 /* Calling thread: sends its pending outgoing remote frees and reclaims the
  * frees other threads sent it. */
 void alloy_small_object_collect(alloy_small_object *heap);

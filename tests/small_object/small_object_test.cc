@@ -913,3 +913,32 @@ TEST(SmallObjectDeathTest, MemcheckReportsUseAfterRemoteFree) {
 }
 
 }  // namespace
+
+// A pointer-only free finds the block size from the address alone: every
+// block start of the heap answers its class size, anything else 0.
+TEST(SmallObjectBlockSize, AnswersBlockStartsOnly) {
+  alloy_small_object *heap = nullptr;
+  ASSERT_EQ(alloy_small_object_create(nullptr, &heap), ALLOY_OK);
+  EXPECT_EQ(alloy_small_object_block_size(heap, nullptr), 0u);
+  int on_stack = 0;
+  EXPECT_EQ(alloy_small_object_block_size(heap, &on_stack), 0u);
+  std::vector<alloy_block> blocks;
+  for (size_t size = 1; size <= 256; size += 7) {
+    alloy_block block;
+    ASSERT_EQ(alloy_small_object_allocate(heap, size, 8, &block), ALLOY_OK);
+    EXPECT_EQ(alloy_small_object_block_size(heap, block.ptr), block.size) << size;
+    EXPECT_GE(block.size, size);
+    EXPECT_EQ(alloy_small_object_block_size(heap, static_cast<char *>(block.ptr) + 1), 0u) << size;
+    blocks.push_back(block);
+  }
+  // Another heap's blocks are foreign.
+  alloy_small_object *other = nullptr;
+  ASSERT_EQ(alloy_small_object_create(nullptr, &other), ALLOY_OK);
+  EXPECT_EQ(alloy_small_object_block_size(other, blocks[0].ptr), 0u);
+  alloy_small_object_destroy(other);
+  for (const alloy_block &block : blocks) {
+    alloy_block sized = {block.ptr, alloy_small_object_block_size(heap, block.ptr)};
+    EXPECT_EQ(alloy_small_object_deallocate(heap, sized, 1), ALLOY_OK);
+  }
+  alloy_small_object_destroy(heap);
+}
