@@ -1,0 +1,234 @@
+/* The drop-in malloc's exported functions: the C library's allocation
+ * surface over the process-wide small-object heap (blocks up to
+ * ALLOY_MALLOC_SMALL_MAX) and page-granular mappings (the rest).
+ *
+ * Allocation routes by size and alignment; a pointer-only free routes by
+ * address (see malloc_internal.h). Every failure returns NULL (or the error
+ * number, for posix_memalign) with errno set, and never aborts. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloy/align.h"
+#include "alloy/sized_free.h"
+#include "alloy/small_object.h"
+#include "alloy/vm.h"
+#include "malloc_internal.h"
+
+/* ---- Allocation ----------------------------------------------------------- */
+
+/* `size` bytes aligned to `align` (a power of two): the small-object heap
+ * when it serves the request, else a mapping of its own; NULL and ENOMEM
+ * when neither can. *fresh says the block reads as zero already. */
+static ALLOY_NOINLINE void *allocate_slow(size_t size, size_t align, bool *fresh) {
+  bool reentrant = false;
+  alloy_small_object *heap = alloy_malloc_heap_get(&reentrant);
+  if (heap != NULL && size <= ALLOY_MALLOC_SMALL_MAX && align <= ALLOY_MALLOC_SMALL_MAX) {
+    alloy_block block;
+    if (alloy_small_object_allocate(heap, size, align, &block) == ALLOY_OK) return block.ptr;
+  }
+  if (reentrant) { /* this thread is creating the heap */
+    void *ptr = alloy_malloc_heap_bootstrap_allocate(size, align);
+    if (ptr != NULL) return ptr;
+  }
+  void *ptr = alloy_malloc_large_allocate(size, align);
+  if (ptr == NULL) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  *fresh = true;
+  return ptr;
+}
+
+/* Blocks above 8 bytes are 16-aligned (max_align_t); an 8-byte block needs
+ * only 8, as in every malloc that has such a class. */
+static ALLOY_ALWAYS_INLINE size_t default_align(size_t size) {
+  return size > 8 ? ALLOY_MALLOC_ALIGN : 8;
+}
+
+static ALLOY_ALWAYS_INLINE void *allocate(size_t size, size_t align, bool *fresh) {
+  alloy_small_object *heap = alloy_malloc_heap_existing();
+  *fresh = false;
+  if (ALLOY_LIKELY(heap != NULL && size <= ALLOY_MALLOC_SMALL_MAX)) {
+    alloy_block block;
+    if (ALLOY_LIKELY(alloy_small_object_allocate(heap, size, align, &block) == ALLOY_OK)) return block.ptr;
+  }
+  return allocate_slow(size, align, fresh);
+}
+
+void *malloc(size_t size) {
+  bool fresh;
+  return allocate(size, default_align(size), &fresh);
+}
+
+void *calloc(size_t count, size_t size) {
+  size_t bytes;
+  if (__builtin_mul_overflow(count, size, &bytes)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  bool fresh;
+  void *ptr = allocate(bytes, default_align(bytes), &fresh);
+  if (ptr != NULL && !fresh) memset(ptr, 0, bytes);
+  return ptr;
+}
+
+/* `align` any power of two: the small-object heap's classes are aligned to
+ * their largest power-of-two divisor, so it serves alignments up to its
+ * largest class; larger ones are a mapping aligned to them. */
+static void *allocate_aligned(size_t align, size_t size) {
+  if (align < 8) align = 8;
+  bool fresh;
+  return allocate(size, align, &fresh);
+}
+
+void *aligned_alloc(size_t alignment, size_t size) {
+  if (!alloy_is_power_of_two(alignment)) {
+    errno = EINVAL;
+    return NULL;
+  }
+  return allocate_aligned(alignment, size);
+}
+
+int posix_memalign(void **out, size_t alignment, size_t size) {
+  if (!alloy_is_power_of_two(alignment) || alignment % sizeof(void *) != 0) return EINVAL;
+  int saved = errno;
+  void *ptr = allocate_aligned(alignment, size);
+  if (ptr == NULL) return ENOMEM;
+  errno = saved;
+  *out = ptr;
+  return 0;
+}
+
+/* glibc's memalign: an alignment that is not a power of two is rounded up
+ * to one; one beyond the largest power of two in size_t is EINVAL. */
+void *memalign(size_t alignment, size_t size) {
+  if (alignment > (SIZE_MAX >> 1) + 1) {
+    errno = EINVAL;
+    return NULL;
+  }
+  if (!alloy_is_power_of_two(alignment)) {
+    size_t power = 1;
+    while (power < alignment) power <<= 1;
+    alignment = power;
+  }
+  return allocate_aligned(alignment, size);
+}
+
+void *valloc(size_t size) { return allocate_aligned(alloy_vm_page_size(), size); }
+
+/* The size rounded up to whole pages, at least one. */
+void *pvalloc(size_t size) {
+  size_t page = alloy_vm_page_size();
+  size_t bytes;
+  if (!alloy_align_up_checked(size == 0 ? 1 : size, page, &bytes)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return allocate_aligned(page, bytes);
+}
+
+/* ---- Free and usable size -------------------------------------------------- */
+
+/* Where `ptr` (not NULL) lives and what it may hold. */
+typedef enum block_home { HOME_SMALL, HOME_BOOTSTRAP, HOME_LARGE } block_home;
+
+static ALLOY_ALWAYS_INLINE block_home home_of(const void *ptr, alloy_small_object *heap, size_t *small_size) {
+  if (ALLOY_LIKELY(heap != NULL) && (*small_size = alloy_small_object_block_size(heap, ptr)) != 0)
+    return HOME_SMALL;
+  if (ALLOY_UNLIKELY(alloy_malloc_heap_is_bootstrap(ptr))) return HOME_BOOTSTRAP;
+  return HOME_LARGE;
+}
+
+static ALLOY_NOINLINE void free_other(void *ptr) {
+  if (alloy_malloc_heap_is_bootstrap(ptr)) return; /* never reused */
+  alloy_malloc_large_free(ptr);
+}
+
+void free(void *ptr) {
+  if (ptr == NULL) return;
+  alloy_small_object *heap = alloy_malloc_heap_existing();
+  size_t size;
+  if (ALLOY_LIKELY(heap != NULL) && (size = alloy_small_object_block_size(heap, ptr)) != 0) {
+    alloy_block block = {ptr, size};
+    ALLOY_IGNORE_STATUS(alloy_small_object_deallocate(heap, block, 1)); /* a bad free went to the fault handler */
+    return;
+  }
+  free_other(ptr);
+}
+
+/* A block larger than the small-object heap's largest class never came from
+ * it: its free skips the heap's lookup. */
+void free_sized(void *ptr, size_t size) {
+  if (ptr == NULL) return;
+  if (size > ALLOY_MALLOC_SMALL_MAX) {
+    free_other(ptr);
+    return;
+  }
+  free(ptr);
+}
+
+void free_aligned_sized(void *ptr, size_t alignment, size_t size) {
+  if (ptr == NULL) return;
+  if (size > ALLOY_MALLOC_SMALL_MAX || alignment > ALLOY_MALLOC_SMALL_MAX) {
+    free_other(ptr);
+    return;
+  }
+  free(ptr);
+}
+
+size_t malloc_usable_size(void *ptr) {
+  if (ptr == NULL) return 0;
+  size_t size = 0;
+  switch (home_of(ptr, alloy_malloc_heap_existing(), &size)) {
+    case HOME_SMALL: return size;
+    case HOME_BOOTSTRAP: return alloy_malloc_heap_bootstrap_usable_size(ptr);
+    case HOME_LARGE: break;
+  }
+  return alloy_malloc_large_usable_size(ptr);
+}
+
+/* ---- Reallocation ---------------------------------------------------------- */
+
+/* Moves the block: a new one, the old contents, the old one freed. On
+ * failure the old block is untouched and still the caller's. */
+static void *reallocate_by_moving(void *ptr, size_t old_usable, size_t size) {
+  bool fresh;
+  void *moved = allocate(size, default_align(size), &fresh);
+  if (moved == NULL) return NULL;
+  memcpy(moved, ptr, old_usable < size ? old_usable : size);
+  free(ptr);
+  return moved;
+}
+
+/* glibc's cases: NULL is malloc, size 0 frees and returns NULL. A block
+ * stays where it is when the new size fits and would not leave more than
+ * half of a large mapping unused. */
+void *realloc(void *ptr, size_t size) {
+  if (ptr == NULL) return malloc(size);
+  if (size == 0) {
+    free(ptr);
+    return NULL;
+  }
+  size_t usable = 0;
+  block_home home = home_of(ptr, alloy_malloc_heap_existing(), &usable);
+  if (home == HOME_BOOTSTRAP) usable = alloy_malloc_heap_bootstrap_usable_size(ptr);
+  else if (home == HOME_LARGE) usable = alloy_malloc_large_usable_size(ptr);
+  if (size <= usable) {
+    if (home == HOME_SMALL) return ptr;
+    if (home == HOME_LARGE && size > usable / 2) return ptr;
+  }
+  return reallocate_by_moving(ptr, usable, size);
+}
+
+void *reallocarray(void *ptr, size_t count, size_t size) {
+  size_t bytes;
+  if (__builtin_mul_overflow(count, size, &bytes)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return realloc(ptr, bytes);
+}
