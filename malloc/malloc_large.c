@@ -26,12 +26,14 @@ static large_header *header_of(const void *ptr) {
   return (large_header *)(uintptr_t)((const char *)ptr - LARGE_HEADER);
 }
 
+/* Even a zero-size block has a byte of its mapping, so it is never the
+ * mapping's end (the next mapping's first byte). */
 void *alloy_malloc_large_allocate(size_t size, size_t align) {
   if (align < ALLOY_MALLOC_ALIGN) align = ALLOY_MALLOC_ALIGN;
   size_t offset = alloy_align_up(LARGE_HEADER, align);
   size_t map_size;
   if (offset >= ((size_t)1 << LARGE_OFFSET_BITS) || size > ALLOY_MAX_REQUEST - offset ||
-      !alloy_align_up_checked(offset + size, alloy_vm_page_size(), &map_size))
+      !alloy_align_up_checked(offset + (size == 0 ? 1 : size), alloy_vm_page_size(), &map_size))
     return NULL;
   void *base;
   if (alloy_vm_map(map_size, align, &base) != ALLOY_OK) return NULL;
