@@ -1,0 +1,373 @@
+// The drop-in malloc linked into the test binary (static override): every
+// exported function against the C library's contract (zero sizes, NULL,
+// huge sizes, every power-of-two alignment up to 1 MiB, errno values,
+// realloc keeping contents), and a threaded stress that writes a pattern
+// into every block and checks it before the free, with threads created and
+// joined in a loop. Where a tool owns malloc (asan, tsan, valgrind) the
+// override is not linked and every test skips, saying why.
+#include <malloc.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/support.h"
+
+#if !defined(ALLOY_MALLOC_EXCLUDED)
+#include "alloy/sized_free.h"
+#endif
+
+namespace {
+
+// Why the override cannot be tested in this build, or nullptr.
+const char *SkipReason() {
+#if defined(ALLOY_MALLOC_EXCLUDED)
+  return "the sanitizer or valgrind owns malloc in this config: //malloc:alloy_malloc is not linked";
+#else
+  if (alloy_test::kAsan) return "AddressSanitizer owns malloc";
+  if (alloy_test::kTsan) return "ThreadSanitizer owns malloc";
+  if (alloy_test::UnderValgrind()) return "valgrind's memcheck replaces malloc";
+  return nullptr;
+#endif
+}
+
+#define SKIP_WHERE_A_TOOL_OWNS_MALLOC()                             \
+  do {                                                              \
+    if (const char *reason = SkipReason()) GTEST_SKIP() << reason;  \
+  } while (0)
+
+// Opaque to the optimiser: calls through it are never folded or dropped.
+template <typename F>
+F Opaque(F f) {
+  asm volatile("" : "+r"(f));
+  return f;
+}
+
+bool Aligned(const void *ptr, size_t align) { return reinterpret_cast<uintptr_t>(ptr) % align == 0; }
+
+const size_t kHuge = SIZE_MAX - 4096;
+
+#if !defined(ALLOY_MALLOC_EXCLUDED)
+
+// The override is the malloc this binary runs on: a block's usable size is
+// one of alloy's answers (a small-object class up to 1 KiB, else a page
+// mapping ending on a page boundary).
+TEST(AlloyMalloc, IsTheProcessMalloc) {
+  SKIP_WHERE_A_TOOL_OWNS_MALLOC();
+  void *ptr = Opaque(&malloc)(5000);
+  ASSERT_NE(ptr, nullptr);
+  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  EXPECT_EQ((reinterpret_cast<uintptr_t>(ptr) + malloc_usable_size(ptr)) % page, 0u);
+  free(ptr);
+}
+
+TEST(AlloyMalloc, MallocZeroAndSmallSizes) {
+  SKIP_WHERE_A_TOOL_OWNS_MALLOC();
+  auto do_malloc = Opaque(&malloc);
+  void *zero = do_malloc(0);
+  ASSERT_NE(zero, nullptr);
+  void *zero2 = do_malloc(0);
+  ASSERT_NE(zero2, nullptr);
+  EXPECT_NE(zero, zero2);
+  free(zero);
+  free(zero2);
+  for (size_t size = 1; size <= 70000; size = size < 64 ? size + 1 : size * 5 / 4) {
+    auto *ptr = static_cast<unsigned char *>(do_malloc(size));
+    ASSERT_NE(ptr, nullptr) << size;
+    EXPECT_TRUE(Aligned(ptr, size > 8 ? 16 : 8)) << size;
+    size_t usable = malloc_usable_size(ptr);
+    EXPECT_GE(usable, size);
+    memset(ptr, 0xab, usable);  // all of the usable size is the caller's
+    free(ptr);
+  }
+  free(nullptr);
+  EXPECT_EQ(malloc_usable_size(nullptr), 0u);
+}
+
+TEST(AlloyMalloc, HugeSizesFailWithEnomem) {
+  SKIP_WHERE_A_TOOL_OWNS_MALLOC();
+  errno = 0;
+  EXPECT_EQ(Opaque(&malloc)(kHuge), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  errno = 0;
+  EXPECT_EQ(Opaque(&malloc)(SIZE_MAX), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  errno = 0;
+  EXPECT_EQ(Opaque(&malloc)(static_cast<size_t>(1) << 62), nullptr);  // page rounding fits, the OS refuses
+  EXPECT_EQ(errno, ENOMEM);
+  errno = 0;
+  EXPECT_EQ(Opaque(&aligned_alloc)(1 << 20, kHuge), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+}
+
+TEST(AlloyMalloc, CallocZeroesAndRefusesOverflow) {
+  SKIP_WHERE_A_TOOL_OWNS_MALLOC();
+  auto do_calloc = Opaque(&calloc);
+  // Dirty small blocks first, so calloc's blocks are reused ones.
+  for (int round = 0; round < 2; ++round) {
+    std::vector<void *> dirty;
+    for (size_t size = 1; size <= 2048; size += 13) {
+      void *ptr = malloc(size);
+      ASSERT_NE(ptr, nullptr);
+      memset(ptr, 0xff, size);
+      dirty.push_back(ptr);
+    }
+    for (void *ptr : dirty) free(ptr);
+    for (size_t size = 1; size <= 2048; size += 13) {
+      auto *ptr = static_cast<unsigned char *>(do_calloc(1, size));
+      ASSERT_NE(ptr, nullptr);
+      for (size_t i = 0; i < size; ++i) ASSERT_EQ(ptr[i], 0) << size << " " << i;
+      free(ptr);
+    }
+  }
+  auto *big = static_cast<unsigned char *>(do_calloc(1000, 1000));
+  ASSERT_NE(big, nullptr);
+  for (size_t i = 0; i < 1000000; i += 997) ASSERT_EQ(big[i], 0);
+  free(big);
+  void *zero = do_calloc(0, 0);
+  EXPECT_NE(zero, nullptr);
+  free(zero);
+  errno = 0;
+  EXPECT_EQ(do_calloc(SIZE_MAX / 2, 3), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  errno = 0;
+  EXPECT_EQ(do_calloc(static_cast<size_t>(1) << 33, static_cast<size_t>(1) << 33), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+}
+
+TEST(AlloyMalloc, ReallocKeepsContentsGrowingAndShrinking) {
+  SKIP_WHERE_A_TOOL_OWNS_MALLOC();
+  auto do_realloc = Opaque(&realloc);
+  auto *ptr = static_cast<unsigned char *>(do_realloc(nullptr, 10));  // NULL: malloc
+  ASSERT_NE(ptr, nullptr);
+  size_t size = 10;
+  for (size_t i = 0; i < size; ++i) ptr[i] = static_cast<unsigned char>(i * 7);
+  // Grow through the small classes and into page mappings, then shrink back.
+  std::vector<size_t> sizes;
+  for (size_t s = 16; s <= (4u << 20); s *= 3) sizes.push_back(s);
+  for (size_t i = sizes.size(); i-- > 0;) sizes.push_back(sizes[i] / 2 + 1);
+  for (size_t next : sizes) {
+    auto *moved = static_cast<unsigned char *>(do_realloc(ptr, next));
+    ASSERT_NE(moved, nullptr) << next;
+    size_t kept = next < size ? next : size;
+    for (size_t i = 0; i < kept; ++i) ASSERT_EQ(moved[i], static_cast<unsigned char>(i * 7)) << next << " " << i;
+    for (size_t i = kept; i < next; ++i) moved[i] = static_cast<unsigned char>(i * 7);
+    EXPECT_GE(malloc_usable_size(moved), next);
+    ptr = moved;
+    size = next;
+  }
+  // A failed realloc leaves the block and its contents as they were.
+  errno = 0;
+  EXPECT_EQ(do_realloc(ptr, kHuge), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  for (size_t i = 0; i < size; ++i) ASSERT_EQ(ptr[i], static_cast<unsigned char>(i * 7));
+  // Size 0 frees and returns NULL, as glibc does.
+  EXPECT_EQ(do_realloc(ptr, 0), nullptr);
+}
+
+TEST(AlloyMalloc, ReallocarrayChecksTheProduct) {
+  SKIP_WHERE_A_TOOL_OWNS_MALLOC();
+  auto do_reallocarray = Opaque(&reallocarray);
+  auto *ptr = static_cast<int *>(do_reallocarray(nullptr, 10, sizeof(int)));
+  ASSERT_NE(ptr, nullptr);
+  for (int i = 0; i < 10; ++i) ptr[i] = i;
+  errno = 0;
+  EXPECT_EQ(do_reallocarray(ptr, SIZE_MAX / 2, 4), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  auto *grown = static_cast<int *>(do_reallocarray(ptr, 1000, sizeof(int)));
+  ASSERT_NE(grown, nullptr);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(grown[i], i);
+  free(grown);
+}
+
+// Every power of two from 1 to 1 MiB, with sizes below, at and above it,
+// through each aligned entry point.
+TEST(AlloyMalloc, EveryAlignmentUpToOneMebibyte) {
+  SKIP_WHERE_A_TOOL_OWNS_MALLOC();
+  auto do_aligned_alloc = Opaque(&aligned_alloc);
+  auto do_memalign = Opaque(&memalign);
+  auto do_posix_memalign = Opaque(&posix_memalign);
+  for (size_t align = 1; align <= (1u << 20); align *= 2) {
+    for (size_t size : {size_t{0}, size_t{1}, align / 2 + 1, align, align + 1, size_t{3000}}) {
+      void *a = do_aligned_alloc(align, size);
+      ASSERT_NE(a, nullptr) << align << " " << size;
+      EXPECT_TRUE(Aligned(a, align)) << align << " " << size;
+      EXPECT_GE(malloc_usable_size(a), size);
+      memset(a, 1, size);
+      free(a);
+      void *m = do_memalign(align, size);
+      ASSERT_NE(m, nullptr);
+      EXPECT_TRUE(Aligned(m, align));
+      memset(m, 2, size);
+      free(m);
+      if (align >= sizeof(void *)) {
+        void *p = nullptr;
+        ASSERT_EQ(do_posix_memalign(&p, align, size), 0) << align << " " << size;
+        EXPECT_TRUE(Aligned(p, align));
+        EXPECT_GE(malloc_usable_size(p), size);
+        memset(p, 3, size);
+        free_aligned_sized(p, align, size);
+      }
+    }
+  }
+}
+
+TEST(AlloyMalloc, BadAlignments) {
+  SKIP_WHERE_A_TOOL_OWNS_MALLOC();
+  void *untouched = reinterpret_cast<void *>(0x1234);
+  void *p = untouched;
+  EXPECT_EQ(Opaque(&posix_memalign)(&p, 24, 10), EINVAL);  // not a power of two
+  EXPECT_EQ(p, untouched);
+  EXPECT_EQ(Opaque(&posix_memalign)(&p, 4, 10), EINVAL);  // below sizeof(void *)
+  EXPECT_EQ(Opaque(&posix_memalign)(&p, 0, 10), EINVAL);
+  EXPECT_EQ(p, untouched);
+  EXPECT_EQ(Opaque(&posix_memalign)(&p, 64, kHuge), ENOMEM);
+  EXPECT_EQ(p, untouched);
+  errno = 0;
+  EXPECT_EQ(Opaque(&aligned_alloc)(24, 48), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  // memalign rounds an alignment that is not a power of two up to one.
+  void *m = Opaque(&memalign)(48, 100);
+  ASSERT_NE(m, nullptr);
+  EXPECT_TRUE(Aligned(m, 64));
+  free(m);
+  errno = 0;
+  EXPECT_EQ(Opaque(&memalign)(SIZE_MAX, 16), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+}
+
+TEST(AlloyMalloc, PageAlignedEntryPoints) {
+  SKIP_WHERE_A_TOOL_OWNS_MALLOC();
+  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  void *v = Opaque(&valloc)(100);
+  ASSERT_NE(v, nullptr);
+  EXPECT_TRUE(Aligned(v, page));
+  free(v);
+  void *pv = Opaque(&pvalloc)(page + 1);
+  ASSERT_NE(pv, nullptr);
+  EXPECT_TRUE(Aligned(pv, page));
+  EXPECT_GE(malloc_usable_size(pv), 2 * page);  // rounded up to whole pages
+  memset(pv, 4, 2 * page);
+  free(pv);
+  void *pv0 = Opaque(&pvalloc)(0);
+  ASSERT_NE(pv0, nullptr);
+  EXPECT_GE(malloc_usable_size(pv0), page);
+  free(pv0);
+  errno = 0;
+  EXPECT_EQ(Opaque(&pvalloc)(SIZE_MAX), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+}
+
+TEST(AlloyMalloc, SizedFrees) {
+  SKIP_WHERE_A_TOOL_OWNS_MALLOC();
+  for (size_t size : {size_t{1}, size_t{100}, size_t{1024}, size_t{1025}, size_t{100000}}) {
+    void *ptr = Opaque(&malloc)(size);
+    ASSERT_NE(ptr, nullptr);
+    memset(ptr, 5, size);
+    free_sized(ptr, size);
+  }
+  free_sized(nullptr, 10);
+  free_aligned_sized(nullptr, 64, 10);
+  void *a = Opaque(&aligned_alloc)(4096, 10);
+  ASSERT_NE(a, nullptr);
+  free_aligned_sized(a, 4096, 10);
+}
+
+// Patterns written into every block and checked before its free, blocks
+// freed by the thread that made them and by others (remote frees), threads
+// created and joined in a loop.
+TEST(AlloyMalloc, ThreadedIntegrityStress) {
+  SKIP_WHERE_A_TOOL_OWNS_MALLOC();
+  constexpr int kThreads = 4;
+  const int rounds = static_cast<int>(alloy_test::Scaled(20, 4));
+  const int per_thread = static_cast<int>(alloy_test::Scaled(3000, 300));
+  struct Block {
+    void *ptr;
+    size_t size;
+    uint32_t seed;
+  };
+  std::atomic<int> failures{0};
+  std::vector<std::vector<Block>> handed(kThreads);  // blocks each thread leaves for the next round
+  for (int round = 0; round < rounds; ++round) {
+    std::vector<std::thread> threads;
+    std::vector<std::vector<Block>> next(kThreads);
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t, round] {
+        std::mt19937 random(static_cast<uint32_t>(round * 131 + t));
+        // Another thread's blocks from the previous round: checked and freed here.
+        for (const Block &block : handed[(t + 1) % kThreads]) {
+          if (!alloy_test::Check(block.ptr, block.size, block.seed)) failures++;
+          free(block.ptr);
+        }
+        std::vector<Block> live;
+        for (int i = 0; i < per_thread; ++i) {
+          uint32_t pick = random();
+          size_t size = pick % 32 == 0 ? 1 + random() % 100000 : 1 + random() % 1100;
+          void *ptr = pick % 5 == 0 ? aligned_alloc(size_t{1} << (random() % 13), size)
+                                    : (pick % 7 == 0 ? calloc(1, size) : malloc(size));
+          if (ptr == nullptr) {
+            failures++;
+            continue;
+          }
+          uint32_t seed = random();
+          alloy_test::Fill(ptr, size, seed);
+          live.push_back({ptr, size, seed});
+          if (random() % 3 == 0) {  // free a random live block, checked first
+            size_t victim = random() % live.size();
+            if (!alloy_test::Check(live[victim].ptr, live[victim].size, live[victim].seed)) failures++;
+            free(live[victim].ptr);
+            live[victim] = live.back();
+            live.pop_back();
+          }
+          if (random() % 11 == 0 && !live.empty()) {  // grow one, keeping its contents
+            Block &b = live[random() % live.size()];
+            if (!alloy_test::Check(b.ptr, b.size, b.seed)) failures++;
+            size_t bigger = b.size * 2 + 1;
+            void *moved = realloc(b.ptr, bigger);
+            if (moved == nullptr) {
+              failures++;
+              continue;
+            }
+            b.ptr = moved;
+            b.size = bigger;
+            alloy_test::Fill(b.ptr, b.size, b.seed);
+          }
+        }
+        for (size_t i = 0; i < live.size(); ++i) {
+          if (i % 4 == 0) {
+            next[t].push_back(live[i]);  // the next round's neighbour frees it
+            continue;
+          }
+          if (!alloy_test::Check(live[i].ptr, live[i].size, live[i].seed)) failures++;
+          free(live[i].ptr);
+        }
+      });
+    }
+    for (std::thread &thread : threads) thread.join();
+    handed = std::move(next);
+  }
+  for (const std::vector<Block> &blocks : handed) {
+    for (const Block &block : blocks) {
+      if (!alloy_test::Check(block.ptr, block.size, block.seed)) failures++;
+      free(block.ptr);
+    }
+  }
+  EXPECT_EQ(failures.load(), 0);
+}
+
+#else  // ALLOY_MALLOC_EXCLUDED
+
+TEST(AlloyMalloc, SkippedWhereAToolOwnsMalloc) { GTEST_SKIP() << SkipReason(); }
+
+#endif
+
+}  // namespace
