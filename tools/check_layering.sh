@@ -8,8 +8,10 @@
 # (integrations/*, user layer) holds strategies, decorators and what lies
 # below them, but no other integration (integrations/common, their shared
 # internals, aside), no test, sample or benchmark; nothing in the library
-# holds an integration; bench holds no test and no sample, tests hold no
-# sample; and every benchmark binary carries the `benchmark` tag.
+# holds an integration; malloc holds no decorator, integration, test, sample
+# or benchmark, and nothing in the library holds malloc; bench holds no test
+# and no sample, tests hold no sample; and every benchmark binary carries
+# the `benchmark` tag.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -61,6 +63,11 @@ done
 # The C++ face: every library with .hpp headers. Only users stand on it.
 cxx_face='attr(hdrs, "[.]hpp", //resource/... + //strategies/... + //decorators/...)'
 check "($lower + //strategies/... + //decorators/...) except $cxx_face" "$cxx_face"
+# The drop-in malloc (user layer) stands on strategies, platform, primitives,
+# resource and concurrency; nothing in the library or the integrations
+# stands on it.
+check "//malloc/..." "//decorators/... + //integrations/... + //tests/... + //samples/... + //bench/..."
+check "$lower + //strategies/... + //decorators/... + //integrations/..." "//malloc/..."
 check "//bench/..." "//tests/... + //samples/..."
 check "//tests/..." "//samples/..."
 
