@@ -45,6 +45,8 @@ const char *SkipReason() {
     if (const char *reason = SkipReason()) GTEST_SKIP() << reason;  \
   } while (0)
 
+#if !defined(ALLOY_MALLOC_EXCLUDED)
+
 // Opaque to the optimiser: calls through it are never folded or dropped.
 template <typename F>
 F Opaque(F f) {
@@ -55,8 +57,6 @@ F Opaque(F f) {
 bool Aligned(const void *ptr, size_t align) { return reinterpret_cast<uintptr_t>(ptr) % align == 0; }
 
 const size_t kHuge = SIZE_MAX - 4096;
-
-#if !defined(ALLOY_MALLOC_EXCLUDED)
 
 // The override is the malloc this binary runs on: a block's usable size is
 // one of alloy's answers (a small-object class up to 1 KiB, else a page
