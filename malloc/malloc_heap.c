@@ -55,7 +55,8 @@ static ALLOY_NOINLINE alloy_small_object *heap_get_slow(bool *reentrant) {
     atomic_store_explicit(&heap_state, created != NULL ? HEAP_READY : HEAP_FAILED, memory_order_release);
     return created;
   }
-  if (expected == HEAP_CREATING && pthread_equal(atomic_load_explicit(&creating_thread, memory_order_relaxed), pthread_self())) {
+  pthread_t creator = atomic_load_explicit(&creating_thread, memory_order_relaxed);
+  if (expected == HEAP_CREATING && pthread_equal(creator, pthread_self())) {
     *reentrant = true;
     return NULL;
   }
