@@ -3,13 +3,16 @@
 # in time, their output checked against answers computed here:
 #   python3 -c  dict, list and str churn;
 #   perl -e     building and dropping nested structures;
-#   sqlite3     an in-memory database: create, insert, index, query, delete, vacuum.
-# Usage: preload_test.sh <liballoy_malloc.so> [asan|tsan|valgrind]; the second
-# argument (the build config) makes it skip: there a tool owns malloc.
+#   sqlite3     an in-memory database: create, insert, index, query, delete, vacuum;
+#   new_delete_program (ours, C++, built without alloy): sized and aligned
+#               new and delete, its operators bound to the preload's.
+# Usage: preload_test.sh <liballoy_malloc.so> <new_delete_program> [asan|tsan|valgrind];
+# the last argument (the build config) makes it skip: there a tool owns malloc.
 set -euo pipefail
 
 library=$(realpath "$1")
-tool=${2:-}
+cxx_program=$(realpath "$2")
+tool=${3:-}
 if [[ -n $tool || -n ${ALLOY_UNDER_VALGRIND:-} ]]; then
   echo "SKIPPED: ${tool:-valgrind} owns malloc in this config; the preload runs are left out"
   exit 0
@@ -79,6 +82,17 @@ SELECT count(*) FROM t;
 SELECT count(*) FROM t WHERE id % 2 = 0;
 VACUUM;
 SELECT count(*) FROM t WHERE k = k;"
+
+# A C++ program's operator new and delete, sized and aligned forms too, are
+# the preload's (without it they are the C++ runtime's); its output is the
+# same line either way.
+run "C++ operators bound" "$(printf 'operator new: %s\nsized delete: %s\naligned new: %s\nsized aligned delete: %s' \
+  liballoy_malloc.so liballoy_malloc.so liballoy_malloc.so liballoy_malloc.so)" "$cxx_program" --providers
+if "$cxx_program" --providers | grep -q liballoy_malloc; then
+  echo "FAIL C++ operators bound: the program defines alloy's operators without the preload"
+  failures=$((failures + 1))
+fi
+run "C++ sized and aligned new/delete" "$(timeout 120 "$cxx_program")" "$cxx_program"
 
 if [[ $failures -ne 0 ]]; then
   echo "$failures program(s) failed under LD_PRELOAD=$library"
