@@ -1,6 +1,7 @@
 /* The drop-in malloc's process-wide small-object heap, created on the first
- * call (which may come before main, from a constructor or from dlsym), and
- * the bootstrap buffer for the calls that creation itself causes.
+ * call (which may come before main, from a constructor or from dlsym) with
+ * the medium arenas' fork guards, and the bootstrap buffer for the calls
+ * that creation itself causes.
  *
  * Creation allocates nothing through libc, but the libc calls it makes
  * (pthread_key_create, pthread_atfork) may call malloc on some systems: such
@@ -50,6 +51,7 @@ static ALLOY_NOINLINE alloy_small_object *heap_get_slow(bool *reentrant) {
   if (atomic_compare_exchange_strong_explicit(&heap_state, &expected, HEAP_CREATING, memory_order_acquire,
                                               memory_order_acquire)) {
     atomic_store_explicit(&creating_thread, pthread_self(), memory_order_relaxed);
+    alloy_malloc_medium_init();
     alloy_small_object *created = create_heap();
     heap = created;
     atomic_store_explicit(&heap_state, created != NULL ? HEAP_READY : HEAP_FAILED, memory_order_release);

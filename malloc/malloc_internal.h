@@ -1,19 +1,23 @@
-/* Internals of the drop-in malloc, shared by its three sources:
+/* Internals of the drop-in malloc, shared by its sources:
  *
  *   malloc_api.c    the C library's allocation functions (malloc, free,
  *                   calloc, realloc, the aligned family, usable size, the
  *                   sized frees): routing by size and by address.
- *                   Calls malloc_heap.c and malloc_large.c.
+ *                   Calls the other files.
  *   malloc_heap.c   the process-wide small-object heap, created on first
  *                   use (before main too) without allocating through libc,
  *                   and the bootstrap buffer that serves the initialising
  *                   thread's own re-entrant calls while it runs.
- *   malloc_large.c  page-granular mappings for what the small-object heap
- *                   does not serve, with a header before the block.
+ *   malloc_medium.c medium blocks: TLSF arenas behind spin locks, with the
+ *                   header below before each block.
+ *   malloc_large.c  page-granular mappings for what neither serves, with the
+ *                   same header before the block.
+ *   malloc_header.c the header of medium and large blocks (malloc_header.h).
  *
  * Where a block lives follows from its address alone: the bootstrap buffer
  * (a static range), the small-object heap (alloy_small_object_block_size
- * answers a block start with its size), else a large mapping.
+ * answers a block start with its size), else the header just below the
+ * block says medium or large.
  */
 #ifndef ALLOY_MALLOC_INTERNAL_H
 #define ALLOY_MALLOC_INTERNAL_H
@@ -23,13 +27,15 @@
 
 #include "alloy/compiler.h"
 #include "alloy/small_object.h"
+#include "malloc_header.h"
 
 /* The largest block the small-object heap serves: its largest class, so
  * strings and nodes of a few hundred bytes never cost a mapping each. */
 #define ALLOY_MALLOC_SMALL_MAX ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE
 
-/* What malloc guarantees without an alignment argument (alignof(max_align_t)). */
-#define ALLOY_MALLOC_ALIGN 16u
+/* The largest block from the medium arenas; larger ones are mappings of
+ * their own, which go back to the OS at their free. */
+#define ALLOY_MALLOC_MEDIUM_MAX ((size_t)1 << 20)
 
 /* malloc_heap.c: the small-object heap, created on first use; NULL when it
  * could not be created (everything then goes to large mappings) or, with
@@ -44,6 +50,24 @@ ALLOY_HIDDEN alloy_small_object *alloy_malloc_heap_existing(void);
 ALLOY_HIDDEN void *alloy_malloc_heap_bootstrap_allocate(size_t size, size_t align);
 ALLOY_HIDDEN bool alloy_malloc_heap_is_bootstrap(const void *ptr);
 ALLOY_HIDDEN size_t alloy_malloc_heap_bootstrap_usable_size(const void *ptr);
+
+/* malloc_medium.c: blocks of the medium arenas. init registers the arenas'
+ * locks with the fork guard (from the heap's creation); allocate returns
+ * NULL when the request is not medium (above ALLOY_MALLOC_MEDIUM_MAX,
+ * aligned beyond a page) or memory ran out. free and resize take a block
+ * whose header says MEDIUM; resize is in place only and false when TLSF
+ * cannot do it there. */
+ALLOY_HIDDEN void alloy_malloc_medium_init(void);
+ALLOY_HIDDEN void *alloy_malloc_medium_allocate(size_t size, size_t align);
+ALLOY_HIDDEN void alloy_malloc_medium_free(void *ptr);
+ALLOY_HIDDEN bool alloy_malloc_medium_resize(void *ptr, size_t size);
+ALLOY_HIDDEN size_t alloy_malloc_medium_usable_size(const void *ptr);
+
+/* Reports a pointer that has no valid header: a medium block freed already
+ * (ALLOY_E_DOUBLE_FREE), a pointer inside a live one (INTERIOR_POINTER) or
+ * at one whose header was overwritten (CORRUPTION), else NOT_OWNED. Walks
+ * the arena that spans it: for misuse only. */
+ALLOY_HIDDEN void alloy_malloc_medium_report_bad_free(const void *ptr);
 
 /* malloc_large.c: a mapping of its own for one block, fresh from the OS (so
  * it reads as zero). NULL when the OS refuses or the size overflows. */
