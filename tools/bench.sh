@@ -6,7 +6,7 @@
 # 2 shared cores), then the Lua and SQLite integrations against their stock
 # allocators and the peers (//bench/integrations, about a minute more; their
 # tables are appended to report.txt), then the drop-in malloc comparison
-# (//bench/malloc: its workloads under each malloc by LD_PRELOAD, about 40 s
+# (//bench/malloc: its workloads under each malloc by LD_PRELOAD, about 30 s
 # more; appended too), draws the PNG plots with gnuplot when it is installed,
 # and prints where the report is.
 #
