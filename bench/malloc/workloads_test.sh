@@ -10,9 +10,16 @@ set -uo pipefail
 failures=0
 launcher=$1
 shift
+# Under the valgrind config the test's own shell runs under memcheck, not its
+# children: run each workload under it here.
+under=()
+if [[ -n ${ALLOY_UNDER_VALGRIND:-} ]]; then
+  under=(valgrind --quiet --error-exitcode=97 --leak-check=full --show-leak-kinds=definite
+         --errors-for-leak-kinds=definite)
+fi
 for binary in "$@"; do
   name=$(basename "$binary")
-  output=$("$binary" --scale=0.02)
+  output=$("${under[@]}" "$binary" --scale=0.02)
   code=$?
   line=$(grep -E "^result workload=$name metric=(ops_per_s|seconds) value=[0-9.e+]+ threads=2$" <<<"$output")
   if [[ $code -ne 0 || $(grep -c '^result ' <<<"$output") -ne 1 || -z $line ]]; then
