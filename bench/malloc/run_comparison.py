@@ -176,7 +176,7 @@ def table(cells, subjects, skipped, args, load_before, load_after, elapsed):
         lines.append("")
         lines.append("  alloy's advantage over each peer (> 1 = alloy better): "
                      "speed (ops/s ratio, or time ratio) / peak RSS (peer's over alloy's)")
-        lines.append("  " + f"{'workload':<14}" + "".join(f"{'vs ' + p:>18}" for p in peers))
+        lines.append("  " + f"{'workload':<14}" + "".join(f"{'vs ' + p:>19}" for p in peers))
         speed = {p: [] for p in peers}
         memory = {p: [] for p in peers}
         for w in cells:
@@ -187,15 +187,15 @@ def table(cells, subjects, skipped, args, load_before, load_after, elapsed):
             for p in peers:
                 c = cells[w][p]
                 if not c.ok:
-                    parts.append(f"{'-':>18}")
+                    parts.append(f"{'-':>19}")
                     continue
                 s, m = advantage(a.metric, a.value(), c.value()), advantage("rss", a.peak_rss(), c.peak_rss())
                 speed[p].append(s)
                 memory[p].append(m)
-                parts.append(f"{f'{s:.2f}x / {m:.2f}x':>18}")
+                parts.append(f"{f'{s:.2f}x / {m:.2f}x':>19}")
             lines.append("  " + f"{w:<14}" + "".join(parts))
         lines.append("  " + f"{'geomean':<14}"
-                     + "".join(f"{f'{geomean(speed[p]):.2f}x / {geomean(memory[p]):.2f}x':>18}" for p in peers))
+                     + "".join(f"{f'{geomean(speed[p]):.2f}x / {geomean(memory[p]):.2f}x':>19}" for p in peers))
     lines.append("  Throughput workloads run for a fixed time (0.25 s x scale) and count malloc+free pairs;")
     lines.append("  cache_scratch and thread_churn do a fixed amount of work and are timed. Peak RSS is the")
     lines.append("  child's ru_maxrss: the whole process, program and libraries included.")
