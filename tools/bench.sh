@@ -5,8 +5,10 @@
 # Builds //bench:report (-c opt), runs a short comparison (40-80 s on
 # 2 shared cores), then the Lua and SQLite integrations against their stock
 # allocators and the peers (//bench/integrations, about a minute more; their
-# tables are appended to report.txt), draws the PNG plots with gnuplot when it
-# is installed, and prints where the report is.
+# tables are appended to report.txt), then the drop-in malloc comparison
+# (//bench/malloc: its workloads under each malloc by LD_PRELOAD, about 30 s
+# more; appended too), draws the PNG plots with gnuplot when it is installed,
+# and prints where the report is.
 #
 #   tools/bench.sh                     short run into bench-out/
 #   tools/bench.sh --long              longer cases and traces (steadier numbers)
@@ -24,32 +26,37 @@ out="bench-out"
 run_flags=(--min_time=0.1 --scale=1)
 host_flags=(--runs=3)
 lua_scale=4
+dropin_flags=(--scale=1 --reps=3)
 extra=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --out) out="$2"; shift 2 ;;
-    --long) run_flags=(--min_time=1 --scale=4); host_flags=(--runs=5); lua_scale=16; shift ;;
+    --long) run_flags=(--min_time=1 --scale=4); host_flags=(--runs=5); lua_scale=16; dropin_flags=(--scale=4 --reps=5); shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "tools/bench.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 case "$out" in /*) ;; *) out="$repo/$out" ;; esac
 
 start=$(date +%s)
-echo "== building //bench:report and //bench/integrations (-c opt)" >&2
-bazel build --noshow_progress -c opt //bench:report //bench/integrations:lua_bench //bench/integrations:sqlite_bench >&2
+echo "== building //bench:report, //bench/integrations and //bench/malloc (-c opt)" >&2
+bazel build --noshow_progress -c opt //bench:report //bench/integrations:lua_bench //bench/integrations:sqlite_bench \
+  //bench/malloc/... //malloc:liballoy_malloc.so >&2
 bin="$(bazel info -c opt bazel-bin 2>/dev/null)"
 binary="$bin/bench/report"
 
 mkdir -p "$out"
-rm -f "$out"/*.png "$out"/latency_*.csv "$out"/ratios_*.csv
+rm -f "$out"/*.png "$out"/latency_*.csv "$out"/ratios_*.csv "$out"/dropin_malloc.*
 echo "== running the report (${run_flags[*]})" >&2
 status=0
 "$binary" --out_dir="$out" --command="$command_line" "${run_flags[@]}" "${extra[@]}" || status=$?
 echo "== running the Lua and SQLite integrations (${host_flags[*]})" >&2
 "$bin/bench/integrations/lua_bench" --scale="$lua_scale" "${host_flags[@]}" --append="$out/report.txt" || status=$?
 "$bin/bench/integrations/sqlite_bench" "${host_flags[@]}" --append="$out/report.txt" || status=$?
+echo "== running the drop-in malloc comparison (${dropin_flags[*]})" >&2
+python3 "$repo/bench/malloc/run_comparison.py" --bin_dir="$bin" --out="$out" "${dropin_flags[@]}" \
+  --append="$out/report.txt" || status=$?
 
 pngs=()
 if command -v gnuplot >/dev/null 2>&1; then
@@ -63,7 +70,7 @@ elapsed=$(( $(date +%s) - start ))
 
 echo
 echo "Report:  $out/report.txt"
-echo "Data:    $out/results.csv  $out/results.json  (latency_*.csv, ratios_*.csv)"
+echo "Data:    $out/results.csv  $out/results.json  $out/dropin_malloc.csv  (latency_*.csv, ratios_*.csv)"
 for png in "${pngs[@]}"; do echo "Plot:    $png"; done
 echo "Command: $command_line   (${elapsed} s including the build)"
 if [[ $status -ne 0 ]]; then

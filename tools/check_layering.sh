@@ -10,8 +10,9 @@
 # internals, aside), no test, sample or benchmark; nothing in the library
 # holds an integration; malloc holds no decorator, integration, test, sample
 # or benchmark, and nothing in the library holds malloc; bench holds no test
-# and no sample, tests hold no sample; and every benchmark binary carries
-# the `benchmark` tag.
+# and no sample, tests hold no sample; the drop-in workloads (bench/malloc)
+# hold nothing of alloy, so that they run under any malloc; and every
+# benchmark binary carries the `benchmark` tag.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -69,6 +70,7 @@ check "($lower + //strategies/... + //decorators/...) except $cxx_face" "$cxx_fa
 check "//malloc/..." "//decorators/... + //integrations/... + //tests/... + //samples/... + //bench/..."
 check "$lower + //strategies/... + //decorators/... + //integrations/..." "//malloc/..."
 check "//bench/..." "//tests/... + //samples/..."
+check "//bench/malloc/..." "$lower + //strategies/... + //decorators/... + //integrations/... + //malloc/... + (//bench/... except //bench/malloc/...)"
 check "//tests/..." "//samples/..."
 
 # Every binary under //bench is a benchmark and says so.

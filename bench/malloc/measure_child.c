@@ -1,0 +1,66 @@
+// bench/malloc/measure_child.c — runs one workload in a child process under
+// a chosen malloc and reports the child's peak RSS.
+//
+//   measure_child TIMEOUT_S PRELOAD|- BINARY [ARGS...]
+//
+// The child gets LD_PRELOAD=PRELOAD (none for "-") and inherits stdout; once
+// it has exited, this prints `peak_rss_kib=<ru_maxrss from wait4> exit=<code>`
+// (code 128+N for signal N; the child is killed after TIMEOUT_S seconds).
+//
+// Why a launcher of its own: Linux carries a process's peak RSS across exec,
+// so a child forked from the runner (a Python interpreter, ~16 MiB) would
+// report at least the runner's size. Forked from this small C program, the
+// floor is this program's ~1 MiB, below any workload's own.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static pid_t child_pid;
+
+static void kill_child(int signal_number) {
+  (void)signal_number;
+  kill(child_pid, SIGKILL);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 4 || atoi(argv[1]) <= 0) {
+    fprintf(stderr, "usage: %s TIMEOUT_S PRELOAD|- BINARY [ARGS...]\n", argv[0]);
+    return 2;
+  }
+  fflush(stdout);
+  child_pid = fork();
+  if (child_pid < 0) {
+    perror("fork");
+    return 1;
+  }
+  if (child_pid == 0) {
+    if (strcmp(argv[2], "-") == 0) {
+      unsetenv("LD_PRELOAD");
+    } else {
+      setenv("LD_PRELOAD", argv[2], 1);
+    }
+    execv(argv[3], argv + 3);
+    perror(argv[3]);
+    _exit(127);
+  }
+  signal(SIGALRM, kill_child);
+  alarm((unsigned)atoi(argv[1]));
+  int status = 0;
+  struct rusage usage;
+  while (wait4(child_pid, &status, 0, &usage) < 0) {
+    // EINTR comes from the alarm: the child is being killed; wait for it.
+    if (errno != EINTR) {
+      perror("wait4");
+      return 1;
+    }
+  }
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  printf("peak_rss_kib=%ld exit=%d\n", usage.ru_maxrss, code);
+  return 0;
+}

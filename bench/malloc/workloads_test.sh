@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# bench/malloc/workloads_test.sh — runs each drop-in workload (given as
+# arguments after the launcher) at a tiny scale and checks that it exits
+# cleanly with exactly one well-formed result line naming it; then checks
+# that the runner's launcher, measure_child, passes that line through and
+# reports a peak RSS and the child's exit code.
+#
+#   workloads_test.sh MEASURE_CHILD WORKLOAD...
+set -uo pipefail
+failures=0
+launcher=$1
+shift
+# Under the valgrind config the test's own shell runs under memcheck, not its
+# children: run each workload under it here.
+under=()
+if [[ -n ${ALLOY_UNDER_VALGRIND:-} ]]; then
+  under=(valgrind --quiet --error-exitcode=97 --leak-check=full --show-leak-kinds=definite
+         --errors-for-leak-kinds=definite)
+fi
+for binary in "$@"; do
+  name=$(basename "$binary")
+  output=$("${under[@]}" "$binary" --scale=0.02)
+  code=$?
+  line=$(grep -E "^result workload=$name metric=(ops_per_s|seconds) value=[0-9.e+]+ threads=2$" <<<"$output")
+  if [[ $code -ne 0 || $(grep -c '^result ' <<<"$output") -ne 1 || -z $line ]]; then
+    echo "FAIL $name (exit $code): $output"
+    failures=$((failures + 1))
+  else
+    echo "ok   $line"
+  fi
+done
+if "${1:?}" --bogus >/dev/null 2>&1; then
+  echo "FAIL $(basename "$1") accepted an unknown flag"
+  failures=$((failures + 1))
+fi
+launched=$("$launcher" 60 - "$1" --scale=0.02)
+if ! grep -qE "^result workload=$(basename "$1") " <<<"$launched" ||
+   ! grep -qE '^peak_rss_kib=[1-9][0-9]* exit=0$' <<<"$launched"; then
+  echo "FAIL measure_child on $(basename "$1"): $launched"
+  failures=$((failures + 1))
+fi
+launched=$("$launcher" 60 - /bin/sh -c 'exit 3')
+if [[ $(tail -1 <<<"$launched") != *" exit=3" ]]; then
+  echo "FAIL measure_child does not report the child's exit code: $launched"
+  failures=$((failures + 1))
+fi
+if "$launcher" 60 - >/dev/null 2>&1; then
+  echo "FAIL measure_child accepted a missing binary argument"
+  failures=$((failures + 1))
+fi
+[[ $failures -eq 0 ]]
