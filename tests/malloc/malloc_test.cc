@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <random>
 #include <thread>
 #include <vector>
@@ -412,6 +413,67 @@ TEST(AlloyMalloc, BadFreesAreReportedAndIgnored) {
   EXPECT_EQ(faults.count(ALLOY_E_DOUBLE_FREE), 1u);
   EXPECT_EQ(faults.faults().size(), 1u);
   free(neighbour);
+}
+
+// Medium blocks made by one thread and freed by others while it keeps
+// allocating from the same arena: a free that finds the arena busy leaves
+// the block pending for the next holder, and no block is lost or shared.
+TEST(AlloyMalloc, MediumBlocksFreedByOtherThreads) {
+  SKIP_WHERE_A_TOOL_OWNS_MALLOC();
+  constexpr int kFreers = 3;
+  const int blocks = static_cast<int>(alloy_test::Scaled(20000, 2000));
+  struct Block {
+    void *ptr;
+    size_t size;
+  };
+  std::mutex mutex;
+  std::vector<Block> queue;
+  std::atomic<bool> done{false};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> freers;
+  for (int t = 0; t < kFreers; ++t) {
+    freers.emplace_back([&] {
+      for (;;) {
+        std::vector<Block> taken;
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          taken.swap(queue);
+        }
+        for (const Block &block : taken) {
+          if (!alloy_test::Check(block.ptr, block.size, static_cast<uint32_t>(block.size))) failures++;
+          free(block.ptr);
+        }
+        if (taken.empty()) {
+          if (done.load()) return;
+          std::this_thread::yield();
+        }
+      }
+    });
+  }
+  std::mt19937 random(11);
+  std::vector<Block> own;
+  for (int i = 0; i < blocks; ++i) {
+    size_t size = 1025 + random() % 60000;
+    void *ptr = malloc(size);
+    if (ptr == nullptr) {
+      failures++;
+      continue;
+    }
+    alloy_test::Fill(ptr, size, static_cast<uint32_t>(size));
+    if (i % 4 == 0) {  // some stay with their maker, freed later by it
+      own.push_back({ptr, size});
+      continue;
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    queue.push_back({ptr, size});
+  }
+  done = true;
+  for (std::thread &freer : freers) freer.join();
+  for (const Block &block : own) {
+    if (!alloy_test::Check(block.ptr, block.size, static_cast<uint32_t>(block.size))) failures++;
+    free(block.ptr);
+  }
+  EXPECT_EQ(failures.load(), 0);
 }
 
 // Patterns written into every block and checked before its free, blocks
