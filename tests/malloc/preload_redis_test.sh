@@ -27,7 +27,9 @@ redis_scenario() {
     local tries
     for tries in {1..100}; do
       kill -0 "$redis_pid" 2>/dev/null || break
-      [[ $(/usr/bin/redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null) == PONG ]] && break 2
+      # The answer of this server, not of another one that holds the port.
+      [[ $(/usr/bin/redis-cli -h 127.0.0.1 -p "$port" info server 2>/dev/null | tr -d '\r' |
+        grep '^process_id:') == "process_id:$redis_pid" ]] && break 2
       sleep 0.05
     done
     kill -9 "$redis_pid" 2>/dev/null || true
