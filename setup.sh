@@ -20,7 +20,7 @@ packages=(
   clang libclang-rt-14-dev   # sanitizer and fuzzer runtimes
   libmimalloc-dev libjemalloc-dev libgoogle-perftools-dev  # peers in the benchmark report
   gnuplot-nox                # benchmark report plots
-  python3 perl sqlite3       # real programs the drop-in malloc runs under in tests/malloc
+  python3 perl lua5.4 sqlite3 git gcc binutils redis-server redis-tools  # real programs the drop-in malloc runs under in tests/malloc
 )
 
 missing=()
