@@ -13,6 +13,7 @@
  *   malloc_large.c  page-granular mappings for what neither serves, with the
  *                   same header before the block.
  *   malloc_header.c the header of medium and large blocks (malloc_header.h).
+ *   malloc_stats.c  the report at exit that ALLOY_MALLOC_STATS asks for.
  *
  * Where a block lives follows from its address alone: the bootstrap buffer
  * (a static range), the small-object heap (alloy_small_object_block_size
@@ -24,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "alloy/compiler.h"
 #include "alloy/small_object.h"
@@ -69,10 +71,23 @@ ALLOY_HIDDEN size_t alloy_malloc_medium_usable_size(const void *ptr);
  * the arena that spans it: for misuse only. */
 ALLOY_HIDDEN void alloy_malloc_medium_report_bad_free(const void *ptr);
 
+/* What one tier did, for the exit report (malloc_stats.c). */
+typedef struct alloy_malloc_tier_stats {
+  uint64_t allocations;
+  uint64_t frees;
+  size_t live_bytes;      /* handed out and not freed */
+  size_t peak_live_bytes;
+  size_t held_bytes;      /* memory the OS backs for the tier */
+} alloy_malloc_tier_stats;
+
+/* Sums over the medium arenas (each arena's lock taken in turn). */
+ALLOY_HIDDEN void alloy_malloc_medium_get_stats(alloy_malloc_tier_stats *out);
+
 /* malloc_large.c: a mapping of its own for one block, fresh from the OS (so
  * it reads as zero). NULL when the OS refuses or the size overflows. */
 ALLOY_HIDDEN void *alloy_malloc_large_allocate(size_t size, size_t align);
 ALLOY_HIDDEN void alloy_malloc_large_free(void *ptr);
 ALLOY_HIDDEN size_t alloy_malloc_large_usable_size(const void *ptr);
+ALLOY_HIDDEN void alloy_malloc_large_get_stats(alloy_malloc_tier_stats *out);
 
 #endif /* ALLOY_MALLOC_INTERNAL_H */

@@ -4,11 +4,33 @@
  * pointer-only free and malloc_usable_size find both. Aligned requests
  * beyond what the medium arenas serve come here too: the mapping is
  * aligned, the block placed at the first aligned address past the header. */
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "alloy/align.h"
 #include "alloy/vm.h"
 #include "malloc_internal.h"
+
+/* Counters for the exit report (a system call per block dwarfs them). */
+static _Atomic uint64_t large_allocations, large_frees;
+static _Atomic size_t large_mapped_bytes, large_peak_mapped_bytes;
+
+static void count_mapping(size_t map_size) {
+  atomic_fetch_add_explicit(&large_allocations, 1, memory_order_relaxed);
+  size_t mapped = atomic_fetch_add_explicit(&large_mapped_bytes, map_size, memory_order_relaxed) + map_size;
+  size_t peak = atomic_load_explicit(&large_peak_mapped_bytes, memory_order_relaxed);
+  while (mapped > peak && !atomic_compare_exchange_weak_explicit(&large_peak_mapped_bytes, &peak, mapped,
+                                                                 memory_order_relaxed, memory_order_relaxed)) {
+  }
+}
+
+void alloy_malloc_large_get_stats(alloy_malloc_tier_stats *out) {
+  out->allocations = atomic_load_explicit(&large_allocations, memory_order_relaxed);
+  out->frees = atomic_load_explicit(&large_frees, memory_order_relaxed);
+  out->held_bytes = atomic_load_explicit(&large_mapped_bytes, memory_order_relaxed);
+  out->live_bytes = out->held_bytes;
+  out->peak_live_bytes = atomic_load_explicit(&large_peak_mapped_bytes, memory_order_relaxed);
+}
 
 /* Even a zero-size block has a byte of its mapping, so it is never the
  * mapping's end (the next mapping's first byte). */
@@ -23,6 +45,7 @@ void *alloy_malloc_large_allocate(size_t size, size_t align) {
   if (alloy_vm_map(map_size, align, &base) != ALLOY_OK) return NULL;
   char *block = (char *)base + offset;
   alloy_malloc_header_write(block, alloy_malloc_header_tag(ALLOY_MALLOC_KIND_LARGE, 0, offset), map_size);
+  count_mapping(map_size);
   return block;
 }
 
@@ -43,7 +66,10 @@ static bool header_valid(const void *ptr, const alloy_malloc_header *header) {
 void alloy_malloc_large_free(void *ptr) {
   const alloy_malloc_header *header = alloy_malloc_header_of(ptr);
   if (!header_valid(ptr, header)) return;
-  ALLOY_IGNORE_STATUS(alloy_vm_release((char *)ptr - alloy_malloc_header_offset(header), header->extent));
+  size_t map_size = header->extent;
+  ALLOY_IGNORE_STATUS(alloy_vm_release((char *)ptr - alloy_malloc_header_offset(header), map_size));
+  atomic_fetch_add_explicit(&large_frees, 1, memory_order_relaxed);
+  atomic_fetch_sub_explicit(&large_mapped_bytes, map_size, memory_order_relaxed);
 }
 
 size_t alloy_malloc_large_usable_size(const void *ptr) {

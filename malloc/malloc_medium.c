@@ -237,3 +237,23 @@ void alloy_malloc_medium_report_bad_free(const void *ptr) {
       break;
   }
 }
+
+/* ---- The exit report ----------------------------------------------------------- */
+
+void alloy_malloc_medium_get_stats(alloy_malloc_tier_stats *out) {
+  *out = (alloy_malloc_tier_stats){0};
+  for (unsigned i = 0; i < MEDIUM_ARENAS; ++i) {
+    medium_arena *arena = &arenas[i];
+    alloy_tlsf_stats stats;
+    alloy_spin_lock_acquire(&arena->lock);
+    bool created = arena->tlsf != NULL;
+    if (created) alloy_tlsf_get_stats(arena->tlsf, &stats);
+    alloy_spin_lock_release(&arena->lock);
+    if (!created) continue;
+    out->allocations += stats.allocations;
+    out->frees += stats.deallocations;
+    out->live_bytes += stats.live_bytes;
+    out->peak_live_bytes += stats.peak_live_bytes; /* each arena's own peak: an upper bound of the sum's */
+    out->held_bytes += stats.held_bytes;
+  }
+}
