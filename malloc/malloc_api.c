@@ -36,6 +36,7 @@ static ALLOY_NOINLINE void *allocate_slow(size_t size, size_t align, bool *fresh
     void *ptr = alloy_malloc_heap_bootstrap_allocate(size, align);
     if (ptr != NULL) return ptr;
   }
+  alloy_malloc_decay_tick();
   void *ptr = alloy_malloc_medium_allocate(size, align);
   if (ptr != NULL) return ptr;
   ptr = alloy_malloc_large_allocate(size, align);
@@ -152,6 +153,7 @@ static ALLOY_ALWAYS_INLINE block_home home_of(const void *ptr, alloy_small_objec
 
 static ALLOY_NOINLINE void free_other(void *ptr) {
   if (alloy_malloc_heap_is_bootstrap(ptr)) return; /* never reused */
+  alloy_malloc_decay_tick();
   if (alloy_malloc_header_kind(alloy_malloc_header_of(ptr)) == ALLOY_MALLOC_KIND_MEDIUM) {
     alloy_malloc_medium_free(ptr);
     return;

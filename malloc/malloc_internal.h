@@ -14,6 +14,7 @@
  *                   same header before the block.
  *   malloc_header.c the header of medium and large blocks (malloc_header.h).
  *   malloc_stats.c  the report at exit that ALLOY_MALLOC_STATS asks for.
+ *   malloc_decay.c  freed memory back to the OS a second or so later.
  *
  * Where a block lives follows from its address alone: the bootstrap buffer
  * (a static range), the small-object heap (alloy_small_object_block_size
@@ -70,6 +71,13 @@ ALLOY_HIDDEN size_t alloy_malloc_medium_usable_size(const void *ptr);
  * at one whose header was overwritten (CORRUPTION), else NOT_OWNED. Walks
  * the arena that spans it: for misuse only. */
 ALLOY_HIDDEN void alloy_malloc_medium_report_bad_free(const void *ptr);
+
+/* Spare pools and whole free pages of the arenas not busy, back to the OS. */
+ALLOY_HIDDEN void alloy_malloc_medium_trim(void);
+
+/* malloc_decay.c: called on every slow-path event (a medium or large
+ * allocation or free); now and then gives freed memory back to the OS. */
+ALLOY_HIDDEN void alloy_malloc_decay_tick(void);
 
 /* What one tier did, for the exit report (malloc_stats.c). */
 typedef struct alloy_malloc_tier_stats {

@@ -238,6 +238,22 @@ void alloy_malloc_medium_report_bad_free(const void *ptr) {
   }
 }
 
+/* ---- Decay ----------------------------------------------------------------------- */
+
+/* Gives back the spare pools and the whole free pages of every arena that
+ * no other thread holds at the moment (one system call per free block). */
+void alloy_malloc_medium_trim(void) {
+  for (unsigned i = 0; i < MEDIUM_ARENAS; ++i) {
+    medium_arena *arena = &arenas[i];
+    if (!alloy_spin_lock_try_acquire(&arena->lock)) continue;
+    if (arena->tlsf != NULL) {
+      take_pending(arena);
+      (void)alloy_tlsf_trim(arena->tlsf);
+    }
+    alloy_spin_lock_release(&arena->lock);
+  }
+}
+
 /* ---- The exit report ----------------------------------------------------------- */
 
 void alloy_malloc_medium_get_stats(alloy_malloc_tier_stats *out) {

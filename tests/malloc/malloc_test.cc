@@ -11,6 +11,8 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -474,6 +476,50 @@ TEST(AlloyMalloc, MediumBlocksFreedByOtherThreads) {
     free(block.ptr);
   }
   EXPECT_EQ(failures.load(), 0);
+}
+
+// Resident bytes of this process (/proc/self/statm), 0 when unreadable.
+size_t ResidentBytes() {
+  FILE *statm = fopen("/proc/self/statm", "r");
+  if (statm == nullptr) return 0;
+  unsigned long pages_total = 0, pages_resident = 0;
+  int fields = fscanf(statm, "%lu %lu", &pages_total, &pages_resident);
+  fclose(statm);
+  return fields == 2 ? pages_resident * static_cast<size_t>(sysconf(_SC_PAGESIZE)) : 0;
+}
+
+// Freed memory goes back to the OS on its own: 96 MiB of small blocks made
+// and freed by a thread that then exits, and 48 MiB of medium blocks freed,
+// are given back within a second or so, on the malloc's own slow-path
+// calls, without any explicit trim.
+TEST(AlloyMalloc, FreedMemoryDecaysToTheOs) {
+  SKIP_WHERE_A_TOOL_OWNS_MALLOC();
+  constexpr size_t kMiB = size_t{1} << 20;
+  size_t baseline = ResidentBytes();
+  ASSERT_GT(baseline, 0u);
+  std::thread([] {
+    std::vector<void *> blocks;
+    for (size_t made = 0; made < 96 * kMiB; made += 512) {
+      void *ptr = malloc(512);
+      if (ptr == nullptr) break;
+      memset(ptr, 1, 512);
+      blocks.push_back(ptr);
+    }
+    for (void *ptr : blocks) free(ptr);
+  }).join();
+  std::vector<void *> medium;
+  for (size_t made = 0; made < 48 * kMiB; made += 48 * 1024) {
+    void *ptr = malloc(48 * 1024);
+    ASSERT_NE(ptr, nullptr);
+    memset(ptr, 2, 48 * 1024);
+    medium.push_back(ptr);
+  }
+  for (void *ptr : medium) free(ptr);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  for (int i = 0; i < 2000; ++i) free(Opaque(&malloc)(3000));  // slow-path events: the decay runs on them
+  size_t after = ResidentBytes();
+  EXPECT_LT(after, baseline + 24 * kMiB) << "resident at the start " << baseline / kMiB << " MiB, after the decay "
+                                         << after / kMiB << " MiB";
 }
 
 // Patterns written into every block and checked before its free, blocks
