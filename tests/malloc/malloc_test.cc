@@ -522,6 +522,85 @@ TEST(AlloyMalloc, FreedMemoryDecaysToTheOs) {
                                          << after / kMiB << " MiB";
 }
 
+// Threads created and joined in a loop leave nothing behind: each thread's
+// cache is handed on when it exits, so after a warm-up the process stops
+// growing however many threads come and go.
+TEST(AlloyMalloc, ThreadChurnLeaksNothing) {
+  SKIP_WHERE_A_TOOL_OWNS_MALLOC();
+  constexpr size_t kMiB = size_t{1} << 20;
+  const int rounds = static_cast<int>(alloy_test::Scaled(3000, 300));
+  std::vector<void *> handed;
+  auto one_thread = [&handed](int round) {
+    std::thread([&handed, round] {
+      std::vector<void *> blocks;
+      for (int i = 0; i < 300; ++i) blocks.push_back(malloc(static_cast<size_t>(16 + (i * 37 + round) % 1000)));
+      for (int i = 0; i < 4; ++i) blocks.push_back(malloc(static_cast<size_t>(2000 + i * 5000)));
+      for (size_t i = 0; i < blocks.size(); ++i) {
+        if (i % 50 == 0) {
+          handed.push_back(blocks[i]);  // freed by the main thread: a remote free into an exited cache
+        } else {
+          free(blocks[i]);
+        }
+      }
+    }).join();
+    for (void *ptr : handed) free(ptr);
+    handed.clear();
+  };
+  for (int round = 0; round < rounds / 10; ++round) one_thread(round);
+  size_t warm = ResidentBytes();
+  for (int round = rounds / 10; round < rounds; ++round) one_thread(round);
+  size_t after = ResidentBytes();
+  ASSERT_GT(warm, 0u);
+  EXPECT_LT(after, warm + 8 * kMiB) << rounds << " threads: " << warm / kMiB << " MiB after the first tenth, "
+                                    << after / kMiB << " MiB at the end";
+}
+
+// More threads alive at once than the small-object heap's default cache
+// limit (1,024): every one of them allocates.
+TEST(AlloyMalloc, ThousandsOfLiveThreadsAllAllocate) {
+  SKIP_WHERE_A_TOOL_OWNS_MALLOC();
+  constexpr int kThreads = 1500;
+  struct Shared {
+    pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t go = PTHREAD_COND_INITIALIZER;
+    int arrived = 0;
+    bool release = false;
+    std::atomic<int> failures{0};
+  } shared;
+  auto body = [](void *arg) -> void * {
+    Shared *s = static_cast<Shared *>(arg);
+    void *small = malloc(48);
+    void *medium = malloc(3000);
+    if (small == nullptr || medium == nullptr) s->failures++;
+    pthread_mutex_lock(&s->mutex);
+    s->arrived++;
+    pthread_cond_broadcast(&s->go);
+    while (!s->release) pthread_cond_wait(&s->go, &s->mutex);  // all alive at once
+    pthread_mutex_unlock(&s->mutex);
+    free(small);
+    free(medium);
+    return nullptr;
+  };
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 64 * 1024);
+  std::vector<pthread_t> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    pthread_t thread;
+    if (pthread_create(&thread, &attr, body, &shared) != 0) break;
+    threads.push_back(thread);
+  }
+  pthread_attr_destroy(&attr);
+  pthread_mutex_lock(&shared.mutex);
+  while (shared.arrived < static_cast<int>(threads.size())) pthread_cond_wait(&shared.go, &shared.mutex);
+  shared.release = true;
+  pthread_cond_broadcast(&shared.go);
+  pthread_mutex_unlock(&shared.mutex);
+  for (pthread_t thread : threads) pthread_join(thread, nullptr);
+  EXPECT_EQ(threads.size(), static_cast<size_t>(kThreads)) << "the system refused threads";
+  EXPECT_EQ(shared.failures.load(), 0);
+}
+
 // Patterns written into every block and checked before its free, blocks
 // freed by the thread that made them and by others (remote frees), threads
 // created and joined in a loop.
