@@ -175,6 +175,16 @@ alloy_status alloy_pool_free(alloy_pool *pool, alloy_block block, size_t align);
  * == live_blocks). */
 void alloy_pool_get_stats(const alloy_pool *pool, alloy_pool_stats *out);
 
+/* Walks the pool's metadata and the calling thread's free list (the
+ * owner's, on a concurrent pool) and verifies the invariants: the slab
+ * registry sorted, self-aligned, inside the span, each slab header naming
+ * this pool; the carving cursor inside the current slab; every listed block
+ * a carved block start, marked free, and no more of them than were carved.
+ * ALLOY_OK, or ALLOY_E_CORRUPTION reported through alloy_fault_report()
+ * with the first broken rule as detail. O(slabs + free blocks); no other
+ * thread may allocate from the pool meanwhile. */
+alloy_status alloy_pool_check(const alloy_pool *pool);
+
 /* Concurrent pools, owner only: reclaims every pending remote free now;
  * returns how many blocks came back (0 on a plain pool or another thread). */
 size_t alloy_pool_collect(alloy_pool *pool);

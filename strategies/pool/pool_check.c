@@ -1,8 +1,9 @@
 /* Misuse and refusals of the pool: requests no block can serve, the frees
  * and listed blocks the every-build checks turned away (named here, off the
- * fast paths), and the checks a free gets in debug builds (exact ownership
+ * fast paths), the checks a free gets in debug builds (exact ownership
  * through the slab registry, size, alignment, double free), all reported
- * through the fault handler. Calls only pool_slab.c. */
+ * through the fault handler; and alloy_pool_check, the walk of every
+ * invariant of pool_internal.h. Calls only pool_slab.c. */
 #include "alloy/align.h"
 #include "pool_internal.h"
 
@@ -80,5 +81,78 @@ alloy_status alloy_pool_check_free(alloy_pool *pool, alloy_block block, size_t a
                                      "the block is already on the free list");
     }
   }
+  return ALLOY_OK;
+}
+
+/* ---- The invariant walk (alloy_pool_check) ------------------------------------ */
+
+static alloy_status corrupt(const alloy_pool *pool, const void *where, const char *detail) {
+  alloy_fault fault = {ALLOY_E_CORRUPTION, "pool", where, 0, pool->head.block_size, 0, pool->head.block_align,
+                       detail};
+  ALLOY_IGNORE_STATUS(alloy_fault_report(&fault));
+  return ALLOY_E_CORRUPTION;
+}
+
+/* The registry is sorted, self-aligned, inside the span, and every slab
+ * header names this pool. */
+static alloy_status check_slabs(const alloy_pool *pool) {
+  const uintptr_t *registry = alloy_pool_registry(pool);
+  if (pool->max_slabs != 0 && pool->slab_count > pool->max_slabs)
+    return corrupt(pool, pool, "more slabs than the registry holds");
+  for (size_t i = 0; i < pool->slab_count; ++i) {
+    const uintptr_t slab = registry[i];
+    if (i > 0 && slab <= registry[i - 1]) return corrupt(pool, (void *)slab, "the slab registry is not sorted");
+    if ((slab & (pool->slab_size - 1)) != 0) return corrupt(pool, (void *)slab, "a slab is not aligned to its size");
+    if (slab - pool->span_low >= pool->span_size || pool->span_size - (slab - pool->span_low) < pool->slab_size)
+      return corrupt(pool, (void *)slab, "a slab lies outside the pool's span");
+    if (((const pool_slab *)slab)->pool != pool)
+      return corrupt(pool, (void *)slab, "a slab header names another pool");
+  }
+  return ALLOY_OK;
+}
+
+/* The current slab's never-carved tail lies inside it. */
+static alloy_status check_carving(const alloy_pool *pool) {
+  if (pool->current == NULL) return ALLOY_OK;
+  const char *area = (const char *)pool->current + pool->first_block_offset;
+  if (pool->carve < area || pool->carve > pool->carve_end ||
+      pool->carve_end != area + pool->blocks_per_slab * pool->head.block_size ||
+      (size_t)(pool->carve - area) % pool->head.block_size != 0)
+    return corrupt(pool, pool->carve, "the carving cursor is outside the current slab's blocks");
+  if (pool->max_blocks != 0 && pool->carved_blocks > pool->max_blocks)
+    return corrupt(pool, pool, "more blocks carved than the pool's maximum");
+  return ALLOY_OK;
+}
+
+/* The calling thread's free list: block starts of listed slabs, carved,
+ * marked, no more of them than were carved (so no cycle). */
+static alloy_status check_free_list(const alloy_pool *pool, size_t *free_blocks) {
+  const pool_free_block *block = pool->concurrent ? pool->local_free : pool->head.free_list;
+  size_t count = 0;
+  while (block != NULL) {
+    if (++count > pool->carved_blocks)
+      return corrupt(pool, block, "the free list is longer than the blocks carved: it cycles (a double free)");
+    if (!alloy_pool_slab_is_block_start(pool, block))
+      return corrupt(pool, block, "a free-list link points outside every block of the pool");
+    if ((const char *)block >= pool->carve && (const char *)block < pool->carve_end)
+      return corrupt(pool, block, "a free-list link points into blocks never carved");
+    ALLOY_MEM_DEFINED((void *)(uintptr_t)block, alloy_pool_list_words(&pool->head));
+    const pool_free_block *next = block->next;
+    const bool marked = pool->head.free_key == 0 || block->mark == pool->head.free_key;
+    ALLOY_MEM_NOACCESS((void *)(uintptr_t)block, alloy_pool_list_words(&pool->head));
+    if (!marked) return corrupt(pool, block, "a block on the free list is not marked free");
+    block = next;
+  }
+  *free_blocks = count;
+  return ALLOY_OK;
+}
+
+alloy_status alloy_pool_check(const alloy_pool *pool) {
+  ALLOY_TRY(check_slabs(pool));
+  ALLOY_TRY(check_carving(pool));
+  size_t free_blocks = 0;
+  ALLOY_TRY(check_free_list(pool, &free_blocks));
+  if (!pool->concurrent && (pool->head.span_low != pool->span_low || pool->head.span_size != pool->span_size))
+    return corrupt(pool, pool, "the head's span is not the pool's");
   return ALLOY_OK;
 }

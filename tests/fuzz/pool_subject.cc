@@ -45,6 +45,7 @@ Subject PoolSubject(bool concurrent) {
   s.observe = concurrent ? +[](void *state, Observed *out) { Observe(state, out, true); }
                          : +[](void *state, Observed *out) { Observe(state, out, false); };
   s.is_initial = IsInitial;
+  s.check = [](void *state) { return alloy_pool_check(Pool(state)); };
   return s;
 }
 
