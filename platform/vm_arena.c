@@ -177,3 +177,20 @@ void alloy_vm_arena_decommit_above(alloy_vm_arena *arena, char *keep) {
   if (alloy_vm_decommit(keep_end, (size_t)(arena->committed_end - keep_end)) == ALLOY_OK)
     arena->committed_end = keep_end;
 }
+
+const char *alloy_vm_arena_broken_rule(const alloy_vm_arena *arena) {
+  const size_t page = alloy_vm_page_size();
+  if (arena->base < arena->reservation || arena->top < arena->base) return "the top is below the arena's base";
+  if (arena->top > arena->limit) return "the top is past the arena's limit";
+  if (arena->committed_end < arena->top) return "the top is past the committed range";
+  if (arena->committed_end > arena->limit) return "the committed range reaches into the guard page";
+  if ((size_t)(arena->committed_end - arena->reservation) % page != 0)
+    return "the committed range does not end on a page boundary";
+  if ((size_t)(arena->limit - arena->reservation) % page != 0 ||
+      (size_t)(arena->limit - arena->reservation) + page != arena->reserved_size)
+    return "the limit is not one guard page before the reservation's end";
+  if (arena->commit_chunk == 0 || arena->commit_chunk % page != 0) return "the commit step is not whole pages";
+  if (arena->tools_end < arena->committed_end || arena->tools_end > arena->limit)
+    return "the tools' extent is outside the committed range's reach";
+  return NULL;
+}

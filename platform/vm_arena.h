@@ -175,6 +175,13 @@ static inline size_t alloy_vm_arena_used(const alloy_vm_arena *arena) { return (
 static inline size_t alloy_vm_arena_capacity(const alloy_vm_arena *arena) {
   return (size_t)(arena->limit - arena->base);
 }
+/* The first invariant of the arena that does not hold, as a sentence, or
+ * NULL when all do: reservation <= base <= top <= committed_end <= limit,
+ * one guard page between limit and the reservation's end, committed_end and
+ * the commit step whole pages, tools_end between committed_end and limit.
+ * For the owners' check functions (O(1)). */
+const char *alloy_vm_arena_broken_rule(const alloy_vm_arena *arena);
+
 /* Committed bytes, header included. */
 static inline size_t alloy_vm_arena_committed(const alloy_vm_arena *arena) {
   return (size_t)(arena->committed_end - arena->reservation);

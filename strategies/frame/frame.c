@@ -175,6 +175,14 @@ static size_t frame_peak(const alloy_frame *frame) {
   return used > frame->peak_used ? used : frame->peak_used;
 }
 
+alloy_status alloy_frame_check(const alloy_frame *frame) {
+  const char *rule = alloy_vm_arena_broken_rule(&frame->head.arena);
+  if (rule == NULL) return ALLOY_OK;
+  alloy_fault fault = {ALLOY_E_CORRUPTION, "frame", frame->head.arena.top, 0, 0, 0, 0, rule};
+  ALLOY_IGNORE_STATUS(alloy_fault_report(&fault));
+  return ALLOY_E_CORRUPTION;
+}
+
 void alloy_frame_get_stats(const alloy_frame *frame, alloy_frame_stats *out) {
   out->used = frame_used(frame);
   out->peak_used = frame_peak(frame);

@@ -106,6 +106,11 @@ alloy_status alloy_frame_rewind(alloy_frame *frame, alloy_marker marker);
 
 void alloy_frame_get_stats(const alloy_frame *frame, alloy_frame_stats *out);
 
+/* Verifies the frame's invariants (base <= top <= committed end <= limit,
+ * whole pages, the guard page kept): ALLOY_OK, or ALLOY_E_CORRUPTION
+ * reported through alloy_fault_report() with the broken rule as detail. O(1). */
+alloy_status alloy_frame_check(const alloy_frame *frame);
+
 /* The leading fields of every frame, public only for the inline fast path
  * below. Never touch them directly. */
 typedef struct alloy_frame_head {

@@ -227,6 +227,14 @@ static size_t stack_peak(const alloy_stack *stack) {
   return used > stack->peak_used ? used : stack->peak_used;
 }
 
+alloy_status alloy_stack_check(const alloy_stack *stack) {
+  const char *rule = alloy_vm_arena_broken_rule(&stack->head.arena);
+  if (rule == NULL) return ALLOY_OK;
+  alloy_fault fault = {ALLOY_E_CORRUPTION, "stack", stack->head.arena.top, 0, 0, 0, 0, rule};
+  ALLOY_IGNORE_STATUS(alloy_fault_report(&fault));
+  return ALLOY_E_CORRUPTION;
+}
+
 void alloy_stack_get_stats(const alloy_stack *stack, alloy_stack_stats *out) {
   out->used = alloy_vm_arena_used(&stack->head.arena);
   out->peak_used = stack_peak(stack);

@@ -85,6 +85,11 @@ void alloy_stack_reset(alloy_stack *stack);
 
 void alloy_stack_get_stats(const alloy_stack *stack, alloy_stack_stats *out);
 
+/* Verifies the stack's invariants (base <= top <= committed end <= limit,
+ * whole pages, the guard page kept): ALLOY_OK, or ALLOY_E_CORRUPTION
+ * reported through alloy_fault_report() with the broken rule as detail. O(1). */
+alloy_status alloy_stack_check(const alloy_stack *stack);
+
 /* The leading fields of every stack, public only for the inline fast paths
  * below. Never touch them directly. */
 typedef struct alloy_stack_head {

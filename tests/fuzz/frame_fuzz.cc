@@ -30,6 +30,7 @@ alloy_fuzz::Subject MakeSubject() {
   s.resource = [](void *state) { return alloy_frame_resource(static_cast<alloy_frame *>(state)); };
   s.reset = [](void *state) { alloy_frame_reset(static_cast<alloy_frame *>(state)); };
   s.is_initial = IsInitial;
+  s.check = [](void *state) { return alloy_frame_check(static_cast<alloy_frame *>(state)); };
   return s;
 }
 

@@ -31,6 +31,7 @@ alloy_fuzz::Subject MakeSubject() {
   s.resource = [](void *state) { return alloy_stack_resource(static_cast<alloy_stack *>(state)); };
   s.reset = [](void *state) { alloy_stack_reset(static_cast<alloy_stack *>(state)); };
   s.is_initial = IsInitial;
+  s.check = [](void *state) { return alloy_stack_check(static_cast<alloy_stack *>(state)); };
   return s;
 }
 
