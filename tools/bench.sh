@@ -6,9 +6,10 @@
 # 2 shared cores), then the Lua and SQLite integrations against their stock
 # allocators and the peers (//bench/integrations, about a minute more; their
 # tables are appended to report.txt), then the drop-in malloc comparison
-# (//bench/malloc: its workloads under each malloc by LD_PRELOAD, about 30 s
-# more; appended too), draws the PNG plots with gnuplot when it is installed,
-# and prints where the report is.
+# (//bench/malloc: its workloads, then real programs — python3, perl, lua,
+# sqlite3, git, gcc, redis — under each malloc by LD_PRELOAD, about 30 s and
+# a minute more; appended too), draws the PNG plots with gnuplot when it is
+# installed, and prints where the report is.
 #
 #   tools/bench.sh                     short run into bench-out/
 #   tools/bench.sh --long              longer cases and traces (steadier numbers)
@@ -33,7 +34,7 @@ while [[ $# -gt 0 ]]; do
     --out) out="$2"; shift 2 ;;
     --long) run_flags=(--min_time=1 --scale=4); host_flags=(--runs=5); lua_scale=16; dropin_flags=(--scale=4 --reps=5); shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "tools/bench.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
