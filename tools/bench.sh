@@ -48,7 +48,7 @@ bin="$(bazel info -c opt bazel-bin 2>/dev/null)"
 binary="$bin/bench/report"
 
 mkdir -p "$out"
-rm -f "$out"/*.png "$out"/latency_*.csv "$out"/ratios_*.csv "$out"/dropin_malloc.*
+rm -f "$out"/*.png "$out"/latency_*.csv "$out"/ratios_*.csv "$out"/dropin_malloc.* "$out"/dropin_programs.*
 echo "== running the report (${run_flags[*]})" >&2
 status=0
 "$binary" --out_dir="$out" --command="$command_line" "${run_flags[@]}" "${extra[@]}" || status=$?
@@ -71,7 +71,7 @@ elapsed=$(( $(date +%s) - start ))
 
 echo
 echo "Report:  $out/report.txt"
-echo "Data:    $out/results.csv  $out/results.json  $out/dropin_malloc.csv  (latency_*.csv, ratios_*.csv)"
+echo "Data:    $out/results.csv  $out/results.json  $out/dropin_malloc.csv  $out/dropin_programs.csv  (latency_*.csv, ratios_*.csv)"
 for png in "${pngs[@]}"; do echo "Plot:    $png"; done
 echo "Command: $command_line   (${elapsed} s including the build)"
 if [[ $status -ne 0 ]]; then

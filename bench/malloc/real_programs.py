@@ -14,6 +14,7 @@ write_csvs() give the text and the CSVs.
 """
 
 import csv
+import ctypes
 import glob
 import hashlib
 import math
@@ -43,7 +44,7 @@ WHAT = {
     "perl": "perl programs/churn.pl: hashes of arrays, arrays of hashes, strings, regexes (x S)",
     "lua": "lua5.4 programs/churn.lua: tables of tables, strings, closures, GC (x S)",
     "sqlite": "sqlite3 programs/churn.sql on a file: 50k x S rows, 2 indexes, queries, delete half, VACUUM",
-    "git": "bash programs/git_repo.sh: init, 1000 x S files, 2 commits, gc (every git process preloaded)",
+    "git": "bash programs/git_repo.sh: init, 500 x S files, 2 commits, gc (every git process preloaded)",
     "gcc": "gcc -O2 -c of ceil(3 x S) of alloy's TLSF and small-object sources (driver, cc1, as preloaded)",
     "redis": "redis-server (preloaded) <- redis-benchmark (not preloaded) -n 40000 x S -P 16 -r 100000 -d 128, 6 commands",
 }
@@ -83,6 +84,17 @@ class Cell:
         return statistics.median(getattr(r, figure) for r in self.runs)
 
 
+def die_with_runner():
+    """In the launcher, before exec: SIGKILL when the runner dies (PR_SET_PDEATHSIG),
+    which the launcher passes on to its program, a server say."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+
+
+def stop_on_sigterm(signal_number, frame):
+    """SIGTERM to the runner unwinds it like ^C, so a running server is stopped."""
+    raise SystemExit(128 + signal_number)
+
+
 def child_env():
     env = dict(os.environ, LC_ALL="C", PYTHONDONTWRITEBYTECODE="1")
     env.pop("LD_PRELOAD", None)
@@ -105,7 +117,8 @@ def parse_report(stdout, stderr, returncode):
 
 def launch(launcher, preload, argv, timeout, cwd=None, stdin=None):
     run = subprocess.run([launcher, str(int(timeout)), preload or "-"] + argv, env=child_env(), cwd=cwd,
-                         stdin=stdin or subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout + 30)
+                         stdin=stdin or subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout + 30,
+                         preexec_fn=die_with_runner)
     return parse_report(run.stdout, run.stderr, run.returncode)
 
 
@@ -154,7 +167,7 @@ class Programs:
                                                 stdin=stdin)
             return Run(wall, cpu, rss), output
         if program == "git":
-            files = str(max(100, int(1000 * self.scale)))
+            files = str(max(100, int(500 * self.scale)))
             output, wall, cpu, rss = launch(self.launcher, preload,
                                             ["/bin/bash", os.path.join(INPUTS, "git_repo.sh"),
                                              os.path.join(self.work, "git"), files], self.timeout)
@@ -195,7 +208,7 @@ class Programs:
                      str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no",
                      "--protected-mode", "yes", "--dir", directory, "--logfile", os.path.join(directory, "log")],
                     env=child_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                    text=True)
+                    text=True, preexec_fn=die_with_runner)
                 server_pid = self.wait_for_server(server, port)
                 if server_pid is not None:
                     break
@@ -271,6 +284,7 @@ def measure(programs, subjects, launcher, scale, reps, log):
     cells = {p: {n: Cell() for n in subjects} for p in programs}
     expected = {}
     names = list(subjects)
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     with tempfile.TemporaryDirectory(prefix="dropin_programs.") as work:
         runner = Programs(launcher, scale, work)
         start = time.monotonic()
