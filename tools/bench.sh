@@ -6,9 +6,10 @@
 # 2 shared cores), then the Lua and SQLite integrations against their stock
 # allocators and the peers (//bench/integrations, about a minute more; their
 # tables are appended to report.txt), then the drop-in malloc comparison
-# (//bench/malloc: its workloads under each malloc by LD_PRELOAD, about 30 s
-# more; appended too), draws the PNG plots with gnuplot when it is installed,
-# and prints where the report is.
+# (//bench/malloc: its workloads, then real programs — python3, perl, lua,
+# sqlite3, git, gcc, redis — under each malloc by LD_PRELOAD, about 30 s and
+# a minute more; appended too), draws the PNG plots with gnuplot when it is
+# installed, and prints where the report is.
 #
 #   tools/bench.sh                     short run into bench-out/
 #   tools/bench.sh --long              longer cases and traces (steadier numbers)
@@ -33,7 +34,7 @@ while [[ $# -gt 0 ]]; do
     --out) out="$2"; shift 2 ;;
     --long) run_flags=(--min_time=1 --scale=4); host_flags=(--runs=5); lua_scale=16; dropin_flags=(--scale=4 --reps=5); shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "tools/bench.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -47,7 +48,7 @@ bin="$(bazel info -c opt bazel-bin 2>/dev/null)"
 binary="$bin/bench/report"
 
 mkdir -p "$out"
-rm -f "$out"/*.png "$out"/latency_*.csv "$out"/ratios_*.csv "$out"/dropin_malloc.*
+rm -f "$out"/*.png "$out"/latency_*.csv "$out"/ratios_*.csv "$out"/dropin_malloc.* "$out"/dropin_programs.*
 echo "== running the report (${run_flags[*]})" >&2
 status=0
 "$binary" --out_dir="$out" --command="$command_line" "${run_flags[@]}" "${extra[@]}" || status=$?
@@ -70,7 +71,7 @@ elapsed=$(( $(date +%s) - start ))
 
 echo
 echo "Report:  $out/report.txt"
-echo "Data:    $out/results.csv  $out/results.json  $out/dropin_malloc.csv  (latency_*.csv, ratios_*.csv)"
+echo "Data:    $out/results.csv  $out/results.json  $out/dropin_malloc.csv  $out/dropin_programs.csv  (latency_*.csv, ratios_*.csv)"
 for png in "${pngs[@]}"; do echo "Plot:    $png"; done
 echo "Command: $command_line   (${elapsed} s including the build)"
 if [[ $status -ne 0 ]]; then

@@ -1,11 +1,18 @@
-// bench/malloc/measure_child.c — runs one workload in a child process under
-// a chosen malloc and reports the child's peak RSS.
+// bench/malloc/measure_child.c — runs one workload or program in a child
+// process under a chosen malloc and reports the child's time and peak RSS.
 //
 //   measure_child TIMEOUT_S PRELOAD|- BINARY [ARGS...]
 //
-// The child gets LD_PRELOAD=PRELOAD (none for "-") and inherits stdout; once
-// it has exited, this prints `peak_rss_kib=<ru_maxrss from wait4> exit=<code>`
-// (code 128+N for signal N; the child is killed after TIMEOUT_S seconds).
+// The child gets LD_PRELOAD=PRELOAD (none for "-") and inherits stdin and
+// stdout; once it has exited, this prints
+//   usage wall_s=<fork to reap> user_s=<CPU> sys_s=<CPU>
+//   peak_rss_kib=<ru_maxrss from wait4> exit=<code>
+// (code 128+N for signal N). The child is killed after TIMEOUT_S seconds,
+// when this launcher gets SIGTERM or SIGINT, and when it dies.
+//
+// wait4's usage is the child's own plus that of every descendant it waited
+// for: CPU times are the sum over the process tree, ru_maxrss the peak of
+// its largest single process (for a compiler driver, usually cc1).
 //
 // Why a launcher of its own: Linux carries a process's peak RSS across exec,
 // so a child forked from the runner (a Python interpreter, ~16 MiB) would
@@ -17,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,12 +43,20 @@ int main(int argc, char **argv) {
     return 2;
   }
   fflush(stdout);
+  struct timespec started;
+  clock_gettime(CLOCK_MONOTONIC, &started);
+  pid_t launcher = getpid();
   child_pid = fork();
   if (child_pid < 0) {
     perror("fork");
     return 1;
   }
   if (child_pid == 0) {
+    // A launcher killed outright takes its child along (a server, say).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != launcher) {
+      _exit(127);
+    }
     if (strcmp(argv[2], "-") == 0) {
       unsetenv("LD_PRELOAD");
     } else {
@@ -50,6 +67,8 @@ int main(int argc, char **argv) {
     _exit(127);
   }
   signal(SIGALRM, kill_child);
+  signal(SIGTERM, kill_child);
+  signal(SIGINT, kill_child);
   alarm((unsigned)atoi(argv[1]));
   int status = 0;
   struct rusage usage;
@@ -60,6 +79,12 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
+  struct timespec ended;
+  clock_gettime(CLOCK_MONOTONIC, &ended);
+  double wall = (double)(ended.tv_sec - started.tv_sec) + (double)(ended.tv_nsec - started.tv_nsec) / 1e9;
+  printf("usage wall_s=%.6f user_s=%.6f sys_s=%.6f\n", wall,
+         (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6,
+         (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6);
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   printf("peak_rss_kib=%ld exit=%d\n", usage.ru_maxrss, code);
   return 0;

@@ -10,15 +10,22 @@ machine's load spreads over all subjects. Each figure is the median over the
 repetitions: the workload's own result (ops/s or seconds) and the child's
 peak RSS (ru_maxrss, from wait4).
 
+Then the real programs (real_programs.py: python3, perl, lua5.4, sqlite3,
+git, gcc, redis-server from Debian) under the same subjects, interleaved the
+same way: wall time, CPU time and peak RSS of each, redis's requests/s.
+
 Writes, into --out: dropin_malloc.txt (the table, also printed),
 dropin_malloc.csv (every subject's medians and raw runs) and
 ratios_dropin_malloc.csv (alloy's advantage over each peer, the format
-bench/report_tool/plots.gp draws as ratios_dropin_malloc.png).
+bench/report_tool/plots.gp draws as ratios_dropin_malloc.png); for the
+programs, the table in dropin_programs.txt, dropin_programs.csv and
+ratios_dropin_programs.csv.
 
   bench/malloc/run_comparison.py                    builds (-c opt), short run
   bench/malloc/run_comparison.py --scale=4 --reps=5 longer, steadier
   bench/malloc/run_comparison.py --bin_dir=DIR      binaries already built in DIR (bazel-bin)
   bench/malloc/run_comparison.py --append=FILE      also append the table to FILE
+  bench/malloc/run_comparison.py --workloads= --programs=redis,gcc   only those programs
 """
 
 import argparse
@@ -30,6 +37,9 @@ import statistics
 import subprocess
 import sys
 import time
+
+sys.dont_write_bytecode = True  # No __pycache__ in the source tree.
+import real_programs  # noqa: E402  (bench/malloc/real_programs.py, beside this file)
 
 WORKLOADS = ["larson", "xmalloc_test", "cache_scratch", "glibc_thread", "thread_churn", "rptest"]
 PEERS = ["glibc", "mimalloc", "jemalloc", "tcmalloc"]
@@ -257,16 +267,25 @@ def main():
     parser.add_argument("--reps", type=int, default=3, help="interleaved repetitions (default 3)")
     parser.add_argument("--out", default=os.path.join(REPO, "bench-out"), help="directory for the text and CSVs")
     parser.add_argument("--subjects", default=",".join(PEERS + [ALLOY]), help="comma-separated subset")
-    parser.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated subset")
+    parser.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated subset (empty: none)")
+    parser.add_argument("--programs", default=",".join(real_programs.PROGRAMS),
+                        help="comma-separated subset of the real programs (empty: none)")
     parser.add_argument("--append", help="also append the table to this file (the benchmark report)")
     args = parser.parse_args()
     if args.scale <= 0 or args.reps < 1:
         parser.error("--scale must be positive and --reps at least 1")
-    chosen = args.workloads.split(",")
+    chosen = [w for w in args.workloads.split(",") if w]
     unknown = [w for w in chosen if w not in WORKLOADS]
     if unknown:
         parser.error(f"unknown workloads {unknown}; known: {WORKLOADS}")
     workloads = [w for w in WORKLOADS if w in chosen]
+    chosen = [p for p in args.programs.split(",") if p]
+    unknown = [p for p in chosen if p not in real_programs.PROGRAMS]
+    if unknown:
+        parser.error(f"unknown programs {unknown}; known: {real_programs.PROGRAMS}")
+    programs = [p for p in real_programs.PROGRAMS if p in chosen]
+    if not workloads and not programs:
+        parser.error("neither a workload nor a program chosen")
 
     bin_dir = args.bin_dir or build(REPO)
     binaries = {w: os.path.join(bin_dir, "bench", "malloc", w) for w in workloads}
@@ -287,7 +306,7 @@ def main():
             path, why = find_peer_object(name)
         else:
             sys.exit(f"run_comparison: unknown subject {name}; known: {PEERS + [ALLOY]}")
-        if path is not None and not preload_loads(binaries[workloads[0]], path):
+        if path is not None and not preload_loads(binaries[workloads[0]] if workloads else launcher, path):
             path, why = None, f"the dynamic loader does not preload {path}"
         if path is None:
             skipped[name] = why
@@ -300,7 +319,7 @@ def main():
     timeout = 60 + 30 * args.scale
     load_before = load_line()
     start = time.monotonic()
-    for rep in range(args.reps):
+    for rep in range(args.reps if workloads else 0):
         order = names[rep % len(names):] + names[:rep % len(names)]
         for w in workloads:
             for n in order:
@@ -317,15 +336,28 @@ def main():
                 cell.rss.append(rss)
         print(f"run_comparison: repetition {rep + 1}/{args.reps} done ({time.monotonic() - start:.0f} s)",
               file=sys.stderr)
-    text = table(cells, subjects, skipped, args, load_before, load_line(), time.monotonic() - start)
-    write_csvs(cells, subjects, args.out)
-    with open(os.path.join(args.out, "dropin_malloc.txt"), "w") as f:
-        f.write(text)
+    texts = []
+    if workloads:
+        texts.append(table(cells, subjects, skipped, args, load_before, load_line(), time.monotonic() - start))
+        write_csvs(cells, subjects, args.out)
+        with open(os.path.join(args.out, "dropin_malloc.txt"), "w") as f:
+            f.write(texts[-1])
+    failed = any(c.error for row in cells.values() for c in row.values())
+    if programs:
+        load_before, start = load_line(), time.monotonic()
+        program_cells = real_programs.measure(programs, subjects, launcher, args.scale, args.reps,
+                                              lambda line: print(f"run_comparison: {line}", file=sys.stderr))
+        texts.append(real_programs.table(program_cells, subjects, skipped, ALLOY, args.scale, args.reps, load_before,
+                                         load_line(), time.monotonic() - start))
+        real_programs.write_csvs(program_cells, subjects, ALLOY, args.out)
+        with open(os.path.join(args.out, "dropin_programs.txt"), "w") as f:
+            f.write(texts[-1])
+        failed = failed or any(c.error for row in program_cells.values() for c in row.values())
+    text = "\n".join(texts)
     if args.append:
         with open(args.append, "a") as f:
             f.write("\n" + text)
     print(text, end="")
-    failed = any(c.error for row in cells.values() for c in row.values())
     return 1 if failed or skipped else 0
 
 
