@@ -71,9 +71,20 @@ static ALLOY_NOINLINE alloy_status allocate_direct_slow(alloy_small_object *heap
   return alloy_small_object_cache_allocate_slow(heap, cache, heap->class_for[SO_DIRECT_ALIGN][step], out);
 }
 
-/* Alignments 1, 2, 4 and 8 (`align` at most SO_DIRECT_ALIGN): one bit test. */
+/* Alignments 1, 2, 4, 8 and 16 (`align` at most SO_DIRECT_ALIGN_MAX): one bit test. */
 static ALLOY_ALWAYS_INLINE bool is_direct_align(size_t align) {
   return ((SO_DIRECT_ALIGNS >> align) & 1u) != 0;
+}
+
+/* The direct table's step for `size` bytes aligned to a direct alignment:
+ * (size + 7) / 8 up to 8; for 16, the size rounded up to a non-zero multiple
+ * of 16 first, whose smallest class is 16-aligned (see SO_DIRECT_ALIGN_MAX).
+ * Branch-free: two selects. */
+static ALLOY_ALWAYS_INLINE size_t direct_step(size_t size, size_t align) {
+  size_t unit = align > SO_DIRECT_ALIGN ? align : SO_DIRECT_ALIGN;
+  size_t need = (size + unit - 1) & ~(unit - 1);
+  need = need < unit ? unit : need;
+  return need >> 3;
 }
 
 /* The fast path: one compare for the thread's cache, the current page of
@@ -83,12 +94,12 @@ static ALLOY_ALWAYS_INLINE bool is_direct_align(size_t align) {
  * first call and the sizes above every class go through allocate_general. */
 static ALLOY_ALWAYS_INLINE alloy_status allocate(alloy_small_object *heap, size_t size, size_t align,
                                                 alloy_block *out) {
-  if (ALLOY_UNLIKELY((size > ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE) | (align > SO_DIRECT_ALIGN) |
+  if (ALLOY_UNLIKELY((size > ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE) | (align > SO_DIRECT_ALIGN_MAX) |
                      (alloy_small_object_cache_last.heap_id != heap->id)))
     return allocate_general(heap, size, align, out);
   if (ALLOY_UNLIKELY(!is_direct_align(align))) return allocate_general(heap, size, align, out);
   so_cache *cache = alloy_small_object_cache_last.cache;
-  size_t step = (size + 7) >> 3;
+  size_t step = direct_step(size, align);
   so_page *page = cache->direct[step];
   void *block = page->free;
   if (ALLOY_UNLIKELY(block == NULL)) return allocate_direct_slow(heap, cache, step, out);

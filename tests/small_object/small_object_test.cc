@@ -148,6 +148,25 @@ TEST(SmallObject, AlignedRequestsGetAlignedBlocks) {
   for (auto &[block, align] : live) heap.Free(block, align);
 }
 
+// malloc's alignment, 16, takes the fast path with the size rounded up to
+// 16: every size gets the smallest class that holds it and is a multiple of
+// 16, 16-aligned, as the general path would choose.
+TEST(SmallObject, SixteenAlignedRequestsGetTheSmallestSixteenAlignedClass) {
+  alloy_small_object_config config = {};
+  config.max_size = ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE;
+  Heap heap(config);
+  std::vector<alloy_block> live;
+  for (size_t size = 0; size <= ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE; ++size) {
+    size_t cls = alloy_size_class_of(size < 16 ? 16 : size);
+    while (alloy_size_class_size(cls) % 16 != 0) ++cls;
+    alloy_block block = heap.Alloc(size, 16);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(block.ptr) % 16, 0u) << size;
+    EXPECT_EQ(block.size, alloy_size_class_size(cls)) << size;
+    live.push_back(block);
+  }
+  for (alloy_block block : live) heap.Free(block, 16);
+}
+
 TEST(SmallObject, LargerOrOveralignedRequestsAreUnsupported) {
   Heap heap;
   alloy_block block = {nullptr, 0};
