@@ -198,13 +198,10 @@ static ALLOY_NOINLINE alloy_status deallocate_unbound(alloy_small_object *heap, 
   return alloy_small_object_cache_remote_free_slow(heap, cache, page, ptr);
 }
 
-static ALLOY_ALWAYS_INLINE alloy_status deallocate(alloy_small_object *heap, alloy_block block, size_t align) {
+/* A free whose pointer lies in the heap's pages, `offset` bytes into them. */
+static ALLOY_ALWAYS_INLINE alloy_status free_in_pages(alloy_small_object *heap, char *pages_begin, size_t offset,
+                                                     alloy_block block, size_t align) {
   void *ptr = block.ptr;
-  char *pages_begin = heap->pages_begin; /* once: the atomic load below would make the compiler read it again */
-  /* One compare keeps foreign pointers (NULL included) away from the descriptors. */
-  size_t offset = (size_t)((char *)ptr - pages_begin);
-  if (ALLOY_UNLIKELY(offset >= atomic_load_explicit(&heap->pages_bytes, memory_order_relaxed)))
-    return report_foreign(heap, block, align, ALLOY_E_NOT_OWNED, 0, "outside the heap's pages");
   so_page *page = alloy_so_descriptor(pages_begin, offset >> heap->page_shift);
   /* From the descriptor line every free reads: a block start (one multiply,
    * rotate and compare: on a boundary and inside the block area) of a size
@@ -224,8 +221,28 @@ static ALLOY_ALWAYS_INLINE alloy_status deallocate(alloy_small_object *heap, all
   return free_remote(heap, cache, page, ptr);
 }
 
+static ALLOY_ALWAYS_INLINE alloy_status deallocate(alloy_small_object *heap, alloy_block block, size_t align) {
+  char *pages_begin = heap->pages_begin; /* once: the atomic load below would make the compiler read it again */
+  /* One compare keeps foreign pointers (NULL included) away from the descriptors. */
+  size_t offset = (size_t)((char *)block.ptr - pages_begin);
+  if (ALLOY_UNLIKELY(offset >= atomic_load_explicit(&heap->pages_bytes, memory_order_relaxed)))
+    return report_foreign(heap, block, align, ALLOY_E_NOT_OWNED, 0, "outside the heap's pages");
+  return free_in_pages(heap, pages_begin, offset, block, align);
+}
+
 alloy_status alloy_small_object_deallocate(alloy_small_object *heap, alloy_block block, size_t align) {
   return deallocate(heap, block, align);
+}
+
+/* The size 0 given makes the size check pass: the block's own size is the
+ * one it is freed with. */
+bool alloy_small_object_free(alloy_small_object *heap, void *ptr) {
+  char *pages_begin = heap->pages_begin;
+  size_t offset = (size_t)((char *)ptr - pages_begin);
+  if (ALLOY_UNLIKELY(offset >= atomic_load_explicit(&heap->pages_bytes, memory_order_relaxed))) return false;
+  alloy_block block = {ptr, 0};
+  ALLOY_IGNORE_STATUS(free_in_pages(heap, pages_begin, offset, block, 1)); /* a bad free went to the fault handler */
+  return true;
 }
 
 size_t alloy_small_object_block_size(const alloy_small_object *heap, const void *ptr) {

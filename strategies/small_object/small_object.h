@@ -92,6 +92,7 @@
 #ifndef ALLOY_SMALL_OBJECT_H
 #define ALLOY_SMALL_OBJECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -154,6 +155,15 @@ alloy_status alloy_small_object_deallocate(alloy_small_object *heap, alloy_block
  * pointer-only free: the result is the size alloy_small_object_deallocate
  * takes, and the block's usable size. */
 size_t alloy_small_object_block_size(const alloy_small_object *heap, const void *ptr);
+
+/* A pointer-only free (malloc's free) with the one page lookup of
+ * alloy_small_object_deallocate: `ptr` is freed with its block's own size.
+ * False, with nothing done or reported, when `ptr` lies outside the heap's
+ * pages (NULL and other allocators' blocks: the caller frees it elsewhere);
+ * true otherwise: the block was freed, or the bad free (an interior
+ * pointer, a double free found at the free) was reported through the fault
+ * handler as by alloy_small_object_deallocate, nothing changed. */
+bool alloy_small_object_free(alloy_small_object *heap, void *ptr);
 
 /* Calling thread: sends its pending outgoing remote frees and reclaims the
  * frees other threads sent it. */

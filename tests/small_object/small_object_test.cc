@@ -961,3 +961,35 @@ TEST(SmallObjectBlockSize, AnswersBlockStartsOnly) {
   }
   alloy_small_object_destroy(heap);
 }
+
+// The pointer-only free: a block start is freed with its own size (the next
+// allocation of its class gets it back, counted as a free); a pointer
+// outside the heap's pages is left alone, unreported; an interior pointer
+// inside them is reported and frees nothing.
+TEST(SmallObjectFree, FreesBlockStartsAndLeavesOtherMemoryAlone) {
+  alloy_test::FaultRecorder faults;
+  alloy_small_object *heap = nullptr;
+  ASSERT_EQ(alloy_small_object_create(nullptr, &heap), ALLOY_OK);
+  int on_stack = 0;
+  EXPECT_FALSE(alloy_small_object_free(heap, nullptr));
+  EXPECT_FALSE(alloy_small_object_free(heap, &on_stack));
+  EXPECT_EQ(faults.faults().size(), 0u);
+  for (size_t size = 1; size <= 256; size += 7) {
+    alloy_block block;
+    ASSERT_EQ(alloy_small_object_allocate(heap, size, 8, &block), ALLOY_OK);
+    EXPECT_TRUE(alloy_small_object_free(heap, static_cast<char *>(block.ptr) + 4)) << size;
+    EXPECT_EQ(faults.count(ALLOY_E_INTERIOR_POINTER), 1u) << size;
+    faults.clear();
+    EXPECT_TRUE(alloy_small_object_free(heap, block.ptr)) << size;
+    alloy_block again;
+    ASSERT_EQ(alloy_small_object_allocate(heap, size, 8, &again), ALLOY_OK);
+    EXPECT_EQ(again.ptr, block.ptr) << size;
+    EXPECT_TRUE(alloy_small_object_free(heap, again.ptr));
+  }
+  EXPECT_EQ(faults.faults().size(), 0u);
+  alloy_small_object_stats stats;
+  alloy_small_object_get_stats(heap, &stats);
+  EXPECT_EQ(stats.live_bytes, 0u);
+  EXPECT_EQ(stats.allocations, stats.deallocations);
+  alloy_small_object_destroy(heap);
+}
