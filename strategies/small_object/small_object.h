@@ -2,7 +2,7 @@
  * caches, lock-free remote free.
  *
  * For many tiny objects (8 B up to max_size, 256 B by default, at most
- * 1 KiB) allocated and freed from many threads. Blocks come in the shared
+ * 8 KiB) allocated and freed from many threads. Blocks come in the shared
  * size classes of alloy/size_class.h (waste at most 12.5 % above 64 B),
  * carved from pages (64 KiB by default) of one reservation, so a block's
  * page descriptor — its size class and its owning thread cache — is found
@@ -104,7 +104,7 @@
 ALLOY_EXTERN_C_BEGIN
 
 #define ALLOY_SMALL_OBJECT_DEFAULT_MAX_SIZE 256u
-#define ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE 1024u     /* the largest max_size accepted */
+#define ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE 8192u     /* the largest max_size accepted */
 #define ALLOY_SMALL_OBJECT_DEFAULT_PAGE_SIZE (64u * 1024u)
 #define ALLOY_SMALL_OBJECT_REMOTE_BATCH 64u         /* remote frees sent in one message */
 
@@ -112,7 +112,7 @@ typedef struct alloy_small_object alloy_small_object;
 
 /* Zero in a field means its default. */
 typedef struct alloy_small_object_config {
-  size_t max_size;    /* largest block; 0: 256. Rounded up to its size class; at most 1 KiB */
+  size_t max_size;    /* largest block; 0: 256. Rounded up to its size class; at most 8 KiB */
   size_t page_size;   /* page (span) size, a power of two in [16 KiB, 256 KiB]; 0: 64 KiB */
   size_t capacity;    /* address space reserved for pages; 0: 4 GiB. Reserved, not committed */
   size_t max_threads; /* thread caches that can exist at once; 0: 1024 */

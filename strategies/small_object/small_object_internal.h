@@ -78,9 +78,9 @@
 #include "alloy/thread_exit.h"
 #include "alloy/tool_hooks.h"
 
-#define SO_MAX_CLASSES 40u                                  /* alloy_size_class_count(1024) */
+#define SO_MAX_CLASSES 64u                                  /* alloy_size_class_count(8192) */
 #define SO_SIZE_STEPS (ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE / 8u + 1u) /* table index (size + 7) / 8 */
-#define SO_ROW_SHIFT 8u /* class table rows are 2^8 entries apart: the index is a shift and an add */
+#define SO_ROW_SHIFT 11u /* class table rows are 2^11 entries apart: the index is a shift and an add */
 #define SO_TABLE_ALIGNS 17u /* the class table is indexed by the alignment itself, 0 .. 16 */
 #define SO_DIRECT_ALIGN 8u  /* alignments up to this one use so_cache.direct as they are */
 /* Alignments up to this one use so_cache.direct too, the size rounded up to

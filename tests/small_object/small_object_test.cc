@@ -42,7 +42,7 @@ ContractSubject Subject(const char *name, size_t max_size, size_t capacity = 0) 
 }
 
 INSTANTIATE_TEST_SUITE_P(SmallObject, ResourceContract,
-                         ::testing::Values(Subject("default_256", 256), Subject("classes_to_1024", 1024),
+                         ::testing::Values(Subject("default_256", 256), Subject("classes_to_1024", 1024), Subject("classes_to_8192", 8192),
                                            Subject("bounded_16_pages", 256, 16 * ALLOY_SMALL_OBJECT_DEFAULT_PAGE_SIZE)),
                          alloy_test::SubjectName);
 
@@ -233,7 +233,7 @@ TEST(SmallObject, AlignmentsAboveTheLargestOfASmallHeapAreUnsupported) {
 TEST(SmallObject, ConfigIsValidated) {
   alloy_small_object *heap = nullptr;
   alloy_small_object_config config = {};
-  config.max_size = 2048;
+  config.max_size = ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE + 1;
   EXPECT_EQ(alloy_small_object_create(&config, &heap), ALLOY_E_INVALID_ARGUMENT);
   config = {};
   config.page_size = 3 * 16384;
