@@ -164,12 +164,8 @@ static ALLOY_NOINLINE void free_other(void *ptr) {
 void free(void *ptr) {
   if (ptr == NULL) return;
   alloy_small_object *heap = alloy_malloc_heap_existing();
-  size_t size;
-  if (ALLOY_LIKELY(heap != NULL) && (size = alloy_small_object_block_size(heap, ptr)) != 0) {
-    alloy_block block = {ptr, size};
-    ALLOY_IGNORE_STATUS(alloy_small_object_deallocate(heap, block, 1)); /* a bad free went to the fault handler */
-    return;
-  }
+  /* One page lookup; a bad free inside the heap's pages went to the fault handler. */
+  if (ALLOY_LIKELY(heap != NULL) && alloy_small_object_free(heap, ptr)) return;
   free_other(ptr);
 }
 

@@ -27,7 +27,8 @@ enum heap_state { HEAP_NONE, HEAP_CREATING, HEAP_READY, HEAP_FAILED };
 #define BOOTSTRAP_HEADER 16u                    /* the block size, kept below each bootstrap block */
 
 static _Atomic int heap_state = HEAP_NONE;
-static alloy_small_object *heap;       /* written before heap_state becomes HEAP_READY */
+/* Published (release) before heap_state becomes HEAP_READY (see malloc_internal.h). */
+alloy_small_object *_Atomic alloy_malloc_heap_ready;
 static _Atomic(pthread_t) creating_thread; /* valid while heap_state is HEAP_CREATING */
 
 static alignas(4096) char bootstrap[BOOTSTRAP_BYTES];
@@ -53,7 +54,7 @@ static ALLOY_NOINLINE alloy_small_object *heap_get_slow(bool *reentrant) {
     atomic_store_explicit(&creating_thread, pthread_self(), memory_order_relaxed);
     alloy_malloc_medium_init();
     alloy_small_object *created = create_heap();
-    heap = created;
+    atomic_store_explicit(&alloy_malloc_heap_ready, created, memory_order_release);
     atomic_store_explicit(&heap_state, created != NULL ? HEAP_READY : HEAP_FAILED, memory_order_release);
     return created;
   }
@@ -63,17 +64,13 @@ static ALLOY_NOINLINE alloy_small_object *heap_get_slow(bool *reentrant) {
     return NULL;
   }
   while ((expected = atomic_load_explicit(&heap_state, memory_order_acquire)) == HEAP_CREATING) sched_yield();
-  return expected == HEAP_READY ? heap : NULL;
+  return expected == HEAP_READY ? atomic_load_explicit(&alloy_malloc_heap_ready, memory_order_acquire) : NULL;
 }
 
 alloy_small_object *alloy_malloc_heap_get(bool *reentrant) {
-  if (ALLOY_LIKELY(atomic_load_explicit(&heap_state, memory_order_acquire) == HEAP_READY)) return heap;
+  alloy_small_object *ready = atomic_load_explicit(&alloy_malloc_heap_ready, memory_order_acquire);
+  if (ALLOY_LIKELY(ready != NULL)) return ready;
   return heap_get_slow(reentrant);
-}
-
-alloy_small_object *alloy_malloc_heap_existing(void) {
-  if (ALLOY_LIKELY(atomic_load_explicit(&heap_state, memory_order_acquire) == HEAP_READY)) return heap;
-  return NULL;
 }
 
 bool alloy_malloc_heap_is_bootstrap(const void *ptr) {

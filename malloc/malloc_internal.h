@@ -17,13 +17,15 @@
  *   malloc_decay.c  freed memory back to the OS a second or so later.
  *
  * Where a block lives follows from its address alone: the bootstrap buffer
- * (a static range), the small-object heap (alloy_small_object_block_size
+ * (a static range), the small-object heap (its pages are one range:
+ * alloy_small_object_free frees what lies there, alloy_small_object_block_size
  * answers a block start with its size), else the header just below the
  * block says medium or large.
  */
 #ifndef ALLOY_MALLOC_INTERNAL_H
 #define ALLOY_MALLOC_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,8 +47,14 @@
  * *reentrant set, while the calling thread is the one creating it. */
 ALLOY_HIDDEN alloy_small_object *alloy_malloc_heap_get(bool *reentrant);
 
+/* The heap once created, else NULL: the one word the fast paths read
+ * (written by malloc_heap.c only). */
+extern alloy_small_object *_Atomic alloy_malloc_heap_ready ALLOY_HIDDEN;
+
 /* The heap if it exists already, without creating it (for frees). */
-ALLOY_HIDDEN alloy_small_object *alloy_malloc_heap_existing(void);
+static inline alloy_small_object *alloy_malloc_heap_existing(void) {
+  return atomic_load_explicit(&alloy_malloc_heap_ready, memory_order_acquire);
+}
 
 /* The bootstrap buffer: blocks for the initialising thread's re-entrant
  * calls. Never freed; NULL when it is used up. */

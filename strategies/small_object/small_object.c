@@ -71,9 +71,19 @@ static ALLOY_NOINLINE alloy_status allocate_direct_slow(alloy_small_object *heap
   return alloy_small_object_cache_allocate_slow(heap, cache, heap->class_for[SO_DIRECT_ALIGN][step], out);
 }
 
-/* Alignments 1, 2, 4 and 8 (`align` at most SO_DIRECT_ALIGN): one bit test. */
+/* Alignments 1, 2, 4, 8 and 16 (`align` at most SO_DIRECT_ALIGN_MAX): one bit test. */
 static ALLOY_ALWAYS_INLINE bool is_direct_align(size_t align) {
   return ((SO_DIRECT_ALIGNS >> align) & 1u) != 0;
+}
+
+/* The direct table's step for `size` bytes aligned to a direct alignment:
+ * (size + 7) / 8 up to 8; for 16, the size rounded up to a non-zero multiple
+ * of 16 first, whose smallest class is 16-aligned (see SO_DIRECT_ALIGN_MAX).
+ * A branch rather than a branch-free rounding: a call site asks one
+ * alignment, and the alignments up to 8 keep their two instructions. */
+static ALLOY_ALWAYS_INLINE size_t direct_step(size_t size, size_t align) {
+  if (align == SO_DIRECT_ALIGN_MAX) return ((size + 15) >> 4 | (size_t)(size == 0)) << 1;
+  return (size + 7) >> 3;
 }
 
 /* The fast path: one compare for the thread's cache, the current page of
@@ -83,12 +93,12 @@ static ALLOY_ALWAYS_INLINE bool is_direct_align(size_t align) {
  * first call and the sizes above every class go through allocate_general. */
 static ALLOY_ALWAYS_INLINE alloy_status allocate(alloy_small_object *heap, size_t size, size_t align,
                                                 alloy_block *out) {
-  if (ALLOY_UNLIKELY((size > ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE) | (align > SO_DIRECT_ALIGN) |
+  if (ALLOY_UNLIKELY((size > ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE) | (align > SO_DIRECT_ALIGN_MAX) |
                      (alloy_small_object_cache_last.heap_id != heap->id)))
     return allocate_general(heap, size, align, out);
   if (ALLOY_UNLIKELY(!is_direct_align(align))) return allocate_general(heap, size, align, out);
   so_cache *cache = alloy_small_object_cache_last.cache;
-  size_t step = (size + 7) >> 3;
+  size_t step = direct_step(size, align);
   so_page *page = cache->direct[step];
   void *block = page->free;
   if (ALLOY_UNLIKELY(block == NULL)) return allocate_direct_slow(heap, cache, step, out);
@@ -187,13 +197,10 @@ static ALLOY_NOINLINE alloy_status deallocate_unbound(alloy_small_object *heap, 
   return alloy_small_object_cache_remote_free_slow(heap, cache, page, ptr);
 }
 
-static ALLOY_ALWAYS_INLINE alloy_status deallocate(alloy_small_object *heap, alloy_block block, size_t align) {
+/* A free whose pointer lies in the heap's pages, `offset` bytes into them. */
+static ALLOY_ALWAYS_INLINE alloy_status free_in_pages(alloy_small_object *heap, char *pages_begin, size_t offset,
+                                                     alloy_block block, size_t align) {
   void *ptr = block.ptr;
-  char *pages_begin = heap->pages_begin; /* once: the atomic load below would make the compiler read it again */
-  /* One compare keeps foreign pointers (NULL included) away from the descriptors. */
-  size_t offset = (size_t)((char *)ptr - pages_begin);
-  if (ALLOY_UNLIKELY(offset >= atomic_load_explicit(&heap->pages_bytes, memory_order_relaxed)))
-    return report_foreign(heap, block, align, ALLOY_E_NOT_OWNED, 0, "outside the heap's pages");
   so_page *page = alloy_so_descriptor(pages_begin, offset >> heap->page_shift);
   /* From the descriptor line every free reads: a block start (one multiply,
    * rotate and compare: on a boundary and inside the block area) of a size
@@ -213,8 +220,28 @@ static ALLOY_ALWAYS_INLINE alloy_status deallocate(alloy_small_object *heap, all
   return free_remote(heap, cache, page, ptr);
 }
 
+static ALLOY_ALWAYS_INLINE alloy_status deallocate(alloy_small_object *heap, alloy_block block, size_t align) {
+  char *pages_begin = heap->pages_begin; /* once: the atomic load below would make the compiler read it again */
+  /* One compare keeps foreign pointers (NULL included) away from the descriptors. */
+  size_t offset = (size_t)((char *)block.ptr - pages_begin);
+  if (ALLOY_UNLIKELY(offset >= atomic_load_explicit(&heap->pages_bytes, memory_order_relaxed)))
+    return report_foreign(heap, block, align, ALLOY_E_NOT_OWNED, 0, "outside the heap's pages");
+  return free_in_pages(heap, pages_begin, offset, block, align);
+}
+
 alloy_status alloy_small_object_deallocate(alloy_small_object *heap, alloy_block block, size_t align) {
   return deallocate(heap, block, align);
+}
+
+/* The size 0 given makes the size check pass: the block's own size is the
+ * one it is freed with. */
+bool alloy_small_object_free(alloy_small_object *heap, void *ptr) {
+  char *pages_begin = heap->pages_begin;
+  size_t offset = (size_t)((char *)ptr - pages_begin);
+  if (ALLOY_UNLIKELY(offset >= atomic_load_explicit(&heap->pages_bytes, memory_order_relaxed))) return false;
+  alloy_block block = {ptr, 0};
+  ALLOY_IGNORE_STATUS(free_in_pages(heap, pages_begin, offset, block, 1)); /* a bad free went to the fault handler */
+  return true;
 }
 
 size_t alloy_small_object_block_size(const alloy_small_object *heap, const void *ptr) {

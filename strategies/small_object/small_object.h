@@ -2,7 +2,7 @@
  * caches, lock-free remote free.
  *
  * For many tiny objects (8 B up to max_size, 256 B by default, at most
- * 1 KiB) allocated and freed from many threads. Blocks come in the shared
+ * 8 KiB) allocated and freed from many threads. Blocks come in the shared
  * size classes of alloy/size_class.h (waste at most 12.5 % above 64 B),
  * carved from pages (64 KiB by default) of one reservation, so a block's
  * page descriptor — its size class and its owning thread cache — is found
@@ -92,6 +92,7 @@
 #ifndef ALLOY_SMALL_OBJECT_H
 #define ALLOY_SMALL_OBJECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -103,7 +104,7 @@
 ALLOY_EXTERN_C_BEGIN
 
 #define ALLOY_SMALL_OBJECT_DEFAULT_MAX_SIZE 256u
-#define ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE 1024u     /* the largest max_size accepted */
+#define ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE 8192u     /* the largest max_size accepted */
 #define ALLOY_SMALL_OBJECT_DEFAULT_PAGE_SIZE (64u * 1024u)
 #define ALLOY_SMALL_OBJECT_REMOTE_BATCH 64u         /* remote frees sent in one message */
 
@@ -111,7 +112,7 @@ typedef struct alloy_small_object alloy_small_object;
 
 /* Zero in a field means its default. */
 typedef struct alloy_small_object_config {
-  size_t max_size;    /* largest block; 0: 256. Rounded up to its size class; at most 1 KiB */
+  size_t max_size;    /* largest block; 0: 256. Rounded up to its size class; at most 8 KiB */
   size_t page_size;   /* page (span) size, a power of two in [16 KiB, 256 KiB]; 0: 64 KiB */
   size_t capacity;    /* address space reserved for pages; 0: 4 GiB. Reserved, not committed */
   size_t max_threads; /* thread caches that can exist at once; 0: 1024 */
@@ -154,6 +155,15 @@ alloy_status alloy_small_object_deallocate(alloy_small_object *heap, alloy_block
  * pointer-only free: the result is the size alloy_small_object_deallocate
  * takes, and the block's usable size. */
 size_t alloy_small_object_block_size(const alloy_small_object *heap, const void *ptr);
+
+/* A pointer-only free (malloc's free) with the one page lookup of
+ * alloy_small_object_deallocate: `ptr` is freed with its block's own size.
+ * False, with nothing done or reported, when `ptr` lies outside the heap's
+ * pages (NULL and other allocators' blocks: the caller frees it elsewhere);
+ * true otherwise: the block was freed, or the bad free (an interior
+ * pointer, a double free found at the free) was reported through the fault
+ * handler as by alloy_small_object_deallocate, nothing changed. */
+bool alloy_small_object_free(alloy_small_object *heap, void *ptr);
 
 /* Calling thread: sends its pending outgoing remote frees and reclaims the
  * frees other threads sent it. */

@@ -78,12 +78,18 @@
 #include "alloy/thread_exit.h"
 #include "alloy/tool_hooks.h"
 
-#define SO_MAX_CLASSES 40u                                  /* alloy_size_class_count(1024) */
+#define SO_MAX_CLASSES 64u                                  /* alloy_size_class_count(8192) */
 #define SO_SIZE_STEPS (ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE / 8u + 1u) /* table index (size + 7) / 8 */
-#define SO_ROW_SHIFT 8u /* class table rows are 2^8 entries apart: the index is a shift and an add */
+#define SO_ROW_SHIFT 11u /* class table rows are 2^11 entries apart: the index is a shift and an add */
 #define SO_TABLE_ALIGNS 17u /* the class table is indexed by the alignment itself, 0 .. 16 */
-#define SO_DIRECT_ALIGN 8u  /* alignments up to this one use so_cache.direct */
-#define SO_DIRECT_ALIGNS ((1u << 1) | (1u << 2) | (1u << 4) | (1u << 8)) /* bit a: a valid such alignment */
+#define SO_DIRECT_ALIGN 8u  /* alignments up to this one use so_cache.direct as they are */
+/* Alignments up to this one use so_cache.direct too, the size rounded up to
+ * the alignment first (malloc's 16): every class of alloy/size_class.h that
+ * is the smallest one holding a multiple of 16 is a multiple of 16 itself
+ * (the classes 8 mod 16 all lie where classes are 8 B apart), so its blocks,
+ * carved from page-aligned pages, are 16-aligned. */
+#define SO_DIRECT_ALIGN_MAX 16u
+#define SO_DIRECT_ALIGNS ((1u << 1) | (1u << 2) | (1u << 4) | (1u << 8) | (1u << 16)) /* bit a: a direct alignment */
 #define SO_NO_CLASS SO_MAX_CLASSES       /* table entry for (size, align) pairs no class serves */
 #define SO_BAD_ALIGN (SO_MAX_CLASSES + 1u) /* table entry for alignments that are not powers of two */
 #define SO_MIN_PAGE_SIZE (16u * 1024u)
@@ -175,7 +181,8 @@ typedef struct so_outgoing {
 struct so_cache {
   /* direct[(size + 7) / 8]: the current page of the class a request for
    * `size` bytes aligned to at most 8 maps to (every class's blocks are
-   * 8-aligned, so such alignments need no class of their own), the heap's
+   * 8-aligned, so such alignments need no class of their own; a 16-aligned
+   * request looks up its size rounded up to 16, see SO_DIRECT_ALIGN_MAX), the heap's
    * empty page above max_size. The allocation fast path's one lookup: no
    * class number between the size and the page. Mirrors classes[].current;
    * set_current (small_object_cache.c) keeps the two in step. */
@@ -400,6 +407,9 @@ static ALLOY_ALWAYS_INLINE bool alloy_so_hand_out(alloy_small_object *heap, so_p
     *mark = 0; /* a live block must not look free */
   }
   page->free = next;
+  /* The next hand-out reads the next block's link and mark: start loading
+   * that line now (a free list that went cold misses on every block). */
+  __builtin_prefetch(next, 1);
   alloy_so_count(&page->allocations);
   ALLOY_TRACK_ALLOC(heap, block, block_size);
   out->ptr = block;

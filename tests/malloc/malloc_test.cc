@@ -125,7 +125,7 @@ TEST(AlloyMalloc, ForkWhileThreadsAllocate) {
 TEST(AlloyMalloc, IsTheProcessMalloc) {
   SKIP_WHERE_A_TOOL_OWNS_MALLOC();
   size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  for (size_t size : {size_t{5000}, size_t{64} << 10, size_t{2} << 20}) {
+  for (size_t size : {size_t{20000}, size_t{64} << 10, size_t{2} << 20}) {
     void *ptr = Opaque(&malloc)(size);
     ASSERT_NE(ptr, nullptr);
     uint64_t tag;
@@ -337,7 +337,7 @@ TEST(AlloyMalloc, PageAlignedEntryPoints) {
 
 TEST(AlloyMalloc, SizedFrees) {
   SKIP_WHERE_A_TOOL_OWNS_MALLOC();
-  for (size_t size : {size_t{1}, size_t{100}, size_t{1024}, size_t{1025}, size_t{100000}}) {
+  for (size_t size : {size_t{1}, size_t{100}, size_t{1024}, size_t{1025}, size_t{8192}, size_t{8193}, size_t{100000}}) {
     void *ptr = Opaque(&malloc)(size);
     ASSERT_NE(ptr, nullptr);
     memset(ptr, 5, size);
@@ -350,12 +350,12 @@ TEST(AlloyMalloc, SizedFrees) {
   free_aligned_sized(a, 4096, 10);
 }
 
-// Medium blocks (above 1 KiB, up to 1 MiB) grow where they lie while the
+// Medium blocks (above 8 KiB, up to 1 MiB) grow where they lie while the
 // arena's next block is free, and keep their contents whether or not they
 // move; past 1 MiB a block becomes a mapping of its own.
 TEST(AlloyMalloc, ReallocOfMediumBlocksGrowsInPlace) {
   SKIP_WHERE_A_TOOL_OWNS_MALLOC();
-  size_t size = 2000;
+  size_t size = 10000;
   char *ptr = static_cast<char *>(Opaque(&malloc)(size));
   ASSERT_NE(ptr, nullptr);
   alloy_test::Fill(ptr, size, 7);
@@ -372,7 +372,7 @@ TEST(AlloyMalloc, ReallocOfMediumBlocksGrowsInPlace) {
     EXPECT_GE(malloc_usable_size(ptr), size);
   }
   EXPECT_GT(in_place, 0);
-  size_t smaller = 1500;
+  size_t smaller = 9000;
   char *shrunk = static_cast<char *>(realloc(ptr, smaller));
   ASSERT_NE(shrunk, nullptr);
   EXPECT_TRUE(alloy_test::Check(shrunk, smaller, 7));
@@ -390,7 +390,7 @@ TEST(AlloyMalloc, BadFreesAreReportedAndIgnored) {
     size_t size;
     alloy_status reported;
   };
-  for (Case c : {Case{5000, ALLOY_E_INTERIOR_POINTER}, Case{size_t{2} << 20, ALLOY_E_NOT_OWNED}}) {
+  for (Case c : {Case{20000, ALLOY_E_INTERIOR_POINTER}, Case{size_t{2} << 20, ALLOY_E_NOT_OWNED}}) {
     char *ptr = static_cast<char *>(Opaque(&malloc)(c.size));
     ASSERT_NE(ptr, nullptr);
     alloy_test::Fill(ptr, c.size, 3);
@@ -405,9 +405,9 @@ TEST(AlloyMalloc, BadFreesAreReportedAndIgnored) {
   Opaque(&free)(&on_stack);
   EXPECT_EQ(faults.count(ALLOY_E_NOT_OWNED), 1u);
   faults.clear();
-  void *medium = Opaque(&malloc)(3000);
+  void *medium = Opaque(&malloc)(20000);
   ASSERT_NE(medium, nullptr);
-  void *neighbour = Opaque(&malloc)(3000);  // keeps the block from merging away
+  void *neighbour = Opaque(&malloc)(20000);  // keeps the block from merging away
   // Kept as an address, so the compiler sees no use of a freed pointer.
   uintptr_t address = reinterpret_cast<uintptr_t>(medium);
   free(medium);
@@ -455,7 +455,7 @@ TEST(AlloyMalloc, MediumBlocksFreedByOtherThreads) {
   std::mt19937 random(11);
   std::vector<Block> own;
   for (int i = 0; i < blocks; ++i) {
-    size_t size = 1025 + random() % 60000;
+    size_t size = 8193 + random() % 60000;
     void *ptr = malloc(size);
     if (ptr == nullptr) {
       failures++;
@@ -516,7 +516,7 @@ TEST(AlloyMalloc, FreedMemoryDecaysToTheOs) {
   }
   for (void *ptr : medium) free(ptr);
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  for (int i = 0; i < 2000; ++i) free(Opaque(&malloc)(3000));  // slow-path events: the decay runs on them
+  for (int i = 0; i < 2000; ++i) free(Opaque(&malloc)(20000));  // slow-path events: the decay runs on them
   size_t after = ResidentBytes();
   EXPECT_LT(after, baseline + 24 * kMiB) << "resident at the start " << baseline / kMiB << " MiB, after the decay "
                                          << after / kMiB << " MiB";
@@ -570,7 +570,7 @@ TEST(AlloyMalloc, ThousandsOfLiveThreadsAllAllocate) {
   auto body = [](void *arg) -> void * {
     Shared *s = static_cast<Shared *>(arg);
     void *small = malloc(48);
-    void *medium = malloc(3000);
+    void *medium = malloc(20000);
     if (small == nullptr || medium == nullptr) s->failures++;
     pthread_mutex_lock(&s->mutex);
     s->arrived++;

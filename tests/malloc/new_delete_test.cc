@@ -123,19 +123,19 @@ const Form kForms[] = {
      [](void *p, size_t, std::align_val_t a) { ::operator delete[](p, a); }},
 };
 
-// The operators are the drop-in malloc's: a 5000-byte block is one of its
+// The operators are the drop-in malloc's: a 20000-byte block is one of its
 // medium blocks, whose header tag starts with alloy's magic 0xa11 (the C
 // library keeps a chunk size there), and its usable size covers the request.
 TEST(AlloyNewDelete, OperatorsAreTheDropInMalloc) {
   SKIP_WHERE_A_TOOL_OWNS_MALLOC();
   for (const Form &form : kForms) {
-    void *ptr = form.allocate(5000, std::align_val_t{64});
+    void *ptr = form.allocate(20000, std::align_val_t{64});
     ASSERT_NE(ptr, nullptr) << form.name;
     uint64_t tag;
     std::memcpy(&tag, static_cast<char *>(ptr) - sizeof(tag), sizeof(tag));
     EXPECT_EQ(tag >> 52, 0xa11u) << form.name;
-    EXPECT_GE(malloc_usable_size(ptr), 5000u) << form.name;
-    form.release(ptr, 5000, std::align_val_t{64});
+    EXPECT_GE(malloc_usable_size(ptr), 20000u) << form.name;
+    form.release(ptr, 20000, std::align_val_t{64});
   }
 }
 
@@ -219,7 +219,7 @@ TEST(AlloyNewDelete, NewAndDeleteExpressions) {
 
 // ---- Sized delete ---------------------------------------------------------
 
-// Sizes on both sides of the small-object heap's largest class (1 KiB),
+// Sizes on both sides of the small-object heap's largest class (8 KiB),
 // through the sized forms only, with blocks of every size live together.
 TEST(AlloyNewDelete, SizedDeleteOfSmallAndLargeSizes) {
   SKIP_WHERE_A_TOOL_OWNS_MALLOC();

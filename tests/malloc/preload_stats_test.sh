@@ -9,7 +9,7 @@ source "$(dirname "$0")/preload_lib.sh"
 preload_require /usr/bin/perl /usr/bin/python3
 
 script='my @small = map { "s" x (8 + $_ % 200) } 1 .. 50000;
-my @medium = map { "m" x (2000 + $_) } 1 .. 200;
+my @medium = map { "m" x (9000 + $_) } 1 .. 200;
 my $large = "l" x (4 << 20);
 print scalar(@small) + scalar(@medium) + length($large) > 0 ? "built\n" : "empty\n";'
 

@@ -44,10 +44,20 @@ struct Child {
   alloy_block foreign;  // allocated by another thread of the parent
 };
 
+// The next size to try after `size`: 8 B on, and above 1 KiB one eighth
+// of the power of two below it, the spacing of the classes there, so every
+// class is met once without filling thousands of large blocks.
+size_t NextSize(size_t size) {
+  if (size < 1024) return size + 8;
+  size_t step = 1;
+  while (step * 16 <= size) step *= 2;
+  return size + step;
+}
+
 // Every size class, at both alignments the direct and the class table
 // serve, a few blocks each; then the same again after detaching.
 int AllocateEverySize(alloy_small_object *heap) {
-  for (size_t size = 1; size <= kMaxSize; size += 8) {
+  for (size_t size = 1; size <= kMaxSize; size = NextSize(size)) {
     for (size_t align : {size_t{8}, size_t{16}}) {
       alloy_block blocks[4];
       for (alloy_block &block : blocks) {

@@ -42,7 +42,7 @@ ContractSubject Subject(const char *name, size_t max_size, size_t capacity = 0) 
 }
 
 INSTANTIATE_TEST_SUITE_P(SmallObject, ResourceContract,
-                         ::testing::Values(Subject("default_256", 256), Subject("classes_to_1024", 1024),
+                         ::testing::Values(Subject("default_256", 256), Subject("classes_to_1024", 1024), Subject("classes_to_8192", 8192),
                                            Subject("bounded_16_pages", 256, 16 * ALLOY_SMALL_OBJECT_DEFAULT_PAGE_SIZE)),
                          alloy_test::SubjectName);
 
@@ -148,6 +148,25 @@ TEST(SmallObject, AlignedRequestsGetAlignedBlocks) {
   for (auto &[block, align] : live) heap.Free(block, align);
 }
 
+// malloc's alignment, 16, takes the fast path with the size rounded up to
+// 16: every size gets the smallest class that holds it and is a multiple of
+// 16, 16-aligned, as the general path would choose.
+TEST(SmallObject, SixteenAlignedRequestsGetTheSmallestSixteenAlignedClass) {
+  alloy_small_object_config config = {};
+  config.max_size = ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE;
+  Heap heap(config);
+  std::vector<alloy_block> live;
+  for (size_t size = 0; size <= ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE; ++size) {
+    size_t cls = alloy_size_class_of(size < 16 ? 16 : size);
+    while (alloy_size_class_size(cls) % 16 != 0) ++cls;
+    alloy_block block = heap.Alloc(size, 16);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(block.ptr) % 16, 0u) << size;
+    EXPECT_EQ(block.size, alloy_size_class_size(cls)) << size;
+    live.push_back(block);
+  }
+  for (alloy_block block : live) heap.Free(block, 16);
+}
+
 TEST(SmallObject, LargerOrOveralignedRequestsAreUnsupported) {
   Heap heap;
   alloy_block block = {nullptr, 0};
@@ -214,7 +233,7 @@ TEST(SmallObject, AlignmentsAboveTheLargestOfASmallHeapAreUnsupported) {
 TEST(SmallObject, ConfigIsValidated) {
   alloy_small_object *heap = nullptr;
   alloy_small_object_config config = {};
-  config.max_size = 2048;
+  config.max_size = ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE + 1;
   EXPECT_EQ(alloy_small_object_create(&config, &heap), ALLOY_E_INVALID_ARGUMENT);
   config = {};
   config.page_size = 3 * 16384;
@@ -940,5 +959,37 @@ TEST(SmallObjectBlockSize, AnswersBlockStartsOnly) {
     alloy_block sized = {block.ptr, alloy_small_object_block_size(heap, block.ptr)};
     EXPECT_EQ(alloy_small_object_deallocate(heap, sized, 1), ALLOY_OK);
   }
+  alloy_small_object_destroy(heap);
+}
+
+// The pointer-only free: a block start is freed with its own size (the next
+// allocation of its class gets it back, counted as a free); a pointer
+// outside the heap's pages is left alone, unreported; an interior pointer
+// inside them is reported and frees nothing.
+TEST(SmallObjectFree, FreesBlockStartsAndLeavesOtherMemoryAlone) {
+  alloy_test::FaultRecorder faults;
+  alloy_small_object *heap = nullptr;
+  ASSERT_EQ(alloy_small_object_create(nullptr, &heap), ALLOY_OK);
+  int on_stack = 0;
+  EXPECT_FALSE(alloy_small_object_free(heap, nullptr));
+  EXPECT_FALSE(alloy_small_object_free(heap, &on_stack));
+  EXPECT_EQ(faults.faults().size(), 0u);
+  for (size_t size = 1; size <= 256; size += 7) {
+    alloy_block block;
+    ASSERT_EQ(alloy_small_object_allocate(heap, size, 8, &block), ALLOY_OK);
+    EXPECT_TRUE(alloy_small_object_free(heap, static_cast<char *>(block.ptr) + 4)) << size;
+    EXPECT_EQ(faults.count(ALLOY_E_INTERIOR_POINTER), 1u) << size;
+    faults.clear();
+    EXPECT_TRUE(alloy_small_object_free(heap, block.ptr)) << size;
+    alloy_block again;
+    ASSERT_EQ(alloy_small_object_allocate(heap, size, 8, &again), ALLOY_OK);
+    EXPECT_EQ(again.ptr, block.ptr) << size;
+    EXPECT_TRUE(alloy_small_object_free(heap, again.ptr));
+  }
+  EXPECT_EQ(faults.faults().size(), 0u);
+  alloy_small_object_stats stats;
+  alloy_small_object_get_stats(heap, &stats);
+  EXPECT_EQ(stats.live_bytes, 0u);
+  EXPECT_EQ(stats.allocations, stats.deallocations);
   alloy_small_object_destroy(heap);
 }
