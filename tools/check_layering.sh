@@ -9,7 +9,9 @@
 # below them, but no other integration (integrations/common, their shared
 # internals, aside), no test, sample or benchmark; nothing in the library
 # holds an integration; malloc holds no decorator, integration, test, sample
-# or benchmark, and nothing in the library holds malloc; bench holds no test
+# or benchmark, and nothing in the library holds malloc, save that the
+# checked malloc (alloy_malloc_debug and what stands on it) holds the debug
+# decorator and nothing else of the decorators; bench holds no test
 # and no sample, tests hold no sample; the drop-in workloads (bench/malloc)
 # hold nothing of alloy, so that they run under any malloc; and every
 # benchmark binary carries the `benchmark` tag.
@@ -66,8 +68,12 @@ cxx_face='attr(hdrs, "[.]hpp", //resource/... + //strategies/... + //decorators/
 check "($lower + //strategies/... + //decorators/...) except $cxx_face" "$cxx_face"
 # The drop-in malloc (user layer) stands on strategies, platform, primitives,
 # resource and concurrency; nothing in the library or the integrations
-# stands on it.
-check "//malloc/..." "//decorators/... + //integrations/... + //tests/... + //samples/... + //bench/..."
+# stands on it. Its checked variant (every //malloc target that holds
+# alloy_malloc_debug) stands on the debug decorator too, and on no other.
+checked_malloc="rdeps(//malloc/..., //malloc:alloy_malloc_debug)"
+check "//malloc/... except $checked_malloc" "//decorators/... + //integrations/... + //tests/... + //samples/... + //bench/..."
+check "$checked_malloc" \
+  "(//decorators/... except (//decorators/debug/... + //decorators/common/...)) + //integrations/... + //tests/... + //samples/... + //bench/..."
 check "$lower + //strategies/... + //decorators/... + //integrations/..." "//malloc/..."
 check "//bench/..." "//tests/... + //samples/..."
 check "//bench/malloc/..." "$lower + //strategies/... + //decorators/... + //integrations/... + //malloc/... + (//bench/... except //bench/malloc/...)"

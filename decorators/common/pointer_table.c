@@ -16,9 +16,37 @@ static size_t slot_of(uintptr_t key, size_t capacity) {
 
 void alloy_pointer_table_init(alloy_pointer_table *table) { memset(table, 0, sizeof *table); }
 
-void alloy_pointer_table_destroy(alloy_pointer_table *table) {
-  if (table->slots != NULL) alloy_heap_free(table->slots);
+void alloy_pointer_table_init_on(alloy_pointer_table *table, alloy_resource *memory) {
   alloy_pointer_table_init(table);
+  table->memory = memory;
+}
+
+static alloy_status slots_allocate(const alloy_pointer_table *table, size_t capacity, alloy_pointer_slot **out) {
+  void *memory;
+  size_t bytes = capacity * sizeof(alloy_pointer_slot);
+  if (table->memory == NULL) {
+    ALLOY_TRY(alloy_heap_allocate(bytes, ALLOY_CACHE_LINE, &memory));
+  } else {
+    alloy_block block;
+    ALLOY_TRY(alloy_resource_allocate(table->memory, bytes, ALLOY_CACHE_LINE, &block));
+    memory = block.ptr;
+  }
+  *out = (alloy_pointer_slot *)memory;
+  return ALLOY_OK;
+}
+
+static void slots_free(const alloy_pointer_table *table, alloy_pointer_slot *slots, size_t capacity) {
+  if (slots == NULL) return;
+  if (table->memory == NULL)
+    alloy_heap_free(slots);
+  else
+    ALLOY_IGNORE_STATUS(alloy_resource_deallocate(
+        table->memory, alloy_block_make(slots, capacity * sizeof(alloy_pointer_slot)), ALLOY_CACHE_LINE));
+}
+
+void alloy_pointer_table_destroy(alloy_pointer_table *table) {
+  slots_free(table, table->slots, table->capacity);
+  alloy_pointer_table_init_on(table, table->memory);
 }
 
 static void place(alloy_pointer_slot *slots, size_t capacity, uintptr_t key, uintptr_t value) {
@@ -29,13 +57,12 @@ static void place(alloy_pointer_slot *slots, size_t capacity, uintptr_t key, uin
 }
 
 static ALLOY_COLD alloy_status rebuild(alloy_pointer_table *table, size_t capacity) {
-  void *memory;
-  ALLOY_TRY(alloy_heap_allocate(capacity * sizeof(alloy_pointer_slot), ALLOY_CACHE_LINE, &memory));
-  alloy_pointer_slot *slots = (alloy_pointer_slot *)memory;
+  alloy_pointer_slot *slots;
+  ALLOY_TRY(slots_allocate(table, capacity, &slots));
   memset(slots, 0, capacity * sizeof *slots);
   for (size_t i = 0; i < table->capacity; ++i)
     if (table->slots[i].key > SLOT_REMOVED) place(slots, capacity, table->slots[i].key, table->slots[i].value);
-  if (table->slots != NULL) alloy_heap_free(table->slots);
+  slots_free(table, table->slots, table->capacity);
   table->slots = slots;
   table->capacity = capacity;
   table->used = table->count;

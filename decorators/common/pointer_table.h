@@ -4,7 +4,9 @@
  *
  * Open addressing with linear probing and tombstones; the table doubles when
  * more than half full, so a lookup touches one or two cache lines. Memory
- * comes from the platform heap. Not thread-safe: the owner locks.
+ * comes from the platform heap, or from a resource the owner names (a
+ * decorator inside the process's malloc cannot use the platform heap). Not
+ * thread-safe: the owner locks.
  *
  * Internal to //decorators.
  */
@@ -16,6 +18,7 @@
 #include <stdint.h>
 
 #include "alloy/compiler.h"
+#include "alloy/resource.h"
 #include "alloy/status.h"
 
 ALLOY_EXTERN_C_BEGIN
@@ -30,10 +33,15 @@ typedef struct alloy_pointer_table {
   size_t capacity; /* a power of two, or 0 before the first insert */
   size_t count;    /* live keys */
   size_t used;     /* live keys and tombstones */
+  alloy_resource *memory; /* where the slots come from; NULL: the platform heap */
 } alloy_pointer_table;
 
 /* An empty table; it allocates on the first insert. */
 void alloy_pointer_table_init(alloy_pointer_table *table);
+
+/* An empty table whose slots come from `memory` (thread-safe, or guarded by
+ * the owner's lock) instead of the platform heap. */
+void alloy_pointer_table_init_on(alloy_pointer_table *table, alloy_resource *memory);
 void alloy_pointer_table_destroy(alloy_pointer_table *table);
 
 /* Adds or replaces key (not 0 or 1). ALLOY_E_OUT_OF_MEMORY when growing fails

@@ -31,6 +31,7 @@ typedef struct debug_header {
 struct alloy_debug {
   alloy_resource resource; /* first: the decorator is a resource */
   alloy_resource *inner;
+  alloy_resource *state;                    /* where the decorator's own memory comes from; NULL: the platform heap */
   alloy_allocate_fn inner_allocate_trusted; /* the inner's slot for validated requests */
   alloy_debug_config config;
   size_t front_canary; /* 0 or ALLOY_DEBUG_CANARY_SIZE */
@@ -413,7 +414,73 @@ static const alloy_resource_ops debug_ops = {
     .allocate_trusted = debug_allocate_trusted,
 };
 
+/* ---- lookups ------------------------------------------------------------- */
+
+bool alloy_debug_find(alloy_debug *debug, const void *ptr, alloy_block *block, size_t *align) {
+  bool live = false;
+  debug_header header;
+  alloy_decorator_lock_query_enter(&debug->lock);
+  if (alloy_pointer_table_find(&debug->live, ptr, NULL)) {
+    header_read(debug, ptr, &header);
+    live = true;
+  }
+  alloy_decorator_lock_query_leave(&debug->lock);
+  if (!live) return false;
+  *block = alloy_block_make((void *)(uintptr_t)ptr, header.size);
+  *align = header.align;
+  return true;
+}
+
+typedef struct containing_context {
+  const alloy_debug *debug;
+  uintptr_t address;
+  const void *found;
+  debug_header header;
+} containing_context;
+
+/* Stops at the block whose storage holds the address: from the start of
+ * its inner block (header and front canary) to the end of its back canary. */
+static bool visit_containing(void *context, const void *key, uintptr_t value) {
+  (void)value;
+  containing_context *c = (containing_context *)context;
+  uintptr_t user = (uintptr_t)key;
+  debug_header header;
+  header_read(c->debug, key, &header);
+  if (c->address < user - header.prefix || c->address >= user + header.size + header.back) return true;
+  c->found = key;
+  c->header = header;
+  return false;
+}
+
+bool alloy_debug_find_containing(alloy_debug *debug, const void *address, alloy_block *block, size_t *align) {
+  containing_context context = {debug, (uintptr_t)address, NULL, {0}};
+  alloy_decorator_lock_query_enter(&debug->lock);
+  alloy_pointer_table_visit(&debug->live, visit_containing, &context);
+  alloy_decorator_lock_query_leave(&debug->lock);
+  if (context.found == NULL) return false;
+  *block = alloy_block_make((void *)(uintptr_t)context.found, context.header.size);
+  *align = context.header.align;
+  return true;
+}
+
 /* ---- life cycle ---------------------------------------------------------- */
+
+/* The decorator's own memory: from `state` when the creator named one, else
+ * from the platform heap. */
+static alloy_status state_allocate(alloy_resource *state, size_t size, size_t align, void **out) {
+  if (state == NULL) return alloy_heap_allocate(size, align, out);
+  alloy_block block;
+  ALLOY_TRY(alloy_resource_allocate(state, size, align, &block));
+  *out = block.ptr;
+  return ALLOY_OK;
+}
+
+static void state_free(alloy_resource *state, void *ptr, size_t size, size_t align) {
+  if (state == NULL)
+    alloy_heap_free(ptr);
+  else
+    ALLOY_IGNORE_STATUS(alloy_resource_deallocate(state, alloy_block_make(ptr, size), align));
+}
 
 alloy_debug_config alloy_debug_config_default(void) {
   alloy_debug_config config;
@@ -426,6 +493,11 @@ alloy_debug_config alloy_debug_config_default(void) {
 }
 
 alloy_status alloy_debug_create(alloy_resource *inner, const alloy_debug_config *config, alloy_debug **out) {
+  return alloy_debug_create_with_state(inner, config, NULL, out);
+}
+
+alloy_status alloy_debug_create_with_state(alloy_resource *inner, const alloy_debug_config *config,
+                                           alloy_resource *state, alloy_debug **out) {
   if (inner == NULL || out == NULL) return ALLOY_E_INVALID_ARGUMENT;
   alloy_debug_config chosen = config != NULL ? *config : alloy_debug_config_default();
   if (chosen.quarantine > ((size_t)1 << 20)) return ALLOY_E_INVALID_ARGUMENT;
@@ -435,26 +507,27 @@ alloy_status alloy_debug_create(alloy_resource *inner, const alloy_debug_config 
   alloy_marker probe;
   if (chosen.guard_pages || alloy_resource_mark(inner, &probe) != ALLOY_E_UNSUPPORTED) chosen.quarantine = 0;
   void *memory;
-  ALLOY_TRY(alloy_heap_allocate(sizeof(alloy_debug), ALLOY_CACHE_LINE, &memory));
+  ALLOY_TRY(state_allocate(state, sizeof(alloy_debug), ALLOY_CACHE_LINE, &memory));
   alloy_debug *debug = (alloy_debug *)memory;
   memset(debug, 0, sizeof *debug);
   if (chosen.quarantine > 0) {
     void *ring;
-    alloy_status status = alloy_heap_allocate(chosen.quarantine * sizeof(void *), sizeof(void *), &ring);
+    alloy_status status = state_allocate(state, chosen.quarantine * sizeof(void *), sizeof(void *), &ring);
     if (status != ALLOY_OK) {
-      alloy_heap_free(debug);
+      state_free(state, debug, sizeof(alloy_debug), ALLOY_CACHE_LINE);
       return status;
     }
     debug->quarantine = (void **)ring;
   }
   debug->resource.ops = &debug_ops;
   debug->inner = inner;
+  debug->state = state;
   debug->inner_allocate_trusted = alloy_resource_trusted_allocate_slot(inner);
   debug->config = chosen;
   debug->front_canary = chosen.canary ? ALLOY_DEBUG_CANARY_SIZE : 0;
   debug->page = alloy_vm_page_size();
   alloy_decorator_lock_init(&debug->lock, chosen.guard_pages ? NULL : inner);
-  alloy_pointer_table_init(&debug->live);
+  alloy_pointer_table_init_on(&debug->live, state);
   atomic_init(&debug->faults, 0);
   *out = debug;
   return ALLOY_OK;
@@ -548,8 +621,10 @@ void alloy_debug_destroy(alloy_debug *debug) {
   ALLOY_IGNORE_STATUS(alloy_debug_flush_quarantine(debug));
   alloy_decorator_lock_destroy(&debug->lock);
   alloy_pointer_table_destroy(&debug->live);
-  if (debug->quarantine != NULL) alloy_heap_free(debug->quarantine);
-  alloy_heap_free(debug);
+  alloy_resource *state = debug->state;
+  if (debug->quarantine != NULL)
+    state_free(state, debug->quarantine, debug->config.quarantine * sizeof(void *), sizeof(void *));
+  state_free(state, debug, sizeof(alloy_debug), ALLOY_CACHE_LINE);
 }
 
 alloy_resource *alloy_debug_resource(alloy_debug *debug) { return &debug->resource; }

@@ -31,7 +31,12 @@
  *
  * Which pointers are live is kept in a side table, so foreign pointers are
  * recognised without reading them, and owns() is exact. State (the object,
- * the table, the quarantine ring) comes from the platform heap. A lock guards
+ * the table, the quarantine ring) comes from the platform heap, or from a
+ * resource the creator names (alloy_debug_create_with_state: a decorator
+ * inside the process's own malloc cannot stand on the C library's heap,
+ * which is itself). The live table also answers which block a pointer
+ * starts or lies in, for callers that know only the pointer (a free
+ * without a size). A lock guards
  * it, so the decorator may be shared when the inner resource is thread-safe.
  * Scope markers are not offered (a rewind would free blocks behind the live
  * table's back). The inner resource stays the caller's.
@@ -71,6 +76,25 @@ alloy_debug_config alloy_debug_config_default(void);
 /* config may be NULL (the defaults). */
 ALLOY_NODISCARD alloy_status alloy_debug_create(alloy_resource *inner, const alloy_debug_config *config,
                                                 alloy_debug **out);
+
+/* As alloy_debug_create, with the decorator's own memory (the object, the
+ * live table, the quarantine ring) from `state` instead of the platform
+ * heap. `state` must be thread-safe when the decorator is shared, must not
+ * call back into the decorator, and must outlive it; it may be `inner`.
+ * NULL: the platform heap. */
+ALLOY_NODISCARD alloy_status alloy_debug_create_with_state(alloy_resource *inner, const alloy_debug_config *config,
+                                                           alloy_resource *state, alloy_debug **out);
+
+/* Whether `ptr` is a live block of the decorator; if so, the block with its
+ * requested size and the alignment it was allocated with (what a free must
+ * pass). Reads only the decorator's table and the block's header. */
+bool alloy_debug_find(alloy_debug *debug, const void *ptr, alloy_block *block, size_t *align);
+
+/* Whether `address` lies in the storage of a live block (its bytes, its
+ * header and canaries, its start included); if so, that block, its size
+ * and alignment. Visits every live block: for reporting misuse, not for a
+ * hot path. */
+bool alloy_debug_find_containing(alloy_debug *debug, const void *address, alloy_block *block, size_t *align);
 
 /* Releases the quarantined blocks (checking them) and the decorator's state;
  * with check_on_destroy, first checks every live block (alloy_debug_check_all).

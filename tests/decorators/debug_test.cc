@@ -385,4 +385,115 @@ TEST(DebugShared, ThreadsShareTheDecoratorOverAThreadSafeInner) {
   alloy_debug_destroy(debug);
 }
 
+// The decorator's own memory from a resource the creator names: a counting
+// wrapper of the system resource sees the object, the quarantine ring and
+// every growth of the live table, and gets all of it back at destroy; the
+// inner sees only the blocks.
+struct CountingResource {
+  alloy_resource resource;
+  size_t live = 0;
+  size_t bytes = 0;
+  size_t calls = 0;
+};
+
+alloy_status CountingAllocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
+  auto *counting = reinterpret_cast<CountingResource *>(self);
+  alloy_status status = alloy_resource_allocate(alloy_system_resource(), size, align, out);
+  if (status == ALLOY_OK) {
+    counting->live++;
+    counting->bytes += size;
+    counting->calls++;
+  }
+  return status;
+}
+
+alloy_status CountingDeallocate(alloy_resource *self, alloy_block block, size_t align) {
+  auto *counting = reinterpret_cast<CountingResource *>(self);
+  counting->live--;
+  counting->bytes -= block.size;
+  return alloy_resource_deallocate(alloy_system_resource(), block, align);
+}
+
+void CountingInfo(const alloy_resource *, alloy_resource_info *info) { info->thread_safety = ALLOY_THREAD_SAFE; }
+
+const alloy_resource_ops kCountingOps = {
+    sizeof(alloy_resource_ops), "counting", CountingAllocate, CountingDeallocate, nullptr, nullptr, nullptr,
+    nullptr, CountingInfo, nullptr, nullptr, nullptr};
+
+TEST(DebugState, StateComesFromTheNamedResource) {
+  CountingResource state;
+  state.resource.ops = &kCountingOps;
+  CountingResource inner;
+  inner.resource.ops = &kCountingOps;
+  alloy_debug_config config = alloy_debug_config_default();
+  config.quarantine = 8;
+  alloy_debug *debug = nullptr;
+  ASSERT_EQ(alloy_debug_create_with_state(&inner.resource, &config, &state.resource, &debug), ALLOY_OK);
+  EXPECT_EQ(state.live, 2u) << "the object and the quarantine ring";
+  EXPECT_EQ(inner.live, 0u);
+  alloy_resource *resource = alloy_debug_resource(debug);
+  std::vector<alloy_block> blocks;
+  for (size_t i = 0; i < 1000; ++i) {
+    alloy_block block;
+    ASSERT_EQ(alloy_resource_allocate(resource, 8 + i % 50, 16, &block), ALLOY_OK);
+    blocks.push_back(block);
+  }
+  EXPECT_EQ(inner.live, 1000u);
+  EXPECT_GT(state.calls, 3u) << "the live table grew in the named resource";
+  EXPECT_GE(state.bytes, 1000 * 2 * sizeof(void *)) << "the live table holds 1000 pointers";
+  for (const alloy_block &block : blocks) ASSERT_EQ(alloy_resource_deallocate(resource, block, 16), ALLOY_OK);
+  alloy_debug_destroy(debug);
+  EXPECT_EQ(state.live, 0u);
+  EXPECT_EQ(state.bytes, 0u);
+  EXPECT_EQ(inner.live, 0u);
+}
+
+// A pointer-only free finds what the decorator needs by the pointer: the
+// live block's requested size and alignment; a freed or foreign pointer is
+// not found, and nothing is read at it.
+TEST_F(DebugTest, FindAnswersALiveBlocksSizeAndAlignment) {
+  alloy_block small = Allocate(100);
+  alloy_block aligned = Allocate(3, 256);
+  alloy_block block;
+  size_t align = 0;
+  ASSERT_TRUE(alloy_debug_find(debug_, small.ptr, &block, &align));
+  EXPECT_EQ(block.ptr, small.ptr);
+  EXPECT_EQ(block.size, 100u);
+  EXPECT_EQ(align, 16u);
+  ASSERT_TRUE(alloy_debug_find(debug_, aligned.ptr, &block, &align));
+  EXPECT_EQ(block.size, 3u);
+  EXPECT_EQ(align, 256u);
+  EXPECT_FALSE(alloy_debug_find(debug_, static_cast<char *>(small.ptr) + 1, &block, &align));
+  int on_stack = 0;
+  EXPECT_FALSE(alloy_debug_find(debug_, &on_stack, &block, &align));
+  EXPECT_EQ(alloy_resource_deallocate(resource_, small, 16), ALLOY_OK);
+  EXPECT_FALSE(alloy_debug_find(debug_, small.ptr, &block, &align)) << "freed blocks are not live";
+  EXPECT_EQ(alloy_resource_deallocate(resource_, aligned, 256), ALLOY_OK);
+}
+
+// An address inside a live block's bytes, or in its header and canaries
+// before and after them, names that block; an address past its back canary
+// or in no block does not.
+TEST_F(DebugTest, FindContainingNamesTheBlockAroundAnAddress) {
+  alloy_block a = Allocate(64);
+  alloy_block b = Allocate(200);
+  char *bytes = static_cast<char *>(b.ptr);
+  alloy_block block;
+  size_t align = 0;
+  for (ptrdiff_t offset : {ptrdiff_t{0}, ptrdiff_t{1}, ptrdiff_t{199}, ptrdiff_t{-1},
+                           -static_cast<ptrdiff_t>(ALLOY_DEBUG_CANARY_SIZE), ptrdiff_t{200}, ptrdiff_t{215}}) {
+    ASSERT_TRUE(alloy_debug_find_containing(debug_, bytes + offset, &block, &align)) << offset;
+    EXPECT_EQ(block.ptr, b.ptr) << offset;
+    EXPECT_EQ(block.size, 200u);
+    EXPECT_EQ(align, 16u);
+  }
+  ASSERT_TRUE(alloy_debug_find_containing(debug_, static_cast<char *>(a.ptr) + 63, &block, &align));
+  EXPECT_EQ(block.ptr, a.ptr);
+  int on_stack = 0;
+  EXPECT_FALSE(alloy_debug_find_containing(debug_, &on_stack, &block, &align));
+  EXPECT_EQ(alloy_resource_deallocate(resource_, b, 16), ALLOY_OK);
+  EXPECT_FALSE(alloy_debug_find_containing(debug_, bytes + 10, &block, &align)) << "a freed block holds nothing";
+  EXPECT_EQ(alloy_resource_deallocate(resource_, a, 16), ALLOY_OK);
+}
+
 }  // namespace

@@ -23,6 +23,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/malloc/override_test.h"
 #include "tests/support/fork_child.h"
 #include "tests/support/support.h"
 
@@ -32,33 +33,10 @@
 
 namespace {
 
-// Why the override cannot be tested in this build, or nullptr.
-const char *SkipReason() {
-#if defined(ALLOY_MALLOC_EXCLUDED)
-  return "the sanitizer or valgrind owns malloc in this config: //malloc:alloy_malloc is not linked";
-#else
-  if (alloy_test::kAsan) return "AddressSanitizer owns malloc";
-  if (alloy_test::kTsan) return "ThreadSanitizer owns malloc";
-  if (alloy_test::UnderValgrind()) return "valgrind's memcheck replaces malloc";
-  return nullptr;
-#endif
-}
-
-#define SKIP_WHERE_A_TOOL_OWNS_MALLOC()                             \
-  do {                                                              \
-    if (const char *reason = SkipReason()) GTEST_SKIP() << reason;  \
-  } while (0)
+using alloy_test::Aligned;
+using alloy_test::Opaque;
 
 #if !defined(ALLOY_MALLOC_EXCLUDED)
-
-// Opaque to the optimiser: calls through it are never folded or dropped.
-template <typename F>
-F Opaque(F f) {
-  asm volatile("" : "+r"(f));
-  return f;
-}
-
-bool Aligned(const void *ptr, size_t align) { return reinterpret_cast<uintptr_t>(ptr) % align == 0; }
 
 const size_t kHuge = SIZE_MAX - 4096;
 
@@ -687,7 +665,7 @@ TEST(AlloyMalloc, ThreadedIntegrityStress) {
 
 #else  // ALLOY_MALLOC_EXCLUDED
 
-TEST(AlloyMalloc, SkippedWhereAToolOwnsMalloc) { GTEST_SKIP() << SkipReason(); }
+TEST(AlloyMalloc, SkippedWhereAToolOwnsMalloc) { GTEST_SKIP() << alloy_test::OverrideSkipReason(); }
 
 #endif
 

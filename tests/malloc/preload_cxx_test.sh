@@ -8,7 +8,7 @@ source "$(dirname "$0")/preload_lib.sh"
 program=tests/malloc/new_delete_program
 preload_require "$program"
 preload_expect "C++ operators bound" "$(printf 'operator new: %s\nsized delete: %s\naligned new: %s\nsized aligned delete: %s' \
-  liballoy_malloc.so liballoy_malloc.so liballoy_malloc.so liballoy_malloc.so)" "$program" --providers
+  "$PRELOAD_NAME" "$PRELOAD_NAME" "$PRELOAD_NAME" "$PRELOAD_NAME")" "$program" --providers
 if "$program" --providers | grep -q liballoy_malloc; then
   echo "FAIL C++ operators bound: the program names alloy's operators without the preload"
   preload_failures=$((preload_failures + 1))

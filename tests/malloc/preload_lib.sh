@@ -1,14 +1,18 @@
 # Shared by the preload tests (sourced, not run): a real Debian program
 # under LD_PRELOAD of the drop-in malloc, its output compared with the same
-# run on the C library's malloc.
+# run on the C library's malloc. Each program runs under the release
+# library and, in a test of its own, under the checked one, where any misuse
+# the program commits aborts it with the report on stderr.
 #
 # A test script sources this with its own arguments:
-#   <liballoy_malloc.so> [asan|tsan|valgrind]
+#   <liballoy_malloc.so | liballoy_malloc_debug.so> [asan|tsan|valgrind]
 # The second argument (the build config) makes it skip: there a tool owns
 # malloc. A program that is missing fails the test: setup.sh installs it.
 set -euo pipefail
 
 preload_library=$(realpath "$1")
+# The library's file name, as the process maps and dladdr name it.
+export PRELOAD_NAME=${1##*/}
 preload_tool=${2:-}
 if [[ -n $preload_tool || -n ${ALLOY_UNDER_VALGRIND:-} ]]; then
   echo "SKIPPED: ${preload_tool:-valgrind} owns malloc in this config; the preload runs are left out"
@@ -20,7 +24,7 @@ preload_work=$(mktemp -d "${TEST_TMPDIR:-/tmp}/preload.XXXXXX")
 
 # The loader really puts the library into a process: its maps list it.
 preload_maps=$(LD_PRELOAD=$preload_library /bin/cat /proc/self/maps)
-if [[ $preload_maps != *liballoy_malloc.so* ]]; then
+if [[ $preload_maps != *"$PRELOAD_NAME"* ]]; then
   echo "FAIL: LD_PRELOAD=$preload_library is not mapped into a process"
   exit 1
 fi
@@ -101,5 +105,5 @@ preload_finish() {
     echo "$preload_failures check(s) failed under LD_PRELOAD=$preload_library"
     exit 1
   fi
-  echo "every check passed on alloy_malloc"
+  echo "every check passed on $PRELOAD_NAME"
 }

@@ -40,8 +40,8 @@ redis_scenario() {
     echo "no redis-server came up on a free port"; tail -5 "$dir/server.log" 2>/dev/null
     return 1
   fi
-  if [[ -n ${LD_PRELOAD:-} ]] && ! grep -q liballoy_malloc.so "/proc/$redis_pid/maps"; then
-    echo "the server is not on alloy_malloc"
+  if [[ -n ${LD_PRELOAD:-} ]] && ! grep -q "$PRELOAD_NAME" "/proc/$redis_pid/maps"; then
+    echo "the server is not on $PRELOAD_NAME"
     return 1
   fi
   local cli=(/usr/bin/redis-cli -h 127.0.0.1 -p "$port")
