@@ -25,7 +25,6 @@
 #include <gtest/gtest.h>
 
 #include "tests/malloc/override_test.h"
-#include "tests/support/fork_child.h"
 #include "tests/support/support.h"
 
 #if !defined(ALLOY_MALLOC_EXCLUDED)
@@ -451,41 +450,9 @@ TEST(AlloyMallocDebug, ReallocKeepsContentsAndFailsCleanly) {
 
 // fork() while other threads allocate and free: the child allocates and
 // frees blocks of every home.
-int AllocateInChild(void *) {
-  std::vector<void *> blocks;
-  for (size_t size = 0; size <= (1u << 20); size = size < 1100 ? size + 7 : size * 2) {
-    void *ptr = malloc(size);
-    if (ptr == nullptr) return 1;
-    memset(ptr, 7, size);
-    blocks.push_back(ptr);
-  }
-  for (void *ptr : blocks) free(ptr);
-  return 0;
-}
-
 TEST(AlloyMallocDebug, ForkWhileThreadsAllocate) {
   SKIP_WHERE_A_TOOL_OWNS_MALLOC();
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 2; ++t) {
-    threads.emplace_back([&stop, t] {
-      std::vector<void *> live;
-      for (uint32_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
-        live.push_back(malloc((i * 37 + static_cast<uint32_t>(t)) % 3000));
-        if (live.size() > 64) {
-          for (void *ptr : live) free(ptr);
-          live.clear();
-        }
-      }
-      for (void *ptr : live) free(ptr);
-    });
-  }
-  for (size_t round = 0; round < alloy_test::Scaled(10, 3); ++round) {
-    alloy_test::ChildOutcome outcome = alloy_test::RunInChild(AllocateInChild, nullptr, alloy_test::ChildTimeoutMs());
-    EXPECT_TRUE(outcome.ok()) << outcome.describe();
-  }
-  stop = true;
-  for (std::thread &thread : threads) thread.join();
+  alloy_test::ExpectForksWhileThreadsAllocate(alloy_test::AllocateEverySizeInChild<7>);
 }
 
 // Patterns written into every block and checked before its free; blocks

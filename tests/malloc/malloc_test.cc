@@ -24,7 +24,6 @@
 #include <gtest/gtest.h>
 
 #include "tests/malloc/override_test.h"
-#include "tests/support/fork_child.h"
 #include "tests/support/support.h"
 
 #if !defined(ALLOY_MALLOC_EXCLUDED)
@@ -58,42 +57,9 @@ TEST(AlloyMalloc, ServesCallsBeforeMain) {
 
 // fork() while other threads allocate and free: the child allocates and
 // frees every size class and large blocks.
-int AllocateEverySizeInChild(void *) {
-  std::vector<void *> blocks;
-  for (size_t size = 0; size <= (1u << 20); size = size < 1100 ? size + 1 : size * 2) {
-    void *ptr = malloc(size);
-    if (ptr == nullptr) return 1;
-    memset(ptr, 7, size);
-    blocks.push_back(ptr);
-  }
-  for (void *ptr : blocks) free(ptr);
-  return 0;
-}
-
 TEST(AlloyMalloc, ForkWhileThreadsAllocate) {
   SKIP_WHERE_A_TOOL_OWNS_MALLOC();
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 2; ++t) {
-    threads.emplace_back([&stop, t] {
-      std::vector<void *> live;
-      for (uint32_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
-        live.push_back(malloc((i * 37 + static_cast<uint32_t>(t)) % 3000));
-        if (live.size() > 64) {
-          for (void *ptr : live) free(ptr);
-          live.clear();
-        }
-      }
-      for (void *ptr : live) free(ptr);
-    });
-  }
-  for (size_t fork_round = 0; fork_round < alloy_test::Scaled(10, 3); ++fork_round) {
-    alloy_test::ChildOutcome outcome =
-        alloy_test::RunInChild(AllocateEverySizeInChild, nullptr, alloy_test::ChildTimeoutMs());
-    EXPECT_TRUE(outcome.ok()) << outcome.describe();
-  }
-  stop = true;
-  for (std::thread &thread : threads) thread.join();
+  alloy_test::ExpectForksWhileThreadsAllocate(alloy_test::AllocateEverySizeInChild<1>);
 }
 
 // The override is the malloc this binary runs on: a medium block (from a
