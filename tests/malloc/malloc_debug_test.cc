@@ -461,82 +461,9 @@ TEST(AlloyMallocDebug, ForkWhileThreadsAllocate) {
 TEST(AlloyMallocDebug, ThreadedStress) {
   SKIP_WHERE_A_TOOL_OWNS_MALLOC();
   ReportRecorder recorder;
-  constexpr int kThreads = 4;
-  const int rounds = static_cast<int>(alloy_test::Scaled(8, 2));
-  const int per_thread = static_cast<int>(alloy_test::Scaled(3000, 300));
-  struct Block {
-    void *ptr;
-    size_t size;
-    uint32_t seed;
-  };
-  std::atomic<int> failures{0};
-  std::vector<std::vector<Block>> handed(kThreads);
-  for (int round = 0; round < rounds; ++round) {
-    std::vector<std::thread> threads;
-    std::vector<std::vector<Block>> next(kThreads);
-    for (int t = 0; t < kThreads; ++t) {
-      threads.emplace_back([&, t, round] {
-        std::mt19937 random(static_cast<uint32_t>(round * 131 + t));
-        for (const Block &block : handed[(t + 1) % kThreads]) {
-          if (!alloy_test::Check(block.ptr, block.size, block.seed)) failures++;
-          free(block.ptr);
-        }
-        std::vector<Block> live;
-        for (int i = 0; i < per_thread; ++i) {
-          uint32_t pick = random();
-          size_t size = pick % 512 == 0  ? 1 + random() % (size_t{2} << 20)
-                        : pick % 16 == 0 ? 1 + random() % 32768
-                                         : 1 + random() % 1100;
-          void *ptr = pick % 5 == 0 ? aligned_alloc(size_t{1} << (random() % 13), size)
-                                    : (pick % 7 == 0 ? calloc(1, size) : malloc(size));
-          if (ptr == nullptr) {
-            failures++;
-            continue;
-          }
-          uint32_t seed = random();
-          alloy_test::Fill(ptr, size, seed);
-          live.push_back({ptr, size, seed});
-          if (random() % 3 == 0) {
-            size_t victim = random() % live.size();
-            if (!alloy_test::Check(live[victim].ptr, live[victim].size, live[victim].seed)) failures++;
-            free(live[victim].ptr);
-            live[victim] = live.back();
-            live.pop_back();
-          }
-          if (random() % 11 == 0 && !live.empty()) {
-            Block &b = live[random() % live.size()];
-            if (!alloy_test::Check(b.ptr, b.size, b.seed)) failures++;
-            size_t bigger = b.size * 2 + 1;
-            void *moved = realloc(b.ptr, bigger);
-            if (moved == nullptr) {
-              failures++;
-              continue;
-            }
-            b.ptr = moved;
-            b.size = bigger;
-            alloy_test::Fill(b.ptr, b.size, b.seed);
-          }
-        }
-        for (size_t i = 0; i < live.size(); ++i) {
-          if (i % 4 == 0) {
-            next[t].push_back(live[i]);
-            continue;
-          }
-          if (!alloy_test::Check(live[i].ptr, live[i].size, live[i].seed)) failures++;
-          free(live[i].ptr);
-        }
-      });
-    }
-    for (std::thread &thread : threads) thread.join();
-    handed = std::move(next);
-  }
-  for (const std::vector<Block> &blocks : handed) {
-    for (const Block &block : blocks) {
-      if (!alloy_test::Check(block.ptr, block.size, block.seed)) failures++;
-      free(block.ptr);
-    }
-  }
-  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(alloy_test::ThreadedIntegrityStressFailures(static_cast<int>(alloy_test::Scaled(8, 2)),
+                                                        static_cast<int>(alloy_test::Scaled(3000, 300))),
+            0);
   EXPECT_TRUE(recorder.reports().empty());
 }
 

@@ -550,83 +550,9 @@ TEST(AlloyMalloc, ThousandsOfLiveThreadsAllAllocate) {
 // created and joined in a loop.
 TEST(AlloyMalloc, ThreadedIntegrityStress) {
   SKIP_WHERE_A_TOOL_OWNS_MALLOC();
-  constexpr int kThreads = 4;
-  const int rounds = static_cast<int>(alloy_test::Scaled(20, 4));
-  const int per_thread = static_cast<int>(alloy_test::Scaled(3000, 300));
-  struct Block {
-    void *ptr;
-    size_t size;
-    uint32_t seed;
-  };
-  std::atomic<int> failures{0};
-  std::vector<std::vector<Block>> handed(kThreads);  // blocks each thread leaves for the next round
-  for (int round = 0; round < rounds; ++round) {
-    std::vector<std::thread> threads;
-    std::vector<std::vector<Block>> next(kThreads);
-    for (int t = 0; t < kThreads; ++t) {
-      threads.emplace_back([&, t, round] {
-        std::mt19937 random(static_cast<uint32_t>(round * 131 + t));
-        // Another thread's blocks from the previous round: checked and freed here.
-        for (const Block &block : handed[(t + 1) % kThreads]) {
-          if (!alloy_test::Check(block.ptr, block.size, block.seed)) failures++;
-          free(block.ptr);
-        }
-        std::vector<Block> live;
-        for (int i = 0; i < per_thread; ++i) {
-          uint32_t pick = random();
-          size_t size = pick % 512 == 0  ? 1 + random() % (size_t{2} << 20)
-                        : pick % 16 == 0 ? 1 + random() % 32768
-                                         : 1 + random() % 1100;
-          void *ptr = pick % 5 == 0 ? aligned_alloc(size_t{1} << (random() % 13), size)
-                                    : (pick % 7 == 0 ? calloc(1, size) : malloc(size));
-          if (ptr == nullptr) {
-            failures++;
-            continue;
-          }
-          uint32_t seed = random();
-          alloy_test::Fill(ptr, size, seed);
-          live.push_back({ptr, size, seed});
-          if (random() % 3 == 0) {  // free a random live block, checked first
-            size_t victim = random() % live.size();
-            if (!alloy_test::Check(live[victim].ptr, live[victim].size, live[victim].seed)) failures++;
-            free(live[victim].ptr);
-            live[victim] = live.back();
-            live.pop_back();
-          }
-          if (random() % 11 == 0 && !live.empty()) {  // grow one, keeping its contents
-            Block &b = live[random() % live.size()];
-            if (!alloy_test::Check(b.ptr, b.size, b.seed)) failures++;
-            size_t bigger = b.size * 2 + 1;
-            void *moved = realloc(b.ptr, bigger);
-            if (moved == nullptr) {
-              failures++;
-              continue;
-            }
-            b.ptr = moved;
-            b.size = bigger;
-            alloy_test::Fill(b.ptr, b.size, b.seed);
-          }
-        }
-        for (size_t i = 0; i < live.size(); ++i) {
-          if (i % 4 == 0) {
-            next[t].push_back(live[i]);  // the next round's neighbour frees it
-            continue;
-          }
-          if (!alloy_test::Check(live[i].ptr, live[i].size, live[i].seed)) failures++;
-          free(live[i].ptr);
-        }
-      });
-    }
-    for (std::thread &thread : threads) thread.join();
-    handed = std::move(next);
-  }
-  for (const std::vector<Block> &blocks : handed) {
-    for (const Block &block : blocks) {
-      if (!alloy_test::Check(block.ptr, block.size, block.seed)) failures++;
-      free(block.ptr);
-    }
-  }
-  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(alloy_test::ThreadedIntegrityStressFailures(static_cast<int>(alloy_test::Scaled(20, 4)),
+                                                        static_cast<int>(alloy_test::Scaled(3000, 300))),
+            0);
 }
 
 #else  // ALLOY_MALLOC_EXCLUDED
