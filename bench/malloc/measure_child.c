@@ -34,7 +34,7 @@ static pid_t child_pid;
 
 static void kill_child(int signal_number) {
   (void)signal_number;
-  kill(child_pid, SIGKILL);
+  if (child_pid > 0) kill(child_pid, SIGKILL);
 }
 
 int main(int argc, char **argv) {
@@ -46,12 +46,28 @@ int main(int argc, char **argv) {
   struct timespec started;
   clock_gettime(CLOCK_MONOTONIC, &started);
   pid_t launcher = getpid();
+  // The handlers are in place before the child exists, and the signals
+  // they take wait until child_pid names it: a SIGTERM that comes as soon
+  // as the child shows signs of life still kills it and gets the report.
+  sigset_t handled, before;
+  sigemptyset(&handled);
+  sigaddset(&handled, SIGALRM);
+  sigaddset(&handled, SIGTERM);
+  sigaddset(&handled, SIGINT);
+  sigprocmask(SIG_BLOCK, &handled, &before);
+  signal(SIGALRM, kill_child);
+  signal(SIGTERM, kill_child);
+  signal(SIGINT, kill_child);
   child_pid = fork();
   if (child_pid < 0) {
     perror("fork");
     return 1;
   }
   if (child_pid == 0) {
+    signal(SIGALRM, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &before, NULL);
     // A launcher killed outright takes its child along (a server, say).
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != launcher) {
@@ -66,9 +82,7 @@ int main(int argc, char **argv) {
     perror(argv[3]);
     _exit(127);
   }
-  signal(SIGALRM, kill_child);
-  signal(SIGTERM, kill_child);
-  signal(SIGINT, kill_child);
+  sigprocmask(SIG_SETMASK, &before, NULL);
   alarm((unsigned)atoi(argv[1]));
   int status = 0;
   struct rusage usage;
