@@ -64,6 +64,11 @@ void ProductionEvents(StackOptions *o) {
   o->stats.allocation_rate_threshold = 100000000;
 }
 
+void LeanDebug(StackOptions *o) {
+  o->debug.quarantine = 0;
+  o->debug.fill = false;
+}
+
 std::vector<Variant> Variants() {
   auto none = [](StackOptions *) {};
   return {
@@ -87,11 +92,7 @@ std::vector<Variant> Variants() {
       {"tagged_with_budget", {Decorator::kTagged},
        [](StackOptions *o) { o->tagged.budgets[ALLOY_TAG_UNTAGGED] = size_t{1} << 40; }},
       {"debug", {Decorator::kDebug}, none},
-      {"debug_no_quarantine_no_fill", {Decorator::kDebug},
-       [](StackOptions *o) {
-         o->debug.quarantine = 0;
-         o->debug.fill = false;
-       }},
+      {"debug_no_quarantine_no_fill", {Decorator::kDebug}, LeanDebug},
       {"debug_guard_pages", {Decorator::kDebug}, [](StackOptions *o) { o->debug.guard_pages = true; }},
       {"leak", {Decorator::kLeak}, none},
       {"leak_depth_4", {Decorator::kLeak}, [](StackOptions *o) { o->leak.depth = 4; }},
@@ -104,6 +105,12 @@ std::vector<Variant> Variants() {
       {"debug_tagged_stats_locked", {Decorator::kLocked, Decorator::kStats, Decorator::kTagged, Decorator::kDebug},
        none},
       {"debug_tagged_stats", {Decorator::kStats, Decorator::kTagged, Decorator::kDebug}, none},
+      // The same two stacks with debug's quarantine and fill off, so that
+      // what validating once and locking once save is not lost under them.
+      {"lean_debug_tagged_stats_locked", {Decorator::kLocked, Decorator::kStats, Decorator::kTagged, Decorator::kDebug},
+       LeanDebug},
+      {"lean_debug_tagged_stats", {Decorator::kStats, Decorator::kTagged, Decorator::kDebug}, LeanDebug},
+      {"tagged_stats_locked", {Decorator::kLocked, Decorator::kStats, Decorator::kTagged}, none},
   };
 }
 
