@@ -25,10 +25,13 @@ alloy_status alloy_resource_resize(alloy_resource *resource, alloy_block block, 
   const alloy_resource_ops *ops = resource->ops;
   ALLOY_TRY(alloy_request_check(new_size, align));
   if (ALLOY_OPS_HAS(ops, resize)) return ops->resize(resource, block, new_size, align, out);
-  if (new_size <= block.size) { /* a block may always be used as a smaller one */
-    *out = alloy_block_make(block.ptr, block.size);
+  if (new_size == block.size) { /* nothing for the resource to learn */
+    *out = block;
     return ALLOY_OK;
   }
+  /* A caller may use a block as a smaller one without asking; asking a
+   * resource that cannot record the new size would let the caller free the
+   * block with a size the resource never saw. */
   return ALLOY_E_UNSUPPORTED;
 }
 

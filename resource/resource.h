@@ -18,7 +18,10 @@
  *     can, otherwise moves. After success the old block is invalid; after
  *     failure it is untouched and still owned.
  *   - resize(block, new_size, align): in place only; ALLOY_E_UNSUPPORTED when
- *     the block cannot change size where it is.
+ *     the block cannot change size where it is. After success the block is
+ *     freed with new_size or the returned size, like any other. Without a
+ *     resize slot only a resize to the block's own size succeeds: a resource
+ *     that is never told of a new size could not accept it at the free.
  *   - is_equal(other): memory from one may be released through the other.
  *   - owns(block): whether the block lies in this resource's memory, answered
  *     from addresses and metadata only; never reads or writes the block, so a
@@ -139,6 +142,11 @@ ALLOY_NODISCARD alloy_status alloy_resource_reallocate(alloy_resource *resource,
 /* In place only: ALLOY_E_UNSUPPORTED when the resource cannot. */
 ALLOY_NODISCARD alloy_status alloy_resource_resize(alloy_resource *resource, alloy_block block, size_t new_size,
                                                    size_t align, alloy_block *out);
+
+/* The shape of alloy_resource_reallocate and alloy_resource_resize, so that a
+ * decorator can keep its books around either with one function. */
+typedef alloy_status (*alloy_reshape_fn)(alloy_resource *resource, alloy_block block, size_t new_size, size_t align,
+                                         alloy_block *out);
 
 /* The generic move used when a resource cannot resize in place. */
 ALLOY_NODISCARD alloy_status alloy_resource_reallocate_by_moving(alloy_resource *resource, alloy_block block,

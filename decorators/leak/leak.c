@@ -173,15 +173,15 @@ static alloy_status leak_deallocate(alloy_resource *self, alloy_block block, siz
   return status;
 }
 
-static alloy_status leak_reallocate(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
-                                    alloy_block *out) {
-  alloy_leak *leak = leak_of(self);
-  if (block.ptr == NULL) return leak_allocate(self, new_size, align, out);
+/* Reallocate and resize alike: the block's record moves to its new place and
+ * size, with the stack of the call that reshaped it. */
+static alloy_status leak_reshape(alloy_leak *leak, alloy_block block, size_t new_size, size_t align, alloy_block *out,
+                                 alloy_reshape_fn reshape) {
   void *frames[ALLOY_LEAK_MAX_DEPTH];
   uint32_t depth = leak_capture(leak->depth, frames);
   alloy_block moved;
   alloy_decorator_lock_call_enter(&leak->lock);
-  alloy_status status = alloy_resource_reallocate(leak->inner, block, new_size, align, &moved);
+  alloy_status status = reshape(leak->inner, block, new_size, align, &moved);
   if (ALLOY_LIKELY(status == ALLOY_OK)) {
     alloy_decorator_lock_state_enter(&leak->lock);
     leak_forget(leak, block.ptr, NULL);
@@ -195,6 +195,17 @@ static alloy_status leak_reallocate(alloy_resource *self, alloy_block block, siz
   }
   alloy_decorator_lock_call_leave(&leak->lock);
   return status;
+}
+
+static alloy_status leak_reallocate(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
+                                    alloy_block *out) {
+  if (block.ptr == NULL) return leak_allocate(self, new_size, align, out);
+  return leak_reshape(leak_of(self), block, new_size, align, out, alloy_resource_reallocate);
+}
+
+static alloy_status leak_resize(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
+                                alloy_block *out) {
+  return leak_reshape(leak_of(self), block, new_size, align, out, alloy_resource_resize);
 }
 
 /* Queries reach the inner too, so over a thread-unsafe inner they are calls. */
@@ -223,6 +234,7 @@ static const alloy_resource_ops leak_ops = {
     .allocate = leak_allocate,
     .deallocate = leak_deallocate,
     .reallocate = leak_reallocate,
+    .resize = leak_resize,
     .owns = leak_owns,
     .get_info = leak_get_info,
     .allocate_trusted = leak_allocate_trusted,
@@ -235,6 +247,7 @@ static const alloy_resource_ops leak_ops_without_owns = {
     .allocate = leak_allocate,
     .deallocate = leak_deallocate,
     .reallocate = leak_reallocate,
+    .resize = leak_resize,
     .get_info = leak_get_info,
     .allocate_trusted = leak_allocate_trusted,
 };

@@ -85,19 +85,29 @@ static void stats_moved(alloy_stats *stats, alloy_block old_block, alloy_block n
   }
 }
 
-/* No resize slot: an in-place resize may leave the inner block larger than
- * asked, and the decorator could then no longer tell which size a later free
- * names. The default (a shrink keeps the block as it is) stays exact. */
-static alloy_status stats_reallocate(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
-                                     alloy_block *out) {
+/* Reallocate and resize alike. The block handed back has exactly the size
+ * asked for: an inner block left larger would let a later free name either
+ * size, and the live bytes could no longer be told apart. */
+static alloy_status stats_reshape(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
+                                  alloy_block *out, alloy_reshape_fn reshape) {
   alloy_stats *stats = stats_of(self);
   alloy_block moved;
-  alloy_status status = alloy_resource_reallocate(stats->inner, block, new_size, align, &moved);
+  alloy_status status = reshape(stats->inner, block, new_size, align, &moved);
   if (ALLOY_UNLIKELY(status != ALLOY_OK)) return stats_failed(stats, status);
   moved.size = new_size;
   stats_moved(stats, block, moved);
   *out = moved;
   return ALLOY_OK;
+}
+
+static alloy_status stats_reallocate(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
+                                     alloy_block *out) {
+  return stats_reshape(self, block, new_size, align, out, alloy_resource_reallocate);
+}
+
+static alloy_status stats_resize(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
+                                 alloy_block *out) {
+  return stats_reshape(self, block, new_size, align, out, alloy_resource_resize);
 }
 
 static bool stats_owns(const alloy_resource *self, alloy_block block) {
@@ -142,6 +152,7 @@ static const alloy_resource_ops stats_ops = {
     .allocate = stats_allocate,
     .deallocate = stats_deallocate,
     .reallocate = stats_reallocate,
+    .resize = stats_resize,
     .owns = stats_owns,
     .get_info = stats_get_info,
     .mark = stats_mark,
@@ -156,6 +167,7 @@ static const alloy_resource_ops stats_ops_without_owns = {
     .allocate = stats_allocate,
     .deallocate = stats_deallocate,
     .reallocate = stats_reallocate,
+    .resize = stats_resize,
     .get_info = stats_get_info,
     .mark = stats_mark,
     .rewind = stats_rewind,

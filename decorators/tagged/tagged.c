@@ -182,10 +182,10 @@ static alloy_status tagged_deallocate(alloy_resource *self, alloy_block block, s
   return ALLOY_OK;
 }
 
-static alloy_status tagged_reallocate(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
-                                      alloy_block *out) {
-  alloy_tagged *tagged = tagged_of(self);
-  if (block.ptr == NULL) return tagged_allocate(self, new_size, align, out);
+/* Reallocate and resize alike: growth is charged to the block's tag before
+ * the inner is asked, and given back if it refuses. */
+static alloy_status tagged_reshape(alloy_tagged *tagged, alloy_block block, size_t new_size, size_t align,
+                                   alloy_block *out, alloy_reshape_fn reshape) {
   tag_header *header = tagged_header_of(block.ptr);
   if (ALLOY_UNLIKELY(header->magic != TAG_MAGIC_LIVE || header->tag >= ALLOY_TAG_CAPACITY))
     return tagged_bad_header(block, align, header);
@@ -198,7 +198,7 @@ static alloy_status tagged_reallocate(alloy_resource *self, alloy_block block, s
   if (new_size > charged) ALLOY_TRY(tagged_charge(tagged, tag, new_size - charged));
   alloy_block inner = alloy_block_make((char *)block.ptr - prefix, block.size + prefix);
   alloy_block moved;
-  alloy_status status = alloy_resource_reallocate(tagged->inner, inner, inner_size, tagged_inner_align(align), &moved);
+  alloy_status status = reshape(tagged->inner, inner, inner_size, tagged_inner_align(align), &moved);
   if (ALLOY_UNLIKELY(status != ALLOY_OK)) {
     if (new_size > charged) tagged_uncharge(tagged, tag, new_size - charged);
     return status;
@@ -208,6 +208,17 @@ static alloy_status tagged_reallocate(alloy_resource *self, alloy_block block, s
   tagged_header_of(user)->charged = new_size; /* the inner copied the rest of the header */
   *out = alloy_block_make(user, moved.size - prefix);
   return ALLOY_OK;
+}
+
+static alloy_status tagged_reallocate(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
+                                      alloy_block *out) {
+  if (block.ptr == NULL) return tagged_allocate(self, new_size, align, out);
+  return tagged_reshape(tagged_of(self), block, new_size, align, out, alloy_resource_reallocate);
+}
+
+static alloy_status tagged_resize(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
+                                  alloy_block *out) {
+  return tagged_reshape(tagged_of(self), block, new_size, align, out, alloy_resource_resize);
 }
 
 /* The user block lies inside the inner one, so an address-based answer of the
@@ -229,6 +240,7 @@ static const alloy_resource_ops tagged_ops = {
     .allocate = tagged_allocate,
     .deallocate = tagged_deallocate,
     .reallocate = tagged_reallocate,
+    .resize = tagged_resize,
     .owns = tagged_owns,
     .get_info = tagged_get_info,
     .allocate_trusted = tagged_allocate_trusted,
@@ -241,6 +253,7 @@ static const alloy_resource_ops tagged_ops_without_owns = {
     .allocate = tagged_allocate,
     .deallocate = tagged_deallocate,
     .reallocate = tagged_reallocate,
+    .resize = tagged_resize,
     .get_info = tagged_get_info,
     .allocate_trusted = tagged_allocate_trusted,
 };

@@ -132,6 +132,31 @@ TEST_P(ResourceContract, FailedReallocateLeavesTheBlockOwned) {
   EXPECT_EQ(alloy_free(a, block, 8), ALLOY_OK);
 }
 
+// After a resize the caller may free with the size it asked for or the one it
+// got back; a resource that cannot record the new size must refuse it.
+TEST_P(ResourceContract, AResizedBlockIsFreedWithTheAskedOrTheReturnedSize) {
+  const size_t large = GetParam().max_size < 200 ? GetParam().max_size : 200;
+  const size_t small = large / 2;
+  for (bool free_with_asked : {true, false}) {
+    alloy_block block, resized;
+    ASSERT_EQ(alloy_resource_allocate(resource_, large, 8, &block), ALLOY_OK);
+    Fill(block.ptr, large, 5);
+    const alloy_status status = alloy_resource_resize(resource_, block, small, 8, &resized);
+    if (status != ALLOY_OK) {
+      EXPECT_EQ(status, ALLOY_E_UNSUPPORTED);
+      EXPECT_TRUE(Check(block.ptr, large, 5)) << "a refused resize changed the block";
+      EXPECT_EQ(alloy_resource_deallocate(resource_, block, 8), ALLOY_OK);
+      continue;
+    }
+    EXPECT_EQ(resized.ptr, block.ptr) << "resize moved the block";
+    EXPECT_GE(resized.size, small);
+    EXPECT_TRUE(Check(resized.ptr, small, 5));
+    const alloy_block freed = free_with_asked ? alloy_block_make(resized.ptr, small) : resized;
+    EXPECT_EQ(alloy_resource_deallocate(resource_, freed, 8), ALLOY_OK)
+        << "freed with the " << (free_with_asked ? "asked" : "returned") << " size " << freed.size;
+  }
+}
+
 TEST_P(ResourceContract, IsEqualToItself) { EXPECT_TRUE(alloy_resource_is_equal(resource_, resource_)); }
 
 TEST_P(ResourceContract, OwnershipIsAnsweredWithoutTouchingForeignMemory) {

@@ -45,6 +45,11 @@ def seeds(target):
                                      alloc(target, 3, 64, 246), alloc(target, 3, 64, 253), free(0)])
     yield "markers_and_reset", b"".join(small[:2] + [bytes([12, 0])] + small[2:5] + [bytes([12, 200]), free(0)] +
                                         small[5:] + [bytes([13]), bytes([14]), bytes([15])] + small[:2])
+    # Shrunk and grown in place, then freed with the size asked of resize or
+    # the one it returned: every decorator must accept both.
+    large = [alloc(target, 8, 2000 + 100 * i, 1) for i in range(4)]
+    yield "resize_then_free", b"".join(large + [resize(i, 2, 8 + i) for i in range(4)] + [resize(0, 8, 1900)] +
+                                       [free(0) for _ in range(4)])
     yield "remote_frees", b"".join(small + [free(i % 5, 1 + i % 2) for i in range(6)] + [bytes([15])] + small)
 
 

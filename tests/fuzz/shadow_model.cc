@@ -19,10 +19,6 @@ struct Live {
   size_t align;
   uint8_t tag;
   uint64_t seq;  // when it was last placed (allocate or a successful reallocate)
-  // Resized in place: a resource without a resize slot never saw the new
-  // size, so the block is freed with the size resize returned and its
-  // requested size is no longer what the resource counts.
-  bool resized;
 };
 
 struct Marker {
@@ -149,7 +145,7 @@ class Interpreter {
     alloy_block block = sentinel;
     alloy_status status = ALLOY_OK;
     RunOnThread(thread, [&] { status = alloy_resource_allocate(resource_, request.size, request.align, &block); });
-    Live entry = {block, request.size, request.align, next_tag_++, seq_++, false};
+    Live entry = {block, request.size, request.align, next_tag_++, seq_++};
     Trace("allocate", block, request.size, request.align, status);
     if (status != ALLOY_OK) {
       if (block.ptr != sentinel.ptr || block.size != sentinel.size)
@@ -186,7 +182,7 @@ class Interpreter {
     if (!PatternIntact(entry, true)) Fail(s_, "block contents changed before its free", &entry);
     // Free with the returned size or the requested one: the contract accepts both.
     alloy_block freed = entry.block;
-    if ((entry.tag & 1) && !entry.resized) freed.size = entry.size;
+    if (entry.tag & 1) freed.size = entry.size;
     alloy_status status = ALLOY_OK;
     RunOnThread(thread, [&] { status = alloy_resource_deallocate(resource_, freed, entry.align); });
     Trace("free", freed, freed.size, entry.align, status);
@@ -226,7 +222,6 @@ class Interpreter {
     if (in_place && out.ptr != before.ptr) Fail(s_, "resize moved the block", &entry);
     ForgetMarkersAfter(entry.seq);
     Placed(entry, out, new_size, before);
-    entry.resized = in_place;
   }
 
   // A successful reallocate or resize: the kept prefix must have survived.
@@ -306,11 +301,7 @@ class Interpreter {
     Observed seen;
     s_.observe(state_, &seen);
     size_t requested = 0, block_bytes = 0;
-    bool requested_known = true;
-    for (const Live &entry : live_) {
-      requested += entry.size, block_bytes += entry.block.size;
-      requested_known &= !entry.resized;
-    }
+    for (const Live &entry : live_) requested += entry.size, block_bytes += entry.block.size;
     if (seen.has_blocks) {
       const bool ok = seen.blocks_at_least ? seen.blocks >= live_.size() : seen.blocks == live_.size();
       if (!ok) {
@@ -318,7 +309,7 @@ class Interpreter {
         Fail(s_, "live block count differs from the model", nullptr);
       }
     }
-    if (seen.has_requested_bytes && requested_known && seen.requested_bytes != requested) {
+    if (seen.has_requested_bytes && seen.requested_bytes != requested) {
       std::fprintf(stderr, "live bytes: strategy %zu, model %zu\n", seen.requested_bytes, requested);
       Fail(s_, "live requested bytes differ from the model", nullptr);
     }

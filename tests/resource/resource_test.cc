@@ -88,7 +88,9 @@ TEST_F(Handle, ReallocateMovesWhenTheResourceCannotResize) {
   void *old = block.ptr;
   EXPECT_EQ(alloy_try_reallocate(a_, &block, 64, 8), ALLOY_E_UNSUPPORTED);
   EXPECT_EQ(block.ptr, old);
-  EXPECT_EQ(alloy_try_reallocate(a_, &block, 8, 8), ALLOY_OK) << "shrinking in place always works";
+  EXPECT_EQ(alloy_try_reallocate(a_, &block, 8, 8), ALLOY_E_UNSUPPORTED)
+      << "a resource without a resize slot could not accept the smaller size at the free";
+  EXPECT_EQ(alloy_try_reallocate(a_, &block, 16, 8), ALLOY_OK) << "the block's own size needs no telling";
   EXPECT_EQ(block.ptr, old);
   ASSERT_EQ(alloy_reallocate(a_, &block, 64, 8), ALLOY_OK);
   EXPECT_NE(block.ptr, old);
