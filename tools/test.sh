@@ -2,8 +2,9 @@
 # Runs alloy's whole test suite:
 #   1. every test target under each build config of .bazelrc
 #      (default with warnings as errors, asan, ubsan, tsan, valgrind, debug)
-#      and under each non-default compile-time option (align32, no_huge_pages,
-#      canaries, leak_tracking);
+#      and under each non-default compile-time option (align32 runs them all;
+#      no_huge_pages, canaries and leak_tracking the tests that stand on the
+#      code that reads the option);
 #      the fuzz targets under libFuzzer for a bounded time (fuzz);
 #   2. the layering check: no strategy pulls in another strategy or a
 #      decorator, no decorator pulls in a strategy;
@@ -29,14 +30,32 @@ record() { # record <ok|fail> <what>
   if [[ $1 == ok ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $2"; fi
 }
 
+# The tests a config runs. The default config builds everything, benchmarks
+# and tools included, with warnings as errors; the others build only what
+# their tests need. The canaries and leak_tracking options are read only by
+# the debug and leak decorators, no_huge_pages only by the platform's huge
+# pages, so those configs run the tests that stand on what reads them.
+config_targets() {
+  case $1 in
+    fuzz) echo //tests/fuzz/... ;;
+    canaries | leak_tracking) bazel query --noshow_progress 'tests(rdeps(//..., //decorators/debug + //decorators/leak))' ;;
+    no_huge_pages) bazel query --noshow_progress 'tests(rdeps(//..., //platform:huge_pages))' ;;
+    *) echo //... ;;
+  esac
+}
+
 for config in "${configs[@]}"; do
-  flags=(--config="$config")
+  flags=(--config="$config" --build_tests_only)
   [[ $config == default ]] && flags=(--config=strict)
-  targets=//...
-  [[ $config == fuzz ]] && targets=//tests/fuzz/...
+  mapfile -t targets < <(config_targets "$config" 2>/dev/null)
   log="$log_dir/$config.log"
-  echo "== bazel test ${flags[*]} $targets"
-  bazel test "${flags[@]}" --keep_going "$targets" >"$log" 2>&1
+  config_started=$(date +%s)
+  if [[ ${#targets[@]} -eq 1 ]]; then
+    echo "== bazel test ${flags[*]} ${targets[0]}"
+  else
+    echo "== bazel test ${flags[*]} (${#targets[@]} test targets)"
+  fi
+  bazel test "${flags[@]}" --keep_going "${targets[@]}" >"$log" 2>&1
   code=$?
   config_passed=$(grep -cE '^//[^ ]+ +(\(cached\) +)?PASSED' "$log")
   config_failed=$(grep -cE '^//[^ ]+ +(\(cached\) +)?(FAILED|TIMEOUT|FLAKY|NO STATUS|INCOMPLETE)|^//[^ ]+ +FAILED TO BUILD' "$log")
@@ -50,7 +69,7 @@ for config in "${configs[@]}"; do
       echo "---- $failed_log"; tail -n 40 "$failed_log"
     done
   fi
-  echo "   $config: $config_passed test targets passed, $config_failed failed"
+  echo "   $config: $config_passed test targets passed, $config_failed failed ($(($(date +%s) - config_started)) s)"
   passed=$((passed + config_passed))
   failed=$((failed + config_failed))
 done
