@@ -42,17 +42,11 @@ const size_t kHuge = SIZE_MAX - 4096;
 // Allocated by a constructor, before main: the heap is created on whatever
 // call comes first.
 void *before_main_block = nullptr;
-__attribute__((constructor)) void AllocateBeforeMain() {
-  before_main_block = Opaque(&malloc)(100);
-  if (before_main_block != nullptr) memset(before_main_block, 0x5a, 100);
-}
+__attribute__((constructor)) void AllocateBeforeMain() { before_main_block = alloy_test::AllocateBeforeMain(); }
 
 TEST(AlloyMalloc, ServesCallsBeforeMain) {
   SKIP_WHERE_A_TOOL_OWNS_MALLOC();
-  ASSERT_NE(before_main_block, nullptr);
-  EXPECT_GE(malloc_usable_size(before_main_block), 100u);
-  for (size_t i = 0; i < 100; ++i) ASSERT_EQ(static_cast<unsigned char *>(before_main_block)[i], 0x5a);
-  free(before_main_block);
+  alloy_test::ExpectServedBeforeMain(before_main_block, false);
 }
 
 // fork() while other threads allocate and free: the child allocates and

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <malloc.h>
 #include <random>
 #include <thread>
 #include <vector>
@@ -41,6 +42,27 @@ F Opaque(F f) {
 }
 
 inline bool Aligned(const void *ptr, size_t align) { return reinterpret_cast<uintptr_t>(ptr) % align == 0; }
+
+// For a test file's constructor, which runs before main: the heap is then
+// created on whatever call comes first. 100 bytes of 0x5a, or nullptr.
+inline void *AllocateBeforeMain() {
+  void *block = Opaque(&malloc)(100);
+  if (block != nullptr) memset(block, 0x5a, 100);
+  return block;
+}
+
+// That block was served and kept its bytes; `exact_size` when the library
+// gives the size asked for and no more. Frees it.
+inline void ExpectServedBeforeMain(void *block, bool exact_size) {
+  ASSERT_NE(block, nullptr);
+  if (exact_size) {
+    EXPECT_EQ(malloc_usable_size(block), 100u);
+  } else {
+    EXPECT_GE(malloc_usable_size(block), 100u);
+  }
+  for (size_t i = 0; i < 100; ++i) ASSERT_EQ(static_cast<unsigned char *>(block)[i], 0x5a);
+  free(block);
+}
 
 // In a forked child: blocks of every size up to 1100 bytes in steps of
 // `step`, then doubling to 1 MiB (every home: small classes, medium, large)
