@@ -13,10 +13,12 @@
 // corrupts, and checks the mirror against what it knows before using it.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "alloy/fault.h"
@@ -356,6 +358,44 @@ TEST_F(SmallObjectCheckPartial, BackLinkIsBroken) {
   Save(&large_->prev, sizeof large_->prev);
   large_->prev = small_;  // page 0 is the list's only page
   ExpectReported("a partial list's back link is broken");
+}
+
+// ---- The control while another thread frees ----------------------------------
+
+// The check's contract: no other thread allocates, but others may free,
+// into any page, meanwhile (under tsan: without a race). Another thread
+// frees blocks of this thread's pages, collects and detaches while this
+// thread checks; every check is clean, and so is the heap once this thread
+// took the frees back.
+TEST(SmallObjectCheckConcurrent, CleanWhileAnotherThreadFrees) {
+  alloy_small_object_config config = {};
+  config.page_size = kPageSize;
+  config.capacity = size_t{1} << 24;
+  alloy_small_object *heap = nullptr;
+  ASSERT_EQ(alloy_small_object_create(&config, &heap), ALLOY_OK);
+  std::vector<alloy_block> blocks(600);
+  for (size_t i = 0; i < blocks.size(); ++i)
+    ASSERT_EQ(alloy_small_object_allocate(heap, size_t{16} << (i % 3), 8, &blocks[i]), ALLOY_OK);
+  std::atomic<bool> done{false};
+  std::atomic<int> checks{0};
+  std::thread freer([&] {
+    while (checks.load(std::memory_order_acquire) == 0) std::this_thread::yield();  // overlap the checks
+    for (const alloy_block &block : blocks) EXPECT_EQ(alloy_small_object_deallocate(heap, block, 8), ALLOY_OK);
+    alloy_small_object_collect(heap);  // sends what is still batched
+    alloy_small_object_thread_detach(heap);
+    done.store(true, std::memory_order_release);
+  });
+  do {
+    ASSERT_EQ(alloy_small_object_check(heap), ALLOY_OK) << "after " << checks.load() << " clean checks";
+    checks.fetch_add(1, std::memory_order_release);
+  } while (!done.load(std::memory_order_acquire));
+  freer.join();
+  alloy_small_object_collect(heap);
+  EXPECT_EQ(alloy_small_object_check(heap), ALLOY_OK);
+  alloy_small_object_stats stats;
+  alloy_small_object_get_stats(heap, &stats);
+  EXPECT_EQ(stats.live_bytes, 0u);
+  alloy_small_object_destroy(heap);
 }
 
 }  // namespace
