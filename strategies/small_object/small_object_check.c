@@ -83,7 +83,7 @@ static bool check_free_list(so_check *check, const so_page *page, void *first, s
     if (offset >= area) return broken(check, block, "a free-list link points outside its page's blocks");
     if (offset % block_size != 0)
       return broken(check, block, "a free-list link points inside a block, not at its start");
-    if ((const char *)block >= page->unbuilt)
+    if (offset >= (uintptr_t)page->unbuilt - (uintptr_t)page->base)
       return broken(check, block, "a free-list link points into blocks never carved");
     ALLOY_MEM_DEFINED(block, free_bytes);
     void *next = *(void **)block;
@@ -105,10 +105,10 @@ static bool check_owned_page(so_check *check, const so_cache *cache, const so_pa
   if (page->owner != cache) return broken(check, page, "a page on a cache's list is owned by another cache");
   if (page->state != state) return broken(check, page, "a page's state does not match the list it is on");
   size_t block_size = page->block_size;
-  const char *area_end = page->base + (size_t)page->block_count * block_size;
-  if (page->unbuilt < page->base || page->unbuilt > area_end || (size_t)(page->unbuilt - page->base) % block_size != 0)
+  uintptr_t carved_bytes = (uintptr_t)page->unbuilt - (uintptr_t)page->base; /* huge when below the base */
+  if (carved_bytes > (size_t)page->block_count * block_size || carved_bytes % block_size != 0)
     return broken(check, page, "a page's carving cursor is outside its blocks");
-  size_t carved = (size_t)(page->unbuilt - page->base) / block_size;
+  size_t carved = carved_bytes / block_size;
   uint32_t used = alloy_so_page_used(page);
   if (used > carved) return broken(check, page, "a page counts more blocks in use than it carved");
   size_t listed = 0;
