@@ -183,6 +183,29 @@ void alloy_small_object_trim(alloy_small_object *heap);
 /* Counters and page accounting (a consistent snapshot once threads are quiet). */
 void alloy_small_object_get_stats(const alloy_small_object *heap, alloy_small_object_stats *out);
 
+/* Walks the heap's bookkeeping and verifies its invariants: the page area
+ * and descriptor counts; every page on the calling thread's lists and on an
+ * abandoned cache's (its current pages, partial lists, stash) a page of this
+ * heap, owned by that cache, in the state its list implies, carrying that
+ * list's class, with the block size, block count and block-start test its
+ * class gives; each such page's free lists made of carved block starts of
+ * the page, each marked free, no longer than its carved blocks (so no
+ * cycle), and with the blocks in use adding up to the blocks carved; the
+ * fast path's size table mirroring the current pages; the calling thread's
+ * unsent remote frees; the recycler and the abandoned list against their
+ * counts; the remote frees sent, taken back and in flight against the
+ * blocks the pages count in use. ALLOY_OK, or ALLOY_E_CORRUPTION reported
+ * through alloy_fault_report() with the first broken rule as detail.
+ *
+ * Not for hot paths: O(pages + free blocks of the pages walked + caches),
+ * with the heap lock held (other threads' slow paths wait for it). Call it
+ * from a thread of the heap (each thread sees its own lists; a thread
+ * without a cache checks the rest) while no other thread allocates from the
+ * heap. Other threads may free meanwhile, into any page: blocks in flight
+ * are on no list the walk reads. The pages other live threads own are not
+ * walked; only their counters are read. */
+alloy_status alloy_small_object_check(const alloy_small_object *heap);
+
 ALLOY_EXTERN_C_END
 
 #endif /* ALLOY_SMALL_OBJECT_H */

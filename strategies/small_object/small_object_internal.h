@@ -1,4 +1,4 @@
-/* Internals of the small-object heap, shared by its three sources. Calls go
+/* Internals of the small-object heap, shared by its four sources. Calls go
  * down this list only; no file calls a function defined in a file above it:
  *
  *   small_object.c        the public API, the allocate and free fast paths,
@@ -11,6 +11,9 @@
  *                         Calls small_object_page.c.
  *   small_object_page.c   the reservation, page supply, the central
  *                         recycler, page initialisation and carving.
+ *                         Calls no other file of the package.
+ *   small_object_check.c  alloy_small_object_check, the invariant walk
+ *                         (nothing on the allocate and free paths).
  *                         Calls no other file of the package.
  *
  * What a file offers the files above it is declared below, marked

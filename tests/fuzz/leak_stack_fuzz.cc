@@ -50,8 +50,10 @@ void Observe(void *state, alloy_fuzz::Observed *out) {
   out->requested_bytes = summary.bytes;
 }
 
-// The stats layer sees exactly the requests the leak layer forwards.
+// The heap underneath is sound, and the stats layer sees exactly the
+// requests the leak layer forwards.
 alloy_status Check(void *state) {
+  ALLOY_TRY(alloy_small_object_check(Of(state)->heap));
   alloy_leak_summary summary;
   if (alloy_leak_get_summary(Of(state)->leak, &summary) != ALLOY_OK) return ALLOY_E_CORRUPTION;
   alloy_stats_snapshot snapshot;

@@ -1,7 +1,10 @@
 // Fuzzes the small-object heap against the shadow model with three threads
 // in lockstep: the input picks the thread of every allocation and free, so
-// remote frees, thread caches and collect are all exercised.
+// remote frees, thread caches and collect are all exercised. After every
+// step the heap's invariant walk runs on each of the three threads, so every
+// thread's cache and pages are checked.
 #include "alloy/small_object.h"
+#include "tests/fuzz/lockstep_threads.h"
 #include "tests/fuzz/shadow_model.h"
 
 namespace {
@@ -16,6 +19,14 @@ void *Create() {
   config.max_threads = 8;
   alloy_small_object *heap = nullptr;
   return alloy_small_object_create(&config, &heap) == ALLOY_OK ? heap : nullptr;
+}
+
+// Each thread walks its own lists; the first failure is the result.
+alloy_status CheckOnEveryThread(void *state) {
+  alloy_status result = ALLOY_OK;
+  for (int thread = 0; thread < 3 && result == ALLOY_OK; ++thread)
+    alloy_fuzz::RunOnThread(thread, [&] { result = alloy_small_object_check(Heap(state)); });
+  return result;
 }
 
 bool IsInitial(void *state, const char **why) {
@@ -38,6 +49,7 @@ alloy_fuzz::Subject MakeSubject() {
   s.collect = [](void *state) { alloy_small_object_collect(Heap(state)); };
   s.thread_done = [](void *state) { alloy_small_object_thread_detach(Heap(state)); };
   s.is_initial = IsInitial;
+  s.check = CheckOnEveryThread;
   return s;
 }
 
