@@ -4,7 +4,8 @@
 # library's operator new finds that only when a C++ program's allocation
 # fails) and no libnuma (the platform loads it at the first NUMA call, which
 # the malloc never makes). Each would cost a C program's peak RSS a megabyte
-# or so. The library's dynamic section names neither.
+# or so. The library's dynamic section names neither (nor does anything load
+# them later).
 # Usage: preload_c_program_test.sh <liballoy_malloc.so> [asan|tsan|valgrind]
 source "$(dirname "$0")/preload_lib.sh"
 preload_require /bin/cat /usr/bin/readelf
@@ -20,8 +21,12 @@ if [[ -z $own || $own == *libstdc++* || $own == *libnuma* ]]; then
   echo "FAIL cat maps no library, or the C++ runtime or libnuma of its own: $own"
   exit 1
 fi
-preload_expect "a C program maps its own libraries and the preload's only" \
-  "$(printf '%s\n%s\n' "$own" "$PRELOAD_NAME" | sort -u)" mapped_libraries
+# What the library's dynamic section brings (and what that brings): the C
+# library alone, or with a sanitizer's runtime in the ubsan build.
+brought=$(ldd "$preload_library" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
+  xargs -r realpath | xargs -r -n1 basename)
+preload_expect "a C program maps its own libraries, the preload and what its dynamic section names only" \
+  "$(printf '%s\n%s\n%s\n' "$own" "$PRELOAD_NAME" "$brought" | sed '/^$/d' | sort -u)" mapped_libraries
 
 needed=$(/usr/bin/readelf -d "$preload_library" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
 if [[ -z $needed || $needed == *libstdc++* || $needed == *libnuma* ]]; then
