@@ -12,57 +12,31 @@
  * new_handler runs and the allocation is retried; with none installed the
  * throwing forms throw std::bad_alloc and the nothrow forms return nullptr
  * (as they do when the handler throws std::bad_alloc). An alignment that is
- * not a power of two fails at once: no handler can make it succeed. */
+ * not a power of two fails at once: no handler can make it succeed. That
+ * slow path is new_failure.h's, linked against the C++ runtime where the
+ * operators are part of a C++ program, looking it up at the failure in the
+ * preload libraries, which must not make a C program load it. */
 #include <cstddef>
-#include <cstdlib>
 #include <new>
 
 #include "alloy/compiler.h"
 #include "alloy/sized_free.h"
+#include "new_failure.h"
 
 namespace {
 
-// One attempt: `align` 0 is the default alignment (malloc's, which is
-// __STDCPP_DEFAULT_NEW_ALIGNMENT__ for every block that can hold an object
-// needing it).
-void *try_allocate(std::size_t size, std::size_t align) noexcept {
-  return align == 0 ? std::malloc(size) : std::aligned_alloc(align, size);
-}
-
-bool valid_alignment(std::size_t align) { return align == 0 || (align & (align - 1)) == 0; }
-
-// The standard's loop after a failed first attempt: the new_handler may
-// release memory (the retry may then succeed), throw std::bad_alloc, or
-// uninstall itself; without one, std::bad_alloc.
-ALLOY_NOINLINE void *allocate_after_failure(std::size_t size, std::size_t align) {
-  if (!valid_alignment(align)) throw std::bad_alloc();
-  for (;;) {
-    std::new_handler handler = std::get_new_handler();
-    if (handler == nullptr) throw std::bad_alloc();
-    handler();
-    if (void *ptr = try_allocate(size, align)) return ptr;
-  }
-}
-
-// The same loop for the nothrow forms, which report failure as nullptr.
-ALLOY_NOINLINE void *allocate_after_failure_nothrow(std::size_t size, std::size_t align) noexcept {
-  try {
-    return allocate_after_failure(size, align);
-  } catch (const std::bad_alloc &) {
-    return nullptr;
-  }
-}
-
+// The first attempt inline; the standard's loop after a failure is
+// new_failure.h's.
 ALLOY_ALWAYS_INLINE void *allocate(std::size_t size, std::size_t align) {
-  void *ptr = try_allocate(size, align);
+  void *ptr = alloy_new_failure_try_allocate(size, align);
   if (ALLOY_LIKELY(ptr != nullptr)) return ptr;
-  return allocate_after_failure(size, align);
+  return alloy_new_failure_retry(size, align);
 }
 
 ALLOY_ALWAYS_INLINE void *allocate_nothrow(std::size_t size, std::size_t align) noexcept {
-  void *ptr = try_allocate(size, align);
+  void *ptr = alloy_new_failure_try_allocate(size, align);
   if (ALLOY_LIKELY(ptr != nullptr)) return ptr;
-  return allocate_after_failure_nothrow(size, align);
+  return alloy_new_failure_retry_nothrow(size, align);
 }
 
 }  // namespace

@@ -1,13 +1,15 @@
 /* alloy/numa.h — NUMA placement through libnuma.
  *
- * On a machine without NUMA (the kernel or libnuma reports none) everything
- * degrades to one node, 0: binding to node 0 succeeds and does nothing,
- * queries answer 0. A node that does not exist is ALLOY_E_UNAVAILABLE; a
- * negative node is ALLOY_E_INVALID_ARGUMENT.
+ * On a machine without NUMA (the kernel or libnuma reports none, or libnuma
+ * is not installed) everything degrades to one node, 0: binding to node 0
+ * succeeds and does nothing, queries answer 0. A node that does not exist is
+ * ALLOY_E_UNAVAILABLE; a negative node is ALLOY_E_INVALID_ARGUMENT.
  *
- * //platform:numa is the one platform target that links libnuma; vm_arena,
- * numa_replica and the strategies that place pages on a node reach it
- * through this target, everything else in alloy builds without libnuma.
+ * libnuma is loaded by the first of these calls (dlopen of libnuma.so.1,
+ * which allocates: an allocator built on alloy makes its first NUMA call
+ * outside its own malloc), never linked: vm_arena, numa_replica and the
+ * strategies that place pages on a node reach it through //platform:numa,
+ * and a program that links them but never asks for a node does not load it.
  */
 #ifndef ALLOY_NUMA_H
 #define ALLOY_NUMA_H

@@ -11,7 +11,14 @@
 // With --providers it prints instead which file defines operator new, the
 // sized delete and their aligned forms in this process (the first definition
 // the dynamic linker finds, as every call binds to it).
+//
+// With --exhaustion it checks instead what the standard asks of a failed
+// allocation: the new_handler runs until it gives up, throws or frees enough
+// for the retry; then std::bad_alloc, or nullptr from the nothrow forms. One
+// line per check; the exit status is 1 when one of them failed.
 #include <dlfcn.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -152,9 +159,143 @@ const char *Provider(const char *symbol) {
   return slash != nullptr ? slash + 1 : info.dli_fname;
 }
 
+// ---- --exhaustion -------------------------------------------------------------
+
+constexpr size_t kHuge = SIZE_MAX - 4096;
+constexpr size_t kMiB = size_t{1} << 20;
+int handler_calls = 0;
+int exhaustion_failures = 0;
+
+// A size the optimiser cannot see.
+size_t Unknown(size_t size) {
+  volatile size_t hidden = size;
+  return hidden;
+}
+
+void Report(const char *check, bool passed) {
+  printf("%s %s\n", passed ? "ok  " : "FAIL", check);
+  if (!passed) ++exhaustion_failures;
+}
+
+// Whether `allocate` throws std::bad_alloc (it never returns a block here).
+template <typename Allocate>
+bool Throws(Allocate allocate) {
+  try {
+    return allocate() == nullptr;  // a throwing form returning nullptr fails the check too
+  } catch (const std::bad_alloc &) {
+    return true;
+  }
+}
+
+void GiveUpOnThirdCall() {
+  if (++handler_calls == 3) std::set_new_handler(nullptr);
+}
+
+void ThrowBadAlloc() {
+  ++handler_calls;
+  throw std::bad_alloc();
+}
+
+// Four 60 MiB reserve blocks under an address-space limit that leaves 256
+// MiB; the handler frees one per call.
+void *reserve[4];
+
+void ReleaseOneReserveBlock() {
+  ++handler_calls;
+  for (void *&block : reserve) {
+    if (block != nullptr) {
+      ::operator delete(block, 60 * kMiB);
+      block = nullptr;
+      return;
+    }
+  }
+  std::set_new_handler(nullptr);
+}
+
+bool LimitAddressSpace(size_t room) {
+  FILE *statm = fopen("/proc/self/statm", "r");
+  if (statm == nullptr) return false;
+  unsigned long pages = 0;
+  bool read = fscanf(statm, "%lu", &pages) == 1;
+  fclose(statm);
+  rlim_t limit = static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + room;
+  struct rlimit rl = {limit, limit};
+  return read && setrlimit(RLIMIT_AS, &rl) == 0;
+}
+
+// A 100 MiB request fails until the handler has freed two reserve blocks.
+bool RetrySucceedsOnceTheHandlerFreedEnough(void *(*allocate)(size_t), void (*release)(void *)) {
+  for (void *&block : reserve) {
+    block = ::operator new(60 * kMiB, std::nothrow);
+    if (block == nullptr) return false;
+    static_cast<unsigned char *>(block)[0] = 1;
+  }
+  handler_calls = 0;
+  std::set_new_handler(ReleaseOneReserveBlock);
+  void *ptr = allocate(100 * kMiB);
+  std::set_new_handler(nullptr);
+  bool passed = ptr != nullptr && handler_calls == 2;
+  if (ptr != nullptr) {
+    static_cast<unsigned char *>(ptr)[100 * kMiB - 1] = 1;
+    release(ptr);
+  }
+  for (void *&block : reserve) {
+    ::operator delete(block);
+    block = nullptr;
+  }
+  return passed;
+}
+
+int Exhaustion() {
+  const std::align_val_t align{256};
+  Report("new without a handler throws std::bad_alloc", Throws([] { return ::operator new(Unknown(kHuge)); }));
+  Report("new[] without a handler throws std::bad_alloc", Throws([] { return ::operator new[](Unknown(kHuge)); }));
+  Report("aligned new without a handler throws std::bad_alloc",
+         Throws([&] { return ::operator new(Unknown(kHuge), align); }));
+  Report("nothrow new without a handler returns nullptr", ::operator new(Unknown(kHuge), std::nothrow) == nullptr);
+  Report("nothrow aligned new[] without a handler returns nullptr",
+         ::operator new[](Unknown(kHuge), align, std::nothrow) == nullptr);
+
+  handler_calls = 0;
+  std::set_new_handler(GiveUpOnThirdCall);
+  Report("new throws std::bad_alloc once the handler gave up",
+         Throws([] { return ::operator new(Unknown(kHuge)); }) && handler_calls == 3);
+  handler_calls = 0;
+  std::set_new_handler(GiveUpOnThirdCall);
+  Report("nothrow aligned new returns nullptr once the handler gave up",
+         ::operator new(Unknown(kHuge), align, std::nothrow) == nullptr && handler_calls == 3);
+
+  handler_calls = 0;
+  std::set_new_handler(ThrowBadAlloc);
+  Report("the handler's std::bad_alloc passes through new[]", Throws([] { return ::operator new[](Unknown(kHuge)); }));
+  Report("nothrow new returns nullptr when the handler throws", ::operator new(Unknown(kHuge), std::nothrow) == nullptr);
+  Report("nothrow aligned new returns nullptr when the handler throws",
+         ::operator new(Unknown(kHuge), align, std::nothrow) == nullptr);
+  std::set_new_handler(nullptr);
+  Report("the throwing handler ran once per allocation", handler_calls == 3);
+
+  Report("the address space is limited", LimitAddressSpace(256 * kMiB));
+  Report("new succeeds once the handler freed enough",
+         RetrySucceedsOnceTheHandlerFreedEnough([](size_t size) { return ::operator new(size); },
+                                                [](void *ptr) { ::operator delete(ptr); }));
+  Report("nothrow new[] succeeds once the handler freed enough",
+         RetrySucceedsOnceTheHandlerFreedEnough([](size_t size) { return ::operator new[](size, std::nothrow); },
+                                                [](void *ptr) { ::operator delete[](ptr); }));
+  Report("aligned new succeeds once the handler freed enough",
+         RetrySucceedsOnceTheHandlerFreedEnough(
+             [](size_t size) { return ::operator new(size, std::align_val_t{4096}); },
+             [](void *ptr) { ::operator delete(ptr, std::align_val_t{4096}); }));
+  Report("nothrow aligned new[] succeeds once the handler freed enough",
+         RetrySucceedsOnceTheHandlerFreedEnough(
+             [](size_t size) { return ::operator new[](size, std::align_val_t{kMiB}, std::nothrow); },
+             [](void *ptr) { ::operator delete[](ptr, std::align_val_t{kMiB}); }));
+  return exhaustion_failures == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "--exhaustion") == 0) return Exhaustion();
   if (argc > 1 && strcmp(argv[1], "--providers") == 0) {
     printf("operator new: %s\n", Provider("_Znwm"));
     printf("sized delete: %s\n", Provider("_ZdlPvm"));

@@ -13,11 +13,6 @@ def _maybe(name, **kwargs):
 
 def alloy_dependencies():
     _maybe(
-        name = "libnuma",
-        build_files = {Label("//tools/bazel/third_party:libnuma.BUILD"): ""},
-        pkg_config = ["numa"],
-    )
-    _maybe(
         name = "valgrind",
         build_files = {Label("//tools/bazel/third_party:valgrind.BUILD"): ""},
     )

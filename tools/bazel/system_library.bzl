@@ -12,8 +12,8 @@ repository with the upstream archive under the same name and label set.
 
 A module pkg-config does not know does not fail the fetch: the error (what to
 install) comes when a package of the repository is loaded, that is only for a
-target that needs the library. Targets that do not (//strategies/system on a
-machine without libnuma) keep building, and so do fetches and queries that
+target that needs the library. Targets that do not (all but //integrations/lua
+on a machine without Lua) keep building, and so do fetches and queries that
 merely reach the repository.
 """
 
