@@ -28,7 +28,12 @@ for label in "${targets[@]}"; do
   [[ -d tests/fuzz/corpus/$name ]] && cp tests/fuzz/corpus/"$name"/* "$corpus"/
   LLVM_PROFILE_FILE="$work/$name.profraw" ASAN_OPTIONS=allocator_may_return_null=1 \
     "$bin/tests/fuzz/$name" -max_total_time="$seconds" -max_len=768 -rss_limit_mb=4096 \
-    -print_final_stats=1 "$corpus" >"$work/$name.log" 2>&1 || { tail -n 30 "$work/$name.log"; exit 1; }
+    -print_final_stats=1 -artifact_prefix="$work/$name-" "$corpus" >"$work/$name.log" 2>&1 || {
+    tail -n 30 "$work/$name.log"
+    trap - EXIT
+    echo "the input that failed is kept under $work"
+    exit 1
+  }
   runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$work/$name.log" | grep -oE '[0-9]+$')
   printf '%-22s %12s %10s\n' "$name" "$runs" "$((runs / seconds))"
   objects+=(-object "$bin/tests/fuzz/$name")
