@@ -14,10 +14,11 @@ packages=(
   build-essential pkg-config
   libgtest-dev libgmock-dev  # tests
   libbenchmark-dev libabsl-dev  # benchmarks
-  libnuma-dev                # NUMA placement
+  libnuma-dev                # NUMA placement (libnuma1, which //platform:numa loads at run time)
   liblua5.4-dev libsqlite3-dev  # the Lua and SQLite integrations
   valgrind                   # the valgrind config; client-request headers
   clang libclang-rt-14-dev   # sanitizer and fuzzer runtimes
+  llvm                       # llvm-profdata and llvm-cov for tools/fuzz_coverage.sh
   libmimalloc-dev libjemalloc-dev libgoogle-perftools-dev  # peers in the benchmark report
   gnuplot-nox                # benchmark report plots
   python3 perl lua5.4 sqlite3 git gcc binutils redis-server redis-tools  # real programs the drop-in malloc runs under in tests/malloc
