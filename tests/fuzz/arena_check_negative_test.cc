@@ -16,20 +16,12 @@
 #include "alloy/stack.h"
 #include "alloy/vm.h"
 
+#include "tests/fuzz/recorded_fault.h"
+
 namespace {
 
-struct Recorded {
-  int faults = 0;
-  alloy_status kind = ALLOY_OK;
-  std::string detail;
-};
-
-void Record(const alloy_fault *fault, void *context) {
-  auto *recorded = static_cast<Recorded *>(context);
-  ++recorded->faults;
-  recorded->kind = fault->kind;
-  recorded->detail = fault->detail ? fault->detail : "";
-}
+using alloy_fuzz::Record;
+using alloy_fuzz::Recorded;
 
 struct Corruption {
   const char *rule;

@@ -18,22 +18,14 @@
 #include "alloy/pool.h"
 #include "alloy/tool_hooks.h"
 
+#include "tests/fuzz/recorded_fault.h"
+
 namespace {
 
 constexpr size_t kSlabSize = size_t{1} << 14;
 
-struct Recorded {
-  int faults = 0;
-  alloy_status kind = ALLOY_OK;
-  std::string detail;
-};
-
-void Record(const alloy_fault *fault, void *context) {
-  auto *recorded = static_cast<Recorded *>(context);
-  ++recorded->faults;
-  recorded->kind = fault->kind;
-  recorded->detail = fault->detail ? fault->detail : "";
-}
+using alloy_fuzz::Record;
+using alloy_fuzz::Recorded;
 
 void **Words(void *block) { return static_cast<void **>(block); }
 

@@ -26,6 +26,8 @@
 #include "alloy/small_object.h"
 #include "alloy/tool_hooks.h"
 
+#include "tests/fuzz/recorded_fault.h"
+
 namespace {
 
 constexpr size_t kPageSize = size_t{1} << 14;
@@ -60,18 +62,8 @@ static_assert(offsetof(PageDescriptor, owner) == 64, "the second line starts at 
 static_assert(sizeof(PageDescriptor) <= kDescriptorBytes, "the mirror fits a descriptor");
 constexpr uint8_t kStatePartial = 2;  // SO_PAGE_PARTIAL
 
-struct Recorded {
-  int faults = 0;
-  alloy_status kind = ALLOY_OK;
-  std::string detail;
-};
-
-void Record(const alloy_fault *fault, void *context) {
-  auto *recorded = static_cast<Recorded *>(context);
-  ++recorded->faults;
-  recorded->kind = fault->kind;
-  recorded->detail = fault->detail ? fault->detail : "";
-}
+using alloy_fuzz::Record;
+using alloy_fuzz::Recorded;
 
 void **Words(void *block) { return static_cast<void **>(block); }
 

@@ -17,6 +17,8 @@
 #include "alloy/tlsf.h"
 #include "alloy/tool_hooks.h"
 
+#include "tests/fuzz/recorded_fault.h"
+
 namespace {
 
 struct BlockHeader {  // mirrors tlsf_block
@@ -37,18 +39,8 @@ BlockHeader *HeaderOf(void *payload) {
   return reinterpret_cast<BlockHeader *>(static_cast<char *>(payload) - kPayloadOffset);
 }
 
-struct Recorded {
-  int faults = 0;
-  alloy_status kind = ALLOY_OK;
-  std::string detail;
-};
-
-void Record(const alloy_fault *fault, void *context) {
-  auto *recorded = static_cast<Recorded *>(context);
-  ++recorded->faults;
-  recorded->kind = fault->kind;
-  recorded->detail = fault->detail ? fault->detail : "";
-}
+using alloy_fuzz::Record;
+using alloy_fuzz::Recorded;
 
 // A heap in a buffer of its own with three used blocks a, b, c and b freed:
 // b is a free block between two used ones, alone on its free list.
