@@ -30,6 +30,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/address_space.h"
+
 namespace {
 
 struct Checksum {
@@ -212,16 +214,7 @@ void ReleaseOneReserveBlock() {
   std::set_new_handler(nullptr);
 }
 
-bool LimitAddressSpace(size_t room) {
-  FILE *statm = fopen("/proc/self/statm", "r");
-  if (statm == nullptr) return false;
-  unsigned long pages = 0;
-  bool read = fscanf(statm, "%lu", &pages) == 1;
-  fclose(statm);
-  rlim_t limit = static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + room;
-  struct rlimit rl = {limit, limit};
-  return read && setrlimit(RLIMIT_AS, &rl) == 0;
-}
+using alloy_test::LimitAddressSpace;
 
 // A 100 MiB request fails until the handler has freed two reserve blocks.
 bool RetrySucceedsOnceTheHandlerFreedEnough(void *(*allocate)(size_t), void (*release)(void *)) {

@@ -26,6 +26,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/address_space.h"
 #include "tests/support/fork_child.h"
 #include "tests/support/support.h"
 
@@ -246,19 +247,7 @@ TEST(AlloyNewDelete, SizedDeleteOfSmallAndLargeSizes) {
   }
 }
 
-// The address space the process may still map: its current size plus
-// `room`, so that anything a delete failed to give back runs out of it.
-bool LimitAddressSpace(size_t room) {
-  FILE *statm = fopen("/proc/self/statm", "r");
-  if (statm == nullptr) return false;
-  unsigned long pages = 0;
-  bool read = fscanf(statm, "%lu", &pages) == 1;
-  fclose(statm);
-  if (!read) return false;
-  rlim_t limit = static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + room;
-  struct rlimit rl = {limit, limit};
-  return setrlimit(RLIMIT_AS, &rl) == 0;
-}
+using alloy_test::LimitAddressSpace;
 
 // Each loop goes through far more memory than the limit leaves room for:
 // it completes only if every sized delete really frees its block.
