@@ -54,7 +54,9 @@
  *   like a write after free, and is named as either).
  *
  * Hot loops that know they hold a pool call alloy_pool_allocate_fast and
- * alloy_pool_free_fast (below), which inline the pop and the push.
+ * alloy_pool_free_fast (below), which inline the pop and the push. A pool
+ * of one-word blocks (no room for the mark) takes the call on both, with
+ * the same checks.
  *
  * Commit and placement: by default a slab is committed whole when it is
  * taken (ALLOY_POOL_COMMIT_BATCHED); ALLOY_POOL_COMMIT_LAZY reserves it and
