@@ -83,7 +83,6 @@ static bool pool_layout(const alloy_pool_config *config, alloy_pool *layout) {
   layout->blocks_per_slab = (slab - offset) / stride;
   layout->head.slab_mask = slab - 1;
   layout->head.stride = alloy_divisor_make(stride);
-  layout->head.first_block_offset = offset;
   layout->head.blocks_per_slab = layout->blocks_per_slab;
   layout->max_blocks = config->max_blocks;
   layout->max_slabs = config->max_blocks ? (config->max_blocks + layout->blocks_per_slab - 1) / layout->blocks_per_slab
@@ -109,8 +108,8 @@ alloy_status alloy_pool_create(const alloy_pool_config *config, alloy_pool **out
   memcpy(pool, &layout, sizeof layout);
   pool->head.resource.ops = config->concurrent_free ? &pool_concurrent_ops : &pool_ops;
   pool->head.free_list = NULL;
-  pool->head.span_low = 0;
-  pool->head.span_size = 0;
+  pool->head.block_low = 0;
+  pool->head.block_span = 0;
   pool->head.free_key = pool->head.block_size >= sizeof(pool_free_block) ? alloy_random_key(pool) : 0;
   pool->parent = config->parent;
   pool->meta = meta;
@@ -141,12 +140,22 @@ static ALLOY_COLD alloy_status pool_reject(const alloy_pool *pool, size_t size, 
   return alloy_pool_check_reject(size, align);
 }
 
-/* The list is empty, or its first block failed the checks: then that is
- * reported and the list dropped (its free blocks are never handed out). */
-static ALLOY_NOINLINE alloy_status pool_allocate_slow(alloy_pool *pool, size_t size, size_t align, alloy_block *out) {
+/* Everything but a pop of a marked block: a concurrent pool, a pool of
+ * one-word blocks (which the head's fast paths leave to this code), an empty
+ * list, or a first block that failed the checks: then that is reported and
+ * the list dropped (its free blocks are never handed out). */
+static ALLOY_NOINLINE alloy_status pool_allocate_slow(alloy_pool *pool, size_t size, size_t align,
+                                                      alloy_block *out) {
   if (ALLOY_UNLIKELY(pool->concurrent)) return alloy_pool_concurrent_allocate(pool, size, align, out);
-  if (ALLOY_UNLIKELY(pool->head.free_list != NULL)) {
-    alloy_pool_check_unsound_block(pool, pool->head.free_list, pool->span_low, pool->span_size);
+  pool_free_block *block = (pool_free_block *)pool->head.free_list;
+  if (block != NULL) {
+    if (pool->head.free_key == 0 &&
+        alloy_pool_listed_block_is_sound(&pool->head, pool->span_low, pool->span_size, block)) {
+      pool->head.free_list = alloy_pool_unlist(&pool->head, block);
+      alloy_pool_hand_out(pool, block, out);
+      return ALLOY_OK;
+    }
+    alloy_pool_check_unsound_block(pool, block, pool->span_low, pool->span_size);
     pool->head.free_list = NULL;
   }
   return alloy_pool_slab_carve(pool, out);
@@ -158,10 +167,13 @@ static ALLOY_ALWAYS_INLINE alloy_status pool_allocate_inline(alloy_pool *pool, s
   if (ALLOY_UNLIKELY(size > pool->head.block_size || align - 1 >= pool->head.block_align ||
                      (align & (align - 1)) != 0))
     return pool_reject(pool, size, align);
-  pool_free_block *block = (pool_free_block *)pool->head.free_list;
-  if (ALLOY_UNLIKELY(!alloy_pool_listed_block_is_sound(&pool->head, pool->head.span_low, pool->head.span_size, block)))
+  void *block = pool->head.free_list;
+  if (ALLOY_UNLIKELY((uintptr_t)block - pool->head.block_low >= pool->head.block_span))
     return pool_allocate_slow(pool, size, align, out);
-  pool->head.free_list = alloy_pool_unlist(&pool->head, block);
+  ALLOY_MEM_DEFINED(block, sizeof(pool_free_block));
+  if (ALLOY_UNLIKELY(((const pool_free_block *)block)->mark != pool->head.free_key))
+    return pool_allocate_slow(pool, size, align, out);
+  alloy_pool_head_pop(&pool->head, block);
   alloy_pool_hand_out(pool, block, out);
   return ALLOY_OK;
 }
@@ -174,18 +186,25 @@ static alloy_status pool_allocate(alloy_resource *self, size_t size, size_t alig
   return pool_allocate_inline(pool_of(self), size, align, out);
 }
 
-/* A free the every-build test turned away: NULL, a concurrent pool (whose
- * head spans nothing), or misuse. */
+/* A free the head's test turned away: NULL, a concurrent pool or a pool of
+ * one-word blocks (whose head spans nothing), or misuse. */
 static ALLOY_NOINLINE alloy_status pool_free_refused(alloy_pool *pool, alloy_block block, size_t align) {
   if (pool->concurrent) return alloy_pool_concurrent_free(pool, block, align);
   if (block.ptr == NULL) return ALLOY_OK;
+  if (pool->head.free_key == 0 && (uintptr_t)block.ptr - pool->span_low < pool->span_size &&
+      alloy_pool_is_block_shaped(pool, block)) {
+    if (ALLOY_DEBUG) ALLOY_TRY(alloy_pool_check_free(pool, block, align));
+    alloy_pool_list_push(&pool->head, &pool->head.free_list, block.ptr);
+    ALLOY_TRACK_FREE(pool, block.ptr, pool->head.block_size);
+    return ALLOY_OK;
+  }
   return alloy_pool_check_refused_free(pool, block, align, pool->span_low, pool->span_size);
 }
 
 static ALLOY_ALWAYS_INLINE alloy_status pool_free_inline(alloy_pool *pool, alloy_block block, size_t align) {
   if (ALLOY_UNLIKELY(!alloy_pool_head_free_is_plain(&pool->head, block))) return pool_free_refused(pool, block, align);
   if (ALLOY_DEBUG) ALLOY_TRY(alloy_pool_check_free(pool, block, align));
-  alloy_pool_list_push(&pool->head, &pool->head.free_list, block.ptr);
+  alloy_pool_head_push(&pool->head, block.ptr);
   ALLOY_TRACK_FREE(pool, block.ptr, pool->head.block_size);
   return ALLOY_OK;
 }

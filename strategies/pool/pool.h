@@ -54,7 +54,9 @@
  *   like a write after free, and is named as either).
  *
  * Hot loops that know they hold a pool call alloy_pool_allocate_fast and
- * alloy_pool_free_fast (below), which inline the pop and the push.
+ * alloy_pool_free_fast (below), which inline the pop and the push. A pool
+ * of one-word blocks (no room for the mark) takes the call on both, with
+ * the same checks.
  *
  * Commit and placement: by default a slab is committed whole when it is
  * taken (ALLOY_POOL_COMMIT_BATCHED); ALLOY_POOL_COMMIT_LAZY reserves it and
@@ -200,61 +202,58 @@ ALLOY_NODISCARD alloy_status alloy_pool_adopt(alloy_pool *pool);
 alloy_pool *alloy_pool_of_block(const void *ptr, size_t slab_size);
 
 /* The leading fields of every pool, public only for the inline fast paths
- * below. Never touch them directly. A concurrent pool keeps free_list NULL
- * and span_size 0 here (its real state lives further in), so both inline
- * paths always take the call there. */
+ * below. Never touch them directly. The fast paths serve only plain pools
+ * whose blocks carry the mark (two words or more): a concurrent pool, and a
+ * pool of one-word blocks, keep block_span 0 here (their real state lives
+ * further in), so every inline test fails there and takes the call. */
 typedef struct alloy_pool_head {
   alloy_resource resource;
-  void *free_list;    /* first free block; its first word links to the next */
-  size_t block_size;  /* usable size: the stride between blocks */
-  size_t block_align;
-  uintptr_t span_low; /* every slab lies in [span_low, span_low + span_size) */
-  size_t span_size;
-  /* The every-build checks (see "Misuse" above). */
-  uint64_t free_key;           /* a listed block's second word; 0: one-word blocks, not marked */
-  uintptr_t slab_mask;         /* slab_size - 1 */
-  alloy_divisor stride;        /* block_size, for the block-start test */
-  size_t first_block_offset;   /* of block 0 from its slab's start */
+  void *free_list;     /* first free block; its first word links to the next, its second holds free_key */
+  uintptr_t block_low; /* the first slab's block 0: every block lies in [block_low, block_low + block_span) */
+  size_t block_span;
+  uint64_t free_key;   /* a listed block's second word; 0: one-word blocks, not marked */
+  uintptr_t slab_mask; /* slab_size - 1 */
+  alloy_divisor stride; /* block_size, for the block-start test */
   size_t blocks_per_slab;
+  size_t block_size;   /* usable size: the stride between blocks */
+  size_t block_align;
 } alloy_pool_head;
 
-/* Whether a freed block is at a block start (the exact quotient of its
- * offset by the stride is a block index) and no larger than a block: pure
- * arithmetic on the pointer and the head, the block is never read. */
-static ALLOY_ALWAYS_INLINE bool alloy_pool_head_is_block_shaped(const alloy_pool_head *head, alloy_block block) {
-  const uintptr_t p = (uintptr_t)block.ptr;
-  const uint64_t index = alloy_divisor_exact_quotient(head->stride, (p & head->slab_mask) - head->first_block_offset);
-  return ((index < head->blocks_per_slab) & (block.size <= head->block_size)) != 0;
-}
-
-/* Whether a free can be a plain push: inside the span and block-shaped.
- * One branch for the three tests (each computed without one). */
+/* Whether a free can be a plain push: inside the block range, at a block
+ * start and no larger than a block. Pure arithmetic on the pointer and the
+ * head; the block is never read. The offset from block 0 of the first slab,
+ * masked to the slab, is the offset from block 0 of the block's own slab
+ * (slabs are aligned to their size) or, for a pointer into a slab's header,
+ * past its last block: one exact quotient by the stride (a multiply and a
+ * rotate) checks "at a block start" and "inside the block area" at once. */
 static ALLOY_ALWAYS_INLINE bool alloy_pool_head_free_is_plain(const alloy_pool_head *head, alloy_block block) {
-  const uintptr_t p = (uintptr_t)block.ptr;
-  const uint64_t index = alloy_divisor_exact_quotient(head->stride, (p & head->slab_mask) - head->first_block_offset);
-  const unsigned misshapen = (unsigned)(p - head->span_low >= head->span_size) |
-                             (unsigned)(index >= head->blocks_per_slab) | (unsigned)(block.size > head->block_size);
-  return misshapen == 0;
+  const uintptr_t offset = (uintptr_t)block.ptr - head->block_low;
+  if (ALLOY_UNLIKELY(offset >= head->block_span)) return false;
+  const uint64_t index = alloy_divisor_exact_quotient(head->stride, offset & head->slab_mask);
+  if (ALLOY_UNLIKELY(index >= head->blocks_per_slab)) return false;
+  return ALLOY_LIKELY(block.size <= head->block_size);
 }
 
-/* Whether the list's first block can be handed out: inside the span (a link
- * overwritten after a free points elsewhere) and marked free (a block met a
- * second time on the list was freed twice). Reads only the line the pop
- * reads for the link anyway. */
+/* Whether the list's first block can be handed out: inside the block range
+ * (a link overwritten after a free points elsewhere; NULL, the empty list,
+ * too) and marked free (a block met a second time on the list was freed
+ * twice). Reads only the line the pop reads for the link anyway. */
 static ALLOY_ALWAYS_INLINE bool alloy_pool_head_can_pop(const alloy_pool_head *head, const void *block) {
-  if (ALLOY_UNLIKELY((uintptr_t)block - head->span_low >= head->span_size)) return false;
-  return ALLOY_UNLIKELY(head->free_key == 0) || ((const uint64_t *)block)[1] == head->free_key;
+  if (ALLOY_UNLIKELY((uintptr_t)block - head->block_low >= head->block_span)) return false;
+  return ALLOY_LIKELY(((const uint64_t *)block)[1] == head->free_key);
 }
 
 /* A block leaves the list: its mark goes, so a live block never looks free. */
-static ALLOY_ALWAYS_INLINE void alloy_pool_head_unmark(const alloy_pool_head *head, void *block) {
-  if (ALLOY_LIKELY(head->free_key != 0)) ((uint64_t *)block)[1] = 0;
+static ALLOY_ALWAYS_INLINE void *alloy_pool_head_pop(alloy_pool_head *head, void *block) {
+  head->free_list = *(void **)block;
+  ((uint64_t *)block)[1] = 0;
+  return block;
 }
 
 /* A freed block joins the list: link, then mark. */
 static ALLOY_ALWAYS_INLINE void alloy_pool_head_push(alloy_pool_head *head, void *block) {
   *(void **)block = head->free_list;
-  if (ALLOY_LIKELY(head->free_key != 0)) ((uint64_t *)block)[1] = head->free_key;
+  ((uint64_t *)block)[1] = head->free_key;
   head->free_list = block;
 }
 
@@ -265,12 +264,10 @@ ALLOY_NODISCARD static ALLOY_ALWAYS_INLINE alloy_status alloy_pool_allocate_fast
                                                                                   size_t align, alloy_block *out) {
 #if ALLOY_INLINE_FAST_PATHS
   alloy_pool_head *head = (alloy_pool_head *)(void *)pool;
-  void **block = (void **)head->free_list;
+  void *block = head->free_list;
   if (ALLOY_LIKELY(size <= head->block_size && align - 1 < head->block_align && (align & (align - 1)) == 0 &&
                    alloy_pool_head_can_pop(head, block))) {
-    head->free_list = *block;
-    alloy_pool_head_unmark(head, block);
-    *out = alloy_block_make(block, head->block_size);
+    *out = alloy_block_make(alloy_pool_head_pop(head, block), head->block_size);
     return ALLOY_OK;
   }
 #endif

@@ -28,10 +28,10 @@ alloy_status alloy_pool_check_refused_free(alloy_pool *pool, alloy_block block, 
   if (p - span_low >= span_size)
     return alloy_pool_check_report(ALLOY_E_NOT_OWNED, pool, block, align, "the block is outside every slab of this pool");
   const size_t offset = (size_t)(p & pool->head.slab_mask);
-  const size_t area_end = pool->head.first_block_offset + pool->head.blocks_per_slab * pool->head.block_size;
-  if (alloy_divisor_exact_quotient(pool->head.stride, offset - pool->head.first_block_offset) >=
+  const size_t area_end = pool->first_block_offset + pool->head.blocks_per_slab * pool->head.block_size;
+  if (alloy_divisor_exact_quotient(pool->head.stride, offset - pool->first_block_offset) >=
       pool->head.blocks_per_slab) {
-    if (offset < pool->head.first_block_offset || offset >= area_end)
+    if (offset < pool->first_block_offset || offset >= area_end)
       return alloy_pool_check_report(ALLOY_E_NOT_OWNED, pool, block, align, "not in the block area of a slab");
     return alloy_pool_check_report(ALLOY_E_INTERIOR_POINTER, pool, block, align,
                                    "inside a block, not at its start");
@@ -152,7 +152,10 @@ alloy_status alloy_pool_check(const alloy_pool *pool) {
   ALLOY_TRY(check_carving(pool));
   size_t free_blocks = 0;
   ALLOY_TRY(check_free_list(pool, &free_blocks));
-  if (!pool->concurrent && (pool->head.span_low != pool->span_low || pool->head.span_size != pool->span_size))
+  uintptr_t block_low;
+  size_t block_span;
+  alloy_pool_head_range(pool, &block_low, &block_span);
+  if (pool->head.block_low != block_low || pool->head.block_span != block_span)
     return corrupt(pool, pool, "the head's span is not the pool's");
   return ALLOY_OK;
 }

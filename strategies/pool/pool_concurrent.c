@@ -156,7 +156,7 @@ alloy_status alloy_pool_concurrent_allocate(alloy_pool *pool, size_t size, size_
 static ALLOY_ALWAYS_INLINE alloy_status free_local(alloy_pool *pool, alloy_block block, size_t align) {
   pool_free_block *freed = block.ptr;
   if (ALLOY_UNLIKELY(((uintptr_t)freed - pool->span_low >= pool->span_size) |
-                     !alloy_pool_head_is_block_shaped(&pool->head, block))) {
+                     !alloy_pool_is_block_shaped(pool, block))) {
     if (freed == NULL) return ALLOY_OK;
     return alloy_pool_check_refused_free(pool, block, align, pool->span_low, pool->span_size);
   }
@@ -180,7 +180,7 @@ static ALLOY_NOINLINE alloy_status free_remote(alloy_pool *pool, alloy_block blo
   const uintptr_t p = (uintptr_t)freed;
   const uintptr_t low = atomic_load_explicit(&pool->shared_low, memory_order_relaxed);
   const uintptr_t high = atomic_load_explicit(&pool->shared_high, memory_order_relaxed);
-  if (ALLOY_UNLIKELY((p < low) | (p >= high) | !alloy_pool_head_is_block_shaped(&pool->head, block))) {
+  if (ALLOY_UNLIKELY((p < low) | (p >= high) | !alloy_pool_is_block_shaped(pool, block))) {
     if (freed == NULL) return ALLOY_OK;
     return alloy_pool_check_refused_free(pool, block, align, low, high - low);
   }

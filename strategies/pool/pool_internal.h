@@ -36,8 +36,11 @@
  *     passes commit_end.
  *
  * Concurrent pools (concurrent_free): head.free_list stays NULL and
- * head.span_size 0, so every public entry point lands in the out-of-line
- * code, which dispatches on `concurrent`. The owner's free list is
+ * head.block_span 0, so every public entry point lands in the out-of-line
+ * code, which dispatches on `concurrent`. Pools of one-word blocks keep
+ * head.block_span 0 too (their blocks have no room for the mark the fast
+ * paths check), and their free list in head.free_list: the out-of-line
+ * code serves them from the real span. The owner's free list is
  * `local_free`. Only the slab's `remote` source and the pool's `inbox` are
  * written by other threads; `shared_low`/`shared_high` are the span as
  * other threads read it (low only falls, high only rises, so any pair of
@@ -85,7 +88,7 @@ struct alloy_pool {
   alloy_resource *parent;
   alloy_vm_arena meta; /* holds this object (its header) and the slab registry */
   size_t slab_count;
-  uintptr_t span_low; /* the real span (head's copy is 0-sized on concurrent pools) */
+  uintptr_t span_low; /* the real span (head's block range is empty on concurrent and one-word pools) */
   size_t span_size;
   size_t committed_bytes;
   size_t commit_chunk; /* 0: batched */
@@ -121,8 +124,9 @@ static inline size_t alloy_pool_list_words(const alloy_pool_head *head) {
   return head->free_key != 0 ? sizeof(pool_free_block) : sizeof(void *);
 }
 
-/* Whether a listed block may be handed out (alloy_pool_head_can_pop, with
- * the span the caller's list lives in and the tools told before the read). */
+/* Whether a listed block may be handed out (alloy_pool_head_can_pop for
+ * any pool: the span the caller's list lives in, the mark only where the
+ * blocks have one, and the tools told before the read). */
 static ALLOY_ALWAYS_INLINE bool alloy_pool_listed_block_is_sound(const alloy_pool_head *head, uintptr_t span_low,
                                                                  size_t span_size, pool_free_block *block) {
   if (ALLOY_UNLIKELY((uintptr_t)block - span_low >= span_size)) return false;
@@ -130,10 +134,29 @@ static ALLOY_ALWAYS_INLINE bool alloy_pool_listed_block_is_sound(const alloy_poo
   return head->free_key == 0 || block->mark == head->free_key;
 }
 
+/* Whether a freed pointer is at a block start of the pool's layout and no
+ * larger than a block (the span is the caller's test): the arithmetic of
+ * alloy_pool_head_free_is_plain from the pool's own fields, for the pools
+ * the head's fast paths do not serve. */
+static ALLOY_ALWAYS_INLINE bool alloy_pool_is_block_shaped(const alloy_pool *pool, alloy_block block) {
+  const uintptr_t offset = ((uintptr_t)block.ptr - pool->first_block_offset) & pool->head.slab_mask;
+  const uint64_t index = alloy_divisor_exact_quotient(pool->head.stride, offset);
+  return ((index < pool->head.blocks_per_slab) & (block.size <= pool->head.block_size)) != 0;
+}
+
+/* The head's block range for the pool's span (see alloy_pool_head): from
+ * the first slab's block 0 to the span's end on a plain pool whose blocks
+ * carry the mark, empty on every other pool and before the first slab. */
+static inline void alloy_pool_head_range(const alloy_pool *pool, uintptr_t *low, size_t *span) {
+  const bool served = !pool->concurrent && pool->head.free_key != 0 && pool->span_size != 0;
+  *low = served ? pool->span_low + pool->first_block_offset : 0;
+  *span = served ? pool->span_size - pool->first_block_offset : 0;
+}
+
 /* Takes the sound first block off a list: returns the next one. */
 static ALLOY_ALWAYS_INLINE void *alloy_pool_unlist(const alloy_pool_head *head, pool_free_block *block) {
   void *next = block->next;
-  alloy_pool_head_unmark(head, block);
+  if (head->free_key != 0) block->mark = 0; /* a live block never looks free */
   return next;
 }
 

@@ -93,8 +93,7 @@ static void publish_span(alloy_pool *pool) {
     atomic_store_explicit(&pool->shared_low, pool->span_low, memory_order_relaxed);
     atomic_store_explicit(&pool->shared_high, pool->span_low + pool->span_size, memory_order_relaxed);
   } else {
-    pool->head.span_low = pool->span_low;
-    pool->head.span_size = pool->span_size;
+    alloy_pool_head_range(pool, &pool->head.block_low, &pool->head.block_span);
   }
 }
 

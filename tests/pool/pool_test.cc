@@ -548,3 +548,42 @@ TEST_F(PoolTest, OneWordBlocksStillGetTheShapeChecks) {
 }
 
 }  // namespace
+
+// The head's fast paths leave one-word pools to the out-of-line code: the
+// inline calls still serve them, reuse their blocks and refuse bad frees.
+TEST_F(PoolTest, OneWordBlocksThroughTheInlinePaths) {
+  alloy_test::FaultRecorder faults;
+  alloy_pool_config config = alloy_pool_config_default(8);
+  config.block_align = 8;
+  Create(config);
+  alloy_block a, b;
+  ASSERT_EQ(alloy_pool_allocate_fast(pool_, 8, 8, &a), ALLOY_OK);
+  ASSERT_EQ(alloy_pool_allocate_fast(pool_, 8, 8, &b), ALLOY_OK);
+  EXPECT_NE(a.ptr, b.ptr);
+  EXPECT_EQ(alloy_pool_free_fast(pool_, alloy_block_make(static_cast<char *>(a.ptr) + 4, 4), 8),
+            ALLOY_E_INTERIOR_POINTER);
+  EXPECT_EQ(alloy_pool_free_fast(pool_, alloy_block_make(a.ptr, 16), 8), ALLOY_E_SIZE_MISMATCH);
+  EXPECT_EQ(alloy_pool_free_fast(pool_, a, 8), ALLOY_OK);
+  alloy_block again;
+  ASSERT_EQ(alloy_pool_allocate_fast(pool_, 8, 8, &again), ALLOY_OK);
+  EXPECT_EQ(again.ptr, a.ptr) << "the freed block is reused first";
+  EXPECT_EQ(alloy_pool_free_fast(pool_, again, 8), ALLOY_OK);
+  EXPECT_EQ(alloy_pool_free_fast(pool_, b, 8), ALLOY_OK);
+  EXPECT_EQ(Stats().live_blocks, 0u);
+  EXPECT_EQ(faults.faults().size(), 2u);
+  EXPECT_EQ(alloy_pool_check(pool_), ALLOY_OK);
+}
+
+// A pointer into a slab's header (below its first block) lies inside the
+// span but before every block of its slab: refused at the free.
+TEST_F(PoolTest, Regression_SlabHeaderPointerFreeIsRefused) {
+  alloy_test::FaultRecorder faults;
+  alloy_block a;
+  ASSERT_EQ(alloy_pool_allocate(pool_, 64, 8, &a), ALLOY_OK);
+  char *const slab = static_cast<char *>(
+      reinterpret_cast<void *>(reinterpret_cast<uintptr_t>(a.ptr) & ~(uintptr_t{Stats().slab_size} - 1)));
+  ASSERT_LT(slab, static_cast<char *>(a.ptr));
+  EXPECT_EQ(alloy_pool_free(pool_, alloy_block_make(slab, 8), 8), ALLOY_E_NOT_OWNED);
+  EXPECT_EQ(alloy_pool_free_fast(pool_, alloy_block_make(slab, 8), 8), ALLOY_E_NOT_OWNED);
+  EXPECT_EQ(faults.count(ALLOY_E_NOT_OWNED), 2u);
+}
