@@ -406,15 +406,10 @@ static void sum_cache(const alloy_small_object *heap, const so_cache *cache, all
  * a `used` beyond its capacity, and counts nothing live this time. */
 static void sum_pages(const alloy_small_object *heap, alloy_small_object_stats *s, int64_t *live) {
   for (size_t i = 0; i < heap->pages_carved; ++i) {
-    const so_page *page = alloy_so_page_by_index(heap, i);
-    uint64_t allocations = alloy_so_counter_read(&page->allocations);
-    uint64_t frees = alloy_so_counter_read(&page->frees);
-    uint32_t reclaimed = __atomic_load_n(&page->reclaimed, __ATOMIC_RELAXED);
-    uint32_t block_size = __atomic_load_n(&page->block_size, __ATOMIC_RELAXED);
-    s->allocations += allocations;
-    s->deallocations += frees;
-    uint32_t used = (uint32_t)(allocations - frees) - reclaimed;
-    if (used != 0 && block_size != 0 && used <= heap->page_size / block_size) *live += (int64_t)used * block_size;
+    so_page_counts counts = alloy_so_page_counts(alloy_so_page_by_index(heap, i));
+    s->allocations += counts.allocations;
+    s->deallocations += counts.frees;
+    *live += (int64_t)alloy_so_page_bytes_in_use(counts, heap->page_size);
   }
 }
 

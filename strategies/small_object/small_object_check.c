@@ -293,13 +293,7 @@ static bool check_totals(so_check *check) {
   const alloy_small_object *heap = check->heap;
   uint64_t in_use_bytes = 0;
   for (size_t i = 0; i < heap->pages_carved; ++i) {
-    const so_page *page = alloy_so_page_by_index(heap, i);
-    uint64_t allocations = alloy_so_counter_read(&page->allocations);
-    uint64_t frees = alloy_so_counter_read(&page->frees);
-    uint32_t reclaimed = __atomic_load_n(&page->reclaimed, __ATOMIC_RELAXED);
-    uint32_t block_size = __atomic_load_n(&page->block_size, __ATOMIC_RELAXED);
-    uint32_t used = (uint32_t)(allocations - frees) - reclaimed;
-    if (block_size != 0 && used <= heap->page_size / block_size) in_use_bytes += (uint64_t)used * block_size;
+    in_use_bytes += alloy_so_page_bytes_in_use(alloy_so_page_counts(alloy_so_page_by_index(heap, i)), heap->page_size);
   }
   uint64_t taken_back[SO_MAX_CLASSES] = {0}, sent[SO_MAX_CLASSES] = {0};
   for (size_t i = 0; i <= heap->caches_created; ++i) {

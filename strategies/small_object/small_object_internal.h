@@ -353,6 +353,32 @@ static ALLOY_ALWAYS_INLINE uint64_t alloy_so_counter_read(const so_counter *coun
   return __atomic_load_n(counter, __ATOMIC_RELAXED);
 }
 
+/* A page's counters as a reader outside its owner sees them, each read
+ * once: the owner and remote frees may move them meanwhile, so `used` can
+ * come out beyond the page's capacity, and then means nothing. */
+typedef struct so_page_counts {
+  uint64_t allocations;
+  uint64_t frees;
+  uint32_t used;       /* allocations - frees - reclaimed */
+  uint32_t block_size; /* 0 while the page has no class */
+} so_page_counts;
+
+static inline so_page_counts alloy_so_page_counts(const so_page *page) {
+  so_page_counts counts;
+  counts.allocations = alloy_so_counter_read(&page->allocations);
+  counts.frees = alloy_so_counter_read(&page->frees);
+  uint32_t reclaimed = __atomic_load_n(&page->reclaimed, __ATOMIC_RELAXED);
+  counts.block_size = __atomic_load_n(&page->block_size, __ATOMIC_RELAXED);
+  counts.used = (uint32_t)(counts.allocations - counts.frees) - reclaimed;
+  return counts;
+}
+
+/* Bytes in use on a page by those counts; 0 when they cannot be right. */
+static inline uint64_t alloy_so_page_bytes_in_use(so_page_counts counts, size_t page_size) {
+  if (counts.block_size == 0 || counts.used > page_size / counts.block_size) return 0;
+  return (uint64_t)counts.used * counts.block_size;
+}
+
 /* Free blocks and their mark.
  *
  * A block on any free list (the page's free and deferred lists, an outgoing
