@@ -2,14 +2,15 @@
  * back to the OS on its own, a second or so later, as in mimalloc and
  * jemalloc, not only on an explicit trim.
  *
- * The clock is read on the slow paths only (medium and large allocations
- * and frees), once every DECAY_EVENTS of them per thread. Once DECAY_PERIOD
- * has passed since the last decay, the first thread to notice trims the
- * small-object heap (frees sent to exited threads' caches are reclaimed,
- * its empty pages decommitted) and each medium arena it can lock without
- * waiting (spare pools unmapped, whole free pages purged). A program that
- * only ever allocates small blocks keeps its empty pages until its next
- * larger allocation. */
+ * The clock is read on the slow paths only: once every DECAY_EVENTS medium
+ * and large allocations and frees per thread, and at every page the
+ * small-object heap's thread caches take for a class or give back empty
+ * (a page's worth of small blocks apart). Once DECAY_PERIOD has passed
+ * since the last decay, the first thread to notice trims the small-object
+ * heap (frees sent to exited threads' caches are reclaimed, its empty pages
+ * decommitted) and each medium arena it can lock without waiting (spare
+ * pools unmapped, whole free pages purged). A program that stops
+ * allocating keeps what it freed last until its next page event. */
 #define _GNU_SOURCE
 #include <stdatomic.h>
 #include <stdint.h>
@@ -39,6 +40,11 @@ static ALLOY_NOINLINE void decay_if_due(void) {
   alloy_small_object *heap = alloy_malloc_heap_existing();
   if (heap != NULL) alloy_small_object_trim(heap);
   alloy_malloc_medium_trim();
+}
+
+void alloy_malloc_decay_page_event(void *context) {
+  (void)context;
+  decay_if_due();
 }
 
 void alloy_malloc_decay_tick(void) {

@@ -39,6 +39,7 @@ static alloy_small_object *create_heap(void) {
   config.max_size = ALLOY_MALLOC_SMALL_MAX;
   config.capacity = HEAP_CAPACITY;
   config.max_threads = HEAP_MAX_THREADS;
+  config.on_page_event = alloy_malloc_decay_page_event;
   alloy_small_object *created = NULL;
   if (alloy_small_object_create(&config, &created) == ALLOY_OK) return created;
   config.capacity = HEAP_CAPACITY_FALLBACK;

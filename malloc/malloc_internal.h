@@ -86,6 +86,8 @@ ALLOY_HIDDEN void alloy_malloc_medium_trim(void);
 /* malloc_decay.c: called on every slow-path event (a medium or large
  * allocation or free); now and then gives freed memory back to the OS. */
 ALLOY_HIDDEN void alloy_malloc_decay_tick(void);
+/* The same for the small-object heap's page events (its on_page_event). */
+ALLOY_HIDDEN void alloy_malloc_decay_page_event(void *context);
 
 /* What one tier did, for the exit report (malloc_stats.c). */
 typedef struct alloy_malloc_tier_stats {

@@ -257,7 +257,7 @@ size_t alloy_small_object_block_size(const alloy_small_object *heap, const void 
 /* ---- Creation ------------------------------------------------------------ */
 
 static alloy_status resolve_config(const alloy_small_object_config *config, alloy_small_object_config *out) {
-  alloy_small_object_config c = {0, 0, 0, 0};
+  alloy_small_object_config c = {0};
   if (config != NULL) c = *config;
   if (c.max_size == 0) c.max_size = ALLOY_SMALL_OBJECT_DEFAULT_MAX_SIZE;
   if (c.page_size == 0) c.page_size = ALLOY_SMALL_OBJECT_DEFAULT_PAGE_SIZE;
@@ -315,6 +315,8 @@ alloy_status alloy_small_object_create(const alloy_small_object_config *config, 
   heap->max_size = c.max_size;
   heap->max_align = max_align;
   heap->page_size = c.page_size;
+  heap->on_page_event = c.on_page_event;
+  heap->page_event_context = c.page_event_context;
   heap->page_shift = alloy_log2_floor(c.page_size);
   heap->class_count = alloy_size_class_count(c.max_size);
   for (size_t cls = 0; cls < heap->class_count; ++cls) heap->class_sizes[cls] = alloy_size_class_size(cls);

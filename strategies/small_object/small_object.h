@@ -116,6 +116,13 @@ typedef struct alloy_small_object_config {
   size_t page_size;   /* page (span) size, a power of two in [16 KiB, 256 KiB]; 0: 64 KiB */
   size_t capacity;    /* address space reserved for pages; 0: 4 GiB. Reserved, not committed */
   size_t max_threads; /* thread caches that can exist at once; 0: 1024 */
+  /* Optional: called after a thread's cache took a page for a size class or
+   * gave back a page that emptied, with no lock of the heap held, on the
+   * thread that allocates or frees. Those events come every page's worth of
+   * blocks, so they suit periodic housekeeping without a thread of its own
+   * (the drop-in malloc's decay calls alloy_small_object_trim from here). */
+  void (*on_page_event)(void *context);
+  void *page_event_context;
 } alloy_small_object_config;
 
 typedef struct alloy_small_object_stats {

@@ -115,19 +115,26 @@ static bool page_is_empty(alloy_small_object *heap, so_page *page) {
   return false;
 }
 
-/* The page just gained free blocks. A suspect page never retires: a double
- * free into it counted a block as free that may still be live. */
-static void page_gained_free(so_cache *cache, so_page *page) {
+/* The page just gained free blocks; true when it emptied and retired. A
+ * suspect page never retires: a double free into it counted a block as free
+ * that may still be live. */
+static bool page_gained_free(so_cache *cache, so_page *page) {
   if (alloy_so_page_used(page) == 0 && page->state != SO_PAGE_CURRENT && !page->suspect &&
       page_is_empty(cache->heap, page)) {
     retire_page(cache, page);
-    return;
+    return true;
   }
   if (page->state == SO_PAGE_FULL) partial_push(cache, page);
+  return false;
+}
+
+/* The creator's page-event hook, if any (see alloy_small_object_config). */
+static void page_event(const alloy_small_object *heap) {
+  if (heap->on_page_event != NULL) heap->on_page_event(heap->page_event_context);
 }
 
 alloy_status alloy_small_object_cache_local_free_slow(so_cache *cache, so_page *page) {
-  page_gained_free(cache, page);
+  if (page_gained_free(cache, page)) page_event(cache->heap);
   return ALLOY_OK;
 }
 
@@ -356,6 +363,7 @@ alloy_status alloy_small_object_cache_allocate_slow(alloy_small_object *heap, so
       alloy_small_object_cache_refuse_list(heap, page);
     }
     ALLOY_TRY(refill(heap, cache, cls));
+    page_event(heap);
   }
 }
 

@@ -216,6 +216,8 @@ struct alloy_small_object {
   uint8_t class_for[SO_TABLE_ALIGNS][1u << SO_ROW_SHIFT]; /* [align][(size + 7) / 8] for align <= 16 */
   /* Configuration. */
   size_t page_size;
+  void (*on_page_event)(void *context); /* may be NULL */
+  void *page_event_context;
   size_t class_count;
   size_t class_sizes[SO_MAX_CLASSES];
   size_t page_capacity;    /* pages the reservation holds */

@@ -460,6 +460,32 @@ TEST(AlloyMalloc, FreedMemoryDecaysToTheOs) {
                                          << after / kMiB << " MiB";
 }
 
+// A program that allocates only small blocks decays too: the pages its
+// threads take afterwards are events that read the clock.
+TEST(AlloyMalloc, SmallOnlyProgramsDecayToo) {
+  SKIP_WHERE_A_TOOL_OWNS_MALLOC();
+  constexpr size_t kMiB = size_t{1} << 20;
+  size_t baseline = ResidentBytes();
+  ASSERT_GT(baseline, 0u);
+  std::thread([] {
+    std::vector<void *> blocks;
+    for (size_t made = 0; made < 96 * kMiB; made += 256) {
+      void *ptr = malloc(256);
+      if (ptr == nullptr) break;
+      memset(ptr, 1, 256);
+      blocks.push_back(ptr);
+    }
+    for (void *ptr : blocks) free(ptr);
+  }).join();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  std::vector<void *> small;
+  for (int i = 0; i < 2000; ++i) small.push_back(Opaque(&malloc)(4000));  // 125 pages' worth
+  for (void *ptr : small) free(ptr);
+  size_t after = ResidentBytes();
+  EXPECT_LT(after, baseline + 24 * kMiB) << "resident at the start " << baseline / kMiB << " MiB, after the decay "
+                                         << after / kMiB << " MiB";
+}
+
 // Threads created and joined in a loop leave nothing behind: each thread's
 // cache is handed on when it exits, so after a warm-up the process stops
 // growing however many threads come and go.

@@ -90,7 +90,8 @@ void FreeAll(alloy_small_object *heap, std::vector<alloy_block> *blocks) {
 }
 
 TEST(SmallObjectFork, Regression_ForkWhileAnotherThreadDetachesDoesNotHangTheChild) {
-  alloy_small_object_config config = {kMaxSize, 0, 0, 0};
+  alloy_small_object_config config = {};
+  config.max_size = kMaxSize;
   alloy_small_object *heap = nullptr;
   ASSERT_EQ(alloy_small_object_create(&config, &heap), ALLOY_OK);
   Exchange exchange;
