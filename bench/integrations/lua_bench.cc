@@ -6,8 +6,8 @@
 //   lua_bench [--scale=S] [--runs=N] [--subjects=glibc,mimalloc,jemalloc,alloy,alloy-1k] [--append=FILE]
 //
 // "alloy" is the adapter's default (small-object blocks up to 256 B),
-// "alloy-1k" the same with small-object blocks up to 1 KiB; the verdicts are
-// "alloy"'s.
+// "alloy-<N>k" the same with small-object blocks up to N KiB (1 to 8, e.g.
+// alloy-1k, alloy-8k); the verdicts are "alloy"'s.
 //
 // Prints one table (medians over the runs) and alloy's ratios against the
 // targets; --append also appends the table to FILE (the benchmark report).
@@ -50,9 +50,9 @@ int Child(const std::string &subject, const std::string &workload_name, double s
   lua_Alloc hook = FamilyAlloc;
   void *ud = nullptr;
   alloy_lua_alloc *adapter = nullptr;
-  if (subject == "alloy" || subject == "alloy-1k") {
+  if (subject == "alloy" || subject.rfind("alloy-", 0) == 0) {
     alloy_lua_alloc_config config = {};
-    if (subject == "alloy-1k") config.small_max = 1024;  // the small-object heap's largest range
+    if (subject != "alloy") config.small_max = std::strtoul(subject.c_str() + 6, nullptr, 10) * 1024;  // alloy-<N>k
     if (alloy_lua_alloc_create(&config, &adapter) != ALLOY_OK) return 3;
     hook = alloy_lua_alloc_fn;
     ud = adapter;

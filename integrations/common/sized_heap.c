@@ -7,11 +7,16 @@
 #include "alloy/system.h"
 
 alloy_status alloy_sized_heap_init(alloy_sized_heap *heap, size_t small_max, size_t capacity) {
+  return alloy_sized_heap_init_paged(heap, small_max, 0, capacity);
+}
+
+alloy_status alloy_sized_heap_init_paged(alloy_sized_heap *heap, size_t small_max, size_t page_size,
+                                         size_t capacity) {
   if (heap == NULL || small_max > ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE) return ALLOY_E_INVALID_ARGUMENT;
   if (small_max == 0) small_max = ALLOY_SMALL_OBJECT_DEFAULT_MAX_SIZE;
   /* The heap rounds max_size up to its class; route exactly what it serves. */
   small_max = alloy_size_class_size(alloy_size_class_of(small_max));
-  alloy_small_object_config config = {.max_size = small_max, .capacity = capacity};
+  alloy_small_object_config config = {.max_size = small_max, .page_size = page_size, .capacity = capacity};
   alloy_small_object *small;
   ALLOY_TRY(alloy_small_object_create(&config, &small));
   heap->small = small;

@@ -38,6 +38,12 @@ typedef struct alloy_sized_heap {
 /* small_max: 0 for 256; at most ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE. capacity:
  * address space of the small-object heap, 0 for its default. */
 ALLOY_NODISCARD alloy_status alloy_sized_heap_init(alloy_sized_heap *heap, size_t small_max, size_t capacity);
+/* The same with the small-object heap's page size (a power of two in
+ * [16 KiB, 256 KiB]; 0 for its default, 64 KiB). Smaller pages hold fewer
+ * blocks of one class, so a class's empty page goes back to the heap (for any
+ * class) sooner: less resident memory for a host whose live blocks are few. */
+ALLOY_NODISCARD alloy_status alloy_sized_heap_init_paged(alloy_sized_heap *heap, size_t small_max, size_t page_size,
+                                                         size_t capacity);
 /* Releases the small-object heap (blocks still live in it included). */
 void alloy_sized_heap_destroy(alloy_sized_heap *heap);
 

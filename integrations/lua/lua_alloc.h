@@ -8,7 +8,8 @@
  * tables, closures, upvalues) come from a small-object heap of its own,
  * larger ones (array parts, hash parts, long strings, stacks) from the system
  * heap, whose realloc may grow them in place; the size Lua gives says where
- * a block lives. Blocks are aligned to 8 bytes, what Lua's LUAI_MAXALIGN
+ * a block lives. The small-object heap uses 16 KiB pages (64 KiB when
+ * small_max is above 2 KiB), which keeps a state's resident memory down. Blocks are aligned to 8 bytes, what Lua's LUAI_MAXALIGN
  * (doubles, pointers, 64-bit integers) asks.
  *
  * Or every block comes from a resource the caller names (config.resource),
@@ -52,14 +53,15 @@ typedef struct alloy_lua_alloc alloy_lua_alloc;
 typedef struct alloy_lua_alloc_config {
   alloy_resource *resource; /* where blocks come from; NULL: the adapter's own size-routed heap.
                              * The caller's: it must outlive the adapter */
-  size_t small_max;         /* own heap: the largest block of its small-object heap; 0: 256, at most 1 KiB */
+  size_t small_max;         /* own heap: the largest block of its small-object heap; 0: 256, at most
+                             * ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE (8 KiB) */
   size_t budget;            /* bytes the state(s) may hold at once; 0: unlimited (no tagged decorator) */
   alloy_tag tag;            /* with a budget: the tag blocks are charged to (0: untagged) */
 } alloy_lua_alloc_config;
 
 /* config may be NULL (the defaults). ALLOY_E_INVALID_ARGUMENT for a small_max
- * above 1 KiB, a small_max given with a resource, or a tag beyond
- * ALLOY_TAG_CAPACITY. */
+ * above ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE, a small_max given with a resource,
+ * or a tag beyond ALLOY_TAG_CAPACITY. */
 ALLOY_NODISCARD alloy_status alloy_lua_alloc_create(const alloy_lua_alloc_config *config, alloy_lua_alloc **out);
 
 /* Releases the adapter and its own heap. Call it after lua_close of every

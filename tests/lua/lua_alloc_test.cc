@@ -173,6 +173,20 @@ TEST(LuaAllocHook, FollowsLuasConventionsOnTheOwnHeap) {
   HookConventions(adapter.get());
 }
 
+// Every small-object range the adapter accepts, on both sides of the page
+// size it picks (16 KiB pages up to 2 KiB, 64 KiB above): blocks cross
+// between the heaps and between classes with their bytes.
+TEST(LuaAllocHook, FollowsLuasConventionsForEverySmallObjectRange) {
+  for (size_t small_max : {size_t{8}, size_t{1024}, size_t{2048}, size_t{2049}, size_t{4096},
+                           size_t{ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE}}) {
+    SCOPED_TRACE(small_max);
+    alloy_lua_alloc_config config = {};
+    config.small_max = small_max;
+    Adapter adapter(&config);
+    HookConventions(adapter.get());
+  }
+}
+
 TEST(LuaAllocHook, FollowsLuasConventionsUnderDebugAndLeak) {
   FaultRecorder faults;
   Decorated decorated;
@@ -225,14 +239,20 @@ TEST(LuaAllocConfig, RejectsWhatCannotWork) {
 }
 
 TEST(LuaAllocConfig, ALargerSmallObjectRangeGivesTheSameResults) {
-  alloy_lua_alloc_config config = {};
-  config.small_max = ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE;
-  Adapter adapter(&config);
-  const alloy_lua_workload &workload = *alloy_lua_workload_find("string_build");
-  Outcome stock = RunWorkload(StockAlloc, nullptr, workload, WorkloadScale());
-  Outcome ours = RunWorkload(alloy_lua_alloc_fn, adapter.get(), workload, WorkloadScale());
-  ASSERT_EQ(ours.status, LUA_OK) << ours.output;
-  EXPECT_EQ(ours.output, stock.output);
+  // 2 KiB: the largest range on 16 KiB pages; 8 KiB: the largest accepted.
+  for (size_t small_max : {size_t{2048}, size_t{ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE}}) {
+    SCOPED_TRACE(small_max);
+    alloy_lua_alloc_config config = {};
+    config.small_max = small_max;
+    Adapter adapter(&config);
+    for (const char *name : {"string_build", "table_churn"}) {
+      const alloy_lua_workload &workload = *alloy_lua_workload_find(name);
+      Outcome stock = RunWorkload(StockAlloc, nullptr, workload, WorkloadScale());
+      Outcome ours = RunWorkload(alloy_lua_alloc_fn, adapter.get(), workload, WorkloadScale());
+      ASSERT_EQ(ours.status, LUA_OK) << ours.output;
+      EXPECT_EQ(ours.output, stock.output);
+    }
+  }
 }
 
 // ---- Budgets: Lua gets NULL and raises a memory error cleanly -------------
