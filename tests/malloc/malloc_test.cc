@@ -426,25 +426,38 @@ size_t ResidentBytes() {
   return fields == 2 ? pages_resident * static_cast<size_t>(sysconf(_SC_PAGESIZE)) : 0;
 }
 
+constexpr size_t kMiB = size_t{1} << 20;
+
+// 96 MiB of `size`-byte blocks, written, then freed, by a thread that then exits.
+void MakeAndFreeInAThread(size_t size) {
+  std::thread([size] {
+    std::vector<void *> blocks;
+    for (size_t made = 0; made < 96 * kMiB; made += size) {
+      void *ptr = malloc(size);
+      if (ptr == nullptr) break;
+      memset(ptr, 1, size);
+      blocks.push_back(ptr);
+    }
+    for (void *ptr : blocks) free(ptr);
+  }).join();
+}
+
+// What the decay left resident is within 24 MiB of where the test started.
+void ExpectDecayedTo(size_t baseline) {
+  size_t after = ResidentBytes();
+  EXPECT_LT(after, baseline + 24 * kMiB) << "resident at the start " << baseline / kMiB << " MiB, after the decay "
+                                         << after / kMiB << " MiB";
+}
+
 // Freed memory goes back to the OS on its own: 96 MiB of small blocks made
 // and freed by a thread that then exits, and 48 MiB of medium blocks freed,
 // are given back within a second or so, on the malloc's own slow-path
 // calls, without any explicit trim.
 TEST(AlloyMalloc, FreedMemoryDecaysToTheOs) {
   SKIP_WHERE_A_TOOL_OWNS_MALLOC();
-  constexpr size_t kMiB = size_t{1} << 20;
   size_t baseline = ResidentBytes();
   ASSERT_GT(baseline, 0u);
-  std::thread([] {
-    std::vector<void *> blocks;
-    for (size_t made = 0; made < 96 * kMiB; made += 512) {
-      void *ptr = malloc(512);
-      if (ptr == nullptr) break;
-      memset(ptr, 1, 512);
-      blocks.push_back(ptr);
-    }
-    for (void *ptr : blocks) free(ptr);
-  }).join();
+  MakeAndFreeInAThread(512);
   std::vector<void *> medium;
   for (size_t made = 0; made < 48 * kMiB; made += 48 * 1024) {
     void *ptr = malloc(48 * 1024);
@@ -455,35 +468,21 @@ TEST(AlloyMalloc, FreedMemoryDecaysToTheOs) {
   for (void *ptr : medium) free(ptr);
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   for (int i = 0; i < 2000; ++i) free(Opaque(&malloc)(20000));  // slow-path events: the decay runs on them
-  size_t after = ResidentBytes();
-  EXPECT_LT(after, baseline + 24 * kMiB) << "resident at the start " << baseline / kMiB << " MiB, after the decay "
-                                         << after / kMiB << " MiB";
+  ExpectDecayedTo(baseline);
 }
 
 // A program that allocates only small blocks decays too: the pages its
 // threads take afterwards are events that read the clock.
 TEST(AlloyMalloc, SmallOnlyProgramsDecayToo) {
   SKIP_WHERE_A_TOOL_OWNS_MALLOC();
-  constexpr size_t kMiB = size_t{1} << 20;
   size_t baseline = ResidentBytes();
   ASSERT_GT(baseline, 0u);
-  std::thread([] {
-    std::vector<void *> blocks;
-    for (size_t made = 0; made < 96 * kMiB; made += 256) {
-      void *ptr = malloc(256);
-      if (ptr == nullptr) break;
-      memset(ptr, 1, 256);
-      blocks.push_back(ptr);
-    }
-    for (void *ptr : blocks) free(ptr);
-  }).join();
+  MakeAndFreeInAThread(256);
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   std::vector<void *> small;
   for (int i = 0; i < 2000; ++i) small.push_back(Opaque(&malloc)(4000));  // 125 pages' worth
   for (void *ptr : small) free(ptr);
-  size_t after = ResidentBytes();
-  EXPECT_LT(after, baseline + 24 * kMiB) << "resident at the start " << baseline / kMiB << " MiB, after the decay "
-                                         << after / kMiB << " MiB";
+  ExpectDecayedTo(baseline);
 }
 
 // Threads created and joined in a loop leave nothing behind: each thread's
@@ -491,7 +490,6 @@ TEST(AlloyMalloc, SmallOnlyProgramsDecayToo) {
 // growing however many threads come and go.
 TEST(AlloyMalloc, ThreadChurnLeaksNothing) {
   SKIP_WHERE_A_TOOL_OWNS_MALLOC();
-  constexpr size_t kMiB = size_t{1} << 20;
   const int rounds = static_cast<int>(alloy_test::Scaled(3000, 300));
   std::vector<void *> handed;
   auto one_thread = [&handed](int round) {
