@@ -6,6 +6,7 @@
 #define ALLOY_TESTS_MALLOC_OVERRIDE_TEST_H
 
 #include <atomic>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -42,6 +43,20 @@ F Opaque(F f) {
 }
 
 inline bool Aligned(const void *ptr, size_t align) { return reinterpret_cast<uintptr_t>(ptr) % align == 0; }
+
+// calloc(0, 0) gives a freeable block; a product that overflows, or one too
+// large to map, is NULL with ENOMEM.
+inline void ExpectCallocEdgesOf(void *(*do_calloc)(size_t, size_t)) {
+  void *zero = do_calloc(0, 0);
+  EXPECT_NE(zero, nullptr);
+  free(zero);
+  errno = 0;
+  EXPECT_EQ(do_calloc(SIZE_MAX / 2, 3), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  errno = 0;
+  EXPECT_EQ(do_calloc(static_cast<size_t>(1) << 33, static_cast<size_t>(1) << 33), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+}
 
 // For a test file's constructor, which runs before main: the heap is then
 // created on whatever call comes first. 100 bytes of 0x5a, or nullptr.
