@@ -92,7 +92,7 @@ int main(int argc, char **argv) {
     }
     rows_measured[0].push_back(m);
   }
-  char title[256];
+  char title[512];
   std::snprintf(title, sizeof title,
                 "SQLite (%d rows: insert in one transaction, index, queries, delete, update, VACUUM; CPU time and peak "
                 "RSS, median of %d "
