@@ -12,12 +12,15 @@
  *   tlsf_check.c       the integrity walk, the block walk, statistics  pool, purge
  *   tlsf_pool.c        memory sources, pools, growth, spare pools,     purge
  *                      the pool index
+ *   tlsf_core.h        the shared algorithm over a block handle:       purge, free lists
+ *                      search, split, merge, trim (inline)
  *   tlsf_purge.c       the purge hook, the dirty list, purging         free lists
  *   tlsf_free_lists.h  the free lists and their bitmaps (inline)       nobody
  *   tlsf_internal.h    this file (inline pieces and constants)         nobody
  *
  * tlsf.c and tlsf_pool.c put blocks on and off the free lists only through
- * block_insert / block_remove (tlsf_purge.h): the list work plus the one
+ * the core's core_list_insert / core_list_remove, which for the in-band heap
+ * are block_insert / block_remove (tlsf_purge.h): the list work plus the one
  * purge hook, alloy_tlsf_purge_on_insert / alloy_tlsf_purge_on_remove.
  *
  * Block layout (addresses grow to the right; one row is a 16-byte stride):
@@ -193,12 +196,24 @@ typedef struct tlsf_pool_range {
 #define POOL_BYTES_MIN (POOL_OVERHEAD + BLOCK_SIZE_MIN)
 #define POOL_BYTES_MAX (POOL_OVERHEAD + BLOCK_SIZE_MAX)
 
-struct alloy_tlsf {
-  alloy_resource resource; /* first: the instance is its own resource */
+/* The segregated free lists and their bitmaps (invariant 5), one set per
+ * heap of either layout (tlsf_core.h). */
+typedef struct tlsf_lists {
   uint32_t fl_bitmap;
   uint32_t sl_bitmap[FL_INDEX_COUNT];
   tlsf_block *blocks[FL_INDEX_COUNT][SL_INDEX_COUNT];
   tlsf_block *tails[FL_INDEX_COUNT][SL_INDEX_COUNT]; /* invariant 10 */
+} tlsf_lists;
+
+/* Where a block's metadata lives. The shared core (tlsf_core.h) takes it as
+ * a constant argument, so each heap compiles to its own layout's code only. */
+typedef enum tlsf_layout {
+  TLSF_IN_BAND, /* a header in front of each payload, inside the pools (alloy_tlsf) */
+} tlsf_layout;
+
+struct alloy_tlsf {
+  alloy_resource resource; /* first: the instance is its own resource */
+  tlsf_lists lists;        /* second: fl_bitmap right after the resource */
 
   tlsf_pool *pools;
   size_t pool_count;
@@ -279,6 +294,14 @@ static ALLOY_ALWAYS_INLINE tlsf_block *offset_to_block(const void *ptr, size_t o
 /* The next physical block: its prev_phys is our payload's last word. */
 static ALLOY_ALWAYS_INLINE tlsf_block *block_next(const tlsf_block *block) {
   return offset_to_block(block_to_ptr(block), block_size(block) - BLOCK_OVERHEAD);
+}
+
+/* ---- the block handle ---------------------------------------------------- */
+
+/* Where a block lies, for the free lists' address order (invariant 10). */
+static ALLOY_ALWAYS_INLINE uintptr_t block_position(tlsf_layout layout, const tlsf_block *block) {
+  (void)layout;
+  return (uintptr_t)block;
 }
 
 /* ---- size mapping ------------------------------------------------------ */
