@@ -10,6 +10,12 @@
  *                 a split writes a header inside the block it cuts, and a
  *                 block enters or leaves the lists with the purge hook
  *                 (block_insert / block_remove, tlsf_purge.h).
+ *   TLSF_OUT_OF_BAND  a record stands for the block, outside the range it
+ *                 manages (alloy_tlsf_virtual, tlsf_virtual.c): the next
+ *                 block is a link, a split takes a spare record and enters
+ *                 it in the offset map, a merge gives the absorbed record
+ *                 back and erases it; there are no headers, so sizes are
+ *                 the blocks' exact bytes, and nothing is purged.
  * Every function takes the layout as a constant and is inlined, so each
  * heap compiles to its own layout's code alone.
  */
@@ -22,6 +28,7 @@
 #include "strategies/tlsf/tlsf_free_lists.h"
 #include "strategies/tlsf/tlsf_internal.h"
 #include "strategies/tlsf/tlsf_purge.h"
+#include "strategies/tlsf/tlsf_records.h"
 
 /* ---- the handle ----------------------------------------------------------- */
 
@@ -31,63 +38,76 @@ static ALLOY_ALWAYS_INLINE alloy_tlsf *core_in_band_heap(tlsf_lists *lists) {
 
 /* Bytes a block costs besides its size: the in-band size word. */
 static ALLOY_ALWAYS_INLINE size_t core_header_bytes(tlsf_layout layout) {
-  (void)layout;
-  return BLOCK_OVERHEAD;
+  return layout == TLSF_IN_BAND ? BLOCK_OVERHEAD : 0;
 }
 
 /* The smallest block a split may leave. */
 static ALLOY_ALWAYS_INLINE size_t core_block_size_min(tlsf_layout layout) {
-  (void)layout;
-  return BLOCK_SIZE_MIN;
+  return layout == TLSF_IN_BAND ? BLOCK_SIZE_MIN : ALIGN_SIZE;
 }
 
 /* The next physical block (a sentinel after the last one). */
 static ALLOY_ALWAYS_INLINE tlsf_block *core_next(tlsf_layout layout, const tlsf_block *block) {
-  (void)layout;
-  return block_next(block);
+  return layout == TLSF_IN_BAND ? block_next(block) : &record_of(block)->next_phys->block;
 }
 
 /* A free block, off the lists, joins the list its size maps to. */
 static ALLOY_ALWAYS_INLINE void core_list_insert(tlsf_layout layout, tlsf_lists *lists, tlsf_block *block) {
-  (void)layout;
-  block_insert(core_in_band_heap(lists), block);
+  if (layout == TLSF_IN_BAND) {
+    block_insert(core_in_band_heap(lists), block);
+  } else {
+    unsigned fl, sl;
+    mapping_insert(block_size(block), &fl, &sl);
+    free_list_insert(layout, lists, block, fl, sl);
+  }
 }
 
 /* Takes a free block off list (fl, sl), where the caller found it. */
 static ALLOY_ALWAYS_INLINE void core_list_remove_at(tlsf_layout layout, tlsf_lists *lists, tlsf_block *block,
                                                     unsigned fl, unsigned sl) {
-  (void)layout;
-  block_remove_at(core_in_band_heap(lists), block, fl, sl);
+  if (layout == TLSF_IN_BAND) block_remove_at(core_in_band_heap(lists), block, fl, sl);
+  else free_list_remove(lists, block, fl, sl);
 }
 
 /* Takes a free block off the list its size maps to. */
 static ALLOY_ALWAYS_INLINE void core_list_remove(tlsf_layout layout, tlsf_lists *lists, tlsf_block *block) {
-  (void)layout;
-  block_remove(core_in_band_heap(lists), block);
+  unsigned fl, sl;
+  mapping_insert(block_size(block), &fl, &sl);
+  core_list_remove_at(layout, lists, block, fl, sl);
 }
 
 /* The handle of the block that starts `size` bytes into `block`'s payload,
  * once a split cuts it there; its size is set by the caller. */
 static ALLOY_ALWAYS_INLINE tlsf_block *core_carve(tlsf_layout layout, tlsf_lists *lists, tlsf_block *block,
                                                   size_t size) {
-  (void)layout;
-  (void)lists;
-  tlsf_block *remaining = offset_to_block(block_to_ptr(block), size - BLOCK_OVERHEAD);
-  ALLOY_ASSERT(alloy_ptr_is_aligned(block_to_ptr(remaining), ALIGN_SIZE));
-  /* Only the size word: the prev_phys slot is still the split block's last
-   * payload word and may hold the user's data (resize shrinking in place). */
-  TLSF_EXPOSE(&remaining->size, sizeof remaining->size);
-  return remaining;
+  if (layout == TLSF_IN_BAND) {
+    tlsf_block *remaining = offset_to_block(block_to_ptr(block), size - BLOCK_OVERHEAD);
+    ALLOY_ASSERT(alloy_ptr_is_aligned(block_to_ptr(remaining), ALIGN_SIZE));
+    /* Only the size word: the prev_phys slot is still the split block's last
+     * payload word and may hold the user's data (resize shrinking in place). */
+    TLSF_EXPOSE(&remaining->size, sizeof remaining->size);
+    return remaining;
+  }
+  alloy_tlsf_virtual *v = records_heap(lists);
+  tlsf_record *record = record_of(block), *remaining = records_take(v);
+  remaining->offset = record->offset + size;
+  remaining->next_phys = record->next_phys;
+  remaining->block.prev_phys = block;
+  record->next_phys = remaining;
+  map_insert(v, remaining);
+  return &remaining->block;
 }
 
-/* `block` is about to become part of `prev`, its predecessor: its header
- * simply becomes payload. */
+/* `block` is about to become part of `prev`, its predecessor: in band its
+ * header simply becomes payload; out of band its record goes. */
 static ALLOY_ALWAYS_INLINE void core_forget(tlsf_layout layout, tlsf_lists *lists, tlsf_block *prev,
                                            tlsf_block *block) {
-  (void)layout;
-  (void)lists;
-  (void)prev;
-  (void)block;
+  if (layout == TLSF_IN_BAND) return;
+  alloy_tlsf_virtual *v = records_heap(lists);
+  tlsf_record *record = record_of(block);
+  record_of(prev)->next_phys = record->next_phys;
+  map_erase(v, record->offset);
+  records_give_back(v, record);
 }
 
 /* ---- search ------------------------------------------------------------------ */
@@ -150,7 +170,7 @@ static ALLOY_ALWAYS_INLINE tlsf_block *core_prev(const tlsf_block *block) {
 /* Records `block` as the prev_phys of its successor and returns the successor. */
 static ALLOY_ALWAYS_INLINE tlsf_block *core_link_next(tlsf_layout layout, tlsf_block *block) {
   tlsf_block *next = core_next(layout, block);
-  TLSF_EXPOSE(&next->prev_phys, sizeof(tlsf_block *));
+  if (layout == TLSF_IN_BAND) TLSF_EXPOSE(&next->prev_phys, sizeof(tlsf_block *));
   next->prev_phys = block;
   return next;
 }

@@ -18,7 +18,7 @@
 static inline void free_list_insert(tlsf_layout layout, tlsf_lists *lists, tlsf_block *block, unsigned fl,
                                     unsigned sl) {
   tlsf_block *current = lists->blocks[fl][sl];
-  TLSF_EXPOSE(&block->next_free, 2 * sizeof(tlsf_block *));
+  if (layout == TLSF_IN_BAND) TLSF_EXPOSE(&block->next_free, 2 * sizeof(tlsf_block *));
   tlsf_block *tail = lists->tails[fl][sl];
   if (current != NULL && (block_is_purged(block) ||
                           (block_position(layout, block) > block_position(layout, current) &&
