@@ -317,6 +317,14 @@ void alloy_tlsf_get_stats(const alloy_tlsf *tlsf, alloy_tlsf_stats *out);
  * whose rounding is not the block's (ALLOY_E_SIZE_MISMATCH). The look-up is
  * one hash probe; telling the kinds apart walks the blocks (faults only).
  *
+ * Speed: allocation touches only records, the lists and the map. In the
+ * report (//bench:report, alloy/tlsf_virtual over a 256 MiB mapped range;
+ * medians of 7 runs alternating with the in-band heap and the peers on a
+ * busy 2-CPU VM, cycle-counter ticks of ~10 ns) allocate on the medium
+ * trace is P50 61 ns, P99 343 ns (in band: 71, 726; glibc 30, 981;
+ * mimalloc 30, 477), on loading P50 119 ns, P99 451 ns (in band: 201, 726;
+ * glibc 119, 1321; mimalloc 119, 778).
+ *
  * Not thread-safe (wrap the resource in the locked decorator).
  */
 

@@ -191,7 +191,18 @@ static ALLOY_ALWAYS_INLINE int core_can_split(tlsf_layout layout, const tlsf_blo
   return block_size(block) >= size + core_header_bytes(layout) + core_block_size_min(layout);
 }
 
-/* Cuts `block` to `size` bytes and returns the remainder as a new free-able block. */
+/* Cuts `block` to `size` bytes and returns the remainder as a new free-able
+ * block.
+ *
+ * Where an in-band allocation's cache misses are (report_traces trace=medium
+ * under cachegrind, 102k allocations; the VM has no hardware counters for
+ * perf): ~1.95 D1 misses per allocate: the found block's size word 0.36,
+ * taking it off its list 0.35, the remainder's header written here 0.55
+ * (0.32 of them first touches, 83 % of allocation's LL misses), the
+ * successor's header at the end of the old free block 0.37, listing the
+ * remainder 0.32. Not reading that successor in a split of a free block (its
+ * PREV_FREE is already set) turned its 0.28 read misses per allocate into
+ * as many write misses and moved no P50 in 7 alternating report runs. */
 static inline tlsf_block *core_split(tlsf_layout layout, tlsf_lists *lists, tlsf_block *block, size_t size) {
   const size_t remain_size = block_size(block) - (size + core_header_bytes(layout));
   ALLOY_ASSERT(remain_size >= core_block_size_min(layout));
