@@ -16,6 +16,7 @@
 #include "alloy/stack.h"
 #include "alloy/system.h"
 #include "alloy/tlsf.h"
+#include "alloy/vm.h"
 #include "bench/support/peer_allocators.h"
 #include "bench/support/resource_allocator.h"
 #include "bench/support/small_object_direct_allocator.h"
@@ -89,6 +90,27 @@ Instance Tlsf(size_t growth_size = 0, bool keep_empty_pools = false, size_t purg
   return {alloy_tlsf_resource(tlsf), [tlsf] { alloy_tlsf_destroy(tlsf); }, [tlsf](size_t* bytes) {
             *bytes = TlsfBlockBytes(tlsf);
             return true;
+          }};
+}
+
+// TLSF's virtual mode over 256 MiB of ordinary mapped memory (the workloads
+// write their blocks; the heap itself never touches the range): its
+// metadata comes from platform pages, allocation touches only that.
+Instance TlsfVirtual() {
+  const size_t range = size_t{256} << 20;
+  void* memory = nullptr;
+  if (alloy_vm_map(range, alloy_vm_page_size(), &memory) != ALLOY_OK) return {};
+  alloy_tlsf_virtual_config config = {};
+  config.base = reinterpret_cast<uintptr_t>(memory);
+  config.range_bytes = range;
+  alloy_tlsf_virtual* v = nullptr;
+  if (alloy_tlsf_virtual_create(&config, &v) != ALLOY_OK) {
+    ALLOY_IGNORE_STATUS(alloy_vm_release(memory, range));
+    return {};
+  }
+  return {alloy_tlsf_virtual_resource(v), [v, memory, range] {
+            alloy_tlsf_virtual_destroy(v);
+            ALLOY_IGNORE_STATUS(alloy_vm_release(memory, range));
           }};
 }
 
@@ -215,6 +237,11 @@ std::vector<AlloyEntry> AlloySubjects() {
        [] { return Tlsf(0, false, 4096); }, {"medium_trace"}},
       {"alloy/tlsf_8m", "growth_size 8 MiB, keep_empty_pools: an asset heap", [] { return Tlsf(8u << 20, true, 0); },
        {"loading"}},
+      // Its virtual mode: the metadata out of band, so allocate and free
+      // touch only records and the offset map; held = the range's prefix up
+      // to the last used block plus the metadata.
+      {"alloy/tlsf_virtual", "virtual mode over a 256 MiB mapped range, metadata from platform pages", TlsfVirtual,
+       {"medium_trace", "loading"}},
       {"alloy/fallback", "chain small_object -> tlsf -> system (default configs)", Chain,
        {"medium_trace", "loading"}},
       {"alloy/frame", "frame arena, 256 MiB reserved, reset = rewind to a mark", Frame,

@@ -1,147 +1,21 @@
 /* TLSF: the instance (create, destroy, the resource), allocate, free and
- * in-place resize (the list search, split and merge), and trim. The top of
- * the package: it calls the helpers (tlsf_pool.c, tlsf_purge.c, the free
- * lists) and none of them calls it; the integrity walk is in tlsf_check.c. */
+ * in-place resize on the in-band layout of the shared core (tlsf_core.h:
+ * the list search, split and merge), and trim. The top of the package: it
+ * calls the helpers (tlsf_pool.c, tlsf_purge.c, the core) and none of them
+ * calls it; the integrity walk is in tlsf_check.c. */
 #include <string.h>
 
 #include "alloy/align.h"
 #include "alloy/fault.h"
 #include "alloy/numa.h"
 #include "alloy/vm.h"
+#include "strategies/tlsf/tlsf_core.h"
 #include "strategies/tlsf/tlsf_internal.h"
 #include "strategies/tlsf/tlsf_pool.h"
 #include "strategies/tlsf/tlsf_purge.h"
 
-/* ---- search ------------------------------------------------------------- */
-
-/* The first non-empty list at or above (fl, sl), or NULL. */
-static tlsf_block *search_suitable_block(const alloy_tlsf *tlsf, unsigned *fli, unsigned *sli) {
-  unsigned fl = *fli;
-  uint32_t sl_map = tlsf->sl_bitmap[fl] & (~0u << *sli);
-  if (sl_map == 0) {
-    uint32_t fl_map = fl + 1 < 32 ? tlsf->fl_bitmap & (~0u << (fl + 1)) : 0;
-    if (fl_map == 0) return NULL;
-    fl = alloy_bit_scan_forward(fl_map);
-    *fli = fl;
-    sl_map = tlsf->sl_bitmap[fl];
-  }
-  unsigned sl = alloy_bit_scan_forward(sl_map);
-  *sli = sl;
-  return tlsf->blocks[fl][sl];
-}
-
-/* ---- physical neighbours -------------------------------------------------- */
-
-static tlsf_block *block_prev(const tlsf_block *block) {
-  ALLOY_ASSERT(block_is_prev_free(block));
-  return block->prev_phys;
-}
-
-/* Records `block` as the prev_phys of its successor and returns the successor. */
-static tlsf_block *block_link_next(tlsf_block *block) {
-  tlsf_block *next = block_next(block);
-  TLSF_EXPOSE(&next->prev_phys, sizeof(tlsf_block *));
-  next->prev_phys = block;
-  return next;
-}
-
-static void block_mark_as_free(tlsf_block *block) {
-  tlsf_block *next = block_link_next(block);
-  block_set_prev_free(next);
-  block_set_free(block);
-}
-
-static void block_mark_as_used(tlsf_block *block) {
-  tlsf_block *next = block_next(block);
-  block_set_prev_used(next);
-  block->size &= ~(BLOCK_FREE | BLOCK_PURGED);
-}
-
-static int block_can_split(const tlsf_block *block, size_t size) {
-  return block_size(block) >= sizeof(tlsf_block) + size;
-}
-
-/* Cuts `block` to `size` bytes and returns the remainder as a new free-able block. */
-static tlsf_block *block_split(tlsf_block *block, size_t size) {
-  tlsf_block *remaining = offset_to_block(block_to_ptr(block), size - BLOCK_OVERHEAD);
-  const size_t remain_size = block_size(block) - (size + BLOCK_OVERHEAD);
-  ALLOY_ASSERT(alloy_ptr_is_aligned(block_to_ptr(remaining), ALIGN_SIZE));
-  ALLOY_ASSERT(remain_size >= BLOCK_SIZE_MIN);
-  /* Only the size word: the prev_phys slot is still the split block's last
-   * payload word and may hold the user's data (resize shrinking in place). */
-  TLSF_EXPOSE(&remaining->size, sizeof remaining->size);
-  remaining->size = remain_size | (block->size & BLOCK_PURGED); /* inside the old interior: still purged */
-  block_set_size(block, size);
-  block_mark_as_free(remaining);
-  return remaining;
-}
-
-/* Appends `block` (which must follow `prev`) to `prev`. */
-static tlsf_block *block_absorb(tlsf_block *prev, tlsf_block *block) {
-  ALLOY_ASSERT(!block_is_last(prev));
-  /* The absorbed block's pages are resident: the merged block is not purged. */
-  prev->size = (prev->size + block_size(block) + BLOCK_OVERHEAD) & ~BLOCK_PURGED;
-  block_link_next(prev);
-  return prev;
-}
-
-static tlsf_block *block_merge_prev(alloy_tlsf *tlsf, tlsf_block *block) {
-  if (block_is_prev_free(block)) {
-    tlsf_block *prev = block_prev(block);
-    ALLOY_ASSERT(block_is_free(prev));
-    block_remove(tlsf, prev);
-    block = block_absorb(prev, block);
-  }
-  return block;
-}
-
-static tlsf_block *block_merge_next(alloy_tlsf *tlsf, tlsf_block *block) {
-  tlsf_block *next = block_next(block);
-  if (block_is_free(next)) {
-    ALLOY_ASSERT(!block_is_last(next));
-    block_remove(tlsf, next);
-    block = block_absorb(block, next);
-  }
-  return block;
-}
-
-/* Gives the tail of a free block beyond `size` back to the free lists. */
-static void block_trim_free(alloy_tlsf *tlsf, tlsf_block *block, size_t size) {
-  ALLOY_ASSERT(block_is_free(block));
-  if (block_can_split(block, size)) {
-    tlsf_block *remaining = block_split(block, size);
-    block_link_next(block);
-    block_set_prev_free(remaining);
-    block_insert(tlsf, remaining);
-  }
-}
-
-/* Gives the tail of a used block beyond `size` back (merging it forward). */
-static void block_trim_used(alloy_tlsf *tlsf, tlsf_block *block, size_t size) {
-  ALLOY_ASSERT(!block_is_free(block));
-  if (block_can_split(block, size)) {
-    tlsf_block *remaining = block_split(block, size);
-    block_set_prev_used(remaining);
-    remaining = block_merge_next(tlsf, remaining);
-    block_insert(tlsf, remaining);
-  }
-}
-
-/* Splits `gap` bytes off the front of a free block as their own free block
- * and returns the rest. */
-static tlsf_block *block_trim_free_leading(alloy_tlsf *tlsf, tlsf_block *block, size_t gap) {
-  tlsf_block *remaining = block;
-  if (block_can_split(block, gap)) {
-    remaining = block_split(block, gap - BLOCK_OVERHEAD);
-    block_set_prev_free(remaining);
-    block_link_next(block);
-    block_insert(tlsf, block);
-  }
-  return remaining;
-}
-
-/* Blocks of the exact list looked at before the rounded-up search. */
-#define EXACT_LIST_PROBES 1u
+/* The in-band heap's view of the shared core (tlsf_core.h). */
+#define LAYOUT TLSF_IN_BAND
 
 /* Takes a located block off its list. When it is a spare pool's only block
  * the pool is in use again (invariant 11); the next block's header is
@@ -159,27 +33,14 @@ static ALLOY_ALWAYS_INLINE tlsf_block *take_free_block(alloy_tlsf *tlsf, tlsf_bl
 /* A free block of at least `size` bytes, taken off its list, or NULL. */
 static tlsf_block *block_locate_free(alloy_tlsf *tlsf, size_t size) {
   unsigned fl, sl;
-  /* A block of the request's own list that happens to be large enough is a
-   * closer fit than the rounded-up search finds. Each block looked at is a
-   * likely cache miss: on the random medium-size trace of bench/tlsf, eight
-   * probes cut fragmentation by only 0.25 points (12.9 % -> 12.6 %) for about
-   * a fifth more time per pair, so only the head is looked at. */
-  mapping_insert(size, &fl, &sl);
-  tlsf_block *block = tlsf->blocks[fl][sl];
-  for (unsigned probes = 0; block != NULL && probes < EXACT_LIST_PROBES; ++probes, block = block->next_free) {
-    if (block_size(block) >= size) return take_free_block(tlsf, block, fl, sl);
-  }
-  mapping_search(size, &fl, &sl);
-  if (fl >= FL_INDEX_COUNT) return NULL;
-  block = search_suitable_block(tlsf, &fl, &sl);
+  tlsf_block *block = core_find_free(&tlsf->lists, size, &fl, &sl);
   if (block == NULL) return NULL;
-  ALLOY_ASSERT(block_size(block) >= size);
   return take_free_block(tlsf, block, fl, sl);
 }
 
 static void *block_prepare_used(alloy_tlsf *tlsf, tlsf_block *block, size_t size) {
-  block_trim_free(tlsf, block, size);
-  block_mark_as_used(block);
+  core_trim_free(LAYOUT, &tlsf->lists, block, size);
+  core_mark_as_used(LAYOUT, block);
   void *ptr = block_to_ptr(block);
   size_t usable = block_size(block);
   ALLOY_TRACK_ALLOC(tlsf, ptr, usable);
@@ -231,7 +92,7 @@ static ALLOY_NOINLINE alloy_status allocate_aligned(alloy_tlsf *tlsf, size_t adj
   }
   if (gap != 0) {
     ALLOY_ASSERT(gap >= gap_minimum);
-    block = block_trim_free_leading(tlsf, block, gap);
+    block = core_trim_free_leading(LAYOUT, &tlsf->lists, block, gap);
   }
   void *user = block_prepare_used(tlsf, block, adjusted);
   ALLOY_ASSERT(alloy_ptr_is_aligned(user, align));
@@ -302,9 +163,9 @@ static void free_used_block(alloy_tlsf *tlsf, tlsf_block *block) {
   tlsf->live_bytes -= usable;
   tlsf->used_blocks--;
   tlsf->deallocations++;
-  block_mark_as_free(block);
-  block = block_merge_prev(tlsf, block);
-  block = block_merge_next(tlsf, block);
+  core_mark_as_free(LAYOUT, block);
+  block = core_merge_prev(LAYOUT, &tlsf->lists, block);
+  block = core_merge_next(LAYOUT, &tlsf->lists, block);
   /* A grown pool that is now one free block stays as a spare or goes back. */
   if (!block_is_prev_free(block)) {
     tlsf_block *next = block_next(block);
@@ -335,20 +196,20 @@ alloy_status alloy_tlsf_resize(alloy_tlsf *tlsf, alloy_block block, size_t new_s
   const size_t adjusted = adjust_request_size(new_size);
   size_t usable = current;
   if (adjusted <= current) {
-    if (block_can_split(header, adjusted)) {
+    if (core_can_split(LAYOUT, header, adjusted)) {
       /* Tools first: the trim then exposes exactly the words it writes. */
       ALLOY_MEM_NOACCESS((char *)block.ptr + adjusted, current - adjusted);
       ALLOY_TRACK_RESIZE(tlsf, block.ptr, current, adjusted);
-      block_trim_used(tlsf, header, adjusted);
+      core_trim_used(LAYOUT, &tlsf->lists, header, adjusted);
       usable = block_size(header);
     }
   } else {
     tlsf_block *next = block_next(header);
     if (!block_is_free(next) || current + block_size(next) + BLOCK_OVERHEAD < adjusted) return ALLOY_E_UNSUPPORTED;
     block_remove(tlsf, next);
-    block_absorb(header, next);
-    block_mark_as_used(header);
-    block_trim_used(tlsf, header, adjusted);
+    core_absorb(LAYOUT, &tlsf->lists, header, next);
+    core_mark_as_used(LAYOUT, header);
+    core_trim_used(LAYOUT, &tlsf->lists, header, adjusted);
     usable = block_size(header);
     ALLOY_MEM_UNDEFINED((char *)block.ptr + current, usable - current);
     ALLOY_TRACK_RESIZE(tlsf, block.ptr, current, usable);

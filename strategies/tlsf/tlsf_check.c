@@ -80,11 +80,11 @@ static alloy_status check_dirty_list(const alloy_tlsf *tlsf, size_t *count) {
 static alloy_status check_lists(const alloy_tlsf *tlsf, size_t *listed, size_t *purged, size_t *dirty,
                                 size_t *dirty_listed) {
   for (unsigned fl = 0; fl < FL_INDEX_COUNT; ++fl) {
-    EXPECT(!!(tlsf->fl_bitmap & (1u << fl)) == (tlsf->sl_bitmap[fl] != 0), tlsf, fl,
+    EXPECT(!!(tlsf->lists.fl_bitmap & (1u << fl)) == (tlsf->lists.sl_bitmap[fl] != 0), tlsf, fl,
            "first-level bit disagrees with its second-level map");
     for (unsigned sl = 0; sl < SL_INDEX_COUNT; ++sl) {
-      const tlsf_block *block = tlsf->blocks[fl][sl];
-      EXPECT(!!(tlsf->sl_bitmap[fl] & (1u << sl)) == (block != NULL), tlsf, sl,
+      const tlsf_block *block = tlsf->lists.blocks[fl][sl];
+      EXPECT(!!(tlsf->lists.sl_bitmap[fl] & (1u << sl)) == (block != NULL), tlsf, sl,
              "second-level bit disagrees with its list");
       const tlsf_block *prev = NULL;
       for (; block != NULL; prev = block, block = block->next_free) {
@@ -109,7 +109,7 @@ static alloy_status check_lists(const alloy_tlsf *tlsf, size_t *listed, size_t *
         }
         ++*listed;
       }
-      EXPECT(tlsf->tails[fl][sl] == prev, tlsf, sl, "free list tail is wrong");
+      EXPECT(tlsf->lists.tails[fl][sl] == prev, tlsf, sl, "free list tail is wrong");
     }
   }
   return ALLOY_OK;
@@ -202,7 +202,7 @@ void alloy_tlsf_get_stats(const alloy_tlsf *tlsf, alloy_tlsf_stats *out) {
   out->pools_released = tlsf->pools_released;
   for (unsigned fl = 0; fl < FL_INDEX_COUNT; ++fl) {
     for (unsigned sl = 0; sl < SL_INDEX_COUNT; ++sl) {
-      for (const tlsf_block *block = tlsf->blocks[fl][sl]; block != NULL; block = block->next_free) {
+      for (const tlsf_block *block = tlsf->lists.blocks[fl][sl]; block != NULL; block = block->next_free) {
         size_t size = block_size(block);
         char *begin;
         if (!block_is_purged(block)) out->dirty_bytes += alloy_tlsf_purge_block_interior(block, &begin);

@@ -2,11 +2,12 @@
  * its size maps to (invariant 5), resident blocks before purged ones
  * (invariant 10), and the two bitmaps that say which lists hold blocks.
  *
- * List work only: nothing here knows of pools or purging, and nothing here
- * calls another file, so every file of the package may use it. A block
- * enters or leaves the lists through block_insert / block_remove
- * (tlsf_purge.h), which add the purge hook to this list work. Inline,
- * because allocation takes a block off a list on every call. */
+ * List work only, on a tlsf_lists of either layout: nothing here knows of
+ * pools, records or purging, and nothing here calls another file, so every
+ * file of the package may use it. A block enters or leaves the lists
+ * through core_list_insert / core_list_remove (tlsf_core.h), which add the
+ * in-band heap's purge hook to this list work. Inline, because allocation
+ * takes a block off a list on every call. */
 #ifndef ALLOY_TLSF_FREE_LISTS_H
 #define ALLOY_TLSF_FREE_LISTS_H
 
@@ -14,11 +15,14 @@
 
 /* Puts a free block on list (fl, sl): at the head, or at the tail when it is
  * purged or lies above a head that is followed by resident blocks only. */
-static inline void free_list_insert(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl, unsigned sl) {
-  tlsf_block *current = tlsf->blocks[fl][sl];
-  TLSF_EXPOSE(&block->next_free, 2 * sizeof(tlsf_block *));
-  tlsf_block *tail = tlsf->tails[fl][sl];
-  if (current != NULL && (block_is_purged(block) || (block > current && !block_is_purged(tail)))) {
+static inline void free_list_insert(tlsf_layout layout, tlsf_lists *lists, tlsf_block *block, unsigned fl,
+                                    unsigned sl) {
+  tlsf_block *current = lists->blocks[fl][sl];
+  if (layout == TLSF_IN_BAND) TLSF_EXPOSE(&block->next_free, 2 * sizeof(tlsf_block *));
+  tlsf_block *tail = lists->tails[fl][sl];
+  if (current != NULL && (block_is_purged(block) ||
+                          (block_position(layout, block) > block_position(layout, current) &&
+                           !block_is_purged(tail)))) {
     /* Purged blocks go last: resident ones are reused first (invariant 10).
      * A resident block above the head's address goes last too, so that
      * allocation, which takes the head, leans towards low addresses: the
@@ -31,49 +35,49 @@ static inline void free_list_insert(alloy_tlsf *tlsf, tlsf_block *block, unsigne
     block->next_free = NULL;
     block->prev_free = tail;
     tail->next_free = block;
-    tlsf->tails[fl][sl] = block;
+    lists->tails[fl][sl] = block;
   } else {
     block->next_free = current;
     block->prev_free = NULL;
     if (current != NULL) current->prev_free = block;
-    else tlsf->tails[fl][sl] = block;
-    tlsf->blocks[fl][sl] = block;
+    else lists->tails[fl][sl] = block;
+    lists->blocks[fl][sl] = block;
   }
-  tlsf->fl_bitmap |= 1u << fl;
-  tlsf->sl_bitmap[fl] |= 1u << sl;
+  lists->fl_bitmap |= 1u << fl;
+  lists->sl_bitmap[fl] |= 1u << sl;
 }
 
 /* Takes a block off list (fl, sl), clearing the bitmaps when it was the last. */
-static inline void free_list_remove(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl, unsigned sl) {
+static inline void free_list_remove(tlsf_lists *lists, tlsf_block *block, unsigned fl, unsigned sl) {
   tlsf_block *prev = block->prev_free;
   tlsf_block *next = block->next_free;
   if (next != NULL) next->prev_free = prev;
-  else tlsf->tails[fl][sl] = prev;
+  else lists->tails[fl][sl] = prev;
   if (prev != NULL) {
     prev->next_free = next;
   } else {
-    tlsf->blocks[fl][sl] = next;
+    lists->blocks[fl][sl] = next;
     if (next == NULL) { /* the list became empty */
-      tlsf->sl_bitmap[fl] &= ~(1u << sl);
-      if (tlsf->sl_bitmap[fl] == 0) tlsf->fl_bitmap &= ~(1u << fl);
+      lists->sl_bitmap[fl] &= ~(1u << sl);
+      if (lists->sl_bitmap[fl] == 0) lists->fl_bitmap &= ~(1u << fl);
     }
   }
 }
 
 /* Moves a listed block to the end of its list (it was just purged). */
-static inline void free_list_move_to_tail(alloy_tlsf *tlsf, tlsf_block *block) {
+static inline void free_list_move_to_tail(tlsf_lists *lists, tlsf_block *block) {
   unsigned fl, sl;
   mapping_insert(block_size(block), &fl, &sl);
-  tlsf_block *tail = tlsf->tails[fl][sl];
+  tlsf_block *tail = lists->tails[fl][sl];
   if (tail == block) return;
   tlsf_block *prev = block->prev_free, *next = block->next_free; /* next != NULL: block is not the tail */
   next->prev_free = prev;
   if (prev != NULL) prev->next_free = next;
-  else tlsf->blocks[fl][sl] = next;
+  else lists->blocks[fl][sl] = next;
   block->next_free = NULL;
   block->prev_free = tail;
   tail->next_free = block;
-  tlsf->tails[fl][sl] = block;
+  lists->tails[fl][sl] = block;
 }
 
 #endif /* ALLOY_TLSF_FREE_LISTS_H */

@@ -7,18 +7,27 @@
  * it (tlsf_pool.h, tlsf_purge.h) and marked ALLOY_HIDDEN.
  *
  *   file               owns                                            calls
- *   tlsf.c             the instance, allocate, free, resize, trim,     pool, purge
+ *   tlsf.c             the instance, allocate, free, resize, trim,     pool, purge, core
  *                      the resource
+ *   tlsf_virtual.c     the virtual mode (out-of-band metadata):        records, core
+ *                      the instance, allocate, free, the resource
  *   tlsf_check.c       the integrity walk, the block walk, statistics  pool, purge
+ *   tlsf_virtual_check.c  the same for the virtual mode               records
  *   tlsf_pool.c        memory sources, pools, growth, spare pools,     purge
  *                      the pool index
+ *   tlsf_core.h        the shared algorithm over a block handle:       purge, records, free lists
+ *                      search, split, merge, trim (inline)
+ *   tlsf_records.c     the virtual mode's metadata: source, record     nobody
+ *                      chunks, the offset map (hot paths inline in
+ *                      tlsf_records.h)
  *   tlsf_purge.c       the purge hook, the dirty list, purging         free lists
  *   tlsf_free_lists.h  the free lists and their bitmaps (inline)       nobody
  *   tlsf_internal.h    this file (inline pieces and constants)         nobody
  *
- * tlsf.c and tlsf_pool.c put blocks on and off the free lists only through
- * block_insert / block_remove (tlsf_purge.h): the list work plus the one
- * purge hook, alloy_tlsf_purge_on_insert / alloy_tlsf_purge_on_remove.
+ * Blocks of the in-band heap go on and off the free lists only through
+ * block_insert / block_remove (tlsf_purge.h), which the core's
+ * core_list_insert / core_list_remove call for TLSF_IN_BAND: the list work
+ * plus the one purge hook, alloy_tlsf_purge_on_insert / alloy_tlsf_purge_on_remove.
  *
  * Block layout (addresses grow to the right; one row is a 16-byte stride):
  *
@@ -193,12 +202,40 @@ typedef struct tlsf_pool_range {
 #define POOL_BYTES_MIN (POOL_OVERHEAD + BLOCK_SIZE_MIN)
 #define POOL_BYTES_MAX (POOL_OVERHEAD + BLOCK_SIZE_MAX)
 
-struct alloy_tlsf {
-  alloy_resource resource; /* first: the instance is its own resource */
+/* The segregated free lists and their bitmaps (invariant 5), one set per
+ * heap of either layout (tlsf_core.h). */
+typedef struct tlsf_lists {
   uint32_t fl_bitmap;
   uint32_t sl_bitmap[FL_INDEX_COUNT];
   tlsf_block *blocks[FL_INDEX_COUNT][SL_INDEX_COUNT];
   tlsf_block *tails[FL_INDEX_COUNT][SL_INDEX_COUNT]; /* invariant 10 */
+} tlsf_lists;
+
+/* Where a block's metadata lives. The shared core (tlsf_core.h) takes it as
+ * a constant argument, so each heap compiles to its own layout's code only. */
+typedef enum tlsf_layout {
+  TLSF_IN_BAND,     /* a header in front of each payload, inside the pools (alloy_tlsf) */
+  TLSF_OUT_OF_BAND, /* a record per block, outside the range it manages (alloy_tlsf_virtual) */
+} tlsf_layout;
+
+/* An out-of-band block: the core's handle first, then what the in-band
+ * layout reads from addresses. Its size counts only the block's bytes of
+ * the range (no header), a multiple of ALIGN_SIZE; prev_phys is always
+ * valid. Records live in metadata chunks (tlsf_records.h), never in the
+ * range. */
+typedef struct tlsf_record {
+  tlsf_block block;
+  struct tlsf_record *next_phys; /* the sentinel after the last block */
+  size_t offset;                 /* where the block starts in the range */
+} tlsf_record;
+
+static ALLOY_ALWAYS_INLINE tlsf_record *record_of(const tlsf_block *block) {
+  return (tlsf_record *)(uintptr_t)block;
+}
+
+struct alloy_tlsf {
+  alloy_resource resource; /* first: the instance is its own resource */
+  tlsf_lists lists;        /* second: fl_bitmap right after the resource */
 
   tlsf_pool *pools;
   size_t pool_count;
@@ -279,6 +316,13 @@ static ALLOY_ALWAYS_INLINE tlsf_block *offset_to_block(const void *ptr, size_t o
 /* The next physical block: its prev_phys is our payload's last word. */
 static ALLOY_ALWAYS_INLINE tlsf_block *block_next(const tlsf_block *block) {
   return offset_to_block(block_to_ptr(block), block_size(block) - BLOCK_OVERHEAD);
+}
+
+/* ---- the block handle ---------------------------------------------------- */
+
+/* Where a block lies, for the free lists' address order (invariant 10). */
+static ALLOY_ALWAYS_INLINE uintptr_t block_position(tlsf_layout layout, const tlsf_block *block) {
+  return layout == TLSF_IN_BAND ? (uintptr_t)block : record_of(block)->offset;
 }
 
 /* ---- size mapping ------------------------------------------------------ */

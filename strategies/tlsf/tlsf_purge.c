@@ -124,7 +124,7 @@ static size_t purge_listed_block(alloy_tlsf *tlsf, tlsf_block *block) {
   if (alloy_tlsf_purge_is_tracked(tlsf, block, &interior)) dirty_unlink(tlsf, block, interior);
   const size_t purged = purge_block(tlsf, block, 1);
   tlsf->purged_bytes += purged;
-  if (purged != 0) free_list_move_to_tail(tlsf, block); /* invariant 10 */
+  if (purged != 0) free_list_move_to_tail(&tlsf->lists, block); /* invariant 10 */
   return purged;
 }
 
@@ -157,10 +157,10 @@ void alloy_tlsf_purge_aged(alloy_tlsf *tlsf) {
 size_t alloy_tlsf_purge_resident(alloy_tlsf *tlsf) {
   const size_t before = tlsf->purged_bytes;
   for (unsigned fl = 0; fl < FL_INDEX_COUNT; ++fl) {
-    if (!(tlsf->fl_bitmap & (1u << fl))) continue;
+    if (!(tlsf->lists.fl_bitmap & (1u << fl))) continue;
     for (unsigned sl = 0; sl < SL_INDEX_COUNT; ++sl) {
       /* Resident blocks come first (invariant 10); each purged one moves behind them. */
-      tlsf_block *block = tlsf->blocks[fl][sl];
+      tlsf_block *block = tlsf->lists.blocks[fl][sl];
       while (block != NULL && !block_is_purged(block)) {
         tlsf_block *next = block->next_free;
         purge_listed_block(tlsf, block);

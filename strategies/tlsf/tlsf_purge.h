@@ -4,11 +4,13 @@
  * alloy_tlsf_trim asks for, and the page arithmetic the checker shares.
  *
  * The hook: block_insert and block_remove below are the only way a block
- * enters or leaves the free lists. tlsf_free_lists.h does the list work; the
- * purge bookkeeping (purged_bytes, the dirty list) is one call into
- * tlsf_purge.c on the way in and one on the way out, made only for a purged
- * block or while a dirty list is kept. With purging off (the default) a
- * resident block pays one flag test and one load for it. */
+ * of the in-band heap enters or leaves the free lists (the core's
+ * core_list_insert / core_list_remove are them for TLSF_IN_BAND).
+ * tlsf_free_lists.h does the list work; the purge bookkeeping (purged_bytes,
+ * the dirty list) is one call into tlsf_purge.c on the way in and one on the
+ * way out, made only for a purged block or while a dirty list is kept. With
+ * purging off (the default) a resident block pays one flag test and one
+ * load for it. */
 #ifndef ALLOY_TLSF_PURGE_H
 #define ALLOY_TLSF_PURGE_H
 
@@ -35,14 +37,14 @@ static ALLOY_ALWAYS_INLINE bool purge_hook_wanted(const alloy_tlsf *tlsf, const 
 static inline void block_insert(alloy_tlsf *tlsf, tlsf_block *block) {
   unsigned fl, sl;
   mapping_insert(block_size(block), &fl, &sl);
-  free_list_insert(tlsf, block, fl, sl);
+  free_list_insert(TLSF_IN_BAND, &tlsf->lists, block, fl, sl);
   if (ALLOY_UNLIKELY(purge_hook_wanted(tlsf, block))) alloy_tlsf_purge_on_insert(tlsf, block);
 }
 
 /* Takes a free block off list (fl, sl), where the caller found it. */
 static inline void block_remove_at(alloy_tlsf *tlsf, tlsf_block *block, unsigned fl, unsigned sl) {
   if (ALLOY_UNLIKELY(purge_hook_wanted(tlsf, block))) alloy_tlsf_purge_on_remove(tlsf, block);
-  free_list_remove(tlsf, block, fl, sl);
+  free_list_remove(&tlsf->lists, block, fl, sl);
 }
 
 /* Takes a free block off the list its size maps to. */

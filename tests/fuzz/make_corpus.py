@@ -11,7 +11,7 @@ import os
 import struct
 
 TARGETS = ["frame_fuzz", "stack_fuzz", "pool_fuzz", "pool_concurrent_fuzz", "small_object_fuzz",
-           "tlsf_fuzz", "partition_fuzz", "huge_page_fuzz", "fallback_fuzz", "debug_stack_fuzz",
+           "tlsf_fuzz", "tlsf_virtual_fuzz", "partition_fuzz", "huge_page_fuzz", "fallback_fuzz", "debug_stack_fuzz",
            "leak_stack_fuzz"]
 THREADED = {"small_object_fuzz"}  # allocations carry a thread byte too
 
