@@ -18,36 +18,43 @@ static uint64_t next_partition_id = 1;
 
 /* ---- the thread's cache ------------------------------------------------------------ */
 
-static ALLOY_ALWAYS_INLINE partition_cache *cache_of(alloy_partition *partition) {
+/* The calling thread's cache of the partition when it used it lately, else NULL. */
+static ALLOY_ALWAYS_INLINE partition_cache *recent_cache(const alloy_partition *partition) {
   const partition_recent *recent = &alloy_partition_cache_recent[partition->id & (PARTITION_RECENT - 1)];
-  if (ALLOY_LIKELY(recent->id == partition->id)) return recent->cache;
-  return alloy_partition_cache_bind(partition);
+  return ALLOY_LIKELY(recent->id == partition->id) ? recent->cache : NULL;
 }
 
 /* ---- allocate ---------------------------------------------------------------------- */
 
+static ALLOY_ALWAYS_INLINE alloy_status allocate_from(alloy_partition *partition, partition_cache *cache,
+                                                     size_t index, alloy_block *out) {
+  partition_bin *bin = &cache->bins[index];
+  uintptr_t *block = (uintptr_t *)bin->head;
+  if (ALLOY_UNLIKELY(block == NULL)) return alloy_partition_cache_allocate_slow(partition, cache, index, out);
+  const size_t object_size = bin->object_size;
+  ALLOY_MEM_DEFINED(block, 2 * sizeof(uintptr_t));
+  bin->head = (void *)block[0];
+  block[1] = 0; /* no longer free: a free of it must find no mark */
+  partition_counter_add(&bin->allocations, 1);
+  ALLOY_TRACK_ALLOC(partition, block, object_size);
+  out->ptr = block;
+  out->size = object_size;
+  return ALLOY_OK;
+}
+
+/* The thread has not used the partition lately: bind it (or not: no cache). */
+static ALLOY_NOINLINE alloy_status allocate_unbound(alloy_partition *partition, size_t index, alloy_block *out) {
+  partition_cache *cache = alloy_partition_cache_bind(partition);
+  if (cache == NULL) return alloy_partition_cache_allocate_slow(partition, NULL, index, out);
+  return allocate_from(partition, cache, index, out);
+}
+
 /* A block of bucket `index`: from the thread's bin when it has one. */
 static ALLOY_ALWAYS_INLINE alloy_status allocate_in_bucket(alloy_partition *partition, size_t index,
                                                           alloy_block *out) {
-  partition_cache *cache = cache_of(partition);
-  if (ALLOY_LIKELY(cache != NULL)) {
-    partition_bin *bin = &cache->bins[index];
-    uintptr_t *block = (uintptr_t *)bin->head;
-    if (ALLOY_LIKELY(block != NULL)) {
-      const size_t object_size = bin->object_size;
-      ALLOY_MEM_DEFINED(block, 2 * sizeof(uintptr_t));
-      bin->head = (void *)block[0];
-      block[1] = 0; /* no longer free: a free of it must find no mark */
-      bin->count--;
-      partition_counter_add(&cache->allocations, 1);
-      partition_counter_add(&cache->live_bytes, object_size);
-      ALLOY_TRACK_ALLOC(partition, block, object_size);
-      out->ptr = block;
-      out->size = object_size;
-      return ALLOY_OK;
-    }
-  }
-  return alloy_partition_cache_allocate_slow(partition, cache, index, out);
+  partition_cache *cache = recent_cache(partition);
+  if (ALLOY_UNLIKELY(cache == NULL)) return allocate_unbound(partition, index, out);
+  return allocate_from(partition, cache, index, out);
 }
 
 /* A large block moves the peak: the live bytes, caches summed (lock). */
@@ -141,6 +148,32 @@ static ALLOY_NOINLINE alloy_status report_double_free(alloy_partition *partition
   return report(partition, ALLOY_E_DOUBLE_FREE, block, 0, "object is already free");
 }
 
+/* A checked free into the thread's bin of `bucket`. */
+static ALLOY_ALWAYS_INLINE alloy_status free_into(alloy_partition *partition, partition_cache *cache, size_t bucket,
+                                                 uintptr_t *block, size_t object_size) {
+  partition_bin *bin = &cache->bins[bucket];
+  void *head = bin->head;
+  ALLOY_TRACK_FREE(partition, block, object_size);
+  ALLOY_MEM_UNDEFINED(block, 2 * sizeof(uintptr_t));
+  block[0] = (uintptr_t)head;
+  block[1] = partition_free_mark(partition, block);
+  ALLOY_MEM_NOACCESS(block, 2 * sizeof(uintptr_t));
+  if (head == NULL) bin->tail = block;
+  bin->head = block;
+  const uint64_t frees = bin->frees + 1;
+  __atomic_store_n(&bin->frees, frees, __ATOMIC_RELAXED);
+  if (ALLOY_UNLIKELY((int64_t)(frees - bin->allocations - bin->full_at) >= 0))
+    alloy_partition_cache_overflow(partition, cache, bucket);
+  return ALLOY_OK;
+}
+
+static ALLOY_NOINLINE alloy_status free_unbound(alloy_partition *partition, size_t bucket, uintptr_t *block,
+                                                size_t object_size) {
+  partition_cache *cache = alloy_partition_cache_bind(partition);
+  if (cache == NULL) return alloy_partition_cache_free_uncached(partition, block, object_size);
+  return free_into(partition, cache, bucket, block, object_size);
+}
+
 alloy_status alloy_partition_deallocate(alloy_partition *partition, alloy_block block) {
   /* From the slot entry alone (no slab header, no bitmap): this partition's
    * slab, an object start, a size the object holds. */
@@ -153,25 +186,11 @@ alloy_status alloy_partition_deallocate(alloy_partition *partition, alloy_block 
     return free_unusual(partition, block, slot, index);
   /* Then the block's own word 1: a free block carries its mark. */
   uintptr_t *words = (uintptr_t *)block.ptr;
-  const uintptr_t mark = partition_free_mark(partition, words);
   ALLOY_MEM_DEFINED(words + 1, sizeof(uintptr_t));
-  if (ALLOY_UNLIKELY(words[1] == mark)) return report_double_free(partition, block);
-  const size_t object_size = slot->size;
-  const size_t bucket = slot->bucket;
-  partition_cache *cache = cache_of(partition);
-  if (ALLOY_UNLIKELY(cache == NULL)) return alloy_partition_cache_free_uncached(partition, words, object_size);
-  partition_bin *bin = &cache->bins[bucket];
-  ALLOY_TRACK_FREE(partition, words, object_size);
-  ALLOY_MEM_UNDEFINED(words, 2 * sizeof(uintptr_t));
-  words[0] = (uintptr_t)bin->head;
-  words[1] = mark;
-  ALLOY_MEM_NOACCESS(words, 2 * sizeof(uintptr_t));
-  if (bin->count == 0) bin->tail = words;
-  bin->head = words;
-  partition_counter_add(&cache->deallocations, 1);
-  partition_counter_add(&cache->live_bytes, (uint64_t)0 - object_size);
-  if (ALLOY_UNLIKELY(++bin->count >= bin->limit)) alloy_partition_cache_overflow(partition, cache, bucket);
-  return ALLOY_OK;
+  if (ALLOY_UNLIKELY(words[1] == partition_free_mark(partition, words))) return report_double_free(partition, block);
+  partition_cache *cache = recent_cache(partition);
+  if (ALLOY_UNLIKELY(cache == NULL)) return free_unbound(partition, slot->bucket, words, slot->size);
+  return free_into(partition, cache, slot->bucket, words, slot->size);
 }
 
 /* ---- the resource ------------------------------------------------------------------ */

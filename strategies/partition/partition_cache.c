@@ -40,6 +40,7 @@ static partition_cache *cache_create(alloy_partition *partition) {
   cache->bin_count = partition->bucket_count;
   for (size_t i = 0; i < partition->bucket_count; ++i) {
     cache->bins[i].limit = partition->buckets[i].cache_limit;
+    cache->bins[i].full_at = partition->buckets[i].cache_limit;
     cache->bins[i].object_size = partition->buckets[i].object_size;
   }
   alloy_partition_root *root = partition->root;
@@ -53,8 +54,20 @@ static void cache_flush_locked(partition_cache *cache) {
   for (size_t i = 0; i < cache->bin_count; ++i) {
     partition_bin *bin = &cache->bins[i];
     alloy_partition_slab_put_chain(cache->partition, bin->head);
+    bin->full_at += partition_bin_count(bin);
     bin->head = bin->tail = NULL;
-    bin->count = 0;
+  }
+}
+
+static void cache_counts(const partition_cache *cache, uint64_t *allocations, uint64_t *deallocations,
+                         uint64_t *live_bytes) {
+  for (size_t i = 0; i < cache->bin_count; ++i) {
+    const partition_bin *bin = &cache->bins[i];
+    const uint64_t handed = partition_counter_read(&bin->allocations);
+    const uint64_t taken = partition_counter_read(&bin->frees);
+    *allocations += handed;
+    *deallocations += taken;
+    *live_bytes += (handed - taken) * bin->object_size;
   }
 }
 
@@ -68,9 +81,11 @@ static void cache_release(partition_cache *cache, alloy_partition_root *root) {
     /* What the thread sent back earlier goes home too, so the slabs it
      * emptied can give their memory back. */
     alloy_partition_slab_drain(partition);
-    partition->allocations += cache->allocations;
-    partition->deallocations += cache->deallocations;
-    partition->live_bytes += cache->live_bytes;
+    uint64_t allocations = 0, deallocations = 0, live_bytes = 0;
+    cache_counts(cache, &allocations, &deallocations, &live_bytes);
+    partition->allocations += allocations;
+    partition->deallocations += deallocations;
+    partition->live_bytes += live_bytes;
   }
   alloy_partition_root_unlink_cache(root, cache);
   alloy_spin_lock_release(&root->lock);
@@ -158,10 +173,9 @@ alloy_status alloy_partition_cache_allocate_slow(alloy_partition *partition, par
     if (bin->head == NULL) bin->tail = last;
     else partition_set_link(last, bin->head);
     bin->head = rest;
-    bin->count += (uint32_t)(taken - 1);
   }
-  partition_counter_add(&cache->allocations, 1);
-  partition_counter_add(&cache->live_bytes, object_size);
+  bin->full_at -= taken;
+  partition_counter_add(&bin->allocations, 1);
   hand_out(partition, first, object_size, out);
   return ALLOY_OK;
 }
@@ -175,8 +189,8 @@ void alloy_partition_cache_overflow(alloy_partition *partition, partition_cache 
   do {
     partition_set_link(tail, old);
   } while (!__atomic_compare_exchange_n(&bucket->returned, &old, head, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+  bin->full_at += partition_bin_count(bin);
   bin->head = bin->tail = NULL;
-  bin->count = 0;
 }
 
 alloy_status alloy_partition_cache_free_uncached(alloy_partition *partition, void *block, size_t object_size) {
@@ -243,8 +257,6 @@ void alloy_partition_cache_sum(const alloy_partition *partition, uint64_t *alloc
                                uint64_t *live_bytes) {
   for (const partition_cache *cache = partition->root->caches; cache != NULL; cache = cache->root_next) {
     if (cache->orphaned || cache->partition != partition || cache->partition_id != partition->id) continue;
-    *allocations += partition_counter_read(&cache->allocations);
-    *deallocations += partition_counter_read(&cache->deallocations);
-    *live_bytes += partition_counter_read(&cache->live_bytes);
+    cache_counts(cache, allocations, deallocations, live_bytes);
   }
 }

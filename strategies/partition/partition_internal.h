@@ -77,6 +77,7 @@
 #ifndef ALLOY_PARTITION_INTERNAL_H
 #define ALLOY_PARTITION_INTERNAL_H
 
+#include <stdalign.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -152,21 +153,34 @@ typedef struct partition_slab {
 
 #define SLAB_HEADER_SIZE ((sizeof(partition_slab) + 63) & ~(size_t)63)
 
-/* A thread's bin of one bucket: free blocks linked through word 0. */
+/* A thread's bin of one bucket: free blocks linked through word 0. The bin
+ * keeps no count of its own: it counts what it hands out and takes back
+ * (the statistics read those), and its size follows from them:
+ *   count = moved in - moved out + frees - allocations,
+ * where blocks move in from the bucket (refills) and out to it (overflow,
+ * flush). full_at is limit - (moved in - moved out), so a free finds the
+ * bin full when frees - allocations reaches full_at (modular arithmetic).
+ * allocations and frees are written by the owning thread only, with
+ * relaxed atomic stores, and read by get_stats. */
 typedef struct partition_bin {
   void *head;
-  void *tail; /* the oldest block: the whole bin goes back in one push */
-  uint32_t count;
+  uint64_t allocations;
+  uint64_t frees;
+  uint64_t full_at;
+  void *tail;          /* the oldest block: the whole bin goes back in one push */
+  uint32_t object_size;
   uint32_t limit;
-  uint64_t object_size;
+  uint64_t unused[2];
 } partition_bin;
+
+ALLOY_STATIC_ASSERT(sizeof(partition_bin) == 64, "a bin is one cache line");
+
+static ALLOY_ALWAYS_INLINE uint64_t partition_bin_count(const partition_bin *bin) {
+  return bin->limit - bin->full_at + bin->frees - bin->allocations;
+}
 
 /* One thread's cache of one partition. */
 typedef struct partition_cache {
-  /* Written by the owning thread on every call, read by get_stats. */
-  uint64_t allocations;
-  uint64_t deallocations;
-  uint64_t live_bytes; /* bytes allocated minus bytes freed through this cache (wraps: read as signed) */
   alloy_partition *partition;
   uint64_t partition_id;
   alloy_partition_root *root;
@@ -175,7 +189,7 @@ typedef struct partition_cache {
   bool orphaned;     /* its partition was destroyed (lock) */
   size_t self_bytes;
   size_t bin_count;
-  partition_bin bins[];
+  alignas(ALLOY_CACHE_LINE) partition_bin bins[];
 } partition_cache;
 
 typedef struct partition_recent {
