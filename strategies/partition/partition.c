@@ -87,14 +87,15 @@ static ALLOY_NOINLINE alloy_status allocate_unusual(alloy_partition *partition, 
   return status;
 }
 
+/* Alignments 1, 2, 4, 8 and 16, as bits of a mask. */
+#define SMALL_ALIGNMENTS ((1u << 1) | (1u << 2) | (1u << 4) | (1u << 8) | (1u << 16))
+
 alloy_status alloy_partition_allocate(alloy_partition *partition, size_t size, size_t align, alloy_block *out) {
-  /* Every bucket's objects are 8-aligned, and 16-aligned when their size is
-   * a multiple of 16 (the smallest class holding a multiple of 16 is one). */
-  if (ALLOY_LIKELY(size <= partition->max_bucket_size && align - 1 < 16 && (align & (align - 1)) == 0)) {
-    const size_t rounded = align == 16 ? alloy_align_up(size, 16) : size;
-    if (ALLOY_LIKELY(rounded <= partition->max_bucket_size))
-      return allocate_in_bucket(partition, partition_bucket_index(rounded), out);
-  }
+  /* One table lookup: the smallest class holding the size rounded up to 16,
+   * whose objects are 16-aligned (the smallest class holding a multiple of
+   * 16 is one), so alignments up to 16 need no class of their own. */
+  if (ALLOY_LIKELY(size <= partition->table_max_size && align <= 16 && ((1u << align) & SMALL_ALIGNMENTS) != 0))
+    return allocate_in_bucket(partition, partition->bucket_for[(size + 15) >> 4], out);
   return allocate_unusual(partition, size, align, out);
 }
 
@@ -303,7 +304,10 @@ alloy_status alloy_partition_create(alloy_partition_root *root, const char *name
   const size_t max_bucket = config->max_bucket_size < PARTITION_MIN_OBJECT ? PARTITION_MIN_OBJECT
                                                                             : config->max_bucket_size;
   const size_t bucket_count = alloy_size_class_count(max_bucket);
-  const size_t bytes = alloy_align_up(sizeof(alloy_partition) + bucket_count * sizeof(partition_bucket), page);
+  const size_t buckets_end = sizeof(alloy_partition) + bucket_count * sizeof(partition_bucket);
+  const size_t table_max_size = alloy_align_down(alloy_size_class_size(bucket_count - 1), 16);
+  const size_t table_entries = table_max_size / 16 + 1;
+  const size_t bytes = alloy_align_up(buckets_end + table_entries, page);
   void *memory;
   ALLOY_TRY(alloy_vm_map(bytes, page, &memory));
   alloy_partition *partition = (alloy_partition *)memory;
@@ -330,6 +334,13 @@ alloy_status alloy_partition_create(alloy_partition_root *root, const char *name
   /* Class 0 (8 bytes) is never asked for: requests that small take 16. */
   for (size_t cls = 0; cls < bucket_count; ++cls)
     bucket_init(partition, &partition->buckets[cls], alloy_size_class_size(cls == 0 ? 1 : cls));
+  uint8_t *table = (uint8_t *)memory + buckets_end;
+  for (size_t step = 0; step < table_entries; ++step) {
+    const size_t cls = alloy_size_class_of(step == 0 ? PARTITION_MIN_OBJECT : step * 16);
+    table[step] = (uint8_t)cls;
+  }
+  partition->bucket_for = table;
+  partition->table_max_size = table_max_size;
   ALLOY_TRACK_POOL_CREATE(partition, partition, 0);
   alloy_spin_lock_acquire(&root->lock);
   alloy_partition_root_link(root, partition);

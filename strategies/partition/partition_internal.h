@@ -224,6 +224,8 @@ struct alloy_partition {
   uintptr_t slab_mask;     /* slab_size - 1 */
   uintptr_t free_key;      /* random: a free block's word 1 is its address ^ free_key */
   size_t max_bucket_size;
+  size_t table_max_size;     /* bucket_for serves sizes up to this: max_bucket_size rounded down to 16 */
+  const uint8_t *bucket_for; /* [(size + 15) / 16]: the bucket of a request aligned to at most 16 */
   unsigned slab_shift;
   alloy_partition_root *root;
   alloy_partition *next, *prev; /* the root's partitions */
@@ -296,12 +298,6 @@ static ALLOY_ALWAYS_INLINE char *partition_slot_base(const alloy_partition_root 
 
 static ALLOY_ALWAYS_INLINE partition_slab *partition_slab_header(const alloy_partition *partition, char *base) {
   return (partition_slab *)(void *)(base + partition->usable - SLAB_HEADER_SIZE);
-}
-
-/* The bucket of a request of `size` bytes, aligned to at most 16 (class 0,
- * 8 bytes, is served by 16-byte objects). */
-static ALLOY_ALWAYS_INLINE size_t partition_bucket_index(size_t size) {
-  return alloy_size_class_of(size < PARTITION_MIN_OBJECT ? PARTITION_MIN_OBJECT : size);
 }
 
 /* ---- partition_root.c: slots, owners, the lists ----------------------------------- */
