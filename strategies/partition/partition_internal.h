@@ -29,12 +29,12 @@
  * central: the slot table's writes, buckets' slab lists and spare lists,
  * slab headers, direct spans, the partitions' shared counters, the lists
  * of partitions and caches. What runs without it:
- *   - a thread's own cache (its bins and counters: the thread alone writes
- *     them; get_stats reads the counters with relaxed atomic loads);
+ *   - a thread's own cache (its bins: the thread alone writes them;
+ *     get_stats reads their counters with relaxed atomic loads);
  *   - the slot table's reads on free (a live block's slot does not change
  *     while the block is live: a slab changes bucket only when empty);
- *   - pushes onto a bucket's `returned` list (one CAS per batch, from any
- *     thread, see bucket_return in partition_cache.c); only the lock holder
+ *   - pushes onto a bucket's `returned` list (one CAS per full bin, from
+ *     any thread: alloy_partition_cache_overflow); only the lock holder
  *     takes the list (one exchange).
  * So a free from any thread never waits for the lock, and an allocation
  * takes it once per batch of blocks.
@@ -170,7 +170,7 @@ typedef struct partition_bin {
   void *tail;          /* the oldest block: the whole bin goes back in one push */
   uint32_t object_size;
   uint32_t limit;
-  uint64_t unused[2];
+  uint64_t unused[2]; /* pads the bin to its own cache line */
 } partition_bin;
 
 ALLOY_STATIC_ASSERT(sizeof(partition_bin) == 64, "a bin is one cache line");

@@ -1,8 +1,9 @@
 /* The partition root: one reservation cut into slots, the table naming the
  * partition that owns each slot, the root lock and its fork guard, the
- * lists of partitions and thread caches. The bottom of the package: calls
- * no other file of it (the root's destroy, which destroys partitions and
- * caches, lives in partition.c). */
+ * thread-exit key, the lists of partitions and thread caches. The bottom of
+ * the package: calls no other file of it (it only names the key's exit
+ * callback, defined in partition_cache.c; the root's destroy, which destroys
+ * partitions and caches, lives in partition.c). */
 #include <string.h>
 
 #include "alloy/align.h"
