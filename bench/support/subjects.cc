@@ -218,12 +218,13 @@ std::vector<AlloyEntry> AlloySubjects() {
       {"alloy/pool_64_concurrent", "pool of 64 B blocks, concurrent_free: the owner allocates, any thread frees",
        [] { return Pool64(true); }, {"fixed_64_latency", "xthread_64", "remote_reclaim"}},
       {"alloy/stack", "stack, 1 MiB reserved: frees must come last-in first-out", Stack, {"lifo_latency"}},
-      {"alloy/partition", "one partition of a default root: 64 KiB slabs, buckets up to 8 KiB", Partition,
-       {"small_pairs", "small_latency", "steady_10k"}},
+      {"alloy/partition", "one partition of a default root: 64 KiB slabs, buckets up to 8 KiB, thread caches",
+       Partition, {"small_pairs", "small_latency", "steady_10k", "xthread"}},
       {"alloy/huge_page", "huge-page bump arena, 64 MiB, best page kind available; frees of the top block return it",
        HugePage, {"large_latency"}},
       // Single-threaded strategies behind the locked decorator, for the
-      // cross-thread case.
+      // cross-thread case (partition is thread-safe by itself; the locked
+      // one shows what a lock around it would cost).
       {"alloy/partition_locked", "alloy/partition behind the locked decorator", [] { return Locked(Partition()); },
        {"xthread"}},
       {"alloy/tlsf_locked", "alloy/tlsf (default config) behind the locked decorator", [] { return Locked(Tlsf()); },

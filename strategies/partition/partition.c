@@ -1,235 +1,105 @@
-/* A partition: size-class buckets over slabs that only it ever uses. */
+/* A partition: size-class buckets over slabs that only it ever uses, served
+ * to each thread from its own cache, and direct-mapped spans above the
+ * buckets. The allocate and free fast paths (a hit in the thread's bin),
+ * the resource ops, partition life cycle, stats and purge. */
 #include <string.h>
 
 #include "alloy/align.h"
 #include "alloy/fault.h"
 #include "alloy/numa.h"
+#include "alloy/random.h"
 #include "alloy/size_class.h"
 #include "alloy/tool_hooks.h"
 #include "alloy/vm.h"
 #include "strategies/partition/partition_internal.h"
 
-ALLOY_STATIC_ASSERT(SLAB_HEADER_SIZE % 64 == 0, "the slab header keeps the bitmap 8-byte aligned");
+/* Never 0: a cache's partition id of 0 means none. */
+static uint64_t next_partition_id = 1;
 
-/* ---- slab geometry ---------------------------------------------------------- */
+/* ---- the thread's cache ------------------------------------------------------------ */
 
-static ALLOY_ALWAYS_INLINE char *slab_base_of(const alloy_partition *partition, const void *ptr) {
-  return (char *)((uintptr_t)ptr & ~(uintptr_t)(partition->root->slab_size - 1));
+/* The calling thread's cache of the partition when it used it lately, else NULL. */
+static ALLOY_ALWAYS_INLINE partition_cache *recent_cache(const alloy_partition *partition) {
+  const partition_recent *recent = &alloy_partition_cache_recent[partition->id & (PARTITION_RECENT - 1)];
+  return ALLOY_LIKELY(recent->id == partition->id) ? recent->cache : NULL;
 }
 
-static ALLOY_ALWAYS_INLINE partition_slab *slab_header(const alloy_partition *partition, char *base) {
-  return (partition_slab *)(void *)(base + partition->usable - SLAB_HEADER_SIZE);
-}
+/* ---- allocate ---------------------------------------------------------------------- */
 
-static ALLOY_ALWAYS_INLINE char *slab_base(const alloy_partition *partition, const partition_slab *slab) {
-  return (char *)slab - (partition->usable - SLAB_HEADER_SIZE);
-}
-
-static ALLOY_ALWAYS_INLINE uint8_t *slab_bitmap(const partition_slab *slab) {
-  return (uint8_t *)slab - slab->bucket->bitmap_bytes;
-}
-
-/* The committed span before the header's page: what an empty slab may decommit. */
-static size_t slab_decommit_bytes(const alloy_partition *partition) {
-  return alloy_align_down(partition->usable - SLAB_HEADER_SIZE, alloy_vm_page_size());
-}
-
-/* ---- lists ------------------------------------------------------------------ */
-
-static void list_push(partition_slab **head, partition_slab *slab) {
-  slab->prev = NULL;
-  slab->next = *head;
-  if (*head != NULL) (*head)->prev = slab;
-  *head = slab;
-}
-
-static void list_remove(partition_slab **head, partition_slab *slab) {
-  if (slab->prev != NULL) slab->prev->next = slab->next;
-  else *head = slab->next;
-  if (slab->next != NULL) slab->next->prev = slab->prev;
-  slab->next = slab->prev = NULL;
-}
-
-/* ---- slabs ------------------------------------------------------------------ */
-
-static alloy_status commit_range(alloy_partition *partition, char *base, size_t bytes) {
-  ALLOY_TRY(alloy_vm_commit(base, bytes));
-  if (partition->numa_node >= 0) {
-    alloy_status status = alloy_numa_bind(base, bytes, partition->numa_node);
-    if (status != ALLOY_OK) {
-      ALLOY_IGNORE_STATUS(alloy_vm_decommit(base, bytes));
-      return status;
-    }
-  }
+static ALLOY_ALWAYS_INLINE alloy_status allocate_from(alloy_partition *partition, partition_cache *cache,
+                                                     size_t index, alloy_block *out) {
+  partition_bin *bin = &cache->bins[index];
+  uintptr_t *block = (uintptr_t *)bin->head;
+  if (ALLOY_UNLIKELY(block == NULL)) return alloy_partition_cache_allocate_slow(partition, cache, index, out);
+  const size_t object_size = bin->object_size;
+  ALLOY_MEM_DEFINED(block, 2 * sizeof(uintptr_t));
+  bin->head = (void *)block[0];
+  block[1] = 0; /* no longer free: a free of it must find no mark */
+  partition_counter_add(&bin->allocations, 1);
+  ALLOY_TRACK_ALLOC(partition, block, object_size);
+  out->ptr = block;
+  out->size = object_size;
   return ALLOY_OK;
 }
 
-static bool within_budget(const alloy_partition *partition, size_t bytes) {
-  return partition->max_bytes == 0 || partition->committed_bytes + bytes <= partition->max_bytes;
+/* The thread has not used the partition lately: bind it (or not: no cache). */
+static ALLOY_NOINLINE alloy_status allocate_unbound(alloy_partition *partition, size_t index, alloy_block *out) {
+  partition_cache *cache = alloy_partition_cache_bind(partition);
+  if (cache == NULL) return alloy_partition_cache_allocate_slow(partition, NULL, index, out);
+  return allocate_from(partition, cache, index, out);
 }
 
-/* Gives `slab` to `bucket`: empty bitmap, nothing carved. */
-static void slab_assign(alloy_partition *partition, partition_slab *slab, partition_bucket *bucket) {
-  slab->bucket = bucket;
-  slab->free_list = NULL;
-  slab->carved = 0;
-  slab->live = 0;
-  uint8_t *bitmap = slab_bitmap(slab);
-  ALLOY_MEM_UNDEFINED(bitmap, bucket->bitmap_bytes);
-  memset(bitmap, 0, bucket->bitmap_bytes);
-  list_push(&bucket->active, slab);
-  slab->listed = true;
-  (void)partition;
+/* A block of bucket `index`: from the thread's bin when it has one. */
+static ALLOY_ALWAYS_INLINE alloy_status allocate_in_bucket(alloy_partition *partition, size_t index,
+                                                          alloy_block *out) {
+  partition_cache *cache = recent_cache(partition);
+  if (ALLOY_UNLIKELY(cache == NULL)) return allocate_unbound(partition, index, out);
+  return allocate_from(partition, cache, index, out);
 }
 
-/* A brand-new slot, committed and formatted. */
-static alloy_status slab_create(alloy_partition *partition, partition_slab **out) {
-  if (!within_budget(partition, partition->usable)) return ALLOY_E_CAPACITY;
-  char *base = alloy_partition_root_take_slot(partition->root, partition);
-  if (base == NULL) return ALLOY_E_CAPACITY;
-  alloy_status status = commit_range(partition, base, partition->usable);
-  if (status != ALLOY_OK) {
-    /* Slots never change hands: the one that could not be committed is retired. */
-    alloy_partition_root_retire_slot(partition->root, base);
-    return status;
-  }
-  ALLOY_MEM_NOACCESS(base, partition->usable - SLAB_HEADER_SIZE);
-  partition_slab *slab = slab_header(partition, base);
-  memset(slab, 0, sizeof *slab);
-  slab->partition = partition;
-  slab->committed = true;
-  slab->all_next = partition->all;
-  partition->all = slab;
-  partition->committed_bytes += partition->usable;
-  partition->slab_count++;
-  *out = slab;
-  return ALLOY_OK;
+/* A large block moves the peak: the live bytes, caches summed (lock). */
+static void note_peak(alloy_partition *partition) {
+  alloy_spin_lock_acquire(&partition->root->lock);
+  uint64_t allocations = 0, deallocations = 0, live = partition->live_bytes;
+  alloy_partition_cache_sum(partition, &allocations, &deallocations, &live);
+  if ((int64_t)live > 0 && live > partition->peak_live_bytes) partition->peak_live_bytes = (size_t)live;
+  alloy_spin_lock_release(&partition->root->lock);
 }
 
-/* An empty slab of the partition, recommitted if it was decommitted. */
-static alloy_status slab_reuse(alloy_partition *partition, partition_slab **out) {
-  partition_slab *slab = partition->empty;
-  if (!slab->committed) {
-    const size_t bytes = slab_decommit_bytes(partition);
-    if (!within_budget(partition, bytes)) return ALLOY_E_CAPACITY;
-    char *base = slab_base(partition, slab);
-    ALLOY_TRY(commit_range(partition, base, bytes));
-    ALLOY_MEM_NOACCESS(base, bytes);
-    slab->committed = true;
-    partition->committed_bytes += bytes;
-  } else {
-    partition->empty_committed--;
-  }
-  list_remove(&partition->empty, slab);
-  *out = slab;
-  return ALLOY_OK;
-}
-
-static ALLOY_NOINLINE alloy_status bucket_refill(alloy_partition *partition, partition_bucket *bucket,
-                                                 partition_slab **out) {
-  partition_slab *slab;
-  if (partition->empty != NULL) {
-    ALLOY_TRY(slab_reuse(partition, &slab));
-  } else {
-    ALLOY_TRY(slab_create(partition, &slab));
-  }
-  slab_assign(partition, slab, bucket);
-  *out = slab;
-  return ALLOY_OK;
-}
-
-/* A slab whose last object came back: leaves its bucket unless it is the
- * bucket's only slab (which keeps a one-object ping-pong cheap). */
-static ALLOY_NOINLINE void slab_release_empty(alloy_partition *partition, partition_slab *slab) {
-  partition_bucket *bucket = slab->bucket;
-  if (bucket->active == slab && slab->next == NULL) return;
-  list_remove(&bucket->active, slab);
-  slab->listed = false;
-  slab->bucket = NULL;
-  if (partition->empty_committed == 0) {
-    partition->empty_committed++;
-    list_push(&partition->empty, slab);
-    return;
-  }
-  /* Keep one empty slab ready; give the memory of the others back. */
-  const size_t bytes = slab_decommit_bytes(partition);
-  char *base = slab_base(partition, slab);
-  ALLOY_MEM_UNDEFINED(base, bytes);
-  if (alloy_vm_decommit(base, bytes) == ALLOY_OK) {
-    slab->committed = false;
-    partition->committed_bytes -= bytes;
-    /* Decommitted slabs go to the back, so committed ones are reused first. */
-    partition_slab **tail = &partition->empty;
-    partition_slab *prev = NULL;
-    while (*tail != NULL) {
-      prev = *tail;
-      tail = &(*tail)->next;
-    }
-    slab->prev = prev;
-    slab->next = NULL;
-    *tail = slab;
-  } else {
-    ALLOY_MEM_NOACCESS(base, bytes);
-    partition->empty_committed++;
-    list_push(&partition->empty, slab);
-  }
-}
-
-/* ---- allocate ------------------------------------------------------------------ */
-
-/* The bucket serving (size, align), or NULL when the partition cannot. */
-static ALLOY_ALWAYS_INLINE partition_bucket *bucket_for(alloy_partition *partition, size_t size, size_t align) {
-  if (ALLOY_UNLIKELY(size > partition->max_bucket_size)) return NULL;
-  size_t cls = alloy_size_class_of(size);
-  if (ALLOY_UNLIKELY(align > 8)) {
-    if (align > partition->max_alignment) return NULL;
-    /* The first class at or above the size whose objects all sit on `align`. */
-    cls = alloy_size_class_of(alloy_align_up(size ? size : 1, align));
-    while (cls < partition->bucket_count && alloy_size_class_size(cls) % align != 0) ++cls;
-    if (cls >= partition->bucket_count) return NULL;
-  }
-  return &partition->buckets[cls];
-}
-
-alloy_status alloy_partition_allocate(alloy_partition *partition, size_t size, size_t align, alloy_block *out) {
+/* Bad requests, alignments above 16, sizes above the buckets. */
+static ALLOY_NOINLINE alloy_status allocate_unusual(alloy_partition *partition, size_t size, size_t align,
+                                                    alloy_block *out) {
   alloy_status status = alloy_request_check(size, align);
-  if (ALLOY_UNLIKELY(status != ALLOY_OK)) goto failed;
-  partition_bucket *bucket = bucket_for(partition, size, align);
-  if (ALLOY_UNLIKELY(bucket == NULL)) {
-    status = ALLOY_E_UNSUPPORTED;
-    goto failed;
+  if (status == ALLOY_OK) {
+    if (size <= partition->max_bucket_size && align <= partition->max_alignment) {
+      /* The first class at or above the size whose objects all sit on `align`. */
+      size_t cls = alloy_size_class_of(alloy_align_up(size < PARTITION_MIN_OBJECT ? PARTITION_MIN_OBJECT : size, align));
+      while (cls < partition->bucket_count && alloy_size_class_size(cls) % align != 0) ++cls;
+      if (cls < partition->bucket_count) return allocate_in_bucket(partition, cls, out);
+    }
+    status = alloy_partition_direct_allocate(partition, size, align, out);
+    if (status == ALLOY_OK) {
+      note_peak(partition);
+      return ALLOY_OK;
+    }
   }
-  partition_slab *slab = bucket->active;
-  if (ALLOY_UNLIKELY(slab == NULL)) {
-    status = bucket_refill(partition, bucket, &slab);
-    if (status != ALLOY_OK) goto failed;
-  }
-  char *object;
-  if (slab->free_list != NULL) {
-    object = (char *)slab->free_list;
-    slab->free_list = *(void **)(void *)object;
-  } else {
-    object = slab_base(partition, slab) + (size_t)slab->carved * bucket->object_size;
-    slab->carved++;
-  }
-  const size_t index = (size_t)(object - slab_base(partition, slab)) / bucket->object_size;
-  slab_bitmap(slab)[index >> 3] |= (uint8_t)(1u << (index & 7));
-  if (++slab->live == bucket->capacity) {
-    list_remove(&bucket->active, slab);
-    slab->listed = false;
-  }
-  ALLOY_TRACK_ALLOC(partition, object, bucket->object_size);
-  partition->live_bytes += bucket->object_size;
-  if (partition->live_bytes > partition->peak_live_bytes) partition->peak_live_bytes = partition->live_bytes;
-  partition->allocations++;
-  *out = alloy_block_make(object, bucket->object_size);
-  return ALLOY_OK;
-failed:
-  partition->failures++;
+  __atomic_fetch_add(&partition->failures, 1, __ATOMIC_RELAXED);
   return status;
 }
 
-/* ---- free ---------------------------------------------------------------------- */
+/* Alignments 1, 2, 4, 8 and 16, as bits of a mask. */
+#define SMALL_ALIGNMENTS ((1u << 1) | (1u << 2) | (1u << 4) | (1u << 8) | (1u << 16))
+
+alloy_status alloy_partition_allocate(alloy_partition *partition, size_t size, size_t align, alloy_block *out) {
+  /* One table lookup: the smallest class holding the size rounded up to 16,
+   * whose objects are 16-aligned (the smallest class holding a multiple of
+   * 16 is one), so alignments up to 16 need no class of their own. */
+  if (ALLOY_LIKELY(size <= partition->table_max_size && align <= 16 && ((1u << align) & SMALL_ALIGNMENTS) != 0))
+    return allocate_in_bucket(partition, partition->bucket_for[(size + 15) >> 4], out);
+  return allocate_unusual(partition, size, align, out);
+}
+
+/* ---- free -------------------------------------------------------------------------- */
 
 static ALLOY_COLD alloy_status report(const alloy_partition *partition, alloy_status kind, alloy_block block,
                                       size_t expected, const char *detail) {
@@ -254,40 +124,77 @@ static ALLOY_COLD alloy_status report_foreign(const alloy_partition *partition, 
   return report(partition, ALLOY_E_NOT_OWNED, block, 0, detail);
 }
 
-alloy_status alloy_partition_deallocate(alloy_partition *partition, alloy_block block) {
+/* Outside the root: NULL, or a foreign pointer. */
+static ALLOY_NOINLINE alloy_status free_outside(alloy_partition *partition, alloy_block block) {
   if (block.ptr == NULL) return ALLOY_OK;
-  alloy_partition *owner = alloy_partition_root_owner(partition->root, block.ptr);
-  if (ALLOY_UNLIKELY(owner != partition)) return report_foreign(partition, owner, block);
-  char *base = slab_base_of(partition, block.ptr);
-  partition_slab *slab = slab_header(partition, base);
-  partition_bucket *bucket = slab->bucket;
-  const size_t offset = (size_t)((char *)block.ptr - base);
-  if (ALLOY_UNLIKELY(bucket == NULL)) return report(partition, ALLOY_E_DOUBLE_FREE, block, 0, "the slab is empty");
-  const size_t index = offset / bucket->object_size;
-  if (ALLOY_UNLIKELY(offset % bucket->object_size != 0 || index >= slab->carved))
-    return report(partition, ALLOY_E_NOT_OWNED, block, bucket->object_size, "pointer is not the start of an object");
-  uint8_t *byte = &slab_bitmap(slab)[index >> 3];
-  const uint8_t bit = (uint8_t)(1u << (index & 7));
-  if (ALLOY_UNLIKELY(!(*byte & bit))) return report(partition, ALLOY_E_DOUBLE_FREE, block, 0, "object is already free");
-  if (ALLOY_UNLIKELY(block.size > bucket->object_size))
-    return report(partition, ALLOY_E_SIZE_MISMATCH, block, bucket->object_size, "size is larger than the object");
-  *byte &= (uint8_t)~bit;
-  ALLOY_TRACK_FREE(partition, block.ptr, bucket->object_size);
-  /* The free-list link is the only word the partition keeps in a free object. */
-  ALLOY_MEM_UNDEFINED(block.ptr, sizeof(void *));
-  *(void **)block.ptr = slab->free_list;
-  slab->free_list = block.ptr;
-  partition->live_bytes -= bucket->object_size;
-  partition->deallocations++;
-  if (ALLOY_UNLIKELY(!slab->listed)) {
-    list_push(&bucket->active, slab);
-    slab->listed = true;
-  }
-  if (ALLOY_UNLIKELY(--slab->live == 0)) slab_release_empty(partition, slab);
+  return report_foreign(partition, NULL, block);
+}
+
+/* The slot is not one of the partition's slabs with `index` an object
+ * start, or the size is too large: a direct-mapped block, or misuse. */
+static ALLOY_NOINLINE alloy_status free_unusual(alloy_partition *partition, alloy_block block, partition_slot *slot,
+                                                uint64_t index) {
+  const uintptr_t owner = slot->owner;
+  if (owner == ((uintptr_t)partition | PARTITION_SLOT_DIRECT))
+    return alloy_partition_direct_free(partition, block, slot);
+  if (owner != (uintptr_t)partition) return report_foreign(partition, partition_slot_owner(slot), block);
+  if (slot->capacity == 0) return report(partition, ALLOY_E_DOUBLE_FREE, block, 0, "the slab is empty");
+  if (index >= slot->capacity)
+    return report(partition, ALLOY_E_NOT_OWNED, block, slot->size, "pointer is not the start of an object");
+  return report(partition, ALLOY_E_SIZE_MISMATCH, block, slot->size, "size is larger than the object");
+}
+
+static ALLOY_NOINLINE alloy_status report_double_free(alloy_partition *partition, alloy_block block) {
+  ALLOY_MEM_NOACCESS((uintptr_t *)block.ptr + 1, sizeof(uintptr_t));
+  return report(partition, ALLOY_E_DOUBLE_FREE, block, 0, "object is already free");
+}
+
+/* A checked free into the thread's bin of `bucket`. */
+static ALLOY_ALWAYS_INLINE alloy_status free_into(alloy_partition *partition, partition_cache *cache, size_t bucket,
+                                                 uintptr_t *block, size_t object_size) {
+  partition_bin *bin = &cache->bins[bucket];
+  void *head = bin->head;
+  ALLOY_TRACK_FREE(partition, block, object_size);
+  ALLOY_MEM_UNDEFINED(block, 2 * sizeof(uintptr_t));
+  block[0] = (uintptr_t)head;
+  block[1] = partition_free_mark(partition, block);
+  ALLOY_MEM_NOACCESS(block, 2 * sizeof(uintptr_t));
+  if (head == NULL) bin->tail = block;
+  bin->head = block;
+  const uint64_t frees = bin->frees + 1;
+  __atomic_store_n(&bin->frees, frees, __ATOMIC_RELAXED);
+  if (ALLOY_UNLIKELY((int64_t)(frees - bin->allocations - bin->full_at) >= 0))
+    alloy_partition_cache_overflow(partition, cache, bucket);
   return ALLOY_OK;
 }
 
-/* ---- the resource ----------------------------------------------------------------- */
+static ALLOY_NOINLINE alloy_status free_unbound(alloy_partition *partition, size_t bucket, uintptr_t *block,
+                                                size_t object_size) {
+  partition_cache *cache = alloy_partition_cache_bind(partition);
+  if (cache == NULL) return alloy_partition_cache_free_uncached(partition, block, object_size);
+  return free_into(partition, cache, bucket, block, object_size);
+}
+
+alloy_status alloy_partition_deallocate(alloy_partition *partition, alloy_block block) {
+  /* From the slot entry alone (no slab header, no bitmap): this partition's
+   * slab, an object start, a size the object holds. */
+  const uintptr_t offset = (uintptr_t)block.ptr - (uintptr_t)partition->base;
+  if (ALLOY_UNLIKELY(offset >= partition->reserve_bytes)) return free_outside(partition, block);
+  partition_slot *slot = &partition->slots[offset >> partition->slab_shift];
+  const alloy_divisor divisor = {slot->word, slot->shift};
+  const uint64_t index = alloy_divisor_exact_quotient(divisor, offset & partition->slab_mask);
+  if (ALLOY_UNLIKELY((slot->owner != (uintptr_t)partition) | (index >= slot->capacity) | (block.size > slot->size)))
+    return free_unusual(partition, block, slot, index);
+  /* Then the block's own word 1: a free block carries its mark. */
+  uintptr_t *words = (uintptr_t *)block.ptr;
+  ALLOY_MEM_DEFINED(words + 1, sizeof(uintptr_t));
+  if (ALLOY_UNLIKELY(words[1] == partition_free_mark(partition, words))) return report_double_free(partition, block);
+  partition_cache *cache = recent_cache(partition);
+  if (ALLOY_UNLIKELY(cache == NULL)) return free_unbound(partition, slot->bucket, words, slot->size);
+  return free_into(partition, cache, slot->bucket, words, slot->size);
+}
+
+/* ---- the resource ------------------------------------------------------------------ */
 
 static alloy_status op_allocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
   return alloy_partition_allocate((alloy_partition *)self, size, align, out);
@@ -298,37 +205,49 @@ static alloy_status op_deallocate(alloy_resource *self, alloy_block block, size_
   return alloy_partition_deallocate((alloy_partition *)self, block);
 }
 
-/* In place while the new size stays within the object's bucket. */
+/* In place while the new size stays within the object (or the direct
+ * block's committed pages). */
 static alloy_status op_resize(alloy_resource *self, alloy_block block, size_t new_size, size_t align,
                               alloy_block *out) {
   alloy_partition *partition = (alloy_partition *)self;
   (void)align;
-  if (alloy_partition_root_owner(partition->root, block.ptr) != partition) return ALLOY_E_UNSUPPORTED;
-  partition_slab *slab = slab_header(partition, slab_base_of(partition, block.ptr));
-  if (slab->bucket == NULL || new_size > slab->bucket->object_size) return ALLOY_E_UNSUPPORTED;
-  *out = alloy_block_make(block.ptr, slab->bucket->object_size);
+  const partition_slot *slot = partition_slot_of(partition->root, block.ptr);
+  if (slot == NULL) return ALLOY_E_UNSUPPORTED;
+  size_t size = 0;
+  if (slot->owner == (uintptr_t)partition) {
+    const alloy_divisor divisor = {slot->word, slot->shift};
+    const uintptr_t offset = ((uintptr_t)block.ptr - (uintptr_t)partition->base) & partition->slab_mask;
+    if (alloy_divisor_exact_quotient(divisor, offset) < slot->capacity) size = slot->size;
+  } else {
+    size = alloy_partition_direct_size(partition, block.ptr);
+  }
+  if (size == 0 || new_size > size) return ALLOY_E_UNSUPPORTED;
+  *out = alloy_block_make(block.ptr, size);
   return ALLOY_OK;
 }
 
 static bool op_owns(const alloy_resource *self, alloy_block block) {
   const alloy_partition *partition = (const alloy_partition *)self;
-  return alloy_partition_root_owner(partition->root, block.ptr) == partition;
+  const partition_slot *slot = partition_slot_of(partition->root, block.ptr);
+  return slot != NULL && partition_slot_owner(slot) == partition;
 }
 
 static void op_get_info(const alloy_resource *self, alloy_resource_info *info) {
   const alloy_partition *partition = (const alloy_partition *)self;
+  alloy_partition_stats stats;
+  alloy_partition_get_stats(partition, &stats);
   info->name = partition->name;
-  info->thread_safety = ALLOY_THREAD_UNSAFE;
-  info->max_alignment = partition->max_alignment;
-  info->max_size = partition->max_bucket_size;
+  info->thread_safety = ALLOY_THREAD_SAFE;
+  info->max_alignment = partition->root->slab_size;
+  info->max_size = partition->root->reserve_bytes - 2 * alloy_vm_page_size();
   info->has_stats = true;
-  info->stats.live_bytes = partition->live_bytes;
-  info->stats.peak_live_bytes = partition->peak_live_bytes;
-  info->stats.reserved_bytes = partition->slab_count * partition->root->slab_size;
-  info->stats.committed_bytes = partition->committed_bytes;
-  info->stats.allocations = partition->allocations;
-  info->stats.deallocations = partition->deallocations;
-  info->stats.failures = partition->failures;
+  info->stats.live_bytes = stats.live_bytes;
+  info->stats.peak_live_bytes = stats.peak_live_bytes;
+  info->stats.reserved_bytes = stats.slab_count * partition->root->slab_size + stats.direct_mapped_bytes;
+  info->stats.committed_bytes = stats.committed_bytes;
+  info->stats.allocations = stats.allocations;
+  info->stats.deallocations = stats.deallocations;
+  info->stats.failures = stats.failures;
 }
 
 static const alloy_resource_ops partition_ops = {
@@ -341,7 +260,7 @@ static const alloy_resource_ops partition_ops = {
     .get_info = op_get_info,
 };
 
-/* ---- life cycle ------------------------------------------------------------------ */
+/* ---- life cycle -------------------------------------------------------------------- */
 
 alloy_partition_config alloy_partition_config_default(void) {
   alloy_partition_config config;
@@ -363,6 +282,18 @@ static alloy_status resolve_node(int requested, int *out) {
   return ALLOY_OK;
 }
 
+static void bucket_init(alloy_partition *partition, partition_bucket *bucket, size_t object_size) {
+  const size_t room = partition->usable - SLAB_HEADER_SIZE;
+  size_t limit = PARTITION_CACHE_BYTES / object_size;
+  if (limit > PARTITION_CACHE_MAX) limit = PARTITION_CACHE_MAX;
+  if (limit < PARTITION_CACHE_MIN) limit = PARTITION_CACHE_MIN;
+  memset(bucket, 0, sizeof *bucket);
+  bucket->object_size = (uint32_t)object_size;
+  bucket->capacity = (uint32_t)(room / object_size);
+  bucket->cache_limit = (uint32_t)limit;
+  bucket->divisor = alloy_divisor_make(object_size);
+}
+
 alloy_status alloy_partition_create(alloy_partition_root *root, const char *name, const alloy_partition_config *config,
                                     alloy_partition **out) {
   if (root == NULL || name == NULL || name[0] == '\0' || config == NULL || out == NULL) return ALLOY_E_INVALID_ARGUMENT;
@@ -370,12 +301,25 @@ alloy_status alloy_partition_create(alloy_partition_root *root, const char *name
   if (config->max_bucket_size == 0 || config->max_bucket_size > root->slab_size / 4) return ALLOY_E_INVALID_ARGUMENT;
   int node;
   ALLOY_TRY(resolve_node(config->numa_node, &node));
-  const size_t bucket_count = alloy_size_class_count(config->max_bucket_size);
-  const size_t bytes = alloy_align_up(sizeof(alloy_partition) + bucket_count * sizeof(partition_bucket), page);
+  const size_t max_bucket = config->max_bucket_size < PARTITION_MIN_OBJECT ? PARTITION_MIN_OBJECT
+                                                                            : config->max_bucket_size;
+  const size_t bucket_count = alloy_size_class_count(max_bucket);
+  const size_t buckets_end = sizeof(alloy_partition) + bucket_count * sizeof(partition_bucket);
+  const size_t table_max_size = alloy_align_down(alloy_size_class_size(bucket_count - 1), 16);
+  const size_t table_entries = table_max_size / 16 + 1;
+  const size_t bytes = alloy_align_up(buckets_end + table_entries, page);
   void *memory;
   ALLOY_TRY(alloy_vm_map(bytes, page, &memory));
   alloy_partition *partition = (alloy_partition *)memory;
   partition->resource.ops = &partition_ops;
+  partition->id = __atomic_fetch_add(&next_partition_id, 1, __ATOMIC_RELAXED);
+  partition->base = root->base;
+  partition->slots = root->slots;
+  partition->reserve_bytes = root->reserve_bytes;
+  partition->slab_mask = root->slab_size - 1;
+  partition->slab_shift = root->slab_shift;
+  /* The top bit keeps every mark far from a user-space address and from 0. */
+  partition->free_key = (uintptr_t)alloy_random_key(partition) | ((uintptr_t)1 << 63);
   partition->root = root;
   strncpy(partition->name, name, PARTITION_NAME_MAX - 1);
   partition->usable = root->slab_size - (config->guard_pages ? page : 0);
@@ -387,57 +331,79 @@ alloy_status alloy_partition_create(alloy_partition_root *root, const char *name
   partition->guard_pages = config->guard_pages;
   partition->self_bytes = bytes;
   partition->bucket_count = bucket_count;
-  const size_t room = partition->usable - SLAB_HEADER_SIZE;
-  for (size_t cls = 0; cls < bucket_count; ++cls) {
-    partition_bucket *bucket = &partition->buckets[cls];
-    const size_t size = alloy_size_class_size(cls);
-    const size_t first_guess = room / size;
-    const size_t bitmap = alloy_align_up((first_guess + 7) / 8, 8);
-    bucket->object_size = (uint32_t)size;
-    bucket->capacity = (uint32_t)((room - bitmap) / size);
-    bucket->bitmap_bytes = (uint32_t)bitmap;
+  /* Class 0 (8 bytes) is never asked for: requests that small take 16. */
+  for (size_t cls = 0; cls < bucket_count; ++cls)
+    bucket_init(partition, &partition->buckets[cls], alloy_size_class_size(cls == 0 ? 1 : cls));
+  uint8_t *table = (uint8_t *)memory + buckets_end;
+  for (size_t step = 0; step < table_entries; ++step) {
+    const size_t cls = alloy_size_class_of(step == 0 ? PARTITION_MIN_OBJECT : step * 16);
+    table[step] = (uint8_t)cls;
   }
+  partition->bucket_for = table;
+  partition->table_max_size = table_max_size;
   ALLOY_TRACK_POOL_CREATE(partition, partition, 0);
+  alloy_spin_lock_acquire(&root->lock);
   alloy_partition_root_link(root, partition);
+  alloy_spin_lock_release(&root->lock);
   *out = partition;
   return ALLOY_OK;
 }
 
 void alloy_partition_destroy(alloy_partition *partition) {
   if (partition == NULL) return;
-  for (partition_slab *slab = partition->all; slab != NULL;) {
-    partition_slab *next = slab->all_next;
-    char *base = slab_base(partition, slab);
-    /* Committed bytes leave the tools' books before the pages go. */
-    ALLOY_MEM_UNDEFINED(base, partition->usable);
-    alloy_partition_root_retire_slot(partition->root, base);
-    ALLOY_IGNORE_STATUS(alloy_vm_decommit(base, partition->usable));
-    slab = next;
-  }
+  alloy_partition_root *root = partition->root;
+  alloy_spin_lock_acquire(&root->lock);
+  alloy_partition_cache_orphan(partition);
+  alloy_partition_slab_release_all(partition);
+  alloy_partition_direct_release_all(partition);
+  alloy_partition_root_unlink(root, partition);
+  alloy_spin_lock_release(&root->lock);
   ALLOY_TRACK_POOL_DESTROY(partition, partition, 0);
-  alloy_partition_root_unlink(partition->root, partition);
   ALLOY_IGNORE_STATUS(alloy_vm_release(partition, partition->self_bytes));
 }
 
 alloy_resource *alloy_partition_resource(alloy_partition *partition) { return &partition->resource; }
 
 /* Here rather than in partition_root.c, which calls nothing in this file:
- * the root's partitions are destroyed first, then the root. */
+ * the root's key goes first (no thread-exit callback starts after it), then
+ * its partitions, the caches threads still held, the root. */
 void alloy_partition_root_destroy(alloy_partition_root *root) {
   if (root == NULL) return;
+  alloy_thread_exit_key_delete(&root->key);
   while (root->partitions != NULL) alloy_partition_destroy(root->partitions);
+  alloy_partition_cache_release_all(root);
   alloy_partition_root_unmap(root);
 }
 
 const char *alloy_partition_name(const alloy_partition *partition) { return partition->name; }
 
+void alloy_partition_purge(alloy_partition *partition) {
+  alloy_partition_cache_flush_own(partition);
+  alloy_spin_lock_acquire(&partition->root->lock);
+  alloy_partition_slab_purge(partition);
+  alloy_spin_lock_release(&partition->root->lock);
+}
+
+void alloy_partition_root_thread_detach(alloy_partition_root *root) { alloy_partition_cache_detach(root); }
+
 void alloy_partition_get_stats(const alloy_partition *partition, alloy_partition_stats *out) {
+  alloy_partition *p = (alloy_partition *)partition;
   memset(out, 0, sizeof *out);
-  out->live_bytes = partition->live_bytes;
-  out->peak_live_bytes = partition->peak_live_bytes;
-  out->committed_bytes = partition->committed_bytes;
-  out->slab_count = partition->slab_count;
-  out->allocations = partition->allocations;
-  out->deallocations = partition->deallocations;
-  out->failures = partition->failures;
+  alloy_spin_lock_acquire(&p->root->lock);
+  uint64_t allocations = p->allocations, deallocations = p->deallocations, live = p->live_bytes;
+  alloy_partition_cache_sum(p, &allocations, &deallocations, &live);
+  /* Caches count what they hand out and take back: a block one thread
+   * allocated and another freed shows in both counts only once summed. */
+  if ((int64_t)live < 0) live = 0;
+  if (live > p->peak_live_bytes) p->peak_live_bytes = (size_t)live;
+  out->live_bytes = (size_t)live;
+  out->peak_live_bytes = p->peak_live_bytes;
+  out->committed_bytes = p->committed_bytes;
+  out->slab_count = p->slab_count;
+  out->direct_mapped_bytes = p->direct_bytes;
+  out->direct_mapped_count = p->direct_count;
+  out->allocations = allocations;
+  out->deallocations = deallocations;
+  alloy_spin_lock_release(&p->root->lock);
+  out->failures = __atomic_load_n(&p->failures, __ATOMIC_RELAXED);
 }

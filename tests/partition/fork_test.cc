@@ -1,7 +1,8 @@
-// fork() while other threads allocate and free through partitions. A
-// partition is not thread-safe and takes no lock of its own; shared through
-// the locked decorator, that lock is held across the fork, so the child's
-// only thread allocates and frees every bucket size without waiting on it.
+// fork() while other threads allocate and free through partitions. The
+// root's own lock is registered with the fork guard, so the child's only
+// thread allocates and frees every size (buckets and direct maps) without
+// waiting on it, whether the partitions are used bare from many threads or
+// behind the locked decorator (whose lock is held across the fork too).
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -40,12 +41,95 @@ int ChildBody(void *context) {
   return 0;
 }
 
+int ChildAllocatesEverySize(void *context) {
+  auto *partitions = static_cast<alloy_partition **>(context);
+  for (int i = 0; i < 2; ++i) {
+    alloy_partition *partition = partitions[i];
+    for (size_t size = 1; size <= (size_t{4} << 20); size = size < 64 ? size + 7 : size * 2 - 3) {
+      alloy_block blocks[4];
+      for (alloy_block &block : blocks) {
+        if (alloy_partition_allocate(partition, size, 8, &block) != ALLOY_OK) return 2;
+        alloy_test::Fill(block.ptr, size < 4096 ? size : 4096, static_cast<uint32_t>(size));
+      }
+      for (alloy_block &block : blocks) {
+        if (!alloy_test::Check(block.ptr, size < 4096 ? size : 4096, static_cast<uint32_t>(size))) return 3;
+        if (alloy_partition_deallocate(partition, block) != ALLOY_OK) return 4;
+      }
+    }
+    alloy_partition_purge(partition);
+  }
+  return 0;
+}
+
+// No decorator: two partitions of one root used from several threads at
+// once, blocks freed by threads other than their allocators (some of them
+// short-lived, exiting with full caches), direct maps among them.
+TEST(PartitionFork, BarePartitionsChildAllocatesWhileThreadsAllocateFreeAndExit) {
+  alloy_partition_root_config root_config = alloy_partition_root_config_default();
+  alloy_partition_config config = alloy_partition_config_default();
+  alloy_partition_root *root = nullptr;
+  alloy_partition *partitions[2] = {nullptr, nullptr};
+  ASSERT_EQ(alloy_partition_root_create(&root_config, &root), ALLOY_OK);
+  ASSERT_EQ(alloy_partition_create(root, "fork_a", &config, &partitions[0]), ALLOY_OK);
+  ASSERT_EQ(alloy_partition_create(root, "fork_b", &config, &partitions[1]), ALLOY_OK);
+  std::atomic<bool> stop{false};
+  std::mutex handoff_mutex;
+  std::vector<std::pair<int, alloy_block>> handoff;  // freed by another thread
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t)
+    threads.emplace_back([&, t] {
+      size_t size = 1 + static_cast<size_t>(t) * 51;
+      while (!stop.load(std::memory_order_relaxed)) {
+        alloy_test::LetOthersRunUnderValgrind();
+        alloy_block block;
+        int which = static_cast<int>(size & 1);
+        size = size * 7 % (kMaxBucket * 4) + 1;  // a quarter of them direct-mapped
+        if (alloy_partition_allocate(partitions[which], size, 8, &block) != ALLOY_OK) continue;
+        std::lock_guard<std::mutex> lock(handoff_mutex);
+        if (handoff.size() < 256) {
+          handoff.emplace_back(which, block);
+        } else {
+          EXPECT_EQ(alloy_partition_deallocate(partitions[which], block), ALLOY_OK);
+        }
+      }
+    });
+  threads.emplace_back([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      alloy_test::LetOthersRunUnderValgrind();
+      std::thread short_lived([&] {
+        std::vector<std::pair<int, alloy_block>> taken;
+        {
+          std::lock_guard<std::mutex> lock(handoff_mutex);
+          taken.swap(handoff);
+        }
+        for (auto &entry : taken) EXPECT_EQ(alloy_partition_deallocate(partitions[entry.first], entry.second), ALLOY_OK);
+      });
+      short_lived.join();
+    }
+  });
+
+  const size_t forks = alloy_test::ForksWhileThreadsRun(40, 5);
+  for (size_t i = 0; i < forks; ++i) {
+    alloy_test::ChildOutcome outcome =
+        alloy_test::RunInChild(ChildAllocatesEverySize, partitions, alloy_test::ChildTimeoutMs());
+    ASSERT_TRUE(outcome.ok()) << "fork " << i << " of " << forks << ": " << outcome.describe();
+  }
+  stop = true;
+  for (std::thread &thread : threads) thread.join();
+  for (auto &entry : handoff) EXPECT_EQ(alloy_partition_deallocate(partitions[entry.first], entry.second), ALLOY_OK);
+  for (alloy_partition *partition : partitions) {
+    alloy_partition_stats stats;
+    alloy_partition_get_stats(partition, &stats);
+    EXPECT_EQ(stats.allocations, stats.deallocations);
+  }
+  alloy_partition_root_destroy(root);
+}
+
 TEST(PartitionFork, LockedPartitionsChildAllocatesWhileOtherThreadsHeldTheLock) {
   alloy_partition_root_config root_config = alloy_partition_root_config_default();
   alloy_partition_config config = alloy_partition_config_default();
-  // One root each: partitions of one root share its slot table, which no
-  // partition's own lock guards, so two locked partitions of one root are not
-  // safe to use from two threads at once.
+  // One root each, as before roots had a lock of their own: the decorator's
+  // lock is then the only one a call can meet.
   alloy_partition_root *roots[2] = {nullptr, nullptr};
   alloy_partition *partitions[2] = {nullptr, nullptr};
   alloy_locked *locked[2] = {nullptr, nullptr};

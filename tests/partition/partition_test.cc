@@ -51,8 +51,9 @@ ContractSubject PartitionSubject(const char *name, bool guard_pages, size_t max_
     alloy_partition_root_destroy(SubjectRoots()[resource]);
     SubjectRoots().erase(resource);
   };
-  subject.max_size = 8192;
-  subject.max_alignment = 4096;
+  // Buckets up to 8 KiB, direct maps above (the capped one holds only 1 MiB).
+  subject.max_size = max_bytes != 0 ? 8192 : size_t{1} << 18;
+  subject.max_alignment = size_t{64} << 10;  // direct-mapped beyond a bucket's alignment
   subject.bounded = max_bytes != 0;
   subject.exhaustion_limit = max_bytes;
   return subject;
@@ -166,14 +167,18 @@ TEST_F(Partitions, MisuseIsReported) {
   EXPECT_EQ(alloy_partition_deallocate(textures_, keep), ALLOY_OK);
 }
 
-TEST_F(Partitions, LargeAndOverAlignedRequestsAreUnsupported) {
-  alloy_block block = {nullptr, 0};
-  EXPECT_EQ(alloy_partition_allocate(textures_, 8193, 16, &block), ALLOY_E_UNSUPPORTED);
-  EXPECT_EQ(alloy_partition_allocate(textures_, 64, 8192, &block), ALLOY_E_UNSUPPORTED);
-  EXPECT_EQ(block.ptr, nullptr);
-  alloy_block aligned = Alloc(textures_, 100, 4096);
+TEST_F(Partitions, LargeAndOverAlignedRequestsAreDirectMapped) {
+  alloy_block large = Alloc(textures_, 8193);
+  EXPECT_GE(large.size, 8193u);
+  alloy_block aligned_large = Alloc(textures_, 64, 8192);
+  EXPECT_TRUE(alloy_ptr_is_aligned(aligned_large.ptr, 8192));
+  EXPECT_EQ(alloy_partition_of(root_, large.ptr), textures_);
+  EXPECT_EQ(alloy_partition_of(root_, aligned_large.ptr), textures_);
+  alloy_block aligned = Alloc(textures_, 100, 4096);  // a bucket whose objects sit on pages
   EXPECT_TRUE(alloy_ptr_is_aligned(aligned.ptr, 4096));
   EXPECT_EQ(alloy_partition_deallocate(textures_, aligned), ALLOY_OK);
+  EXPECT_EQ(alloy_partition_deallocate(textures_, aligned_large), ALLOY_OK);
+  EXPECT_EQ(alloy_partition_deallocate(textures_, large), ALLOY_OK);
 }
 
 TEST_F(Partitions, EmptySlabsAreDecommitted) {
@@ -183,6 +188,7 @@ TEST_F(Partitions, EmptySlabsAreDecommitted) {
   alloy_partition_get_stats(textures_, &full);
   EXPECT_GE(full.slab_count, 10u);
   for (const alloy_block &b : blocks) ASSERT_EQ(alloy_partition_deallocate(textures_, b), ALLOY_OK);
+  alloy_partition_purge(textures_);  // the thread's cache and the returned batches go home first
   alloy_partition_get_stats(textures_, &after);
   EXPECT_EQ(after.live_bytes, 0u);
   EXPECT_LT(after.committed_bytes, full.committed_bytes / 4) << "empty slabs gave their memory back";
