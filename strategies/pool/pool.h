@@ -52,6 +52,10 @@
  *   ALLOY_E_DOUBLE_FREE while the mark is still cleared, ALLOY_E_CORRUPTION
  *   once the block's user has written over it (a double free then looks
  *   like a write after free, and is named as either).
+ *   Frees from other threads on a concurrent pool follow the same table
+ *   (debug builds read the mark at the free); one more case is caught at
+ *   the free in every build: the oldest block of the thread's open batch
+ *   freed into it again.
  *
  * Hot loops that know they hold a pool call alloy_pool_allocate_fast and
  * alloy_pool_free_fast (below), which inline the pop and the push. A pool
