@@ -6,7 +6,11 @@
  * runs dry the slow path takes one source from the received list (one
  * exchange on the inbox when that list is empty, one on the source) and
  * its whole batch becomes the free list as it came, with no walk. Only
- * when no batch is pending does it carve. alloy_pool_collect() takes every
+ * when no batch is pending does it carve. Received sources are taken
+ * oldest first: a slab whose frees came in long ago has its blocks' lines
+ * more likely out of the freeing thread's cache than the slab it freed
+ * into last (taken newest first, every pop of xthread_64 missed into the
+ * other core's cache). The next block is prefetched at each pop. alloy_pool_collect() takes every
  * batch and splices each in front of the free list (that walk is the price
  * of asking for everything at once).
  *
@@ -142,6 +146,20 @@ static void seal_links(const alloy_pool *pool, pool_free_block *block, size_t co
 #endif
 }
 
+/* The received sources come newest first; reversed, the slab whose frees
+ * began longest ago comes first. Until a source is taken its link is the
+ * owner's (a sender rewrites it only after finding the source emptied). */
+static alloy_remote_free_source *oldest_first(alloy_remote_free_source *source) {
+  alloy_remote_free_source *reversed = NULL;
+  while (source != NULL) {
+    alloy_remote_free_source *next = alloy_remote_free_source_next(source);
+    source->link.next = reversed != NULL ? &reversed->link : NULL;
+    reversed = source;
+    source = next;
+  }
+  return reversed;
+}
+
 /* One whole slab batch of remote frees (NULL when none is pending). */
 static pool_free_block *take_batch(alloy_pool *pool, size_t *out_count) {
   for (;;) {
@@ -149,6 +167,7 @@ static pool_free_block *take_batch(alloy_pool *pool, size_t *out_count) {
     if (source == NULL) {
       source = alloy_remote_free_receive(&pool->inbox);
       if (source == NULL) return NULL;
+      source = oldest_first(source);
     }
     /* The link before the take: afterwards a sender may reuse it. */
     pool->received = alloy_remote_free_source_next(source);

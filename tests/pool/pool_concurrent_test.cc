@@ -433,6 +433,23 @@ TEST_F(ConcurrentPoolTest, ABatchHoldingTheLastLiveBlockOfASlabIsSentByAFreeInto
   EXPECT_EQ(Stats().slab_count, 2u);
 }
 
+// Slabs whose frees came in first are taken back first: their blocks are
+// the likelier to have left the freeing thread's cache.
+TEST_F(ConcurrentPoolTest, TheSlabFreedIntoFirstIsTakenBackFirst) {
+  const size_t per_slab = Stats().blocks_per_slab;
+  std::vector<alloy_block> blocks = Allocate(2 * per_slab);
+  ASSERT_EQ(Stats().slab_count, 2u);
+  const uintptr_t slab_mask = ~(uintptr_t{Stats().slab_size} - 1);
+  const uintptr_t first_slab = reinterpret_cast<uintptr_t>(blocks[0].ptr) & slab_mask;
+  ASSERT_NE(reinterpret_cast<uintptr_t>(blocks[per_slab].ptr) & slab_mask, first_slab);
+  FreeFromAnotherThread(blocks);  // the first slab's blocks, then the second's
+  alloy_block again;
+  ASSERT_EQ(alloy_pool_allocate(pool_, 64, 8, &again), ALLOY_OK);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(again.ptr) & slab_mask, first_slab);
+  EXPECT_EQ(Stats().remote_pending, per_slab) << "one slab's batch taken";
+  EXPECT_EQ(alloy_pool_free(pool_, again, 8), ALLOY_OK);
+}
+
 // The pool goes while a thread still holds a batch of its blocks: the batch
 // is forgotten, and neither that thread's later frees into another pool nor
 // its exit touch the destroyed pool's memory.
