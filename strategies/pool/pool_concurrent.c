@@ -10,9 +10,9 @@
  * oldest first: a slab whose frees came in long ago has its blocks' lines
  * more likely out of the freeing thread's cache than the slab it freed
  * into last (taken newest first, every pop of xthread_64 missed into the
- * other core's cache). The next block is prefetched at each pop. alloy_pool_collect() takes every
- * batch and splices each in front of the free list (that walk is the price
- * of asking for everything at once).
+ * other core's cache). The next block is prefetched at each pop.
+ * alloy_pool_collect() takes every batch and splices each in front of the
+ * free list (that walk is the price of asking for everything at once).
  *
  * Other threads: a free links and marks the block onto the thread's open
  * batch for the block's slab, in a sender record of the pool (found through
