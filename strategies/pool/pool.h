@@ -85,7 +85,9 @@
  *     64 blocks, when the thread frees a block of another slab, calls
  *     alloy_pool_thread_detach, or exits. Up to 16 threads at a time hold
  *     a batch in a pool; the frees of any further thread are sent one at a
- *     time. A block in an open batch counts as pending in the stats;
+ *     time, and so are all of a pool's when the process had no
+ *     thread-specific key left for it (each concurrent pool takes one).
+ *     A block in an open batch counts as pending in the stats;
  *   - the owner takes those frees back one whole slab batch at a time when
  *     its local free list runs dry (one exchange per batch, no walk), or
  *     all it was sent with alloy_pool_collect(). The owner never blocks and
