@@ -1,5 +1,6 @@
 // The concurrent pool (owner allocates, any thread frees), the commit
 // policy, prewarm and NUMA binding.
+#include <pthread.h>
 #include <sys/resource.h>
 
 #include <condition_variable>
@@ -571,6 +572,31 @@ TEST_F(ConcurrentPoolTest, Regression_DoubleFreeInsideABatchIsFoundAtThePop) {
   ASSERT_EQ(faults.faults().size(), 1u);
   EXPECT_EQ(faults.faults()[0].kind, ALLOY_E_DOUBLE_FREE);
   for (auto &block : again) EXPECT_EQ(alloy_pool_free(pool_, block, 8), ALLOY_OK);
+}
+
+// A pool created when the process has no thread-specific key left works
+// unbatched: each remote free reaches the owner at once.
+TEST(ConcurrentPoolKeys, WithoutAThreadKeyEachRemoteFreeIsSentAtOnce) {
+  std::vector<pthread_key_t> taken;
+  pthread_key_t key;
+  while (pthread_key_create(&key, nullptr) == 0) taken.push_back(key);
+  alloy_pool_config config = ConcurrentConfig(64);
+  alloy_pool *pool = nullptr;
+  const alloy_status created = alloy_pool_create(&config, &pool);
+  for (pthread_key_t k : taken) pthread_key_delete(k);
+  ASSERT_EQ(created, ALLOY_OK);
+  std::vector<alloy_block> blocks(5);
+  for (auto &block : blocks) ASSERT_EQ(alloy_pool_allocate(pool, 64, 8, &block), ALLOY_OK);
+  {
+    Freer freer(pool);
+    for (alloy_status status : freer.Free(blocks)) EXPECT_EQ(status, ALLOY_OK);
+    EXPECT_EQ(alloy_pool_collect(pool), 5u) << "sent while the freeing thread lives on";
+  }
+  alloy_pool_stats stats;
+  alloy_pool_get_stats(pool, &stats);
+  EXPECT_EQ(stats.live_blocks, 0u);
+  EXPECT_EQ(stats.remote_pending, 0u);
+  alloy_pool_destroy(pool);
 }
 
 TEST(ConcurrentPoolConfig, BadConcurrentAndPlacementConfigsAreRefused) {
