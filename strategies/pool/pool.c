@@ -301,6 +301,7 @@ static void pool_get_info(const alloy_resource *self, alloy_resource_info *info)
 
 void alloy_pool_destroy(alloy_pool *pool) {
   if (pool == NULL) return;
+  alloy_pool_concurrent_fini(pool);
   alloy_pool_slab_release_all(pool);
   ALLOY_VG_POOL_DESTROY(pool);
   alloy_vm_arena meta = pool->meta; /* the pool lives inside it */

@@ -52,6 +52,10 @@
  *   ALLOY_E_DOUBLE_FREE while the mark is still cleared, ALLOY_E_CORRUPTION
  *   once the block's user has written over it (a double free then looks
  *   like a write after free, and is named as either).
+ *   Frees from other threads on a concurrent pool follow the same table
+ *   (debug builds read the mark at the free); one more case is caught at
+ *   the free in every build: the oldest block of the thread's open batch
+ *   freed into it again.
  *
  * Hot loops that know they hold a pool call alloy_pool_allocate_fast and
  * alloy_pool_free_fast (below), which inline the pop and the push. A pool
@@ -74,16 +78,25 @@
  *   - only the owner allocates; an allocation from another thread is
  *     refused with ALLOY_E_UNSUPPORTED and changes nothing;
  *   - any thread frees. The owner's free is the local push. Another
- *     thread's free goes onto the block's slab through the remote-free
- *     channel (alloy/remote_free.h): one CAS, pushed at once, so a thread
- *     that exits strands nothing and needs no exit hook;
+ *     thread's free joins that thread's open batch for the block's slab
+ *     (plain stores, with the same every-build checks and the same mark as
+ *     a local free), and the batch goes to the slab through the
+ *     remote-free channel (alloy/remote_free.h) with one CAS: when it holds
+ *     64 blocks, when the thread frees a block of another slab, calls
+ *     alloy_pool_thread_detach, or exits. Up to 16 threads at a time hold
+ *     a batch in a pool; the frees of any further thread are sent one at a
+ *     time, and so are all of a pool's when the process had no
+ *     thread-specific key left for it (each concurrent pool takes one).
+ *     A block in an open batch counts as pending in the stats;
  *   - the owner takes those frees back one whole slab batch at a time when
  *     its local free list runs dry (one exchange per batch, no walk), or
- *     all at once with alloy_pool_collect(). The owner never blocks and
- *     never takes a lock.
+ *     all it was sent with alloy_pool_collect(). The owner never blocks and
+ *     never takes a lock, and no free waits for anything.
  * Stats, collect, adopt and destroy belong to the owner; destroy only when
- * no other thread still frees. The inline fast paths below stay correct on
- * a concurrent pool: they always take the call. The resource's ops go to
+ * no other thread frees into the pool or exits meanwhile (threads that freed
+ * into it may go on running: their open batches are forgotten with the pool).
+ * The inline fast paths below stay correct on a concurrent pool: they
+ * always take the call. The resource's ops go to
  * the owner/remote code directly; alloy_pool_allocate and alloy_pool_free
  * reach it through the plain pool's slow branch (one call more), which
  * keeps the plain pool's fast paths exactly as they were.
@@ -91,8 +104,8 @@
  * fork(): no mode of the pool takes a lock, so there is none to hold across
  * the fork (a plain pool shared through the locked decorator is covered by
  * that decorator's lock). A concurrent pool forked by its owner thread keeps
- * working in the child; frees another thread was sending at that moment may
- * stay pending in their slab there, never lost in the parent.
+ * working in the child; frees another thread was sending or held in its
+ * open batch at that moment stay pending there, never lost in the parent.
  *
  * The pool object lives in memory from the platform layer (no heap).
  */
@@ -174,7 +187,7 @@ alloy_status alloy_pool_free(alloy_pool *pool, alloy_block block, size_t align);
 
 /* On a concurrent pool: from the owner; counters are exact once the other
  * threads' frees have returned (allocations - local_frees - remote_frees
- * == live_blocks). */
+ * == live_blocks; remote frees still in open batches count as pending). */
 void alloy_pool_get_stats(const alloy_pool *pool, alloy_pool_stats *out);
 
 /* Walks the pool's metadata and the calling thread's free list (the
@@ -187,9 +200,16 @@ void alloy_pool_get_stats(const alloy_pool *pool, alloy_pool_stats *out);
  * thread may allocate from the pool meanwhile. */
 alloy_status alloy_pool_check(const alloy_pool *pool);
 
-/* Concurrent pools, owner only: reclaims every pending remote free now;
- * returns how many blocks came back (0 on a plain pool or another thread). */
+/* Concurrent pools, owner only: reclaims every remote free sent so far
+ * (not those still in other threads' open batches); returns how many
+ * blocks came back (0 on a plain pool or another thread). */
 size_t alloy_pool_collect(alloy_pool *pool);
+
+/* Concurrent pools, any thread but the owner: sends the calling thread's
+ * open batch of frees to the owner now and gives up its batch record, so
+ * nothing of this pool is left to run when the thread exits. For a thread
+ * that is done with the pool but lives on. No-op on a plain pool. */
+void alloy_pool_thread_detach(alloy_pool *pool);
 
 /* Concurrent pools: the calling thread becomes the owner. The previous
  * owner must have stopped using the pool, and the hand-over must be

@@ -41,10 +41,17 @@
  * head.block_span 0 too (their blocks have no room for the mark the fast
  * paths check), and their free list in head.free_list: the out-of-line
  * code serves them from the real span. The owner's free list is
- * `local_free`. Only the slab's `remote` source and the pool's `inbox` are
- * written by other threads; `shared_low`/`shared_high` are the span as
- * other threads read it (low only falls, high only rises, so any pair of
- * values a thread reads covers every block it may legally hold).
+ * `local_free`. Only the slab's `remote` source, the pool's `inbox` and
+ * the `senders` records are written by other threads; `shared_low`/
+ * `shared_high` are the span as other threads read it (low only falls, high
+ * only rises, so any pair of values a thread reads covers every block it
+ * may legally hold).
+ *
+ * A sender record is claimed by one other thread on its first free into the
+ * pool and held until that thread exits or detaches; only that thread
+ * writes it (the owner reads `count` for its stats). Its open batch is a
+ * list of freed blocks of one slab, linked and marked as on any free list,
+ * newest first; `last` is the oldest, whose link the send writes.
  */
 #ifndef ALLOY_POOL_INTERNAL_H
 #define ALLOY_POOL_INTERNAL_H
@@ -59,6 +66,7 @@
 #include "alloy/fault.h"
 #include "alloy/pool.h"
 #include "alloy/remote_free.h"
+#include "alloy/thread_exit.h"
 #include "alloy/tool_hooks.h"
 #include "alloy/vm_arena.h"
 
@@ -67,6 +75,12 @@ typedef struct pool_free_block {
   uint64_t mark; /* head.free_key while listed (blocks of two words or more) */
 } pool_free_block;
 
+/* Records of other threads' open batches of remote frees in a pool (a
+ * thread finding none free sends each free at once). */
+#define POOL_SENDERS 16
+/* Remote frees a thread batches before it sends them (one CAS). */
+#define POOL_REMOTE_BATCH 64u
+
 typedef struct pool_slab {
   alloy_pool *pool;                /* the owner, found from any block: ptr & ~(slab_size - 1) */
   size_t block_count;
@@ -74,6 +88,15 @@ typedef struct pool_slab {
   struct pool_slab *next_spare;    /* prewarmed, waiting to be carved */
   alloy_remote_free_source remote; /* concurrent pools: other threads' frees of this slab */
 } pool_slab;
+
+typedef struct pool_sender {
+  alignas(ALLOY_CACHE_LINE) _Atomic(uint32_t) claimed; /* held by a thread (0: free) */
+  struct pool_slab *slab;   /* the open batch's slab; NULL while the batch is empty */
+  pool_free_block *first;   /* newest block of the batch */
+  pool_free_block *last;    /* oldest: its link is written by the send */
+  _Atomic(size_t) count;    /* blocks in the batch (the owner's stats read it) */
+  alloy_pool *pool;
+} pool_sender;
 
 struct alloy_pool {
   alloy_pool_head head; /* first: the pool is its own resource; the fast paths touch only this line */
@@ -112,7 +135,11 @@ struct alloy_pool {
   uint64_t owner; /* concurrent pools: alloy_thread_serial() of the owner */
   _Atomic(uintptr_t) shared_low;
   _Atomic(uintptr_t) shared_high;
+  uint64_t serial;                   /* concurrent pools: never reused, names the pool in a thread's cache */
+  alloy_thread_exit_key sender_exit; /* sends a thread's open batch when it exits */
+  bool batching;                     /* whether sender_exit exists (else each remote free is sent at once) */
   alignas(ALLOY_CACHE_LINE) alloy_remote_free_inbox inbox; /* written by other threads */
+  pool_sender senders[POOL_SENDERS];                       /* each written by the thread holding it */
 };
 
 /* The slab registry: sorted slab addresses, in the metadata arena. */
@@ -175,6 +202,7 @@ static ALLOY_ALWAYS_INLINE void alloy_pool_hand_out(alloy_pool *pool, pool_free_
 
 /* pool_concurrent.c: a concurrent pool's owner and remote sides. */
 ALLOY_HIDDEN void alloy_pool_concurrent_init(alloy_pool *pool);
+ALLOY_HIDDEN void alloy_pool_concurrent_fini(alloy_pool *pool);
 ALLOY_HIDDEN alloy_status alloy_pool_concurrent_allocate(alloy_pool *pool, size_t size, size_t align,
                                                          alloy_block *out);
 ALLOY_HIDDEN alloy_status alloy_pool_concurrent_free(alloy_pool *pool, alloy_block block, size_t align);

@@ -203,6 +203,9 @@ static void *consumer_main(void *raw) {
     if (!any) sched_yield();
   }
   atomic_fetch_add(&state->remote_freed, freed - flushed);
+  /* Send the open batches before the owners count, collect and destroy. */
+  for (int p = 0; p < state->config.producers; ++p)
+    if (state->pools[p] != NULL) alloy_pool_thread_detach(state->pools[p]);
   pthread_barrier_wait(&state->drained);
   return NULL;
 }

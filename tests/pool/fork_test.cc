@@ -1,7 +1,8 @@
 // fork() while other threads free a concurrent pool's blocks remotely and
 // come and go: the pool takes no lock (the owner's side is lock-free, other
-// threads' frees one CAS), so the child — the owner's own thread — must
-// allocate, take back remote frees and free without waiting on anything.
+// threads' frees are batched and sent with one CAS), so the child — the
+// owner's own thread — must allocate, take back remote frees and free
+// without waiting on anything.
 #include <atomic>
 #include <mutex>
 #include <thread>
