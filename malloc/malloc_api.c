@@ -17,6 +17,7 @@
 #include "alloy/sized_free.h"
 #include "alloy/small_object.h"
 #include "alloy/vm.h"
+#include "malloc_alignment_rules.h"
 #include "malloc_internal.h"
 
 /* ---- Allocation ----------------------------------------------------------- */
@@ -99,37 +100,26 @@ void *aligned_alloc(size_t alignment, size_t size) {
 }
 
 int posix_memalign(void **out, size_t alignment, size_t size) {
-  if (!alloy_is_power_of_two(alignment) || alignment % sizeof(void *) != 0) return EINVAL;
+  if (!alloy_malloc_posix_alignment_valid(alignment)) return EINVAL;
   int saved = errno;
-  void *ptr = allocate_aligned(alignment, size);
-  if (ptr == NULL) return ENOMEM;
-  errno = saved;
-  *out = ptr;
-  return 0;
+  return alloy_malloc_posix_result(allocate_aligned(alignment, size), saved, out);
 }
 
-/* glibc's memalign: an alignment that is not a power of two is rounded up
- * to one; one beyond the largest power of two in size_t is EINVAL. */
 void *memalign(size_t alignment, size_t size) {
-  if (alignment > (SIZE_MAX >> 1) + 1) {
+  size_t rounded;
+  if (!alloy_malloc_memalign_alignment(alignment, &rounded)) {
     errno = EINVAL;
     return NULL;
   }
-  if (!alloy_is_power_of_two(alignment)) {
-    size_t power = 1;
-    while (power < alignment) power <<= 1;
-    alignment = power;
-  }
-  return allocate_aligned(alignment, size);
+  return allocate_aligned(rounded, size);
 }
 
 void *valloc(size_t size) { return allocate_aligned(alloy_vm_page_size(), size); }
 
-/* The size rounded up to whole pages, at least one. */
 void *pvalloc(size_t size) {
   size_t page = alloy_vm_page_size();
   size_t bytes;
-  if (!alloy_align_up_checked(size == 0 ? 1 : size, page, &bytes)) {
+  if (!alloy_malloc_pvalloc_size(size, page, &bytes)) {
     errno = ENOMEM;
     return NULL;
   }

@@ -24,6 +24,7 @@
 #include "alloy/fault.h"
 #include "alloy/sized_free.h"
 #include "alloy/vm.h"
+#include "malloc_alignment_rules.h"
 #include "malloc_debug_internal.h"
 #include "malloc_internal.h"
 
@@ -98,28 +99,22 @@ void *aligned_alloc(size_t alignment, size_t size) {
 }
 
 int posix_memalign(void **out, size_t alignment, size_t size) {
-  if (!alloy_is_power_of_two(alignment) || alignment % sizeof(void *) != 0) return EINVAL;
+  if (!alloy_malloc_posix_alignment_valid(alignment)) return EINVAL;
   CALL_ENTER("posix_memalign");
   int saved = errno;
   void *ptr = allocate_aligned(alignment, size);
   CALL_LEAVE();
-  if (ptr == NULL) return ENOMEM;
-  errno = saved;
-  *out = ptr;
-  return 0;
+  return alloy_malloc_posix_result(ptr, saved, out);
 }
 
-/* glibc's memalign: an alignment that is not a power of two is rounded up
- * to one; one beyond the largest power of two in size_t is EINVAL. */
 void *memalign(size_t alignment, size_t size) {
-  if (alignment > (SIZE_MAX >> 1) + 1) {
+  size_t rounded;
+  if (!alloy_malloc_memalign_alignment(alignment, &rounded)) {
     errno = EINVAL;
     return NULL;
   }
   CALL_ENTER("memalign");
-  size_t power = 1;
-  while (power < alignment) power <<= 1;
-  void *ptr = allocate_aligned(power, size);
+  void *ptr = allocate_aligned(rounded, size);
   CALL_LEAVE();
   return ptr;
 }
@@ -131,11 +126,10 @@ void *valloc(size_t size) {
   return ptr;
 }
 
-/* The size rounded up to whole pages, at least one. */
 void *pvalloc(size_t size) {
   size_t page = alloy_vm_page_size();
   size_t bytes;
-  if (!alloy_align_up_checked(size == 0 ? 1 : size, page, &bytes)) {
+  if (!alloy_malloc_pvalloc_size(size, page, &bytes)) {
     errno = ENOMEM;
     return NULL;
   }

@@ -17,7 +17,6 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,16 +28,13 @@
 #include "alloy/malloc_debug.h"
 #include "alloy/resource.h"
 #include "malloc_debug_internal.h"
-
-enum heap_state { HEAP_NONE, HEAP_CREATING, HEAP_READY, HEAP_FAILED };
+#include "malloc_once.h"
 
 #define DEFAULT_QUARANTINE 256u
 
 ALLOY_THREAD_LOCAL alloy_malloc_debug_call alloy_malloc_debug_heap_call __attribute__((tls_model("initial-exec")));
 
-static _Atomic int heap_state = HEAP_NONE;
-static alloy_debug *heap;                  /* written before heap_state becomes HEAP_READY */
-static _Atomic(pthread_t) creating_thread; /* valid while heap_state is HEAP_CREATING */
+static alloy_malloc_once heap_once = ALLOY_MALLOC_ONCE_INIT;
 static _Atomic bool continue_after_fault;
 
 /* ---- The release malloc as a resource ----------------------------------- */
@@ -100,7 +96,7 @@ static void read_options(size_t *quarantine) {
 
 /* ---- Creation --------------------------------------------------------------- */
 
-static alloy_debug *create_heap(void) {
+static void *make_heap(void) {
   size_t quarantine = DEFAULT_QUARANTINE;
   read_options(&quarantine);
   alloy_debug_config config = alloy_debug_config_default();
@@ -109,40 +105,17 @@ static alloy_debug *create_heap(void) {
   /* The release heap first, with its locks registered before the decorator's. */
   void *probe = alloy_malloc_api_malloc(1);
   if (probe != NULL) alloy_malloc_api_free(probe);
-  alloy_debug *created = NULL;
-  if (alloy_debug_create_with_state(&release_resource, &config, &release_resource, &created) != ALLOY_OK) return NULL;
+  alloy_debug *made = NULL;
+  if (alloy_debug_create_with_state(&release_resource, &config, &release_resource, &made) != ALLOY_OK) return NULL;
   alloy_fault_set_handler(alloy_malloc_debug_fault_handler, NULL);
-  return created;
-}
-
-static ALLOY_NOINLINE alloy_debug *heap_get_slow(bool *reentrant) {
-  int expected = HEAP_NONE;
-  if (atomic_compare_exchange_strong_explicit(&heap_state, &expected, HEAP_CREATING, memory_order_acquire,
-                                              memory_order_acquire)) {
-    atomic_store_explicit(&creating_thread, pthread_self(), memory_order_relaxed);
-    alloy_debug *created = create_heap();
-    heap = created;
-    atomic_store_explicit(&heap_state, created != NULL ? HEAP_READY : HEAP_FAILED, memory_order_release);
-    return created;
-  }
-  pthread_t creator = atomic_load_explicit(&creating_thread, memory_order_relaxed);
-  if (expected == HEAP_CREATING && pthread_equal(creator, pthread_self())) {
-    *reentrant = true;
-    return NULL;
-  }
-  while ((expected = atomic_load_explicit(&heap_state, memory_order_acquire)) == HEAP_CREATING) sched_yield();
-  return expected == HEAP_READY ? heap : NULL;
+  return made;
 }
 
 alloy_debug *alloy_malloc_debug_heap_get(bool *reentrant) {
-  if (ALLOY_LIKELY(atomic_load_explicit(&heap_state, memory_order_acquire) == HEAP_READY)) return heap;
-  return heap_get_slow(reentrant);
+  return alloy_malloc_once_get(&heap_once, make_heap, reentrant);
 }
 
-alloy_debug *alloy_malloc_debug_heap_existing(void) {
-  if (ALLOY_LIKELY(atomic_load_explicit(&heap_state, memory_order_acquire) == HEAP_READY)) return heap;
-  return NULL;
-}
+alloy_debug *alloy_malloc_debug_heap_existing(void) { return alloy_malloc_once_existing(&heap_once); }
 
 /* At load, in a program that has not allocated yet: the checks (and the
  * handler) are in place before main. The options are read again here, where

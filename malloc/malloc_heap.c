@@ -5,19 +5,15 @@
  *
  * Creation allocates nothing through libc, but the libc calls it makes
  * (pthread_key_create, pthread_atfork) may call malloc on some systems: such
- * a call comes back here on the creating thread while creation runs, and is
- * served from a static buffer instead of recursing. Other threads that
- * arrive meanwhile wait for the state to settle. */
-#include <pthread.h>
-#include <sched.h>
+ * a call comes back on the creating thread while creation runs
+ * (malloc_once.h), and is served from a static buffer instead of
+ * recursing. */
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
 #include "alloy/align.h"
 #include "malloc_internal.h"
-
-enum heap_state { HEAP_NONE, HEAP_CREATING, HEAP_READY, HEAP_FAILED };
 
 /* Reserved, not committed: pages and thread caches are committed as used. */
 #define HEAP_CAPACITY ((size_t)64 << 30)
@@ -26,52 +22,28 @@ enum heap_state { HEAP_NONE, HEAP_CREATING, HEAP_READY, HEAP_FAILED };
 #define BOOTSTRAP_BYTES (64u * 1024u)
 #define BOOTSTRAP_HEADER 16u                    /* the block size, kept below each bootstrap block */
 
-static _Atomic int heap_state = HEAP_NONE;
-/* Published (release) before heap_state becomes HEAP_READY (see malloc_internal.h). */
-alloy_small_object *_Atomic alloy_malloc_heap_ready;
-static _Atomic(pthread_t) creating_thread; /* valid while heap_state is HEAP_CREATING */
+alloy_malloc_once alloy_malloc_heap_once = ALLOY_MALLOC_ONCE_INIT;
 
 static alignas(4096) char bootstrap[BOOTSTRAP_BYTES];
 static _Atomic size_t bootstrap_used;
 
-static alloy_small_object *create_heap(void) {
+/* The medium arenas' fork guards first, then the heap. */
+static void *make_heap(void) {
+  alloy_malloc_medium_init();
   alloy_small_object_config config = {0};
   config.max_size = ALLOY_MALLOC_SMALL_MAX;
   config.capacity = HEAP_CAPACITY;
   config.max_threads = HEAP_MAX_THREADS;
   config.on_page_event = alloy_malloc_decay_page_event;
-  alloy_small_object *created = NULL;
-  if (alloy_small_object_create(&config, &created) == ALLOY_OK) return created;
+  alloy_small_object *made = NULL;
+  if (alloy_small_object_create(&config, &made) == ALLOY_OK) return made;
   config.capacity = HEAP_CAPACITY_FALLBACK;
-  if (alloy_small_object_create(&config, &created) == ALLOY_OK) return created;
+  if (alloy_small_object_create(&config, &made) == ALLOY_OK) return made;
   return NULL;
 }
 
-/* The first caller creates the heap; the others wait (a few system calls). */
-static ALLOY_NOINLINE alloy_small_object *heap_get_slow(bool *reentrant) {
-  int expected = HEAP_NONE;
-  if (atomic_compare_exchange_strong_explicit(&heap_state, &expected, HEAP_CREATING, memory_order_acquire,
-                                              memory_order_acquire)) {
-    atomic_store_explicit(&creating_thread, pthread_self(), memory_order_relaxed);
-    alloy_malloc_medium_init();
-    alloy_small_object *created = create_heap();
-    atomic_store_explicit(&alloy_malloc_heap_ready, created, memory_order_release);
-    atomic_store_explicit(&heap_state, created != NULL ? HEAP_READY : HEAP_FAILED, memory_order_release);
-    return created;
-  }
-  pthread_t creator = atomic_load_explicit(&creating_thread, memory_order_relaxed);
-  if (expected == HEAP_CREATING && pthread_equal(creator, pthread_self())) {
-    *reentrant = true;
-    return NULL;
-  }
-  while ((expected = atomic_load_explicit(&heap_state, memory_order_acquire)) == HEAP_CREATING) sched_yield();
-  return expected == HEAP_READY ? atomic_load_explicit(&alloy_malloc_heap_ready, memory_order_acquire) : NULL;
-}
-
 alloy_small_object *alloy_malloc_heap_get(bool *reentrant) {
-  alloy_small_object *ready = atomic_load_explicit(&alloy_malloc_heap_ready, memory_order_acquire);
-  if (ALLOY_LIKELY(ready != NULL)) return ready;
-  return heap_get_slow(reentrant);
+  return alloy_malloc_once_get(&alloy_malloc_heap_once, make_heap, reentrant);
 }
 
 bool alloy_malloc_heap_is_bootstrap(const void *ptr) {

@@ -15,6 +15,8 @@
  *   malloc_header.c the header of medium and large blocks (malloc_header.h).
  *   malloc_stats.c  the report at exit that ALLOY_MALLOC_STATS asks for.
  *   malloc_decay.c  freed memory back to the OS a second or so later.
+ *   malloc_once.c   creating a process-wide heap once (malloc_once.h), for
+ *                   this heap and the checked variant's.
  *
  * Where a block lives follows from its address alone: the bootstrap buffer
  * (a static range), the small-object heap (its pages are one range:
@@ -33,6 +35,7 @@
 #include "alloy/compiler.h"
 #include "alloy/small_object.h"
 #include "malloc_header.h"
+#include "malloc_once.h"
 
 /* The largest block the small-object heap serves: its largest class, so
  * strings and nodes of a few hundred bytes never cost a mapping each. */
@@ -47,13 +50,13 @@
  * *reentrant set, while the calling thread is the one creating it. */
 ALLOY_HIDDEN alloy_small_object *alloy_malloc_heap_get(bool *reentrant);
 
-/* The heap once created, else NULL: the one word the fast paths read
- * (written by malloc_heap.c only). */
-extern alloy_small_object *_Atomic alloy_malloc_heap_ready ALLOY_HIDDEN;
+/* The heap's creation (written by malloc_heap.c only); its made pointer is
+ * the one word the fast paths read. */
+extern alloy_malloc_once alloy_malloc_heap_once ALLOY_HIDDEN;
 
 /* The heap if it exists already, without creating it (for frees). */
 static inline alloy_small_object *alloy_malloc_heap_existing(void) {
-  return atomic_load_explicit(&alloy_malloc_heap_ready, memory_order_acquire);
+  return (alloy_small_object *)alloy_malloc_once_existing(&alloy_malloc_heap_once);
 }
 
 /* The bootstrap buffer: blocks for the initialising thread's re-entrant

@@ -45,6 +45,13 @@ double ProcessCpuSeconds();
 // This process's resident bytes now (VmRSS).
 size_t ResidentBytes();
 
+// Reads one byte of every page of every readable file mapping (the
+// program's and its libraries' code and constants), so those pages are
+// resident before the baseline: the RSS growth of a workload is then the
+// memory it allocates and writes, not the code it happens to run first,
+// which is the same for every subject but would count as its memory.
+void PageInMappedFiles();
+
 struct ChildRun {
   bool ok = false;
   std::string output;   // what the child wrote to stdout

@@ -285,6 +285,17 @@ void RegisterMedium(const Subject& s, const CaseOptions& o) {
             r->values["held_bytes"] / 1048576.0);
     res.Set({"medium_trace", "live_mib"}, {"live (mean of samples)", "MiB", false, false}, subject,
             r->values["live_bytes"] / 1048576.0);
+    res.Set({"medium_trace", "floor_pct"},
+            {"placement floor of the same trace (fewest partial pages)", "%", false, false}, subject,
+            100.0 * r->values["floor_fewest_partial"]);
+    res.Set({"medium_trace", "floor_best_fit_pct"}, {"the same, best fit", "%", false, false}, subject,
+            100.0 * r->values["floor_best_fit"]);
+    const double operations = static_cast<double>(MediumTraceOptions().live + 2 * mo.steps);
+    res.Set({"medium_trace", "ns_per_op"}, {"time per allocate or free (page touches included)", "ns", false, false},
+            subject, 1e9 * r->values["seconds"] / operations);
+    if (r->values.count("internal_overhead") != 0)
+      res.Set({"medium_trace", "internal_pct"}, {"headers and rounding / live", "%", false, false}, subject,
+              100.0 * r->values["internal_overhead"]);
     const LatencyHistogram& allocate = r->histograms["allocate"];
     StorePercentiles("medium_trace", "alloc", "allocate", subject, allocate);
     res.SetHistogram("medium_alloc", "medium 256 B-64 KiB allocate (steady trace)", subject, allocate);

@@ -44,6 +44,10 @@ int IsolatedCaseMain(const std::string& workload, const std::string& subject, si
     PrintValue("fragmentation_max", r->fragmentation_max);
     PrintValue("held_bytes", r->held_bytes);
     PrintValue("live_bytes", r->live_bytes);
+    PrintValue("seconds", r->seconds);
+    PrintValue("floor_best_fit", r->floor_best_fit);
+    PrintValue("floor_fewest_partial", r->floor_fewest_partial);
+    if (r->internal_overhead >= 0) PrintValue("internal_overhead", r->internal_overhead);
     PrintText("held_method", r->held_method);
     PrintHistogram("allocate", r->allocate);
   } else if (workload == "loading") {

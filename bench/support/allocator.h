@@ -46,6 +46,13 @@ class Allocator {
   // (other subjects, the harness) cancels out. RSS-based probes are only
   // meaningful while the subject is the only thing allocating.
   virtual HeldMemory Held() { return HeldMemory{}; }
+  // Bytes set aside for the live blocks by the subject's own books: their
+  // sizes as placed (rounding included) plus their headers. False when the
+  // subject does not say.
+  virtual bool BlockBytes(size_t* bytes) {
+    (void)bytes;
+    return false;
+  }
   // Returns cached free memory to the OS where the subject can (before a
   // memory measurement starts).
   virtual void Trim() {}

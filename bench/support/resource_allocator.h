@@ -39,6 +39,9 @@ class ResourceAllocator final : public Allocator {
   bool Mark() override;
   bool Reset() override;
   HeldMemory Held() override;
+  bool BlockBytes(size_t* bytes) override { return block_bytes_ && block_bytes_(bytes); }
+  // How BlockBytes reads the resource (it has no generic way to).
+  void set_block_bytes(std::function<bool(size_t*)> block_bytes) { block_bytes_ = std::move(block_bytes); }
 
   alloy_resource* resource() const { return resource_; }
 
@@ -47,6 +50,7 @@ class ResourceAllocator final : public Allocator {
   alloy_resource* resource_;
   std::function<void(alloy_resource*)> destroy_;
   std::function<HeldMemory()> held_;
+  std::function<bool(size_t*)> block_bytes_;
   alloy_resource_info info_{};
   bool can_reset_ = false;
   alloy_marker marker_{};

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <sstream>
+#include <utility>
 
 #include "alloy/fallback.h"
 #include "alloy/frame.h"
@@ -24,8 +25,14 @@ namespace {
 
 // A built alloy resource and how to take it down again (empty: nothing to do).
 struct Instance {
+  Instance() = default;
+  Instance(alloy_resource* built, std::function<void()> take_down,
+           std::function<bool(size_t*)> read_block_bytes = nullptr)
+      : resource(built), destroy(std::move(take_down)), block_bytes(std::move(read_block_bytes)) {}
+
   alloy_resource* resource = nullptr;  // nullptr: creation failed
   std::function<void()> destroy;
+  std::function<bool(size_t*)> block_bytes;  // empty: the subject does not say (Allocator::BlockBytes)
 };
 
 // An alloy subject: `create` builds a fresh instance for one workload.
@@ -57,6 +64,19 @@ Instance SmallObject() {
   return {alloy_small_object_resource(heap), [heap] { alloy_small_object_destroy(heap); }};
 }
 
+// Every used block's usable bytes plus its header, TLSF's size word.
+size_t TlsfBlockBytes(const alloy_tlsf* tlsf) {
+  size_t bytes = 0;
+  alloy_tlsf_walk(
+      tlsf,
+      [](void*, size_t size, bool used, void* context) {
+        if (used) *static_cast<size_t*>(context) += size + sizeof(size_t);
+        return true;
+      },
+      &bytes);
+  return bytes;
+}
+
 // TLSF as configured (no NUMA placement: the peers have none either).
 Instance Tlsf(size_t growth_size = 0, bool keep_empty_pools = false, size_t purge_threshold = 0) {
   alloy_tlsf_config config = alloy_tlsf_config_default();
@@ -66,7 +86,10 @@ Instance Tlsf(size_t growth_size = 0, bool keep_empty_pools = false, size_t purg
   config.purge_threshold = purge_threshold;
   alloy_tlsf* tlsf = nullptr;
   if (alloy_tlsf_create(&config, &tlsf) != ALLOY_OK) return {};
-  return {alloy_tlsf_resource(tlsf), [tlsf] { alloy_tlsf_destroy(tlsf); }};
+  return {alloy_tlsf_resource(tlsf), [tlsf] { alloy_tlsf_destroy(tlsf); }, [tlsf](size_t* bytes) {
+            *bytes = TlsfBlockBytes(tlsf);
+            return true;
+          }};
 }
 
 // With `concurrent_free` the creating thread owns the pool and any thread
@@ -239,12 +262,14 @@ std::vector<Subject> LoadSubjects(const std::string& filter, bool check_peers) {
       Instance instance = create();
       if (instance.resource == nullptr) return nullptr;
       std::function<void()> destroy = instance.destroy;
-      return std::make_shared<ResourceAllocator>(
+      auto allocator = std::make_shared<ResourceAllocator>(
           name, instance.resource,
           [destroy](alloy_resource*) {
             if (destroy) destroy();
           },
           held);
+      allocator->set_block_bytes(instance.block_bytes);
+      return allocator;
     };
     subjects.push_back(std::move(s));
   }

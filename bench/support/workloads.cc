@@ -9,6 +9,7 @@
 #include "absl/random/random.h"
 #include "bench/support/cycle_clock.h"
 #include "bench/support/percentile.h"
+#include "bench/support/placement_model.h"
 #include "bench/support/process_clocks.h"
 
 namespace alloy_bench {
@@ -294,6 +295,53 @@ bool RemoteReclaim::RunRound(bool record) {
 
 // ---- medium trace --------------------------------------------------------------
 
+namespace {
+
+// The step after which sample `k` of the medium trace is taken, for a
+// steady state of `steps` steps sampled `samples` times over its second half.
+struct MediumSamples {
+  size_t first, every, count;
+  MediumSamples(size_t steps, int samples)
+      : first(steps / 2),
+        every(std::max<size_t>(1, steps / 2 / static_cast<size_t>(std::max(1, samples)))),
+        count(static_cast<size_t>(std::max(1, samples))) {}
+  bool At(size_t step, size_t taken) const {
+    return step >= first && (step - first) % every == every - 1 && taken < count;
+  }
+};
+
+// The medium trace replayed on the placement model: its mean held beyond
+// live at the samples.
+double MediumFloor(Placement placement, const std::vector<uint32_t>& sizes, const std::vector<uint32_t>& indices,
+                   const MediumTraceOptions& o) {
+  const size_t table = sizes.size();
+  PlacementModel model(placement);
+  std::vector<uint64_t> at(o.live);
+  std::vector<uint32_t> live_sizes(o.live);
+  size_t cursor = 0;
+  auto allocate = [&](size_t slot) {
+    live_sizes[slot] = sizes[cursor];
+    cursor = (cursor + 1) & (table - 1);
+    at[slot] = model.Allocate(live_sizes[slot]);
+  };
+  for (size_t i = 0; i < o.live; ++i) allocate(i);
+  const MediumSamples samples(o.steps, o.samples);
+  double sum = 0;
+  size_t taken = 0;
+  for (size_t s = 0; s < o.steps; ++s) {
+    const size_t slot = indices[s & (table - 1)];
+    model.Free(at[slot], live_sizes[slot]);
+    allocate(slot);
+    if (samples.At(s, taken)) {
+      sum += static_cast<double>(model.rounding() + model.partial()) / static_cast<double>(model.live());
+      ++taken;
+    }
+  }
+  return taken != 0 ? sum / static_cast<double>(taken) : 0;
+}
+
+}  // namespace
+
 MediumTraceResult RunMediumTrace(Allocator& a, const MediumTraceOptions& o) {
   MediumTraceResult r;
   if (a.max_size() < o.max_size) return r;
@@ -326,20 +374,23 @@ MediumTraceResult RunMediumTrace(Allocator& a, const MediumTraceOptions& o) {
   double start = MonotonicSeconds();
   bool ok = true;
   for (size_t i = 0; i < o.live && ok; ++i) ok = allocate(i);
-  std::vector<double> frags, held_samples, live_samples;
-  const size_t sample_every = std::max<size_t>(1, o.steps / 2 / static_cast<size_t>(std::max(1, o.samples)));
+  std::vector<double> frags, held_samples, live_samples, internal_samples;
+  const MediumSamples samples(o.steps, o.samples);
   for (size_t s = 0; s < o.steps && ok; ++s) {
     size_t slot = indices[s & (table - 1)];
     a.Free(ptrs[slot], live_sizes[slot], 16);
     live_bytes -= live_sizes[slot];
     ptrs[slot] = nullptr;
     ok = allocate(slot);
-    if (s >= o.steps / 2 && (s - o.steps / 2) % sample_every == sample_every - 1 && frags.size() < static_cast<size_t>(o.samples)) {
+    if (samples.At(s, frags.size())) {
       HeldMemory now = a.Held();
+      const double live = static_cast<double>(live_bytes);
       double held = static_cast<double>(now.bytes) - static_cast<double>(base.bytes);
       held_samples.push_back(held);
-      live_samples.push_back(static_cast<double>(live_bytes));
-      frags.push_back((held - static_cast<double>(live_bytes)) / static_cast<double>(live_bytes));
+      live_samples.push_back(live);
+      frags.push_back((held - live) / live);
+      size_t block_bytes;
+      if (a.BlockBytes(&block_bytes)) internal_samples.push_back((static_cast<double>(block_bytes) - live) / live);
     }
   }
   r.seconds = MonotonicSeconds() - start;
@@ -352,6 +403,12 @@ MediumTraceResult RunMediumTrace(Allocator& a, const MediumTraceOptions& o) {
     r.live_bytes += live_samples[i] / static_cast<double>(frags.size());
   }
   r.fragmentation_max = *std::max_element(frags.begin(), frags.end());
+  if (internal_samples.size() == frags.size()) {
+    r.internal_overhead = 0;
+    for (double v : internal_samples) r.internal_overhead += v / static_cast<double>(internal_samples.size());
+  }
+  r.floor_best_fit = MediumFloor(Placement::kBestFit, sizes, indices, o);
+  r.floor_fewest_partial = MediumFloor(Placement::kFewestPartial, sizes, indices, o);
   r.ok = true;
   return r;
 }

@@ -164,6 +164,9 @@ class RemoteReclaim {
 // Medium sizes (256 B–64 KiB, log-uniform) in a long steady-state trace:
 // `live` objects, `steps` random replacements, one byte written per page of
 // every block. Held memory is sampled `samples` times over the second half.
+// After the timed run the same trace is replayed on the placement model
+// (placement_model.h), sampled at the same steps: the floor of what a heap
+// that never moves a block holds beyond the live bytes on this very trace.
 struct MediumTraceOptions {
   size_t live = 2048;
   size_t steps = 100000;
@@ -177,7 +180,13 @@ struct MediumTraceResult {
   double held_bytes = 0;        // mean held - baseline over the samples
   double fragmentation = 0;     // mean of (held - live) / live over the samples
   double fragmentation_max = 0;
-  double seconds = 0;
+  // Mean over the samples of (BlockBytes - live) / live: headers and
+  // rounding; negative when the subject does not say.
+  double internal_overhead = -1;
+  // The placement floor of the same trace: best fit and fewest partial.
+  double floor_best_fit = 0;
+  double floor_fewest_partial = 0;
+  double seconds = 0;  // the whole trace, page touches included
   LatencyHistogram allocate;    // cycles
 };
 MediumTraceResult RunMediumTrace(Allocator& allocator, const MediumTraceOptions& options);
