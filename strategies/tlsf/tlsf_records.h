@@ -89,6 +89,9 @@ struct alloy_tlsf_virtual {
   uint64_t allocations;
   uint64_t deallocations;
   uint64_t failures;
+
+  /* The open defragmentation pass, or NULL (tlsf_defrag.c; frees look it up). */
+  alloy_tlsf_pass *defrag_pass;
 };
 
 static ALLOY_ALWAYS_INLINE alloy_tlsf_virtual *records_heap(tlsf_lists *lists) {
