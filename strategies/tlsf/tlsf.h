@@ -412,9 +412,9 @@ void alloy_tlsf_virtual_get_stats(const alloy_tlsf_virtual *v, alloy_tlsf_virtua
  *      Blocks looked at and left say why, counted in the pass and, when
  *      `left` is set, one call each: not movable, no better place (no free
  *      block below holds it), budget (it would pass max_bytes). The pass
- *      stops when its moves are used up, after 512 blocks looked at, or
- *      after 32 blocks in a row with no better place (tlsf_defrag.c). The
- *      callbacks must not call into the heap.
+ *      stops when its moves or bytes are used up, after 512 blocks looked
+ *      at, or after 32 blocks in a row left for no better place or the
+ *      budget (tlsf_defrag.c). The callbacks must not call into the heap.
  *   3. The caller copies moves[i].size bytes from `from` to `to` (or sets
  *      pass.copy, in-band, and lets end copy) and updates its references;
  *      a move it refuses or could not do gets moves[i].refuse = true.

@@ -27,9 +27,10 @@
 /* Used blocks a pass looks at, at most: bounds a pass's time when most
  * blocks cannot move. */
 #define DEFRAG_LOOKS 512u
-/* Blocks in a row with no better place that end a pass: the heap below is
- * full, so looking further down finds less room still. */
-#define DEFRAG_NO_PLACE_RUN 32u
+/* Blocks in a row left for no better place or the budget that end a pass:
+ * the heap below is full (looking further down finds less room still), or
+ * the budget is as good as spent. Keeps a pass that can do little cheap. */
+#define DEFRAG_FRUITLESS_RUN 32u
 /* Free blocks a destination search looks at, at most. */
 #define DEFRAG_PROBES 64u
 /* In-band: the highest used blocks of a pool collected per visit. */
@@ -272,8 +273,9 @@ static alloy_status begin(const defrag_heap *h, alloy_tlsf_pass *pass) {
   const size_t max_moves = pass->max_moves < pass->capacity ? pass->max_moves : pass->capacity;
   source_cursor cursor;
   cursor_start(h, &cursor);
-  unsigned looks = 0, no_place_run = 0;
-  while (pass->count < max_moves && looks < DEFRAG_LOOKS && no_place_run < DEFRAG_NO_PLACE_RUN) {
+  unsigned looks = 0, fruitless = 0;
+  while (pass->count < max_moves && looks < DEFRAG_LOOKS && fruitless < DEFRAG_FRUITLESS_RUN &&
+         pass->max_bytes - pass->planned_bytes >= core_block_size_min(h->layout)) {
     tlsf_block *source = cursor_next(h, &cursor);
     if (source == NULL) break;
     if (is_destination(h, pass, source)) continue;
@@ -286,6 +288,7 @@ static alloy_status begin(const defrag_heap *h, alloy_tlsf_pass *pass) {
       continue;
     }
     if (size > pass->max_bytes - pass->planned_bytes) {
+      ++fruitless;
       leave(pass, ptr, offset, size, ALLOY_TLSF_LEFT_BUDGET, &pass->left_budget);
       continue;
     }
@@ -294,11 +297,11 @@ static alloy_status begin(const defrag_heap *h, alloy_tlsf_pass *pass) {
     unsigned fl, sl;
     tlsf_block *destination = find_destination(h, size, block_position(h->layout, source), &fl, &sl);
     if (destination == NULL) {
-      ++no_place_run;
+      ++fruitless;
       leave(pass, ptr, offset, size, ALLOY_TLSF_LEFT_NO_BETTER_PLACE, &pass->left_no_better_place);
       continue;
     }
-    no_place_run = 0;
+    fruitless = 0;
     reserve(h, destination, fl, sl, size);
     alloy_tlsf_move *move = &pass->moves[pass->count++];
     move->from = ptr;

@@ -128,7 +128,8 @@ static ALLOY_ALWAYS_INLINE tlsf_record *records_take(alloy_tlsf_virtual *v) {
 }
 
 static ALLOY_ALWAYS_INLINE void records_give_back(alloy_tlsf_virtual *v, tlsf_record *record) {
-  record->block.next_free = &v->spare_records->block;
+  /* The handle is the record's first member: a cast, which stays defined for an empty list. */
+  record->block.next_free = (tlsf_block *)(void *)v->spare_records;
   v->spare_records = record;
   v->spare_count++;
 }
