@@ -457,11 +457,12 @@ void alloy_tlsf_virtual_get_stats(const alloy_tlsf_virtual *v, alloy_tlsf_virtua
  *
  * Measured on the report's medium trace (//bench:report, alloy/tlsf_defrag:
  * the default heap, a pass of at most 128 KiB / 64 moves every 32
- * operations, alloy copying): 10.6-10.9 % held beyond live against
- * 27.3 % without passes, moving ~1.75 KB per allocate or free, at 5.3-6.6
- * us per operation against 0.27-1.1 us (the purges of the freed sources
- * and the faults when their pages are reused cost most of it: without the
- * purge a pass moves as much but nothing is held less, 27 %). That is still
+ * operations, alloy copying; three runs): 9.1-10.9 % held beyond live
+ * against 27.3-27.7 % for alloy/tlsf, moving ~1.76 KB per allocate or
+ * free, at 3.5-6.6 us per operation against 0.27 us for alloy/tlsf in the
+ * same runs (13-24x; the purges of the freed sources and the faults when
+ * their pages are reused cost most of it: without the purge a pass moves
+ * as much but nothing is held less, 27 %, at ~2 us). That is still
  * above the spec's 1.5 %: ~600 free blocks stay, because a hole fills only
  * when a block of about its size sits above it, and allocations keep
  * landing in the space passes free at the top. A 256 KiB dirty_limit on top
