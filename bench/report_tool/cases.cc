@@ -279,6 +279,10 @@ void RegisterMedium(const Subject& s, const CaseOptions& o) {
     Results& res = GlobalResults();
     res.Set({"medium_trace", "frag_pct"}, {"held beyond live: (held-live)/live", "%", false, true}, subject,
             100.0 * r->values["fragmentation"]);
+    const double operations = static_cast<double>(MediumTraceOptions().live + 2 * mo.steps);
+    res.Set({"medium_trace", "moved_b_per_op"},
+            {"bytes moved per allocate or free (defragmentation; 0: never moves)", "B", false, false}, subject,
+            r->values["moved_bytes"] / operations);
     res.Set({"medium_trace", "frag_max_pct"}, {"held beyond live, worst sample", "%", false, false}, subject,
             100.0 * r->values["fragmentation_max"]);
     res.Set({"medium_trace", "held_mib"}, {"held (mean of samples)", "MiB", false, false}, subject,
@@ -290,7 +294,6 @@ void RegisterMedium(const Subject& s, const CaseOptions& o) {
             100.0 * r->values["floor_fewest_partial"]);
     res.Set({"medium_trace", "floor_best_fit_pct"}, {"the same, best fit", "%", false, false}, subject,
             100.0 * r->values["floor_best_fit"]);
-    const double operations = static_cast<double>(MediumTraceOptions().live + 2 * mo.steps);
     res.Set({"medium_trace", "ns_per_op"}, {"time per allocate or free (page touches included)", "ns", false, false},
             subject, 1e9 * r->values["seconds"] / operations);
     if (r->values.count("internal_overhead") != 0)

@@ -45,6 +45,7 @@ int IsolatedCaseMain(const std::string& workload, const std::string& subject, si
     PrintValue("held_bytes", r->held_bytes);
     PrintValue("live_bytes", r->live_bytes);
     PrintValue("seconds", r->seconds);
+    PrintValue("moved_bytes", r->moved_bytes);
     PrintValue("floor_best_fit", r->floor_best_fit);
     PrintValue("floor_fewest_partial", r->floor_fewest_partial);
     if (r->internal_overhead >= 0) PrintValue("internal_overhead", r->internal_overhead);

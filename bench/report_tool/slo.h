@@ -11,7 +11,8 @@
 // a million objects; medium-size fragmentation < 1.5 % in a long steady state.
 // Each line is judged on the alloy component it is about (small objects and
 // remote reclaim: alloy/small_object; frame reset: alloy/frame; medium
-// fragmentation: alloy/tlsf); a line that component did not measure in this
+// fragmentation: alloy/tlsf_defrag, the heap whose blocks may move, with the
+// bytes it moved per operation in the note); a line that component did not measure in this
 // run says so and why.
 #ifndef ALLOY_BENCH_REPORT_TOOL_SLO_H_
 #define ALLOY_BENCH_REPORT_TOOL_SLO_H_

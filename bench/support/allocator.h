@@ -11,8 +11,16 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace alloy_bench {
+
+// A block a subject moved (its bytes already copied): the workload repoints
+// its reference from `from` to `to`.
+struct BlockMove {
+  void* from;
+  void* to;
+};
 
 // Bytes a subject holds from the OS, and how that number was obtained.
 struct HeldMemory {
@@ -56,6 +64,14 @@ class Allocator {
   // Returns cached free memory to the OS where the subject can (before a
   // memory measurement starts).
   virtual void Trim() {}
+  // Called after every operation of a workload that can repoint its blocks
+  // (the medium trace): a subject that moves blocks (a defragmenting heap)
+  // may move some now, copy their bytes and append each move to `moves`.
+  // False on failure. Default: moves nothing.
+  virtual bool Defragment(std::vector<BlockMove>* moves) {
+    (void)moves;
+    return true;
+  }
 };
 
 // Resident set size of this process in bytes (from /proc/self/statm).

@@ -20,6 +20,7 @@
 #include "bench/support/peer_allocators.h"
 #include "bench/support/resource_allocator.h"
 #include "bench/support/small_object_direct_allocator.h"
+#include "bench/support/tlsf_defrag_allocator.h"
 
 namespace alloy_bench {
 namespace {
@@ -236,6 +237,12 @@ std::vector<AlloyEntry> AlloySubjects() {
       // in 8 MiB pools and keeps them (no map/unmap churn for big assets).
       {"alloy/tlsf_purge", "purge_threshold 4 KiB: whole free pages go back to the OS on free",
        [] { return Tlsf(0, false, 4096); }, {"medium_trace"}},
+      // The same TLSF letting the medium trace's blocks move (the trace
+      // repoints them): one defragmentation pass every kEvery operations.
+      {"alloy/tlsf_defrag",
+       "default config; every 32 operations a defragmentation pass of at most 128 KiB (64 moves), alloy copying; "
+       "freed pages purged",
+       nullptr, {"medium_trace"}, nullptr, false, MakeTlsfDefrag},
       {"alloy/tlsf_8m", "growth_size 8 MiB, keep_empty_pools: an asset heap", [] { return Tlsf(8u << 20, true, 0); },
        {"loading"}},
       // Its virtual mode: the metadata out of band, so allocate and free

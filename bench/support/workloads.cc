@@ -376,12 +376,30 @@ MediumTraceResult RunMediumTrace(Allocator& a, const MediumTraceOptions& o) {
   for (size_t i = 0; i < o.live && ok; ++i) ok = allocate(i);
   std::vector<double> frags, held_samples, live_samples, internal_samples;
   const MediumSamples samples(o.steps, o.samples);
+  std::vector<BlockMove> moves;
+  size_t moved_bytes = 0;
+  // Repoints the blocks a subject moved (few per pass: sorted, then one scan).
+  auto repoint = [&] {
+    std::sort(moves.begin(), moves.end(), [](const BlockMove& x, const BlockMove& y) { return x.from < y.from; });
+    for (size_t i = 0; i < o.live; ++i) {
+      auto it = std::lower_bound(moves.begin(), moves.end(), ptrs[i],
+                                 [](const BlockMove& m, void* p) { return m.from < p; });
+      if (it != moves.end() && it->from == ptrs[i]) {
+        ptrs[i] = it->to;
+        moved_bytes += live_sizes[i];
+        ++r.moves;
+      }
+    }
+    moves.clear();
+  };
   for (size_t s = 0; s < o.steps && ok; ++s) {
     size_t slot = indices[s & (table - 1)];
     a.Free(ptrs[slot], live_sizes[slot], 16);
     live_bytes -= live_sizes[slot];
     ptrs[slot] = nullptr;
     ok = allocate(slot);
+    ok = ok && a.Defragment(&moves);
+    if (!moves.empty()) repoint();
     if (samples.At(s, frags.size())) {
       HeldMemory now = a.Held();
       const double live = static_cast<double>(live_bytes);
@@ -394,6 +412,7 @@ MediumTraceResult RunMediumTrace(Allocator& a, const MediumTraceOptions& o) {
     }
   }
   r.seconds = MonotonicSeconds() - start;
+  r.moved_bytes = static_cast<double>(moved_bytes);
   for (size_t i = 0; i < o.live; ++i)
     if (ptrs[i] != nullptr) a.Free(ptrs[i], live_sizes[i], 16);
   if (!ok || frags.empty() || !base.known) return r;

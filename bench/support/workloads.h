@@ -188,6 +188,10 @@ struct MediumTraceResult {
   double floor_fewest_partial = 0;
   double seconds = 0;  // the whole trace, page touches included
   LatencyHistogram allocate;    // cycles
+  // Bytes the subject moved (Allocator::Defragment; the blocks' requested
+  // sizes) over the whole trace, and the moves.
+  double moved_bytes = 0;
+  size_t moves = 0;
 };
 MediumTraceResult RunMediumTrace(Allocator& allocator, const MediumTraceOptions& options);
 

@@ -10,6 +10,7 @@
 #include "alloy/numa.h"
 #include "alloy/vm.h"
 #include "strategies/tlsf/tlsf_core.h"
+#include "strategies/tlsf/tlsf_defrag.h"
 #include "strategies/tlsf/tlsf_internal.h"
 #include "strategies/tlsf/tlsf_pool.h"
 #include "strategies/tlsf/tlsf_purge.h"
@@ -153,6 +154,8 @@ static alloy_status validate_used_block(const alloy_tlsf *tlsf, alloy_block bloc
   if (ALLOY_UNLIKELY(block.size > block_size(header)))
     return report_fault(ALLOY_E_SIZE_MISMATCH, block.ptr, block.size, block_size(header),
                         "size is larger than the block");
+  /* A block a defragmentation pass moves: its move is cancelled, or refused when it is a destination. */
+  if (ALLOY_UNLIKELY(tlsf->defrag_pass != NULL)) return defrag_on_free(tlsf->defrag_pass, block.ptr, 0);
   return ALLOY_OK;
 }
 

@@ -7,9 +7,12 @@
  * it (tlsf_pool.h, tlsf_purge.h) and marked ALLOY_HIDDEN.
  *
  *   file               owns                                            calls
- *   tlsf.c             the instance, allocate, free, resize, trim,     pool, purge, core
+ *   tlsf_defrag.c      defragmentation passes for both layouts:       tlsf, virtual (their
+ *                      planning, reserving, ending                    public free), core,
+ *                                                                     pool, purge, records
+ *   tlsf.c             the instance, allocate, free, resize, trim,     pool, purge, core, defrag.h
  *                      the resource
- *   tlsf_virtual.c     the virtual mode (out-of-band metadata):        records, core
+ *   tlsf_virtual.c     the virtual mode (out-of-band metadata):        records, core, defrag.h
  *                      the instance, allocate, free, the resource
  *   tlsf_check.c       the integrity walk, the block walk, statistics  pool, purge
  *   tlsf_virtual_check.c  the same for the virtual mode               records
@@ -22,6 +25,7 @@
  *                      tlsf_records.h)
  *   tlsf_purge.c       the purge hook, the dirty list, purging         free lists
  *   tlsf_free_lists.h  the free lists and their bitmaps (inline)       nobody
+ *   tlsf_defrag.h      the look-up a free makes during a pass (inline) nobody
  *   tlsf_internal.h    this file (inline pieces and constants)         nobody
  *
  * Blocks of the in-band heap go on and off the free lists only through
@@ -279,6 +283,9 @@ struct alloy_tlsf {
   uint64_t allocations;
   uint64_t deallocations;
   uint64_t failures;
+
+  /* The open defragmentation pass, or NULL (tlsf_defrag.c; frees look it up). */
+  alloy_tlsf_pass *defrag_pass;
 };
 
 /* The control structure, rounded up so that a pool right behind it is aligned. */

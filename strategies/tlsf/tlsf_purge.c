@@ -128,6 +128,10 @@ static size_t purge_listed_block(alloy_tlsf *tlsf, tlsf_block *block) {
   return purged;
 }
 
+size_t alloy_tlsf_purge_listed_block(alloy_tlsf *tlsf, tlsf_block *block) {
+  return block_is_purged(block) ? 0 : purge_listed_block(tlsf, block);
+}
+
 /* The slow path of a free that left more than dirty_limit resident bytes in
  * whole free pages: purges the oldest dirty blocks (which have waited longest
  * without being reused, so are the least likely to be reused soon) until the

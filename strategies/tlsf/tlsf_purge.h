@@ -73,6 +73,10 @@ static ALLOY_ALWAYS_INLINE void purge_after_free(alloy_tlsf *tlsf) {
     alloy_tlsf_purge_aged(tlsf);
 }
 
+/* Purges a listed free block that is not purged yet (a defragmentation
+ * pass's freed sources); the bytes it purged. */
+ALLOY_HIDDEN size_t alloy_tlsf_purge_listed_block(alloy_tlsf *tlsf, tlsf_block *block);
+
 /* ---- trim and introspection ----------------------------------------------- */
 
 /* Purges every resident free block on the lists; the bytes it purged. */

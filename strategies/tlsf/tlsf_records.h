@@ -89,6 +89,9 @@ struct alloy_tlsf_virtual {
   uint64_t allocations;
   uint64_t deallocations;
   uint64_t failures;
+
+  /* The open defragmentation pass, or NULL (tlsf_defrag.c; frees look it up). */
+  alloy_tlsf_pass *defrag_pass;
 };
 
 static ALLOY_ALWAYS_INLINE alloy_tlsf_virtual *records_heap(tlsf_lists *lists) {
@@ -125,7 +128,8 @@ static ALLOY_ALWAYS_INLINE tlsf_record *records_take(alloy_tlsf_virtual *v) {
 }
 
 static ALLOY_ALWAYS_INLINE void records_give_back(alloy_tlsf_virtual *v, tlsf_record *record) {
-  record->block.next_free = (tlsf_block *)(void *)v->spare_records; /* the handle is the first member */
+  /* The handle is the record's first member: a cast, which stays defined for an empty list. */
+  record->block.next_free = (tlsf_block *)(void *)v->spare_records;
   v->spare_records = record;
   v->spare_count++;
 }

@@ -8,6 +8,7 @@
 #include "alloy/align.h"
 #include "alloy/fault.h"
 #include "strategies/tlsf/tlsf_core.h"
+#include "strategies/tlsf/tlsf_defrag.h"
 #include "strategies/tlsf/tlsf_internal.h"
 #include "strategies/tlsf/tlsf_records.h"
 
@@ -146,6 +147,8 @@ alloy_status alloy_tlsf_virtual_free(alloy_tlsf_virtual *v, size_t offset, size_
   if (ALLOY_UNLIKELY(record == NULL || block_is_free(&record->block) ||
                      (size > v->range_bytes ? SIZE_MAX : adjust_request_size(size)) != block_size(&record->block)))
     return reject_free(v, record, offset, size);
+  /* A block a defragmentation pass moves: its move is cancelled, or refused when it is a destination. */
+  if (ALLOY_UNLIKELY(v->defrag_pass != NULL)) ALLOY_TRY(defrag_on_free(v->defrag_pass, NULL, offset));
   tlsf_block *block = &record->block;
   const size_t bytes = block_size(block);
   v->live_bytes -= bytes;
