@@ -45,10 +45,7 @@ static void *block_prepare_used(alloy_tlsf *tlsf, tlsf_block *block, size_t size
   void *ptr = block_to_ptr(block);
   size_t usable = block_size(block);
   ALLOY_TRACK_ALLOC(tlsf, ptr, usable);
-  tlsf->live_bytes += usable;
-  if (tlsf->live_bytes > tlsf->peak_live_bytes) tlsf->peak_live_bytes = tlsf->live_bytes;
-  tlsf->used_blocks++;
-  tlsf->allocations++;
+  tlsf_counts_allocated(&tlsf->counts, usable);
   return ptr;
 }
 
@@ -126,7 +123,7 @@ alloy_status alloy_tlsf_allocate(alloy_tlsf *tlsf, size_t size, size_t align, al
   status = allocate_aligned(tlsf, adjusted, align, out);
   if (status == ALLOY_OK) return ALLOY_OK;
 failed:
-  tlsf->failures++;
+  tlsf->counts.failures++;
   return status;
 }
 
@@ -163,9 +160,7 @@ static alloy_status validate_used_block(const alloy_tlsf *tlsf, alloy_block bloc
 static void free_used_block(alloy_tlsf *tlsf, tlsf_block *block) {
   size_t usable = block_size(block);
   ALLOY_TRACK_FREE(tlsf, block_to_ptr(block), usable);
-  tlsf->live_bytes -= usable;
-  tlsf->used_blocks--;
-  tlsf->deallocations++;
+  tlsf_counts_freed(&tlsf->counts, usable);
   core_mark_as_free(LAYOUT, block);
   block = core_merge_prev(LAYOUT, &tlsf->lists, block);
   block = core_merge_next(LAYOUT, &tlsf->lists, block);
@@ -178,7 +173,7 @@ static void free_used_block(alloy_tlsf *tlsf, tlsf_block *block) {
   block_insert(tlsf, block);
   purge_after_free(tlsf);
   /* UINT64_MAX without a spare that can decay. */
-  if (ALLOY_UNLIKELY(tlsf->deallocations >= tlsf->spare_deadline)) alloy_tlsf_pool_spare_release_oldest(tlsf);
+  if (ALLOY_UNLIKELY(tlsf->counts.deallocations >= tlsf->spare_deadline)) alloy_tlsf_pool_spare_release_oldest(tlsf);
 }
 
 alloy_status alloy_tlsf_deallocate(alloy_tlsf *tlsf, alloy_block block) {
@@ -217,8 +212,7 @@ alloy_status alloy_tlsf_resize(alloy_tlsf *tlsf, alloy_block block, size_t new_s
     ALLOY_MEM_UNDEFINED((char *)block.ptr + current, usable - current);
     ALLOY_TRACK_RESIZE(tlsf, block.ptr, current, usable);
   }
-  tlsf->live_bytes = tlsf->live_bytes - current + usable;
-  if (tlsf->live_bytes > tlsf->peak_live_bytes) tlsf->peak_live_bytes = tlsf->live_bytes;
+  tlsf_counts_live_changed(&tlsf->counts, current, usable);
   *out = alloy_block_make(block.ptr, usable);
   return ALLOY_OK;
 }
@@ -273,13 +267,13 @@ static void tlsf_op_get_info(const alloy_resource *self, alloy_resource_info *in
   info->max_alignment = alloy_vm_page_size();
   info->max_size = BLOCK_SIZE_MAX;
   info->has_stats = true;
-  info->stats.live_bytes = tlsf->live_bytes;
-  info->stats.peak_live_bytes = tlsf->peak_live_bytes;
+  info->stats.live_bytes = tlsf->counts.live_bytes;
+  info->stats.peak_live_bytes = tlsf->counts.peak_live_bytes;
   info->stats.reserved_bytes = tlsf->held_bytes + tlsf->caller_bytes;
   info->stats.committed_bytes = tlsf->held_bytes + tlsf->caller_bytes - tlsf->purged_bytes;
-  info->stats.allocations = tlsf->allocations;
-  info->stats.deallocations = tlsf->deallocations;
-  info->stats.failures = tlsf->failures;
+  info->stats.allocations = tlsf->counts.allocations;
+  info->stats.deallocations = tlsf->counts.deallocations;
+  info->stats.failures = tlsf->counts.failures;
 }
 
 static const alloy_resource_ops tlsf_ops = {

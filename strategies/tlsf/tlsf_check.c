@@ -67,10 +67,10 @@ static alloy_status check_dirty_list(const alloy_tlsf *tlsf, size_t *count) {
     size_t interior;
     EXPECT(alloy_tlsf_purge_is_tracked(tlsf, block, &interior), block, block_size(block), "dirty block has no whole page");
     EXPECT(block_dirty_links(block)->newer == newer, block, block_size(block), "dirty list back link is broken");
-    EXPECT(block_dirty_links(block)->since <= tlsf->deallocations &&
+    EXPECT(block_dirty_links(block)->since <= tlsf->counts.deallocations &&
                (newer == NULL || block_dirty_links(block)->since <= block_dirty_links(newer)->since),
            block, block_size(block), "dirty list is out of age order");
-    EXPECT(++*count <= tlsf->used_blocks + tlsf->pool_count + 1, block, 0, "dirty list has a cycle");
+    EXPECT(++*count <= tlsf->counts.used_blocks + tlsf->pool_count + 1, block, 0, "dirty list has a cycle");
   }
   EXPECT(tlsf->dirty_oldest == newer, tlsf, 0, "dirty list tail is wrong");
   return ALLOY_OK;
@@ -172,8 +172,8 @@ alloy_status alloy_tlsf_check(const alloy_tlsf *tlsf) {
   EXPECT(dirty_listed == dirty_walked, tlsf, dirty_walked, "dirty list and free lists disagree on the dirty blocks");
   EXPECT(purged == tlsf->purged_bytes, tlsf, purged, "purged byte count disagrees with the purged blocks");
   EXPECT(listed == free_blocks, tlsf, listed, "free lists and pools disagree on the free blocks");
-  EXPECT(used_bytes == tlsf->live_bytes, tlsf, used_bytes, "live byte count disagrees with the used blocks");
-  EXPECT(used_blocks == tlsf->used_blocks, tlsf, used_blocks, "used block count disagrees with the used blocks");
+  EXPECT(used_bytes == tlsf->counts.live_bytes, tlsf, used_bytes, "live byte count disagrees with the used blocks");
+  EXPECT(used_blocks == tlsf->counts.used_blocks, tlsf, used_blocks, "used block count disagrees with the used blocks");
   return ALLOY_OK;
 }
 
@@ -190,12 +190,12 @@ void alloy_tlsf_get_stats(const alloy_tlsf *tlsf, alloy_tlsf_stats *out) {
   out->pool_bytes = tlsf->held_bytes + tlsf->caller_bytes;
   out->purged_bytes = tlsf->purged_bytes;
   out->held_bytes = out->pool_bytes - tlsf->purged_bytes;
-  out->live_bytes = tlsf->live_bytes;
-  out->peak_live_bytes = tlsf->peak_live_bytes;
-  out->used_blocks = tlsf->used_blocks;
-  out->allocations = tlsf->allocations;
-  out->deallocations = tlsf->deallocations;
-  out->failures = tlsf->failures;
+  out->live_bytes = tlsf->counts.live_bytes;
+  out->peak_live_bytes = tlsf->counts.peak_live_bytes;
+  out->used_blocks = tlsf->counts.used_blocks;
+  out->allocations = tlsf->counts.allocations;
+  out->deallocations = tlsf->counts.deallocations;
+  out->failures = tlsf->counts.failures;
   out->purge_calls = tlsf->purge_calls;
   out->spare_bytes = tlsf->spare_bytes;
   out->pools_grown = tlsf->pools_grown;

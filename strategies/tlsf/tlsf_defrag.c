@@ -92,16 +92,9 @@ static void count_reserved(const defrag_heap *h, tlsf_block *block) {
   if (h->layout == TLSF_IN_BAND) {
     alloy_tlsf *tlsf = h->tlsf;
     ALLOY_TRACK_ALLOC(tlsf, block_to_ptr(block), bytes);
-    tlsf->live_bytes += bytes;
-    if (tlsf->live_bytes > tlsf->peak_live_bytes) tlsf->peak_live_bytes = tlsf->live_bytes;
-    tlsf->used_blocks++;
-    tlsf->allocations++;
+    tlsf_counts_allocated(&tlsf->counts, bytes);
   } else {
-    alloy_tlsf_virtual *v = h->v;
-    v->live_bytes += bytes;
-    if (v->live_bytes > v->peak_live_bytes) v->peak_live_bytes = v->live_bytes;
-    v->used_blocks++;
-    v->allocations++;
+    tlsf_counts_allocated(&h->v->counts, bytes);
   }
 }
 

@@ -237,6 +237,34 @@ static ALLOY_ALWAYS_INLINE tlsf_record *record_of(const tlsf_block *block) {
   return (tlsf_record *)(uintptr_t)block;
 }
 
+/* What both modes count of their used blocks, for their stats and checks. */
+typedef struct tlsf_counts {
+  size_t live_bytes; /* usable bytes of the used blocks */
+  size_t peak_live_bytes;
+  size_t used_blocks;
+  uint64_t allocations;
+  uint64_t deallocations;
+  uint64_t failures;
+} tlsf_counts;
+
+static inline void tlsf_counts_live_changed(tlsf_counts *counts, size_t old_bytes, size_t new_bytes) {
+  counts->live_bytes = counts->live_bytes - old_bytes + new_bytes;
+  if (counts->live_bytes > counts->peak_live_bytes) counts->peak_live_bytes = counts->live_bytes;
+}
+
+/* A block of `bytes` usable bytes handed out. */
+static inline void tlsf_counts_allocated(tlsf_counts *counts, size_t bytes) {
+  tlsf_counts_live_changed(counts, 0, bytes);
+  counts->used_blocks++;
+  counts->allocations++;
+}
+
+static inline void tlsf_counts_freed(tlsf_counts *counts, size_t bytes) {
+  counts->live_bytes -= bytes;
+  counts->used_blocks--;
+  counts->deallocations++;
+}
+
 struct alloy_tlsf {
   alloy_resource resource; /* first: the instance is its own resource */
   tlsf_lists lists;        /* second: fl_bitmap right after the resource */
@@ -277,12 +305,7 @@ struct alloy_tlsf {
   tlsf_block *dirty_newest, *dirty_oldest;
   uint64_t purge_calls;
   size_t caller_bytes;
-  size_t live_bytes;
-  size_t peak_live_bytes;
-  size_t used_blocks;
-  uint64_t allocations;
-  uint64_t deallocations;
-  uint64_t failures;
+  tlsf_counts counts;
 
   /* The open defragmentation pass, or NULL (tlsf_defrag.c; frees look it up). */
   alloy_tlsf_pass *defrag_pass;

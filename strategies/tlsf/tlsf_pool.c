@@ -168,7 +168,7 @@ static void release_grown_pool(alloy_tlsf *tlsf, tlsf_pool *pool) {
 /* Adds an empty grown pool as the newest spare. */
 static void spare_push(alloy_tlsf *tlsf, tlsf_pool *pool) {
   pool->spare = true;
-  pool->spare_until = tlsf->deallocations + tlsf->spare_decay;
+  pool->spare_until = tlsf->counts.deallocations + tlsf->spare_decay;
   pool->spare_newer = NULL;
   pool->spare_older = tlsf->spare_newest;
   if (tlsf->spare_newest != NULL) tlsf->spare_newest->spare_newer = pool;

@@ -43,7 +43,7 @@ static void dirty_push(alloy_tlsf *tlsf, tlsf_block *block, size_t interior) {
   TLSF_EXPOSE(links, sizeof *links);
   links->newer = NULL;
   links->older = tlsf->dirty_newest;
-  links->since = tlsf->deallocations;
+  links->since = tlsf->counts.deallocations;
   if (tlsf->dirty_newest != NULL) block_dirty_links(tlsf->dirty_newest)->newer = block;
   else tlsf->dirty_oldest = block;
   tlsf->dirty_newest = block;
@@ -152,7 +152,7 @@ void alloy_tlsf_purge_dirty(alloy_tlsf *tlsf) {
  * after their free are never purged, so few purged pages fault back in. */
 void alloy_tlsf_purge_aged(alloy_tlsf *tlsf) {
   for (unsigned n = 0; n < PURGE_BATCH_BLOCKS && tlsf->dirty_oldest != NULL &&
-                       tlsf->deallocations - block_dirty_links(tlsf->dirty_oldest)->since > tlsf->dirty_age;
+                       tlsf->counts.deallocations - block_dirty_links(tlsf->dirty_oldest)->since > tlsf->dirty_age;
        ++n)
     purge_listed_block(tlsf, tlsf->dirty_oldest);
 }

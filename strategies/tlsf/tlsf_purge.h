@@ -69,7 +69,7 @@ static ALLOY_ALWAYS_INLINE void purge_after_free(alloy_tlsf *tlsf) {
   /* dirty_bytes stays 0 without a limit. */
   if (ALLOY_UNLIKELY(tlsf->dirty_bytes > tlsf->dirty_limit)) alloy_tlsf_purge_dirty(tlsf);
   if (ALLOY_UNLIKELY(tlsf->dirty_age != 0) && tlsf->dirty_oldest != NULL &&
-      tlsf->deallocations - block_dirty_links(tlsf->dirty_oldest)->since > tlsf->dirty_age)
+      tlsf->counts.deallocations - block_dirty_links(tlsf->dirty_oldest)->since > tlsf->dirty_age)
     alloy_tlsf_purge_aged(tlsf);
 }
 

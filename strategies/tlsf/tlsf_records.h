@@ -82,13 +82,7 @@ struct alloy_tlsf_virtual {
   size_t max_metadata_bytes; /* 0: no cap */
   size_t metadata_bytes;     /* the control structure, chunks and table held */
 
-  /* Counters. */
-  size_t live_bytes;
-  size_t peak_live_bytes;
-  size_t used_blocks;
-  uint64_t allocations;
-  uint64_t deallocations;
-  uint64_t failures;
+  tlsf_counts counts;
 
   /* The open defragmentation pass, or NULL (tlsf_defrag.c; frees look it up). */
   alloy_tlsf_pass *defrag_pass;

@@ -27,10 +27,7 @@ static void block_prepare_used(alloy_tlsf_virtual *v, tlsf_block *block, size_t 
   core_trim_free(LAYOUT, &v->lists, block, size);
   core_mark_as_used(LAYOUT, block);
   const size_t bytes = block_size(block);
-  v->live_bytes += bytes;
-  if (v->live_bytes > v->peak_live_bytes) v->peak_live_bytes = v->live_bytes;
-  v->used_blocks++;
-  v->allocations++;
+  tlsf_counts_allocated(&v->counts, bytes);
   *offset = record_of(block)->offset;
   *usable = bytes;
 }
@@ -90,7 +87,7 @@ static ALLOY_NOINLINE alloy_status allocate_aligned(alloy_tlsf_virtual *v, size_
 
 /* Failures of allocate, counted in one place. */
 static ALLOY_NOINLINE alloy_status allocate_failed(alloy_tlsf_virtual *v, alloy_status status) {
-  v->failures++;
+  v->counts.failures++;
   return status;
 }
 
@@ -151,9 +148,7 @@ alloy_status alloy_tlsf_virtual_free(alloy_tlsf_virtual *v, size_t offset, size_
   if (ALLOY_UNLIKELY(v->defrag_pass != NULL)) ALLOY_TRY(defrag_on_free(v->defrag_pass, NULL, offset));
   tlsf_block *block = &record->block;
   const size_t bytes = block_size(block);
-  v->live_bytes -= bytes;
-  v->used_blocks--;
-  v->deallocations++;
+  tlsf_counts_freed(&v->counts, bytes);
   core_mark_as_free(LAYOUT, block);
   block = core_merge_prev(LAYOUT, &v->lists, block);
   block = core_merge_next(LAYOUT, &v->lists, block);
@@ -205,13 +200,13 @@ static void virtual_op_get_info(const alloy_resource *self, alloy_resource_info 
   info->max_alignment = (size_t)1 << alloy_bit_scan_reverse(v->range_bytes);
   info->max_size = v->range_bytes;
   info->has_stats = true;
-  info->stats.live_bytes = v->live_bytes;
-  info->stats.peak_live_bytes = v->peak_live_bytes;
+  info->stats.live_bytes = v->counts.live_bytes;
+  info->stats.peak_live_bytes = v->counts.peak_live_bytes;
   info->stats.reserved_bytes = v->range_bytes + v->metadata_bytes;
   info->stats.committed_bytes = used_extent(v) + v->metadata_bytes;
-  info->stats.allocations = v->allocations;
-  info->stats.deallocations = v->deallocations;
-  info->stats.failures = v->failures;
+  info->stats.allocations = v->counts.allocations;
+  info->stats.deallocations = v->counts.deallocations;
+  info->stats.failures = v->counts.failures;
 }
 
 static const alloy_resource_ops virtual_ops = {

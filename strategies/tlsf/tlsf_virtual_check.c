@@ -91,8 +91,8 @@ alloy_status alloy_tlsf_virtual_check(const alloy_tlsf_virtual *v) {
     EXPECT(++spare <= v->records_total, record, 0, "spare record list has a cycle");
   EXPECT(spare == v->spare_count && blocks + spare == v->records_total, v, spare,
          "records are neither blocks nor spare (or both)");
-  EXPECT(used_bytes == v->live_bytes, v, used_bytes, "live byte count disagrees with the used blocks");
-  EXPECT(used_blocks == v->used_blocks, v, used_blocks, "used block count disagrees with the used blocks");
+  EXPECT(used_bytes == v->counts.live_bytes, v, used_bytes, "live byte count disagrees with the used blocks");
+  EXPECT(used_blocks == v->counts.used_blocks, v, used_blocks, "used block count disagrees with the used blocks");
   return ALLOY_OK;
 }
 
@@ -104,15 +104,15 @@ void alloy_tlsf_virtual_walk(const alloy_tlsf_virtual *v, alloy_tlsf_virtual_vis
 void alloy_tlsf_virtual_get_stats(const alloy_tlsf_virtual *v, alloy_tlsf_virtual_stats *out) {
   memset(out, 0, sizeof *out);
   out->range_bytes = v->range_bytes;
-  out->live_bytes = v->live_bytes;
-  out->peak_live_bytes = v->peak_live_bytes;
-  out->free_bytes = v->range_bytes - v->live_bytes;
-  out->used_blocks = v->used_blocks;
+  out->live_bytes = v->counts.live_bytes;
+  out->peak_live_bytes = v->counts.peak_live_bytes;
+  out->free_bytes = v->range_bytes - v->counts.live_bytes;
+  out->used_blocks = v->counts.used_blocks;
   out->metadata_bytes = v->metadata_bytes;
   out->records = v->records_total;
-  out->allocations = v->allocations;
-  out->deallocations = v->deallocations;
-  out->failures = v->failures;
+  out->allocations = v->counts.allocations;
+  out->deallocations = v->counts.deallocations;
+  out->failures = v->counts.failures;
   for (unsigned fl = 0; fl < FL_INDEX_COUNT; ++fl) {
     for (unsigned sl = 0; sl < SL_INDEX_COUNT; ++sl) {
       for (const tlsf_block *block = v->lists.blocks[fl][sl]; block != NULL; block = block->next_free) {
