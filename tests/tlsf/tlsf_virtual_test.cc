@@ -1,6 +1,7 @@
 // TLSF virtual mode (alloy_tlsf_virtual_*): random traces against a shadow
 // model of non-overlapping live ranges, a range mapped PROT_NONE that must
-// never be touched, every bad input, and check / walk / stats agreeing.
+// never be touched, every bad input, and check / walk / stats agreeing; its
+// resource face over mapped memory runs the resource contract.
 #include <sys/mman.h>
 
 #include <cstdint>
@@ -15,9 +16,12 @@
 #include "alloy/resource.h"
 #include "alloy/system.h"
 #include "alloy/tlsf.h"
+#include "tests/contract/contract_suite.h"
 #include "tests/support/support.h"
 
 namespace {
+
+using alloy_test::ResourceContract;
 
 constexpr size_t kMiB = size_t{1} << 20;
 
@@ -505,5 +509,48 @@ TEST(TlsfVirtual, MetadataFollowsTheLiveBlocksNotTheRange) {
   alloy_tlsf_virtual_destroy(huge);
   alloy_tlsf_virtual_destroy(small);
 }
+
+// The resource face over 4 MiB of mapped memory (the contract writes into
+// its blocks): checked, destroyed and unmapped after each test.
+constexpr size_t kContractRange = 4 * kMiB;
+
+struct MappedVirtual {
+  alloy_tlsf_virtual *v;
+  void *range;
+};
+
+std::map<alloy_resource *, MappedVirtual> &MappedInstances() {
+  static std::map<alloy_resource *, MappedVirtual> instances;
+  return instances;
+}
+
+alloy_test::ContractSubject OverMappedMemory() {
+  alloy_test::ContractSubject subject;
+  subject.name = "tlsf_virtual";
+  subject.create = []() -> alloy_resource * {
+    void *range = mmap(nullptr, kContractRange, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (range == MAP_FAILED) return nullptr;
+    alloy_tlsf_virtual *v = Create(kContractRange, reinterpret_cast<uintptr_t>(range));
+    if (v == nullptr) return nullptr;
+    alloy_resource *resource = alloy_tlsf_virtual_resource(v);
+    MappedInstances()[resource] = {v, range};
+    return resource;
+  };
+  subject.destroy = [](alloy_resource *resource) {
+    const MappedVirtual mapped = MappedInstances()[resource];
+    MappedInstances().erase(resource);
+    EXPECT_EQ(alloy_tlsf_virtual_check(mapped.v), ALLOY_OK);
+    alloy_tlsf_virtual_destroy(mapped.v);
+    munmap(mapped.range, kContractRange);
+  };
+  subject.max_size = kMiB;
+  subject.max_alignment = kContractRange;  // the address is aligned, up to the range
+  subject.bounded = true;
+  subject.exhaustion_limit = kContractRange;
+  return subject;
+}
+
+INSTANTIATE_TEST_SUITE_P(TlsfVirtual, ResourceContract, ::testing::Values(OverMappedMemory()),
+                         alloy_test::SubjectName);
 
 }  // namespace
