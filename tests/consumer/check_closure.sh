@@ -16,12 +16,13 @@ declare -A uses=(
   [frame]="platform:vm_arena platform:vm platform:numa platform:tool_hooks platform:fault_seam"
   [stack]="platform:vm_arena platform:vm platform:numa platform:tool_hooks platform:fault_seam"
   [pool]="platform:vm_arena platform:vm platform:numa platform:random platform:thread platform:tool_hooks platform:fault_seam
-          concurrency:remote_free concurrency:mpsc_queue concurrency:atomic_field"
+          concurrency:remote_free concurrency:mpsc_queue concurrency:atomic_field concurrency:thread_exit"
   [small_object]="platform:vm platform:random platform:thread platform:tool_hooks platform:fault_seam
           concurrency:remote_free concurrency:mpsc_queue concurrency:atomic_field concurrency:spin_lock
           concurrency:thread_exit concurrency:fork_guard"
   [tlsf]="platform:vm platform:numa platform:tool_hooks platform:fault_seam"
-  [partition]="platform:vm platform:numa platform:tool_hooks platform:fault_seam"
+  [partition]="platform:vm platform:numa platform:random platform:thread platform:tool_hooks platform:fault_seam
+          concurrency:spin_lock concurrency:thread_exit concurrency:fork_guard"
   [huge_page]="platform:huge_pages platform:vm platform:numa platform:tool_hooks platform:fault_seam"
   [system]="platform:heap platform:fault_seam"
   [fallback]=""
