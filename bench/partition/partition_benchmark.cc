@@ -20,6 +20,22 @@ using alloy_bench::RunSteadyReplacements;
 // The sizes every run requests, in order: 8 - 256 B, uniform.
 std::vector<uint32_t> Sizes() { return alloy_bench::UniformSizes(1 << 16, 8, 256); }
 
+// kLive objects of the small sizes kept in `partition`, replaced at random
+// while the benchmark runs; returns them still live.
+std::vector<alloy_block> ReplaceSteadily(benchmark::State &state, alloy_partition *partition) {
+  const std::vector<uint32_t> sizes = Sizes();
+  std::vector<alloy_block> live(kLive);
+  for (size_t i = 0; i < kLive; ++i)
+    if (alloy_partition_allocate(partition, sizes[i], 8, &live[i]) != ALLOY_OK) state.SkipWithError("allocate");
+  RunSteadyReplacements(state, kLive, [&](size_t slot, size_t step) {
+    alloy_partition_deallocate(partition, live[slot]);
+    if (alloy_partition_allocate(partition, sizes[step & 0xffff], 8, &live[slot]) != ALLOY_OK)
+      state.SkipWithError("allocate");
+    benchmark::DoNotOptimize(live[slot].ptr);
+  });
+  return live;
+}
+
 void BM_PartitionSmallPairs(benchmark::State &state) {
   alloy_partition_root_config root_config = alloy_partition_root_config_default();
   alloy_partition_root *root = nullptr;
@@ -31,16 +47,7 @@ void BM_PartitionSmallPairs(benchmark::State &state) {
     state.SkipWithError("create failed");
     return;
   }
-  const std::vector<uint32_t> sizes = Sizes();
-  std::vector<alloy_block> live(kLive);
-  for (size_t i = 0; i < kLive; ++i)
-    if (alloy_partition_allocate(partition, sizes[i], 8, &live[i]) != ALLOY_OK) state.SkipWithError("allocate");
-  RunSteadyReplacements(state, kLive, [&](size_t slot, size_t step) {
-    alloy_partition_deallocate(partition, live[slot]);
-    if (alloy_partition_allocate(partition, sizes[step & 0xffff], 8, &live[slot]) != ALLOY_OK)
-      state.SkipWithError("allocate");
-    benchmark::DoNotOptimize(live[slot].ptr);
-  });
+  ReplaceSteadily(state, partition);
   alloy_partition_root_destroy(root);
 }
 BENCHMARK(BM_PartitionSmallPairs);
@@ -67,16 +74,7 @@ void BM_PartitionSmallPairsThreads(benchmark::State &state) {
     state.SkipWithError("create failed");
     return;
   }
-  const std::vector<uint32_t> sizes = Sizes();
-  std::vector<alloy_block> live(kLive);
-  for (size_t i = 0; i < kLive; ++i)
-    if (alloy_partition_allocate(partition, sizes[i], 8, &live[i]) != ALLOY_OK) state.SkipWithError("allocate");
-  RunSteadyReplacements(state, kLive, [&](size_t slot, size_t step) {
-    alloy_partition_deallocate(partition, live[slot]);
-    if (alloy_partition_allocate(partition, sizes[step & 0xffff], 8, &live[slot]) != ALLOY_OK)
-      state.SkipWithError("allocate");
-    benchmark::DoNotOptimize(live[slot].ptr);
-  });
+  const std::vector<alloy_block> live = ReplaceSteadily(state, partition);
   for (const alloy_block &block : live) alloy_partition_deallocate(partition, block);
 }
 BENCHMARK(BM_PartitionSmallPairsThreads)->Threads(1)->Threads(2)->UseRealTime();
