@@ -18,11 +18,14 @@ static uint64_t next_partition_id = 1;
 
 /* ---- the thread's cache ------------------------------------------------------------ */
 
-/* The calling thread's cache of the partition when it used it lately, else NULL. */
-static ALLOY_ALWAYS_INLINE partition_cache *recent_cache(const alloy_partition *partition) {
-  const partition_recent *recent = &alloy_partition_cache_recent[partition->id & (PARTITION_RECENT - 1)];
-  return ALLOY_LIKELY(recent->id == partition->id) ? recent->cache : NULL;
+/* Whether the partition is the one the calling thread used last: then
+ * last_cache() is its cache (one compare at a fixed thread-local address;
+ * an entry with an id always has its cache). */
+static ALLOY_ALWAYS_INLINE bool is_last(const alloy_partition *partition) {
+  return alloy_partition_cache_thread.last.id == partition->id;
 }
+
+static ALLOY_ALWAYS_INLINE partition_cache *last_cache(void) { return alloy_partition_cache_thread.last.cache; }
 
 /* ---- allocate ---------------------------------------------------------------------- */
 
@@ -42,7 +45,7 @@ static ALLOY_ALWAYS_INLINE alloy_status allocate_from(alloy_partition *partition
   return ALLOY_OK;
 }
 
-/* The thread has not used the partition lately: bind it (or not: no cache). */
+/* The partition is not the thread's last one: bind it (or not: no cache). */
 static ALLOY_NOINLINE alloy_status allocate_unbound(alloy_partition *partition, size_t index, alloy_block *out) {
   partition_cache *cache = alloy_partition_cache_bind(partition);
   if (cache == NULL) return alloy_partition_cache_allocate_slow(partition, NULL, index, out);
@@ -52,9 +55,8 @@ static ALLOY_NOINLINE alloy_status allocate_unbound(alloy_partition *partition, 
 /* A block of bucket `index`: from the thread's bin when it has one. */
 static ALLOY_ALWAYS_INLINE alloy_status allocate_in_bucket(alloy_partition *partition, size_t index,
                                                           alloy_block *out) {
-  partition_cache *cache = recent_cache(partition);
-  if (ALLOY_UNLIKELY(cache == NULL)) return allocate_unbound(partition, index, out);
-  return allocate_from(partition, cache, index, out);
+  if (ALLOY_UNLIKELY(!is_last(partition))) return allocate_unbound(partition, index, out);
+  return allocate_from(partition, last_cache(), index, out);
 }
 
 /* A large block moves the peak: the live bytes, caches summed (lock). */
@@ -149,30 +151,33 @@ static ALLOY_NOINLINE alloy_status report_double_free(alloy_partition *partition
   return report(partition, ALLOY_E_DOUBLE_FREE, block, 0, "object is already free");
 }
 
-/* A checked free into the thread's bin of `bucket`. */
+/* A checked free into the thread's bin of `bucket`; `mark` is the block's
+ * free mark. The bin's words are each read once, before the link goes into
+ * the block (the compiler cannot tell they never alias, and would read them
+ * again after it). */
 static ALLOY_ALWAYS_INLINE alloy_status free_into(alloy_partition *partition, partition_cache *cache, size_t bucket,
-                                                 uintptr_t *block, size_t object_size) {
+                                                 uintptr_t *block, uintptr_t mark, size_t object_size) {
   partition_bin *bin = &cache->bins[bucket];
-  void *head = bin->head;
   ALLOY_TRACK_FREE(partition, block, object_size);
   ALLOY_MEM_UNDEFINED(block, 2 * sizeof(uintptr_t));
+  block[1] = mark;
+  void *head = bin->head;
+  const uint64_t frees = bin->frees + 1;
+  const bool full = (int64_t)(frees - bin->allocations - bin->full_at) >= 0;
   block[0] = (uintptr_t)head;
-  block[1] = partition_free_mark(partition, block);
   ALLOY_MEM_NOACCESS(block, 2 * sizeof(uintptr_t));
   if (head == NULL) bin->tail = block;
   bin->head = block;
-  const uint64_t frees = bin->frees + 1;
   __atomic_store_n(&bin->frees, frees, __ATOMIC_RELAXED);
-  if (ALLOY_UNLIKELY((int64_t)(frees - bin->allocations - bin->full_at) >= 0))
-    alloy_partition_cache_overflow(partition, cache, bucket);
+  if (ALLOY_UNLIKELY(full)) alloy_partition_cache_overflow(partition, cache, bucket);
   return ALLOY_OK;
 }
 
 static ALLOY_NOINLINE alloy_status free_unbound(alloy_partition *partition, size_t bucket, uintptr_t *block,
-                                                size_t object_size) {
+                                                uintptr_t mark, size_t object_size) {
   partition_cache *cache = alloy_partition_cache_bind(partition);
   if (cache == NULL) return alloy_partition_cache_free_uncached(partition, block, object_size);
-  return free_into(partition, cache, bucket, block, object_size);
+  return free_into(partition, cache, bucket, block, mark, object_size);
 }
 
 alloy_status alloy_partition_deallocate(alloy_partition *partition, alloy_block block) {
@@ -187,11 +192,12 @@ alloy_status alloy_partition_deallocate(alloy_partition *partition, alloy_block 
     return free_unusual(partition, block, slot, index);
   /* Then the block's own word 1: a free block carries its mark. */
   uintptr_t *words = (uintptr_t *)block.ptr;
+  const uintptr_t mark = partition_free_mark(partition, words);
   ALLOY_MEM_DEFINED(words + 1, sizeof(uintptr_t));
-  if (ALLOY_UNLIKELY(words[1] == partition_free_mark(partition, words))) return report_double_free(partition, block);
-  partition_cache *cache = recent_cache(partition);
-  if (ALLOY_UNLIKELY(cache == NULL)) return free_unbound(partition, slot->bucket, words, slot->size);
-  return free_into(partition, cache, slot->bucket, words, slot->size);
+  if (ALLOY_UNLIKELY(words[1] == mark)) return report_double_free(partition, block);
+  const size_t bucket = slot->bucket, object_size = slot->size;
+  if (ALLOY_UNLIKELY(!is_last(partition))) return free_unbound(partition, bucket, words, mark, object_size);
+  return free_into(partition, last_cache(), bucket, words, mark, object_size);
 }
 
 /* ---- the resource ------------------------------------------------------------------ */

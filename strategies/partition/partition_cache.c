@@ -12,17 +12,30 @@
 
 /* Defined beside the binding that writes it; the fast paths in partition.c
  * read it through the initial-exec declaration in partition_internal.h. */
-ALLOY_THREAD_LOCAL partition_recent alloy_partition_cache_recent[PARTITION_RECENT]
-    __attribute__((tls_model("initial-exec")));
+ALLOY_THREAD_LOCAL partition_thread_caches alloy_partition_cache_thread __attribute__((tls_model("initial-exec")));
 
-static partition_recent *recent_of(uint64_t id) { return &alloy_partition_cache_recent[id & (PARTITION_RECENT - 1)]; }
+static partition_recent *recent_of(uint64_t id) {
+  return &alloy_partition_cache_thread.recent[id & (PARTITION_RECENT - 1)];
+}
+
+static void forget_entry(partition_recent *entry, const partition_cache *cache) {
+  if (entry->cache == cache) {
+    entry->id = 0;
+    entry->cache = NULL;
+  }
+}
 
 static void forget_recent(const partition_cache *cache) {
-  partition_recent *recent = recent_of(cache->partition_id);
-  if (recent->cache == cache) {
-    recent->id = 0;
-    recent->cache = NULL;
-  }
+  forget_entry(&alloy_partition_cache_thread.last, cache);
+  forget_entry(recent_of(cache->partition_id), cache);
+}
+
+static partition_cache *remember(alloy_partition *partition, partition_cache *cache) {
+  partition_recent *recent = recent_of(partition->id);
+  recent->id = partition->id;
+  recent->cache = cache;
+  alloy_partition_cache_thread.last = *recent;
+  return cache;
 }
 
 /* ---- binding ----------------------------------------------------------------------- */
@@ -94,6 +107,11 @@ static void cache_release(partition_cache *cache, alloy_partition_root *root) {
 }
 
 partition_cache *alloy_partition_cache_bind(alloy_partition *partition) {
+  partition_recent *recent = recent_of(partition->id);
+  if (recent->id == partition->id) {
+    alloy_partition_cache_thread.last = *recent;
+    return recent->cache;
+  }
   alloy_partition_root *root = partition->root;
   if (!root->key.valid) return NULL;
   partition_cache *first = (partition_cache *)alloy_thread_exit_get(&root->key);
@@ -110,14 +128,12 @@ partition_cache *alloy_partition_cache_bind(alloy_partition *partition) {
       return NULL;
     }
   }
-  partition_recent *recent = recent_of(partition->id);
-  recent->id = partition->id;
-  recent->cache = cache;
-  return cache;
+  return remember(partition, cache);
 }
 
 /* The calling thread's cache of `partition`, without creating one. */
 static partition_cache *cache_find(alloy_partition *partition) {
+  if (alloy_partition_cache_thread.last.id == partition->id) return alloy_partition_cache_thread.last.cache;
   partition_recent *recent = recent_of(partition->id);
   if (recent->id == partition->id) return recent->cache;
   if (!partition->root->key.valid) return NULL;

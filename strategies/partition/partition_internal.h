@@ -93,7 +93,7 @@
 
 #define PARTITION_NAME_MAX 32
 #define PARTITION_MIN_OBJECT 16u     /* the link and the free mark */
-#define PARTITION_RECENT 8u          /* thread-local (partition, cache) pairs, direct-mapped by partition id */
+#define PARTITION_RECENT 8u          /* thread-local (partition, cache) pairs behind the last one, by partition id */
 #define PARTITION_CACHE_BYTES 16384u /* a bin keeps about this many bytes of free blocks... */
 #define PARTITION_CACHE_MAX 256u     /* ...but at most this many blocks */
 #define PARTITION_CACHE_MIN 8u       /* ...and at least this many */
@@ -196,6 +196,16 @@ typedef struct partition_recent {
   uint64_t id;
   partition_cache *cache;
 } partition_recent;
+
+/* What a thread knows of its caches without walking its list: the cache of
+ * the partition it used last (the fast paths' one compare, at a fixed
+ * thread-local address), then a few recent ones, direct-mapped by partition
+ * id. Ids are never reused, so an entry naming a destroyed partition, or a
+ * cache another thread released at root destroy, is never matched again. */
+typedef struct partition_thread_caches {
+  partition_recent last;
+  partition_recent recent[PARTITION_RECENT];
+} partition_thread_caches;
 
 struct alloy_partition_root {
   char *base;
@@ -355,11 +365,12 @@ ALLOY_HIDDEN void alloy_partition_direct_release_all(alloy_partition *partition)
 
 /* ---- partition_cache.c: thread caches --------------------------------------------- */
 
-extern ALLOY_THREAD_LOCAL partition_recent alloy_partition_cache_recent[PARTITION_RECENT] ALLOY_HIDDEN
+extern ALLOY_THREAD_LOCAL partition_thread_caches alloy_partition_cache_thread ALLOY_HIDDEN
     __attribute__((tls_model("initial-exec")));
 
-/* The calling thread's cache of `partition`, created if need be; NULL when
- * none can be had (then the uncached path serves the thread). */
+/* The calling thread's cache of `partition`, created if need be, and now its
+ * last one; NULL when none can be had (then the uncached path serves the
+ * thread). */
 ALLOY_HIDDEN ALLOY_NOINLINE partition_cache *alloy_partition_cache_bind(alloy_partition *partition);
 /* The bin of bucket `index` is empty, or the thread has no cache. */
 ALLOY_HIDDEN ALLOY_NOINLINE alloy_status alloy_partition_cache_allocate_slow(alloy_partition *partition,

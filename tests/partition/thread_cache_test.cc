@@ -315,6 +315,54 @@ TEST_F(ThreadedPartitions, ManyThreadsComeAndGo) {
 
 // A partition destroyed while other threads still hold caches of it: those
 // caches keep nothing of it, and the threads exit cleanly.
+// A thread that takes turns over more partitions than it remembers: each
+// block goes back to its own partition's cache, and a partition created
+// where a destroyed one lay (its address may come back) starts with a cache
+// of its own, not the old one's.
+TEST(PartitionLifetime, ManyPartitionsInTurnKeepTheirOwnCaches) {
+  alloy_partition_root_config root_config = alloy_partition_root_config_default();
+  alloy_partition_root *root = nullptr;
+  ASSERT_EQ(alloy_partition_root_create(&root_config, &root), ALLOY_OK);
+  alloy_partition_config config = alloy_partition_config_default();
+  config.numa_node = ALLOY_PARTITION_NUMA_NONE;
+  constexpr int kParts = 13;
+  alloy_partition *parts[kParts];
+  for (auto &part : parts) ASSERT_EQ(alloy_partition_create(root, "turn", &config, &part), ALLOY_OK);
+  constexpr int kRounds = 50;
+  for (int round = 0; round < kRounds; ++round) {
+    alloy_block blocks[kParts];
+    for (int i = 0; i < kParts; ++i) {
+      ASSERT_EQ(alloy_partition_allocate(parts[i], 16 + 16 * static_cast<size_t>(i), 8, &blocks[i]), ALLOY_OK);
+      ASSERT_EQ(alloy_partition_of(root, blocks[i].ptr), parts[i]);
+    }
+    for (int i = kParts - 1; i >= 0; i -= 2) ASSERT_EQ(alloy_partition_deallocate(parts[i], blocks[i]), ALLOY_OK);
+    for (int i = kParts - 2; i >= 0; i -= 2) ASSERT_EQ(alloy_partition_deallocate(parts[i], blocks[i]), ALLOY_OK);
+  }
+  for (alloy_partition *part : parts) {
+    alloy_partition_stats stats;
+    alloy_partition_get_stats(part, &stats);
+    EXPECT_EQ(stats.allocations, static_cast<uint64_t>(kRounds));
+    EXPECT_EQ(stats.deallocations, static_cast<uint64_t>(kRounds));
+    EXPECT_EQ(stats.live_bytes, 0u);
+  }
+  // The partition this thread used last (the last free above) goes.
+  alloy_partition_destroy(parts[1]);
+  alloy_partition *again = nullptr;
+  ASSERT_EQ(alloy_partition_create(root, "again", &config, &again), ALLOY_OK);
+  alloy_block block;
+  ASSERT_EQ(alloy_partition_allocate(again, 16, 8, &block), ALLOY_OK);
+  EXPECT_EQ(alloy_partition_of(root, block.ptr), again);
+  alloy_partition_stats stats;
+  alloy_partition_get_stats(again, &stats);
+  EXPECT_EQ(stats.allocations, 1u);
+  EXPECT_EQ(stats.live_bytes, 16u);
+  ASSERT_EQ(alloy_partition_deallocate(again, block), ALLOY_OK);
+  alloy_partition_get_stats(again, &stats);
+  EXPECT_EQ(stats.deallocations, 1u);
+  EXPECT_EQ(stats.live_bytes, 0u);
+  alloy_partition_root_destroy(root);
+}
+
 TEST(PartitionLifetime, DestroyWhileThreadsHoldCaches) {
   alloy_partition_root_config root_config = alloy_partition_root_config_default();
   alloy_partition_root *root = nullptr;
