@@ -34,11 +34,13 @@ static ALLOY_ALWAYS_INLINE alloy_status allocate_from(alloy_partition *partition
   partition_bin *bin = &cache->bins[index];
   uintptr_t *block = (uintptr_t *)bin->head;
   if (ALLOY_UNLIKELY(block == NULL)) return alloy_partition_cache_allocate_slow(partition, cache, index, out);
+  /* The bin's words are read before the block's are written (see free_into). */
   const size_t object_size = bin->object_size;
+  const uint64_t allocations = bin->allocations + 1;
   ALLOY_MEM_DEFINED(block, 2 * sizeof(uintptr_t));
   bin->head = (void *)block[0];
   block[1] = 0; /* no longer free: a free of it must find no mark */
-  partition_counter_add(&bin->allocations, 1);
+  __atomic_store_n(&bin->allocations, allocations, __ATOMIC_RELAXED);
   ALLOY_TRACK_ALLOC(partition, block, object_size);
   out->ptr = block;
   out->size = object_size;
@@ -92,13 +94,18 @@ static ALLOY_NOINLINE alloy_status allocate_unusual(alloy_partition *partition, 
 /* Alignments 1, 2, 4, 8 and 16, as bits of a mask. */
 #define SMALL_ALIGNMENTS ((1u << 1) | (1u << 2) | (1u << 4) | (1u << 8) | (1u << 16))
 
-alloy_status alloy_partition_allocate(alloy_partition *partition, size_t size, size_t align, alloy_block *out) {
+static ALLOY_ALWAYS_INLINE alloy_status allocate(alloy_partition *partition, size_t size, size_t align,
+                                                alloy_block *out) {
   /* One table lookup: the smallest class holding the size rounded up to 16,
    * whose objects are 16-aligned (the smallest class holding a multiple of
    * 16 is one), so alignments up to 16 need no class of their own. */
   if (ALLOY_LIKELY(size <= partition->table_max_size && align <= 16 && ((1u << align) & SMALL_ALIGNMENTS) != 0))
     return allocate_in_bucket(partition, partition->bucket_for[(size + 15) >> 4], out);
   return allocate_unusual(partition, size, align, out);
+}
+
+alloy_status alloy_partition_allocate(alloy_partition *partition, size_t size, size_t align, alloy_block *out) {
+  return allocate(partition, size, align, out);
 }
 
 /* ---- free -------------------------------------------------------------------------- */
@@ -180,7 +187,7 @@ static ALLOY_NOINLINE alloy_status free_unbound(alloy_partition *partition, size
   return free_into(partition, cache, bucket, block, mark, object_size);
 }
 
-alloy_status alloy_partition_deallocate(alloy_partition *partition, alloy_block block) {
+static ALLOY_ALWAYS_INLINE alloy_status deallocate(alloy_partition *partition, alloy_block block) {
   /* From the slot entry alone (no slab header, no bitmap): this partition's
    * slab, an object start, a size the object holds. */
   const uintptr_t offset = (uintptr_t)block.ptr - (uintptr_t)partition->base;
@@ -188,7 +195,7 @@ alloy_status alloy_partition_deallocate(alloy_partition *partition, alloy_block 
   partition_slot *slot = &partition->slots[offset >> partition->slab_shift];
   const alloy_divisor divisor = {slot->word, slot->shift};
   const uint64_t index = alloy_divisor_exact_quotient(divisor, offset & partition->slab_mask);
-  if (ALLOY_UNLIKELY((slot->owner != (uintptr_t)partition) | (index >= slot->capacity) | (block.size > slot->size)))
+  if (ALLOY_UNLIKELY(slot->owner != (uintptr_t)partition || index >= slot->capacity || block.size > slot->size))
     return free_unusual(partition, block, slot, index);
   /* Then the block's own word 1: a free block carries its mark. */
   uintptr_t *words = (uintptr_t *)block.ptr;
@@ -200,15 +207,21 @@ alloy_status alloy_partition_deallocate(alloy_partition *partition, alloy_block 
   return free_into(partition, last_cache(), bucket, words, mark, object_size);
 }
 
+alloy_status alloy_partition_deallocate(alloy_partition *partition, alloy_block block) {
+  return deallocate(partition, block);
+}
+
 /* ---- the resource ------------------------------------------------------------------ */
 
+/* The fast paths inlined here too: a call through the ops table lands in
+ * them directly, not in a jump to the public functions. */
 static alloy_status op_allocate(alloy_resource *self, size_t size, size_t align, alloy_block *out) {
-  return alloy_partition_allocate((alloy_partition *)self, size, align, out);
+  return allocate((alloy_partition *)self, size, align, out);
 }
 
 static alloy_status op_deallocate(alloy_resource *self, alloy_block block, size_t align) {
   (void)align;
-  return alloy_partition_deallocate((alloy_partition *)self, block);
+  return deallocate((alloy_partition *)self, block);
 }
 
 /* In place while the new size stays within the object (or the direct
