@@ -19,6 +19,9 @@
 //   scale=X        trace length multiplier, as the report's --scale
 //   seed=N         seed of the size and index tables
 //   trace=medium|loading|both
+//   defrag_every=N a defragmentation pass (alloy copying) after every N steps of the medium trace
+//   defrag_kib=N   its byte budget (default 128)
+//   defrag_moves=N its move budget (default 64)
 //
 // Breakdown (mean over the samples, % of live bytes; the parts add up to the
 // fragmentation): header+round (size word, 16 B rounding), pool (pool
@@ -33,6 +36,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <cmath>
@@ -50,6 +54,11 @@ struct Options {
   double scale = 1;
   std::string trace = "both";
   uint64_t seed = 1;
+  // A defragmentation pass (alloy copying) after every `defrag_every` steps
+  // of the medium trace, within these budgets (0: no passes).
+  size_t defrag_every = 0;
+  size_t defrag_bytes = 128u << 10;
+  size_t defrag_moves = 64;
 };
 
 // xorshift64*: the same tables on every run.
@@ -159,12 +168,39 @@ void Medium(const Options &o) {
   alloy_tlsf_trim(tlsf);
   const double base = static_cast<double>(Committed(tlsf));
   size_t live = 0, cursor = 0;
+  std::unordered_map<void *, size_t> slot_of;
+  std::vector<alloy_tlsf_move> room(o.defrag_moves);
+  double moved = 0, passes = 0, planned_moves = 0;
+  // One pass; the trace repoints the blocks that moved.
+  auto defragment = [&] {
+    alloy_tlsf_pass pass = {};
+    pass.moves = room.data();
+    pass.capacity = room.size();
+    pass.max_bytes = o.defrag_bytes;
+    pass.max_moves = SIZE_MAX;
+    pass.all_movable = true;
+    pass.copy = true;
+    pass.purge_free = true;
+    if (alloy_tlsf_defrag_begin(tlsf, &pass) != ALLOY_OK || alloy_tlsf_defrag_end(tlsf, &pass) != ALLOY_OK)
+      std::abort();
+    for (size_t i = 0; i < pass.count; ++i) {
+      if (room[i].result != ALLOY_TLSF_MOVE_DONE) continue;
+      const size_t slot = slot_of.at(room[i].from);
+      slot_of.erase(room[i].from);
+      slot_of[room[i].to] = slot;
+      ptrs[slot] = room[i].to;
+    }
+    moved += static_cast<double>(pass.moved_bytes);
+    planned_moves += static_cast<double>(pass.count);
+    ++passes;
+  };
   auto allocate = [&](size_t slot) {
     uint32_t size = sizes[cursor];
     cursor = (cursor + 1) & (kTable - 1);
     void *p = Allocate(tlsf, size);
     if (p == nullptr) std::abort();
     TouchPages(p, size);
+    if (o.defrag_every != 0) slot_of[p] = slot;
     ptrs[slot] = p;
     live_sizes[slot] = size;
     live += size;
@@ -178,8 +214,10 @@ void Medium(const Options &o) {
   for (size_t s = 0; s < steps; ++s) {
     size_t slot = indices[s & (kTable - 1)];
     Free(tlsf, ptrs[slot], live_sizes[slot]);
+    if (o.defrag_every != 0) slot_of.erase(ptrs[slot]);
     live -= live_sizes[slot];
     allocate(slot);
+    if (o.defrag_every != 0 && (s + 1) % o.defrag_every == 0) defragment();
     if (s >= steps / 2 && (s - steps / 2) % every == every - 1 && taken < samples) {
       const double t0 = alloy_bench::ThreadCpuSeconds();
       const double held = static_cast<double>(Committed(tlsf)) - base;
@@ -207,6 +245,9 @@ void Medium(const Options &o) {
               100 * sum / n, 100 * worst, 100 * acc.header_round / n, 100 * acc.pool / n,
               100 * acc.partial / n, 100 * acc.dirty / n, 100 * acc.below_peak / n, acc.free_blocks / n,
               seconds * 1e9 / static_cast<double>(steps), stats.pool_count, stats.purge_calls, stats.pools_grown, stats.pools_released);
+  if (passes != 0)
+    std::printf("medium: defragmentation every %zu steps: %.0f B moved per allocate or free, %.1f moves per pass\n",
+                o.defrag_every, moved / static_cast<double>(2 * steps + live_count), planned_moves / passes);
   if (alloy_tlsf_check(tlsf) != ALLOY_OK) std::printf("medium: check failed\n");
   alloy_tlsf_destroy(tlsf);
 }
@@ -285,6 +326,9 @@ bool Parse(int argc, char **argv, Options *o) {
     else if (key == "scale") o->scale = std::atof(value);
     else if (key == "trace") o->trace = value;
     else if (key == "seed") o->seed = std::strtoull(value, nullptr, 10);
+    else if (key == "defrag_every") o->defrag_every = std::strtoull(value, nullptr, 10);
+    else if (key == "defrag_kib") o->defrag_bytes = kib;
+    else if (key == "defrag_moves") o->defrag_moves = std::strtoull(value, nullptr, 10);
     else return false;
   }
   return true;
@@ -295,7 +339,7 @@ bool Parse(int argc, char **argv, Options *o) {
 int main(int argc, char **argv) {
   Options o;
   if (!Parse(argc, argv, &o)) {
-    std::fprintf(stderr, "usage: report_traces [growth_kib= divisor= keep= spare_kib= decay= purge_kib= dirty_kib= age= scale= trace= seed=]\n");
+    std::fprintf(stderr, "usage: report_traces [growth_kib= divisor= keep= spare_kib= decay= purge_kib= dirty_kib= age= scale= trace= seed= defrag_every= defrag_kib= defrag_moves=]\n");
     return 2;
   }
   if (o.trace != "loading") Medium(o);

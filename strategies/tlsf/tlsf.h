@@ -520,6 +520,8 @@ typedef struct alloy_tlsf_pass {
   alloy_tlsf_left_fn left;       /* optional: told about each block looked at and left */
   void *context;          /* passed to movable and left */
   bool copy;              /* in-band: end copies each accepted move's bytes before freeing its source */
+  bool purge_free;        /* in-band: end also purges the whole pages of every free block still resident,
+                             as alloy_tlsf_trim does (spares stay); virtual: ALLOY_E_UNSUPPORTED */
 
   /* Written by begin. */
   size_t count;           /* moves planned, in moves[0, count) */

@@ -14,6 +14,7 @@
  * is the first free block of the smallest size class that holds the block
  * and lies below it: holes fill closest to their size, so few small free
  * blocks are left with partial pages around them. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloy/fault.h"
@@ -31,6 +32,11 @@
  * the heap below is full (looking further down finds less room still), or
  * the budget is as good as spent. Keeps a pass that can do little cheap. */
 #define DEFRAG_FRUITLESS_RUN 32u
+/* Blocks between two free ones a pass moves first, at most, and the blocks
+ * it walks to find them. */
+#define DEFRAG_RUNS 256u
+#define DEFRAG_RUN_BLOCKS 3u
+#define DEFRAG_WALK 8192u
 /* Free blocks a destination search looks at, at most. */
 #define DEFRAG_PROBES 64u
 /* In-band: the highest used blocks of a pool collected per visit. */
@@ -255,56 +261,171 @@ static alloy_status pass_arguments(const alloy_tlsf_pass *pass) {
   return ALLOY_OK;
 }
 
+/* What became of a block a pass looked at. */
+typedef enum look_result { LOOK_PLANNED, LOOK_LEFT, LOOK_FRUITLESS, LOOK_STOP } look_result;
+
+/* Looks at one used block: asks the mark, checks the budget, finds it the
+ * best free place below it and reserves it there. */
+static look_result look_at(const defrag_heap *h, alloy_tlsf_pass *pass, tlsf_block *source) {
+  const size_t size = block_size(source);
+  void *ptr = block_address(h, source);
+  const size_t offset = block_offset(h, source);
+  if (!pass->all_movable && !pass->movable(ptr, offset, size, pass->context)) {
+    leave(pass, ptr, offset, size, ALLOY_TLSF_LEFT_NOT_MOVABLE, &pass->left_not_movable);
+    return LOOK_LEFT;
+  }
+  if (size > pass->max_bytes - pass->planned_bytes) {
+    leave(pass, ptr, offset, size, ALLOY_TLSF_LEFT_BUDGET, &pass->left_budget);
+    return LOOK_FRUITLESS;
+  }
+  /* A split of the destination takes a record (virtual); without one the pass ends here. */
+  if (h->layout == TLSF_OUT_OF_BAND && !records_ready(h->v) && alloy_tlsf_records_reserve(h->v) != ALLOY_OK)
+    return LOOK_STOP;
+  unsigned fl, sl;
+  tlsf_block *destination = find_destination(h, size, block_position(h->layout, source), &fl, &sl);
+  if (destination == NULL) {
+    leave(pass, ptr, offset, size, ALLOY_TLSF_LEFT_NO_BETTER_PLACE, &pass->left_no_better_place);
+    return LOOK_FRUITLESS;
+  }
+  reserve(h, destination, fl, sl, size);
+  alloy_tlsf_move *move = &pass->moves[pass->count++];
+  move->from = ptr;
+  move->from_offset = offset;
+  move->to = block_address(h, destination);
+  move->to_offset = block_offset(h, destination);
+  move->size = size;
+  move->refuse = false;
+  move->result = ALLOY_TLSF_MOVE_PLANNED;
+  pass->planned_bytes += size;
+  return LOOK_PLANNED;
+}
+
+/* Whether a used block is the source of one of this pass's moves. */
+static bool is_source(const defrag_heap *h, const alloy_tlsf_pass *pass, const tlsf_block *block) {
+  const void *ptr = block_address(h, block);
+  const size_t offset = block_offset(h, block);
+  for (size_t i = 0; i < pass->count; ++i)
+    if (h->layout == TLSF_IN_BAND ? pass->moves[i].from == ptr : pass->moves[i].from_offset == offset) return true;
+  return false;
+}
+
+/* A run of used blocks between two free ones: moving all of them out
+ * merges the two free blocks and the run's space into one. */
+typedef struct run {
+  tlsf_block *first; /* the lowest block of the run */
+  unsigned blocks;
+  size_t bytes;
+} run;
+
+static int run_order(const void *a, const void *b) {
+  const size_t x = ((const run *)a)->bytes, y = ((const run *)b)->bytes;
+  return x < y ? -1 : x > y;
+}
+
+/* The runs of at most DEFRAG_RUN_BLOCKS used blocks that follow a free
+ * block and end at one, cheapest first, at most DEFRAG_RUNS after a walk
+ * of at most DEFRAG_WALK blocks. `next` of the walk: in-band each pool
+ * upward, virtual the whole range upward from its first block. */
+static size_t collect_runs(const defrag_heap *h, run *out) {
+  size_t count = 0, walked = 0;
+  tlsf_pool *pool = h->layout == TLSF_IN_BAND ? h->tlsf->pools : NULL;
+  tlsf_block *block = NULL;
+  if (h->layout == TLSF_IN_BAND) {
+    block = pool != NULL ? pool_first_block(pool) : NULL;
+  } else {
+    for (block = h->v->sentinel.block.prev_phys; block != NULL && block->prev_phys != NULL; block = block->prev_phys)
+      if (++walked > DEFRAG_WALK) return 0;
+    walked = 0;
+  }
+  while (block != NULL && count < DEFRAG_RUNS && walked < DEFRAG_WALK) {
+    if (block_is_last(block)) {
+      if (pool == NULL) break;
+      pool = pool->next;
+      block = pool != NULL ? pool_first_block(pool) : NULL;
+      continue;
+    }
+    ++walked;
+    tlsf_block *next = core_next(h->layout, block);
+    if (block_is_free(block) && !block_is_last(next)) {
+      /* The used blocks after this free one, up to the next free one. */
+      run r = {next, 0, 0};
+      tlsf_block *at = next;
+      while (!block_is_last(at) && !block_is_free(at) && r.blocks <= DEFRAG_RUN_BLOCKS) {
+        r.blocks++;
+        r.bytes += block_size(at);
+        at = core_next(h->layout, at);
+      }
+      if (r.blocks != 0 && r.blocks <= DEFRAG_RUN_BLOCKS && !block_is_last(at) && block_is_free(at)) out[count++] = r;
+      next = at;
+      walked += r.blocks;
+    }
+    block = next;
+  }
+  qsort(out, count, sizeof *out, run_order);
+  return count;
+}
+
+/* A run the byte budget cannot move whole: each of its blocks is left. */
+static void leave_run(const defrag_heap *h, alloy_tlsf_pass *pass, const run *r) {
+  tlsf_block *block = r->first;
+  for (unsigned k = 0; k < r->blocks; ++k, block = core_next(h->layout, block)) {
+    void *ptr = block_address(h, block);
+    const size_t offset = block_offset(h, block), size = block_size(block);
+    if (!pass->all_movable && !pass->movable(ptr, offset, size, pass->context))
+      leave(pass, ptr, offset, size, ALLOY_TLSF_LEFT_NOT_MOVABLE, &pass->left_not_movable);
+    else
+      leave(pass, ptr, offset, size, ALLOY_TLSF_LEFT_BUDGET, &pass->left_budget);
+  }
+}
+
 static alloy_status begin(const defrag_heap *h, alloy_tlsf_pass *pass) {
   ALLOY_TRY(pass_arguments(pass));
-  if (h->layout == TLSF_OUT_OF_BAND && pass->copy) return ALLOY_E_UNSUPPORTED;
+  if (h->layout == TLSF_OUT_OF_BAND && (pass->copy || pass->purge_free)) return ALLOY_E_UNSUPPORTED;
   alloy_tlsf_pass **open = heap_open_pass(h);
   if (*open != NULL) return ALLOY_E_OUT_OF_ORDER;
   pass->count = pass->planned_bytes = 0;
   pass->left_not_movable = pass->left_no_better_place = pass->left_budget = 0;
   pass->moved = pass->moved_bytes = pass->refused = pass->cancelled = pass->released_bytes = 0;
   const size_t max_moves = pass->max_moves < pass->capacity ? pass->max_moves : pass->capacity;
+  /* First the short runs between two free blocks, cheapest first: moving
+   * one out merges free blocks. */
+  run runs[DEFRAG_RUNS];
+  const size_t run_count = collect_runs(h, runs);
+  bool stop = false;
+  for (size_t i = 0; i < run_count && !stop; ++i) {
+    if (pass->count + runs[i].blocks > max_moves) break;
+    if (runs[i].bytes > pass->max_bytes - pass->planned_bytes) {
+      /* The runs after it cost more still. */
+      leave_run(h, pass, &runs[i]);
+      break;
+    }
+    tlsf_block *block = runs[i].first;
+    for (unsigned k = 0; k < runs[i].blocks && !stop; ++k) {
+      tlsf_block *next = core_next(h->layout, block);
+      stop = look_at(h, pass, block) == LOOK_STOP;
+      block = next;
+    }
+  }
+  /* Then, in a virtual range, from the top down: the highest blocks to the
+   * best places below, so the used prefix shrinks. In band this only
+   * trades places with the allocations that land in the space it frees
+   * (bytes moved for nothing held less on the report's medium trace). */
+  if (h->layout == TLSF_IN_BAND) stop = true;
   source_cursor cursor;
   cursor_start(h, &cursor);
   unsigned looks = 0, fruitless = 0;
-  while (pass->count < max_moves && looks < DEFRAG_LOOKS && fruitless < DEFRAG_FRUITLESS_RUN &&
+  while (!stop && pass->count < max_moves && looks < DEFRAG_LOOKS && fruitless < DEFRAG_FRUITLESS_RUN &&
          pass->max_bytes - pass->planned_bytes >= core_block_size_min(h->layout)) {
     tlsf_block *source = cursor_next(h, &cursor);
     if (source == NULL) break;
-    if (is_destination(h, pass, source)) continue;
+    if (is_destination(h, pass, source) || is_source(h, pass, source)) continue;
     ++looks;
-    const size_t size = block_size(source);
-    void *ptr = block_address(h, source);
-    const size_t offset = block_offset(h, source);
-    if (!pass->all_movable && !pass->movable(ptr, offset, size, pass->context)) {
-      leave(pass, ptr, offset, size, ALLOY_TLSF_LEFT_NOT_MOVABLE, &pass->left_not_movable);
-      continue;
+    switch (look_at(h, pass, source)) {
+      case LOOK_PLANNED: fruitless = 0; break;
+      case LOOK_LEFT: break;
+      case LOOK_FRUITLESS: ++fruitless; break;
+      case LOOK_STOP: stop = true; break;
     }
-    if (size > pass->max_bytes - pass->planned_bytes) {
-      ++fruitless;
-      leave(pass, ptr, offset, size, ALLOY_TLSF_LEFT_BUDGET, &pass->left_budget);
-      continue;
-    }
-    /* A split of the destination takes a record (virtual); without one the pass ends here. */
-    if (h->layout == TLSF_OUT_OF_BAND && !records_ready(h->v) && alloy_tlsf_records_reserve(h->v) != ALLOY_OK) break;
-    unsigned fl, sl;
-    tlsf_block *destination = find_destination(h, size, block_position(h->layout, source), &fl, &sl);
-    if (destination == NULL) {
-      ++fruitless;
-      leave(pass, ptr, offset, size, ALLOY_TLSF_LEFT_NO_BETTER_PLACE, &pass->left_no_better_place);
-      continue;
-    }
-    fruitless = 0;
-    reserve(h, destination, fl, sl, size);
-    alloy_tlsf_move *move = &pass->moves[pass->count++];
-    move->from = ptr;
-    move->from_offset = offset;
-    move->to = block_address(h, destination);
-    move->to_offset = block_offset(h, destination);
-    move->size = size;
-    move->refuse = false;
-    move->result = ALLOY_TLSF_MOVE_PLANNED;
-    pass->planned_bytes += size;
   }
   pass->open_on = heap_identity(h);
   *open = pass;
@@ -351,6 +472,7 @@ static alloy_status end(const defrag_heap *h, alloy_tlsf_pass *pass) {
     pass->moved++;
     pass->moved_bytes += move->size;
   }
+  if (h->layout == TLSF_IN_BAND && pass->purge_free) pass->released_bytes += alloy_tlsf_purge_resident(h->tlsf);
   if (h->layout == TLSF_OUT_OF_BAND) {
     const size_t after = used_extent(h->v);
     pass->released_bytes = after < extent ? extent - after : 0;
