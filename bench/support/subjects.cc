@@ -241,7 +241,7 @@ std::vector<AlloyEntry> AlloySubjects() {
       // repoints them): one defragmentation pass every kEvery operations.
       {"alloy/tlsf_defrag",
        "default config; every 32 operations a defragmentation pass of at most 128 KiB (64 moves), alloy copying; "
-       "freed pages purged",
+       "runs between free blocks first, every resident free page purged at the end of a pass",
        nullptr, {"medium_trace"}, nullptr, false, MakeTlsfDefrag},
       {"alloy/tlsf_8m", "growth_size 8 MiB, keep_empty_pools: an asset heap", [] { return Tlsf(8u << 20, true, 0); },
        {"loading"}},

@@ -8,12 +8,15 @@
  *
  * Why this order: a block moves only to a lower position (a lower address
  * in-band, pools compared by address; a lower offset in a virtual range),
- * so every move fills a hole below and frees space at the top, and repeated
- * passes empty the highest pools (their pages purged at end, the pools
- * becoming spares) and shrink a virtual range's used prefix. A destination
- * is the first free block of the smallest size class that holds the block
- * and lies below it: holes fill closest to their size, so few small free
- * blocks are left with partial pages around them. */
+ * so no pass undoes another. The runs of used blocks between two free ones
+ * go first, cheapest first: each run moved merges two free blocks with its
+ * space, and the free blocks that stay (each with partial pages at its
+ * ends) are what a heap holds beyond live once its free pages are purged.
+ * Then, in a virtual range, the top down, which shrinks the used prefix it
+ * commits; in band that phase found mostly large blocks at the top, few
+ * holes that fit them, and allocations landing in the space it freed. A
+ * destination is the first free block of the smallest size class that
+ * holds the block and lies below it: holes fill closest to their size. */
 #include <stdlib.h>
 #include <string.h>
 
