@@ -29,7 +29,9 @@
 // also hold a live block or a header), dirty (whole resident pages inside
 // free blocks: what purging could return). "live below its peak": how far
 // the live bytes are below the most they ever were, the part of the dirty
-// pages no allocator that keeps its pages could avoid.
+// pages no allocator that keeps its pages could avoid. Then the free blocks
+// by size, with their bytes outside whole pages (partial and purgeable
+// pages apart: what every free block costs once its pages are purged).
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
@@ -119,17 +121,36 @@ size_t Committed(const alloy_tlsf *tlsf) {
   return stats.held_bytes;
 }
 
+// Free blocks by size: below 256 B, 1, 4, 16, 64 KiB, and larger.
+constexpr int kSizeBands = 6;
+int SizeBand(size_t size) {
+  int band = 0;
+  for (size_t bound = 256; band < kSizeBands - 1 && size >= bound; bound *= 4) ++band;
+  return band;
+}
+
 struct Breakdown {
   double header_round = 0, pool = 0, partial = 0, dirty = 0, free_blocks = 0;
+  // Per size band: free blocks, and their bytes outside the whole pages
+  // inside them (what stays held once every free page is purged).
+  double band_blocks[kSizeBands] = {}, band_edges[kSizeBands] = {};
   double below_peak = 0;  // peak usable live bytes so far - usable live bytes now
 };
 
 struct Totals {
   size_t used_blocks = 0, free_blocks = 0, used_bytes = 0, free_bytes = 0;
+  size_t band_blocks[kSizeBands] = {}, band_edges[kSizeBands] = {};
 };
 
-bool CountBlock(void *, size_t size, bool used, void *context) {
+bool CountBlock(void *ptr, size_t size, bool used, void *context) {
   Totals *t = static_cast<Totals *>(context);
+  if (!used) {
+    // The whole pages a purge returns: after the free block's list words.
+    const uintptr_t start = (reinterpret_cast<uintptr_t>(ptr) + 32 + kPage - 1) & ~(kPage - 1);
+    const uintptr_t stop = (reinterpret_cast<uintptr_t>(ptr) + size) & ~(kPage - 1);
+    t->band_blocks[SizeBand(size)]++;
+    t->band_edges[SizeBand(size)] += size - (stop > start ? stop - start : 0);
+  }
   (used ? t->used_blocks : t->free_blocks)++;
   (used ? t->used_bytes : t->free_bytes) += size;
   return true;
@@ -149,6 +170,10 @@ Breakdown Break(const alloy_tlsf *tlsf, size_t live) {
   b.dirty = static_cast<double>(stats.dirty_bytes);
   b.partial = free - static_cast<double>(stats.purged_bytes) - b.dirty;
   b.free_blocks = static_cast<double>(t.free_blocks);
+  for (int i = 0; i < kSizeBands; ++i) {
+    b.band_blocks[i] = static_cast<double>(t.band_blocks[i]);
+    b.band_edges[i] = static_cast<double>(t.band_edges[i]);
+  }
   b.below_peak = static_cast<double>(stats.peak_live_bytes - stats.live_bytes);
   return b;
 }
@@ -230,6 +255,10 @@ void Medium(const Options &o) {
       acc.partial += b.partial / static_cast<double>(live);
       acc.dirty += b.dirty / static_cast<double>(live);
       acc.free_blocks += b.free_blocks;
+      for (int i = 0; i < kSizeBands; ++i) {
+        acc.band_blocks[i] += b.band_blocks[i];
+        acc.band_edges[i] += b.band_edges[i] / static_cast<double>(live);
+      }
       acc.below_peak += b.below_peak / static_cast<double>(live);
       ++taken;
       sample_seconds += alloy_bench::ThreadCpuSeconds() - t0;
@@ -245,6 +274,11 @@ void Medium(const Options &o) {
               100 * sum / n, 100 * worst, 100 * acc.header_round / n, 100 * acc.pool / n,
               100 * acc.partial / n, 100 * acc.dirty / n, 100 * acc.below_peak / n, acc.free_blocks / n,
               seconds * 1e9 / static_cast<double>(steps), stats.pool_count, stats.purge_calls, stats.pools_grown, stats.pools_released);
+  std::printf("medium: free blocks by size (<256 B, <1 KiB, <4 KiB, <16 KiB, <64 KiB, larger):");
+  for (int i = 0; i < kSizeBands; ++i) std::printf(" %.0f", acc.band_blocks[i] / n);
+  std::printf("; their bytes outside whole pages, %% of live:");
+  for (int i = 0; i < kSizeBands; ++i) std::printf(" %.2f", 100 * acc.band_edges[i] / n);
+  std::printf("\n");
   if (passes != 0)
     std::printf("medium: defragmentation every %zu steps: %.0f B moved per allocate or free, %.1f moves per pass\n",
                 o.defrag_every, moved / static_cast<double>(2 * steps + live_count), planned_moves / passes);

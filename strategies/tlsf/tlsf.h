@@ -411,7 +411,8 @@ void alloy_tlsf_virtual_get_stats(const alloy_tlsf_virtual *v, alloy_tlsf_virtua
  *      cannot outlive the block), and (in-band only) whether alloy copies.
  *   2. alloy_tlsf_defrag_begin (alloy_tlsf_virtual_defrag_begin) plans the
  *      moves. First the short runs (1-3 used blocks) that lie between two
- *      free blocks, the runs of fewest bytes first: moving a run out merges
+ *      free blocks (up to 256 of them, found in a walk of at most 8192
+ *      blocks), the runs of fewest bytes first: moving a run out merges
  *      the free blocks on both sides with its space, so free blocks (and
  *      the partial pages around them) go away. Then, in a virtual range
  *      only, the used blocks from the top down (the highest offsets
