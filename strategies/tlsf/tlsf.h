@@ -418,8 +418,12 @@ void alloy_tlsf_virtual_get_stats(const alloy_tlsf_virtual *v, alloy_tlsf_virtua
  *      only, the used blocks from the top down (the highest offsets
  *      first), so the used prefix shrinks. Each movable block gets the
  *      first free block of the smallest size class that holds it and lies
- *      below it (pools kept empty as spares are never destinations). The
- *      destination is reserved at once: it is a used block until end, counted in the live
+ *      below it (pools kept empty as spares are never destinations); a
+ *      block of a run that finds none below may go to one above (never to
+ *      the free block right after its run, which would only shift the run
+ *      up, nor, in a virtual range, to the free end of the range): its run
+ *      still merges the free blocks around it. The destination is reserved
+ *      at once: it is a used block until end, counted in the live
  *      bytes and blocks, so alloy_tlsf_check stays clean during the pass.
  *      Blocks looked at and left say why, counted in the pass and, when
  *      `left` is set, one call each: not movable, no better place (no free
@@ -472,17 +476,21 @@ void alloy_tlsf_virtual_get_stats(const alloy_tlsf_virtual *v, alloy_tlsf_virtua
  *
  * Measured on the report's medium trace (//bench:report, alloy/tlsf_defrag:
  * the default heap, a pass of at most 128 KiB / 64 moves every 32
- * operations, alloy copying, purge_free set; three runs): 2.5-2.9 % held
- * beyond live against 32-35 % for alloy/tlsf, moving ~1.56 KB per
- * allocate or free, at 11.8-13.0 us per operation against 0.27-0.71 us
- * for alloy/tlsf in the same runs (the purges and the faults when purged
- * pages are reused cost most of it). The passes that took blocks from the
- * top down in band held 9.1-10.9 % at ~1.76 KB: the blocks at the top are
- * mostly large ones (small requests fill the holes below), so few holes
- * fitted them, and allocations kept landing in the space they freed. What
- * is left above the spec's 1.5 %: ~260 free blocks, whose partial pages
- * are 1.75 points of live (bench/tlsf:report_traces defrag_every=32),
- * headers and rounding 0.3, pool bookkeeping 0.16.
+ * operations, alloy copying, purge_free set; three runs): 2.0-2.1 % held
+ * beyond live against 26-34 % for alloy/tlsf, moving ~1.67 KB per
+ * allocate or free, at 16-17 us per operation against 0.57-1.0 us for
+ * alloy/tlsf in the same runs (a busy machine; the purges and the faults
+ * when purged pages are reused cost most of it). Runs moved only below
+ * themselves held 2.5-2.9 % (a third of the runs found no place below);
+ * passes that took blocks from the top down in band held 9.1-10.9 % at
+ * ~1.76 KB: the blocks at the top are mostly large ones (small requests
+ * fill the holes below), so few holes fitted them, and allocations kept
+ * landing in the space they freed. What is left above the spec's 1.5 %
+ * (bench/tlsf:report_traces defrag_every=32, seeds 1-3: 1.9-2.3 %):
+ * ~225 free blocks, whose bytes outside whole pages are 1.4-1.5 points of
+ * live (0.45-0.55 of them in the ~15 free blocks of 4-16 KiB, the ~175
+ * below 256 B only 0.15), headers and rounding 0.3, pool bookkeeping 0.16,
+ * the free pages of the frees since the last pass 0.2-0.6.
  *
  * Moved blocks land 16-byte aligned (the heap's own alignment): a block
  * allocated with a larger alignment must be left unmovable (the callback

@@ -6,12 +6,15 @@
  * functions under "the heap" below; planning, reserving and ending a pass
  * go through the shared core (tlsf_core.h) and the heaps' public free.
  *
- * Why this order: a block moves only to a lower position (a lower address
- * in-band, pools compared by address; a lower offset in a virtual range),
- * so no pass undoes another. The runs of used blocks between two free ones
- * go first, cheapest first: each run moved merges two free blocks with its
- * space, and the free blocks that stay (each with partial pages at its
- * ends) are what a heap holds beyond live once its free pages are purged.
+ * Why this order: the runs of used blocks between two free ones go first,
+ * cheapest first: each run moved merges two free blocks with its space,
+ * and the free blocks that stay (each with partial pages at its ends) are
+ * what a heap holds beyond live once its free pages are purged. A block
+ * moves to a lower position (a lower address in-band, pools compared by
+ * address; a lower offset in a virtual range) when one holds it; a run's
+ * block that finds none may go higher, since its run merges wherever it
+ * lands (each such pass leaves fewer free blocks, so passes do not undo
+ * each other).
  * Then, in a virtual range, the top down, which shrinks the used prefix it
  * commits; in band that phase found mostly large blocks at the top, few
  * holes that fit them, and allocations landing in the space it freed. A
@@ -216,11 +219,19 @@ static bool is_destination(const defrag_heap *h, const alloy_tlsf_pass *pass, co
   return false;
 }
 
+/* Whether a free block may take a block: not a whole pool (in-band), not
+ * the free end of a virtual range (a block there would lengthen the used
+ * prefix), not `avoid`. */
+static bool may_take(const defrag_heap *h, const tlsf_block *block, const tlsf_block *avoid) {
+  if (block == avoid || is_whole_pool(h, block)) return false;
+  return h->layout == TLSF_IN_BAND || !block_is_last(core_next(h->layout, block));
+}
+
 /* The first free block of the smallest size class that holds `size` bytes
- * and lies below `below` (not a whole pool), with its list in (fl, sl); NULL
+ * and lies below `below` and may take it, with its list in (fl, sl); NULL
  * after DEFRAG_PROBES blocks looked at. */
-static tlsf_block *find_destination(const defrag_heap *h, size_t size, uintptr_t below, unsigned *fli,
-                                    unsigned *sli) {
+static tlsf_block *find_destination(const defrag_heap *h, size_t size, uintptr_t below, const tlsf_block *avoid,
+                                    unsigned *fli, unsigned *sli) {
   unsigned fl, sl, probes = 0;
   mapping_insert(size, &fl, &sl);
   while (fl < FL_INDEX_COUNT) {
@@ -228,7 +239,8 @@ static tlsf_block *find_destination(const defrag_heap *h, size_t size, uintptr_t
     if (block == NULL) return NULL;
     for (; block != NULL; block = block->next_free) {
       if (++probes > DEFRAG_PROBES) return NULL;
-      if (block_size(block) >= size && block_position(h->layout, block) < below && !is_whole_pool(h, block)) {
+      if (block_size(block) >= size && block_position(h->layout, block) < below &&
+          (below != UINTPTR_MAX || may_take(h, block, avoid)) && !is_whole_pool(h, block)) {
         *fli = fl;
         *sli = sl;
         return block;
@@ -268,8 +280,13 @@ static alloy_status pass_arguments(const alloy_tlsf_pass *pass) {
 typedef enum look_result { LOOK_PLANNED, LOOK_LEFT, LOOK_FRUITLESS, LOOK_STOP } look_result;
 
 /* Looks at one used block: asks the mark, checks the budget, finds it the
- * best free place below it and reserves it there. */
-static look_result look_at(const defrag_heap *h, alloy_tlsf_pass *pass, tlsf_block *source) {
+ * best free place below it and reserves it there. A block of a run between
+ * two free blocks (`run_end`: the free block after its run; NULL for
+ * others) that finds none below may go to one above: moving it out merges
+ * the free blocks around its run wherever it lands, but not into
+ * `run_end`, which would only move the run up. */
+static look_result look_at(const defrag_heap *h, alloy_tlsf_pass *pass, tlsf_block *source,
+                           const tlsf_block *run_end) {
   const size_t size = block_size(source);
   void *ptr = block_address(h, source);
   const size_t offset = block_offset(h, source);
@@ -285,7 +302,8 @@ static look_result look_at(const defrag_heap *h, alloy_tlsf_pass *pass, tlsf_blo
   if (h->layout == TLSF_OUT_OF_BAND && !records_ready(h->v) && alloy_tlsf_records_reserve(h->v) != ALLOY_OK)
     return LOOK_STOP;
   unsigned fl, sl;
-  tlsf_block *destination = find_destination(h, size, block_position(h->layout, source), &fl, &sl);
+  tlsf_block *destination = find_destination(h, size, block_position(h->layout, source), NULL, &fl, &sl);
+  if (destination == NULL && run_end != NULL) destination = find_destination(h, size, UINTPTR_MAX, run_end, &fl, &sl);
   if (destination == NULL) {
     leave(pass, ptr, offset, size, ALLOY_TLSF_LEFT_NO_BETTER_PLACE, &pass->left_no_better_place);
     return LOOK_FRUITLESS;
@@ -402,10 +420,12 @@ static alloy_status begin(const defrag_heap *h, alloy_tlsf_pass *pass) {
       leave_run(h, pass, &runs[i]);
       break;
     }
+    tlsf_block *run_end = runs[i].first;
+    for (unsigned k = 0; k < runs[i].blocks; ++k) run_end = core_next(h->layout, run_end);
     tlsf_block *block = runs[i].first;
     for (unsigned k = 0; k < runs[i].blocks && !stop; ++k) {
       tlsf_block *next = core_next(h->layout, block);
-      stop = look_at(h, pass, block) == LOOK_STOP;
+      stop = look_at(h, pass, block, run_end) == LOOK_STOP;
       block = next;
     }
   }
@@ -423,7 +443,7 @@ static alloy_status begin(const defrag_heap *h, alloy_tlsf_pass *pass) {
     if (source == NULL) break;
     if (is_destination(h, pass, source) || is_source(h, pass, source)) continue;
     ++looks;
-    switch (look_at(h, pass, source)) {
+    switch (look_at(h, pass, source, NULL)) {
       case LOOK_PLANNED: fruitless = 0; break;
       case LOOK_LEFT: break;
       case LOOK_FRUITLESS: ++fruitless; break;
