@@ -411,8 +411,10 @@ void alloy_tlsf_virtual_get_stats(const alloy_tlsf_virtual *v, alloy_tlsf_virtua
  *      cannot outlive the block), and (in-band only) whether alloy copies.
  *   2. alloy_tlsf_defrag_begin (alloy_tlsf_virtual_defrag_begin) plans the
  *      moves. First the short runs (1-3 used blocks) that lie between two
- *      free blocks (up to 256 of them, found in a walk of at most 8192
- *      blocks), the runs of fewest bytes first: moving a run out merges
+ *      free blocks (up to 256, found from the free lists: each free block
+ *      and the blocks after it, at most 8192 blocks read, so a pass reads
+ *      about as many blocks as there are free ones), the runs of fewest
+ *      bytes first: moving a run out merges
  *      the free blocks on both sides with its space, so free blocks (and
  *      the partial pages around them) go away. Then, in a virtual range
  *      only, the used blocks from the top down (the highest offsets
@@ -475,22 +477,23 @@ void alloy_tlsf_virtual_get_stats(const alloy_tlsf_virtual *v, alloy_tlsf_virtua
  * changes and the pass stays open).
  *
  * Measured on the report's medium trace (//bench:report, alloy/tlsf_defrag:
- * the default heap, a pass of at most 128 KiB / 64 moves every 32
- * operations, alloy copying, purge_free set; three runs): 2.0-2.1 % held
- * beyond live against 26-34 % for alloy/tlsf, moving ~1.67 KB per
- * allocate or free, at 16-17 us per operation against 0.57-1.0 us for
- * alloy/tlsf in the same runs (a busy machine; the purges and the faults
- * when purged pages are reused cost most of it). Runs moved only below
- * themselves held 2.5-2.9 % (a third of the runs found no place below);
- * passes that took blocks from the top down in band held 9.1-10.9 % at
- * ~1.76 KB: the blocks at the top are mostly large ones (small requests
- * fill the holes below), so few holes fitted them, and allocations kept
- * landing in the space they freed. What is left above the spec's 1.5 %
- * (bench/tlsf:report_traces defrag_every=32, seeds 1-3: 1.9-2.3 %):
- * ~225 free blocks, whose bytes outside whole pages are 1.4-1.5 points of
- * live (0.45-0.55 of them in the ~15 free blocks of 4-16 KiB, the ~175
- * below 256 B only 0.15), headers and rounding 0.3, pool bookkeeping 0.16,
- * the free pages of the frees since the last pass 0.2-0.6.
+ * the default heap, a pass of at most 64 KiB / 32 moves after every 4
+ * replacements (a free and an allocate), alloy copying, purge_free set;
+ * three runs): 1.35-1.37 % held beyond live against 28-32 % for
+ * alloy/tlsf, moving ~2.2 KB per allocate or free, at 30-37 us per
+ * operation against 0.84-1.15 us for alloy/tlsf in the same runs (a busy
+ * machine; the purges, the faults when purged pages are reused and the
+ * reading of the blocks around the free ones cost it). With the earlier
+ * budget (128 KiB / 64 moves every 32 replacements) the same passes hold
+ * 2.0-2.1 % at ~1.67 KB; runs moved only below themselves held 2.5-2.9 %
+ * (a third of them found no place below); passes that took blocks from
+ * the top down in band held 9.1-10.9 % at ~1.76 KB: the blocks at the top
+ * are mostly large ones (small requests fill the holes below), so few
+ * holes fitted them, and allocations kept landing in the space they
+ * freed. What stays (bench/tlsf:report_traces defrag_every=4
+ * defrag_kib=64 defrag_moves=32, seeds 1-3: 1.36-1.42 %): ~205 free
+ * blocks, whose bytes outside whole pages are ~1.1 points of live,
+ * headers and rounding 0.3, pool bookkeeping 0.16.
  *
  * Moved blocks land 16-byte aligned (the heap's own alignment): a block
  * allocated with a larger alignment must be left unmovable (the callback

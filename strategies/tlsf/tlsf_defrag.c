@@ -343,44 +343,39 @@ static int run_order(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* The runs of at most DEFRAG_RUN_BLOCKS used blocks that follow a free
- * block and end at one, cheapest first, at most DEFRAG_RUNS after a walk
- * of at most DEFRAG_WALK blocks. `next` of the walk: in-band each pool
- * upward, virtual the whole range upward from its first block. */
-static size_t collect_runs(const defrag_heap *h, run *out) {
-  size_t count = 0, walked = 0;
-  tlsf_pool *pool = h->layout == TLSF_IN_BAND ? h->tlsf->pools : NULL;
-  tlsf_block *block = NULL;
-  if (h->layout == TLSF_IN_BAND) {
-    block = pool != NULL ? pool_first_block(pool) : NULL;
-  } else {
-    for (block = h->v->sentinel.block.prev_phys; block != NULL && block->prev_phys != NULL; block = block->prev_phys)
-      if (++walked > DEFRAG_WALK) return 0;
-    walked = 0;
+/* The run of at most DEFRAG_RUN_BLOCKS used blocks after the free block
+ * `free`, ending at another free block; false when there is none. `*read`
+ * counts the blocks looked at. */
+static bool run_after(const defrag_heap *h, tlsf_block *free_block, run *out, size_t *read) {
+  tlsf_block *at = core_next(h->layout, free_block);
+  run r = {at, 0, 0};
+  while (!block_is_last(at) && !block_is_free(at) && r.blocks <= DEFRAG_RUN_BLOCKS) {
+    r.blocks++;
+    r.bytes += block_size(at);
+    at = core_next(h->layout, at);
   }
-  while (block != NULL && count < DEFRAG_RUNS && walked < DEFRAG_WALK) {
-    if (block_is_last(block)) {
-      if (pool == NULL) break;
-      pool = pool->next;
-      block = pool != NULL ? pool_first_block(pool) : NULL;
-      continue;
+  *read += r.blocks + 1;
+  if (r.blocks == 0 || r.blocks > DEFRAG_RUN_BLOCKS || block_is_last(at) || !block_is_free(at)) return false;
+  *out = r;
+  return true;
+}
+
+/* The runs of at most DEFRAG_RUN_BLOCKS used blocks between two free blocks,
+ * found from the free lists (each free block and the blocks after it, so a
+ * pass reads about as many blocks as there are free ones, not the whole
+ * heap), cheapest first; at most DEFRAG_RUNS, after at most DEFRAG_WALK
+ * blocks read. */
+static size_t collect_runs(const defrag_heap *h, run *out) {
+  size_t count = 0, read = 0;
+  uint32_t fl_map = h->lists->fl_bitmap;
+  for (; fl_map != 0 && count < DEFRAG_RUNS && read < DEFRAG_WALK; fl_map &= fl_map - 1) {
+    const unsigned fl = alloy_bit_scan_forward(fl_map);
+    for (uint32_t sl_map = h->lists->sl_bitmap[fl]; sl_map != 0 && count < DEFRAG_RUNS && read < DEFRAG_WALK;
+         sl_map &= sl_map - 1) {
+      for (tlsf_block *block = h->lists->blocks[fl][alloy_bit_scan_forward(sl_map)];
+           block != NULL && count < DEFRAG_RUNS && read < DEFRAG_WALK; block = block->next_free)
+        if (!is_whole_pool(h, block) && run_after(h, block, &out[count], &read)) ++count;
     }
-    ++walked;
-    tlsf_block *next = core_next(h->layout, block);
-    if (block_is_free(block) && !block_is_last(next)) {
-      /* The used blocks after this free one, up to the next free one. */
-      run r = {next, 0, 0};
-      tlsf_block *at = next;
-      while (!block_is_last(at) && !block_is_free(at) && r.blocks <= DEFRAG_RUN_BLOCKS) {
-        r.blocks++;
-        r.bytes += block_size(at);
-        at = core_next(h->layout, at);
-      }
-      if (r.blocks != 0 && r.blocks <= DEFRAG_RUN_BLOCKS && !block_is_last(at) && block_is_free(at)) out[count++] = r;
-      next = at;
-      walked += r.blocks;
-    }
-    block = next;
   }
   qsort(out, count, sizeof *out, run_order);
   return count;
