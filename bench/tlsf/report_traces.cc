@@ -22,6 +22,7 @@
 //   defrag_every=N a defragmentation pass (alloy copying) after every N steps of the medium trace
 //   defrag_kib=N   its byte budget (default 128)
 //   defrag_moves=N its move budget (default 64)
+//   defrag_purge=0|1 pass.purge_free: end purges every resident free page (default 1)
 //
 // Breakdown (mean over the samples, % of live bytes; the parts add up to the
 // fragmentation): header+round (size word, 16 B rounding), pool (pool
@@ -61,6 +62,7 @@ struct Options {
   size_t defrag_every = 0;
   size_t defrag_bytes = 128u << 10;
   size_t defrag_moves = 64;
+  bool defrag_purge = true;  // pass.purge_free
 };
 
 // xorshift64*: the same tables on every run.
@@ -205,7 +207,7 @@ void Medium(const Options &o) {
     pass.max_moves = SIZE_MAX;
     pass.all_movable = true;
     pass.copy = true;
-    pass.purge_free = true;
+    pass.purge_free = o.defrag_purge;
     if (alloy_tlsf_defrag_begin(tlsf, &pass) != ALLOY_OK || alloy_tlsf_defrag_end(tlsf, &pass) != ALLOY_OK)
       std::abort();
     for (size_t i = 0; i < pass.count; ++i) {
@@ -363,6 +365,7 @@ bool Parse(int argc, char **argv, Options *o) {
     else if (key == "defrag_every") o->defrag_every = std::strtoull(value, nullptr, 10);
     else if (key == "defrag_kib") o->defrag_bytes = kib;
     else if (key == "defrag_moves") o->defrag_moves = std::strtoull(value, nullptr, 10);
+    else if (key == "defrag_purge") o->defrag_purge = std::atoi(value) != 0;
     else return false;
   }
   return true;
@@ -373,7 +376,7 @@ bool Parse(int argc, char **argv, Options *o) {
 int main(int argc, char **argv) {
   Options o;
   if (!Parse(argc, argv, &o)) {
-    std::fprintf(stderr, "usage: report_traces [growth_kib= divisor= keep= spare_kib= decay= purge_kib= dirty_kib= age= scale= trace= seed= defrag_every= defrag_kib= defrag_moves=]\n");
+    std::fprintf(stderr, "usage: report_traces [growth_kib= divisor= keep= spare_kib= decay= purge_kib= dirty_kib= age= scale= trace= seed= defrag_every= defrag_kib= defrag_moves= defrag_purge=]\n");
     return 2;
   }
   if (o.trace != "loading") Medium(o);
