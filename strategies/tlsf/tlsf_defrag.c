@@ -38,8 +38,9 @@
  * the heap below is full (looking further down finds less room still), or
  * the budget is as good as spent. Keeps a pass that can do little cheap. */
 #define DEFRAG_FRUITLESS_RUN 32u
-/* Blocks between two free ones a pass moves first, at most, and the blocks
- * it walks to find them. */
+/* Runs of used blocks between two free ones a pass moves first: at most
+ * this many runs, of at most this many blocks each, found after reading at
+ * most DEFRAG_WALK blocks. */
 #define DEFRAG_RUNS 256u
 #define DEFRAG_RUN_BLOCKS 3u
 #define DEFRAG_WALK 8192u
@@ -343,9 +344,9 @@ static int run_order(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* The run of at most DEFRAG_RUN_BLOCKS used blocks after the free block
- * `free`, ending at another free block; false when there is none. `*read`
- * counts the blocks looked at. */
+/* The run of at most DEFRAG_RUN_BLOCKS used blocks after `free_block`,
+ * ending at another free block; false when there is none. `*read` counts
+ * the blocks looked at. */
 static bool run_after(const defrag_heap *h, tlsf_block *free_block, run *out, size_t *read) {
   tlsf_block *at = core_next(h->layout, free_block);
   run r = {at, 0, 0};
