@@ -33,7 +33,7 @@ const SloLine kSlos[] = {
     {"remote-free batch reclaim (P95 round)", {"remote_reclaim", "batch_p95_us"}, 2, "us", "alloy/small_object", ""},
     {"frame reset after 1M objects", {"frame_1m", "reset_us"}, 150, "us", "alloy/frame", "true_reset"},
     // Judged on the heap that may move blocks (a defragmentation pass every
-    // 32 operations): no heap that never moves one gets near 1.5 % here (the
+    // 4 replacements): no heap that never moves one gets near 1.5 % here (the
     // placement floor, the next line's, is ~4 %). What the moves cost is in
     // the note and in the subject's time per operation.
     {"medium 256 B-64 KiB fragmentation (steady)",

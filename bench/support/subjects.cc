@@ -238,10 +238,11 @@ std::vector<AlloyEntry> AlloySubjects() {
       {"alloy/tlsf_purge", "purge_threshold 4 KiB: whole free pages go back to the OS on free",
        [] { return Tlsf(0, false, 4096); }, {"medium_trace"}},
       // The same TLSF letting the medium trace's blocks move (the trace
-      // repoints them): one defragmentation pass every kEvery operations.
+      // repoints them): one defragmentation pass every kEvery replacements.
       {"alloy/tlsf_defrag",
-       "default config; every 32 operations a defragmentation pass of at most 128 KiB (64 moves), alloy copying; "
-       "freed pages purged",
+       "default config; every 4 replacements (free + allocate) a defragmentation pass of at most 64 KiB (32 moves), "
+       "alloy copying; "
+       "runs between free blocks first, every resident free page purged at the end of a pass",
        nullptr, {"medium_trace"}, nullptr, false, MakeTlsfDefrag},
       {"alloy/tlsf_8m", "growth_size 8 MiB, keep_empty_pools: an asset heap", [] { return Tlsf(8u << 20, true, 0); },
        {"loading"}},

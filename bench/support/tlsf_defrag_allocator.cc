@@ -37,6 +37,7 @@ bool TlsfDefragAllocator::Defragment(std::vector<BlockMove>* moves) {
   pass.max_moves = SIZE_MAX;
   pass.all_movable = true;
   pass.copy = true;
+  pass.purge_free = true;
   if (alloy_tlsf_defrag_begin(heap_, &pass) != ALLOY_OK) return false;
   if (alloy_tlsf_defrag_end(heap_, &pass) != ALLOY_OK) return false;
   for (size_t i = 0; i < pass.count; ++i)

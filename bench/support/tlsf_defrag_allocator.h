@@ -19,10 +19,11 @@ namespace alloy_bench {
 
 class TlsfDefragAllocator final : public Allocator {
  public:
-  // A pass after every `every` operations, moving at most `pass_bytes`.
-  static constexpr size_t kEvery = 32;
-  static constexpr size_t kPassBytes = size_t{128} << 10;
-  static constexpr size_t kPassMoves = 64;
+  // A pass after every kEvery-th replacement of the trace (a free and an
+  // allocate), moving at most kPassBytes in at most kPassMoves moves.
+  static constexpr size_t kEvery = 4;
+  static constexpr size_t kPassBytes = size_t{64} << 10;
+  static constexpr size_t kPassMoves = 32;
 
   // Takes ownership of `heap` (destroyed with the adapter).
   TlsfDefragAllocator(std::string name, alloy_tlsf* heap);

@@ -19,6 +19,10 @@
 //   scale=X        trace length multiplier, as the report's --scale
 //   seed=N         seed of the size and index tables
 //   trace=medium|loading|both
+//   defrag_every=N a defragmentation pass (alloy copying) after every N steps of the medium trace
+//   defrag_kib=N   its byte budget (default 128)
+//   defrag_moves=N its move budget (default 64)
+//   defrag_purge=0|1 pass.purge_free: end purges every resident free page (default 1)
 //
 // Breakdown (mean over the samples, % of live bytes; the parts add up to the
 // fragmentation): header+round (size word, 16 B rounding), pool (pool
@@ -26,13 +30,16 @@
 // also hold a live block or a header), dirty (whole resident pages inside
 // free blocks: what purging could return). "live below its peak": how far
 // the live bytes are below the most they ever were, the part of the dirty
-// pages no allocator that keeps its pages could avoid.
+// pages no allocator that keeps its pages could avoid. Then the free blocks
+// by size, with their bytes outside whole pages (partial and purgeable
+// pages apart: what every free block costs once its pages are purged).
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <cmath>
@@ -50,6 +57,12 @@ struct Options {
   double scale = 1;
   std::string trace = "both";
   uint64_t seed = 1;
+  // A defragmentation pass (alloy copying) after every `defrag_every` steps
+  // of the medium trace, within these budgets (0: no passes).
+  size_t defrag_every = 0;
+  size_t defrag_bytes = 128u << 10;
+  size_t defrag_moves = 64;
+  bool defrag_purge = true;  // pass.purge_free
 };
 
 // xorshift64*: the same tables on every run.
@@ -110,17 +123,36 @@ size_t Committed(const alloy_tlsf *tlsf) {
   return stats.held_bytes;
 }
 
+// Free blocks by size: below 256 B, 1, 4, 16, 64 KiB, and larger.
+constexpr int kSizeBands = 6;
+int SizeBand(size_t size) {
+  int band = 0;
+  for (size_t bound = 256; band < kSizeBands - 1 && size >= bound; bound *= 4) ++band;
+  return band;
+}
+
 struct Breakdown {
   double header_round = 0, pool = 0, partial = 0, dirty = 0, free_blocks = 0;
+  // Per size band: free blocks, and their bytes outside the whole pages
+  // inside them (what stays held once every free page is purged).
+  double band_blocks[kSizeBands] = {}, band_edges[kSizeBands] = {};
   double below_peak = 0;  // peak usable live bytes so far - usable live bytes now
 };
 
 struct Totals {
   size_t used_blocks = 0, free_blocks = 0, used_bytes = 0, free_bytes = 0;
+  size_t band_blocks[kSizeBands] = {}, band_edges[kSizeBands] = {};
 };
 
-bool CountBlock(void *, size_t size, bool used, void *context) {
+bool CountBlock(void *ptr, size_t size, bool used, void *context) {
   Totals *t = static_cast<Totals *>(context);
+  if (!used) {
+    // The whole pages a purge returns: after the free block's list words.
+    const uintptr_t start = (reinterpret_cast<uintptr_t>(ptr) + 32 + kPage - 1) & ~(kPage - 1);
+    const uintptr_t stop = (reinterpret_cast<uintptr_t>(ptr) + size) & ~(kPage - 1);
+    t->band_blocks[SizeBand(size)]++;
+    t->band_edges[SizeBand(size)] += size - (stop > start ? stop - start : 0);
+  }
   (used ? t->used_blocks : t->free_blocks)++;
   (used ? t->used_bytes : t->free_bytes) += size;
   return true;
@@ -140,6 +172,10 @@ Breakdown Break(const alloy_tlsf *tlsf, size_t live) {
   b.dirty = static_cast<double>(stats.dirty_bytes);
   b.partial = free - static_cast<double>(stats.purged_bytes) - b.dirty;
   b.free_blocks = static_cast<double>(t.free_blocks);
+  for (int i = 0; i < kSizeBands; ++i) {
+    b.band_blocks[i] = static_cast<double>(t.band_blocks[i]);
+    b.band_edges[i] = static_cast<double>(t.band_edges[i]);
+  }
   b.below_peak = static_cast<double>(stats.peak_live_bytes - stats.live_bytes);
   return b;
 }
@@ -159,12 +195,39 @@ void Medium(const Options &o) {
   alloy_tlsf_trim(tlsf);
   const double base = static_cast<double>(Committed(tlsf));
   size_t live = 0, cursor = 0;
+  std::unordered_map<void *, size_t> slot_of;
+  std::vector<alloy_tlsf_move> room(o.defrag_moves);
+  double moved = 0, passes = 0, planned_moves = 0;
+  // One pass; the trace repoints the blocks that moved.
+  auto defragment = [&] {
+    alloy_tlsf_pass pass = {};
+    pass.moves = room.data();
+    pass.capacity = room.size();
+    pass.max_bytes = o.defrag_bytes;
+    pass.max_moves = SIZE_MAX;
+    pass.all_movable = true;
+    pass.copy = true;
+    pass.purge_free = o.defrag_purge;
+    if (alloy_tlsf_defrag_begin(tlsf, &pass) != ALLOY_OK || alloy_tlsf_defrag_end(tlsf, &pass) != ALLOY_OK)
+      std::abort();
+    for (size_t i = 0; i < pass.count; ++i) {
+      if (room[i].result != ALLOY_TLSF_MOVE_DONE) continue;
+      const size_t slot = slot_of.at(room[i].from);
+      slot_of.erase(room[i].from);
+      slot_of[room[i].to] = slot;
+      ptrs[slot] = room[i].to;
+    }
+    moved += static_cast<double>(pass.moved_bytes);
+    planned_moves += static_cast<double>(pass.count);
+    ++passes;
+  };
   auto allocate = [&](size_t slot) {
     uint32_t size = sizes[cursor];
     cursor = (cursor + 1) & (kTable - 1);
     void *p = Allocate(tlsf, size);
     if (p == nullptr) std::abort();
     TouchPages(p, size);
+    if (o.defrag_every != 0) slot_of[p] = slot;
     ptrs[slot] = p;
     live_sizes[slot] = size;
     live += size;
@@ -178,8 +241,10 @@ void Medium(const Options &o) {
   for (size_t s = 0; s < steps; ++s) {
     size_t slot = indices[s & (kTable - 1)];
     Free(tlsf, ptrs[slot], live_sizes[slot]);
+    if (o.defrag_every != 0) slot_of.erase(ptrs[slot]);
     live -= live_sizes[slot];
     allocate(slot);
+    if (o.defrag_every != 0 && (s + 1) % o.defrag_every == 0) defragment();
     if (s >= steps / 2 && (s - steps / 2) % every == every - 1 && taken < samples) {
       const double t0 = alloy_bench::ThreadCpuSeconds();
       const double held = static_cast<double>(Committed(tlsf)) - base;
@@ -192,6 +257,10 @@ void Medium(const Options &o) {
       acc.partial += b.partial / static_cast<double>(live);
       acc.dirty += b.dirty / static_cast<double>(live);
       acc.free_blocks += b.free_blocks;
+      for (int i = 0; i < kSizeBands; ++i) {
+        acc.band_blocks[i] += b.band_blocks[i];
+        acc.band_edges[i] += b.band_edges[i] / static_cast<double>(live);
+      }
       acc.below_peak += b.below_peak / static_cast<double>(live);
       ++taken;
       sample_seconds += alloy_bench::ThreadCpuSeconds() - t0;
@@ -207,6 +276,14 @@ void Medium(const Options &o) {
               100 * sum / n, 100 * worst, 100 * acc.header_round / n, 100 * acc.pool / n,
               100 * acc.partial / n, 100 * acc.dirty / n, 100 * acc.below_peak / n, acc.free_blocks / n,
               seconds * 1e9 / static_cast<double>(steps), stats.pool_count, stats.purge_calls, stats.pools_grown, stats.pools_released);
+  std::printf("medium: free blocks by size (<256 B, <1 KiB, <4 KiB, <16 KiB, <64 KiB, larger):");
+  for (int i = 0; i < kSizeBands; ++i) std::printf(" %.0f", acc.band_blocks[i] / n);
+  std::printf("; their bytes outside whole pages, %% of live:");
+  for (int i = 0; i < kSizeBands; ++i) std::printf(" %.2f", 100 * acc.band_edges[i] / n);
+  std::printf("\n");
+  if (passes != 0)
+    std::printf("medium: defragmentation every %zu steps: %.0f B moved per allocate or free, %.1f moves per pass\n",
+                o.defrag_every, moved / static_cast<double>(2 * steps + live_count), planned_moves / passes);
   if (alloy_tlsf_check(tlsf) != ALLOY_OK) std::printf("medium: check failed\n");
   alloy_tlsf_destroy(tlsf);
 }
@@ -285,6 +362,10 @@ bool Parse(int argc, char **argv, Options *o) {
     else if (key == "scale") o->scale = std::atof(value);
     else if (key == "trace") o->trace = value;
     else if (key == "seed") o->seed = std::strtoull(value, nullptr, 10);
+    else if (key == "defrag_every") o->defrag_every = std::strtoull(value, nullptr, 10);
+    else if (key == "defrag_kib") o->defrag_bytes = kib;
+    else if (key == "defrag_moves") o->defrag_moves = std::strtoull(value, nullptr, 10);
+    else if (key == "defrag_purge") o->defrag_purge = std::atoi(value) != 0;
     else return false;
   }
   return true;
@@ -295,7 +376,7 @@ bool Parse(int argc, char **argv, Options *o) {
 int main(int argc, char **argv) {
   Options o;
   if (!Parse(argc, argv, &o)) {
-    std::fprintf(stderr, "usage: report_traces [growth_kib= divisor= keep= spare_kib= decay= purge_kib= dirty_kib= age= scale= trace= seed=]\n");
+    std::fprintf(stderr, "usage: report_traces [growth_kib= divisor= keep= spare_kib= decay= purge_kib= dirty_kib= age= scale= trace= seed= defrag_every= defrag_kib= defrag_moves= defrag_purge=]\n");
     return 2;
   }
   if (o.trace != "loading") Medium(o);

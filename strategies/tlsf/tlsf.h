@@ -410,18 +410,29 @@ void alloy_tlsf_virtual_get_stats(const alloy_tlsf_virtual *v, alloy_tlsf_virtua
  *      at: a per-block mark that costs nothing on allocate and free and
  *      cannot outlive the block), and (in-band only) whether alloy copies.
  *   2. alloy_tlsf_defrag_begin (alloy_tlsf_virtual_defrag_begin) plans the
- *      moves: it looks at the used blocks from the top down (the pool at
- *      the highest address first, then the next below; the highest offsets
- *      of a virtual range), and gives each movable one the first free block
- *      of the smallest size class that holds it and lies below it (pools
- *      kept empty as spares are never destinations). The destination is
- *      reserved at once: it is a used block until end, counted in the live
+ *      moves. First the short runs (1-3 used blocks) that lie between two
+ *      free blocks (up to 256, found from the free lists: each free block
+ *      and the blocks after it, at most 8192 blocks read, so a pass reads
+ *      about as many blocks as there are free ones), the runs of fewest
+ *      bytes first: moving a run out merges
+ *      the free blocks on both sides with its space, so free blocks (and
+ *      the partial pages around them) go away. Then, in a virtual range
+ *      only, the used blocks from the top down (the highest offsets
+ *      first), so the used prefix shrinks. Each movable block gets the
+ *      first free block of the smallest size class that holds it and lies
+ *      below it (pools kept empty as spares are never destinations); a
+ *      block of a run that finds none below may go to one above (never to
+ *      the free block right after its run, which would only shift the run
+ *      up, nor, in a virtual range, to the free end of the range): its run
+ *      still merges the free blocks around it. The destination is reserved
+ *      at once: it is a used block until end, counted in the live
  *      bytes and blocks, so alloy_tlsf_check stays clean during the pass.
  *      Blocks looked at and left say why, counted in the pass and, when
  *      `left` is set, one call each: not movable, no better place (no free
  *      block below holds it), budget (it would pass max_bytes). The pass
- *      stops when its moves or bytes are used up, after 512 blocks looked
- *      at, or after 32 blocks in a row left for no better place or the
+ *      stops when its moves or bytes are used up (a run that would pass
+ *      them is not started), after 512 blocks looked at from the top, or
+ *      after 32 of them in a row left for no better place or the
  *      budget (tlsf_defrag.c). The callbacks must not call into the heap.
  *   3. The caller copies moves[i].size bytes from `from` to `to` (or sets
  *      pass.copy, in-band, and lets end copy) and updates its references;
@@ -431,8 +442,10 @@ void alloy_tlsf_virtual_get_stats(const alloy_tlsf_virtual *v, alloy_tlsf_virtua
  *      (the block stays at `from`), and gives the pages the moves freed back
  *      to the OS (in-band: the whole pages of each freed source, merged
  *      with its free neighbours, are purged as alloy_tlsf_trim would; a
- *      pool left empty becomes a spare as on any free). Each move's
- *      `result` says what happened.
+ *      pool left empty becomes a spare as on any free; with pass.purge_free
+ *      also the whole pages of every other free block still resident, as
+ *      alloy_tlsf_trim does, one system call each). Each move's `result`
+ *      says what happened.
  * Passes may run every frame within their budget; each leaves the heap as
  * any sequence of allocate and free would (a move counts as one allocation
  * and one deallocation in the stats).
@@ -464,17 +477,23 @@ void alloy_tlsf_virtual_get_stats(const alloy_tlsf_virtual *v, alloy_tlsf_virtua
  * changes and the pass stays open).
  *
  * Measured on the report's medium trace (//bench:report, alloy/tlsf_defrag:
- * the default heap, a pass of at most 128 KiB / 64 moves every 32
- * operations, alloy copying; three runs): 9.1-10.9 % held beyond live
- * against 27.3-27.7 % for alloy/tlsf, moving ~1.76 KB per allocate or
- * free, at 3.5-6.6 us per operation against 0.27 us for alloy/tlsf in the
- * same runs (13-24x; the purges of the freed sources and the faults when
- * their pages are reused cost most of it: without the purge a pass moves
- * as much but nothing is held less, 27 %, at ~2 us). That is still
- * above the spec's 1.5 %: ~600 free blocks stay, because a hole fills only
- * when a block of about its size sits above it, and allocations keep
- * landing in the space passes free at the top. A 256 KiB dirty_limit on top
- * holds 6.4 %.
+ * the default heap, a pass of at most 64 KiB / 32 moves after every 4
+ * replacements (a free and an allocate), alloy copying, purge_free set;
+ * three runs): 1.35-1.37 % held beyond live against 28-32 % for
+ * alloy/tlsf, moving ~2.2 KB per allocate or free, at 30-37 us per
+ * operation against 0.84-1.15 us for alloy/tlsf in the same runs (a busy
+ * machine; the purges, the faults when purged pages are reused and the
+ * reading of the blocks around the free ones cost it). With the earlier
+ * budget (128 KiB / 64 moves every 32 replacements) the same passes hold
+ * 2.0-2.1 % at ~1.67 KB; runs moved only below themselves held 2.5-2.9 %
+ * (a third of them found no place below); passes that took blocks from
+ * the top down in band held 9.1-10.9 % at ~1.76 KB: the blocks at the top
+ * are mostly large ones (small requests fill the holes below), so few
+ * holes fitted them, and allocations kept landing in the space they
+ * freed. What stays (bench/tlsf:report_traces defrag_every=4
+ * defrag_kib=64 defrag_moves=32, seeds 1-3: 1.36-1.42 %): ~205 free
+ * blocks, whose bytes outside whole pages are ~1.1 points of live,
+ * headers and rounding 0.3, pool bookkeeping 0.16.
  *
  * Moved blocks land 16-byte aligned (the heap's own alignment): a block
  * allocated with a larger alignment must be left unmovable (the callback
@@ -520,6 +539,8 @@ typedef struct alloy_tlsf_pass {
   alloy_tlsf_left_fn left;       /* optional: told about each block looked at and left */
   void *context;          /* passed to movable and left */
   bool copy;              /* in-band: end copies each accepted move's bytes before freeing its source */
+  bool purge_free;        /* in-band: end also purges the whole pages of every free block still resident,
+                             as alloy_tlsf_trim does (spares stay); virtual: ALLOY_E_UNSUPPORTED */
 
   /* Written by begin. */
   size_t count;           /* moves planned, in moves[0, count) */

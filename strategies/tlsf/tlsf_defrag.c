@@ -6,14 +6,21 @@
  * functions under "the heap" below; planning, reserving and ending a pass
  * go through the shared core (tlsf_core.h) and the heaps' public free.
  *
- * Why this order: a block moves only to a lower position (a lower address
- * in-band, pools compared by address; a lower offset in a virtual range),
- * so every move fills a hole below and frees space at the top, and repeated
- * passes empty the highest pools (their pages purged at end, the pools
- * becoming spares) and shrink a virtual range's used prefix. A destination
- * is the first free block of the smallest size class that holds the block
- * and lies below it: holes fill closest to their size, so few small free
- * blocks are left with partial pages around them. */
+ * Why this order: the runs of used blocks between two free ones go first,
+ * cheapest first: each run moved merges two free blocks with its space,
+ * and the free blocks that stay (each with partial pages at its ends) are
+ * what a heap holds beyond live once its free pages are purged. A block
+ * moves to a lower position (a lower address in-band, pools compared by
+ * address; a lower offset in a virtual range) when one holds it; a run's
+ * block that finds none may go higher, since its run merges wherever it
+ * lands (each such pass leaves fewer free blocks, so passes do not undo
+ * each other).
+ * Then, in a virtual range, the top down, which shrinks the used prefix it
+ * commits; in band that phase found mostly large blocks at the top, few
+ * holes that fit them, and allocations landing in the space it freed. A
+ * destination is the first free block of the smallest size class that
+ * holds the block and lies below it: holes fill closest to their size. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloy/fault.h"
@@ -31,6 +38,12 @@
  * the heap below is full (looking further down finds less room still), or
  * the budget is as good as spent. Keeps a pass that can do little cheap. */
 #define DEFRAG_FRUITLESS_RUN 32u
+/* Runs of used blocks between two free ones a pass moves first: at most
+ * this many runs, of at most this many blocks each, found after reading at
+ * most DEFRAG_WALK blocks. */
+#define DEFRAG_RUNS 256u
+#define DEFRAG_RUN_BLOCKS 3u
+#define DEFRAG_WALK 8192u
 /* Free blocks a destination search looks at, at most. */
 #define DEFRAG_PROBES 64u
 /* In-band: the highest used blocks of a pool collected per visit. */
@@ -207,11 +220,19 @@ static bool is_destination(const defrag_heap *h, const alloy_tlsf_pass *pass, co
   return false;
 }
 
+/* Whether a free block may take a block: not a whole pool (in-band), not
+ * the free end of a virtual range (a block there would lengthen the used
+ * prefix), not `avoid`. */
+static bool may_take(const defrag_heap *h, const tlsf_block *block, const tlsf_block *avoid) {
+  if (block == avoid || is_whole_pool(h, block)) return false;
+  return h->layout == TLSF_IN_BAND || !block_is_last(core_next(h->layout, block));
+}
+
 /* The first free block of the smallest size class that holds `size` bytes
- * and lies below `below` (not a whole pool), with its list in (fl, sl); NULL
+ * and lies below `below` and may take it, with its list in (fl, sl); NULL
  * after DEFRAG_PROBES blocks looked at. */
-static tlsf_block *find_destination(const defrag_heap *h, size_t size, uintptr_t below, unsigned *fli,
-                                    unsigned *sli) {
+static tlsf_block *find_destination(const defrag_heap *h, size_t size, uintptr_t below, const tlsf_block *avoid,
+                                    unsigned *fli, unsigned *sli) {
   unsigned fl, sl, probes = 0;
   mapping_insert(size, &fl, &sl);
   while (fl < FL_INDEX_COUNT) {
@@ -219,7 +240,8 @@ static tlsf_block *find_destination(const defrag_heap *h, size_t size, uintptr_t
     if (block == NULL) return NULL;
     for (; block != NULL; block = block->next_free) {
       if (++probes > DEFRAG_PROBES) return NULL;
-      if (block_size(block) >= size && block_position(h->layout, block) < below && !is_whole_pool(h, block)) {
+      if (block_size(block) >= size && block_position(h->layout, block) < below &&
+          (below != UINTPTR_MAX || may_take(h, block, avoid)) && !is_whole_pool(h, block)) {
         *fli = fl;
         *sli = sl;
         return block;
@@ -255,56 +277,174 @@ static alloy_status pass_arguments(const alloy_tlsf_pass *pass) {
   return ALLOY_OK;
 }
 
+/* What became of a block a pass looked at. */
+typedef enum look_result { LOOK_PLANNED, LOOK_LEFT, LOOK_FRUITLESS, LOOK_STOP } look_result;
+
+/* Looks at one used block: asks the mark, checks the budget, finds it the
+ * best free place below it and reserves it there. A block of a run between
+ * two free blocks (`run_end`: the free block after its run; NULL for
+ * others) that finds none below may go to one above: moving it out merges
+ * the free blocks around its run wherever it lands, but not into
+ * `run_end`, which would only move the run up. */
+static look_result look_at(const defrag_heap *h, alloy_tlsf_pass *pass, tlsf_block *source,
+                           const tlsf_block *run_end) {
+  const size_t size = block_size(source);
+  void *ptr = block_address(h, source);
+  const size_t offset = block_offset(h, source);
+  if (!pass->all_movable && !pass->movable(ptr, offset, size, pass->context)) {
+    leave(pass, ptr, offset, size, ALLOY_TLSF_LEFT_NOT_MOVABLE, &pass->left_not_movable);
+    return LOOK_LEFT;
+  }
+  if (size > pass->max_bytes - pass->planned_bytes) {
+    leave(pass, ptr, offset, size, ALLOY_TLSF_LEFT_BUDGET, &pass->left_budget);
+    return LOOK_FRUITLESS;
+  }
+  /* A split of the destination takes a record (virtual); without one the pass ends here. */
+  if (h->layout == TLSF_OUT_OF_BAND && !records_ready(h->v) && alloy_tlsf_records_reserve(h->v) != ALLOY_OK)
+    return LOOK_STOP;
+  unsigned fl, sl;
+  tlsf_block *destination = find_destination(h, size, block_position(h->layout, source), NULL, &fl, &sl);
+  if (destination == NULL && run_end != NULL) destination = find_destination(h, size, UINTPTR_MAX, run_end, &fl, &sl);
+  if (destination == NULL) {
+    leave(pass, ptr, offset, size, ALLOY_TLSF_LEFT_NO_BETTER_PLACE, &pass->left_no_better_place);
+    return LOOK_FRUITLESS;
+  }
+  reserve(h, destination, fl, sl, size);
+  alloy_tlsf_move *move = &pass->moves[pass->count++];
+  move->from = ptr;
+  move->from_offset = offset;
+  move->to = block_address(h, destination);
+  move->to_offset = block_offset(h, destination);
+  move->size = size;
+  move->refuse = false;
+  move->result = ALLOY_TLSF_MOVE_PLANNED;
+  pass->planned_bytes += size;
+  return LOOK_PLANNED;
+}
+
+/* Whether a used block is the source of one of this pass's moves. */
+static bool is_source(const defrag_heap *h, const alloy_tlsf_pass *pass, const tlsf_block *block) {
+  const void *ptr = block_address(h, block);
+  const size_t offset = block_offset(h, block);
+  for (size_t i = 0; i < pass->count; ++i)
+    if (h->layout == TLSF_IN_BAND ? pass->moves[i].from == ptr : pass->moves[i].from_offset == offset) return true;
+  return false;
+}
+
+/* A run of used blocks between two free ones: moving all of them out
+ * merges the two free blocks and the run's space into one. */
+typedef struct run {
+  tlsf_block *first; /* the lowest block of the run */
+  unsigned blocks;
+  size_t bytes;
+} run;
+
+static int run_order(const void *a, const void *b) {
+  const size_t x = ((const run *)a)->bytes, y = ((const run *)b)->bytes;
+  return x < y ? -1 : x > y;
+}
+
+/* The run of at most DEFRAG_RUN_BLOCKS used blocks after `free_block`,
+ * ending at another free block; false when there is none. `*read` counts
+ * the blocks looked at. */
+static bool run_after(const defrag_heap *h, tlsf_block *free_block, run *out, size_t *read) {
+  tlsf_block *at = core_next(h->layout, free_block);
+  run r = {at, 0, 0};
+  while (!block_is_last(at) && !block_is_free(at) && r.blocks <= DEFRAG_RUN_BLOCKS) {
+    r.blocks++;
+    r.bytes += block_size(at);
+    at = core_next(h->layout, at);
+  }
+  *read += r.blocks + 1;
+  if (r.blocks == 0 || r.blocks > DEFRAG_RUN_BLOCKS || block_is_last(at) || !block_is_free(at)) return false;
+  *out = r;
+  return true;
+}
+
+/* The runs of at most DEFRAG_RUN_BLOCKS used blocks between two free blocks,
+ * found from the free lists (each free block and the blocks after it, so a
+ * pass reads about as many blocks as there are free ones, not the whole
+ * heap), cheapest first; at most DEFRAG_RUNS, after at most DEFRAG_WALK
+ * blocks read. */
+static size_t collect_runs(const defrag_heap *h, run *out) {
+  size_t count = 0, read = 0;
+  uint32_t fl_map = h->lists->fl_bitmap;
+  for (; fl_map != 0 && count < DEFRAG_RUNS && read < DEFRAG_WALK; fl_map &= fl_map - 1) {
+    const unsigned fl = alloy_bit_scan_forward(fl_map);
+    for (uint32_t sl_map = h->lists->sl_bitmap[fl]; sl_map != 0 && count < DEFRAG_RUNS && read < DEFRAG_WALK;
+         sl_map &= sl_map - 1) {
+      for (tlsf_block *block = h->lists->blocks[fl][alloy_bit_scan_forward(sl_map)];
+           block != NULL && count < DEFRAG_RUNS && read < DEFRAG_WALK; block = block->next_free)
+        if (!is_whole_pool(h, block) && run_after(h, block, &out[count], &read)) ++count;
+    }
+  }
+  qsort(out, count, sizeof *out, run_order);
+  return count;
+}
+
+/* A run the byte budget cannot move whole: each of its blocks is left. */
+static void leave_run(const defrag_heap *h, alloy_tlsf_pass *pass, const run *r) {
+  tlsf_block *block = r->first;
+  for (unsigned k = 0; k < r->blocks; ++k, block = core_next(h->layout, block)) {
+    void *ptr = block_address(h, block);
+    const size_t offset = block_offset(h, block), size = block_size(block);
+    if (!pass->all_movable && !pass->movable(ptr, offset, size, pass->context))
+      leave(pass, ptr, offset, size, ALLOY_TLSF_LEFT_NOT_MOVABLE, &pass->left_not_movable);
+    else
+      leave(pass, ptr, offset, size, ALLOY_TLSF_LEFT_BUDGET, &pass->left_budget);
+  }
+}
+
 static alloy_status begin(const defrag_heap *h, alloy_tlsf_pass *pass) {
   ALLOY_TRY(pass_arguments(pass));
-  if (h->layout == TLSF_OUT_OF_BAND && pass->copy) return ALLOY_E_UNSUPPORTED;
+  if (h->layout == TLSF_OUT_OF_BAND && (pass->copy || pass->purge_free)) return ALLOY_E_UNSUPPORTED;
   alloy_tlsf_pass **open = heap_open_pass(h);
   if (*open != NULL) return ALLOY_E_OUT_OF_ORDER;
   pass->count = pass->planned_bytes = 0;
   pass->left_not_movable = pass->left_no_better_place = pass->left_budget = 0;
   pass->moved = pass->moved_bytes = pass->refused = pass->cancelled = pass->released_bytes = 0;
   const size_t max_moves = pass->max_moves < pass->capacity ? pass->max_moves : pass->capacity;
+  /* First the short runs between two free blocks, cheapest first: moving
+   * one out merges free blocks. */
+  run runs[DEFRAG_RUNS];
+  const size_t run_count = collect_runs(h, runs);
+  bool stop = false;
+  for (size_t i = 0; i < run_count && !stop; ++i) {
+    if (pass->count + runs[i].blocks > max_moves) break;
+    if (runs[i].bytes > pass->max_bytes - pass->planned_bytes) {
+      /* The runs after it cost more still. */
+      leave_run(h, pass, &runs[i]);
+      break;
+    }
+    tlsf_block *run_end = runs[i].first;
+    for (unsigned k = 0; k < runs[i].blocks; ++k) run_end = core_next(h->layout, run_end);
+    tlsf_block *block = runs[i].first;
+    for (unsigned k = 0; k < runs[i].blocks && !stop; ++k) {
+      tlsf_block *next = core_next(h->layout, block);
+      stop = look_at(h, pass, block, run_end) == LOOK_STOP;
+      block = next;
+    }
+  }
+  /* Then, in a virtual range, from the top down: the highest blocks to the
+   * best places below, so the used prefix shrinks. In band this only
+   * trades places with the allocations that land in the space it frees
+   * (bytes moved for nothing held less on the report's medium trace). */
+  if (h->layout == TLSF_IN_BAND) stop = true;
   source_cursor cursor;
   cursor_start(h, &cursor);
   unsigned looks = 0, fruitless = 0;
-  while (pass->count < max_moves && looks < DEFRAG_LOOKS && fruitless < DEFRAG_FRUITLESS_RUN &&
+  while (!stop && pass->count < max_moves && looks < DEFRAG_LOOKS && fruitless < DEFRAG_FRUITLESS_RUN &&
          pass->max_bytes - pass->planned_bytes >= core_block_size_min(h->layout)) {
     tlsf_block *source = cursor_next(h, &cursor);
     if (source == NULL) break;
-    if (is_destination(h, pass, source)) continue;
+    if (is_destination(h, pass, source) || is_source(h, pass, source)) continue;
     ++looks;
-    const size_t size = block_size(source);
-    void *ptr = block_address(h, source);
-    const size_t offset = block_offset(h, source);
-    if (!pass->all_movable && !pass->movable(ptr, offset, size, pass->context)) {
-      leave(pass, ptr, offset, size, ALLOY_TLSF_LEFT_NOT_MOVABLE, &pass->left_not_movable);
-      continue;
+    switch (look_at(h, pass, source, NULL)) {
+      case LOOK_PLANNED: fruitless = 0; break;
+      case LOOK_LEFT: break;
+      case LOOK_FRUITLESS: ++fruitless; break;
+      case LOOK_STOP: stop = true; break;
     }
-    if (size > pass->max_bytes - pass->planned_bytes) {
-      ++fruitless;
-      leave(pass, ptr, offset, size, ALLOY_TLSF_LEFT_BUDGET, &pass->left_budget);
-      continue;
-    }
-    /* A split of the destination takes a record (virtual); without one the pass ends here. */
-    if (h->layout == TLSF_OUT_OF_BAND && !records_ready(h->v) && alloy_tlsf_records_reserve(h->v) != ALLOY_OK) break;
-    unsigned fl, sl;
-    tlsf_block *destination = find_destination(h, size, block_position(h->layout, source), &fl, &sl);
-    if (destination == NULL) {
-      ++fruitless;
-      leave(pass, ptr, offset, size, ALLOY_TLSF_LEFT_NO_BETTER_PLACE, &pass->left_no_better_place);
-      continue;
-    }
-    fruitless = 0;
-    reserve(h, destination, fl, sl, size);
-    alloy_tlsf_move *move = &pass->moves[pass->count++];
-    move->from = ptr;
-    move->from_offset = offset;
-    move->to = block_address(h, destination);
-    move->to_offset = block_offset(h, destination);
-    move->size = size;
-    move->refuse = false;
-    move->result = ALLOY_TLSF_MOVE_PLANNED;
-    pass->planned_bytes += size;
   }
   pass->open_on = heap_identity(h);
   *open = pass;
@@ -351,6 +491,7 @@ static alloy_status end(const defrag_heap *h, alloy_tlsf_pass *pass) {
     pass->moved++;
     pass->moved_bytes += move->size;
   }
+  if (h->layout == TLSF_IN_BAND && pass->purge_free) pass->released_bytes += alloy_tlsf_purge_resident(h->tlsf);
   if (h->layout == TLSF_OUT_OF_BAND) {
     const size_t after = used_extent(h->v);
     pass->released_bytes = after < extent ? extent - after : 0;

@@ -37,6 +37,8 @@ size_t Rounds(size_t n, size_t minimum) {
 // The in-band heap: blocks are addresses.
 class InBandHeap {
  public:
+  // Takes over a heap created by the caller.
+  explicit InBandHeap(alloy_tlsf *heap) : heap_(heap) {}
   InBandHeap() {
     alloy_tlsf_config config = alloy_tlsf_config_default();
     config.numa_node = ALLOY_TLSF_NUMA_NONE;
@@ -217,12 +219,14 @@ alloy_tlsf_pass MakePass(std::vector<alloy_tlsf_move> &moves, size_t max_bytes, 
   return pass;
 }
 
-// One pass as a user runs it: begin; checks the plan (destinations below
-// nothing live, inside the budget); optionally frees a source and allocates
+// One pass as a user runs it: begin; checks the plan (destinations over
+// nothing live, inside the budget, in a virtual range never past the used
+// prefix); optionally frees a source and allocates
 // other blocks during the pass; copies (unless the heap copies) what it
 // does not refuse; updates its references at end; verifies every block.
 template <class Heap>
 void RunPass(Heap &heap, Trace<Heap> &trace, alloy_tlsf_pass &pass, bool refuse_some, bool churn_during) {
+  const size_t held_before = heap.Held();
   ASSERT_EQ(heap.Begin(&pass), ALLOY_OK);
   ASSERT_EQ(heap.Check(), ALLOY_OK) << "during the pass";
   ASSERT_LE(pass.count, std::min(pass.capacity, pass.max_moves));
@@ -240,7 +244,12 @@ void RunPass(Heap &heap, Trace<Heap> &trace, alloy_tlsf_pass &pass, bool refuse_
     name[i] = trace.slots()[source[i]].name;
     ASSERT_GE(move.size, trace.slots()[source[i]].size);
     ASSERT_FALSE(trace.OverlapsLive(live, move.to, move.size)) << "a destination overlaps a live block";
-    ASSERT_LT(move.to, move.from) << "a block moves down";
+    // A block moves down, except a block of a run between two free blocks
+    // that finds no place below (alloy/tlsf.h): then it may go up, but in a
+    // virtual range never into the free end (the used prefix never grows).
+    if (Heap::kVirtual) {
+      ASSERT_LE(move.to_offset + move.size, held_before) << "a move lengthens the used prefix";
+    }
     if (Heap::kVirtual) {
       ASSERT_EQ(static_cast<char *>(move.to) - static_cast<char *>(move.from),
                 static_cast<ptrdiff_t>(move.to_offset - move.from_offset));
@@ -355,6 +364,82 @@ void HeldFallsWithPasses(size_t max_size) {
 
 TEST(TlsfDefrag, HeldFallsInBand) { HeldFallsWithPasses<InBandHeap>(64 * kKiB); }
 TEST(TlsfDefrag, HeldFallsVirtual) { HeldFallsWithPasses<VirtualHeap>(64 * kKiB); }
+
+// The short runs of used blocks between two free ones move first: passes on
+// a thinned heap leave fewer free blocks than it had (each run moved merges
+// two free blocks with its space), every block keeping its contents.
+template <class Heap>
+size_t FreeBlocks(Heap &heap);
+template <>
+size_t FreeBlocks(InBandHeap &heap) {
+  alloy_tlsf_stats stats;
+  alloy_tlsf_get_stats(heap.get(), &stats);
+  return stats.free_blocks;
+}
+template <>
+size_t FreeBlocks(VirtualHeap &heap) {
+  alloy_tlsf_virtual_stats stats;
+  alloy_tlsf_virtual_get_stats(heap.get(), &stats);
+  return stats.free_blocks;
+}
+
+template <class Heap>
+void RunsMergeFreeBlocks() {
+  Heap heap;
+  Trace<Heap> trace(heap, 800, 64, 8 * kKiB, 21);
+  trace.Fill();
+  trace.Thin(0.4);
+  const size_t before = FreeBlocks(heap);
+  size_t moved = 0;
+  for (int p = 0; p < 8; ++p) {
+    std::vector<alloy_tlsf_move> moves(64);
+    alloy_tlsf_pass pass = MakePass(moves, SIZE_MAX, SIZE_MAX);
+    pass.copy = !Heap::kVirtual;
+    RunPass(heap, trace, pass, false, false);
+    if (testing::Test::HasFatalFailure()) return;
+    moved += pass.moved;
+  }
+  const size_t after = FreeBlocks(heap);
+  std::printf("free blocks: %zu before the passes, %zu after (%zu moves)\n", before, after, moved);
+  EXPECT_GT(moved, 0u);
+  EXPECT_LT(after, before - before / 4) << "moving the runs between free blocks merges them";
+}
+
+TEST(TlsfDefrag, RunsMergeFreeBlocksInBand) { RunsMergeFreeBlocks<InBandHeap>(); }
+TEST(TlsfDefrag, RunsMergeFreeBlocksVirtual) { RunsMergeFreeBlocks<VirtualHeap>(); }
+
+// pass.purge_free (in-band): end purges the whole pages of every free block
+// still resident, so a trim right after finds none left; without it the
+// free pages the trace left stay resident.
+TEST(TlsfDefrag, PurgeFreeLeavesNoResidentFreePages) {
+  for (bool purge_free : {false, true}) {
+    alloy_tlsf_config config = alloy_tlsf_config_default();
+    config.numa_node = ALLOY_TLSF_NUMA_NONE;
+    config.initial_pool_size = 1 * kMiB;
+    config.spare_bytes = 0;  // trim would count the spares given back
+    alloy_tlsf *raw = nullptr;
+    ASSERT_EQ(alloy_tlsf_create(&config, &raw), ALLOY_OK);
+    InBandHeap heap(raw);
+    Trace<InBandHeap> trace(heap, 300, 4 * kKiB, 32 * kKiB, 17);
+    trace.Fill();
+    trace.Thin(0.5);
+    std::vector<alloy_tlsf_move> moves(16);
+    alloy_tlsf_pass pass = MakePass(moves, 64 * kKiB, SIZE_MAX);
+    pass.copy = true;
+    pass.purge_free = purge_free;
+    RunPass(heap, trace, pass, false, false);
+    if (testing::Test::HasFatalFailure()) return;
+    const size_t trimmed = alloy_tlsf_trim(heap.get());
+    if (purge_free) {
+      EXPECT_GT(pass.released_bytes, 0u);
+      EXPECT_EQ(trimmed, 0u) << "no resident free page is left after the pass";
+    } else {
+      EXPECT_GT(trimmed, 0u) << "the trace's free pages are still resident";
+    }
+    EXPECT_EQ(heap.Check(), ALLOY_OK);
+    trace.Verify();
+  }
+}
 
 // Budgets: a pass never plans more bytes or moves than allowed, says which
 // blocks the byte budget left, and many tight passes still verify.
@@ -501,6 +586,9 @@ void BadInputs() {
     alloy_tlsf_pass copying = pass;
     copying.copy = true;
     EXPECT_EQ(heap.Begin(&copying), ALLOY_E_UNSUPPORTED) << "the virtual mode never touches the range";
+    alloy_tlsf_pass purging = pass;
+    purging.purge_free = true;
+    EXPECT_EQ(heap.Begin(&purging), ALLOY_E_UNSUPPORTED) << "the range's pages are the caller's";
   }
   EXPECT_EQ(heap.Check(), ALLOY_OK);
 
