@@ -233,24 +233,38 @@ typedef struct alloy_pool_head {
   size_t block_span;
   uint64_t free_key;   /* a listed block's second word; 0: one-word blocks, not marked */
   uintptr_t slab_mask; /* slab_size - 1 */
-  alloy_divisor stride; /* block_size, for the block-start test */
-  size_t blocks_per_slab;
+  /* The block-start test: an offset x into a slab's block area is a block
+   * start exactly when (x * stride_magic) mod 2^64 < block_limit, with
+   * stride_magic = 2^64 / stride + 1 (rounded down, plus one) and
+   * block_limit = blocks_per_slab * (stride * stride_magic - 2^64): a
+   * multiple k * stride comes out as k times that small excess, anything
+   * else at or above stride_magic (Lemire, Kaser and Kurz, "Faster
+   * remainder by direct computation", 2019, section 4). One multiply and
+   * one compare check "on a boundary" and "inside the block area" at once;
+   * it holds while slab_size * 2 * stride <= 2^64, and a pool beyond that
+   * keeps its head's block range empty (the exact test of alloy/divisor.h
+   * then runs out of line). */
+  uint64_t stride_magic;
+  uint64_t block_limit;
   size_t block_size;   /* usable size: the stride between blocks */
   size_t block_align;
 } alloy_pool_head;
 
+/* Whether `offset`, from the first slab's block 0, is a block start: the
+ * offset masked to the slab is the offset from block 0 of the block's own
+ * slab (slabs are aligned to their size) or, for a pointer into a slab's
+ * header, past its last block. */
+static ALLOY_ALWAYS_INLINE bool alloy_pool_head_is_block_start(const alloy_pool_head *head, uintptr_t offset) {
+  return (uint64_t)(offset & head->slab_mask) * head->stride_magic < head->block_limit;
+}
+
 /* Whether a free can be a plain push: inside the block range, at a block
  * start and no larger than a block. Pure arithmetic on the pointer and the
- * head; the block is never read. The offset from block 0 of the first slab,
- * masked to the slab, is the offset from block 0 of the block's own slab
- * (slabs are aligned to their size) or, for a pointer into a slab's header,
- * past its last block: one exact quotient by the stride (a multiply and a
- * rotate) checks "at a block start" and "inside the block area" at once. */
+ * head; the block is never read. */
 static ALLOY_ALWAYS_INLINE bool alloy_pool_head_free_is_plain(const alloy_pool_head *head, alloy_block block) {
   const uintptr_t offset = (uintptr_t)block.ptr - head->block_low;
   if (ALLOY_UNLIKELY(offset >= head->block_span)) return false;
-  const uint64_t index = alloy_divisor_exact_quotient(head->stride, offset & head->slab_mask);
-  if (ALLOY_UNLIKELY(index >= head->blocks_per_slab)) return false;
+  if (ALLOY_UNLIKELY(!alloy_pool_head_is_block_start(head, offset))) return false;
   return ALLOY_LIKELY(block.size <= head->block_size);
 }
 
