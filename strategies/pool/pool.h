@@ -21,8 +21,8 @@
  *
  * Misuse. Every build checks each free by arithmetic on the pointer alone
  * (the freed block is never read on the free path): inside the pool's
- * span, at a block start (the offset's exact quotient by the stride, through
- * a precomputed inverse: no divide), no larger than a block. A free block
+ * span, at a block start (the offset times a constant made from the
+ * stride, one compare: no divide), no larger than a block. A free block
  * carries the pool's random key in its second word (blocks of two words or
  * more); the pop, which reads that line for the link anyway, checks and
  * clears it, so a block met on the list a second time without a free in
