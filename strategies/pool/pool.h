@@ -59,8 +59,9 @@
  *
  * Hot loops that know they hold a pool call alloy_pool_allocate_fast and
  * alloy_pool_free_fast (below), which inline the pop and the push. A pool
- * of one-word blocks (no room for the mark) takes the call on both, with
- * the same checks.
+ * of one-word blocks (no room for the mark), or one whose slab_size * 2 *
+ * block size exceeds 2^64 (too large for the inline block-start test),
+ * takes the call on both, with the same checks.
  *
  * Commit and placement: by default a slab is committed whole when it is
  * taken (ALLOY_POOL_COMMIT_BATCHED); ALLOY_POOL_COMMIT_LAZY reserves it and
@@ -223,9 +224,10 @@ alloy_pool *alloy_pool_of_block(const void *ptr, size_t slab_size);
 
 /* The leading fields of every pool, public only for the inline fast paths
  * below. Never touch them directly. The fast paths serve only plain pools
- * whose blocks carry the mark (two words or more): a concurrent pool, and a
- * pool of one-word blocks, keep block_span 0 here (their real state lives
- * further in), so every inline test fails there and takes the call. */
+ * whose blocks carry the mark (two words or more): a concurrent pool, a
+ * pool of one-word blocks and one too large for the block-start test keep
+ * block_span 0 here (their real state lives further in), so every inline
+ * test fails there and takes the call. */
 typedef struct alloy_pool_head {
   alloy_resource resource;
   void *free_list;     /* first free block; its first word links to the next, its second holds free_key */

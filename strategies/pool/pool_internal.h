@@ -39,8 +39,10 @@
  * head.block_span 0, so every public entry point lands in the out-of-line
  * code, which dispatches on `concurrent`. Pools of one-word blocks keep
  * head.block_span 0 too (their blocks have no room for the mark the fast
- * paths check), and their free list in head.free_list: the out-of-line
- * code serves them from the real span. The owner's free list is
+ * paths check), and so do pools whose slab and stride are too large for
+ * the head's block-start test (alloy_pool_head_serves); they keep their
+ * free list in head.free_list, and the out-of-line code serves them from
+ * the real span with the exact test (`stride`). The owner's free list is
  * `local_free`. Only the slab's `remote` source, the pool's `inbox` and
  * the `senders` records are written by other threads; `shared_low`/
  * `shared_high` are the span as other threads read it (low only falls, high
@@ -111,7 +113,7 @@ struct alloy_pool {
   alloy_resource *parent;
   alloy_vm_arena meta; /* holds this object (its header) and the slab registry */
   size_t slab_count;
-  uintptr_t span_low; /* the real span (head's block range is empty on concurrent and one-word pools) */
+  uintptr_t span_low; /* the real span (the head's block range is empty where the head does not serve) */
   size_t span_size;
   size_t committed_bytes;
   size_t commit_chunk; /* 0: batched */
