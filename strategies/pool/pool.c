@@ -44,13 +44,13 @@ alloy_pool_config alloy_pool_config_default(size_t block_size) {
 
 /* The head's block-start constants (see alloy_pool_head), or none (0, 0:
  * every offset fails and the exact test runs) where the product test does
- * not hold: slab_size * 2 * stride above 2^64. */
+ * not hold: stride * (slab_size + stride) of 2^64 or more. */
 static void pool_block_start_magic(size_t stride, size_t slab, size_t blocks_per_slab, alloy_pool_head *head) {
   head->stride_magic = 0;
   head->block_limit = 0;
-  /* stride * (slab + stride) <= 2^64, the bound under which no offset's
-   * product wraps past a block start's (stride < slab). */
-  if (alloy_log2_floor(slab) + alloy_log2_floor(stride) + 3 > 64) return;
+  /* stride * (slab + stride) < 2^64, the bound under which no offset's
+   * product wraps past a block start's (stride < slab, so no overflow). */
+  if (stride > UINT64_MAX / (slab + stride)) return;
   /* floor(2^64 / stride) + 1; UINT64_MAX / stride is one short of the
    * quotient for a power of two. */
   const uint64_t magic = UINT64_MAX / stride + (alloy_is_power_of_two(stride) ? 2 : 1);

@@ -59,9 +59,9 @@
  *
  * Hot loops that know they hold a pool call alloy_pool_allocate_fast and
  * alloy_pool_free_fast (below), which inline the pop and the push. A pool
- * of one-word blocks (no room for the mark), or one whose slab_size * 2 *
- * block size exceeds 2^64 (too large for the inline block-start test),
- * takes the call on both, with the same checks.
+ * of one-word blocks (no room for the mark), or one whose block size *
+ * (slab_size + block size) reaches 2^64 (too large for the inline
+ * block-start test), takes the call on both, with the same checks.
  *
  * Commit and placement: by default a slab is committed whole when it is
  * taken (ALLOY_POOL_COMMIT_BATCHED); ALLOY_POOL_COMMIT_LAZY reserves it and
@@ -243,7 +243,7 @@ typedef struct alloy_pool_head {
    * else at or above stride_magic (Lemire, Kaser and Kurz, "Faster
    * remainder by direct computation", 2019, section 4). One multiply and
    * one compare check "on a boundary" and "inside the block area" at once;
-   * it holds while slab_size * 2 * stride <= 2^64, and a pool beyond that
+   * it holds while stride * (slab_size + stride) < 2^64, and a pool beyond that
    * keeps its head's block range empty (the exact test of alloy/divisor.h
    * then runs out of line). */
   uint64_t stride_magic;
