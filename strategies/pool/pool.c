@@ -42,6 +42,23 @@ alloy_pool_config alloy_pool_config_default(size_t block_size) {
   return config;
 }
 
+/* The head's block-start constants (see alloy_pool_head), or none (0, 0:
+ * every offset fails and the exact test runs) where the product test does
+ * not hold: stride * (slab_size + stride) of 2^64 or more. */
+static void pool_block_start_magic(size_t stride, size_t slab, size_t blocks_per_slab, alloy_pool_head *head) {
+  head->stride_magic = 0;
+  head->block_limit = 0;
+  /* stride * (slab + stride) < 2^64, the bound under which no offset's
+   * product wraps past a block start's (stride < slab, so no overflow). */
+  if (stride > UINT64_MAX / (slab + stride)) return;
+  /* floor(2^64 / stride) + 1; UINT64_MAX / stride is one short of the
+   * quotient for a power of two. */
+  const uint64_t magic = UINT64_MAX / stride + (alloy_is_power_of_two(stride) ? 2 : 1);
+  const uint64_t excess = magic * stride; /* mod 2^64: stride * magic - 2^64, in [1, stride] */
+  head->stride_magic = magic;
+  head->block_limit = blocks_per_slab * excess;
+}
+
 /* Derives the layout from the config; false for a config no pool can serve. */
 static bool pool_layout(const alloy_pool_config *config, alloy_pool *layout) {
   const size_t align = config->block_align ? config->block_align : ALLOY_DEFAULT_ALIGNMENT;
@@ -82,8 +99,8 @@ static bool pool_layout(const alloy_pool_config *config, alloy_pool *layout) {
   layout->first_block_offset = offset;
   layout->blocks_per_slab = (slab - offset) / stride;
   layout->head.slab_mask = slab - 1;
-  layout->head.stride = alloy_divisor_make(stride);
-  layout->head.blocks_per_slab = layout->blocks_per_slab;
+  layout->stride = alloy_divisor_make(stride);
+  pool_block_start_magic(stride, slab, layout->blocks_per_slab, &layout->head);
   layout->max_blocks = config->max_blocks;
   layout->max_slabs = config->max_blocks ? (config->max_blocks + layout->blocks_per_slab - 1) / layout->blocks_per_slab
                                          : POOL_DEFAULT_MAX_SLABS;
@@ -140,16 +157,17 @@ static ALLOY_COLD alloy_status pool_reject(const alloy_pool *pool, size_t size, 
   return alloy_pool_check_reject(size, align);
 }
 
-/* Everything but a pop of a marked block: a concurrent pool, a pool of
- * one-word blocks (which the head's fast paths leave to this code), an empty
- * list, or a first block that failed the checks: then that is reported and
- * the list dropped (its free blocks are never handed out). */
+/* Everything but a pop of a marked block: a concurrent pool, a pool the
+ * head's fast paths leave to this code (one-word blocks, or a slab and
+ * stride too large for the head's block-start test), an empty list, or a
+ * first block that failed the checks: then that is reported and the list
+ * dropped (its free blocks are never handed out). */
 static ALLOY_NOINLINE alloy_status pool_allocate_slow(alloy_pool *pool, size_t size, size_t align,
                                                       alloy_block *out) {
   if (ALLOY_UNLIKELY(pool->concurrent)) return alloy_pool_concurrent_allocate(pool, size, align, out);
   pool_free_block *block = (pool_free_block *)pool->head.free_list;
   if (block != NULL) {
-    if (pool->head.free_key == 0 &&
+    if (!alloy_pool_head_serves(pool) &&
         alloy_pool_listed_block_is_sound(&pool->head, pool->span_low, pool->span_size, block)) {
       pool->head.free_list = alloy_pool_unlist(&pool->head, block);
       alloy_pool_hand_out(pool, block, out);
@@ -173,8 +191,10 @@ static ALLOY_ALWAYS_INLINE alloy_status pool_allocate_inline(alloy_pool *pool, s
   ALLOY_MEM_DEFINED(block, sizeof(pool_free_block));
   if (ALLOY_UNLIKELY(((const pool_free_block *)block)->mark != pool->head.free_key))
     return pool_allocate_slow(pool, size, align, out);
+  const size_t block_size = pool->head.block_size; /* read before the pop's stores, which may alias it */
   alloy_pool_head_pop(&pool->head, block);
-  alloy_pool_hand_out(pool, block, out);
+  ALLOY_TRACK_ALLOC(pool, block, block_size);
+  *out = alloy_block_make(block, block_size);
   return ALLOY_OK;
 }
 
@@ -186,12 +206,12 @@ static alloy_status pool_allocate(alloy_resource *self, size_t size, size_t alig
   return pool_allocate_inline(pool_of(self), size, align, out);
 }
 
-/* A free the head's test turned away: NULL, a concurrent pool or a pool of
- * one-word blocks (whose head spans nothing), or misuse. */
+/* A free the head's test turned away: NULL, a concurrent pool or a pool
+ * the head does not serve (whose head spans nothing), or misuse. */
 static ALLOY_NOINLINE alloy_status pool_free_refused(alloy_pool *pool, alloy_block block, size_t align) {
   if (pool->concurrent) return alloy_pool_concurrent_free(pool, block, align);
   if (block.ptr == NULL) return ALLOY_OK;
-  if (pool->head.free_key == 0 && (uintptr_t)block.ptr - pool->span_low < pool->span_size &&
+  if (!alloy_pool_head_serves(pool) && (uintptr_t)block.ptr - pool->span_low < pool->span_size &&
       alloy_pool_is_block_shaped(pool, block)) {
     if (ALLOY_DEBUG) ALLOY_TRY(alloy_pool_check_free(pool, block, align));
     alloy_pool_list_push(&pool->head, &pool->head.free_list, block.ptr);

@@ -21,8 +21,8 @@
  *
  * Misuse. Every build checks each free by arithmetic on the pointer alone
  * (the freed block is never read on the free path): inside the pool's
- * span, at a block start (the offset's exact quotient by the stride, through
- * a precomputed inverse: no divide), no larger than a block. A free block
+ * span, at a block start (the offset times a constant made from the
+ * stride, one compare: no divide), no larger than a block. A free block
  * carries the pool's random key in its second word (blocks of two words or
  * more); the pop, which reads that line for the link anyway, checks and
  * clears it, so a block met on the list a second time without a free in
@@ -59,8 +59,9 @@
  *
  * Hot loops that know they hold a pool call alloy_pool_allocate_fast and
  * alloy_pool_free_fast (below), which inline the pop and the push. A pool
- * of one-word blocks (no room for the mark) takes the call on both, with
- * the same checks.
+ * of one-word blocks (no room for the mark), or one whose block size *
+ * (slab_size + block size) reaches 2^64 (too large for the inline
+ * block-start test), takes the call on both, with the same checks.
  *
  * Commit and placement: by default a slab is committed whole when it is
  * taken (ALLOY_POOL_COMMIT_BATCHED); ALLOY_POOL_COMMIT_LAZY reserves it and
@@ -223,9 +224,10 @@ alloy_pool *alloy_pool_of_block(const void *ptr, size_t slab_size);
 
 /* The leading fields of every pool, public only for the inline fast paths
  * below. Never touch them directly. The fast paths serve only plain pools
- * whose blocks carry the mark (two words or more): a concurrent pool, and a
- * pool of one-word blocks, keep block_span 0 here (their real state lives
- * further in), so every inline test fails there and takes the call. */
+ * whose blocks carry the mark (two words or more): a concurrent pool, a
+ * pool of one-word blocks and one too large for the block-start test keep
+ * block_span 0 here (their real state lives further in), so every inline
+ * test fails there and takes the call. */
 typedef struct alloy_pool_head {
   alloy_resource resource;
   void *free_list;     /* first free block; its first word links to the next, its second holds free_key */
@@ -233,24 +235,38 @@ typedef struct alloy_pool_head {
   size_t block_span;
   uint64_t free_key;   /* a listed block's second word; 0: one-word blocks, not marked */
   uintptr_t slab_mask; /* slab_size - 1 */
-  alloy_divisor stride; /* block_size, for the block-start test */
-  size_t blocks_per_slab;
+  /* The block-start test: an offset x into a slab's block area is a block
+   * start exactly when (x * stride_magic) mod 2^64 < block_limit, with
+   * stride_magic = 2^64 / stride + 1 (rounded down, plus one) and
+   * block_limit = blocks_per_slab * (stride * stride_magic - 2^64): a
+   * multiple k * stride comes out as k times that small excess, anything
+   * else at or above stride_magic (Lemire, Kaser and Kurz, "Faster
+   * remainder by direct computation", 2019, section 4). One multiply and
+   * one compare check "on a boundary" and "inside the block area" at once;
+   * it holds while stride * (slab_size + stride) < 2^64, and a pool beyond that
+   * keeps its head's block range empty (the exact test of alloy/divisor.h
+   * then runs out of line). */
+  uint64_t stride_magic;
+  uint64_t block_limit;
   size_t block_size;   /* usable size: the stride between blocks */
   size_t block_align;
 } alloy_pool_head;
 
+/* Whether `offset`, from the first slab's block 0, is a block start: the
+ * offset masked to the slab is the offset from block 0 of the block's own
+ * slab (slabs are aligned to their size) or, for a pointer into a slab's
+ * header, past its last block. */
+static ALLOY_ALWAYS_INLINE bool alloy_pool_head_is_block_start(const alloy_pool_head *head, uintptr_t offset) {
+  return (uint64_t)(offset & head->slab_mask) * head->stride_magic < head->block_limit;
+}
+
 /* Whether a free can be a plain push: inside the block range, at a block
  * start and no larger than a block. Pure arithmetic on the pointer and the
- * head; the block is never read. The offset from block 0 of the first slab,
- * masked to the slab, is the offset from block 0 of the block's own slab
- * (slabs are aligned to their size) or, for a pointer into a slab's header,
- * past its last block: one exact quotient by the stride (a multiply and a
- * rotate) checks "at a block start" and "inside the block area" at once. */
+ * head; the block is never read. */
 static ALLOY_ALWAYS_INLINE bool alloy_pool_head_free_is_plain(const alloy_pool_head *head, alloy_block block) {
   const uintptr_t offset = (uintptr_t)block.ptr - head->block_low;
   if (ALLOY_UNLIKELY(offset >= head->block_span)) return false;
-  const uint64_t index = alloy_divisor_exact_quotient(head->stride, offset & head->slab_mask);
-  if (ALLOY_UNLIKELY(index >= head->blocks_per_slab)) return false;
+  if (ALLOY_UNLIKELY(!alloy_pool_head_is_block_start(head, offset))) return false;
   return ALLOY_LIKELY(block.size <= head->block_size);
 }
 

@@ -28,9 +28,8 @@ alloy_status alloy_pool_check_refused_free(alloy_pool *pool, alloy_block block, 
   if (p - span_low >= span_size)
     return alloy_pool_check_report(ALLOY_E_NOT_OWNED, pool, block, align, "the block is outside every slab of this pool");
   const size_t offset = (size_t)(p & pool->head.slab_mask);
-  const size_t area_end = pool->first_block_offset + pool->head.blocks_per_slab * pool->head.block_size;
-  if (alloy_divisor_exact_quotient(pool->head.stride, offset - pool->first_block_offset) >=
-      pool->head.blocks_per_slab) {
+  const size_t area_end = pool->first_block_offset + pool->blocks_per_slab * pool->head.block_size;
+  if (alloy_divisor_exact_quotient(pool->stride, offset - pool->first_block_offset) >= pool->blocks_per_slab) {
     if (offset < pool->first_block_offset || offset >= area_end)
       return alloy_pool_check_report(ALLOY_E_NOT_OWNED, pool, block, align, "not in the block area of a slab");
     return alloy_pool_check_report(ALLOY_E_INTERIOR_POINTER, pool, block, align,

@@ -39,8 +39,10 @@
  * head.block_span 0, so every public entry point lands in the out-of-line
  * code, which dispatches on `concurrent`. Pools of one-word blocks keep
  * head.block_span 0 too (their blocks have no room for the mark the fast
- * paths check), and their free list in head.free_list: the out-of-line
- * code serves them from the real span. The owner's free list is
+ * paths check), and so do pools whose slab and stride are too large for
+ * the head's block-start test (alloy_pool_head_serves); they keep their
+ * free list in head.free_list, and the out-of-line code serves them from
+ * the real span with the exact test (`stride`). The owner's free list is
  * `local_free`. Only the slab's `remote` source, the pool's `inbox` and
  * the `senders` records are written by other threads; `shared_low`/
  * `shared_high` are the span as other threads read it (low only falls, high
@@ -111,7 +113,7 @@ struct alloy_pool {
   alloy_resource *parent;
   alloy_vm_arena meta; /* holds this object (its header) and the slab registry */
   size_t slab_count;
-  uintptr_t span_low; /* the real span (head's block range is empty on concurrent and one-word pools) */
+  uintptr_t span_low; /* the real span (the head's block range is empty where the head does not serve) */
   size_t span_size;
   size_t committed_bytes;
   size_t commit_chunk; /* 0: batched */
@@ -132,6 +134,7 @@ struct alloy_pool {
   alignas(ALLOY_CACHE_LINE) size_t slab_size;
   size_t first_block_offset;
   size_t blocks_per_slab;
+  alloy_divisor stride; /* the exact block-start test of every pool (the head's holds for most) */
   uint64_t owner; /* concurrent pools: alloy_thread_serial() of the owner */
   _Atomic(uintptr_t) shared_low;
   _Atomic(uintptr_t) shared_high;
@@ -167,15 +170,21 @@ static ALLOY_ALWAYS_INLINE bool alloy_pool_listed_block_is_sound(const alloy_poo
  * the head's fast paths do not serve. */
 static ALLOY_ALWAYS_INLINE bool alloy_pool_is_block_shaped(const alloy_pool *pool, alloy_block block) {
   const uintptr_t offset = ((uintptr_t)block.ptr - pool->first_block_offset) & pool->head.slab_mask;
-  const uint64_t index = alloy_divisor_exact_quotient(pool->head.stride, offset);
-  return ((index < pool->head.blocks_per_slab) & (block.size <= pool->head.block_size)) != 0;
+  const uint64_t index = alloy_divisor_exact_quotient(pool->stride, offset);
+  return ((index < pool->blocks_per_slab) & (block.size <= pool->head.block_size)) != 0;
 }
 
-/* The head's block range for the pool's span (see alloy_pool_head): from
- * the first slab's block 0 to the span's end on a plain pool whose blocks
- * carry the mark, empty on every other pool and before the first slab. */
+/* Whether the head's fast paths serve the pool: a plain pool whose blocks
+ * carry the mark and whose head has the block-start constants. The head's
+ * block range (see alloy_pool_head): from the first slab's block 0 to the
+ * span's end on such a pool, empty on every other pool and before the
+ * first slab. */
+static inline bool alloy_pool_head_serves(const alloy_pool *pool) {
+  return !pool->concurrent && pool->head.free_key != 0 && pool->head.block_limit != 0;
+}
+
 static inline void alloy_pool_head_range(const alloy_pool *pool, uintptr_t *low, size_t *span) {
-  const bool served = !pool->concurrent && pool->head.free_key != 0 && pool->span_size != 0;
+  const bool served = alloy_pool_head_serves(pool) && pool->span_size != 0;
   *low = served ? pool->span_low + pool->first_block_offset : 0;
   *span = served ? pool->span_size - pool->first_block_offset : 0;
 }

@@ -202,12 +202,10 @@ static ALLOY_ALWAYS_INLINE alloy_status free_in_pages(alloy_small_object *heap, 
                                                      alloy_block block, size_t align) {
   void *ptr = block.ptr;
   so_page *page = alloy_so_descriptor(pages_begin, offset >> heap->page_shift);
-  /* From the descriptor line every free reads: a block start (one multiply,
-   * rotate and compare: on a boundary and inside the block area) of a size
-   * at least the one given. Never the block itself. */
-  alloy_divisor divisor = {page->block_inverse, page->block_shift};
-  uint64_t index = alloy_divisor_exact_quotient(divisor, (uint64_t)((char *)ptr - page->base));
-  if (ALLOY_UNLIKELY((index >= page->block_count) | (block.size > page->free_size_max)))
+  /* From the descriptor line every free reads: a block start (one multiply
+   * and compare: on a boundary and inside the block area) of a size at
+   * least the one given. Never the block itself. */
+  if (ALLOY_UNLIKELY(!alloy_so_is_block_start(page, ptr) | (block.size > page->free_size_max)))
     return report_bad_free(heap, block, align);
 #if ALLOY_DEBUG
   ALLOY_TRY(check_free(heap, block, align));
@@ -248,9 +246,7 @@ size_t alloy_small_object_block_size(const alloy_small_object *heap, const void 
   size_t offset = (size_t)((const char *)ptr - heap->pages_begin);
   if (offset >= atomic_load_explicit(&((alloy_small_object *)heap)->pages_bytes, memory_order_acquire)) return 0;
   const so_page *page = alloy_so_page_at(heap, offset);
-  alloy_divisor divisor = {page->block_inverse, page->block_shift};
-  uint64_t index = alloy_divisor_exact_quotient(divisor, (uint64_t)((const char *)ptr - page->base));
-  if (index >= page->block_count) return 0;
+  if (!alloy_so_is_block_start(page, ptr)) return 0;
   return page->free_size_max;
 }
 

@@ -28,7 +28,7 @@
  * above max_size, return ALLOY_E_UNSUPPORTED (a fallback chain routes them).
  *
  * Bad frees. Every build checks each free from the page descriptor it loads
- * anyway, never reading the block (a block start: one multiply, rotate and
+ * anyway, never reading the block (a block start: one multiply and one
  * compare; a size no larger than the block's), and marks each free block:
  * a random per-heap key in its second word, written with the free-list link
  * and checked and cleared when the block is handed out. A bad free found at

@@ -60,8 +60,8 @@ static bool check_descriptor(so_check *check, const so_page *page) {
     return broken(check, page, "a page's block size is not its class's");
   if (page->block_count != heap->page_size / block_size)
     return broken(check, page, "a page's block count does not fill the page");
-  alloy_divisor divisor = alloy_divisor_make(block_size);
-  if (page->block_inverse != divisor.odd_inverse || page->block_shift != divisor.shift ||
+  so_block_start_test test = alloy_so_block_start_test(block_size, page->block_count);
+  if (page->block_magic != test.magic || page->block_limit != test.limit ||
       page->mark_offset != alloy_so_mark_offset(block_size))
     return broken(check, page, "a page's block-start test does not match its block size");
   return true;

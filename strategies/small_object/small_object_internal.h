@@ -72,7 +72,6 @@
 #include <stdint.h>
 
 #include "alloy/compiler.h"
-#include "alloy/divisor.h"
 #include "alloy/fork_guard.h"
 #include "alloy/remote_free.h"
 #include "alloy/size_class.h"
@@ -146,13 +145,13 @@ typedef struct so_page {
   alloy_small_object *heap;
   char *base;          /* the page's memory */
   struct so_page *next; /* partial list, stash, recycler */
-  /* What every free checks, set when the page gets its class: the block
-   * size as an alloy_divisor (block_inverse, block_shift), so that
-   * alloy_divisor_exact_quotient(ptr - base) below block_count means a block
-   * start; and the block size again, so that a free by another thread need
-   * not touch the owner's first line for the size check. */
-  uint64_t block_inverse;
-  uint8_t block_shift;
+  /* What every free checks, set when the page gets its class: the
+   * block-start constants of alloy_so_block_start_test, so that one
+   * multiply and one compare of (ptr - base) say "a block start"; and the
+   * block size again, so that a free by another thread need not touch the
+   * owner's first line for the size check. */
+  uint32_t block_magic;
+  uint32_t block_limit;
   uint8_t size_class;
   uint16_t block_count;  /* whole blocks in the page (at most 256 KiB / 8) */
   uint16_t free_size_max; /* the block size */
@@ -162,6 +161,9 @@ typedef struct so_page {
 
 ALLOY_STATIC_ASSERT(sizeof(so_page) == 2 * ALLOY_CACHE_LINE, "a page descriptor is two cache lines");
 ALLOY_STATIC_ASSERT(SO_MAX_PAGE_SIZE / 8u <= UINT16_MAX, "a page's block count fits block_count");
+ALLOY_STATIC_ASSERT((uint64_t)ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE * (SO_MAX_PAGE_SIZE + ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE) <=
+                        ((uint64_t)1 << 32),
+                    "the 32-bit block-start test holds for every block size and page size");
 
 /* Per-class state of a thread cache; the fast path touches one entry. */
 typedef struct so_class_cache {
@@ -283,6 +285,33 @@ ALLOY_HIDDEN void alloy_small_object_page_release(alloy_small_object *heap, so_p
 ALLOY_HIDDEN void alloy_small_object_page_init(alloy_small_object *heap, so_page *page, so_cache *owner, size_t cls);
 ALLOY_HIDDEN void alloy_small_object_page_carve(alloy_small_object *heap, so_page *page);
 ALLOY_HIDDEN alloy_status alloy_small_object_page_commit_meta(alloy_small_object *heap, size_t bytes);
+
+/* The block-start test. An offset x into a page (x < 256 KiB) is a block
+ * start exactly when (x * magic) mod 2^32 < limit, with magic =
+ * 2^32 / block_size + 1 (rounded down, plus one) and limit = block_count *
+ * (block_size * magic - 2^32): a multiple k * block_size comes out as k
+ * times that small excess, any other offset at or above magic (Lemire,
+ * Kaser and Kurz, "Faster remainder by direct computation", 2019, section
+ * 4; it holds while block_size * (page_size + block_size) <= 2^32, which
+ * 8 KiB blocks in 256 KiB pages keep). One multiply and one compare check
+ * "on a boundary" and "inside the block area" at once, in 32-bit registers.
+ * A descriptor without a class has limit 0: nothing passes. */
+typedef struct so_block_start_test {
+  uint32_t magic;
+  uint32_t limit;
+} so_block_start_test;
+
+static inline so_block_start_test alloy_so_block_start_test(size_t block_size, size_t block_count) {
+  so_block_start_test test;
+  test.magic = (uint32_t)((((uint64_t)1 << 32) / block_size) + 1);
+  test.limit = (uint32_t)block_count * (uint32_t)((uint64_t)test.magic * block_size - ((uint64_t)1 << 32));
+  return test;
+}
+
+static ALLOY_ALWAYS_INLINE bool alloy_so_is_block_start(const so_page *page, const void *ptr) {
+  uint32_t offset = (uint32_t)((uintptr_t)ptr - (uintptr_t)page->base);
+  return offset * page->block_magic < page->block_limit;
+}
 
 /* Whether the page has blocks never carved into its free list (never for
  * the heap's empty page, which has no memory). */

@@ -97,14 +97,14 @@ void alloy_small_object_page_release(alloy_small_object *heap, so_page *page) {
 void alloy_small_object_page_init(alloy_small_object *heap, so_page *page, so_cache *owner, size_t cls) {
   size_t block_size = heap->class_sizes[cls];
   size_t capacity = heap->page_size / block_size;
-  alloy_divisor divisor = alloy_divisor_make(block_size);
+  so_block_start_test test = alloy_so_block_start_test(block_size, capacity);
   page->free = NULL;
   page->deferred = NULL;
   __atomic_store_n(&page->block_size, (uint32_t)block_size, __ATOMIC_RELAXED); /* get_stats reads it */
   page->owner = owner;
   page->size_class = (uint8_t)cls;
-  page->block_inverse = divisor.odd_inverse;
-  page->block_shift = (uint8_t)divisor.shift;
+  page->block_magic = test.magic;
+  page->block_limit = test.limit;
   page->block_count = (uint16_t)capacity;
   page->free_size_max = (uint16_t)block_size;
   page->mark_offset = (uint8_t)alloy_so_mark_offset(block_size);

@@ -49,8 +49,8 @@ struct PageDescriptor {  // mirrors so_page
   void *heap;
   char *base;
   PageDescriptor *next;
-  uint64_t block_inverse;
-  uint8_t block_shift;
+  uint32_t block_magic;
+  uint32_t block_limit;
   uint8_t size_class;
   uint16_t block_count;
   uint16_t free_size_max;
@@ -277,8 +277,8 @@ TEST_F(SmallObjectCheckNegative, BlockCountDoesNotFillThePage) {
 }
 
 TEST_F(SmallObjectCheckNegative, BlockStartTestIsStale) {
-  Save(&large_->block_inverse, sizeof large_->block_inverse);
-  large_->block_inverse ^= 2;
+  Save(&large_->block_magic, sizeof large_->block_magic);
+  large_->block_magic ^= 2;
   ExpectReported("a page's block-start test does not match its block size");
 }
 

@@ -587,3 +587,51 @@ TEST_F(PoolTest, Regression_SlabHeaderPointerFreeIsRefused) {
   EXPECT_EQ(alloy_pool_free_fast(pool_, alloy_block_make(slab, 8), 8), ALLOY_E_NOT_OWNED);
   EXPECT_EQ(faults.count(ALLOY_E_NOT_OWNED), 2u);
 }
+
+// The inline free's block-start test (one multiply and one compare, see
+// alloy_pool_head) against the layout: in every slab of the pool, each
+// 8-byte step and each odd byte that is not a block start (the header, a
+// block's inside, the tail past the last whole block) is refused at the
+// free, by the call and by the inline path, and changes nothing; every
+// block start is a block the pool handed out and frees cleanly.
+TEST_F(PoolTest, Regression_EveryOffsetOfASlabButABlockStartIsRefused) {
+  for (size_t size : {16, 48, 64, 200, 4096}) {
+    alloy_pool_config config = alloy_pool_config_default(size);
+    config.block_align = 8;
+    config.slab_size = 16384;
+    Create(config);
+    const size_t per_slab = Stats().blocks_per_slab;
+    std::vector<alloy_block> blocks(per_slab * 3);  // three slabs, every block carved
+    for (auto &block : blocks) ASSERT_EQ(alloy_pool_allocate(pool_, size, 8, &block), ALLOY_OK);
+    std::set<uintptr_t> starts, slabs;
+    for (const alloy_block &block : blocks) {
+      starts.insert(reinterpret_cast<uintptr_t>(block.ptr));
+      slabs.insert(reinterpret_cast<uintptr_t>(block.ptr) & ~uintptr_t{config.slab_size - 1});
+    }
+    ASSERT_EQ(slabs.size(), 3u);
+    alloy_test::FaultRecorder faults;
+    size_t refused = 0, seen_starts = 0;
+    for (uintptr_t slab : slabs) {
+      for (uintptr_t p = slab; p < slab + config.slab_size; ++p) {
+        if (starts.count(p) != 0) {
+          ++seen_starts;
+          continue;
+        }
+        const bool inline_path = (p & 7) == 0;
+        if (!inline_path && (p & 7) != 3) continue;  // an odd byte of each word is enough
+        void *ptr = reinterpret_cast<void *>(p);
+        const alloy_status status = inline_path ? alloy_pool_free_fast(pool_, alloy_block_make(ptr, 8), 8)
+                                                : alloy_pool_free(pool_, alloy_block_make(ptr, 8), 8);
+        ASSERT_TRUE(status == ALLOY_E_INTERIOR_POINTER || status == ALLOY_E_NOT_OWNED)
+            << "block size " << size << ", slab offset " << (p - slab) << ": " << status;
+        ++refused;
+      }
+    }
+    EXPECT_EQ(seen_starts, blocks.size()) << "block size " << size;
+    EXPECT_EQ(faults.faults().size(), refused) << "block size " << size;
+    for (const alloy_block &block : blocks) EXPECT_EQ(alloy_pool_free_fast(pool_, block, 8), ALLOY_OK);
+    EXPECT_EQ(faults.faults().size(), refused);
+    EXPECT_EQ(Stats().live_blocks, 0u);
+    EXPECT_EQ(alloy_pool_check(pool_), ALLOY_OK);
+  }
+}

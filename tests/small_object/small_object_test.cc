@@ -993,3 +993,32 @@ TEST(SmallObjectFree, FreesBlockStartsAndLeavesOtherMemoryAlone) {
   EXPECT_EQ(stats.allocations, stats.deallocations);
   alloy_small_object_destroy(heap);
 }
+
+// The free's block-start test (one 32-bit multiply and compare from the
+// page descriptor) against the layout, for every class up to 8 KiB in the
+// largest pages, where the test's bound is tightest: over a whole page, an
+// offset names a block exactly when it is a multiple of the block size
+// below the last whole block. alloy_small_object_block_size answers from
+// the same test, without touching the block.
+TEST(SmallObject, Regression_BlockStartTestMatchesTheLayoutForEveryClass) {
+  alloy_small_object_config config = {};
+  config.max_size = ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE;
+  config.page_size = 256u * 1024u;
+  Heap heap(config);
+  for (size_t cls = 0; cls < alloy_size_class_count(config.max_size); ++cls) {
+    const size_t size = alloy_size_class_size(cls);
+    alloy_block block = heap.Alloc(size);
+    ASSERT_EQ(block.size, size);
+    const uintptr_t page = reinterpret_cast<uintptr_t>(block.ptr) & ~uintptr_t{config.page_size - 1};
+    const size_t last_end = config.page_size / size * size;
+    size_t mismatches = 0;
+    for (size_t offset = 0; offset < config.page_size; ++offset) {
+      if ((offset & 7) != 0 && (offset & 7) != 5) continue;  // every word, and an odd byte of each
+      const size_t expected = offset % size == 0 && offset < last_end ? size : 0;
+      const size_t got = alloy_small_object_block_size(heap.get(), reinterpret_cast<void *>(page + offset));
+      if (got != expected && ++mismatches <= 3) ADD_FAILURE() << "block size " << size << ", offset " << offset;
+    }
+    EXPECT_EQ(mismatches, 0u) << "block size " << size;
+    heap.Free(block);
+  }
+}
