@@ -138,6 +138,10 @@ const char *alloy_partition_name(const alloy_partition *partition);
 /* The partition whose slab holds `ptr`, or NULL (address arithmetic only). */
 alloy_partition *alloy_partition_of(const alloy_partition_root *root, const void *ptr);
 
+/* The root's reservation: every slab and direct-mapped block lies in it
+ * (for a caller that tells the root's addresses from others inline). */
+void alloy_partition_root_range(const alloy_partition_root *root, alloy_block *out);
+
 /* The block of the root that holds `ptr`, from the slot table alone (no
  * lock, address arithmetic and one or two entries): an object of a slab
  * that serves a bucket (handed out or free in a cache) or a live

@@ -132,6 +132,10 @@ alloy_partition *alloy_partition_of(const alloy_partition_root *root, const void
   return owner == alloy_partition_root_retired ? NULL : owner;
 }
 
+void alloy_partition_root_range(const alloy_partition_root *root, alloy_block *out) {
+  *out = alloy_block_make(root->base, root->reserve_bytes);
+}
+
 /* A slab's object: an exact quotient (one multiply) says a start; any other
  * offset divides once to find the object around it. A direct span's later
  * slots name its first, whose entry holds the block. */

@@ -93,6 +93,20 @@ TEST_F(Find, DirectBlocksAndForeignAddresses) {
   EXPECT_FALSE(alloy_partition_find(root_, nullptr, &owner, &found));
 }
 
+// Every block lies in the root's reservation, which is as large as asked.
+TEST_F(Find, BlocksLieInTheRootsRange) {
+  alloy_block range;
+  alloy_partition_root_range(root_, &range);
+  EXPECT_EQ(range.size, size_t{256} << 20);
+  for (size_t size : {size_t{16}, size_t{20000}, size_t{1} << 20}) {
+    alloy_block block;
+    ASSERT_EQ(alloy_partition_allocate(one_, size, 16, &block), ALLOY_OK);
+    uintptr_t offset = reinterpret_cast<uintptr_t>(block.ptr) - reinterpret_cast<uintptr_t>(range.ptr);
+    EXPECT_LE(offset + block.size, range.size) << size;
+    EXPECT_EQ(alloy_partition_deallocate(one_, block), ALLOY_OK);
+  }
+}
+
 // A slab whose objects all came back and were purged serves no bucket:
 // its addresses find nothing.
 TEST_F(Find, APurgedSlabHoldsNothing) {
