@@ -39,6 +39,7 @@ static ALLOY_NOINLINE void decay_if_due(void) {
     return; /* another thread decays this period */
   alloy_small_object *heap = alloy_malloc_heap_existing();
   if (heap != NULL) alloy_small_object_trim(heap);
+  alloy_malloc_partition_trim();
   alloy_malloc_medium_trim();
 }
 

@@ -56,14 +56,23 @@ TEST(AlloyMalloc, ForkWhileThreadsAllocate) {
   alloy_test::ExpectForksWhileThreadsAllocate(alloy_test::AllocateEverySizeInChild<1>);
 }
 
-// The override is the malloc this binary runs on: a medium block (from a
-// TLSF arena) and a large one (a mapping of its own) carry alloy's block
-// header, whose tag starts with the magic 0xa11 (the C library keeps a
-// chunk size there), and a large block ends on a page boundary.
+// The override is the malloc this binary runs on. A medium block of the
+// partition has no header but the usable size of its size class (20000
+// bytes take the 20 KiB class; the C library's usable size is the request
+// plus a few bytes). A medium block of a TLSF arena and a large one (a
+// mapping of its own) carry alloy's block header, whose tag starts with the
+// magic 0xa11 (the C library keeps a chunk size there), and a large block
+// ends on a page boundary.
 TEST(AlloyMalloc, IsTheProcessMalloc) {
   SKIP_WHERE_A_TOOL_OWNS_MALLOC();
+  for (size_t size : {size_t{20000}, size_t{64} << 10}) {
+    void *ptr = Opaque(&malloc)(size);
+    ASSERT_NE(ptr, nullptr);
+    EXPECT_EQ(malloc_usable_size(ptr), size == 20000 ? size_t{20480} : size) << size;
+    free(ptr);
+  }
   size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  for (size_t size : {size_t{20000}, size_t{64} << 10, size_t{2} << 20}) {
+  for (size_t size : {size_t{100000}, size_t{2} << 20}) {
     void *ptr = Opaque(&malloc)(size);
     ASSERT_NE(ptr, nullptr);
     uint64_t tag;
