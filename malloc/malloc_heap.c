@@ -1,6 +1,6 @@
 /* The drop-in malloc's process-wide small-object heap, created on the first
  * call (which may come before main, from a constructor or from dlsym) with
- * the medium arenas' fork guards, and the bootstrap buffer for the calls
+ * the partition and the medium arenas' fork guards, and the bootstrap buffer for the calls
  * that creation itself causes.
  *
  * Creation allocates nothing through libc, but the libc calls it makes
