@@ -1,7 +1,8 @@
 /* The drop-in malloc's exported functions: the C library's allocation
  * surface over the process-wide small-object heap (blocks up to
- * ALLOY_MALLOC_SMALL_MAX), the medium arenas (up to ALLOY_MALLOC_MEDIUM_MAX)
- * and page-granular mappings (the rest).
+ * ALLOY_MALLOC_SMALL_MAX), the partition (up to ALLOY_MALLOC_PARTITION_MAX),
+ * the medium arenas (up to ALLOY_MALLOC_MEDIUM_MAX) and page-granular
+ * mappings (the rest).
  *
  * Allocation routes by size and alignment; a pointer-only free routes by
  * address (see malloc_internal.h). Every failure returns NULL (or the error
@@ -23,8 +24,8 @@
 /* ---- Allocation ----------------------------------------------------------- */
 
 /* `size` bytes aligned to `align` (a power of two): the small-object heap
- * when it serves the request, else a medium arena, else a mapping of its
- * own; NULL and ENOMEM when none can. *fresh says the block reads as zero
+ * when it serves the request, else the partition, else a medium arena, else
+ * a mapping of its own; NULL and ENOMEM when none can. *fresh says the block reads as zero
  * already. */
 static ALLOY_NOINLINE void *allocate_slow(size_t size, size_t align, bool *fresh) {
   bool reentrant = false;
@@ -38,7 +39,9 @@ static ALLOY_NOINLINE void *allocate_slow(size_t size, size_t align, bool *fresh
     if (ptr != NULL) return ptr;
   }
   alloy_malloc_decay_tick();
-  void *ptr = alloy_malloc_medium_allocate(size, align);
+  void *ptr = alloy_malloc_partition_allocate(size, align);
+  if (ptr != NULL) return ptr;
+  ptr = alloy_malloc_medium_allocate(size, align);
   if (ptr != NULL) return ptr;
   ptr = alloy_malloc_large_allocate(size, align);
   if (ptr == NULL) {
@@ -129,14 +132,17 @@ void *pvalloc(size_t size) {
 /* ---- Free and usable size -------------------------------------------------- */
 
 /* Where `ptr` (not NULL) lives and what it may hold. */
-typedef enum block_home { HOME_SMALL, HOME_BOOTSTRAP, HOME_MEDIUM, HOME_LARGE } block_home;
+typedef enum block_home { HOME_SMALL, HOME_BOOTSTRAP, HOME_PARTITION, HOME_MEDIUM, HOME_LARGE } block_home;
 
-/* Past the small-object heap and the bootstrap buffer, the header names
- * the home; a header that names none is LARGE, whose checks report it. */
+/* Past the small-object heap, the bootstrap buffer and the partition's
+ * range (whose blocks have no header: the bytes below one may be another
+ * block's, or not mapped), the header names the home; a header that names
+ * none is LARGE, whose checks report it. */
 static ALLOY_ALWAYS_INLINE block_home home_of(const void *ptr, alloy_small_object *heap, size_t *small_size) {
   if (ALLOY_LIKELY(heap != NULL) && (*small_size = alloy_small_object_block_size(heap, ptr)) != 0)
     return HOME_SMALL;
   if (ALLOY_UNLIKELY(alloy_malloc_heap_is_bootstrap(ptr))) return HOME_BOOTSTRAP;
+  if (alloy_malloc_partition_holds(ptr)) return HOME_PARTITION;
   if (alloy_malloc_header_kind(alloy_malloc_header_of(ptr)) == ALLOY_MALLOC_KIND_MEDIUM) return HOME_MEDIUM;
   return HOME_LARGE;
 }
@@ -144,6 +150,10 @@ static ALLOY_ALWAYS_INLINE block_home home_of(const void *ptr, alloy_small_objec
 static ALLOY_NOINLINE void free_other(void *ptr) {
   if (alloy_malloc_heap_is_bootstrap(ptr)) return; /* never reused */
   alloy_malloc_decay_tick();
+  if (alloy_malloc_partition_holds(ptr)) {
+    alloy_malloc_partition_free(ptr);
+    return;
+  }
   if (alloy_malloc_header_kind(alloy_malloc_header_of(ptr)) == ALLOY_MALLOC_KIND_MEDIUM) {
     alloy_malloc_medium_free(ptr);
     return;
@@ -185,6 +195,7 @@ size_t malloc_usable_size(void *ptr) {
   switch (home_of(ptr, alloy_malloc_heap_existing(), &size)) {
     case HOME_SMALL: return size;
     case HOME_BOOTSTRAP: return alloy_malloc_heap_bootstrap_usable_size(ptr);
+    case HOME_PARTITION: return alloy_malloc_partition_usable_size(ptr);
     case HOME_MEDIUM: return alloy_malloc_medium_usable_size(ptr);
     case HOME_LARGE: break;
   }
@@ -206,8 +217,8 @@ static void *reallocate_by_moving(void *ptr, size_t old_usable, size_t size) {
 
 /* glibc's cases: NULL is malloc, size 0 frees and returns NULL. A block
  * stays where it is when the new size fits and would not leave more than
- * half of a large mapping unused, and a medium block whenever its arena
- * can shrink it or grow it into a free neighbour. */
+ * half of a partition block or a large mapping unused, and a medium arena
+ * block whenever its arena can shrink it or grow it into a free neighbour. */
 void *realloc(void *ptr, size_t size) {
   if (ptr == NULL) return malloc(size);
   if (size == 0) {
@@ -217,12 +228,13 @@ void *realloc(void *ptr, size_t size) {
   size_t usable = 0;
   block_home home = home_of(ptr, alloy_malloc_heap_existing(), &usable);
   if (home == HOME_BOOTSTRAP) usable = alloy_malloc_heap_bootstrap_usable_size(ptr);
+  else if (home == HOME_PARTITION) usable = alloy_malloc_partition_usable_size(ptr);
   else if (home == HOME_MEDIUM) usable = alloy_malloc_medium_usable_size(ptr);
   else if (home == HOME_LARGE) usable = alloy_malloc_large_usable_size(ptr);
   if (home == HOME_MEDIUM && size > ALLOY_MALLOC_SMALL_MAX && alloy_malloc_medium_resize(ptr, size)) return ptr;
   if (size <= usable) {
     if (home == HOME_SMALL) return ptr;
-    if (home == HOME_LARGE && size > usable / 2) return ptr;
+    if ((home == HOME_PARTITION || home == HOME_LARGE) && size > usable / 2) return ptr;
   }
   return reallocate_by_moving(ptr, usable, size);
 }

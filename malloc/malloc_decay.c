@@ -8,8 +8,10 @@
  * (a page's worth of small blocks apart). Once DECAY_PERIOD has passed
  * since the last decay, the first thread to notice trims the small-object
  * heap (frees sent to exited threads' caches are reclaimed, its empty pages
- * decommitted) and each medium arena it can lock without waiting (spare
- * pools unmapped, whole free pages purged). A program that stops
+ * decommitted), the partition (the thread's own cache and the blocks other
+ * threads sent back go home to their slabs, empty slabs are decommitted)
+ * and each medium arena it can lock without waiting (spare pools unmapped,
+ * whole free pages purged). A program that stops
  * allocating keeps what it freed last until its next page event. */
 #define _GNU_SOURCE
 #include <stdatomic.h>
@@ -39,6 +41,7 @@ static ALLOY_NOINLINE void decay_if_due(void) {
     return; /* another thread decays this period */
   alloy_small_object *heap = alloy_malloc_heap_existing();
   if (heap != NULL) alloy_small_object_trim(heap);
+  alloy_malloc_partition_trim();
   alloy_malloc_medium_trim();
 }
 

@@ -1,6 +1,6 @@
 /* The drop-in malloc's process-wide small-object heap, created on the first
  * call (which may come before main, from a constructor or from dlsym) with
- * the medium arenas' fork guards, and the bootstrap buffer for the calls
+ * the partition and the medium arenas' fork guards, and the bootstrap buffer for the calls
  * that creation itself causes.
  *
  * Creation allocates nothing through libc, but the libc calls it makes
@@ -27,8 +27,9 @@ alloy_malloc_once alloy_malloc_heap_once = ALLOY_MALLOC_ONCE_INIT;
 static alignas(4096) char bootstrap[BOOTSTRAP_BYTES];
 static _Atomic size_t bootstrap_used;
 
-/* The medium arenas' fork guards first, then the heap. */
+/* The medium tiers' fork guards first, then the heap. */
 static void *make_heap(void) {
+  alloy_malloc_partition_init();
   alloy_malloc_medium_init();
   alloy_small_object_config config = {0};
   config.max_size = ALLOY_MALLOC_SMALL_MAX;

@@ -8,8 +8,11 @@
  *                   use (before main too) without allocating through libc,
  *                   and the bootstrap buffer that serves the initialising
  *                   thread's own re-entrant calls while it runs.
- *   malloc_medium.c medium blocks: TLSF arenas behind spin locks, with the
- *                   header below before each block.
+ *   malloc_partition.c medium blocks up to ALLOY_MALLOC_PARTITION_MAX: a
+ *                   thread-safe partition root (per-thread caches, no
+ *                   lock in the common case), no header.
+ *   malloc_medium.c medium blocks above that: TLSF arenas behind spin
+ *                   locks, with the header below before each block.
  *   malloc_large.c  page-granular mappings for what neither serves, with the
  *                   same header before the block.
  *   malloc_header.c the header of medium and large blocks (malloc_header.h).
@@ -21,8 +24,9 @@
  * Where a block lives follows from its address alone: the bootstrap buffer
  * (a static range), the small-object heap (its pages are one range:
  * alloy_small_object_free frees what lies there, alloy_small_object_block_size
- * answers a block start with its size), else the header just below the
- * block says medium or large.
+ * answers a block start with its size), the partition root (one range: its
+ * slot table knows the block), else the header just below the block says
+ * medium or large.
  */
 #ifndef ALLOY_MALLOC_INTERNAL_H
 #define ALLOY_MALLOC_INTERNAL_H
@@ -40,6 +44,10 @@
 /* The largest block the small-object heap serves: its largest class, so
  * strings and nodes of a few hundred bytes never cost a mapping each. */
 #define ALLOY_MALLOC_SMALL_MAX ALLOY_SMALL_OBJECT_MAX_CLASS_SIZE
+
+/* The largest block from the partition (its largest bucket); larger medium
+ * blocks come from the TLSF arenas. */
+#define ALLOY_MALLOC_PARTITION_MAX ((size_t)64 << 10)
 
 /* The largest block from the medium arenas; larger ones are mappings of
  * their own, which go back to the OS at their free. */
@@ -64,6 +72,32 @@ static inline alloy_small_object *alloy_malloc_heap_existing(void) {
 ALLOY_HIDDEN void *alloy_malloc_heap_bootstrap_allocate(size_t size, size_t align);
 ALLOY_HIDDEN bool alloy_malloc_heap_is_bootstrap(const void *ptr);
 ALLOY_HIDDEN size_t alloy_malloc_heap_bootstrap_usable_size(const void *ptr);
+
+/* malloc_partition.c: medium blocks of the partition. init creates the
+ * root and its partition (from the heap's creation; the root registers its
+ * lock with the fork guard); allocate returns NULL when the request is not
+ * the partition's (above ALLOY_MALLOC_PARTITION_MAX, aligned beyond a
+ * page) or it is full. free and usable_size take a pointer in the range
+ * below; a pointer that starts no block is reported, never freed. */
+ALLOY_HIDDEN void alloy_malloc_partition_init(void);
+ALLOY_HIDDEN void *alloy_malloc_partition_allocate(size_t size, size_t align);
+ALLOY_HIDDEN void alloy_malloc_partition_free(void *ptr);
+ALLOY_HIDDEN size_t alloy_malloc_partition_usable_size(const void *ptr);
+/* The calling thread's cache and every empty slab, back to the OS. */
+ALLOY_HIDDEN void alloy_malloc_partition_trim(void);
+
+/* The partition root's reservation (bytes 0 until it exists), written once
+ * by init before the heap is published. */
+typedef struct alloy_malloc_partition_range {
+  uintptr_t base;
+  size_t bytes;
+} alloy_malloc_partition_range;
+
+extern alloy_malloc_partition_range alloy_malloc_partition_where ALLOY_HIDDEN;
+
+static inline bool alloy_malloc_partition_holds(const void *ptr) {
+  return (uintptr_t)ptr - alloy_malloc_partition_where.base < alloy_malloc_partition_where.bytes;
+}
 
 /* malloc_medium.c: blocks of the medium arenas. init registers the arenas'
  * locks with the fork guard (from the heap's creation); allocate returns
@@ -103,6 +137,8 @@ typedef struct alloy_malloc_tier_stats {
 
 /* Sums over the medium arenas (each arena's lock taken in turn). */
 ALLOY_HIDDEN void alloy_malloc_medium_get_stats(alloy_malloc_tier_stats *out);
+/* The partition's (its root lock taken). */
+ALLOY_HIDDEN void alloy_malloc_partition_get_stats(alloy_malloc_tier_stats *out);
 
 /* malloc_large.c: a mapping of its own for one block, fresh from the OS (so
  * it reads as zero). NULL when the OS refuses or the size overflows. */

@@ -2,7 +2,7 @@
  * the platform layer, with the malloc header (malloc_header.h) just below
  * the block: the mapping's size and the block's offset into it, so a
  * pointer-only free and malloc_usable_size find both. Aligned requests
- * beyond what the medium arenas serve come here too: the mapping is
+ * beyond what the partition and the medium arenas serve come here too: the mapping is
  * aligned, the block placed at the first aligned address past the header. */
 #include <stdatomic.h>
 #include <stdint.h>

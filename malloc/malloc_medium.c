@@ -1,6 +1,8 @@
-/* The drop-in malloc's medium blocks: requests above the small-object
- * heap's largest class up to ALLOY_MALLOC_MEDIUM_MAX (and smaller ones
- * aligned beyond what that heap serves, up to a page), from TLSF heaps.
+/* The drop-in malloc's medium blocks above the partition's
+ * (ALLOY_MALLOC_PARTITION_MAX; malloc_partition.c says why the line is
+ * there) up to ALLOY_MALLOC_MEDIUM_MAX, aligned up to a page, and any
+ * smaller request the partition could not serve (it is full, or could not
+ * be made), from TLSF heaps.
  *
  * TLSF is O(1) and coalesces at once, but it is single-threaded, so the
  * medium path is a set of arenas, each a TLSF heap behind a spin lock. A
@@ -18,8 +20,9 @@
  * MEDIUM_DIRTY_LIMIT of resident free pages (the oldest free blocks are
  * purged past it) and MEDIUM_SPARE_BYTES of empty pools, which decay after
  * TLSF's default number of frees. On //bench/malloc:rptest (16 B - 64 KiB,
- * cross-thread frees) a 4 MiB limit purged ~4500 times in a quarter second
- * and ran at half the speed of 16 MiB (1.2-1.45 against 2.6-3.4 M ops per
+ * cross-thread frees), when the arenas served all of it above 8 KiB, a
+ * 4 MiB limit purged ~4500 times in a quarter second and ran at half the
+ * speed of 16 MiB (1.2-1.45 against 2.6-3.4 M ops per
  * CPU second, five runs alternating), whose peak RSS (51-67 MiB) stayed
  * below the C library's (53-105) and mimalloc's (94-139) in the same runs. */
 #include <stdalign.h>

@@ -42,6 +42,18 @@ static void small_stats(alloy_malloc_tier_stats *out) {
   out->held_bytes = stats.committed_bytes;
 }
 
+/* The partition's blocks and the arenas' together. */
+static void medium_stats(alloy_malloc_tier_stats *out) {
+  alloy_malloc_tier_stats arenas;
+  alloy_malloc_partition_get_stats(out);
+  alloy_malloc_medium_get_stats(&arenas);
+  out->allocations += arenas.allocations;
+  out->frees += arenas.frees;
+  out->live_bytes += arenas.live_bytes;
+  out->peak_live_bytes += arenas.peak_live_bytes; /* an upper bound of the sum's peak */
+  out->held_bytes += arenas.held_bytes;
+}
+
 static void write_all(int fd, const char *text, size_t length) {
   while (length > 0) {
     ssize_t written = write(fd, text, length);
@@ -104,7 +116,7 @@ __attribute__((destructor)) static void report_at_exit(void) {
   if (setting == NULL || setting[0] == '\0' || strcmp(setting, "0") == 0) return;
   alloy_malloc_tier_stats tiers[TIER_COUNT];
   small_stats(&tiers[TIER_SMALL]);
-  alloy_malloc_medium_get_stats(&tiers[TIER_MEDIUM]);
+  medium_stats(&tiers[TIER_MEDIUM]);
   alloy_malloc_large_get_stats(&tiers[TIER_LARGE]);
   struct rusage usage;
   size_t peak_rss = getrusage(RUSAGE_SELF, &usage) == 0 ? (size_t)usage.ru_maxrss * 1024u : 0;

@@ -138,6 +138,22 @@ const char *alloy_partition_name(const alloy_partition *partition);
 /* The partition whose slab holds `ptr`, or NULL (address arithmetic only). */
 alloy_partition *alloy_partition_of(const alloy_partition_root *root, const void *ptr);
 
+/* The root's reservation: every slab and direct-mapped block lies in it
+ * (for a caller that tells the root's addresses from others inline). */
+void alloy_partition_root_range(const alloy_partition_root *root, alloy_block *out);
+
+/* The block of the root that holds `ptr`, from the slot table alone (no
+ * lock, address arithmetic and one or two entries): an object of a slab
+ * that serves a bucket (handed out or free in a cache) or a live
+ * direct-mapped block. Sets *out to the block's start and size (the
+ * object's, or the direct block's committed bytes) and *owner to its
+ * partition, and returns true; false when ptr lies in no such block (outside
+ * the root, in an empty slab or a slab header, in a freed direct span). For
+ * callers that route by address and keep no header: a usable size, or
+ * telling a pointer into an object from its start before a free. */
+bool alloy_partition_find(const alloy_partition_root *root, const void *ptr, alloy_partition **owner,
+                          alloy_block *out);
+
 /* Any thread. ALLOY_E_INVALID_ARGUMENT for an alignment that is not a power
  * of two or a size above ALLOY_MAX_REQUEST; ALLOY_E_CAPACITY when the root's
  * reservation or max_bytes cannot hold the block. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "alloy/align.h"
+#include "alloy/divisor.h"
 #include "alloy/numa.h"
 #include "alloy/vm.h"
 #include "strategies/partition/partition_internal.h"
@@ -129,4 +130,39 @@ alloy_partition *alloy_partition_of(const alloy_partition_root *root, const void
   if (slot == NULL) return NULL;
   alloy_partition *owner = partition_slot_owner(slot);
   return owner == alloy_partition_root_retired ? NULL : owner;
+}
+
+void alloy_partition_root_range(const alloy_partition_root *root, alloy_block *out) {
+  *out = alloy_block_make(root->base, root->reserve_bytes);
+}
+
+/* A slab's object: an exact quotient (one multiply) says a start; any other
+ * offset divides once to find the object around it. A direct span's later
+ * slots name its first, whose entry holds the block. */
+bool alloy_partition_find(const alloy_partition_root *root, const void *ptr, alloy_partition **owner,
+                          alloy_block *out) {
+  const partition_slot *slot = partition_slot_of(root, ptr);
+  if (slot == NULL) return false;
+  const uintptr_t tagged = __atomic_load_n(&slot->owner, __ATOMIC_RELAXED);
+  alloy_partition *partition = (alloy_partition *)(tagged & ~PARTITION_SLOT_DIRECT);
+  if (partition == NULL || partition == alloy_partition_root_retired) return false;
+  if ((tagged & PARTITION_SLOT_DIRECT) == 0) {
+    const uint64_t object_size = slot->size;
+    if (slot->kind != SLOT_SLAB || slot->capacity == 0 || object_size == 0) return false;
+    const uintptr_t offset = ((uintptr_t)ptr - (uintptr_t)root->base) & (root->slab_size - 1);
+    const alloy_divisor divisor = {slot->word, slot->shift};
+    uint64_t index = alloy_divisor_exact_quotient(divisor, offset);
+    if (index >= slot->capacity) index = offset / object_size;
+    if (index >= slot->capacity) return false;
+    *owner = partition;
+    *out = alloy_block_make(partition_slot_base(root, slot) + index * object_size, (size_t)object_size);
+    return true;
+  }
+  if (slot->kind == SLOT_DIRECT_TAIL) slot = &root->slots[slot->word];
+  if (slot->kind != SLOT_DIRECT) return false;
+  const uintptr_t start = (uintptr_t)slot->word;
+  if ((uintptr_t)ptr - start >= slot->size) return false;
+  *owner = partition;
+  *out = alloy_block_make((void *)start, (size_t)slot->size);
+  return true;
 }

@@ -43,9 +43,9 @@ using alloy_test::Opaque;
 const size_t kHuge = SIZE_MAX - 4096;
 
 // Sizes served by each of the release malloc's homes once the decorator's
-// header and canaries are added: the small-object heap, a medium arena, a
-// mapping of its own.
-const size_t kSizes[] = {24, 5000, size_t{2} << 20};
+// header and canaries are added: the small-object heap, the partition, a
+// medium arena, a mapping of its own.
+const size_t kSizes[] = {24, 5000, 20000, 100000, size_t{2} << 20};
 
 // One reported fault, with what alloy_malloc_debug_call_site() said while
 // the handler ran.

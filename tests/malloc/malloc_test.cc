@@ -56,14 +56,23 @@ TEST(AlloyMalloc, ForkWhileThreadsAllocate) {
   alloy_test::ExpectForksWhileThreadsAllocate(alloy_test::AllocateEverySizeInChild<1>);
 }
 
-// The override is the malloc this binary runs on: a medium block (from a
-// TLSF arena) and a large one (a mapping of its own) carry alloy's block
-// header, whose tag starts with the magic 0xa11 (the C library keeps a
-// chunk size there), and a large block ends on a page boundary.
+// The override is the malloc this binary runs on. A medium block of the
+// partition has no header but the usable size of its size class (20000
+// bytes take the 20 KiB class; the C library's usable size is the request
+// plus a few bytes). A medium block of a TLSF arena and a large one (a
+// mapping of its own) carry alloy's block header, whose tag starts with the
+// magic 0xa11 (the C library keeps a chunk size there), and a large block
+// ends on a page boundary.
 TEST(AlloyMalloc, IsTheProcessMalloc) {
   SKIP_WHERE_A_TOOL_OWNS_MALLOC();
+  for (size_t size : {size_t{20000}, size_t{64} << 10}) {
+    void *ptr = Opaque(&malloc)(size);
+    ASSERT_NE(ptr, nullptr);
+    EXPECT_EQ(malloc_usable_size(ptr), size == 20000 ? size_t{20480} : size) << size;
+    free(ptr);
+  }
   size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  for (size_t size : {size_t{20000}, size_t{64} << 10, size_t{2} << 20}) {
+  for (size_t size : {size_t{100000}, size_t{2} << 20}) {
     void *ptr = Opaque(&malloc)(size);
     ASSERT_NE(ptr, nullptr);
     uint64_t tag;
@@ -280,9 +289,10 @@ TEST(AlloyMalloc, SizedFrees) {
   free_aligned_sized(a, 4096, 10);
 }
 
-// Medium blocks (above 8 KiB, up to 1 MiB) grow where they lie while the
-// arena's next block is free, and keep their contents whether or not they
-// move; past 1 MiB a block becomes a mapping of its own.
+// Medium blocks (above 8 KiB, up to 1 MiB) grow where they lie while they
+// fit their class (the partition's, up to 64 KiB) or the arena's next block
+// is free (above), and keep their contents whether or not they move; past
+// 1 MiB a block becomes a mapping of its own.
 TEST(AlloyMalloc, ReallocOfMediumBlocksGrowsInPlace) {
   SKIP_WHERE_A_TOOL_OWNS_MALLOC();
   size_t size = 10000;
@@ -307,6 +317,40 @@ TEST(AlloyMalloc, ReallocOfMediumBlocksGrowsInPlace) {
   ASSERT_NE(shrunk, nullptr);
   EXPECT_TRUE(alloy_test::Check(shrunk, smaller, 7));
   free(shrunk);
+}
+
+// Medium blocks up to 64 KiB come from the partition, rounded up to a
+// quarter of their power of two (10, 12, 14, 16, 20 ... 64 KiB), which the
+// usable size shows; realloc keeps a block where it is while the new size
+// fits it and takes more than half of it, and moves it otherwise.
+TEST(AlloyMalloc, PartitionBlocksTakeQuarterClasses) {
+  SKIP_WHERE_A_TOOL_OWNS_MALLOC();
+  struct Case {
+    size_t size, usable;
+  };
+  for (Case c : {Case{8193, 10240}, Case{10240, 10240}, Case{10241, 12288}, Case{16385, 20480},
+                 Case{40000, 40960}, Case{65536, 65536}}) {
+    char *ptr = static_cast<char *>(Opaque(&malloc)(c.size));
+    ASSERT_NE(ptr, nullptr) << c.size;
+    EXPECT_EQ(malloc_usable_size(ptr), c.usable) << c.size;
+    alloy_test::Fill(ptr, c.size, 5);
+    free(ptr);
+  }
+  char *ptr = static_cast<char *>(Opaque(&malloc)(20000));
+  ASSERT_NE(ptr, nullptr);
+  alloy_test::Fill(ptr, 20000, 9);
+  // Kept as an address, so the compiler sees no use of a pointer realloc took.
+  const uintptr_t address = reinterpret_cast<uintptr_t>(ptr);
+  ptr = static_cast<char *>(realloc(ptr, 20480));  // fits its class
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(ptr), address);
+  ptr = static_cast<char *>(realloc(ptr, 10300));  // still more than half of it
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(ptr), address);
+  ptr = static_cast<char *>(realloc(ptr, 9000));  // less than half: a smaller class
+  ASSERT_NE(ptr, nullptr);
+  EXPECT_NE(reinterpret_cast<uintptr_t>(ptr), address);
+  EXPECT_TRUE(alloy_test::Check(ptr, 9000, 9));
+  EXPECT_EQ(malloc_usable_size(ptr), 10240u);
+  free(ptr);
 }
 
 // A free of a pointer this malloc never returned is reported through the
@@ -442,7 +486,8 @@ void ExpectDecayedTo(size_t baseline) {
 }
 
 // Freed memory goes back to the OS on its own: 96 MiB of small blocks made
-// and freed by a thread that then exits, and 48 MiB of medium blocks freed,
+// and freed by a thread that then exits, and 48 MiB of medium blocks (the
+// partition's) freed,
 // are given back within a second or so, on the malloc's own slow-path
 // calls, without any explicit trim.
 TEST(AlloyMalloc, FreedMemoryDecaysToTheOs) {

@@ -125,18 +125,24 @@ const Form kForms[] = {
 };
 
 // The operators are the drop-in malloc's: a 20000-byte block is one of its
-// medium blocks, whose header tag starts with alloy's magic 0xa11 (the C
-// library keeps a chunk size there), and its usable size covers the request.
+// medium blocks, whose usable size is its size class's, 20 KiB (the C
+// library's is the request plus a few bytes), and a 100000-byte one comes
+// from a medium arena, whose header tag starts with alloy's magic 0xa11
+// (the C library keeps a chunk size there).
 TEST(AlloyNewDelete, OperatorsAreTheDropInMalloc) {
   SKIP_WHERE_A_TOOL_OWNS_MALLOC();
   for (const Form &form : kForms) {
     void *ptr = form.allocate(20000, std::align_val_t{64});
     ASSERT_NE(ptr, nullptr) << form.name;
+    EXPECT_EQ(malloc_usable_size(ptr), 20480u) << form.name;
+    form.release(ptr, 20000, std::align_val_t{64});
+    ptr = form.allocate(100000, std::align_val_t{64});
+    ASSERT_NE(ptr, nullptr) << form.name;
     uint64_t tag;
     std::memcpy(&tag, static_cast<char *>(ptr) - sizeof(tag), sizeof(tag));
     EXPECT_EQ(tag >> 52, 0xa11u) << form.name;
-    EXPECT_GE(malloc_usable_size(ptr), 20000u) << form.name;
-    form.release(ptr, 20000, std::align_val_t{64});
+    EXPECT_GE(malloc_usable_size(ptr), 100000u) << form.name;
+    form.release(ptr, 100000, std::align_val_t{64});
   }
 }
 

@@ -104,7 +104,10 @@ inline void ExpectForksWhileThreadsAllocate(int (*child)(void *)) {
     threads.emplace_back([&stop, t] {
       std::vector<void *> live;
       for (uint32_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
-        live.push_back(malloc((i * 37 + static_cast<uint32_t>(t)) % 3000));
+        // Mostly small blocks, every sixteenth a medium one (8 - 72 KiB:
+        // the partition's and the arenas'), so a fork finds their locks busy too.
+        size_t size = i % 16 == 0 ? 8192 + (i * 4099u) % 65536 : (i * 37 + static_cast<uint32_t>(t)) % 3000;
+        live.push_back(malloc(size));
         if (live.size() > 64) {
           for (void *ptr : live) free(ptr);
           live.clear();
