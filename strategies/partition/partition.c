@@ -301,34 +301,15 @@ static alloy_status resolve_node(int requested, int *out) {
   return ALLOY_OK;
 }
 
-/* Blocks a thread's bin of `object_size` keeps: a byte budget, with a
- * minimum count for the small buckets that large ones do not get (a 64 KiB
- * bucket's bin would keep 512 KiB per thread; it keeps one block). */
-static size_t bin_limit(size_t object_size) {
-  size_t least = PARTITION_CACHE_CEILING / object_size;
-  if (least > PARTITION_CACHE_MIN) least = PARTITION_CACHE_MIN;
-  if (least < PARTITION_CACHE_FLOOR) least = PARTITION_CACHE_FLOOR;
-  size_t limit = PARTITION_CACHE_BYTES / object_size;
-  if (limit > PARTITION_CACHE_MAX) limit = PARTITION_CACHE_MAX;
-  return limit < least ? least : limit;
-}
-
-/* Blocks a bucket's spare list keeps: a few bins' worth, within a byte budget. */
-static size_t spare_limit(size_t object_size, size_t cache_limit) {
-  size_t limit = cache_limit * PARTITION_SPARE_BINS;
-  const size_t bytes_limit = PARTITION_SPARE_CEILING / object_size;
-  if (limit > bytes_limit) limit = bytes_limit;
-  return limit < 1 ? 1 : limit;
-}
-
 static void bucket_init(alloy_partition *partition, partition_bucket *bucket, size_t object_size) {
   const size_t room = partition->usable - SLAB_HEADER_SIZE;
-  const size_t limit = bin_limit(object_size);
+  size_t limit = PARTITION_CACHE_BYTES / object_size;
+  if (limit > PARTITION_CACHE_MAX) limit = PARTITION_CACHE_MAX;
+  if (limit < PARTITION_CACHE_MIN) limit = PARTITION_CACHE_MIN;
   memset(bucket, 0, sizeof *bucket);
   bucket->object_size = (uint32_t)object_size;
   bucket->capacity = (uint32_t)(room / object_size);
   bucket->cache_limit = (uint32_t)limit;
-  bucket->spare_limit = (uint32_t)spare_limit(object_size, limit);
   bucket->divisor = alloy_divisor_make(object_size);
 }
 

@@ -13,11 +13,7 @@
  * Threads. Every partition is safe to use from any thread: any thread
  * allocates, any thread frees any block. Each thread gets its own cache of
  * each partition it uses (a bin of free blocks per bucket, bounded: about
- * 16 KiB or 256 blocks per bin, at least 8 blocks while they take at most
- * 128 KiB, at least 2 above that: a bin never keeps more than 128 KiB, or
- * one block of the buckets above 64 KiB; a bucket's spare list, what
- * refills left over of the blocks threads sent back, keeps four bins'
- * worth, at most 1 MiB), so the common
+ * 16 KiB or 256 blocks per bin, at least 8 blocks), so the common
  * allocation and free touch only the thread's cache and take no lock. A bin
  * that runs dry refills in a batch under the root's lock; a bin that fills
  * up (frees of blocks other threads allocated land here too) sends its

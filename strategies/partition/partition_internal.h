@@ -94,23 +94,10 @@
 #define PARTITION_NAME_MAX 32
 #define PARTITION_MIN_OBJECT 16u     /* the link and the free mark */
 #define PARTITION_RECENT 8u          /* thread-local (partition, cache) pairs behind the last one, by partition id */
-/* A bin's limit (bucket_init): PARTITION_CACHE_BYTES of blocks, but at most
- * PARTITION_CACHE_MAX blocks and at least PARTITION_CACHE_MIN, unless that
- * minimum would keep more than PARTITION_CACHE_CEILING bytes: a large
- * bucket's bin stops at the ceiling, and at two blocks (it holds one between
- * refills; a limit of one would send every free through the return list).
- * Buckets up to 16 KiB keep their limits. Measured on the drop-in malloc's
- * rptest (16 B - 64 KiB, buckets up to 64 KiB): a 64 KiB ceiling and a
- * 256 KiB spare one cut peak RSS from 28.8 to 25.5 MiB but the speed from
- * 2.0 to 1.8 M ops/s (more trips to the lock, slabs emptied and refilled);
- * these ceilings kept 1.89 against 1.94 at 27.0 against 27.8 MiB. */
-#define PARTITION_CACHE_BYTES 16384u    /* a bin keeps about this many bytes of free blocks... */
-#define PARTITION_CACHE_MAX 256u        /* ...but at most this many blocks */
-#define PARTITION_CACHE_MIN 8u          /* ...and at least this many */
-#define PARTITION_CACHE_CEILING 131072u /* ...while they take no more than this many bytes */
-#define PARTITION_CACHE_FLOOR 2u        /* ...and never fewer than this many */
-#define PARTITION_SPARE_BINS 4u         /* a bucket's spare list holds up to this many bins' worth... */
-#define PARTITION_SPARE_CEILING 1048576u /* ...and no more than this many bytes (at least one block) */
+#define PARTITION_CACHE_BYTES 16384u /* a bin keeps about this many bytes of free blocks... */
+#define PARTITION_CACHE_MAX 256u     /* ...but at most this many blocks */
+#define PARTITION_CACHE_MIN 8u       /* ...and at least this many */
+#define PARTITION_SPARE_BINS 4u      /* a bucket's spare list holds up to this many bins' worth */
 
 /* Tag on a slot's owner for the slots of a direct-mapped span, so the free
  * fast path's owner compare sends them to the slow path. */
@@ -144,7 +131,6 @@ typedef struct partition_bucket {
   uint32_t object_size;
   uint32_t capacity;    /* objects per slab */
   uint32_t cache_limit; /* blocks a thread cache's bin holds before it sends them back */
-  uint32_t spare_limit; /* blocks the spare list keeps (lock) */
   uint32_t spare_count;
   alloy_divisor divisor;
   struct partition_slab *active; /* slabs with a free or uncarved object */

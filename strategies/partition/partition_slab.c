@@ -227,15 +227,14 @@ size_t alloy_partition_slab_take(alloy_partition *partition, partition_bucket *b
     APPEND(block);
   }
   /* 2. Batches sent back since: what the refill does not need is kept as
-   * spare, up to spare_limit (a few bins' worth, 1 MiB at most), and the
-   * rest goes home to its slab. */
+   * spare, up to a few bins' worth, and the rest goes home to its slab. */
   if (taken < want && __atomic_load_n(&bucket->returned, __ATOMIC_RELAXED) != NULL) {
     void *chain = __atomic_exchange_n(&bucket->returned, NULL, __ATOMIC_ACQUIRE);
     while (chain != NULL) {
       void *next = partition_link_of(chain);
       if (taken < want) {
         APPEND(chain);
-      } else if (bucket->spare_count < bucket->spare_limit) {
+      } else if (bucket->spare_count < bucket->cache_limit * PARTITION_SPARE_BINS) {
         partition_set_link(chain, bucket->spare);
         bucket->spare = chain;
         bucket->spare_count++;
