@@ -13,7 +13,10 @@
  * Threads. Every partition is safe to use from any thread: any thread
  * allocates, any thread frees any block. Each thread gets its own cache of
  * each partition it uses (a bin of free blocks per bucket, bounded: about
- * 16 KiB or 256 blocks per bin, at least 8 blocks), so the common
+ * 16 KiB or 256 blocks per bin, at least 8 blocks, so a bin keeps up to
+ * max(16 KiB, 8 blocks): 512 KiB for a 64 KiB bucket; a bucket's spare
+ * list, refills' leftovers of the blocks threads sent back, keeps up to four
+ * bins' worth), so the common
  * allocation and free touch only the thread's cache and take no lock. A bin
  * that runs dry refills in a batch under the root's lock; a bin that fills
  * up (frees of blocks other threads allocated land here too) sends its

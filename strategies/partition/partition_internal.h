@@ -96,8 +96,15 @@
 #define PARTITION_RECENT 8u          /* thread-local (partition, cache) pairs behind the last one, by partition id */
 #define PARTITION_CACHE_BYTES 16384u /* a bin keeps about this many bytes of free blocks... */
 #define PARTITION_CACHE_MAX 256u     /* ...but at most this many blocks */
-#define PARTITION_CACHE_MIN 8u       /* ...and at least this many */
+#define PARTITION_CACHE_MIN 8u       /* ...and at least this many (large buckets too: below) */
 #define PARTITION_SPARE_BINS 4u      /* a bucket's spare list holds up to this many bins' worth */
+/* Why large buckets keep 8 blocks a bin and 32 on the spare list: with
+ * the drop-in malloc's buckets up to 64 KiB, a byte budget (bins of 2 - 8
+ * blocks within 64 or 128 KiB, spare lists within 256 KiB or 1 MiB) took
+ * rptest's peak RSS from 28-30 to 25.5-28.5 MiB but its speed down by 10-20%
+ * (more lock trips, and slabs emptied, decommitted and faulted in again),
+ * and left sqlite's (9.0 MiB) and python's (36.1 MiB) as they were: their
+ * peaks are not in these bins (sqlite's medium blocks peak at 0.6 MB live). */
 
 /* Tag on a slot's owner for the slots of a direct-mapped span, so the free
  * fast path's owner compare sends them to the slow path. */
