@@ -479,8 +479,8 @@ void alloy_tlsf_virtual_get_stats(const alloy_tlsf_virtual *v, alloy_tlsf_virtua
  * Measured on the report's medium trace (//bench:report, alloy/tlsf_defrag:
  * the default heap, a pass of at most 64 KiB / 32 moves after every 4
  * replacements (a free and an allocate), alloy copying, purge_free set;
- * three runs): 1.35-1.37 % held beyond live against 28-32 % for
- * alloy/tlsf, moving ~2.2 KB per allocate or free, at 30-37 us per
+ * three runs, a fourth at 1.500 %): 1.35-1.37 % held beyond live against
+ * 28-32 % for alloy/tlsf, moving ~2.2 KB per allocate or free, at 30-37 us per
  * operation against 0.84-1.15 us for alloy/tlsf in the same runs (a busy
  * machine; the purges, the faults when purged pages are reused and the
  * reading of the blocks around the free ones cost it). With the earlier
