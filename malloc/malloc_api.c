@@ -25,8 +25,8 @@
 
 /* `size` bytes aligned to `align` (a power of two): the small-object heap
  * when it serves the request, else the partition, else a medium arena, else
- * a mapping of its own; NULL and ENOMEM when none can. *fresh says the block reads as zero
- * already. */
+ * a mapping of its own; NULL and ENOMEM when none can. *fresh says the
+ * block reads as zero already. */
 static ALLOY_NOINLINE void *allocate_slow(size_t size, size_t align, bool *fresh) {
   bool reentrant = false;
   alloy_small_object *heap = alloy_malloc_heap_get(&reentrant);
